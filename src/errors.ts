@@ -1,0 +1,142 @@
+/**
+ * The one errors module: every error a client sees carries a stable
+ * `extensions.code`, and a message that says what was expected and what came.
+ * Upstream Kubernetes failures (Status codes, refused connections) are mapped here;
+ * anything unexpected is masked for clients and logged by the server.
+ * A leaf module (imports only graphql), so loaders, schema and server all use it.
+ */
+import { GraphQLError } from 'graphql';
+
+export const ErrorCode = {
+  BAD_USER_INPUT: 'BAD_USER_INPUT',
+  NOT_FOUND: 'NOT_FOUND',
+  FORBIDDEN: 'FORBIDDEN',
+  UNAUTHENTICATED: 'UNAUTHENTICATED',
+  UNAVAILABLE: 'UNAVAILABLE',
+  RATE_LIMITED: 'RATE_LIMITED',
+  CONFLICT: 'CONFLICT',
+  SLOW_CONSUMER: 'SLOW_CONSUMER',
+  INTERNAL: 'INTERNAL_SERVER_ERROR',
+} as const;
+
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+export interface GatewayErrorExtensions {
+  code: ErrorCode;
+  /** The cluster the error is about, when there is one. */
+  cluster?: string;
+  /** The upstream HTTP status, when the error came from an API server. */
+  upstreamStatus?: number;
+  /** Seconds after which a retry makes sense (RATE_LIMITED, UNAVAILABLE). */
+  retryAfterSeconds?: number;
+  [key: string]: unknown;
+}
+
+/** An error meant for the client: its message and extensions are shown as they are. */
+export class GatewayError extends GraphQLError {
+  constructor(message: string, extensions: GatewayErrorExtensions) {
+    super(message, { extensions: { ...extensions } });
+    this.name = 'GatewayError';
+  }
+
+  get code(): ErrorCode {
+    return this.extensions.code as ErrorCode;
+  }
+}
+
+export function badUserInput(message: string, extra: Record<string, unknown> = {}): GatewayError {
+  return new GatewayError(message, { code: ErrorCode.BAD_USER_INPUT, ...extra });
+}
+
+export function notFound(message: string, extra: Record<string, unknown> = {}): GatewayError {
+  return new GatewayError(message, { code: ErrorCode.NOT_FOUND, ...extra });
+}
+
+export function forbidden(message: string, extra: Record<string, unknown> = {}): GatewayError {
+  return new GatewayError(message, { code: ErrorCode.FORBIDDEN, ...extra });
+}
+
+export function unauthenticated(message: string): GatewayError {
+  return new GatewayError(message, { code: ErrorCode.UNAUTHENTICATED, http: { status: 401 } });
+}
+
+interface UpstreamLike {
+  code?: unknown;
+  body?: unknown;
+  headers?: Record<string, string>;
+  cause?: { code?: unknown };
+  retryAfter?: string | null;
+}
+
+/** The Status message of an upstream error body, when there is one. Never headers or tokens. */
+function statusMessage(body: unknown): string | undefined {
+  if (typeof body !== 'string') return undefined;
+  try {
+    const parsed = JSON.parse(body) as { message?: unknown };
+    return typeof parsed.message === 'string' ? parsed.message : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Maps a failure talking to a cluster's API server to a client error with a stable
+ * code. The message names the cluster and says what the server answered.
+ */
+export function fromUpstream(err: unknown, cluster: string, action: string): GatewayError {
+  if (err instanceof GatewayError) return err;
+  const e = (err ?? {}) as UpstreamLike;
+  const status = typeof e.code === 'number' ? e.code : undefined;
+  const upstream = statusMessage(e.body);
+  const detail = upstream ? `: ${upstream}` : '';
+  const retryHeader = e.retryAfter ?? e.headers?.['retry-after'];
+  const retryAfterSeconds =
+    retryHeader && Number.isFinite(Number(retryHeader)) ? Number(retryHeader) : undefined;
+  const base = { cluster, ...(status ? { upstreamStatus: status } : {}) };
+  switch (status) {
+    case 400:
+    case 422:
+      return new GatewayError(`cluster "${cluster}" rejected ${action}${detail}`, {
+        code: ErrorCode.BAD_USER_INPUT,
+        ...base,
+      });
+    case 401:
+      return new GatewayError(`cluster "${cluster}" did not accept kubegate's credentials for ${action}`, {
+        code: ErrorCode.UNAVAILABLE,
+        ...base,
+      });
+    case 403:
+      return new GatewayError(`cluster "${cluster}" forbids ${action}${detail}`, {
+        code: ErrorCode.FORBIDDEN,
+        ...base,
+      });
+    case 404:
+      return new GatewayError(`cluster "${cluster}" has no such object for ${action}${detail}`, {
+        code: ErrorCode.NOT_FOUND,
+        ...base,
+      });
+    case 409:
+      return new GatewayError(`cluster "${cluster}" reported a conflict for ${action}${detail}`, {
+        code: ErrorCode.CONFLICT,
+        ...base,
+      });
+    case 429:
+      return new GatewayError(`cluster "${cluster}" is rate limiting ${action}; retry later`, {
+        code: ErrorCode.RATE_LIMITED,
+        ...base,
+        ...(retryAfterSeconds !== undefined ? { retryAfterSeconds } : {}),
+      });
+  }
+  if (status !== undefined && status >= 500) {
+    return new GatewayError(`cluster "${cluster}" failed ${action} with HTTP ${status}${detail}`, {
+      code: ErrorCode.UNAVAILABLE,
+      ...base,
+    });
+  }
+  const network =
+    typeof e.code === 'string' ? e.code : typeof e.cause?.code === 'string' ? e.cause.code : undefined;
+  return new GatewayError(
+    `cluster "${cluster}" is unreachable for ${action}${network ? ` (${network})` : ''}`,
+    { code: ErrorCode.UNAVAILABLE, ...base },
+  );
+}

@@ -1,0 +1,172 @@
+/**
+ * Per-node and per-job pod aggregates, kept up to date from pod transitions instead of
+ * re-scanning pods per request (a node page showing "pods / CPU requested" for 5k nodes would
+ * otherwise walk 150k pods).
+ *
+ * Each pod contributes:
+ * - to its node, when bound (spec.nodeName) and not terminated (phase not Succeeded/Failed, as
+ *   `kubectl describe node` counts): 1 pod and its effective requests (see quantity.ts);
+ * - to its Job (controller ownerReference or job-name label, see indexer.ts): 1 in its phase;
+ * - to the cluster-wide phase counts.
+ * `apply(prev, next)` removes prev's contribution and adds next's, so the aggregates stay exact
+ * as long as `prev` is the object previously applied for that pod (what Indexer.update and
+ * Indexer.delete return). Not safe to call with a prev that was never applied.
+ */
+import type { V1Pod } from '@kubernetes/client-node';
+import { jobNameOfPod } from './indexer.js';
+import { keyOf } from './kinds.js';
+import { effectivePodRequests } from './quantity.js';
+
+export type PodPhase = 'Pending' | 'Running' | 'Succeeded' | 'Failed' | 'Unknown';
+export const POD_PHASES: readonly PodPhase[] = Object.freeze([
+  'Pending',
+  'Running',
+  'Succeeded',
+  'Failed',
+  'Unknown',
+]);
+
+export interface NodeUsage {
+  /** Non-terminated pods bound to the node. */
+  podCount: number;
+  /** Sum of their effective requests. */
+  cpuMillis: number;
+  memoryBytes: number;
+}
+
+export interface JobPodCounts {
+  pending: number;
+  running: number;
+  succeeded: number;
+  failed: number;
+  unknown: number;
+  total: number;
+}
+
+export interface PodTotals extends NodeUsage {
+  /** Every pod applied, whatever its phase or binding. podCount and the requests are the sum over nodes. */
+  pods: number;
+}
+
+/**
+ * A pod's phase for counting. The API server defaults an empty phase to Pending on create, so
+ * a missing phase is Pending; a phase this version does not know is Unknown.
+ */
+export function podPhase(pod: V1Pod): PodPhase {
+  const phase = pod.status?.phase;
+  if (phase === undefined || phase === '') return 'Pending';
+  return (POD_PHASES as readonly string[]).includes(phase) ? (phase as PodPhase) : 'Unknown';
+}
+
+/** True for pods that no longer hold node resources. */
+export function isTerminated(pod: V1Pod): boolean {
+  const phase = pod.status?.phase;
+  return phase === 'Succeeded' || phase === 'Failed';
+}
+
+const PHASE_FIELD: Record<PodPhase, Exclude<keyof JobPodCounts, 'total'>> = {
+  Pending: 'pending',
+  Running: 'running',
+  Succeeded: 'succeeded',
+  Failed: 'failed',
+  Unknown: 'unknown',
+};
+
+export class PodAggregates {
+  readonly #nodes = new Map<string, NodeUsage>();
+  readonly #jobs = new Map<string, JobPodCounts>();
+  #phases: Record<PodPhase, number> = zeroPhases();
+  #pods = 0;
+
+  /** Applies one pod transition: prev → next (undefined prev: added; undefined next: deleted). */
+  apply(prev: V1Pod | undefined, next: V1Pod | undefined): void {
+    if (prev !== undefined) this.#contribute(prev, -1);
+    if (next !== undefined) this.#contribute(next, 1);
+  }
+
+  /** Recomputes everything from `pods` (after a relist). */
+  reset(pods: Iterable<V1Pod>): void {
+    this.#nodes.clear();
+    this.#jobs.clear();
+    this.#phases = zeroPhases();
+    this.#pods = 0;
+    for (const pod of pods) this.#contribute(pod, 1);
+  }
+
+  /** O(1); zeros for a node with no non-terminated pods (or that does not exist). Returns a copy. */
+  node(nodeName: string): NodeUsage {
+    const u = this.#nodes.get(nodeName);
+    return u === undefined ? { podCount: 0, cpuMillis: 0, memoryBytes: 0 } : { ...u };
+  }
+
+  /** Names of the nodes that currently have non-terminated pods. */
+  nodeNames(): string[] {
+    return [...this.#nodes.keys()];
+  }
+
+  /** O(1); zeros for a job without pods. Returns a copy. */
+  job(namespace: string, jobName: string): JobPodCounts {
+    const c = this.#jobs.get(keyOf(namespace, jobName));
+    return c === undefined ? zeroJob() : { ...c };
+  }
+
+  /** Pods per phase, over all pods applied. Returns a copy. */
+  phaseCounts(): Record<PodPhase, number> {
+    return { ...this.#phases };
+  }
+
+  /** Cluster-wide: number of pods, and the sum of the node aggregates. */
+  totals(): PodTotals {
+    let podCount = 0;
+    let cpuMillis = 0;
+    let memoryBytes = 0;
+    for (const u of this.#nodes.values()) {
+      podCount += u.podCount;
+      cpuMillis += u.cpuMillis;
+      memoryBytes += u.memoryBytes;
+    }
+    return { pods: this.#pods, podCount, cpuMillis, memoryBytes };
+  }
+
+  #contribute(pod: V1Pod, sign: 1 | -1): void {
+    this.#pods += sign;
+    const phase = podPhase(pod);
+    this.#phases[phase] += sign;
+
+    const nodeName = pod.spec?.nodeName;
+    if (nodeName && !isTerminated(pod)) {
+      const req = effectivePodRequests(pod);
+      let u = this.#nodes.get(nodeName);
+      if (u === undefined) {
+        u = { podCount: 0, cpuMillis: 0, memoryBytes: 0 };
+        this.#nodes.set(nodeName, u);
+      }
+      u.podCount += sign;
+      u.cpuMillis += sign * req.cpuMillis;
+      u.memoryBytes += sign * req.memoryBytes;
+      // Drop empty entries so nodes that went away do not accumulate.
+      if (u.podCount === 0) this.#nodes.delete(nodeName);
+    }
+
+    const jobName = jobNameOfPod(pod);
+    if (jobName !== undefined) {
+      const key = keyOf(pod.metadata?.namespace, jobName);
+      let c = this.#jobs.get(key);
+      if (c === undefined) {
+        c = zeroJob();
+        this.#jobs.set(key, c);
+      }
+      c[PHASE_FIELD[phase]] += sign;
+      c.total += sign;
+      if (c.total === 0) this.#jobs.delete(key);
+    }
+  }
+}
+
+function zeroPhases(): Record<PodPhase, number> {
+  return { Pending: 0, Running: 0, Succeeded: 0, Failed: 0, Unknown: 0 };
+}
+
+function zeroJob(): JobPodCounts {
+  return { pending: 0, running: 0, succeeded: 0, failed: 0, unknown: 0, total: 0 };
+}

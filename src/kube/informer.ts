@@ -1,0 +1,169 @@
+/**
+ * One informer per (cluster, kind): a Reflector feeding a transform, an indexed store,
+ * the pod aggregates and the event hub. It is the ReflectorSink: every change the
+ * reflector reports, and every difference a relist reveals, goes to the store, the
+ * aggregates and the hub in that order, so a hub listener can read a store that
+ * already holds the change.
+ */
+import type { PodAggregates } from './aggregates.js';
+import type { ClusterClient } from './client.js';
+import type { EventHub } from './event-hub.js';
+import {
+  Indexer,
+  type Indexers,
+  jobIndexers,
+  namespaceIndexers,
+  nodeIndexers,
+  podIndexers,
+} from './indexer.js';
+import { type KindName, type KubeObjectOf, objectKey } from './kinds.js';
+import {
+  type Clock,
+  Reflector,
+  type ReflectorOptions,
+  type ReflectorSink,
+  type ReflectorStatus,
+} from './reflector.js';
+import { type TransformFunc, transformerFor } from './transform.js';
+
+const INDEXERS: { [K in KindName]: Indexers<KubeObjectOf<K>> } = {
+  Namespace: namespaceIndexers,
+  Node: nodeIndexers,
+  Pod: podIndexers,
+  Job: jobIndexers,
+};
+
+export interface InformerOptions<K extends KindName> {
+  cluster: string;
+  kind: K;
+  client: Pick<ClusterClient, 'list' | 'watch'>;
+  hub: EventHub;
+  /** Kept up to date from pod changes (Pod informers only). */
+  aggregates?: PodAggregates;
+  /** Defaults to the kind's trimming transform; pass identity to measure its effect. */
+  transform?: TransformFunc<K>;
+  clock?: Clock;
+  reflector?: Pick<ReflectorOptions<K>, 'pageSize' | 'watchTimeoutSeconds' | 'backoff' | 'onError'>;
+}
+
+export interface InformerStatus extends ReflectorStatus {
+  kind: KindName;
+  objects: number;
+}
+
+function rvOf(obj: { metadata?: { resourceVersion?: string } }): string | undefined {
+  return obj.metadata?.resourceVersion;
+}
+
+export class Informer<K extends KindName> implements ReflectorSink<K> {
+  readonly store: Indexer<KubeObjectOf<K>>;
+  readonly reflector: Reflector<K>;
+  private readonly transform: TransformFunc<K>;
+  private readonly syncWaiters: (() => void)[] = [];
+
+  constructor(private readonly options: InformerOptions<K>) {
+    this.store = new Indexer(INDEXERS[options.kind] as Indexers<KubeObjectOf<K>>);
+    this.transform = options.transform ?? transformerFor(options.kind);
+    this.reflector = new Reflector({
+      kind: options.kind,
+      client: options.client,
+      sink: this,
+      clock: options.clock,
+      ...options.reflector,
+    });
+  }
+
+  get kind(): K {
+    return this.options.kind;
+  }
+
+  get hasSynced(): boolean {
+    return this.reflector.status.synced;
+  }
+
+  status(): InformerStatus {
+    return { ...this.reflector.status, kind: this.options.kind, objects: this.store.size };
+  }
+
+  start(): void {
+    this.reflector.start();
+  }
+
+  stop(): Promise<void> {
+    return this.reflector.stop();
+  }
+
+  /** Resolves once the first list has been stored. */
+  waitForSync(): Promise<void> {
+    if (this.hasSynced) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.syncWaiters.push(resolve);
+    });
+  }
+
+  replace(items: KubeObjectOf<K>[], resourceVersion: string): void {
+    const next = items.map(this.transform);
+    const previous = new Map<string, KubeObjectOf<K>>();
+    for (const obj of this.store.list()) previous.set(objectKey(obj), obj);
+    this.store.replace(next);
+    const { aggregates } = this.options;
+    if (aggregates && this.options.kind === 'Pod') aggregates.reset(next as KubeObjectOf<'Pod'>[]);
+    // The synthetic events that bring every consumer from the old state to the new one.
+    for (const obj of next) {
+      const key = objectKey(obj);
+      const old = previous.get(key);
+      previous.delete(key);
+      if (!old) this.publish('ADDED', obj, undefined, resourceVersion);
+      else if (rvOf(old) !== rvOf(obj)) this.publish('MODIFIED', obj, old, resourceVersion);
+    }
+    for (const old of previous.values()) this.publish('DELETED', old, undefined, resourceVersion);
+    for (const resolve of this.syncWaiters.splice(0)) resolve();
+  }
+
+  added(raw: KubeObjectOf<K>): void {
+    this.upsert(raw);
+  }
+
+  modified(raw: KubeObjectOf<K>): void {
+    this.upsert(raw);
+  }
+
+  deleted(raw: KubeObjectOf<K>): void {
+    const obj = this.transform(raw);
+    const old = this.store.delete(objectKey(obj));
+    this.applyAggregates(old, undefined);
+    this.publish('DELETED', obj, old, rvOf(obj));
+  }
+
+  private upsert(raw: KubeObjectOf<K>): void {
+    const obj = this.transform(raw);
+    const old = this.store.update(obj);
+    this.applyAggregates(old, obj);
+    this.publish(old ? 'MODIFIED' : 'ADDED', obj, old, rvOf(obj));
+  }
+
+  private applyAggregates(prev: KubeObjectOf<K> | undefined, next: KubeObjectOf<K> | undefined): void {
+    if (this.options.kind === 'Pod' && this.options.aggregates) {
+      this.options.aggregates.apply(
+        prev as KubeObjectOf<'Pod'> | undefined,
+        next as KubeObjectOf<'Pod'> | undefined,
+      );
+    }
+  }
+
+  private publish(
+    type: 'ADDED' | 'MODIFIED' | 'DELETED',
+    object: KubeObjectOf<K>,
+    previous: KubeObjectOf<K> | undefined,
+    resourceVersion: string | undefined,
+  ): void {
+    this.options.hub.publish({
+      cluster: this.options.cluster,
+      kind: this.options.kind,
+      type,
+      object,
+      previous,
+      resourceVersion: resourceVersion ?? rvOf(object) ?? '',
+    });
+  }
+}

@@ -1,0 +1,302 @@
+/**
+ * Our own reflector (client-go's name for list-then-watch). client-node's ListWatch
+ * keeps no indexes, applies no transform, ignores bookmarks and stops for good on
+ * most errors; a gateway's cache must never stop. This one:
+ * - lists in pages (`limit`, following `continue`), then watches from the list's
+ *   resourceVersion with bookmarks and a jittered `timeoutSeconds`;
+ * - resumes each new watch from the last resourceVersion seen (events and bookmarks);
+ * - on 410 Expired relists and hands the full new state to the sink, which diffs it;
+ * - on anything else (refused, reset, 5xx, 429 with Retry-After, malformed lines)
+ *   retries with exponential backoff and jitter, reset after a healthy period.
+ */
+import { type ClusterClient, MalformedWatchLineError, WatchHttpError } from './client.js';
+import type { KindName, KubeObjectOf } from './kinds.js';
+
+/** What a reflector feeds: the informer's store (and through it indexes, aggregates, hub). */
+export interface ReflectorSink<K extends KindName> {
+  /** The complete state after a (re)list; the sink reconciles by diff. */
+  replace(items: KubeObjectOf<K>[], resourceVersion: string): void;
+  added(obj: KubeObjectOf<K>): void;
+  modified(obj: KubeObjectOf<K>): void;
+  deleted(obj: KubeObjectOf<K>): void;
+}
+
+export interface Clock {
+  now(): number;
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+  random(): number;
+}
+
+export const SYSTEM_CLOCK: Clock = {
+  now: () => Date.now(),
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
+  random: () => Math.random(),
+};
+
+export interface ReflectorOptions<K extends KindName> {
+  kind: K;
+  client: Pick<ClusterClient, 'list' | 'watch'>;
+  sink: ReflectorSink<K>;
+  /** Restrict to one namespace (default: cluster-wide). */
+  namespace?: string;
+  /** Page size of the initial list. Default 500, as kubectl and client-go. */
+  pageSize?: number;
+  /** Watch timeoutSeconds is drawn from [min, max] so that many watches do not end together. */
+  watchTimeoutSeconds?: { min: number; max: number };
+  backoff?: { initialMs?: number; maxMs?: number; resetAfterMs?: number };
+  clock?: Clock;
+  /** Told about every failure, for logs. Never receives credentials (errors carry codes and Status text). */
+  onError?: (err: unknown) => void;
+}
+
+export interface ReflectorStatus {
+  synced: boolean;
+  lastSyncAt?: Date;
+  lastEventAt?: Date;
+  resourceVersion: string;
+  relists: number;
+  watchRestarts: number;
+  lastError?: string;
+  lastErrorAt?: Date;
+  /** Whether a watch stream is open right now. */
+  connected: boolean;
+}
+
+class ExpiredError extends Error {}
+
+export class Reflector<K extends KindName> {
+  private readonly opts: Required<Omit<ReflectorOptions<K>, 'namespace' | 'onError' | 'backoff'>> &
+    Pick<ReflectorOptions<K>, 'namespace' | 'onError'>;
+  private readonly backoff: { initialMs: number; maxMs: number; resetAfterMs: number };
+  private stopped = false;
+  private running: Promise<void> | undefined;
+  private stopCurrent: (() => void) | undefined;
+  private wake: (() => void) | undefined;
+  private failures = 0;
+  private readonly statusListeners = new Set<(status: ReflectorStatus) => void>();
+  readonly status: ReflectorStatus = {
+    synced: false,
+    resourceVersion: '',
+    relists: 0,
+    watchRestarts: 0,
+    connected: false,
+  };
+
+  constructor(options: ReflectorOptions<K>) {
+    this.opts = {
+      pageSize: 500,
+      watchTimeoutSeconds: { min: 240, max: 360 },
+      clock: SYSTEM_CLOCK,
+      ...options,
+    };
+    this.backoff = { initialMs: 800, maxMs: 30_000, resetAfterMs: 60_000, ...options.backoff };
+  }
+
+  get kind(): K {
+    return this.opts.kind;
+  }
+
+  /** Starts the list+watch loop. It runs until stop(): it never stops by itself. */
+  start(): void {
+    if (this.running) return;
+    this.stopped = false;
+    this.running = this.loop();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.stopCurrent?.();
+    this.wake?.();
+    await this.running;
+    this.running = undefined;
+  }
+
+  /** Subscribes to status changes (synced, connected, errors, relists). */
+  onStatus(listener: (status: ReflectorStatus) => void): () => void {
+    this.statusListeners.add(listener);
+    return () => this.statusListeners.delete(listener);
+  }
+
+  private changed(): void {
+    for (const listener of this.statusListeners) listener(this.status);
+  }
+
+  private async loop(): Promise<void> {
+    let needList = true;
+    while (!this.stopped) {
+      try {
+        if (needList) {
+          await this.listAll();
+          needList = false;
+        }
+        const started = this.opts.clock.now();
+        await this.watchOnce();
+        if (this.stopped) break;
+        this.status.watchRestarts += 1;
+        // A watch that ended cleanly after a healthy period resumes at once; one that
+        // ends as soon as it starts is treated as a failure, or we would spin.
+        if (this.opts.clock.now() - started >= this.backoff.resetAfterMs) this.failures = 0;
+        else if (this.opts.clock.now() - started < 1000) await this.sleep(this.nextDelay());
+      } catch (err) {
+        if (this.stopped) break;
+        if (err instanceof ExpiredError || (err instanceof WatchHttpError && err.code === 410)) {
+          needList = true;
+          this.record(err);
+          continue;
+        }
+        if (isExpired(err)) needList = true;
+        this.record(err);
+        if (!needList) this.status.watchRestarts += 1;
+        await this.sleep(this.nextDelay(retryAfterMs(err)));
+      }
+    }
+    this.status.connected = false;
+  }
+
+  private record(err: unknown): void {
+    this.status.lastError = describe(err);
+    this.status.lastErrorAt = new Date(this.opts.clock.now());
+    this.status.connected = false;
+    this.opts.onError?.(err);
+    this.changed();
+  }
+
+  /** Exponential backoff with full jitter between half and all of the step. */
+  private nextDelay(retryAfter?: number): number {
+    const step = Math.min(this.backoff.maxMs, this.backoff.initialMs * 2 ** this.failures);
+    this.failures = Math.min(this.failures + 1, 20);
+    const jittered = step / 2 + (step / 2) * this.opts.clock.random();
+    return Math.max(jittered, retryAfter ?? 0);
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const handle = this.opts.clock.setTimeout(() => {
+        this.wake = undefined;
+        resolve();
+      }, ms);
+      this.wake = () => {
+        this.opts.clock.clearTimeout(handle);
+        this.wake = undefined;
+        resolve();
+      };
+    });
+  }
+
+  private async listAll(): Promise<void> {
+    const { client, kind, namespace, pageSize } = this.opts;
+    const items: KubeObjectOf<K>[] = [];
+    let continueToken: string | undefined;
+    let resourceVersion = '';
+    let restarted = false;
+    do {
+      try {
+        const page = await client.list(kind, { namespace, limit: pageSize, continueToken });
+        items.push(...page.items);
+        if (!continueToken) resourceVersion = page.resourceVersion;
+        continueToken = page.continueToken;
+      } catch (err) {
+        // An expired continue token: start the list again from the top, once.
+        if (continueToken && isExpired(err) && !restarted) {
+          restarted = true;
+          items.length = 0;
+          continueToken = undefined;
+          continue;
+        }
+        throw err;
+      }
+      if (this.stopped) return;
+    } while (continueToken);
+    this.opts.sink.replace(items, resourceVersion);
+    if (this.status.synced || this.status.lastSyncAt) this.status.relists += 1;
+    this.status.synced = true;
+    this.status.lastSyncAt = new Date(this.opts.clock.now());
+    this.status.resourceVersion = resourceVersion;
+    this.changed();
+  }
+
+  private async watchOnce(): Promise<void> {
+    const { client, kind, namespace, watchTimeoutSeconds: t, clock, sink } = this.opts;
+    const timeoutSeconds = Math.round(t.min + (t.max - t.min) * clock.random());
+    let expired: ExpiredError | undefined;
+    let failure: Error | undefined;
+    let stopStream: (() => void) | undefined;
+    const handle = await client.watch(
+      kind,
+      { namespace, resourceVersion: this.status.resourceVersion, timeoutSeconds, allowWatchBookmarks: true },
+      (type, object) => {
+        if (expired || failure) return;
+        const rv = (object as { metadata?: { resourceVersion?: string } }).metadata?.resourceVersion;
+        switch (type) {
+          case 'ADDED':
+            sink.added(object as KubeObjectOf<K>);
+            break;
+          case 'MODIFIED':
+            sink.modified(object as KubeObjectOf<K>);
+            break;
+          case 'DELETED':
+            sink.deleted(object as KubeObjectOf<K>);
+            break;
+          case 'BOOKMARK':
+            break;
+          case 'ERROR': {
+            const status = object as { code?: number; message?: string };
+            if (status.code === 410) expired = new ExpiredError(status.message ?? 'resourceVersion expired');
+            else failure = new Error(`watch ERROR event: ${status.code} ${status.message ?? ''}`);
+            stopStream?.();
+            return;
+          }
+        }
+        if (rv) this.status.resourceVersion = rv;
+        if (type !== 'BOOKMARK') this.status.lastEventAt = new Date(clock.now());
+      },
+    );
+    stopStream = () => handle.stop();
+    if (expired || failure) handle.stop();
+    this.stopCurrent = stopStream;
+    this.status.connected = true;
+    this.changed();
+    try {
+      await handle.done;
+    } finally {
+      this.stopCurrent = undefined;
+      this.status.connected = false;
+    }
+    if (expired) throw expired;
+    if (failure) throw failure;
+  }
+}
+
+function isExpired(err: unknown): boolean {
+  return (err as { code?: number }).code === 410;
+}
+
+function retryAfterMs(err: unknown): number | undefined {
+  let header: string | null | undefined;
+  if (err instanceof WatchHttpError) header = err.retryAfter;
+  else header = (err as { headers?: Record<string, string> }).headers?.['retry-after'];
+  const seconds = header ? Number(header) : Number.NaN;
+  return Number.isFinite(seconds) ? seconds * 1000 : undefined;
+}
+
+/** A one-line description for status and logs: codes and Status messages, never headers or tokens. */
+export function describe(err: unknown): string {
+  if (err instanceof WatchHttpError) return `HTTP ${err.code} on watch`;
+  if (err instanceof MalformedWatchLineError) return 'malformed watch stream';
+  const code = (err as { code?: unknown }).code;
+  const body = (err as { body?: unknown }).body;
+  if (typeof code === 'number') {
+    let message = '';
+    try {
+      message = typeof body === 'string' ? (JSON.parse(body).message ?? '') : '';
+    } catch {
+      // not JSON: leave the message out
+    }
+    return `HTTP ${code}${message ? `: ${message}` : ''}`;
+  }
+  const cause = (err as { cause?: { code?: string } }).cause?.code;
+  if (typeof code === 'string' || cause) return `connection failed (${cause ?? code})`;
+  return (err as Error)?.message?.split('\n')[0] ?? String(err);
+}

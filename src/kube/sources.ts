@@ -1,0 +1,153 @@
+/**
+ * Where clusters come from: the contexts of kubeconfig files (or text), the in-cluster
+ * service account. Each becomes a ClusterSpec with a stable name (the context name)
+ * and a fingerprint of the material it was built from, so a reload can tell which
+ * clusters changed. Credentials stay inside the KubeConfig: nothing here logs them.
+ */
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import type { PoolOptions } from './client.js';
+import { PooledKubeConfig } from './client.js';
+import type { ClusterSpec } from './cluster.js';
+
+export interface ClusterDefaults {
+  cache: boolean;
+  pool?: PoolOptions;
+}
+
+/** One place clusters are read from. */
+export type ClusterSource =
+  | {
+      type: 'kubeconfig';
+      path: string;
+      contexts?: string[];
+      names?: Record<string, string>;
+      cache?: boolean;
+      pool?: PoolOptions;
+    }
+  | {
+      type: 'kubeconfig-text';
+      text: string;
+      contexts?: string[];
+      cache?: boolean;
+      pool?: PoolOptions;
+      label?: string;
+    }
+  | { type: 'in-cluster'; name?: string; cache?: boolean; pool?: PoolOptions };
+
+export class SourceError extends Error {}
+
+function fingerprint(config: PooledKubeConfig, context: string): string {
+  const ctx = config.getContextObject(context);
+  const cluster = ctx ? config.getCluster(ctx.cluster) : null;
+  const user = ctx ? config.getUser(ctx.user) : null;
+  // A hash, never the material itself: it contains tokens and keys.
+  return createHash('sha256').update(JSON.stringify({ ctx, cluster, user })).digest('hex');
+}
+
+function specsFromConfig(
+  load: (config: PooledKubeConfig) => void,
+  origin: string,
+  source: { contexts?: string[]; names?: Record<string, string>; cache?: boolean; pool?: PoolOptions },
+  defaults: ClusterDefaults,
+): ClusterSpec[] {
+  const probe = new PooledKubeConfig();
+  load(probe);
+  const available = probe.getContexts().map((c) => c.name);
+  const wanted = source.contexts?.length ? source.contexts : available;
+  for (const name of wanted) {
+    if (!available.includes(name)) {
+      throw new SourceError(
+        `context "${name}" not found in ${origin}: expected one of ${available.map((n) => `"${n}"`).join(', ') || '(no contexts)'}`,
+      );
+    }
+  }
+  return wanted.map((context) => {
+    const pool = source.pool ?? defaults.pool;
+    const config = new PooledKubeConfig(pool);
+    load(config);
+    config.setCurrentContext(context);
+    if (!config.getCurrentCluster()) {
+      throw new SourceError(
+        `context "${context}" in ${origin} names a cluster that the kubeconfig does not define`,
+      );
+    }
+    return {
+      name: source.names?.[context] ?? context,
+      kubeconfig: config,
+      cache: source.cache ?? defaults.cache,
+      pool,
+      fingerprint: fingerprint(config, context),
+    };
+  });
+}
+
+/** Builds the specs of every cluster a source names. Throws SourceError with a clear message. */
+export function loadSource(source: ClusterSource, defaults: ClusterDefaults): ClusterSpec[] {
+  switch (source.type) {
+    case 'kubeconfig': {
+      let text: string;
+      try {
+        text = readFileSync(source.path, 'utf8');
+      } catch (err) {
+        throw new SourceError(
+          `cannot read kubeconfig ${source.path}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`,
+        );
+      }
+      return specsFromConfig((c) => loadText(c, text, source.path), source.path, source, defaults);
+    }
+    case 'kubeconfig-text':
+      return specsFromConfig(
+        (c) => loadText(c, source.text, source.label ?? 'kubeconfig'),
+        source.label ?? 'kubeconfig',
+        source,
+        defaults,
+      );
+    case 'in-cluster': {
+      const config = new PooledKubeConfig(source.pool ?? defaults.pool);
+      try {
+        config.loadFromCluster();
+      } catch (err) {
+        throw new SourceError(`--in-cluster: cannot load the service account: ${(err as Error).message}`);
+      }
+      if (!process.env.KUBERNETES_SERVICE_HOST) {
+        throw new SourceError(
+          '--in-cluster: expected KUBERNETES_SERVICE_HOST and a service account token (running inside a pod), found none',
+        );
+      }
+      const name = source.name ?? 'in-cluster';
+      return [
+        {
+          name,
+          kubeconfig: config,
+          cache: source.cache ?? defaults.cache,
+          pool: source.pool ?? defaults.pool,
+          fingerprint: fingerprint(config, config.getCurrentContext()),
+        },
+      ];
+    }
+  }
+}
+
+function loadText(config: PooledKubeConfig, text: string, origin: string): void {
+  try {
+    config.loadFromString(text);
+  } catch (err) {
+    throw new SourceError(`${origin} is not a valid kubeconfig: ${(err as Error).message.split('\n')[0]}`);
+  }
+}
+
+/** Loads every source; names must be unique across them. */
+export function loadSources(sources: ClusterSource[], defaults: ClusterDefaults): ClusterSpec[] {
+  const specs = sources.flatMap((s) => loadSource(s, defaults));
+  const seen = new Set<string>();
+  for (const spec of specs) {
+    if (seen.has(spec.name)) {
+      throw new SourceError(
+        `two clusters are named "${spec.name}": context names must be unique across sources`,
+      );
+    }
+    seen.add(spec.name);
+  }
+  return specs;
+}

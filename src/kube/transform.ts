@@ -1,0 +1,536 @@
+/**
+ * Trims objects before they are stored: memory per pod decides how many pods one process holds
+ * (150k is the design target, ≤ 3 KB of heap per trimmed pod). Keeps what the gateway's
+ * consumers read, drops the rest, and returns a NEW, deeply frozen plain object: stores hand
+ * out stored instances as-is, so freezing is what makes that safe.
+ *
+ * Dropped everywhere: metadata.managedFields (often bigger than the rest of the object) and the
+ * kubectl last-applied-configuration annotation (a JSON copy of the whole manifest).
+ * Dropped from pods: volumes, volumeMounts, env/envFrom, command/args, probes, lifecycle,
+ * securityContext, tolerations, affinity, dnsConfig, terminationMessage*, imagePullPolicy,
+ * resources.claims, ephemeral containers' specs. Dropped from nodes: status.images (kubelet
+ * reports up to 50 images with all their tags and digests), volumesAttached/volumesInUse.
+ * Dropped from jobs: the pod template (pods are mirrored themselves).
+ *
+ * Results are plain objects with the client-node model's shape, not class instances, and
+ * fields that were absent (or null) are omitted rather than set to undefined, because every
+ * own property costs a slot. Equal `Date`s are one shared frozen instance (see Interner);
+ * Object.freeze cannot stop Date#setTime, so "read-only" is a contract consumers must honour,
+ * not only something the runtime enforces. Input timestamps may be Dates or RFC 3339 strings.
+ */
+import type {
+  V1Container,
+  V1ContainerState,
+  V1ContainerStatus,
+  V1Job,
+  V1Namespace,
+  V1Node,
+  V1ObjectMeta,
+  V1Pod,
+  V1PodStatus,
+  V1ResourceRequirements,
+} from '@kubernetes/client-node';
+import { KIND_INFO, type KindName, type KubeObjectOf } from './kinds.js';
+
+export const LAST_APPLIED_ANNOTATION = 'kubectl.kubernetes.io/last-applied-configuration';
+
+/**
+ * Deduplicates what repeats across objects, which is most of a trimmed pod:
+ *
+ * - strings: JSON.parse makes a separate heap string for every occurrence, so 150k pods carry
+ *   150k copies of "Running", of their namespace, of a few image and node names. Offered only
+ *   for fields whose values repeat (label values, images, node names, condition types,
+ *   quantities); unique ones (names, uids, IPs, resourceVersions) are not, so the map does not
+ *   fill with them. Property KEYS need no help: V8 internalizes those itself.
+ * - Dates: a V8 Date costs ~96 bytes, and a pod has ~10 of them, half equal to another one
+ *   (creation = scheduled = start; Ready = ContainersReady); pods created in a burst share more.
+ * - whole frozen subtrees (container specs, owner references, label sets): replicas of one
+ *   ReplicaSet or Job are identical there, so they share one deep-frozen instance, keyed by
+ *   the subtree's JSON. Only for JSON-plain subtrees (no Dates).
+ *
+ * Each map is bounded and cleared when full rather than evicted piecemeal: what is already
+ * shared stays shared, new values start deduplicating again, and memory stays bounded even
+ * when some label value is unique per pod. Sharing is safe because everything handed out is
+ * frozen — and, for Dates, because consumers honour the read-only contract (see above).
+ */
+export class Interner {
+  readonly #strings = new Map<string, string>();
+  readonly #dates = new Map<number, Date>();
+  readonly #shared = new Map<string, unknown>();
+  readonly maxEntries: number;
+  readonly maxStringLength: number;
+  readonly maxSharedKeyLength: number;
+
+  constructor(options: { maxEntries?: number; maxStringLength?: number; maxSharedKeyLength?: number } = {}) {
+    this.maxEntries = options.maxEntries ?? 65_536;
+    this.maxStringLength = options.maxStringLength ?? 512;
+    this.maxSharedKeyLength = options.maxSharedKeyLength ?? 4096;
+  }
+
+  /** Entries held per map (for metrics and tests). */
+  get size(): { strings: number; dates: number; shared: number } {
+    return { strings: this.#strings.size, dates: this.#dates.size, shared: this.#shared.size };
+  }
+
+  string(s: string): string;
+  string(s: string | undefined): string | undefined;
+  string(s: string | undefined): string | undefined {
+    if (s === undefined || s === null || s.length > this.maxStringLength) return s;
+    const hit = this.#strings.get(s);
+    if (hit !== undefined) return hit;
+    bounded(this.#strings, this.maxEntries).set(s, s);
+    return s;
+  }
+
+  /** A frozen Date equal to `v` (a Date or an RFC 3339 string), shared with equal ones; null → undefined. */
+  date(v: Date | string | null | undefined): Date | undefined {
+    if (v === undefined || v === null) return undefined;
+    const ms = v instanceof Date ? v.getTime() : Date.parse(v);
+    const hit = this.#dates.get(ms);
+    if (hit !== undefined) return hit;
+    const d = Object.freeze(new Date(ms));
+    if (!Number.isNaN(ms)) bounded(this.#dates, this.maxEntries).set(ms, d);
+    return d;
+  }
+
+  /** A deep-frozen value equal to `value` (JSON-plain: no Dates), shared with equal earlier ones. */
+  shared<T>(value: T): T {
+    const key = JSON.stringify(value);
+    if (key.length > this.maxSharedKeyLength) return deepFreeze(value);
+    const hit = this.#shared.get(key);
+    if (hit !== undefined) return hit as T;
+    bounded(this.#shared, this.maxEntries).set(key, deepFreeze(value));
+    return value;
+  }
+
+  clear(): void {
+    this.#strings.clear();
+    this.#dates.clear();
+    this.#shared.clear();
+  }
+}
+
+function bounded<K, V>(map: Map<K, V>, max: number): Map<K, V> {
+  if (map.size >= max) map.clear();
+  return map;
+}
+
+/** Shared by every cluster's informers: clusters run the same images and condition types. */
+export const defaultInterner = new Interner();
+
+export interface TransformOptions {
+  interner?: Interner;
+}
+
+/** Transform for one kind: what an informer applies to every listed or watched object. */
+export type TransformFunc<K extends KindName> = (obj: KubeObjectOf<K>) => KubeObjectOf<K>;
+
+/** Returns a new, trimmed, deeply frozen copy of `obj`. Never mutates `obj`. */
+export function transformObject<K extends KindName>(
+  kind: K,
+  obj: KubeObjectOf<K>,
+  options: TransformOptions = {},
+): KubeObjectOf<K> {
+  const t = new Trimmer(options.interner ?? defaultInterner);
+  const trim = TRIMMERS[kind] as (t: Trimmer, o: KubeObjectOf<K>) => KubeObjectOf<K>;
+  return freezeTree(trim(t, obj));
+}
+
+/** The transform for one kind, bound to options; convenient for informer construction. */
+export function transformerFor<K extends KindName>(
+  kind: K,
+  options: TransformOptions = {},
+): TransformFunc<K> {
+  return (obj) => transformObject(kind, obj, options);
+}
+
+const TRIMMERS: { [K in KindName]: (t: Trimmer, o: KubeObjectOf<K>) => KubeObjectOf<K> } = {
+  Pod: (t, o) => t.pod(o),
+  Node: (t, o) => t.node(o),
+  Job: (t, o) => t.job(o),
+  Namespace: (t, o) => t.namespace(o),
+};
+
+/**
+ * Freezes `value` and everything reachable from it (arrays, plain objects, class instances,
+ * Dates); cycle-safe. Typed arrays are skipped (freezing one with elements throws). Returns
+ * `value` for chaining.
+ */
+export function deepFreeze<T>(value: T): T {
+  const seen = new Set<object>();
+  const stack: unknown[] = [value];
+  while (stack.length > 0) {
+    const v = stack.pop();
+    if (v === null || (typeof v !== 'object' && typeof v !== 'function')) continue;
+    const o = v as object;
+    if (seen.has(o) || ArrayBuffer.isView(o)) continue;
+    seen.add(o);
+    Object.freeze(o);
+    for (const k of Reflect.ownKeys(o)) {
+      const d = Object.getOwnPropertyDescriptor(o, k);
+      if (d !== undefined && 'value' in d) stack.push(d.value);
+    }
+  }
+  return value;
+}
+
+/**
+ * deepFreeze for the trees the transform builds: acyclic and plain, so no visited set, and a
+ * frozen subtree is one the Interner shared, deep-frozen already, so it is not walked again.
+ */
+function freezeTree<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const k in value) freezeTree(value[k]);
+  }
+  return value;
+}
+
+type Rec = Record<string, unknown>;
+
+/** Sets o[k] = v unless v is undefined or null, so absent fields stay absent (no empty slots). */
+function put<T extends object, K extends keyof T>(o: T, k: K, v: T[K] | null | undefined): void {
+  if (v !== undefined && v !== null) o[k] = v as T[K];
+}
+
+/** Deep copy for small subtrees kept whole (job status, selectors); drops undefined and null. */
+function clone(v: unknown): unknown {
+  if (v === null || typeof v !== 'object') return v;
+  if (v instanceof Date) return new Date(v.getTime());
+  if (Array.isArray(v)) return v.map(clone);
+  const o: Rec = {};
+  for (const k of Object.keys(v)) {
+    const x = (v as Rec)[k];
+    if (x !== undefined && x !== null) o[k] = clone(x);
+  }
+  return o;
+}
+
+/** `b` when equal to `a`, so two equal fields of one object share one string. */
+function same(a: string | undefined, b: string | undefined): string | undefined {
+  return a !== undefined && a === b ? b : a;
+}
+
+type PodSpec = NonNullable<V1Pod['spec']>;
+type OwnerRef = NonNullable<V1ObjectMeta['ownerReferences']>[number];
+type ContainerPort = NonNullable<V1Container['ports']>[number];
+type PodCondition = NonNullable<V1PodStatus['conditions']>[number];
+type NodeSpec = NonNullable<V1Node['spec']>;
+type NodeStatus = NonNullable<V1Node['status']>;
+type Taint = NonNullable<NodeSpec['taints']>[number];
+type NodeCondition = NonNullable<NodeStatus['conditions']>[number];
+
+const HANDLED_META = new Set([
+  'name',
+  'namespace',
+  'uid',
+  'resourceVersion',
+  'generation',
+  'creationTimestamp',
+]);
+
+class Trimmer {
+  constructor(private readonly n: Interner) {}
+
+  /** Copy of a string map with interned values (labels, quantities). */
+  rec(r: Readonly<Record<string, string>> | undefined): Record<string, string> | undefined {
+    if (r === undefined || r === null) return undefined;
+    const o: Record<string, string> = {};
+    for (const k in r) o[k] = this.n.string(r[k]);
+    return o;
+  }
+
+  /** `clone` that also interns strings, for small subtrees whose strings repeat across objects. */
+  internDeep(v: unknown): unknown {
+    if (typeof v === 'string') return this.n.string(v);
+    if (v === null || typeof v !== 'object') return v;
+    if (v instanceof Date) return this.n.date(v);
+    if (Array.isArray(v)) return v.map((x) => this.internDeep(x));
+    const o: Rec = {};
+    for (const k of Object.keys(v)) {
+      const x = (v as Rec)[k];
+      if (x !== undefined && x !== null) o[k] = this.internDeep(x);
+    }
+    return o;
+  }
+
+  meta(m: V1ObjectMeta | undefined, keepAll = false): V1ObjectMeta | undefined {
+    if (m === undefined || m === null) return undefined;
+    const n = this.n;
+    // Literals size the object exactly for the common fields; the rest is added when present.
+    const o: V1ObjectMeta = m.namespace
+      ? { name: m.name, namespace: n.string(m.namespace), uid: m.uid, resourceVersion: m.resourceVersion }
+      : { name: m.name, uid: m.uid, resourceVersion: m.resourceVersion };
+    put(o, 'creationTimestamp', n.date(m.creationTimestamp));
+    put(o, 'generation', m.generation);
+    put(o, 'deletionTimestamp', n.date(m.deletionTimestamp));
+    put(o, 'deletionGracePeriodSeconds', m.deletionGracePeriodSeconds);
+    if (m.labels) o.labels = n.shared(this.rec(m.labels)!);
+    if (m.annotations) {
+      let a: Record<string, string> | undefined;
+      for (const k in m.annotations) {
+        if (k === LAST_APPLIED_ANNOTATION) continue;
+        a ??= {};
+        a[k] = n.string(m.annotations[k]);
+      }
+      if (a !== undefined) o.annotations = n.shared(a);
+    }
+    if (m.ownerReferences) {
+      o.ownerReferences = n.shared(
+        m.ownerReferences.map((r) => {
+          const ref: OwnerRef = { apiVersion: r.apiVersion, kind: r.kind, name: r.name, uid: r.uid };
+          put(ref, 'controller', r.controller);
+          put(ref, 'blockOwnerDeletion', r.blockOwnerDeletion);
+          return ref;
+        }),
+      );
+    }
+    if (m.finalizers) o.finalizers = n.shared(m.finalizers.slice());
+    if (keepAll) {
+      for (const k of Object.keys(m) as (keyof V1ObjectMeta)[]) {
+        if (k === 'managedFields' || k === 'annotations' || HANDLED_META.has(k) || k in o) continue;
+        put(o, k, clone(m[k]) as never);
+      }
+    }
+    return o;
+  }
+
+  resources(r: V1ResourceRequirements | undefined): V1ResourceRequirements | undefined {
+    if (r === undefined || r === null || (r.requests === undefined && r.limits === undefined))
+      return undefined;
+    const o: V1ResourceRequirements = {};
+    put(o, 'requests', this.rec(r.requests));
+    put(o, 'limits', this.rec(r.limits));
+    return o;
+  }
+
+  container(c: V1Container, init: boolean): V1Container {
+    const o: V1Container = { name: this.n.string(c.name) };
+    put(o, 'image', this.n.string(c.image));
+    put(o, 'resources', this.resources(c.resources));
+    put(
+      o,
+      'ports',
+      c.ports?.map((p) => {
+        const port: ContainerPort = { containerPort: p.containerPort };
+        put(port, 'name', p.name);
+        put(port, 'protocol', p.protocol);
+        put(port, 'hostPort', p.hostPort);
+        return port;
+      }),
+    );
+    // restartPolicy 'Always' on an init container makes it a sidecar, which changes requests.
+    if (init) put(o, 'restartPolicy', c.restartPolicy);
+    return o;
+  }
+
+  pod(p: V1Pod): V1Pod {
+    const n = this.n;
+    const o: V1Pod = { apiVersion: KIND_INFO.Pod.apiVersion, kind: 'Pod' };
+    put(o, 'metadata', this.meta(p.metadata));
+    const s = p.spec;
+    if (s) {
+      // Container specs are identical across the replicas of a workload: share one instance.
+      const spec: PodSpec = {
+        containers: n.shared((s.containers ?? []).map((c) => this.container(c, false))),
+      };
+      if (s.initContainers)
+        spec.initContainers = n.shared(s.initContainers.map((c) => this.container(c, true)));
+      put(spec, 'nodeName', n.string(s.nodeName));
+      if (s.overhead) spec.overhead = n.shared(this.rec(s.overhead)!);
+      if (s.resources) put(spec, 'resources', n.shared(this.resources(s.resources)));
+      put(spec, 'priority', s.priority);
+      put(spec, 'priorityClassName', n.string(s.priorityClassName));
+      put(spec, 'schedulerName', n.string(s.schedulerName));
+      put(spec, 'serviceAccountName', n.string(s.serviceAccountName));
+      put(spec, 'restartPolicy', n.string(s.restartPolicy));
+      o.spec = spec;
+    }
+    put(o, 'status', this.podStatus(p.status));
+    return o;
+  }
+
+  podStatus(s: V1PodStatus | undefined): V1PodStatus | undefined {
+    if (s === undefined || s === null) return undefined;
+    const n = this.n;
+    const o: V1PodStatus = {};
+    for (const k of Object.keys(s) as (keyof V1PodStatus)[]) {
+      const v = s[k];
+      if (v === undefined || v === null) continue;
+      switch (k) {
+        case 'phase':
+        case 'qosClass':
+        case 'hostIP': // shared by every pod on the node
+        case 'nominatedNodeName':
+        case 'reason':
+        case 'resize':
+          o[k] = n.string(v as string);
+          break;
+        case 'hostIPs':
+          o.hostIPs = n.shared(s.hostIPs!.map((h) => ({ ip: n.string(h.ip) })));
+          break;
+        case 'podIPs':
+          o.podIPs = s.podIPs!.map((ip) => ({ ip: same(ip.ip, s.podIP)! }));
+          break;
+        case 'startTime':
+          o.startTime = n.date(s.startTime);
+          break;
+        case 'conditions':
+          o.conditions = s.conditions!.map((c) => {
+            const cond: PodCondition = { type: n.string(c.type), status: n.string(c.status) };
+            put(cond, 'reason', n.string(c.reason));
+            put(cond, 'message', c.message);
+            put(cond, 'lastTransitionTime', n.date(c.lastTransitionTime));
+            put(cond, 'lastProbeTime', n.date(c.lastProbeTime));
+            put(cond, 'observedGeneration', c.observedGeneration);
+            return cond;
+          });
+          break;
+        case 'containerStatuses':
+        case 'initContainerStatuses':
+        case 'ephemeralContainerStatuses':
+          o[k] = (v as V1ContainerStatus[]).map((cs) => this.containerStatus(cs));
+          break;
+        case 'allocatedResources':
+          o.allocatedResources = n.shared(this.rec(s.allocatedResources)!);
+          break;
+        default:
+          (o as Rec)[k] = clone(v); // small or rare: podIP, message, resource claim statuses
+      }
+    }
+    return o;
+  }
+
+  containerStatus(cs: V1ContainerStatus): V1ContainerStatus {
+    // Dropped: volumeMounts (mirrors the spec's, which we drop), user, allocatedResourcesStatus.
+    const n = this.n;
+    const o: V1ContainerStatus = {
+      name: n.string(cs.name),
+      image: n.string(cs.image),
+      imageID: n.string(cs.imageID),
+      ready: cs.ready,
+      restartCount: cs.restartCount,
+    };
+    put(o, 'started', cs.started);
+    put(o, 'containerID', cs.containerID);
+    put(o, 'state', this.containerState(cs.state, cs.containerID));
+    put(o, 'lastState', this.containerState(cs.lastState, cs.containerID));
+    if (cs.resources) put(o, 'resources', n.shared(this.resources(cs.resources)));
+    if (cs.allocatedResources) o.allocatedResources = n.shared(this.rec(cs.allocatedResources)!);
+    put(o, 'stopSignal', n.string(cs.stopSignal));
+    return o;
+  }
+
+  /** Undefined for an empty state (`lastState: {}` on every container that never restarted). */
+  containerState(
+    st: V1ContainerState | undefined,
+    containerID: string | undefined,
+  ): V1ContainerState | undefined {
+    if (st === undefined || st === null) return undefined;
+    const n = this.n;
+    let o: V1ContainerState | undefined;
+    if (st.running) {
+      o = { running: {} };
+      put(o.running!, 'startedAt', n.date(st.running.startedAt));
+    }
+    if (st.waiting) {
+      o ??= {};
+      o.waiting = {};
+      put(o.waiting, 'reason', n.string(st.waiting.reason));
+      put(o.waiting, 'message', st.waiting.message);
+    }
+    if (st.terminated) {
+      const t = st.terminated;
+      o ??= {};
+      o.terminated = { exitCode: t.exitCode };
+      put(o.terminated, 'reason', n.string(t.reason));
+      put(o.terminated, 'message', t.message);
+      put(o.terminated, 'signal', t.signal);
+      put(o.terminated, 'startedAt', n.date(t.startedAt));
+      put(o.terminated, 'finishedAt', n.date(t.finishedAt));
+      put(o.terminated, 'containerID', same(t.containerID, containerID));
+    }
+    return o;
+  }
+
+  node(nd: V1Node): V1Node {
+    const n = this.n;
+    const o: V1Node = { apiVersion: KIND_INFO.Node.apiVersion, kind: 'Node' };
+    put(o, 'metadata', this.meta(nd.metadata));
+    if (nd.spec) {
+      const spec: NodeSpec = {};
+      put(spec, 'unschedulable', nd.spec.unschedulable);
+      put(
+        spec,
+        'taints',
+        nd.spec.taints?.map((t) => {
+          const taint: Taint = { key: n.string(t.key), effect: n.string(t.effect) };
+          put(taint, 'value', n.string(t.value));
+          put(taint, 'timeAdded', n.date(t.timeAdded));
+          return taint;
+        }),
+      );
+      put(spec, 'podCIDR', nd.spec.podCIDR);
+      put(spec, 'podCIDRs', nd.spec.podCIDRs?.slice());
+      put(spec, 'providerID', nd.spec.providerID);
+      o.spec = spec;
+    }
+    const s = nd.status;
+    if (s) {
+      const status: NodeStatus = {};
+      put(status, 'capacity', this.rec(s.capacity));
+      put(status, 'allocatable', this.rec(s.allocatable));
+      put(
+        status,
+        'conditions',
+        s.conditions?.map((c) => {
+          const cond: NodeCondition = { type: n.string(c.type), status: n.string(c.status) };
+          put(cond, 'reason', n.string(c.reason));
+          put(cond, 'message', n.string(c.message)); // kubelet messages repeat across nodes
+          put(cond, 'lastHeartbeatTime', n.date(c.lastHeartbeatTime));
+          put(cond, 'lastTransitionTime', n.date(c.lastTransitionTime));
+          return cond;
+        }),
+      );
+      put(
+        status,
+        'addresses',
+        s.addresses?.map((a) => ({ type: n.string(a.type), address: a.address })),
+      );
+      // Versions, OS and architecture repeat on every node.
+      put(status, 'nodeInfo', this.internDeep(s.nodeInfo) as NodeStatus['nodeInfo']);
+      put(status, 'phase', n.string(s.phase));
+      o.status = status;
+    }
+    return o;
+  }
+
+  job(j: V1Job): V1Job {
+    const o: V1Job = { apiVersion: KIND_INFO.Job.apiVersion, kind: 'Job' };
+    put(o, 'metadata', this.meta(j.metadata));
+    const s = j.spec;
+    if (s) {
+      // template is required by the model type; pods are mirrored on their own, so keep it empty.
+      const spec: NonNullable<V1Job['spec']> = { template: {} };
+      put(spec, 'completions', s.completions);
+      put(spec, 'parallelism', s.parallelism);
+      put(spec, 'backoffLimit', s.backoffLimit);
+      put(spec, 'suspend', s.suspend);
+      put(spec, 'selector', clone(s.selector) as NonNullable<V1Job['spec']>['selector']);
+      put(spec, 'completionMode', this.n.string(s.completionMode));
+      put(spec, 'activeDeadlineSeconds', s.activeDeadlineSeconds);
+      put(spec, 'ttlSecondsAfterFinished', s.ttlSecondsAfterFinished);
+      o.spec = spec;
+    }
+    put(o, 'status', this.internDeep(j.status) as V1Job['status']);
+    return o;
+  }
+
+  namespace(ns: V1Namespace): V1Namespace {
+    const o: V1Namespace = { apiVersion: KIND_INFO.Namespace.apiVersion, kind: 'Namespace' };
+    put(o, 'metadata', this.meta(ns.metadata, true));
+    put(o, 'spec', clone(ns.spec) as V1Namespace['spec']);
+    put(o, 'status', clone(ns.status) as V1Namespace['status']);
+    return o;
+  }
+}

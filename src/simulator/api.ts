@@ -1,0 +1,473 @@
+/**
+ * The Kubernetes REST surface for the simulated resources: get, list (selectors,
+ * pagination, Table), watch, create, update, merge-patch and delete.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import {
+  type FieldRequirement,
+  FieldSelectorError,
+  matchesFields,
+  parseFieldSelector,
+} from './field-selector.js';
+import { readBody, sendJson, sendStatus, statusBody, writeChunk } from './http.js';
+import { matchesLabels, parseLabelSelector, type Requirement, SelectorParseError } from './label-selector.js';
+import type { ApiVerb } from './metrics.js';
+import { type SimStore, StoreError } from './store.js';
+import { includeObjectParam, toTable, wantsTable } from './table.js';
+import { type KubeObject, RESOURCES, type ResourceName, type StoredEvent } from './types.js';
+
+/** What a request path names. */
+export interface Target {
+  resource: ResourceName;
+  namespace?: string;
+  name?: string;
+  subresource?: string;
+}
+
+/** Parses `/api/v1/...` and `/apis/batch/v1/...` paths; undefined when the path names no resource. */
+export function parseResourcePath(pathname: string): Target | undefined {
+  let rest: string[];
+  let group: '' | 'batch';
+  const parts = pathname.split('/').filter(Boolean).map(decodeURIComponent);
+  if (parts[0] === 'api' && parts[1] === 'v1') {
+    group = '';
+    rest = parts.slice(2);
+  } else if (parts[0] === 'apis' && parts[1] === 'batch' && parts[2] === 'v1') {
+    group = 'batch';
+    rest = parts.slice(3);
+  } else {
+    return undefined;
+  }
+  let target: Target | undefined;
+  if (rest[0] === 'namespaces' && rest.length >= 3 && rest[2] !== 'status' && rest[2] !== 'finalize') {
+    target = { namespace: rest[1], resource: rest[2] as ResourceName, name: rest[3], subresource: rest[4] };
+    if (rest.length > 5) return undefined;
+  } else if (rest.length >= 1 && rest.length <= 3) {
+    target = { resource: rest[0] as ResourceName, name: rest[1], subresource: rest[2] };
+  }
+  if (!target) return undefined;
+  const info = RESOURCES[target.resource];
+  if (!info || info.group !== group) return undefined;
+  if (target.namespace !== undefined && !info.namespaced) return undefined;
+  if (target.subresource !== undefined && target.subresource !== 'status') return undefined;
+  return target;
+}
+
+export function verbOf(method: string, target: Target, query: URLSearchParams): ApiVerb | undefined {
+  switch (method) {
+    case 'GET':
+      if (target.name) return 'GET';
+      return query.get('watch') === 'true' || query.get('watch') === '1' ? 'WATCH' : 'LIST';
+    case 'POST':
+      return target.name ? undefined : 'CREATE';
+    case 'PUT':
+      return target.name ? 'UPDATE' : undefined;
+    case 'PATCH':
+      return target.name ? 'PATCH' : undefined;
+    case 'DELETE':
+      return target.name ? 'DELETE' : undefined;
+    default:
+      return undefined;
+  }
+}
+
+/** What the handlers need from the simulator around them. */
+export interface ApiContext {
+  store: SimStore;
+  now: () => Date;
+  bookmarkIntervalMs: number;
+  /** Registers an open watch so faults can drop it; returns the function that unregisters it. */
+  trackWatch(resource: ResourceName, res: ServerResponse): () => void;
+  countWatchEvent(resource: ResourceName, type: string): void;
+  /** Bytes written, for the metrics. */
+  addBytes(n: number): void;
+}
+
+interface Filter {
+  namespace?: string;
+  labels: Requirement[];
+  fields: FieldRequirement[];
+}
+
+class BadRequest extends Error {}
+
+function parseFilter(target: Target, query: URLSearchParams): Filter {
+  try {
+    return {
+      namespace: target.namespace,
+      labels: parseLabelSelector(query.get('labelSelector') ?? ''),
+      fields: parseFieldSelector(query.get('fieldSelector') ?? '', target.resource),
+    };
+  } catch (err) {
+    if (err instanceof SelectorParseError || err instanceof FieldSelectorError)
+      throw new BadRequest(err.message);
+    throw err;
+  }
+}
+
+function matches(filter: Filter, obj: KubeObject): boolean {
+  return (
+    (filter.namespace === undefined || obj.metadata.namespace === filter.namespace) &&
+    matchesLabels(filter.labels, obj.metadata.labels) &&
+    matchesFields(filter.fields, obj)
+  );
+}
+
+interface ContinueToken {
+  rv: number;
+  start: string;
+}
+
+function encodeContinue(token: ContinueToken): string {
+  return Buffer.from(JSON.stringify({ v: 'meta.k8s.io/v1', rv: token.rv, start: token.start })).toString(
+    'base64url',
+  );
+}
+
+function decodeContinue(text: string): ContinueToken {
+  try {
+    const parsed = JSON.parse(Buffer.from(text, 'base64url').toString('utf8'));
+    if (typeof parsed.rv === 'number' && typeof parsed.start === 'string')
+      return { rv: parsed.rv, start: parsed.start };
+  } catch {
+    // fall through to the error below
+  }
+  throw new BadRequest(
+    `continue key is not valid: expected a token from a previous list response, received "${text}"`,
+  );
+}
+
+/** Answers one resource request. Errors become Status replies; nothing throws out. */
+export async function handleResource(
+  ctx: ApiContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  target: Target,
+  verb: ApiVerb,
+  query: URLSearchParams,
+): Promise<number> {
+  try {
+    switch (verb) {
+      case 'LIST':
+        return await serveList(ctx, req, res, target, query);
+      case 'WATCH':
+        return serveWatch(ctx, req, res, target, query);
+      case 'GET': {
+        const obj = ctx.store.get(target.resource, target.namespace, target.name!);
+        if (!obj) throw notFound(target);
+        return reply(ctx, req, res, 200, obj, target.resource, query);
+      }
+      case 'CREATE': {
+        const body = await jsonBody(req, target);
+        if (target.namespace && body.metadata.namespace && body.metadata.namespace !== target.namespace) {
+          throw new BadRequest(
+            'the namespace of the provided object does not match the namespace sent on the request',
+          );
+        }
+        if (target.namespace) body.metadata = { ...body.metadata, namespace: target.namespace };
+        const created = ctx.store.create(target.resource, body);
+        return reply(ctx, req, res, 201, created, target.resource, query);
+      }
+      case 'UPDATE': {
+        const body = await jsonBody(req, target);
+        if (body.metadata.name !== target.name) {
+          throw new BadRequest(
+            `the name of the object (${body.metadata.name}) does not match the name on the URL (${target.name})`,
+          );
+        }
+        body.metadata = { ...body.metadata, namespace: target.namespace };
+        return reply(ctx, req, res, 200, ctx.store.update(target.resource, body), target.resource, query);
+      }
+      case 'PATCH': {
+        const type = (req.headers['content-type'] ?? '').split(';')[0].trim();
+        // Strategic merge patch is served as a JSON merge patch: the same for every map
+        // field kubectl patches on these resources (labels, annotations, unschedulable).
+        if (type !== 'application/merge-patch+json' && type !== 'application/strategic-merge-patch+json') {
+          return sendStatus(
+            res,
+            415,
+            `the body of the request was in an unknown format - accepted media types include: application/merge-patch+json, application/strategic-merge-patch+json; received "${type}"`,
+            'UnsupportedMediaType',
+          );
+        }
+        const patch = parseJson(await readBody(req));
+        const patched = ctx.store.patch(target.resource, target.namespace, target.name!, patch);
+        return reply(ctx, req, res, 200, patched, target.resource, query);
+      }
+      case 'DELETE': {
+        await readBody(req); // DeleteOptions are accepted and ignored: deletion is immediate.
+        const deleted = ctx.store.delete(target.resource, target.namespace, target.name!);
+        if (target.resource === 'namespaces') deleteNamespaceContents(ctx.store, target.name!);
+        return reply(ctx, req, res, 200, deleted, target.resource, query);
+      }
+    }
+  } catch (err) {
+    if (err instanceof StoreError) return sendStatus(res, err.code, err.message, err.reason, err.details);
+    if (err instanceof BadRequest) return sendStatus(res, 400, err.message, 'BadRequest');
+    if (err instanceof Error && err.name === 'BodyTooLargeError') return sendStatus(res, 413, err.message);
+    throw err;
+  }
+}
+
+function notFound(target: Target): StoreError {
+  const group = RESOURCES[target.resource].group;
+  const kind = group ? `${target.resource}.${group}` : target.resource;
+  return new StoreError(404, 'NotFound', `${kind} "${target.name}" not found`, {
+    name: target.name,
+    kind: target.resource,
+  });
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new BadRequest(`the request body is not valid JSON: ${(err as Error).message}`);
+  }
+}
+
+async function jsonBody(req: IncomingMessage, target: Target): Promise<KubeObject> {
+  const body = parseJson(await readBody(req)) as KubeObject;
+  if (!body || typeof body !== 'object' || !body.metadata || typeof body.metadata !== 'object') {
+    throw new BadRequest(
+      `expected a ${RESOURCES[target.resource].kind} object with metadata, received ${JSON.stringify(body)?.slice(0, 100)}`,
+    );
+  }
+  const info = RESOURCES[target.resource];
+  if (body.kind !== undefined && body.kind !== info.kind) {
+    throw new BadRequest(
+      `expected kind ${info.kind} for ${target.resource}, received kind ${JSON.stringify(body.kind)}`,
+    );
+  }
+  return { ...body, metadata: { ...body.metadata } };
+}
+
+function deleteNamespaceContents(store: SimStore, namespace: string): void {
+  for (const resource of ['jobs', 'pods', 'events'] as const) {
+    for (const obj of [...store.scan(resource, { namespace })])
+      store.delete(resource, namespace, obj.metadata.name);
+  }
+}
+
+function reply(
+  ctx: ApiContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  code: number,
+  obj: KubeObject,
+  resource: ResourceName,
+  query: URLSearchParams,
+): number {
+  if (wantsTable(req.headers.accept)) {
+    const table = toTable(resource, [obj], {
+      includeObject: includeObjectParam(query),
+      now: ctx.now(),
+      resourceVersion: obj.metadata.resourceVersion ?? '',
+    });
+    return sendJson(res, code, table);
+  }
+  return sendJson(res, code, obj);
+}
+
+async function serveList(
+  ctx: ApiContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  target: Target,
+  query: URLSearchParams,
+): Promise<number> {
+  const filter = parseFilter(target, query);
+  const limitText = query.get('limit');
+  const limit = limitText ? Number(limitText) : 0;
+  if (!Number.isInteger(limit) || limit < 0) {
+    throw new BadRequest(`limit: expected a non-negative integer, received "${limitText}"`);
+  }
+  const token = query.get('continue') ? decodeContinue(query.get('continue')!) : undefined;
+  if (token && token.rv < ctx.store.oldestResourceVersion) {
+    return sendStatus(
+      res,
+      410,
+      'The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.',
+      'Expired',
+    );
+  }
+  // Pages after the first report the first page's resourceVersion: a client that then
+  // watches from it gets every change made while it paged replayed, as from a snapshot.
+  const listRV = token ? token.rv : ctx.store.resourceVersion;
+  const scan = ctx.store.scan(target.resource, { namespace: target.namespace, afterKey: token?.start });
+  const info = RESOURCES[target.resource];
+
+  if (!limit && !wantsTable(req.headers.accept)) {
+    // Unpaged: stream the items so a 100k-pod LIST never becomes one giant string.
+    const head = `{"kind":"${info.listKind}","apiVersion":"${info.apiVersion}","metadata":{"resourceVersion":"${listRV}"},"items":[`;
+    res.writeHead(200, { 'Content-Type': 'application/json' });
+    let bytes = 0;
+    let batch: string[] = [];
+    let first = true;
+    const flush = async () => {
+      const chunk = (first ? head : ',') + batch.join(',');
+      first = false;
+      batch = [];
+      bytes += Buffer.byteLength(chunk);
+      return writeChunk(res, chunk);
+    };
+    for (const obj of scan) {
+      if (!matches(filter, obj)) continue;
+      batch.push(JSON.stringify(obj));
+      if (batch.length >= 200 && !(await flush())) return bytes;
+    }
+    if (batch.length || first) await flush();
+    res.end(']}');
+    return bytes + 2;
+  }
+
+  const items: KubeObject[] = [];
+  let more = false;
+  for (const obj of scan) {
+    if (!matches(filter, obj)) continue;
+    if (limit && items.length === limit) {
+      more = true;
+      break;
+    }
+    items.push(obj);
+  }
+  const continueToken =
+    more && items.length ? encodeContinue({ rv: listRV, start: keyOf(items[items.length - 1]) }) : undefined;
+  if (wantsTable(req.headers.accept)) {
+    return sendJson(
+      res,
+      200,
+      toTable(target.resource, items, {
+        includeObject: includeObjectParam(query),
+        now: ctx.now(),
+        resourceVersion: String(listRV),
+        continueToken,
+      }),
+    );
+  }
+  return sendJson(res, 200, {
+    kind: info.listKind,
+    apiVersion: info.apiVersion,
+    metadata: { resourceVersion: String(listRV), ...(continueToken ? { continue: continueToken } : {}) },
+    items,
+  });
+}
+
+function keyOf(obj: KubeObject): string {
+  return obj.metadata.namespace ? `${obj.metadata.namespace}/${obj.metadata.name}` : obj.metadata.name;
+}
+
+/** A watch stream: NDJSON lines, one event each, as a real API server frames them. */
+function serveWatch(
+  ctx: ApiContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  target: Target,
+  query: URLSearchParams,
+): number {
+  const filter = parseFilter(target, query);
+  const rvText = query.get('resourceVersion') ?? '';
+  const from = rvText === '' || rvText === '0' ? undefined : Number(rvText);
+  if (from !== undefined && (!Number.isInteger(from) || from < 0)) {
+    throw new BadRequest(
+      `resourceVersion: expected a resourceVersion from a previous response, received "${rvText}"`,
+    );
+  }
+  const timeoutText = query.get('timeoutSeconds');
+  const timeoutSeconds = timeoutText ? Number(timeoutText) : 0;
+  if (!Number.isFinite(timeoutSeconds) || timeoutSeconds < 0) {
+    throw new BadRequest(`timeoutSeconds: expected a non-negative number, received "${timeoutText}"`);
+  }
+  const table = wantsTable(req.headers.accept);
+  const includeObject = includeObjectParam(query);
+  const { store, now } = ctx;
+  const resource = target.resource;
+  const info = RESOURCES[resource];
+
+  res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private' });
+  res.flushHeaders();
+  // Bytes are counted per line through ctx.addBytes, as the stream goes on.
+  const send = (type: string, object: unknown) => {
+    if (res.destroyed || res.writableEnded) return;
+    const payload =
+      table && (type === 'ADDED' || type === 'MODIFIED' || type === 'DELETED')
+        ? toTable(resource, [object as KubeObject], {
+            includeObject,
+            now: now(),
+            resourceVersion: (object as KubeObject).metadata.resourceVersion ?? '',
+          })
+        : object;
+    const line = `${JSON.stringify({ type, object: payload })}\n`;
+    ctx.addBytes(Buffer.byteLength(line));
+    ctx.countWatchEvent(resource, type);
+    res.write(line);
+    // A watcher that reads nothing while events pile up is cut off, as a real server does,
+    // rather than buffering without bound.
+    if (res.writableLength > 64 * 1024 * 1024) res.destroy();
+  };
+
+  let lastRV = from ?? 0;
+  const onEvent = (event: StoredEvent) => {
+    if (event.rv <= lastRV) return;
+    lastRV = event.rv;
+    const now = matches(filter, event.object);
+    if (event.type === 'MODIFIED') {
+      const before = event.previous ? matches(filter, event.previous) : now;
+      if (now && before) send('MODIFIED', event.object);
+      else if (now) send('ADDED', event.object);
+      else if (before) send('DELETED', event.object);
+    } else if (now) {
+      send(event.type, event.object);
+    }
+  };
+  const unsubscribe = store.subscribe(resource, onEvent);
+  const untrack = ctx.trackWatch(resource, res);
+  let bookmarkTimer: NodeJS.Timeout | undefined;
+  let timeoutTimer: NodeJS.Timeout | undefined;
+  const cleanup = () => {
+    unsubscribe();
+    untrack();
+    clearTimeout(bookmarkTimer);
+    clearTimeout(timeoutTimer);
+  };
+  res.on('close', cleanup);
+  req.on('close', () => {
+    if (!res.writableEnded) res.end();
+  });
+
+  if (from === undefined) {
+    // "" and "0": the current state as ADDED events first, then changes.
+    for (const obj of store.scan(resource, { namespace: target.namespace })) {
+      if (matches(filter, obj)) send('ADDED', obj);
+    }
+    lastRV = store.resourceVersion;
+  } else {
+    let replay: StoredEvent[];
+    try {
+      replay = store.eventsSince(resource, from);
+    } catch (err) {
+      if (!(err instanceof StoreError)) throw err;
+      // A too-old resourceVersion is an ERROR event on a 200 stream, then the end.
+      send('ERROR', statusBody(410, err.message, 'Expired'));
+      res.end();
+      return 0;
+    }
+    for (const event of replay) onEvent(event);
+  }
+
+  if (query.get('allowWatchBookmarks') === 'true') {
+    const bookmark = () => {
+      send('BOOKMARK', {
+        kind: info.kind,
+        apiVersion: info.apiVersion,
+        metadata: { resourceVersion: String(store.resourceVersion) },
+      });
+      bookmarkTimer = setTimeout(bookmark, ctx.bookmarkIntervalMs).unref();
+    };
+    bookmarkTimer = setTimeout(bookmark, ctx.bookmarkIntervalMs).unref();
+  }
+  if (timeoutSeconds > 0) {
+    timeoutTimer = setTimeout(() => res.end(), timeoutSeconds * 1000).unref();
+  }
+  return 0;
+}

@@ -1,0 +1,150 @@
+/**
+ * `npm run simulator -- --nodes 50 --pods 5000 --jobs 5000 --namespaces 20 --seed 1
+ *  --churn 20 --port 6443 --kubeconfig-out sim.kubeconfig`
+ * Starts the simulator on 127.0.0.1, writes a kubeconfig, runs until SIGINT/SIGTERM.
+ */
+import { writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { DEFAULT_SCENARIO, startSimulator } from './server.js';
+
+const USAGE = `usage: npm run simulator -- [options]
+
+  --nodes N            nodes in the scenario (default ${DEFAULT_SCENARIO.nodes})
+  --pods N             pods (default ${DEFAULT_SCENARIO.pods})
+  --jobs N             jobs (default ${DEFAULT_SCENARIO.jobs})
+  --namespaces N       generated namespaces besides default and kube-system (default ${DEFAULT_SCENARIO.namespaces})
+  --max-pods-per-namespace N   spread pods so no namespace holds more
+  --seed N             scenario seed (default ${DEFAULT_SCENARIO.seed})
+  --churn N            changes per second, 0 for a still cluster (default 2)
+  --port N             port on 127.0.0.1 (default 6443; 0 picks a free one)
+  --host ADDR          address to listen on (default 127.0.0.1)
+  --token TOKEN        the admin bearer token (default: random)
+  --kubeconfig-out F   write a kubeconfig for the simulator to F
+  --history N          changes kept for watch resumption (default 50000)
+  --bookmark-interval-ms N   BOOKMARK interval on watches (default 10000)
+  --verbose            log every request to stderr
+  --help               this text`;
+
+export interface SimulatorCliOptions {
+  scenario: typeof DEFAULT_SCENARIO & { maxPodsPerNamespace?: number };
+  churn: number;
+  port: number;
+  host: string;
+  token?: string;
+  kubeconfigOut?: string;
+  history?: number;
+  bookmarkIntervalMs?: number;
+  verbose: boolean;
+}
+
+export class UsageError extends Error {}
+
+function integer(name: string, value: string | undefined, fallback: number, min = 0): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min) {
+    throw new UsageError(`--${name}: expected an integer >= ${min}, received "${value}"`);
+  }
+  return n;
+}
+
+export function parseSimulatorArgs(argv: string[]): SimulatorCliOptions | 'help' {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        nodes: { type: 'string' },
+        pods: { type: 'string' },
+        jobs: { type: 'string' },
+        namespaces: { type: 'string' },
+        'max-pods-per-namespace': { type: 'string' },
+        seed: { type: 'string' },
+        churn: { type: 'string' },
+        port: { type: 'string' },
+        host: { type: 'string' },
+        token: { type: 'string' },
+        'kubeconfig-out': { type: 'string' },
+        history: { type: 'string' },
+        'bookmark-interval-ms': { type: 'string' },
+        verbose: { type: 'boolean' },
+        help: { type: 'boolean' },
+      },
+    }));
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  if (values.help) return 'help';
+  const str = (k: string) => values[k] as string | undefined;
+  const maxPerNs = str('max-pods-per-namespace');
+  return {
+    scenario: {
+      nodes: integer('nodes', str('nodes'), DEFAULT_SCENARIO.nodes, 1),
+      pods: integer('pods', str('pods'), DEFAULT_SCENARIO.pods),
+      jobs: integer('jobs', str('jobs'), DEFAULT_SCENARIO.jobs),
+      namespaces: integer('namespaces', str('namespaces'), DEFAULT_SCENARIO.namespaces, 1),
+      seed: integer('seed', str('seed'), DEFAULT_SCENARIO.seed),
+      ...(maxPerNs !== undefined
+        ? { maxPodsPerNamespace: integer('max-pods-per-namespace', maxPerNs, 0, 1) }
+        : {}),
+    },
+    churn: integer('churn', str('churn'), 2),
+    port: integer('port', str('port'), 6443),
+    host: str('host') ?? '127.0.0.1',
+    token: str('token'),
+    kubeconfigOut: str('kubeconfig-out'),
+    history: str('history') === undefined ? undefined : integer('history', str('history'), 0, 1),
+    bookmarkIntervalMs:
+      str('bookmark-interval-ms') === undefined
+        ? undefined
+        : integer('bookmark-interval-ms', str('bookmark-interval-ms'), 0, 100),
+    verbose: values.verbose === true,
+  };
+}
+
+async function main(): Promise<void> {
+  let options: SimulatorCliOptions | 'help';
+  try {
+    options = parseSimulatorArgs(process.argv.slice(2));
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`simulator: ${err.message}\n\n${USAGE}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  if (options === 'help') {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+  const started = Date.now();
+  const sim = await startSimulator({
+    host: options.host,
+    port: options.port,
+    scenario: options.scenario,
+    churnPerSecond: options.churn,
+    adminToken: options.token,
+    historyLimit: options.history,
+    bookmarkIntervalMs: options.bookmarkIntervalMs,
+    log: options.verbose ? (line) => process.stderr.write(`${line}\n`) : undefined,
+  });
+  if (options.kubeconfigOut) writeFileSync(options.kubeconfigOut, sim.kubeconfig(), { mode: 0o600 });
+  const s = sim.summary;
+  process.stdout.write(
+    `kubegate simulator listening on ${sim.url} (built in ${Date.now() - started} ms: ${JSON.stringify(s.counts ?? s)})\n` +
+      (options.kubeconfigOut
+        ? `kubeconfig written to ${options.kubeconfigOut}: kubectl --kubeconfig ${options.kubeconfigOut} get pods -A\n`
+        : 'no --kubeconfig-out given: the admin token is random, pass --token or --kubeconfig-out to use it\n'),
+  );
+  const stop = () => {
+    sim.close().then(() => process.exit(0));
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  await main();
+}

@@ -1,0 +1,411 @@
+/**
+ * The simulator as a running server: an HTTPS listener speaking the Kubernetes REST
+ * protocol over a SimStore, with bearer-token auth, Prometheus metrics, fault
+ * injection and a live scenario (churn and a job controller). `startSimulator` is the
+ * programmatic API; `cli.ts` wraps it.
+ */
+import { randomBytes } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createServer, type Server } from 'node:https';
+import type { AddressInfo, Socket } from 'node:net';
+import { stringify } from 'yaml';
+import { handleResource, parseResourcePath, verbOf } from './api.js';
+import {
+  ADMIN_RULES,
+  authorize,
+  type Principal,
+  TokenAuthenticator,
+  type TokenGrant,
+  type Verb,
+} from './auth.js';
+import { Churn } from './churn.js';
+import { discoveryDocument } from './discovery.js';
+import {
+  type FaultActions,
+  FaultInputError,
+  type FaultSettings,
+  faultApplies,
+  NO_FAULTS,
+  parseFaultRequest,
+} from './faults.js';
+import { readBody, sendJson, sendStatus } from './http.js';
+import { JobController } from './job-controller.js';
+import { type ApiVerb, SimulatorMetrics } from './metrics.js';
+import { buildScenario, type ScenarioOptions, type ScenarioSummary } from './scenario.js';
+import { SimStore } from './store.js';
+import { createServingCertificate } from './tls.js';
+import { RESOURCES, type ResourceName } from './types.js';
+
+export interface SimulatorOptions {
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** Default 0: any free port. */
+  port?: number;
+  /** The scenario to build; defaults give a small live cluster. */
+  scenario?: Partial<ScenarioOptions>;
+  /** Changes per second made by the churn; 0 turns it off. Default 2. */
+  churnPerSecond?: number;
+  /** The admin token; random when omitted. */
+  adminToken?: string;
+  /** More tokens with their permissions, for 403 tests and per-namespace principals. */
+  tokens?: Record<string, TokenGrant>;
+  /** How many changes are kept for watch resumption. */
+  historyLimit?: number;
+  /** Interval of BOOKMARK events on watches that allow them. Default 10 s. */
+  bookmarkIntervalMs?: number;
+  /** Step of the job controller (pods of API-created jobs progress once per step). */
+  jobStepMs?: number;
+  /** Log a line per request to stderr. */
+  log?: (line: string) => void;
+}
+
+export const DEFAULT_SCENARIO: ScenarioOptions = { seed: 1, nodes: 6, pods: 120, jobs: 12, namespaces: 4 };
+
+const VERB_LOWER: Record<ApiVerb, Verb> = {
+  LIST: 'list',
+  GET: 'get',
+  WATCH: 'watch',
+  CREATE: 'create',
+  UPDATE: 'update',
+  PATCH: 'patch',
+  DELETE: 'delete',
+};
+
+export class Simulator {
+  readonly store: SimStore;
+  readonly metrics: SimulatorMetrics;
+  readonly auth: TokenAuthenticator;
+  readonly adminToken: string;
+  readonly summary: ScenarioSummary;
+  private faultSettings: FaultSettings = { ...NO_FAULTS };
+  private readonly sockets = new Set<Socket>();
+  private readonly watches = new Set<ServerResponse>();
+  private refusing: NodeJS.Timeout | undefined;
+  private readonly churn: Churn;
+  private readonly jobs: JobController;
+  private port = 0;
+
+  private constructor(
+    private readonly server: Server,
+    readonly caPem: string,
+    private readonly options: SimulatorOptions,
+  ) {
+    this.store = new SimStore({ historyLimit: options.historyLimit });
+    const scenario = { ...DEFAULT_SCENARIO, ...options.scenario };
+    this.summary = buildScenario(this.store, scenario);
+    this.metrics = new SimulatorMetrics((r) => this.store.count(r), Object.keys(RESOURCES) as ResourceName[]);
+    this.adminToken = options.adminToken ?? randomBytes(24).toString('base64url');
+    this.auth = new TokenAuthenticator({
+      [this.adminToken]: { user: 'admin', rules: ADMIN_RULES },
+      ...options.tokens,
+    });
+    this.jobs = new JobController(this.store, { stepMs: options.jobStepMs ?? 1000 });
+    this.churn = new Churn(this.store, { ratePerSecond: options.churnPerSecond ?? 2, seed: scenario.seed });
+    server.on('connection', (socket: Socket) => this.onConnection(socket));
+    server.on('request', (req, res) => {
+      this.onRequest(req, res).catch((err) => {
+        this.options.log?.(`simulator: internal error: ${(err as Error).stack}`);
+        if (!res.headersSent) sendStatus(res, 500, 'Internal error occurred: the simulator failed to answer');
+        else res.destroy();
+      });
+    });
+  }
+
+  static async start(options: SimulatorOptions = {}): Promise<Simulator> {
+    const cert = await createServingCertificate();
+    const server = createServer({ cert: cert.certPem, key: cert.keyPem, keepAlive: true });
+    // Watches are long-lived; Node's default 5-minute request timeout would cut them.
+    server.requestTimeout = 0;
+    server.keepAliveTimeout = 60_000;
+    const sim = new Simulator(server, cert.caPem, options);
+    await sim.listen(options.port ?? 0);
+    sim.jobs.start();
+    if ((options.churnPerSecond ?? 2) > 0) sim.churn.start();
+    return sim;
+  }
+
+  get host(): string {
+    return this.options.host ?? '127.0.0.1';
+  }
+
+  get url(): string {
+    const host = this.host.includes(':') ? `[${this.host}]` : this.host;
+    return `https://${host}:${this.port}`;
+  }
+
+  get faults(): FaultSettings {
+    return { ...this.faultSettings };
+  }
+
+  /** Sets fault settings and runs one-shot actions, exactly as `POST /simulator/faults` does. */
+  injectFaults(
+    request: Partial<FaultSettings> & FaultActions,
+    /** Runs the disruptive actions later, e.g. once the HTTP reply that asked for them is sent. */
+    defer: (action: () => void) => void = (action) => action(),
+  ): FaultSettings {
+    const { settings, actions } = parseFaultRequest(request, this.faultSettings);
+    this.faultSettings = settings;
+    if (actions.compact) this.store.compact();
+    defer(() => {
+      if (actions.dropWatches) this.dropWatches(actions.dropWatches === 'end' ? 'end' : 'reset');
+      if (actions.refuseConnectionsSeconds) this.refuseConnections(actions.refuseConnectionsSeconds);
+    });
+    return this.faults;
+  }
+
+  /** Ends every open watch stream ('end') or resets its connection ('reset'). */
+  dropWatches(mode: 'end' | 'reset' = 'reset'): number {
+    const count = this.watches.size;
+    for (const res of [...this.watches]) {
+      if (mode === 'end') res.end();
+      else res.socket?.destroy();
+    }
+    return count;
+  }
+
+  /** The API server goes away: the listener closes and every connection drops, for `seconds`. */
+  refuseConnections(seconds: number): void {
+    if (this.refusing) clearTimeout(this.refusing);
+    this.server.close();
+    for (const socket of this.sockets) socket.destroy();
+    this.refusing = setTimeout(() => {
+      this.refusing = undefined;
+      this.server.listen(this.port, this.host);
+    }, seconds * 1000);
+  }
+
+  get down(): boolean {
+    return this.refusing !== undefined;
+  }
+
+  compact(): void {
+    this.store.compact();
+  }
+
+  openWatchCount(): number {
+    return this.watches.size;
+  }
+
+  /** A kubeconfig with the CA, a token user and one context, as `--kubeconfig-out` writes it. */
+  kubeconfig(options: { token?: string; context?: string; namespace?: string } = {}): string {
+    const context = options.context ?? 'kubegate-simulator';
+    return stringify({
+      apiVersion: 'v1',
+      kind: 'Config',
+      clusters: [
+        {
+          name: context,
+          cluster: {
+            server: this.url,
+            'certificate-authority-data': Buffer.from(this.caPem).toString('base64'),
+          },
+        },
+      ],
+      users: [{ name: `${context}-user`, user: { token: options.token ?? this.adminToken } }],
+      contexts: [
+        {
+          name: context,
+          context: {
+            cluster: context,
+            user: `${context}-user`,
+            ...(options.namespace ? { namespace: options.namespace } : {}),
+          },
+        },
+      ],
+      'current-context': context,
+      preferences: {},
+    });
+  }
+
+  async close(): Promise<void> {
+    this.churn.stop();
+    this.jobs.stop();
+    if (this.refusing) clearTimeout(this.refusing);
+    this.refusing = undefined;
+    for (const socket of this.sockets) socket.destroy();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  private async listen(port: number): Promise<void> {
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(port, this.host, () => {
+        this.server.off('error', reject);
+        resolve();
+      });
+    });
+    this.port = (this.server.address() as AddressInfo).port;
+  }
+
+  private onConnection(socket: Socket): void {
+    if (this.refusing) {
+      socket.destroy();
+      return;
+    }
+    this.metrics.connectionsAccepted.inc();
+    this.metrics.openConnections.inc();
+    this.sockets.add(socket);
+    socket.on('close', () => {
+      this.sockets.delete(socket);
+      this.metrics.openConnections.dec();
+    });
+  }
+
+  private async onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'https://simulator');
+    const path = url.pathname.replace(/\/+$/, '') || '/';
+    this.options.log?.(`${req.method} ${req.url}`);
+
+    // Public endpoints, as the system:public-info-viewer role makes them on a real server.
+    if (path === '/healthz' || path === '/readyz' || path === '/livez') {
+      res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8' }).end('ok');
+      return;
+    }
+    if (path === '/version') {
+      sendJson(res, 200, discoveryDocument('/version'));
+      return;
+    }
+    if (path === '/metrics') {
+      const text = await this.metrics.text();
+      res.writeHead(200, { 'Content-Type': this.metrics.registry.contentType }).end(text);
+      return;
+    }
+
+    const principal = this.auth.authenticate(req.headers.authorization);
+    if (!principal) {
+      sendStatus(res, 401, 'Unauthorized', 'Unauthorized');
+      return;
+    }
+    if (path === '/simulator/faults') {
+      await this.serveFaults(req, res, principal);
+      return;
+    }
+    const discovery = discoveryDocument(path);
+    if (discovery && req.method === 'GET') {
+      sendJson(res, 200, discovery);
+      return;
+    }
+    const target = parseResourcePath(path);
+    const verb = target && req.method ? verbOf(req.method, target, url.searchParams) : undefined;
+    if (!target || !verb) {
+      if (target)
+        sendStatus(res, 405, `method ${req.method} is not supported on ${path}`, 'MethodNotAllowed');
+      else
+        sendStatus(res, 404, 'the server could not find the requested resource', 'NotFound', { kind: path });
+      return;
+    }
+    const { resource } = target;
+    const done = (code: number) => this.metrics.requests.inc({ verb, resource, code: String(code) });
+    const namespace = resource === 'namespaces' ? undefined : target.namespace;
+    if (
+      !authorize(
+        principal,
+        VERB_LOWER[verb],
+        resource,
+        namespace ?? (resource === 'namespaces' ? target.name : undefined),
+      )
+    ) {
+      const group = RESOURCES[resource].group;
+      const scope = namespace ? `in the namespace "${namespace}"` : 'at the cluster scope';
+      sendStatus(
+        res,
+        403,
+        `${resource}${group ? `.${group}` : ''} is forbidden: User "${principal.user}" cannot ${VERB_LOWER[verb]} resource "${resource}" in API group "${group}" ${scope}`,
+        'Forbidden',
+        { kind: resource, ...(target.name ? { name: target.name } : {}) },
+      );
+      done(403);
+      return;
+    }
+
+    const faults = this.faultSettings;
+    if (faultApplies(faults, verb, resource)) {
+      if (faults.latencyMs > 0) await new Promise((r) => setTimeout(r, faults.latencyMs));
+      if (faults.errorRate > 0 && Math.random() < faults.errorRate) {
+        const code = faults.errorCode;
+        const headers: Record<string, string> =
+          code === 429 ? { 'Retry-After': String(faults.retryAfterSeconds) } : {};
+        const message =
+          code === 429
+            ? 'Too many requests, please try again later.'
+            : code === 503
+              ? 'The server is currently unable to handle the request'
+              : 'Internal error occurred: injected fault';
+        this.metrics.faultsInjected.inc({ code: String(code) });
+        sendStatus(res, code, message, undefined, code === 429 ? { kind: resource } : undefined, headers);
+        done(code);
+        return;
+      }
+    }
+
+    const bytes = await handleResource(
+      {
+        store: this.store,
+        now: () => new Date(),
+        bookmarkIntervalMs: this.options.bookmarkIntervalMs ?? 10_000,
+        trackWatch: (r, stream) => this.trackWatch(r, stream),
+        countWatchEvent: (r, type) => this.metrics.watchEvents.inc({ resource: r, type }),
+        addBytes: (n) => this.metrics.responseBytes.inc({ verb, resource }, n),
+      },
+      req,
+      res,
+      target,
+      verb,
+      url.searchParams,
+    );
+    this.metrics.responseBytes.inc({ verb, resource }, bytes);
+    done(res.statusCode);
+  }
+
+  private trackWatch(resource: ResourceName, res: ServerResponse): () => void {
+    this.watches.add(res);
+    this.metrics.openWatches.inc({ verb: 'WATCH', resource });
+    let open = true;
+    return () => {
+      if (!open) return;
+      open = false;
+      this.watches.delete(res);
+      this.metrics.openWatches.dec({ verb: 'WATCH', resource });
+    };
+  }
+
+  private async serveFaults(req: IncomingMessage, res: ServerResponse, principal: Principal): Promise<void> {
+    if (
+      !authorize(principal, 'update', 'nodes', undefined) ||
+      !principal.rules.some((r) => r.resources.includes('*'))
+    ) {
+      sendStatus(
+        res,
+        403,
+        `User "${principal.user}" may not change the simulator's faults: an admin token is required`,
+      );
+      return;
+    }
+    if (req.method === 'GET') {
+      sendJson(res, 200, this.faults);
+      return;
+    }
+    if (req.method !== 'POST') {
+      sendStatus(res, 405, `expected GET or POST on /simulator/faults, received ${req.method}`);
+      return;
+    }
+    try {
+      const body = JSON.parse((await readBody(req, 64 * 1024)) || '{}');
+      sendJson(
+        res,
+        200,
+        this.injectFaults(body, (action) => res.once('finish', action)),
+      );
+    } catch (err) {
+      if (err instanceof FaultInputError || err instanceof SyntaxError) {
+        sendStatus(res, 400, `invalid fault request: ${(err as Error).message}`, 'BadRequest');
+        return;
+      }
+      throw err;
+    }
+  }
+}
+
+export function startSimulator(options: SimulatorOptions = {}): Promise<Simulator> {
+  return Simulator.start(options);
+}

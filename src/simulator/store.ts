@@ -1,0 +1,388 @@
+/**
+ * The simulator's object store: what etcd plus the apiserver's watch cache are to a
+ * real cluster. One global resourceVersion counter (as etcd's revision), a bounded
+ * history of changes for watch resumption, and per-resource sorted key lists so that
+ * paginated lists and continue tokens are cheap at 100k objects.
+ */
+import { randomUUID } from 'node:crypto';
+import {
+  type KubeObject,
+  RESOURCES,
+  type ResourceName,
+  type StoredEvent,
+  type WatchEventType,
+} from './types.js';
+
+export class StoreError extends Error {
+  constructor(
+    readonly code: number,
+    readonly reason: string,
+    message: string,
+    readonly details?: {
+      name?: string;
+      kind?: string;
+      causes?: { reason: string; message: string; field: string }[];
+    },
+  ) {
+    super(message);
+  }
+}
+
+export type WatchListener = (event: StoredEvent) => void;
+
+interface Bucket {
+  objects: Map<string, KubeObject>;
+  /** Keys in ascending order (etcd key order), kept sorted by binary insertion. */
+  sorted: string[];
+}
+
+export interface StoreOptions {
+  /** How many changes are kept for watch resumption before older ones are compacted. */
+  historyLimit?: number;
+  /** The clock, so tests can drive timestamps. */
+  now?: () => Date;
+}
+
+export function objectKey(namespace: string | undefined, name: string): string {
+  return namespace ? `${namespace}/${name}` : name;
+}
+
+function lowerBound(arr: string[], key: string): number {
+  let lo = 0;
+  let hi = arr.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (arr[mid] < key) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/**
+ * Objects are stored frozen, so a reader (a list being streamed, a watcher) never sees
+ * a half-applied change and nothing can mutate history behind the store's back.
+ */
+function freeze<T>(obj: T): T {
+  if (obj && typeof obj === 'object' && !Object.isFrozen(obj)) {
+    for (const value of Object.values(obj)) freeze(value);
+    Object.freeze(obj);
+  }
+  return obj;
+}
+
+export class SimStore {
+  private readonly buckets = new Map<ResourceName, Bucket>();
+  private readonly history: StoredEvent[] = [];
+  private historyStart = 0; // index into history of the oldest kept event (ring-ish via splice)
+  private readonly listeners = new Map<ResourceName, Set<WatchListener>>();
+  private readonly historyLimit: number;
+  private readonly now: () => Date;
+  private rv = 1;
+  /** Watches and continue tokens older than this are answered with 410 Expired. */
+  private compactedRV = 1;
+
+  constructor(options: StoreOptions = {}) {
+    this.historyLimit = options.historyLimit ?? 50_000;
+    this.now = options.now ?? (() => new Date());
+    for (const name of Object.keys(RESOURCES) as ResourceName[]) {
+      this.buckets.set(name, { objects: new Map(), sorted: [] });
+      this.listeners.set(name, new Set());
+    }
+  }
+
+  /** The current global resourceVersion, as a list would report it. */
+  get resourceVersion(): number {
+    return this.rv;
+  }
+
+  /** The oldest resourceVersion a watch may resume from. */
+  get oldestResourceVersion(): number {
+    return this.compactedRV;
+  }
+
+  count(resource: ResourceName): number {
+    return this.bucket(resource).objects.size;
+  }
+
+  get(resource: ResourceName, namespace: string | undefined, name: string): KubeObject | undefined {
+    return this.bucket(resource).objects.get(objectKey(namespace, name));
+  }
+
+  /**
+   * Objects in key order, starting after `afterKey`, restricted to a namespace.
+   * A generator, so a LIST of 100k pods can be streamed without materialising it.
+   */
+  *scan(
+    resource: ResourceName,
+    options: { namespace?: string; afterKey?: string } = {},
+  ): Generator<KubeObject> {
+    const { objects, sorted } = this.bucket(resource);
+    const prefix = options.namespace ? `${options.namespace}/` : '';
+    let start = prefix ? lowerBound(sorted, prefix) : 0;
+    if (options.afterKey !== undefined) {
+      const after = lowerBound(sorted, options.afterKey);
+      start = Math.max(start, sorted[after] === options.afterKey ? after + 1 : after);
+    }
+    // The sorted array is spliced in place while a slow consumer pauses between items,
+    // so each step checks that the last key is still where it was and re-searches if not.
+    let lastKey: string | undefined;
+    let i = start;
+    while (true) {
+      if (lastKey !== undefined && sorted[i - 1] !== lastKey) {
+        const pos = lowerBound(sorted, lastKey);
+        i = sorted[pos] === lastKey ? pos + 1 : pos;
+      }
+      if (i >= sorted.length) return;
+      const key = sorted[i];
+      if (prefix && !key.startsWith(prefix)) return;
+      i += 1;
+      lastKey = key;
+      const obj = objects.get(key);
+      if (obj) yield obj;
+    }
+  }
+
+  /** Creates an object; assigns uid, resourceVersion and creationTimestamp. */
+  create(resource: ResourceName, input: KubeObject): KubeObject {
+    const info = RESOURCES[resource];
+    const meta = { ...input.metadata };
+    if (!meta.name && meta.generateName) meta.name = `${meta.generateName}${randomSuffix()}`;
+    if (!meta.name) {
+      throw new StoreError(
+        422,
+        'Invalid',
+        `${info.kind} "" is invalid: metadata.name: Required value: name or generateName is required`,
+        {
+          kind: resource,
+          causes: [
+            {
+              reason: 'FieldValueRequired',
+              message: 'Required value: name or generateName is required',
+              field: 'metadata.name',
+            },
+          ],
+        },
+      );
+    }
+    if (info.namespaced && !meta.namespace) meta.namespace = 'default';
+    if (!info.namespaced) delete meta.namespace;
+    const key = objectKey(meta.namespace, meta.name);
+    const bucket = this.bucket(resource);
+    if (bucket.objects.has(key)) {
+      throw new StoreError(409, 'AlreadyExists', `${resource} "${meta.name}" already exists`, {
+        name: meta.name,
+        kind: resource,
+      });
+    }
+    if (info.namespaced && resource !== 'events' && !this.get('namespaces', undefined, meta.namespace!)) {
+      throw new StoreError(404, 'NotFound', `namespaces "${meta.namespace}" not found`, {
+        name: meta.namespace,
+        kind: 'namespaces',
+      });
+    }
+    const rv = this.nextRV();
+    meta.uid = meta.uid ?? randomUUID();
+    meta.resourceVersion = String(rv);
+    meta.creationTimestamp =
+      meta.creationTimestamp ??
+      this.now()
+        .toISOString()
+        .replace(/\.\d+Z$/, 'Z');
+    if (meta.generation === undefined && resource === 'jobs') meta.generation = 1;
+    const obj = freeze({ ...input, apiVersion: info.apiVersion, kind: info.kind, metadata: meta });
+    bucket.objects.set(key, obj);
+    bucket.sorted.splice(lowerBound(bucket.sorted, key), 0, key);
+    this.record({ rv, resource, type: 'ADDED', object: obj });
+    return obj;
+  }
+
+  /**
+   * Replaces an object. When the input carries a resourceVersion it must match the
+   * stored one (optimistic concurrency, 409 Conflict otherwise), as on a real server.
+   */
+  update(resource: ResourceName, input: KubeObject): KubeObject {
+    const bucket = this.bucket(resource);
+    const key = objectKey(
+      RESOURCES[resource].namespaced ? input.metadata.namespace : undefined,
+      input.metadata.name,
+    );
+    const current = bucket.objects.get(key);
+    if (!current) {
+      throw new StoreError(404, 'NotFound', `${resource} "${input.metadata.name}" not found`, {
+        name: input.metadata.name,
+        kind: resource,
+      });
+    }
+    const wanted = input.metadata.resourceVersion;
+    if (wanted && wanted !== current.metadata.resourceVersion) {
+      throw new StoreError(
+        409,
+        'Conflict',
+        `Operation cannot be fulfilled on ${resource} "${input.metadata.name}": the object has been modified; please apply your changes to the latest version and try again`,
+        { name: input.metadata.name, kind: resource },
+      );
+    }
+    const rv = this.nextRV();
+    const meta = {
+      ...input.metadata,
+      uid: current.metadata.uid,
+      namespace: current.metadata.namespace,
+      creationTimestamp: current.metadata.creationTimestamp,
+      resourceVersion: String(rv),
+    };
+    if (!RESOURCES[resource].namespaced) delete meta.namespace;
+    if (resource === 'jobs' && JSON.stringify(input.spec) !== JSON.stringify(current.spec)) {
+      meta.generation = (current.metadata.generation ?? 1) + 1;
+    }
+    const obj = freeze({ ...input, apiVersion: current.apiVersion, kind: current.kind, metadata: meta });
+    bucket.objects.set(key, obj);
+    this.record({ rv, resource, type: 'MODIFIED', object: obj, previous: current });
+    return obj;
+  }
+
+  /** Read-modify-write with a function, the way the simulator's own controllers change objects. */
+  mutate(
+    resource: ResourceName,
+    namespace: string | undefined,
+    name: string,
+    change: (draft: KubeObject) => KubeObject | undefined,
+  ): KubeObject | undefined {
+    const current = this.get(resource, namespace, name);
+    if (!current) return undefined;
+    const draft = structuredClone(current) as KubeObject;
+    const next = change(draft) ?? draft;
+    next.metadata.resourceVersion = current.metadata.resourceVersion;
+    return this.update(resource, next);
+  }
+
+  /** JSON merge patch (RFC 7386), as `kubectl patch --type merge` sends. */
+  patch(resource: ResourceName, namespace: string | undefined, name: string, patch: unknown): KubeObject {
+    const current = this.get(resource, namespace, name);
+    if (!current) {
+      throw new StoreError(404, 'NotFound', `${resource} "${name}" not found`, { name, kind: resource });
+    }
+    if (!patch || typeof patch !== 'object' || Array.isArray(patch)) {
+      throw new StoreError(
+        400,
+        'BadRequest',
+        `a merge patch must be a JSON object, received ${JSON.stringify(patch)?.slice(0, 80)}`,
+      );
+    }
+    const merged = mergePatch(structuredClone(current), patch) as KubeObject;
+    merged.metadata = {
+      ...merged.metadata,
+      name: current.metadata.name,
+      namespace: current.metadata.namespace,
+    };
+    const wanted = (patch as { metadata?: { resourceVersion?: string } }).metadata?.resourceVersion;
+    merged.metadata.resourceVersion = wanted ?? current.metadata.resourceVersion;
+    return this.update(resource, merged);
+  }
+
+  delete(resource: ResourceName, namespace: string | undefined, name: string): KubeObject {
+    const bucket = this.bucket(resource);
+    const key = objectKey(RESOURCES[resource].namespaced ? namespace : undefined, name);
+    const current = bucket.objects.get(key);
+    if (!current) {
+      throw new StoreError(404, 'NotFound', `${resource} "${name}" not found`, { name, kind: resource });
+    }
+    const rv = this.nextRV();
+    bucket.objects.delete(key);
+    const pos = lowerBound(bucket.sorted, key);
+    if (bucket.sorted[pos] === key) bucket.sorted.splice(pos, 1);
+    // The DELETED event carries the last state with the deletion's resourceVersion.
+    const obj = freeze({ ...current, metadata: { ...current.metadata, resourceVersion: String(rv) } });
+    this.record({ rv, resource, type: 'DELETED', object: obj });
+    return obj;
+  }
+
+  /**
+   * Changes newer than `fromRV` for a resource, or a 410 StoreError when `fromRV` is
+   * older than the kept history.
+   */
+  eventsSince(resource: ResourceName, fromRV: number): StoredEvent[] {
+    if (fromRV < this.compactedRV) {
+      throw new StoreError(410, 'Expired', `too old resource version: ${fromRV} (${this.compactedRV})`);
+    }
+    const out: StoredEvent[] = [];
+    // History is in RV order: binary search the first event newer than fromRV.
+    let lo = this.historyStart;
+    let hi = this.history.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.history[mid].rv <= fromRV) lo = mid + 1;
+      else hi = mid;
+    }
+    for (let i = lo; i < this.history.length; i++) {
+      if (this.history[i].resource === resource) out.push(this.history[i]);
+    }
+    return out;
+  }
+
+  /** Listens to every future change of a resource. Returns the unsubscribe function. */
+  subscribe(resource: ResourceName, listener: WatchListener): () => void {
+    const set = this.listeners.get(resource)!;
+    set.add(listener);
+    return () => set.delete(listener);
+  }
+
+  listenerCount(resource: ResourceName): number {
+    return this.listeners.get(resource)!.size;
+  }
+
+  /** Drops all history: every watch resuming from an older RV now gets 410 Expired. */
+  compact(): void {
+    this.history.length = 0;
+    this.historyStart = 0;
+    this.compactedRV = this.rv;
+  }
+
+  private nextRV(): number {
+    this.rv += 1;
+    return this.rv;
+  }
+
+  private record(event: StoredEvent): void {
+    this.history.push(event);
+    if (this.history.length - this.historyStart > this.historyLimit) {
+      this.historyStart += 1;
+      this.compactedRV = this.history[this.historyStart].rv - 1;
+      // Splice rarely, in chunks, to keep record() amortised O(1).
+      if (this.historyStart > 4096) {
+        this.history.splice(0, this.historyStart);
+        this.historyStart = 0;
+      }
+    }
+    for (const listener of this.listeners.get(event.resource)!) listener(event);
+  }
+
+  private bucket(resource: ResourceName): Bucket {
+    const bucket = this.buckets.get(resource);
+    if (!bucket)
+      throw new StoreError(404, 'NotFound', `the server could not find the requested resource ${resource}`);
+    return bucket;
+  }
+}
+
+function randomSuffix(): string {
+  const alphabet = 'bcdfghjklmnpqrstvwxz2456789';
+  let out = '';
+  for (let i = 0; i < 5; i++) out += alphabet[Math.floor(Math.random() * alphabet.length)];
+  return out;
+}
+
+/** RFC 7386 JSON merge patch: null deletes, objects merge, everything else replaces. */
+export function mergePatch(target: unknown, patch: unknown): unknown {
+  if (!patch || typeof patch !== 'object' || Array.isArray(patch)) return patch;
+  const out: Record<string, unknown> =
+    target && typeof target === 'object' && !Array.isArray(target)
+      ? { ...(target as Record<string, unknown>) }
+      : {};
+  for (const [key, value] of Object.entries(patch as Record<string, unknown>)) {
+    if (value === null) delete out[key];
+    else out[key] = mergePatch(out[key], value);
+  }
+  return out;
+}
+
+export type { WatchEventType };

@@ -1,0 +1,133 @@
+/**
+ * Shapes shared by the simulator's modules. The simulator stands in for a real
+ * kube-apiserver, so it imports nothing of kubegate's own (see DESIGN.md).
+ */
+
+/** A Kubernetes object as it travels on the wire (JSON). */
+export interface KubeObject {
+  apiVersion: string;
+  kind: string;
+  metadata: ObjectMeta;
+  // biome-ignore lint/suspicious/noExplicitAny: wire objects are open-ended JSON
+  spec?: any;
+  // biome-ignore lint/suspicious/noExplicitAny: wire objects are open-ended JSON
+  status?: any;
+  [extra: string]: unknown;
+}
+
+export interface OwnerReference {
+  apiVersion: string;
+  kind: string;
+  name: string;
+  uid: string;
+  controller?: boolean;
+  blockOwnerDeletion?: boolean;
+}
+
+export interface ObjectMeta {
+  name: string;
+  namespace?: string;
+  uid?: string;
+  resourceVersion?: string;
+  generation?: number;
+  creationTimestamp?: string;
+  deletionTimestamp?: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  ownerReferences?: OwnerReference[];
+  finalizers?: string[];
+  generateName?: string;
+  managedFields?: unknown[];
+}
+
+/** The resources the simulator serves (plural, lower-case, as in URLs). */
+export type ResourceName = 'namespaces' | 'nodes' | 'pods' | 'events' | 'jobs';
+
+export interface ResourceInfo {
+  name: ResourceName;
+  singularName: string;
+  kind: string;
+  listKind: string;
+  group: '' | 'batch';
+  version: 'v1';
+  apiVersion: string;
+  namespaced: boolean;
+  shortNames: string[];
+  categories: string[];
+}
+
+export const RESOURCES: Record<ResourceName, ResourceInfo> = {
+  namespaces: {
+    name: 'namespaces',
+    singularName: 'namespace',
+    kind: 'Namespace',
+    listKind: 'NamespaceList',
+    group: '',
+    version: 'v1',
+    apiVersion: 'v1',
+    namespaced: false,
+    shortNames: ['ns'],
+    categories: [],
+  },
+  nodes: {
+    name: 'nodes',
+    singularName: 'node',
+    kind: 'Node',
+    listKind: 'NodeList',
+    group: '',
+    version: 'v1',
+    apiVersion: 'v1',
+    namespaced: false,
+    shortNames: ['no'],
+    categories: [],
+  },
+  pods: {
+    name: 'pods',
+    singularName: 'pod',
+    kind: 'Pod',
+    listKind: 'PodList',
+    group: '',
+    version: 'v1',
+    apiVersion: 'v1',
+    namespaced: true,
+    shortNames: ['po'],
+    categories: ['all'],
+  },
+  events: {
+    name: 'events',
+    singularName: 'event',
+    kind: 'Event',
+    listKind: 'EventList',
+    group: '',
+    version: 'v1',
+    apiVersion: 'v1',
+    namespaced: true,
+    shortNames: ['ev'],
+    categories: [],
+  },
+  jobs: {
+    name: 'jobs',
+    singularName: 'job',
+    kind: 'Job',
+    listKind: 'JobList',
+    group: 'batch',
+    version: 'v1',
+    apiVersion: 'batch/v1',
+    namespaced: true,
+    shortNames: [],
+    categories: ['all'],
+  },
+};
+
+export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED';
+
+/** One change recorded in the store's history. */
+export interface StoredEvent {
+  /** The global resourceVersion this change produced. */
+  rv: number;
+  resource: ResourceName;
+  type: WatchEventType;
+  object: KubeObject;
+  /** For MODIFIED: the state before, so a filtered watch can turn a change into ADDED or DELETED. */
+  previous?: KubeObject;
+}

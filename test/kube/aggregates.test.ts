@@ -1,0 +1,292 @@
+import type { V1Pod } from '@kubernetes/client-node';
+import { describe, expect, it } from 'vitest';
+import { type JobPodCounts, type NodeUsage, PodAggregates, podPhase } from '../../src/kube/aggregates.js';
+import { Indexer, podIndexers } from '../../src/kube/indexer.js';
+import { effectivePodRequests } from '../../src/kube/quantity.js';
+import { transformObject } from '../../src/kube/transform.js';
+import { pod as fixturePod } from './object-fixtures.js';
+
+const MiB = 1024 ** 2;
+
+interface PodSpecOpts {
+  name: string;
+  namespace?: string;
+  node?: string;
+  phase?: string;
+  cpu?: string;
+  memory?: string;
+  initCpu?: string;
+  job?: string;
+  jobVia?: 'label' | 'legacyLabel' | 'owner';
+}
+
+function mkPod(o: PodSpecOpts): V1Pod {
+  const labels: Record<string, string> = {};
+  let ownerReferences: NonNullable<V1Pod['metadata']>['ownerReferences'];
+  if (o.job) {
+    if (o.jobVia === 'legacyLabel') labels['job-name'] = o.job;
+    else if (o.jobVia === 'owner') {
+      ownerReferences = [
+        { apiVersion: 'batch/v1', kind: 'Job', name: o.job, uid: `uid-${o.job}`, controller: true },
+      ];
+    } else labels['batch.kubernetes.io/job-name'] = o.job;
+  }
+  return {
+    metadata: { name: o.name, namespace: o.namespace ?? 'ns', labels, ownerReferences },
+    spec: {
+      nodeName: o.node,
+      containers: [
+        { name: 'c', resources: { requests: { cpu: o.cpu ?? '100m', memory: o.memory ?? '64Mi' } } },
+      ],
+      initContainers: o.initCpu ? [{ name: 'i', resources: { requests: { cpu: o.initCpu } } }] : undefined,
+    },
+    status: o.phase === undefined ? undefined : { phase: o.phase },
+  };
+}
+
+describe('PodAggregates', () => {
+  it('counts a bound running pod on its node, its job and its phase', () => {
+    const agg = new PodAggregates();
+    agg.apply(
+      undefined,
+      mkPod({ name: 'a', node: 'n1', phase: 'Running', cpu: '250m', memory: '128Mi', job: 'j' }),
+    );
+    expect(agg.node('n1')).toEqual({ podCount: 1, cpuMillis: 250, memoryBytes: 128 * MiB });
+    expect(agg.job('ns', 'j')).toEqual({
+      pending: 0,
+      running: 1,
+      succeeded: 0,
+      failed: 0,
+      unknown: 0,
+      total: 1,
+    });
+    expect(agg.phaseCounts()).toEqual({ Pending: 0, Running: 1, Succeeded: 0, Failed: 0, Unknown: 0 });
+    expect(agg.totals()).toEqual({ pods: 1, podCount: 1, cpuMillis: 250, memoryBytes: 128 * MiB });
+  });
+
+  it('answers zeros for unknown nodes and jobs, and hands out copies', () => {
+    const agg = new PodAggregates();
+    expect(agg.node('nope')).toEqual({ podCount: 0, cpuMillis: 0, memoryBytes: 0 });
+    expect(agg.job('ns', 'nope').total).toBe(0);
+    agg.apply(undefined, mkPod({ name: 'a', node: 'n1', phase: 'Running' }));
+    const copy = agg.node('n1');
+    copy.podCount = 99;
+    expect(agg.node('n1').podCount).toBe(1);
+  });
+
+  it('uses effective requests (init containers) for node totals', () => {
+    const agg = new PodAggregates();
+    agg.apply(undefined, mkPod({ name: 'a', node: 'n1', phase: 'Pending', cpu: '100m', initCpu: '2' }));
+    expect(agg.node('n1').cpuMillis).toBe(2000);
+  });
+
+  it('removes a pod from node totals when it succeeds, but keeps counting it in its job', () => {
+    const agg = new PodAggregates();
+    const running = mkPod({ name: 'a', node: 'n1', phase: 'Running', cpu: '500m', job: 'j' });
+    const other = mkPod({ name: 'b', node: 'n1', phase: 'Running', cpu: '100m' });
+    agg.apply(undefined, running);
+    agg.apply(undefined, other);
+    const done = mkPod({ name: 'a', node: 'n1', phase: 'Succeeded', cpu: '500m', job: 'j' });
+    agg.apply(running, done);
+    expect(agg.node('n1')).toEqual({ podCount: 1, cpuMillis: 100, memoryBytes: 64 * MiB });
+    expect(agg.job('ns', 'j')).toMatchObject({ running: 0, succeeded: 1, total: 1 });
+    expect(agg.phaseCounts()).toMatchObject({ Running: 1, Succeeded: 1 });
+    expect(agg.totals().pods).toBe(2);
+  });
+
+  it('counts a Failed pod out of the node too, and forgets a node once it is empty', () => {
+    const agg = new PodAggregates();
+    const p = mkPod({ name: 'a', node: 'n1', phase: 'Running' });
+    agg.apply(undefined, p);
+    expect(agg.nodeNames()).toEqual(['n1']);
+    agg.apply(p, mkPod({ name: 'a', node: 'n1', phase: 'Failed' }));
+    expect(agg.node('n1').podCount).toBe(0);
+    expect(agg.nodeNames()).toEqual([]);
+  });
+
+  it('moves a pod between nodes when it is bound or rebound', () => {
+    const agg = new PodAggregates();
+    const pending = mkPod({ name: 'a', phase: 'Pending', cpu: '300m' });
+    agg.apply(undefined, pending);
+    expect(agg.totals()).toMatchObject({ pods: 1, podCount: 0, cpuMillis: 0 }); // unbound: on no node
+    const bound = mkPod({ name: 'a', node: 'n1', phase: 'Pending', cpu: '300m' });
+    agg.apply(pending, bound);
+    expect(agg.node('n1').cpuMillis).toBe(300);
+    const rebound = mkPod({ name: 'a', node: 'n2', phase: 'Running', cpu: '300m' });
+    agg.apply(bound, rebound);
+    expect(agg.node('n1')).toEqual({ podCount: 0, cpuMillis: 0, memoryBytes: 0 });
+    expect(agg.node('n2')).toEqual({ podCount: 1, cpuMillis: 300, memoryBytes: 64 * MiB });
+  });
+
+  it('removes everything a deleted pod contributed', () => {
+    const agg = new PodAggregates();
+    const p = mkPod({ name: 'a', node: 'n1', phase: 'Running', job: 'j', jobVia: 'owner' });
+    agg.apply(undefined, p);
+    agg.apply(p, undefined);
+    expect(agg.node('n1').podCount).toBe(0);
+    expect(agg.job('ns', 'j').total).toBe(0);
+    expect(agg.totals()).toEqual({ pods: 0, podCount: 0, cpuMillis: 0, memoryBytes: 0 });
+    expect(Object.values(agg.phaseCounts()).every((n) => n === 0)).toBe(true);
+  });
+
+  it('finds job membership by new label, legacy label and controller ownerReference, per namespace', () => {
+    const agg = new PodAggregates();
+    agg.apply(undefined, mkPod({ name: 'a', phase: 'Pending', job: 'j', jobVia: 'label' }));
+    agg.apply(undefined, mkPod({ name: 'b', phase: 'Running', job: 'j', jobVia: 'legacyLabel' }));
+    agg.apply(undefined, mkPod({ name: 'c', phase: 'Failed', job: 'j', jobVia: 'owner' }));
+    agg.apply(undefined, mkPod({ name: 'd', namespace: 'other', phase: 'Unknown', job: 'j' }));
+    agg.apply(undefined, mkPod({ name: 'e', phase: 'Running' }));
+    expect(agg.job('ns', 'j')).toEqual({
+      pending: 1,
+      running: 1,
+      succeeded: 0,
+      failed: 1,
+      unknown: 0,
+      total: 3,
+    });
+    expect(agg.job('other', 'j')).toMatchObject({ unknown: 1, total: 1 });
+  });
+
+  it('treats a missing phase as Pending and an unrecognised one as Unknown', () => {
+    expect(podPhase(mkPod({ name: 'a' }))).toBe('Pending');
+    expect(podPhase(mkPod({ name: 'a', phase: 'Exploded' }))).toBe('Unknown');
+  });
+
+  it('reset recomputes from a pod list', () => {
+    const agg = new PodAggregates();
+    agg.apply(undefined, mkPod({ name: 'stale', node: 'n9', phase: 'Running' }));
+    agg.reset([
+      mkPod({ name: 'a', node: 'n1', phase: 'Running' }),
+      mkPod({ name: 'b', node: 'n1', phase: 'Succeeded' }),
+    ]);
+    expect(agg.node('n9').podCount).toBe(0);
+    expect(agg.node('n1').podCount).toBe(1);
+    expect(agg.totals().pods).toBe(2);
+  });
+
+  it('works on trimmed, frozen pods as stored by the informer', () => {
+    const agg = new PodAggregates();
+    const p = transformObject('Pod', fixturePod({ nodeName: 'node-a' }));
+    agg.apply(undefined, p);
+    // web 250m/128Mi vs init migrate 500m/256Mi: the init container wins.
+    expect(agg.node('node-a')).toEqual({ podCount: 1, cpuMillis: 500, memoryBytes: 256 * MiB });
+  });
+});
+
+// ---- property test: incremental == from scratch over random transitions -------------------
+
+/** mulberry32: small, seeded, good enough to explore transition orders reproducibly. */
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Independent of PodAggregates: a plain scan with the same rules, written out. */
+function naive(pods: Iterable<V1Pod>, effective: (p: V1Pod) => { cpuMillis: number; memoryBytes: number }) {
+  const nodes = new Map<string, NodeUsage>();
+  const jobs = new Map<string, JobPodCounts>();
+  const phases: Record<string, number> = { Pending: 0, Running: 0, Succeeded: 0, Failed: 0, Unknown: 0 };
+  for (const p of pods) {
+    const phase = p.status?.phase ?? 'Pending';
+    phases[phase in phases ? phase : 'Unknown']++;
+    const node = p.spec?.nodeName;
+    if (node && phase !== 'Succeeded' && phase !== 'Failed') {
+      const u = nodes.get(node) ?? { podCount: 0, cpuMillis: 0, memoryBytes: 0 };
+      const r = effective(p);
+      nodes.set(node, {
+        podCount: u.podCount + 1,
+        cpuMillis: u.cpuMillis + r.cpuMillis,
+        memoryBytes: u.memoryBytes + r.memoryBytes,
+      });
+    }
+    const owner = p.metadata?.ownerReferences?.find((r) => r.controller && r.kind === 'Job');
+    const job =
+      owner?.name ?? p.metadata?.labels?.['batch.kubernetes.io/job-name'] ?? p.metadata?.labels?.['job-name'];
+    if (job) {
+      const key = `${p.metadata?.namespace}/${job}`;
+      const c = jobs.get(key) ?? { pending: 0, running: 0, succeeded: 0, failed: 0, unknown: 0, total: 0 };
+      const field = (phase in phases ? phase : 'Unknown').toLowerCase() as keyof JobPodCounts;
+      c[field]++;
+      c.total++;
+      jobs.set(key, c);
+    }
+  }
+  return { nodes, jobs, phases };
+}
+
+describe('PodAggregates, property: incremental equals recomputation', () => {
+  const NODES = ['n1', 'n2', 'n3', undefined];
+  const PHASES = ['Pending', 'Running', 'Succeeded', 'Failed', 'Unknown', undefined];
+  const CPUS = ['50m', '100m', '250m', '1', '1500m'];
+  const MEMS = ['64Mi', '128Mi', '1Gi', '500M'];
+  const JOBS = ['j1', 'j2', undefined];
+  const VIAS = ['label', 'legacyLabel', 'owner'] as const;
+
+  for (const seed of [1, 7, 42, 2024, 99991]) {
+    it(`seed ${seed}`, () => {
+      const rnd = mulberry32(seed);
+      const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)];
+      const store = new Indexer(podIndexers);
+      const agg = new PodAggregates();
+      for (let step = 0; step < 2000; step++) {
+        const name = `p${Math.floor(rnd() * 30)}`;
+        const namespace = pick(['a', 'b']);
+        if (rnd() < 0.2) {
+          // delete, with the stored object as prev (what Indexer.delete returns)
+          agg.apply(store.delete(`${namespace}/${name}`), undefined);
+        } else {
+          const next = transformObject(
+            'Pod',
+            mkPod({
+              name,
+              namespace,
+              node: pick(NODES),
+              phase: pick(PHASES),
+              cpu: pick(CPUS),
+              memory: pick(MEMS),
+              initCpu: rnd() < 0.3 ? pick(CPUS) : undefined,
+              job: pick(JOBS),
+              jobVia: pick(VIAS),
+            }),
+          );
+          agg.apply(store.update(next), next);
+        }
+        if (step % 250 === 0 && rnd() < 0.3) agg.reset(store.list()); // a relist mid-stream
+      }
+      const expected = naive(store.list(), effectivePodRequests);
+      for (const n of ['n1', 'n2', 'n3']) {
+        expect(agg.node(n), n).toEqual(
+          expected.nodes.get(n) ?? { podCount: 0, cpuMillis: 0, memoryBytes: 0 },
+        );
+      }
+      expect(agg.nodeNames().sort()).toEqual([...expected.nodes.keys()].sort());
+      for (const ns of ['a', 'b']) {
+        for (const j of ['j1', 'j2']) {
+          expect(agg.job(ns, j), `${ns}/${j}`).toEqual(
+            expected.jobs.get(`${ns}/${j}`) ?? {
+              pending: 0,
+              running: 0,
+              succeeded: 0,
+              failed: 0,
+              unknown: 0,
+              total: 0,
+            },
+          );
+        }
+      }
+      expect(agg.phaseCounts()).toEqual(expected.phases);
+      expect(agg.totals().pods).toBe(store.size);
+      const fresh = new PodAggregates();
+      fresh.reset(store.list());
+      expect(agg.totals()).toEqual(fresh.totals());
+      // The sequence did exercise terminated and rebound pods.
+      expect(store.size).toBeGreaterThan(10);
+    });
+  }
+});

@@ -1,0 +1,377 @@
+import v8 from 'node:v8';
+import vm from 'node:vm';
+import type { V1Job, V1Namespace, V1Node, V1Pod } from '@kubernetes/client-node';
+import { describe, expect, it } from 'vitest';
+import { effectivePodRequests } from '../../src/kube/quantity.js';
+import {
+  deepFreeze,
+  Interner,
+  LAST_APPLIED_ANNOTATION,
+  transformerFor,
+  transformObject,
+} from '../../src/kube/transform.js';
+import { job, namespace, node, pod, rawPod } from './object-fixtures.js';
+
+/** Every object reachable from `v` (Dates included) is frozen; returns the paths that are not. */
+function unfrozenPaths(v: unknown, path = '$', out: string[] = []): string[] {
+  if (v === null || typeof v !== 'object') return out;
+  if (!Object.isFrozen(v)) out.push(path);
+  if (!(v instanceof Date)) for (const [k, x] of Object.entries(v)) unfrozenPaths(x, `${path}.${k}`, out);
+  return out;
+}
+
+/** Every own key anywhere in `v`, as dotted paths without array indexes. */
+function allKeys(v: unknown, path = '', out = new Set<string>()): Set<string> {
+  if (v === null || typeof v !== 'object' || v instanceof Date) return out;
+  for (const [k, x] of Object.entries(v)) {
+    const p = Array.isArray(v) ? path : path ? `${path}.${k}` : k;
+    if (!Array.isArray(v)) out.add(p);
+    allKeys(x, p, out);
+  }
+  return out;
+}
+
+describe('transformObject: Pod', () => {
+  const input = pod({ name: 'web-1', nodeName: 'node-a' });
+  const before = JSON.stringify(input);
+  const t = transformObject('Pod', input, { interner: new Interner() });
+
+  it('returns a new, deeply frozen object and leaves the input alone', () => {
+    expect(t).not.toBe(input);
+    expect(unfrozenPaths(t)).toEqual([]);
+    expect(Object.isFrozen(input)).toBe(false);
+    expect(Object.isFrozen(input.metadata)).toBe(false);
+    expect(JSON.stringify(input)).toBe(before);
+    expect(() => {
+      (t.metadata as { name?: string }).name = 'x';
+    }).toThrow(TypeError);
+    expect(() => t.spec!.containers.push({ name: 'x' })).toThrow(TypeError);
+  });
+
+  it('drops managedFields and the last-applied annotation, keeps the other metadata', () => {
+    expect(input.metadata!.managedFields).toHaveLength(2); // the fixture does carry them
+    expect(t.metadata).not.toHaveProperty('managedFields');
+    expect(t.metadata!.annotations).toEqual({ 'prometheus.io/scrape': 'true' });
+    expect(t.metadata!.annotations).not.toHaveProperty([LAST_APPLIED_ANNOTATION]);
+    expect(t.metadata).toMatchObject({
+      name: 'web-1',
+      namespace: 'shop',
+      uid: input.metadata!.uid,
+      resourceVersion: '123456789',
+      labels: { app: 'web', 'pod-template-hash': '7d9f8c6b5d', tier: 'frontend' },
+      ownerReferences: [{ kind: 'ReplicaSet', name: 'web-7d9f8c6b5d', controller: true }],
+    });
+    expect(t.metadata!.creationTimestamp).toBeInstanceOf(Date);
+    expect(t.metadata!.creationTimestamp!.toISOString()).toBe('2024-05-01T10:00:00.000Z');
+  });
+
+  it('keeps generation and deletionTimestamp when present', () => {
+    const p = pod();
+    p.metadata!.generation = 3;
+    p.metadata!.deletionTimestamp = new Date('2024-05-02T00:00:00Z');
+    const out = transformObject('Pod', p);
+    expect(out.metadata!.generation).toBe(3);
+    expect(out.metadata!.deletionTimestamp).toEqual(new Date('2024-05-02T00:00:00Z'));
+  });
+
+  it('keeps the spec fields consumers read', () => {
+    const spec = t.spec!;
+    expect(spec.nodeName).toBe('node-a');
+    expect(spec.schedulerName).toBe('default-scheduler');
+    expect(spec.serviceAccountName).toBe('default');
+    expect(spec.priority).toBe(0);
+    expect(spec.containers).toEqual([
+      {
+        name: 'web',
+        image: 'registry.example.com/shop/web:1.24.3',
+        resources: { requests: { cpu: '250m', memory: '128Mi' }, limits: { cpu: '1', memory: '512Mi' } },
+        ports: [{ name: 'http', containerPort: 8080, protocol: 'TCP' }],
+      },
+    ]);
+    expect(spec.initContainers).toEqual([
+      {
+        name: 'migrate',
+        image: 'registry.example.com/shop/web:1.24.3',
+        resources: { requests: { cpu: '500m', memory: '256Mi' } },
+      },
+    ]);
+  });
+
+  it('keeps sidecar restartPolicy, overhead and pod-level requests, so effective requests survive the trim', () => {
+    const p = pod();
+    p.spec!.initContainers!.push({
+      name: 'proxy',
+      image: 'envoy',
+      restartPolicy: 'Always',
+      resources: { requests: { cpu: '1' } },
+    });
+    p.spec!.overhead = { cpu: '50m', memory: '10Mi' };
+    p.spec!.resources = { requests: { memory: '1Gi' }, claims: [{ name: 'gpu' }] };
+    const out = transformObject('Pod', p);
+    expect(out.spec!.initContainers![1].restartPolicy).toBe('Always');
+    expect(out.spec!.overhead).toEqual({ cpu: '50m', memory: '10Mi' });
+    expect(out.spec!.resources).toEqual({ requests: { memory: '1Gi' } });
+    expect(effectivePodRequests(out)).toEqual(effectivePodRequests(p));
+    expect(effectivePodRequests(out).cpuMillis).toBe(1250 + 50);
+  });
+
+  it('drops what no consumer reads', () => {
+    const keys = allKeys(t);
+    for (const dropped of [
+      'spec.volumes',
+      'spec.tolerations',
+      'spec.affinity',
+      'spec.securityContext',
+      'spec.dnsPolicy',
+      'spec.containers.env',
+      'spec.containers.args',
+      'spec.containers.volumeMounts',
+      'spec.containers.livenessProbe',
+      'spec.containers.readinessProbe',
+      'spec.containers.securityContext',
+      'spec.containers.terminationMessagePath',
+      'spec.containers.terminationMessagePolicy',
+      'spec.containers.imagePullPolicy',
+      'spec.initContainers.command',
+      'status.containerStatuses.volumeMounts',
+      'status.initContainerStatuses.volumeMounts',
+    ]) {
+      expect(keys, dropped).not.toContain(dropped);
+    }
+    // Each of those was in the input, so the assertions above can fail.
+    expect(allKeys(input)).toContain('spec.containers.livenessProbe');
+    expect(allKeys(input)).toContain('status.containerStatuses.volumeMounts');
+  });
+
+  it('drops envFrom, dnsConfig, probes and resource claims on containers too', () => {
+    const p = pod();
+    Object.assign(p.spec!, { dnsConfig: { nameservers: ['1.1.1.1'] } });
+    Object.assign(p.spec!.containers[0], {
+      envFrom: [{ configMapRef: { name: 'cm' } }],
+      startupProbe: { exec: { command: ['true'] } },
+      command: ['/web'],
+    });
+    p.spec!.containers[0].resources!.claims = [{ name: 'gpu' }];
+    const out = transformObject('Pod', p);
+    expect(out.spec).not.toHaveProperty('dnsConfig');
+    expect(Object.keys(out.spec!.containers[0]).sort()).toEqual(['image', 'name', 'ports', 'resources']);
+    expect(Object.keys(out.spec!.containers[0].resources!).sort()).toEqual(['limits', 'requests']);
+  });
+
+  it('keeps the pod status', () => {
+    const s = t.status!;
+    expect(s.phase).toBe('Running');
+    expect(s.qosClass).toBe('Burstable');
+    expect(s.hostIP).toBe('10.0.1.17');
+    expect(s.podIP).toBe('10.244.3.41');
+    expect(s.podIPs).toEqual([{ ip: '10.244.3.41' }]);
+    expect(s.startTime).toEqual(new Date('2024-05-01T10:00:00Z'));
+    expect(s.conditions!.map((c) => `${c.type}=${c.status}`)).toEqual([
+      'PodReadyToStartContainers=True',
+      'Initialized=True',
+      'Ready=True',
+      'ContainersReady=True',
+      'PodScheduled=True',
+    ]);
+    expect(s.conditions![2].lastTransitionTime).toEqual(new Date('2024-05-01T10:00:09Z'));
+    const cs = s.containerStatuses![0];
+    expect(cs).toMatchObject({ name: 'web', ready: true, restartCount: 0, started: true });
+    expect(cs.imageID).toMatch(/@sha256:/);
+    expect(cs.containerID).toMatch(/^containerd:\/\//);
+    expect(cs.state!.running!.startedAt).toEqual(new Date('2024-05-01T10:00:05Z'));
+    const init = s.initContainerStatuses![0];
+    expect(init.state!.terminated).toMatchObject({ exitCode: 0, reason: 'Completed' });
+    expect(init.state!.terminated!.finishedAt).toEqual(new Date('2024-05-01T10:00:04Z'));
+  });
+
+  it('shares what repeats across pods: strings, Dates and identical subtrees', () => {
+    const interner = new Interner();
+    const a = transformObject('Pod', pod({ name: 'a' }), { interner });
+    const b = transformObject('Pod', pod({ name: 'b' }), { interner });
+    const c = transformObject('Pod', pod({ name: 'c', image: 'other:1' }), { interner });
+    expect(b.spec!.containers).toBe(a.spec!.containers);
+    expect(b.metadata!.labels).toBe(a.metadata!.labels);
+    expect(b.metadata!.ownerReferences).toBe(a.metadata!.ownerReferences);
+    expect(c.spec!.containers).not.toBe(a.spec!.containers);
+    expect(c.spec!.containers[0].image).toBe('other:1');
+    // Equal instants share one frozen Date, within a pod and across pods.
+    expect(a.status!.startTime).toBe(a.metadata!.creationTimestamp);
+    expect(b.status!.startTime).toBe(a.status!.startTime);
+    expect(Object.isFrozen(a.status!.startTime)).toBe(true);
+    expect(interner.size.strings).toBeGreaterThan(0);
+  });
+
+  it('accepts wire JSON whose timestamps are still strings', () => {
+    const out = transformObject('Pod', rawPod() as V1Pod);
+    expect(out.metadata!.creationTimestamp).toBeInstanceOf(Date);
+    expect(out.status!.conditions![0].lastTransitionTime).toBeInstanceOf(Date);
+    expect(out.status!.conditions![0]).not.toHaveProperty('lastProbeTime'); // null is dropped
+  });
+
+  it('is what transformerFor returns, ignoring extra arguments (usable in Array#map)', () => {
+    const many = [pod({ name: 'a' }), pod({ name: 'b' })].map(transformerFor('Pod'));
+    expect(many.map((p) => p.metadata!.name)).toEqual(['a', 'b']);
+    expect(unfrozenPaths(many)).toEqual(['$']); // only the array made by map
+  });
+});
+
+describe('transformObject: Node, Job, Namespace', () => {
+  it('keeps node spec and status essentials and drops images and attached volumes', () => {
+    const input = node('node-a');
+    expect(input.status!.images!.length).toBe(20);
+    const t: V1Node = transformObject('Node', input);
+    expect(unfrozenPaths(t)).toEqual([]);
+    expect(t.metadata).not.toHaveProperty('managedFields');
+    expect(t.metadata!.namespace).toBeUndefined();
+    expect(t.spec).toEqual({
+      unschedulable: true,
+      taints: [
+        {
+          key: 'node.kubernetes.io/unschedulable',
+          effect: 'NoSchedule',
+          timeAdded: new Date('2024-05-01T00:00:00Z'),
+        },
+      ],
+      podCIDR: '10.244.3.0/24',
+      podCIDRs: ['10.244.3.0/24'],
+      providerID: 'kind://docker/kind/node-a',
+    });
+    const s = t.status!;
+    expect(s.capacity).toEqual({
+      cpu: '8',
+      memory: '32863312Ki',
+      pods: '110',
+      'ephemeral-storage': '102626232Ki',
+    });
+    expect(s.allocatable!.cpu).toBe('7800m');
+    expect(s.conditions![0]).toMatchObject({ type: 'Ready', status: 'True', reason: 'KubeletReady' });
+    expect(s.conditions![0].lastHeartbeatTime).toEqual(new Date('2024-05-01T10:00:00Z'));
+    expect(s.addresses).toEqual([
+      { type: 'InternalIP', address: '10.0.1.17' },
+      { type: 'Hostname', address: 'node-a' },
+    ]);
+    expect(s.nodeInfo).toMatchObject({
+      kubeletVersion: 'v1.31.0',
+      architecture: 'amd64',
+      osImage: 'Debian GNU/Linux 12 (bookworm)',
+    });
+    expect(s).not.toHaveProperty('images');
+    expect(s).not.toHaveProperty('volumesAttached');
+    expect(s).not.toHaveProperty('volumesInUse');
+  });
+
+  it('keeps job spec essentials and status, not the pod template', () => {
+    const input = job('backup');
+    const t: V1Job = transformObject('Job', input);
+    expect(unfrozenPaths(t)).toEqual([]);
+    expect(t.metadata).not.toHaveProperty('managedFields');
+    expect(t.spec).toEqual({
+      completions: 3,
+      parallelism: 2,
+      backoffLimit: 6,
+      suspend: false,
+      completionMode: 'NonIndexed',
+      selector: { matchLabels: { 'batch.kubernetes.io/controller-uid': 'uid-backup' } },
+      template: {},
+    });
+    expect(t.status).toMatchObject({ active: 2, ready: 1, succeeded: 1, failed: 0 });
+    expect(t.status!.startTime).toEqual(new Date('2024-05-01T00:00:01Z'));
+    expect(t.status!.conditions![0]).toMatchObject({ type: 'SuccessCriteriaMet', status: 'False' });
+  });
+
+  it('keeps all of a namespace but managedFields and last-applied', () => {
+    const input = namespace('shop');
+    const t: V1Namespace = transformObject('Namespace', input);
+    expect(unfrozenPaths(t)).toEqual([]);
+    expect(t).toEqual({
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: {
+        name: 'shop',
+        uid: 'uid-shop',
+        resourceVersion: '3',
+        creationTimestamp: new Date('2024-01-01T00:00:00Z'),
+        labels: { 'kubernetes.io/metadata.name': 'shop' },
+        annotations: { owner: 'team-a' },
+        finalizers: ['example.com/cleanup'],
+      },
+      spec: { finalizers: ['kubernetes'] },
+      status: { phase: 'Active' },
+    });
+  });
+});
+
+describe('Interner', () => {
+  it('stays within its bounds', () => {
+    const n = new Interner({ maxEntries: 3, maxStringLength: 5, maxSharedKeyLength: 20 });
+    for (const s of ['a', 'b', 'c', 'd', 'e']) n.string(s);
+    expect(n.size.strings).toBeLessThanOrEqual(3);
+    n.string('longer than five');
+    expect(n.size.strings).toBeLessThanOrEqual(3);
+    const big = { k: 'x'.repeat(50) };
+    expect(n.shared(big)).toBe(big);
+    expect(Object.isFrozen(big)).toBe(true);
+    expect(n.size.shared).toBe(0);
+    n.clear();
+    expect(n.size).toEqual({ strings: 0, dates: 0, shared: 0 });
+  });
+
+  it('returns the first equal instance', () => {
+    const n = new Interner();
+    const first = n.shared({ a: ['x'] });
+    expect(n.shared({ a: ['x'] })).toBe(first);
+    expect(n.date('2024-01-01T00:00:00Z')).toBe(n.date(new Date('2024-01-01T00:00:00Z')));
+    expect(n.date(null)).toBeUndefined();
+  });
+});
+
+describe('deepFreeze', () => {
+  it('freezes everything reachable, survives cycles and skips typed arrays', () => {
+    const a: Record<string, unknown> = { list: [{ x: 1 }], when: new Date(0), bytes: new Uint8Array([1]) };
+    a.self = a;
+    expect(deepFreeze(a)).toBe(a);
+    expect(Object.isFrozen(a)).toBe(true);
+    expect(Object.isFrozen(a.list)).toBe(true);
+    expect(Object.isFrozen((a.list as object[])[0])).toBe(true);
+    expect(Object.isFrozen(a.when)).toBe(true);
+    expect(Object.isFrozen(a.bytes)).toBe(false);
+  });
+
+  it('descends into objects that are already frozen at the top', () => {
+    const inner = { y: 1 };
+    deepFreeze(Object.freeze({ inner }));
+    expect(Object.isFrozen(inner)).toBe(true);
+  });
+});
+
+describe('memory per trimmed pod', () => {
+  it('stays at or under 3 KB of heap for realistic, distinct pods', () => {
+    v8.setFlagsFromString('--expose-gc');
+    const gc = vm.runInNewContext('gc') as () => void;
+    const N = 5000;
+    // Distinct names, uids, IPs, container ids and timestamps, as in a real cluster; spread
+    // over 50 nodes and 3 workloads. Built one at a time so only trimmed pods stay alive.
+    const make = (i: number) =>
+      pod({
+        name: `web-${i}-x2x9q`,
+        uid: `${i.toString(16).padStart(8, '0')}-5b7d-4c1e-9a2b-8d6e4f3a1b0c`,
+        nodeName: `node-${i % 50}`,
+        image: `registry.example.com/shop/app-${i % 3}:1.24.3`,
+        podIP: `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`,
+        shiftSeconds: i * 17,
+      });
+    const interner = new Interner();
+    transformObject('Pod', make(-1), { interner });
+    gc();
+    gc();
+    const before = process.memoryUsage().heapUsed;
+    const kept: V1Pod[] = [];
+    for (let i = 0; i < N; i++) kept.push(transformObject('Pod', make(i), { interner }));
+    gc();
+    gc();
+    const perPod = (process.memoryUsage().heapUsed - before) / N;
+    expect(kept).toHaveLength(N); // keeps them alive up to here
+    expect(perPod).toBeLessThanOrEqual(3 * 1024);
+    expect(perPod).toBeGreaterThan(500); // the measurement measures something
+  });
+});
