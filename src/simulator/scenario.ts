@@ -167,6 +167,7 @@ function fieldKey(key: string): string {
   let out = fieldKeys.get(key);
   if (out === undefined) {
     out = `f:${key}`;
+    if (fieldKeys.size > 10_000) fieldKeys.clear();
     fieldKeys.set(key, out);
   }
   return out;
@@ -691,7 +692,7 @@ interface ContainerParts {
 }
 
 /** A container with the API server's defaults, keys in the order the API server writes them. */
-export function container(p: ContainerParts): Json {
+function container(p: ContainerParts): Json {
   const c: Json = { name: p.name, image: p.image };
   if (p.command) c.command = p.command;
   if (p.args) c.args = p.args;
@@ -726,17 +727,20 @@ function apiAccess(random: RandomFn): { volume: Json; mount: Json } {
 export function admitPodSpec(template: Json | undefined, random: RandomFn): Json {
   const spec: Json = { ...(template ?? {}) };
   const access = apiAccess(random);
-  const addMount = (c: Json): Json =>
-    container({
-      ...(c as unknown as ContainerParts),
-      name: String(c.name ?? 'main'),
-      image: String(c.image ?? 'docker.io/library/busybox:1.36.1'),
-      volumeMounts: [...((c.volumeMounts as Json[] | undefined) ?? []), access.mount],
-    });
+  // Keeps whatever the template says (workingDir, envFrom, lifecycle...) and adds defaults.
+  const addMount = (c: Json): Json => ({
+    ...c,
+    resources: c.resources ?? EMPTY_OBJECT,
+    volumeMounts: [...((c.volumeMounts as Json[] | undefined) ?? []), access.mount],
+    terminationMessagePath: c.terminationMessagePath ?? '/dev/termination-log',
+    terminationMessagePolicy: c.terminationMessagePolicy ?? 'File',
+    imagePullPolicy: c.imagePullPolicy ?? (String(c.image).endsWith(':latest') ? 'Always' : 'IfNotPresent'),
+  });
   const containers = (spec.containers as Json[] | undefined) ?? [];
   spec.volumes = [...((spec.volumes as Json[] | undefined) ?? []), access.volume];
   if (spec.initContainers) spec.initContainers = (spec.initContainers as Json[]).map(addMount);
-  spec.containers = (containers.length > 0 ? containers : [{ name: 'main' }]).map(addMount);
+  const fallback = { name: 'main', image: 'docker.io/library/busybox:1.36.1' };
+  spec.containers = (containers.length > 0 ? containers : [fallback]).map(addMount);
   spec.restartPolicy ??= 'Always';
   spec.terminationGracePeriodSeconds ??= 30;
   spec.dnsPolicy ??= 'ClusterFirst';
@@ -844,7 +848,7 @@ function condition(type: string, status: string, time: string, reason?: string, 
   return c;
 }
 
-export function qosClass(spec: Json, memo?: StatusMemo): string {
+function qosClass(spec: Json, memo?: StatusMemo): string {
   const containers = spec.containers as Json[];
   const cached = memo?.qos.get(containers);
   if (cached) return cached;
@@ -2853,10 +2857,6 @@ class NamespacePool {
     this.left[i] -= size;
     return i;
   }
-
-  reserveCap(): number {
-    return this.cap;
-  }
 }
 
 function namespaceObject(name: string, team: string | undefined, created: string): KubeObject {
@@ -3146,11 +3146,9 @@ export function buildScenario(store: SimStore, opts: ScenarioOptions): ScenarioS
   }
   for (const node of nodeObjects) store.create('nodes', node);
   const podStates = ctx.pods.map((p) => p.state);
-  const byKey = new Map(ctx.pods.map((p, i) => [p.key, i]));
   const created = createSorted(store, 'pods', ctx.pods);
   const podPhases: Record<PodPhase, number> = { Pending: 0, Running: 0, Succeeded: 0, Failed: 0 };
   for (const s of podStates) podPhases[PHASE_OF[s]] += 1;
-  void byKey;
   createSorted(store, 'jobs', jobs);
   const events = buildEvents(random, created, nowMs);
   createSorted(
