@@ -1,6 +1,16 @@
+import { createRequire } from 'node:module';
 import { defineConfig } from 'vitest/config';
 
+const require = createRequire(import.meta.url);
+
 export default defineConfig({
+  resolve: {
+    // graphql 16 ships CJS (main) and ESM (module) builds. Node, and so every
+    // dependency (yoga, Pothos, graphql-ws), loads the CJS one; Vite would give our
+    // sources the ESM one, and two GraphQLError classes make `instanceof` lie. Tests
+    // must see the single copy production sees.
+    alias: [{ find: /^graphql$/, replacement: require.resolve('graphql') }],
+  },
   test: {
     include: ['test/**/*.test.ts'],
     testTimeout: 30_000,

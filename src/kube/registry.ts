@@ -8,6 +8,7 @@
 import { type FSWatcher, watch } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { Cluster, type ClusterOptions, type ClusterSpec } from './cluster.js';
+import type { EventHub } from './event-hub.js';
 import { type ClusterDefaults, type ClusterSource, loadSources } from './sources.js';
 
 export interface RegistryOptions extends ClusterOptions {
@@ -29,6 +30,11 @@ export class ClusterRegistry {
   private stopped = false;
 
   constructor(private readonly options: RegistryOptions) {}
+
+  /** The hub every cluster's informers publish to. */
+  get hub(): EventHub {
+    return this.options.hub;
+  }
 
   /** Loads the sources and starts every cluster. Throws SourceError for bad configuration. */
   start(): void {

@@ -1,0 +1,247 @@
+/**
+ * The gateway's configuration: command-line flags, optionally a YAML file
+ * (`--config kubegate.yaml`) that can say the same with per-cluster options. The file
+ * is validated with zod, and every problem is reported with the key's path, what was
+ * expected and what came.
+ */
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import type { ClusterSource } from './kube/sources.js';
+import type { TokenPrincipal } from './server/auth.js';
+import type { SimulatorOptions } from './simulator/server.js';
+
+const pool = z.strictObject({
+  maxSockets: z.number().int().min(1).max(1024).optional(),
+  keepAliveMs: z.number().int().min(0).optional(),
+});
+
+const simulatorCluster = z.strictObject({
+  nodes: z.number().int().min(1).optional(),
+  pods: z.number().int().min(0).optional(),
+  jobs: z.number().int().min(0).optional(),
+  namespaces: z.number().int().min(1).optional(),
+  seed: z.number().int().optional(),
+  churn: z.number().min(0).optional(),
+});
+
+const cluster = z.union([
+  z.strictObject({
+    kubeconfig: z.string().min(1),
+    contexts: z.array(z.string().min(1)).optional(),
+    cache: z.boolean().optional(),
+    pool: pool.optional(),
+  }),
+  z.strictObject({
+    inCluster: z.literal(true),
+    name: z.string().min(1).optional(),
+    cache: z.boolean().optional(),
+    pool: pool.optional(),
+  }),
+  z.strictObject({
+    simulator: simulatorCluster,
+    name: z.string().min(1).optional(),
+    cache: z.boolean().optional(),
+    pool: pool.optional(),
+  }),
+]);
+
+const token = z
+  .strictObject({
+    name: z.string().min(1),
+    token: z.string().min(16).optional(),
+    tokenEnv: z.string().min(1).optional(),
+    clusters: z.union([z.literal('*'), z.array(z.string().min(1))]).default('*'),
+    namespaces: z.union([z.literal('*'), z.array(z.string().min(1))]).default('*'),
+  })
+  .refine((t) => (t.token === undefined) !== (t.tokenEnv === undefined), {
+    message:
+      'expected exactly one of "token" (at least 16 characters) or "tokenEnv" (an environment variable name)',
+  });
+
+export const configFileSchema = z.strictObject({
+  server: z
+    .strictObject({ host: z.string().min(1).optional(), port: z.number().int().min(0).max(65535).optional() })
+    .optional(),
+  cache: z.boolean().optional(),
+  pool: pool.optional(),
+  clusters: z.array(cluster).optional(),
+  auth: z.strictObject({ tokens: z.array(token) }).optional(),
+});
+
+export type ConfigFile = z.infer<typeof configFileSchema>;
+
+export class ConfigError extends Error {}
+
+function describeValue(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  const text = JSON.stringify(value);
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+}
+
+/** Validates a parsed config file; throws ConfigError listing every problem with its key path. */
+export function validateConfigFile(input: unknown, origin: string): ConfigFile {
+  const result = configFileSchema.safeParse(input ?? {});
+  if (result.success) return result.data;
+  const lines = result.error.issues.map((issue) => {
+    const path = issue.path.length ? issue.path.join('.') : '(top level)';
+    let received: unknown = input;
+    for (const key of issue.path)
+      received = (received as Record<PropertyKey, unknown> | undefined)?.[key as string];
+    const keys = issue.code === 'unrecognized_keys' ? ` (${issue.keys.join(', ')})` : '';
+    return `  ${path}: ${issue.message}${keys}; received ${describeValue(received)}`;
+  });
+  throw new ConfigError(`invalid configuration in ${origin}:\n${lines.join('\n')}`);
+}
+
+export function loadConfigFile(path: string): ConfigFile {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`cannot read --config ${path}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = parseYaml(text);
+  } catch (err) {
+    throw new ConfigError(`--config ${path} is not valid YAML: ${(err as Error).message.split('\n')[0]}`);
+  }
+  return validateConfigFile(parsed, path);
+}
+
+export interface CliOptions {
+  kubeconfig?: string;
+  contexts: string[];
+  inCluster: boolean;
+  config?: string;
+  noCache: boolean;
+  port: number;
+  host: string;
+  maxSockets?: number;
+  /** Use the embedded simulator even when clusters are configured. */
+  simulator: boolean;
+  help: boolean;
+}
+
+export const USAGE = `usage: npm start -- [options]
+
+With no cluster configured, kubegate starts its embedded Kubernetes API simulator.
+
+  --kubeconfig FILE   serve every context of FILE (default: $KUBECONFIG, else none)
+  --context NAME      only this context (repeatable)
+  --in-cluster        serve the cluster kubegate runs in (service account)
+  --config FILE       a kubegate.yaml with clusters, per-cluster options and auth tokens
+  --no-cache          no informers: every read goes to the API server
+  --max-sockets N     connections per cluster's pool (default 16)
+  --simulator         also start the embedded simulator as cluster "simulator"
+  --port N            default 4000
+  --host ADDR         default 127.0.0.1
+  --help              this text`;
+
+export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): CliOptions {
+  let values: Record<string, string | boolean | string[] | undefined>;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        kubeconfig: { type: 'string' },
+        context: { type: 'string', multiple: true },
+        'in-cluster': { type: 'boolean' },
+        config: { type: 'string' },
+        'no-cache': { type: 'boolean' },
+        'max-sockets': { type: 'string' },
+        simulator: { type: 'boolean' },
+        port: { type: 'string' },
+        host: { type: 'string' },
+        help: { type: 'boolean' },
+      },
+    }));
+  } catch (err) {
+    throw new ConfigError((err as Error).message);
+  }
+  const int = (name: string, min: number, max: number): number | undefined => {
+    const raw = values[name] as string | undefined;
+    if (raw === undefined) return undefined;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < min || n > max) {
+      throw new ConfigError(`--${name}: expected an integer from ${min} to ${max}, received "${raw}"`);
+    }
+    return n;
+  };
+  return {
+    kubeconfig: (values.kubeconfig as string | undefined) ?? (env.KUBECONFIG || undefined),
+    contexts: (values.context as string[] | undefined) ?? [],
+    inCluster: values['in-cluster'] === true,
+    config: values.config as string | undefined,
+    noCache: values['no-cache'] === true,
+    port: int('port', 0, 65535) ?? 4000,
+    host: (values.host as string | undefined) ?? '127.0.0.1',
+    maxSockets: int('max-sockets', 1, 1024),
+    simulator: values.simulator === true,
+    help: values.help === true,
+  };
+}
+
+export interface Plan {
+  sources: ClusterSource[];
+  simulators: { name: string; options: SimulatorOptions }[];
+  tokens: TokenPrincipal[];
+  cache: boolean;
+  pool: { maxSockets?: number; keepAliveMs?: number };
+  port: number;
+  host: string;
+}
+
+/** Turns flags and the config file into what to start. Throws ConfigError/SourceError. */
+export function plan(cli: CliOptions, file: ConfigFile = {}, env: NodeJS.ProcessEnv = process.env): Plan {
+  const sources: ClusterSource[] = [];
+  const simulators: Plan['simulators'] = [];
+  if (cli.kubeconfig) {
+    // KUBECONFIG may list several files, as kubectl accepts.
+    for (const path of cli.kubeconfig.split(':').filter(Boolean)) {
+      sources.push({ type: 'kubeconfig', path, contexts: cli.contexts.length ? cli.contexts : undefined });
+    }
+  } else if (cli.contexts.length) {
+    throw new ConfigError('--context needs a kubeconfig: pass --kubeconfig FILE or set KUBECONFIG');
+  }
+  if (cli.inCluster) sources.push({ type: 'in-cluster' });
+  for (const [i, c] of (file.clusters ?? []).entries()) {
+    if ('kubeconfig' in c)
+      sources.push({
+        type: 'kubeconfig',
+        path: c.kubeconfig,
+        contexts: c.contexts,
+        cache: c.cache,
+        pool: c.pool,
+      });
+    else if ('inCluster' in c)
+      sources.push({ type: 'in-cluster', name: c.name, cache: c.cache, pool: c.pool });
+    else {
+      const name = c.name ?? (i === 0 ? 'simulator' : `simulator-${i}`);
+      const { churn, ...scenario } = c.simulator;
+      simulators.push({ name, options: { scenario, churnPerSecond: churn } });
+    }
+  }
+  if (cli.simulator || (sources.length === 0 && simulators.length === 0)) {
+    simulators.push({ name: 'simulator', options: { churnPerSecond: 2 } });
+  }
+  const tokens: TokenPrincipal[] = (file.auth?.tokens ?? []).map((t) => {
+    const value = t.token ?? env[t.tokenEnv!];
+    if (!value)
+      throw new ConfigError(`auth.tokens "${t.name}": environment variable ${t.tokenEnv} is not set`);
+    return { name: t.name, token: value, clusters: t.clusters, namespaces: t.namespaces };
+  });
+  return {
+    sources,
+    simulators,
+    tokens,
+    cache: !cli.noCache && (file.cache ?? true),
+    pool: { ...file.pool, ...(cli.maxSockets ? { maxSockets: cli.maxSockets } : {}) },
+    port: cli.port !== 4000 ? cli.port : (file.server?.port ?? 4000),
+    host: cli.host !== '127.0.0.1' ? cli.host : (file.server?.host ?? '127.0.0.1'),
+  };
+}

@@ -1,0 +1,117 @@
+/**
+ * A bounded, single-consumer async queue: what stands between the event hub (which
+ * pushes synchronously, for every subscriber, on every change) and one subscriber's
+ * transport. Pushing is O(1) and never waits, so a slow subscriber never delays the
+ * hub or the others; a subscriber whose queue overflows is cut off with one terminal
+ * SLOW_CONSUMER error instead of growing without bound.
+ */
+import { ErrorCode, GatewayError } from '../errors.js';
+
+export interface EventQueueOptions {
+  /** Items that may wait for the consumer before it is cut off. */
+  limit: number;
+  /** Called once when the consumer goes away or is cut off: unsubscribe here. */
+  onClose?: () => void;
+}
+
+/** The item a queue ends with when its consumer fell behind: resolvers throw it. */
+export class SlowConsumerError extends GatewayError {
+  constructor(limit: number) {
+    super(
+      `subscriber fell more than ${limit} events behind and was disconnected; resubscribe (with initial: true to resynchronise)`,
+      { code: ErrorCode.SLOW_CONSUMER, queueLimit: limit },
+    );
+  }
+}
+
+export class EventQueue<T> implements AsyncIterableIterator<T | SlowConsumerError> {
+  private readonly items: (T | SlowConsumerError)[] = [];
+  private head = 0;
+  private waiting: ((result: IteratorResult<T | SlowConsumerError>) => void) | undefined;
+  private closed = false;
+  private overflowed = false;
+  private limit: number;
+
+  constructor(private readonly options: EventQueueOptions) {
+    this.limit = options.limit;
+  }
+
+  /** Raises the bound for items that must all be delivered (an initial snapshot). */
+  reserve(extra: number): void {
+    this.limit += extra;
+  }
+
+  get size(): number {
+    return this.items.length - this.head;
+  }
+
+  /** Enqueues an item; returns false when the queue is closed or just overflowed. */
+  push(item: T): boolean {
+    if (this.closed || this.overflowed) return false;
+    if (this.waiting) {
+      const resolve = this.waiting;
+      this.waiting = undefined;
+      resolve({ value: item, done: false });
+      return true;
+    }
+    if (this.size >= this.limit) {
+      // Drop what is queued: the consumer gets one terminal error, then the end.
+      this.overflowed = true;
+      this.items.length = 0;
+      this.head = 0;
+      this.items.push(new SlowConsumerError(this.options.limit));
+      this.release();
+      return false;
+    }
+    this.items.push(item);
+    return true;
+  }
+
+  /** Ends the stream after what is queued. */
+  end(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.release();
+    if (this.waiting && this.size === 0) {
+      const resolve = this.waiting;
+      this.waiting = undefined;
+      resolve({ value: undefined, done: true });
+    }
+  }
+
+  next(): Promise<IteratorResult<T | SlowConsumerError>> {
+    if (this.size > 0) {
+      const value = this.items[this.head];
+      this.items[this.head] = undefined as never;
+      this.head += 1;
+      if (this.head > 1024 && this.head * 2 > this.items.length) {
+        this.items.splice(0, this.head);
+        this.head = 0;
+      }
+      if (value instanceof SlowConsumerError) this.end();
+      return Promise.resolve({ value, done: false });
+    }
+    if (this.closed || this.overflowed) return Promise.resolve({ value: undefined, done: true });
+    return new Promise((resolve) => {
+      this.waiting = resolve;
+    });
+  }
+
+  /** The consumer went away (client disconnected, or the operation completed). */
+  return(): Promise<IteratorResult<T | SlowConsumerError>> {
+    this.items.length = 0;
+    this.head = 0;
+    this.end();
+    return Promise.resolve({ value: undefined, done: true });
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  private release(): void {
+    const onClose = this.options.onClose;
+    this.options.onClose = undefined;
+    onClose?.();
+  }
+}

@@ -1,0 +1,191 @@
+/**
+ * The gateway's HTTP face: graphql-yoga (GraphQL over HTTP, SSE subscriptions,
+ * GraphiQL served from the package, no CDN) and graphql-ws on the same endpoint,
+ * with auth, limits (graphql-armor), metrics and health.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
+import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
+import { GraphQLError, type GraphQLSchema } from 'graphql';
+import { useServer } from 'graphql-ws/use/ws';
+import { createYoga, type YogaServerInstance } from 'graphql-yoga';
+import { WebSocketServer } from 'ws';
+import { ErrorCode } from '../errors.js';
+import type { ClusterDirectory } from '../loaders/directory.js';
+import { createContext, type GatewayContext } from '../loaders/index.js';
+import type { Principal } from '../loaders/principal.js';
+import { type Authenticator, headersFrom } from './auth.js';
+import { createMetrics, type GatewayMetrics } from './metrics.js';
+
+export interface GatewayOptions {
+  schema: GraphQLSchema;
+  directory: ClusterDirectory;
+  auth: Authenticator;
+  /** The query GraphiQL opens with. */
+  defaultQuery?: string;
+  /** Limits on operations (graphql-armor). */
+  limits?: { maxDepth?: number; maxAliases?: number; maxTokens?: number; costLimit?: number };
+  /** Where unexpected (masked) errors are logged. Never receives credentials. */
+  logError?: (err: unknown) => void;
+  metrics?: GatewayMetrics;
+}
+
+interface ServerContext {
+  /** Headers of the WebSocket upgrade request, when the operation came over graphql-ws. */
+  upgradeHeaders?: Headers;
+}
+
+export interface Gateway {
+  yoga: YogaServerInstance<ServerContext, GatewayContext>;
+  server: Server;
+  listen(port: number, host: string): Promise<string>;
+  close(): Promise<void>;
+}
+
+/**
+ * Errors meant for the client pass unmasked: ours (GatewayError, with a stable code),
+ * GraphQL's own validation errors, and yoga's request errors (bad JSON, wrong method),
+ * which carry an HTTP status. Anything else is an unexpected failure: masked and logged.
+ */
+function isClientError(error: unknown): boolean {
+  if (!(error instanceof GraphQLError)) return false;
+  if (error.extensions?.code || error.extensions?.http) return true;
+  const original = error.originalError;
+  return !original || (original instanceof GraphQLError && isClientError(original));
+}
+
+export function createGateway(options: GatewayOptions): Gateway {
+  const metrics = options.metrics ?? createMetrics();
+  const principalOf = async (headers: Headers): Promise<Principal> => options.auth.authenticate(headers);
+
+  const yoga = createYoga<ServerContext, GatewayContext>({
+    schema: options.schema,
+    graphqlEndpoint: '/graphql',
+    landingPage: false,
+    graphiql: {
+      title: 'kubegate',
+      defaultQuery: options.defaultQuery,
+      subscriptionsProtocol: 'WS',
+    },
+    renderGraphiQL,
+    context: async ({ request, upgradeHeaders }) => {
+      const principal = await principalOf(upgradeHeaders ?? request.headers);
+      return createContext({ directory: options.directory, principal });
+    },
+    maskedErrors: {
+      maskError(error, message) {
+        if (isClientError(error)) return error as Error;
+        const original = error instanceof GraphQLError ? (error.originalError ?? error) : error;
+        options.logError?.(original);
+        return new GraphQLError(message, {
+          nodes: error instanceof GraphQLError ? error.nodes : undefined,
+          path: error instanceof GraphQLError ? error.path : undefined,
+          extensions: { code: ErrorCode.INTERNAL },
+        });
+      },
+    },
+    plugins: [
+      EnvelopArmorPlugin({
+        maxDepth: { n: options.limits?.maxDepth ?? 12 },
+        maxAliases: { n: options.limits?.maxAliases ?? 30 },
+        maxTokens: { n: options.limits?.maxTokens ?? 4000 },
+        costLimit: { maxCost: options.limits?.costLimit ?? 50_000 },
+        maxDirectives: { n: 50 },
+        blockFieldSuggestion: { enabled: false },
+      }),
+      metrics.plugin,
+    ],
+  });
+
+  const server = createServer(async (req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (path === '/metrics') {
+      res.writeHead(200, { 'Content-Type': metrics.registry.contentType });
+      res.end(await metrics.registry.metrics());
+      return;
+    }
+    if (path === '/healthz' || path === '/livez') {
+      res.writeHead(200, { 'Content-Type': 'text/plain' }).end('ok');
+      return;
+    }
+    if (path === '/readyz') {
+      const clusters = options.directory.list();
+      const ready = clusters.every((c) => c.ready || !c.cache);
+      const body = clusters
+        .map((c) => `${c.name}: ${c.ready ? 'synced' : c.cache ? 'syncing' : 'direct'}`)
+        .join('\n');
+      res.writeHead(ready ? 200 : 503, { 'Content-Type': 'text/plain' }).end(`${body}\n`);
+      return;
+    }
+    if (path === '/') {
+      res.writeHead(302, { Location: '/graphql' }).end();
+      return;
+    }
+    yoga(req, res);
+  });
+
+  const wss = new WebSocketServer({ server, path: '/graphql' });
+  const wsCleanup = useServer<Record<string, unknown>, { upgradeHeaders: Headers }>(
+    {
+      onConnect: async (ctx) => {
+        // Auth over WebSocket: the upgrade request's headers, or connectionParams
+        // (browsers cannot set headers on a WebSocket), as graphql-ws clients send them.
+        const headers = headersFrom(ctx.extra.request.headers, ctx.connectionParams);
+        try {
+          await principalOf(headers);
+        } catch {
+          return false;
+        }
+        ctx.extra.upgradeHeaders = headers;
+        return true;
+      },
+      onSubscribe: async (ctx, _id, params) => {
+        const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
+          ...ctx,
+          req: ctx.extra.request,
+          socket: ctx.extra.socket,
+          params,
+          upgradeHeaders: ctx.extra.upgradeHeaders,
+          request: new Request('http://ws/graphql', { headers: ctx.extra.upgradeHeaders }),
+        });
+        const args = {
+          schema,
+          operationName: params.operationName,
+          document: parse(params.query),
+          variableValues: params.variables,
+          contextValue: await contextFactory(),
+          rootValue: { execute, subscribe },
+        };
+        const errors = validate(args.schema, args.document);
+        if (errors.length) return errors;
+        return args;
+      },
+      execute: (args) => (args.rootValue as { execute: typeof import('graphql').execute }).execute(args),
+      subscribe: (args) =>
+        (args.rootValue as { subscribe: typeof import('graphql').subscribe }).subscribe(args),
+    },
+    wss,
+  );
+
+  return {
+    yoga,
+    server,
+    listen: (port, host) =>
+      new Promise((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, host, () => {
+          server.off('error', reject);
+          const address = server.address() as AddressInfo;
+          const shown = address.address.includes(':') ? `[${address.address}]` : address.address;
+          resolve(`http://${shown}:${address.port}/graphql`);
+        });
+      }),
+    close: async () => {
+      await wsCleanup.dispose();
+      wss.close();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}

@@ -1,0 +1,59 @@
+/**
+ * The gateway's own Prometheus metrics: yoga's prometheus plugin (request, phase and
+ * error metrics) on a registry of ours, plus kubegate's cache gauges collected on
+ * scrape. `/metrics` serves the registry.
+ */
+import { usePrometheus } from '@graphql-yoga/plugin-prometheus';
+import type { Plugin } from 'graphql-yoga';
+import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+import type { ClusterDirectory } from '../loaders/directory.js';
+
+export interface GatewayMetrics {
+  registry: Registry;
+  plugin: Plugin;
+}
+
+export function createMetrics(directory?: ClusterDirectory): GatewayMetrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  if (directory) {
+    new Gauge({
+      name: 'kubegate_cache_objects',
+      help: 'Objects held in the informer caches, by cluster and kind.',
+      labelNames: ['cluster', 'kind'] as const,
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const cluster of directory.list()) {
+          for (const kind of cluster.status().kinds)
+            this.set({ cluster: cluster.name, kind: kind.kind }, kind.objects);
+        }
+      },
+    });
+    new Gauge({
+      name: 'kubegate_cache_synced',
+      help: '1 when the informer of a cluster and kind has synced.',
+      labelNames: ['cluster', 'kind'] as const,
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const cluster of directory.list()) {
+          for (const kind of cluster.status().kinds)
+            this.set({ cluster: cluster.name, kind: kind.kind }, kind.synced ? 1 : 0);
+        }
+      },
+    });
+  }
+  const plugin = usePrometheus({
+    registry,
+    endpoint: false,
+    metrics: {
+      graphql_envelop_request: true,
+      graphql_envelop_request_duration: true,
+      graphql_envelop_error_result: true,
+      graphql_envelop_phase_execute: true,
+      graphql_yoga_http_duration: true,
+    },
+  });
+  return { registry, plugin };
+}

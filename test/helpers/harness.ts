@@ -1,0 +1,135 @@
+/**
+ * Test harness: a real simulator over HTTPS, a real ClusterRegistry on its kubeconfig,
+ * and the real gateway on an ephemeral port. Tests talk to it over HTTP.
+ */
+import { Agent, fetch as undiciFetch } from 'undici';
+import { EventHub } from '../../src/kube/event-hub.js';
+import { ClusterRegistry } from '../../src/kube/registry.js';
+import type { ClusterSource } from '../../src/kube/sources.js';
+import { buildSchema } from '../../src/schema/index.js';
+import { createAuthenticator, type TokenPrincipal } from '../../src/server/auth.js';
+import { createGateway, type Gateway } from '../../src/server/gateway.js';
+import { parsePrometheusText } from '../../src/simulator/metrics.js';
+import { type Simulator, type SimulatorOptions, startSimulator } from '../../src/simulator/server.js';
+
+export interface HarnessOptions {
+  simulator?: SimulatorOptions;
+  /** More simulators, each another cluster (named sim-1, sim-2, ...). */
+  extraSimulators?: SimulatorOptions[];
+  cache?: boolean;
+  /** Wait for every informer to sync before returning (default true when cache is on). */
+  waitForSync?: boolean;
+  tokens?: TokenPrincipal[];
+}
+
+export interface Harness {
+  sim: Simulator;
+  sims: Simulator[];
+  hub: EventHub;
+  registry: ClusterRegistry;
+  gateway: Gateway;
+  url: string;
+  /** POSTs a GraphQL operation and returns the parsed JSON body. */
+  query<T = Record<string, unknown>>(
+    query: string,
+    variables?: Record<string, unknown>,
+    headers?: Record<string, string>,
+  ): Promise<{
+    data?: T;
+    errors?: { message: string; path?: (string | number)[]; extensions?: Record<string, unknown> }[];
+  }>;
+  /** The simulator's metrics as name{labels} → value. */
+  upstream(sim?: Simulator): Promise<Map<string, number>>;
+  close(): Promise<void>;
+}
+
+export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
+  const sim = await startSimulator({ churnPerSecond: 0, ...options.simulator });
+  const extra = await Promise.all(
+    (options.extraSimulators ?? []).map((o) => startSimulator({ churnPerSecond: 0, ...o })),
+  );
+  const sims = [sim, ...extra];
+  const sources: ClusterSource[] = sims.map((s, i) => ({
+    type: 'kubeconfig-text',
+    text: s.kubeconfig({ context: i === 0 ? 'sim' : `sim-${i}` }),
+    label: `simulator ${i}`,
+  }));
+  const hub = new EventHub();
+  const cache = options.cache ?? true;
+  const registry = new ClusterRegistry({
+    hub,
+    sources,
+    defaults: { cache },
+    reflector: { backoff: { initialMs: 50, maxMs: 500 } },
+  });
+  registry.start();
+  if (cache && options.waitForSync !== false) await registry.waitForSync(20_000);
+  const gateway = createGateway({
+    schema: buildSchema(),
+    directory: registry,
+    auth: createAuthenticator(options.tokens ?? []),
+  });
+  const url = await gateway.listen(0, '127.0.0.1');
+  return {
+    sim,
+    sims,
+    hub,
+    registry,
+    gateway,
+    url,
+    async query(query, variables, headers = {}) {
+      const res = await fetch(url, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          accept: 'application/graphql-response+json',
+          ...headers,
+        },
+        body: JSON.stringify({ query, variables }),
+      });
+      return res.json();
+    },
+    async upstream(target = sim) {
+      const res = await simFetch(target, '/metrics');
+      return parsePrometheusText(await res.text());
+    },
+    async close() {
+      await gateway.close();
+      await registry.stop();
+      await Promise.all(sims.map((s) => s.close()));
+    },
+  };
+}
+
+const agents = new WeakMap<Simulator, Agent>();
+
+/** fetch against a simulator, trusting its CA; with its admin token unless headers say otherwise. */
+export function simFetch(
+  sim: Simulator,
+  path: string,
+  init: { method?: string; body?: string; headers?: Record<string, string> } = {},
+) {
+  let agent = agents.get(sim);
+  if (!agent) {
+    agent = new Agent({ connect: { ca: sim.caPem } });
+    agents.set(sim, agent);
+  }
+  return undiciFetch(`${sim.url}${path}`, {
+    method: init.method ?? 'GET',
+    body: init.body,
+    headers: { authorization: `Bearer ${sim.adminToken}`, ...init.headers },
+    dispatcher: agent,
+  });
+}
+
+/** Sum of apiserver_request_total for a verb (and resource), from parsed metrics. */
+export function requestCount(metrics: Map<string, number>, verb: string, resource?: string): number {
+  let total = 0;
+  for (const [key, value] of metrics) {
+    if (!key.startsWith('apiserver_request_total{')) continue;
+    if (!key.includes(`verb="${verb}"`)) continue;
+    if (resource && !key.includes(`resource="${resource}"`)) continue;
+    total += value;
+  }
+  return total;
+}

@@ -1,0 +1,91 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, parseCli, plan, validateConfigFile } from '../../src/config.js';
+
+describe('parseCli', () => {
+  it('defaults to 127.0.0.1:4000 and KUBECONFIG', () => {
+    const cli = parseCli([], { KUBECONFIG: '/tmp/a:/tmp/b' });
+    expect(cli).toMatchObject({ port: 4000, host: '127.0.0.1', kubeconfig: '/tmp/a:/tmp/b', noCache: false });
+  });
+
+  it('takes repeated --context and --no-cache', () => {
+    const cli = parseCli(['--kubeconfig', 'k', '--context', 'a', '--context', 'b', '--no-cache'], {});
+    expect(cli.contexts).toEqual(['a', 'b']);
+    expect(cli.noCache).toBe(true);
+  });
+
+  it('says what was expected for a bad port', () => {
+    expect(() => parseCli(['--port', 'x'], {})).toThrow(
+      /--port: expected an integer from 0 to 65535, received "x"/,
+    );
+  });
+});
+
+describe('plan', () => {
+  it('uses the embedded simulator when nothing is configured', () => {
+    const p = plan(parseCli([], {}), {}, {});
+    expect(p.sources).toEqual([]);
+    expect(p.simulators.map((s) => s.name)).toEqual(['simulator']);
+    expect(p.cache).toBe(true);
+  });
+
+  it('splits KUBECONFIG into one source per file and keeps --context', () => {
+    const p = plan(parseCli(['--context', 'x'], { KUBECONFIG: '/a:/b' }), {}, {});
+    expect(p.sources).toEqual([
+      { type: 'kubeconfig', path: '/a', contexts: ['x'] },
+      { type: 'kubeconfig', path: '/b', contexts: ['x'] },
+    ]);
+    expect(p.simulators).toEqual([]);
+  });
+
+  it('refuses --context without a kubeconfig', () => {
+    expect(() => plan(parseCli(['--context', 'x'], {}), {}, {})).toThrow(ConfigError);
+  });
+
+  it('reads tokens from the environment and fails clearly when unset', () => {
+    const file = validateConfigFile(
+      { auth: { tokens: [{ name: 'team', tokenEnv: 'TEAM_TOKEN', namespaces: ['a'] }] } },
+      'f',
+    );
+    expect(plan(parseCli([], {}), file, { TEAM_TOKEN: 't'.repeat(20) }).tokens).toEqual([
+      { name: 'team', token: 't'.repeat(20), clusters: '*', namespaces: ['a'] },
+    ]);
+    expect(() => plan(parseCli([], {}), file, {})).toThrow(/TEAM_TOKEN is not set/);
+  });
+});
+
+describe('validateConfigFile', () => {
+  it('accepts every cluster form', () => {
+    const file = validateConfigFile(
+      {
+        server: { port: 8080 },
+        cache: false,
+        pool: { maxSockets: 8 },
+        clusters: [
+          { kubeconfig: '/k', contexts: ['a'] },
+          { inCluster: true, name: 'here' },
+          { simulator: { nodes: 3 } },
+        ],
+      },
+      'f',
+    );
+    expect(file.clusters).toHaveLength(3);
+  });
+
+  it('names the key, what was expected and what came', () => {
+    try {
+      validateConfigFile({ server: { port: 'x' }, clusterz: [] }, 'kubegate.yaml');
+      expect.unreachable();
+    } catch (err) {
+      const message = (err as Error).message;
+      expect(message).toContain('invalid configuration in kubegate.yaml');
+      expect(message).toMatch(/server\.port: .*expected number.*received "x"/);
+      expect(message).toMatch(/Unrecognized key.*clusterz/);
+    }
+  });
+
+  it('refuses a token that is too short', () => {
+    expect(() => validateConfigFile({ auth: { tokens: [{ name: 'a', token: 'short' }] } }, 'f')).toThrow(
+      /auth\.tokens\.0/,
+    );
+  });
+});
