@@ -77,7 +77,11 @@ export function sendStatus(
   return sendJson(res, code, statusBody(code, message, reason, details), headers);
 }
 
-export class BodyTooLargeError extends Error {}
+export class BodyTooLargeError extends Error {
+  // api.ts recognises this error by name (413 RequestEntityTooLarge); without it the name
+  // was the inherited "Error" and an oversized body became a 500 InternalError.
+  override readonly name = 'BodyTooLargeError';
+}
 
 /** Reads a request body of at most `limit` bytes. */
 export async function readBody(req: IncomingMessage, limit = 3 * 1024 * 1024): Promise<string> {

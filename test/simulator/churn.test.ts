@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Churn, type ChurnAction } from '../../src/simulator/churn.js';
 import { JobController, jobFinished } from '../../src/simulator/job-controller.js';
-import { buildScenario, mulberry32 } from '../../src/simulator/scenario.js';
+import { buildScenario, mulberry32 } from '../../src/simulator/scenario/index.js';
 import { SimStore } from '../../src/simulator/store.js';
 import type { KubeObject, ResourceName } from '../../src/simulator/types.js';
 import { FakeClock } from './fake-clock.js';

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { JobController, jobFinished } from '../../src/simulator/job-controller.js';
-import { buildScenario, mulberry32, schedulableNodes } from '../../src/simulator/scenario.js';
+import { buildScenario, mulberry32, schedulableNodes } from '../../src/simulator/scenario/index.js';
 import { SimStore } from '../../src/simulator/store.js';
 import type { KubeObject, StoredEvent } from '../../src/simulator/types.js';
 import { FakeClock } from './fake-clock.js';

@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { buildScenario, type ScenarioOptions, type ScenarioSummary } from '../../src/simulator/scenario.js';
+import {
+  buildScenario,
+  type ScenarioOptions,
+  type ScenarioSummary,
+} from '../../src/simulator/scenario/index.js';
 import { SimStore } from '../../src/simulator/store.js';
 import type { KubeObject, ResourceName } from '../../src/simulator/types.js';
 

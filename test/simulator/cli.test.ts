@@ -1,0 +1,168 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { parseSimulatorArgs, UsageError } from '../../src/simulator/cli.js';
+import { DEFAULT_SCENARIO } from '../../src/simulator/server.js';
+import { Kubectl, requireKubectl, rows } from './kubectl-runner.js';
+import type { AnyJson } from './sim-kit.js';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+// `npx tsx` resolves to this file; it is run with node directly because npm exec does not
+// pass SIGTERM on to its child (npm exits 143 and leaves the simulator running).
+const TSX = join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs');
+
+function usageError(argv: string[]): UsageError {
+  try {
+    parseSimulatorArgs(argv);
+  } catch (err) {
+    if (err instanceof UsageError) return err;
+    throw err;
+  }
+  throw new Error(`expected a UsageError for ${argv.join(' ')}`);
+}
+
+describe('parseSimulatorArgs', () => {
+  it('gives a small live cluster on 127.0.0.1:6443 by default', () => {
+    expect(parseSimulatorArgs([])).toEqual({
+      scenario: DEFAULT_SCENARIO,
+      churn: 2,
+      port: 6443,
+      host: '127.0.0.1',
+      token: undefined,
+      kubeconfigOut: undefined,
+      history: undefined,
+      bookmarkIntervalMs: undefined,
+      verbose: false,
+    });
+  });
+
+  it('reads every flag of the documented command line', () => {
+    const options = parseSimulatorArgs(
+      '--nodes 50 --pods 5000 --jobs 5000 --namespaces 20 --seed 1 --churn 20 --port 0 --kubeconfig-out sim.kubeconfig --host ::1 --token abc --history 100 --bookmark-interval-ms 250 --max-pods-per-namespace 400 --verbose'.split(
+        ' ',
+      ),
+    );
+    expect(options).toEqual({
+      scenario: { nodes: 50, pods: 5000, jobs: 5000, namespaces: 20, seed: 1, maxPodsPerNamespace: 400 },
+      churn: 20,
+      port: 0,
+      host: '::1',
+      token: 'abc',
+      kubeconfigOut: 'sim.kubeconfig',
+      history: 100,
+      bookmarkIntervalMs: 250,
+      verbose: true,
+    });
+    expect(parseSimulatorArgs(['--pods=7'])).toMatchObject({ scenario: { pods: 7 } });
+    expect(parseSimulatorArgs(['--help'])).toBe('help');
+  });
+
+  it('rejects bad flags with a UsageError that says what was expected and what came', () => {
+    expect(usageError(['--pods', 'ten']).message).toBe('--pods: expected an integer >= 0, received "ten"');
+    expect(usageError(['--nodes', '0']).message).toBe('--nodes: expected an integer >= 1, received "0"');
+    expect(usageError(['--churn=-3']).message).toBe('--churn: expected an integer >= 0, received "-3"');
+    expect(usageError(['--churn', '-3']).message).toMatch(/--churn/);
+    expect(usageError(['--port', '1.5']).message).toMatch(/--port: expected an integer/);
+    expect(usageError(['--history', '0']).message).toMatch(/--history: expected an integer >= 1/);
+    expect(usageError(['--bogus']).message).toMatch(/--bogus/);
+    expect(usageError(['--pods']).message).toMatch(/--pods/);
+    expect(usageError(['extra']).message).toMatch(/extra/);
+    expect(usageError(['--verbose=yes']).message).toMatch(/--verbose/);
+  });
+});
+
+interface Running {
+  child: ChildProcess;
+  stdout: () => string;
+  stderr: () => string;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+function runCli(args: string[]): Running {
+  const child = spawn(process.execPath, [TSX, 'src/simulator/cli.ts', ...args], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.setEncoding('utf8').on('data', (c: string) => {
+    stdout += c;
+  });
+  child.stderr!.setEncoding('utf8').on('data', (c: string) => {
+    stderr += c;
+  });
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.on('exit', (code, signal) => resolve({ code, signal })),
+  );
+  return { child, stdout: () => stdout, stderr: () => stderr, exited };
+}
+
+async function waitFor(running: Running, pattern: RegExp, timeoutMs = 20_000): Promise<RegExpMatchArray> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const match = running.stdout().match(pattern);
+    if (match) return match;
+    if (running.child.exitCode !== null || Date.now() > deadline) {
+      throw new Error(
+        `the simulator CLI did not print ${pattern} (exit ${running.child.exitCode}); stdout: ${running.stdout()}; stderr: ${running.stderr()}`,
+      );
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe('the simulator CLI as a process', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'kubegate-cli-'));
+  const started: ChildProcess[] = [];
+  afterAll(() => {
+    for (const child of started)
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('prints its URL, writes a kubeconfig kubectl can use, and exits 0 on SIGTERM', async () => {
+    await requireKubectl();
+    const kubeconfig = join(dir, 'sim.kubeconfig');
+    const running = runCli(
+      `--port 0 --kubeconfig-out ${kubeconfig} --nodes 3 --pods 24 --jobs 2 --namespaces 2 --churn 0`.split(
+        ' ',
+      ),
+    );
+    started.push(running.child);
+    const [, url] = await waitFor(running, /listening on (https:\/\/127\.0\.0\.1:\d+)/);
+    expect(running.stdout()).toContain(`kubeconfig written to ${kubeconfig}`);
+    expect(existsSync(kubeconfig)).toBe(true);
+
+    const config = parse(readFileSync(kubeconfig, 'utf8')) as AnyJson;
+    expect(config.clusters[0].cluster.server).toBe(url);
+    expect(config.clusters[0].cluster['certificate-authority-data']).toBeTruthy();
+    expect(config.users[0].user.token).toBeTruthy();
+    expect(config['current-context']).toBe(config.contexts[0].name);
+
+    const kubectl = new Kubectl(readFileSync(kubeconfig, 'utf8'));
+    try {
+      const [header, ...nodes] = rows(await kubectl.ok(['get', 'nodes']));
+      expect(header[0]).toBe('NAME');
+      expect(nodes).toHaveLength(3);
+      const pods = rows(await kubectl.ok(['get', 'pods', '-A', '--no-headers']));
+      expect(pods).toHaveLength(24);
+    } finally {
+      kubectl.cleanup();
+    }
+
+    running.child.kill('SIGTERM');
+    expect(await running.exited).toEqual({ code: 0, signal: null });
+  });
+
+  it('exits 2 with the usage on a bad flag', async () => {
+    const running = runCli(['--pods', 'many']);
+    started.push(running.child);
+    expect(await running.exited).toEqual({ code: 2, signal: null });
+    expect(running.stderr()).toContain('simulator: --pods: expected an integer >= 0, received "many"');
+    expect(running.stderr()).toContain('usage: npm run simulator -- [options]');
+  });
+});
