@@ -49,7 +49,9 @@ export async function objectEventStream<K extends KindName>(
   const clusters = new Set(options.clusters);
   if (options.initial) {
     // A snapshot needs synced stores; wait for them (bounded) before subscribing.
-    const waiting = [...clusters].map((name) => directory.get(name)).filter((c): c is Cluster => c !== undefined);
+    const waiting = [...clusters]
+      .map((name) => directory.get(name))
+      .filter((c): c is Cluster => c !== undefined);
     const synced = await Promise.all(waiting.map((c) => c.waitForSync(options.syncTimeoutMs ?? 30_000)));
     const unsynced = waiting.filter((_, i) => !synced[i]).map((c) => c.name);
     if (unsynced.length) {
@@ -96,7 +98,12 @@ export async function objectEventStream<K extends KindName>(
       if (!store) continue;
       for (const obj of store.list() as KubeObjectOf<K>[]) {
         if (matches(obj, name)) {
-          snapshot.push({ type: 'ADDED', cluster: name, object: obj, resourceVersion: obj.metadata?.resourceVersion ?? '' });
+          snapshot.push({
+            type: 'ADDED',
+            cluster: name,
+            object: obj,
+            resourceVersion: obj.metadata?.resourceVersion ?? '',
+          });
         }
       }
     }

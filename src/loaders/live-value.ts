@@ -1,0 +1,107 @@
+/**
+ * A live value: recomputed when something it depends on changes, pushed only when it
+ * differs from what was last pushed, and at most once per interval (coalescing a burst
+ * of pod changes into one update). Holds one pending value at most, so a slow
+ * subscriber costs nothing but staleness.
+ */
+export interface LiveValueOptions<T> {
+  /** Subscribes to what invalidates the value; returns the unsubscribe function. */
+  subscribe: (invalidate: () => void) => () => void;
+  /** Also invalidate on a timer (for values nothing publishes, like staleness). */
+  pollMs?: number;
+  /** The current value; undefined means nothing to push this time. */
+  compute: () => Promise<T | undefined>;
+  /** Equal keys: no push. */
+  key: (value: T) => string;
+  /** Minimum time between two pushes. */
+  intervalMs: number;
+  now?: () => number;
+}
+
+export class LiveValue<T> implements AsyncIterableIterator<T> {
+  private dirty = true;
+  private closed = false;
+  private computing = false;
+  private waiter: { resolve: (r: IteratorResult<T>) => void; reject: (err: unknown) => void } | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private readonly poll: NodeJS.Timeout | undefined;
+  private readonly unsubscribe: () => void;
+  private lastKey: string | undefined;
+  private lastPush = Number.NEGATIVE_INFINITY;
+  private readonly now: () => number;
+
+  constructor(private readonly options: LiveValueOptions<T>) {
+    this.now = options.now ?? Date.now;
+    this.unsubscribe = options.subscribe(() => this.invalidate());
+    if (options.pollMs) this.poll = setInterval(() => this.invalidate(), options.pollMs);
+  }
+
+  next(): Promise<IteratorResult<T>> {
+    if (this.closed) return Promise.resolve({ value: undefined, done: true });
+    return new Promise((resolve, reject) => {
+      this.waiter = { resolve, reject };
+      this.schedule();
+    });
+  }
+
+  async return(): Promise<IteratorResult<T>> {
+    this.closed = true;
+    this.unsubscribe();
+    clearInterval(this.poll);
+    clearTimeout(this.timer);
+    this.waiter?.resolve({ value: undefined, done: true });
+    this.waiter = undefined;
+    return { value: undefined, done: true };
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  private invalidate(): void {
+    this.dirty = true;
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.closed || !this.waiter || !this.dirty || this.timer || this.computing) return;
+    const wait = Math.max(0, this.lastPush + this.options.intervalMs - this.now());
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      void this.run();
+    }, wait);
+  }
+
+  private async run(): Promise<void> {
+    if (this.closed || !this.waiter) return;
+    this.dirty = false;
+    this.computing = true;
+    let value: T | undefined;
+    try {
+      value = await this.options.compute();
+    } catch (err) {
+      this.computing = false;
+      const waiter = this.waiter;
+      this.waiter = undefined;
+      waiter?.reject(err);
+      return;
+    }
+    this.computing = false;
+    if (this.closed || !this.waiter) return;
+    if (value === undefined) {
+      // Nothing to say yet: wait for the next invalidation.
+      this.schedule();
+      return;
+    }
+    const key = this.options.key(value);
+    if (key === this.lastKey) {
+      this.schedule();
+      return;
+    }
+    this.lastKey = key;
+    this.lastPush = this.now();
+    const waiter = this.waiter;
+    this.waiter = undefined;
+    waiter.resolve({ value, done: false });
+  }
+}

@@ -1,0 +1,201 @@
+/**
+ * Live aggregates and status: values recomputed from the caches when the events they
+ * depend on arrive, pushed only when they change, at most a few times a second per
+ * subscriber (see LiveValue). `clusterStatus` tells a page when a cluster loses or
+ * regains its watches, relists, or goes stale, so "live" can be shown honestly.
+ */
+import type { ClusterStatus as KubeClusterStatus } from '../kube/cluster.js';
+import type { KubeObjectOf } from '../kube/kinds.js';
+import { createContext, type GatewayContext } from '../loaders/index.js';
+import { LiveValue } from '../loaders/live-value.js';
+import { seesAllNamespaces } from '../loaders/principal.js';
+import { checkName } from './args.js';
+import { builder } from './builder.js';
+import { ClusterStatus, type StatusShape } from './cluster-status.js';
+import { ClusterSummary } from './cluster-summary.js';
+import { ClusterNodeRef } from './refs.js';
+import { wrap } from './shapes.js';
+import { targetClusters } from './subscriptions.js';
+
+/** Minimum time between two pushes of one live value to one subscriber. */
+const COALESCE_MS = 250;
+/** A watch down for longer than this makes the cluster stale. */
+export const STALE_AFTER_MS = 10_000;
+
+function fresh(ctx: GatewayContext): GatewayContext {
+  ctx.loaders = createContext({ directory: ctx.directory, principal: ctx.principal }).loaders;
+  return ctx;
+}
+
+const ClusterStatusEvent = builder
+  .objectRef<{ cluster: string; reason: string; live: boolean; stale: boolean; status: StatusShape }>(
+    'ClusterStatusEvent',
+  )
+  .implement({
+    description: 'A change in how connected and fresh a cluster’s caches are.',
+    fields: (t) => ({
+      cluster: t.exposeString('cluster'),
+      reason: t.exposeString('reason', {
+        description:
+          'What changed: INITIAL, CONNECTED, DISCONNECTED, SYNCED, RELISTED, STALE, ERROR or REMOVED.',
+      }),
+      live: t.exposeBoolean('live', { description: 'Every informer has synced and holds an open watch.' }),
+      stale: t.exposeBoolean('stale', {
+        description: `An informer has been without a watch for more than ${STALE_AFTER_MS / 1000} s.`,
+      }),
+      status: t.field({ type: ClusterStatus, resolve: (e) => e.status }),
+    }),
+  });
+
+interface StatusSnapshot {
+  cluster: string;
+  live: boolean;
+  stale: boolean;
+  status?: KubeClusterStatus;
+  signature: string;
+}
+
+function snapshot(ctx: GatewayContext, name: string, downSince: Map<string, number>): StatusSnapshot {
+  const status = ctx.directory.get(name)?.status();
+  if (!status) return { cluster: name, live: false, stale: true, signature: 'removed' };
+  const now = Date.now();
+  for (const kind of status.kinds) {
+    const key = `${name}/${kind.kind}`;
+    if (kind.connected) downSince.delete(key);
+    else if (!downSince.has(key)) downSince.set(key, now);
+  }
+  const live = status.cache && status.ready && status.kinds.every((k) => k.connected);
+  const stale = status.kinds.some((k) => now - (downSince.get(`${name}/${k.kind}`) ?? now) > STALE_AFTER_MS);
+  const signature = JSON.stringify([
+    live,
+    stale,
+    status.ready,
+    status.kinds.map((k) => [k.synced, k.connected, k.relists, k.lastError ?? null]),
+  ]);
+  return { cluster: name, live, stale, status, signature };
+}
+
+function reasonFor(prev: StatusSnapshot | undefined, next: StatusSnapshot): string {
+  if (!prev) return 'INITIAL';
+  if (!next.status) return 'REMOVED';
+  const before = prev.status?.kinds ?? [];
+  const relisted = next.status.kinds.some((k, i) => k.relists > (before[i]?.relists ?? 0));
+  if (next.stale && !prev.stale) return 'STALE';
+  if (relisted) return 'RELISTED';
+  if (next.live && !prev.live) return prev.status?.ready ? 'CONNECTED' : 'SYNCED';
+  if (!next.live && prev.live) return 'DISCONNECTED';
+  return 'ERROR';
+}
+
+builder.subscriptionFields((t) => ({
+  clusterSummary: t.field({
+    type: ClusterSummary,
+    description: 'The cluster overview numbers, pushed when they change (at most 4 times a second).',
+    args: { cluster: t.arg.string({ required: true }) },
+    subscribe: (_root, args, ctx) => {
+      const [cluster] = targetClusters(ctx, args.cluster);
+      return new LiveValue({
+        subscribe: (invalidate) => ctx.directory.hub.subscribe({ cluster }, invalidate),
+        compute: () => fresh(ctx).loaders.summary.load(cluster),
+        key: (s) => JSON.stringify(s),
+        intervalMs: COALESCE_MS,
+      }) as never;
+    },
+    resolve: (summary) => summary as never,
+  }),
+  nodeSummary: t.field({
+    type: ClusterNodeRef,
+    description: 'One node with its podCount and requested resources, pushed when they change.',
+    args: { cluster: t.arg.string({ required: true }), name: t.arg.string({ required: true }) },
+    subscribe: (_root, args, ctx) => {
+      const [cluster] = targetClusters(ctx, args.cluster);
+      const name = checkName('name', args.name)!;
+      return new LiveValue({
+        subscribe: (invalidate) =>
+          ctx.directory.hub.subscribe({ cluster }, (event) => {
+            if (event.kind === 'Node' && event.object.metadata?.name === name) invalidate();
+            else if (
+              event.kind === 'Pod' &&
+              (event.object.spec?.nodeName === name || event.previous?.spec?.nodeName === name)
+            ) {
+              invalidate();
+            }
+          }),
+        compute: async () => {
+          const { loaders } = fresh(ctx);
+          const [node, usage] = await Promise.all([
+            loaders.object.load({ cluster, kind: 'Node', name }),
+            loaders.nodeUsage.load({ cluster, nodeName: name }),
+          ]);
+          return { node, usage };
+        },
+        key: ({ node, usage }) => {
+          const n = node as KubeObjectOf<'Node'> | null;
+          return JSON.stringify([
+            n?.metadata?.uid ?? null,
+            n?.status?.allocatable ?? null,
+            n?.spec?.unschedulable,
+            usage,
+          ]);
+        },
+        intervalMs: COALESCE_MS,
+      }) as never;
+    },
+    resolve: (value, args) => {
+      const { node } = value as { node: unknown };
+      if (!node) throw new Error(`node "${args.name}" not found`);
+      return wrap(args.cluster, 'Node', node as never);
+    },
+  }),
+  clusterStatus: t.field({
+    type: ClusterStatusEvent,
+    description: 'Connection, sync and staleness changes of one cluster, or of every cluster you may see.',
+    args: { cluster: t.arg.string() },
+    subscribe: (_root, args, ctx) => {
+      const clusters = targetClusters(ctx, args.cluster);
+      const downSince = new Map<string, number>();
+      const last = new Map<string, StatusSnapshot>();
+      const pending: StatusSnapshot[] = [];
+      let seq = 0;
+      // Polled: status lives in the reflectors, and a cluster swap replaces them.
+      return new LiveValue({
+        subscribe: () => () => {},
+        pollMs: 500,
+        compute: async () => {
+          if (pending.length === 0) {
+            for (const name of clusters) {
+              const next = snapshot(ctx, name, downSince);
+              if (last.get(name)?.signature !== next.signature) {
+                pending.push({ ...next, signature: `${reasonFor(last.get(name), next)}|${next.signature}` });
+                last.set(name, next);
+              }
+            }
+          }
+          const next = pending.shift();
+          return next ? { ...next, seq: ++seq } : undefined;
+        },
+        key: (s) => String(s.seq),
+        intervalMs: 0,
+      }) as never;
+    },
+    resolve: (value, _args, ctx) => {
+      const s = value as StatusSnapshot;
+      const [reason] = s.signature.split('|');
+      const status: KubeClusterStatus = s.status ?? {
+        name: s.cluster,
+        ready: false,
+        cache: false,
+        server: '',
+        kinds: [],
+        lastError: 'removed from the configuration',
+      };
+      return {
+        cluster: s.cluster,
+        reason,
+        live: s.live,
+        stale: s.stale,
+        status: { cluster: s.cluster, status, seesAll: seesAllNamespaces(ctx.principal) },
+      };
+    },
+  }),
+}));
