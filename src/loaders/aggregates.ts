@@ -1,0 +1,256 @@
+/**
+ * Batch functions for numbers: a node's pod count and requests, a job's pods by phase, a
+ * cluster's summary.
+ *
+ * With the Pod cache synced and a principal who sees every namespace these are O(1) reads
+ * of PodAggregates, kept up to date from watch events. Without the cache, one pod read per
+ * (cluster, namespace-or-cluster-wide) serves the whole batch, grouped in memory.
+ *
+ * Authorization (a choice, documented here and in the schema): a principal limited to some
+ * namespaces gets numbers computed over ITS namespaces only — a node's podCount and requested
+ * count its pods on that node, a cluster summary counts its pods and jobs. Nodes themselves
+ * (count, readiness, capacity, allocatable) are cluster infrastructure and shown in full.
+ * Nothing from an invisible namespace can be inferred from any number.
+ */
+import DataLoader from 'dataloader';
+import {
+  isTerminated,
+  type JobPodCounts,
+  type NodeUsage,
+  POD_PHASES,
+  type PodPhase,
+  podPhase,
+} from '../kube/aggregates.js';
+import { jobNameOfPod } from '../kube/indexer.js';
+import type { KubeObjectOf } from '../kube/kinds.js';
+import { effectivePodRequests } from '../kube/quantity.js';
+import type { ClusterReader } from '../kube/reader.js';
+import { JOB_STATES, type JobState, jobState, nodeReady, nodeResources } from './derive.js';
+import { commonNamespace, groupBy } from './keys.js';
+import type { BatchHook } from './lists.js';
+import { seesAllNamespaces } from './principal.js';
+import { type RequestReads, readError } from './reads.js';
+
+type Pod = KubeObjectOf<'Pod'>;
+
+export interface NodeUsageKey {
+  cluster: string;
+  nodeName: string;
+}
+
+export interface JobPodsKey {
+  cluster: string;
+  namespace: string;
+  jobName: string;
+}
+
+export interface Amounts {
+  cpuMillis: number;
+  memoryBytes: number;
+}
+
+export interface ClusterSummary {
+  nodes: number;
+  readyNodes: number;
+  /** Pods the principal sees, any phase. */
+  pods: number;
+  podsByPhase: Record<PodPhase, number>;
+  /** Non-terminated pods bound to a node: what holds node resources. */
+  scheduledPods: number;
+  jobs: number;
+  jobsByState: Record<JobState, number>;
+  capacity: Amounts & { pods: number };
+  allocatable: Amounts & { pods: number };
+  /** Effective requests of the scheduled pods. */
+  requested: Amounts;
+  /** True when pods and jobs were counted over the principal's namespaces only. */
+  namespacesOnly: boolean;
+}
+
+/** What PodAggregates keeps per node, computed from a list of pods instead. */
+function usageOf(pods: Iterable<Pod>): NodeUsage {
+  const u: NodeUsage = { podCount: 0, cpuMillis: 0, memoryBytes: 0 };
+  for (const pod of pods) {
+    if (!pod.spec?.nodeName || isTerminated(pod)) continue;
+    const r = effectivePodRequests(pod);
+    u.podCount += 1;
+    u.cpuMillis += r.cpuMillis;
+    u.memoryBytes += r.memoryBytes;
+  }
+  return u;
+}
+
+const PHASE_FIELD = {
+  Pending: 'pending',
+  Running: 'running',
+  Succeeded: 'succeeded',
+  Failed: 'failed',
+  Unknown: 'unknown',
+} as const;
+
+function jobCountsOf(pods: Iterable<Pod>): JobPodCounts {
+  const c: JobPodCounts = { pending: 0, running: 0, succeeded: 0, failed: 0, unknown: 0, total: 0 };
+  for (const pod of pods) {
+    c[PHASE_FIELD[podPhase(pod)]] += 1;
+    c.total += 1;
+  }
+  return c;
+}
+
+function bucket<T>(map: Map<string, T[]>, key: string, value: T): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
+}
+
+/** The synced PodAggregates, when they may be shown to this principal as they are. */
+function aggregatesFor(reads: RequestReads, reader: ClusterReader) {
+  return reader.cached('Pod') && seesAllNamespaces(reads.principal) ? reader.cluster.aggregates : undefined;
+}
+
+export function createNodeUsageLoader(reads: RequestReads, onBatch?: BatchHook) {
+  return new DataLoader<NodeUsageKey, NodeUsage, string>(
+    async (keys) => {
+      onBatch?.('nodeUsage', keys);
+      const results: (NodeUsage | Error)[] = new Array(keys.length);
+      await Promise.all(
+        groupBy(keys, (k) => k.cluster).map(async (group) => {
+          const cluster = keys[group[0]].cluster;
+          try {
+            const reader = reads.reader(cluster);
+            const aggregates = aggregatesFor(reads, reader);
+            if (aggregates) {
+              for (const i of group) results[i] = aggregates.node(keys[i].nodeName);
+            } else if (reader.cached('Pod') || group.length === 1) {
+              // The node index (or a spec.nodeName field selector) per key.
+              await Promise.all(
+                group.map(async (i) => {
+                  const pods = await reads.list(reader, 'Pod', { nodeName: keys[i].nodeName });
+                  results[i] = usageOf(pods as Pod[]);
+                }),
+              );
+            } else {
+              const byNode = new Map<string, Pod[]>();
+              for (const pod of (await reads.list(reader, 'Pod', {})) as Pod[])
+                if (pod.spec?.nodeName) bucket(byNode, pod.spec.nodeName, pod);
+              for (const i of group) results[i] = usageOf(byNode.get(keys[i].nodeName) ?? []);
+            }
+          } catch (err) {
+            const e = readError(err, cluster, 'listing pods');
+            for (const i of group) results[i] = e;
+          }
+        }),
+      );
+      return results;
+    },
+    { cacheKeyFn: (k) => JSON.stringify([k.cluster, k.nodeName]) },
+  );
+}
+
+export function createJobPodsLoader(reads: RequestReads, onBatch?: BatchHook) {
+  return new DataLoader<JobPodsKey, JobPodCounts, string>(
+    async (keys) => {
+      onBatch?.('jobPods', keys);
+      const results: (JobPodCounts | Error)[] = new Array(keys.length);
+      await Promise.all(
+        groupBy(keys, (k) => k.cluster).map(async (group) => {
+          const cluster = keys[group[0]].cluster;
+          try {
+            const reader = reads.reader(cluster);
+            const visible = group.filter((i) => {
+              if (reads.seesNamespace(keys[i].namespace)) return true;
+              results[i] = jobCountsOf([]);
+              return false;
+            });
+            // A job's pods live in the job's namespace, so per-job counts are never wider than
+            // the principal's view: the aggregates serve every principal here.
+            if (reader.cached('Pod')) {
+              for (const i of visible)
+                results[i] = reader.cluster.aggregates.job(keys[i].namespace, keys[i].jobName);
+            } else if (visible.length === 1) {
+              const { namespace, jobName } = keys[visible[0]];
+              results[visible[0]] = jobCountsOf(
+                (await reads.list(reader, 'Pod', { namespace, jobName })) as Pod[],
+              );
+            } else if (visible.length > 1) {
+              const namespace = commonNamespace(visible.map((i) => keys[i]));
+              const byJob = new Map<string, Pod[]>();
+              for (const pod of (await reads.list(reader, 'Pod', { namespace })) as Pod[]) {
+                const job = jobNameOfPod(pod);
+                if (job) bucket(byJob, JSON.stringify([pod.metadata?.namespace, job]), pod);
+              }
+              for (const i of visible)
+                results[i] = jobCountsOf(
+                  byJob.get(JSON.stringify([keys[i].namespace, keys[i].jobName])) ?? [],
+                );
+            }
+          } catch (err) {
+            const e = readError(err, cluster, 'listing pods');
+            for (const i of group) results[i] = e;
+          }
+        }),
+      );
+      return results;
+    },
+    { cacheKeyFn: (k) => JSON.stringify([k.cluster, k.namespace, k.jobName]) },
+  );
+}
+
+async function summarize(reads: RequestReads, reader: ClusterReader): Promise<ClusterSummary> {
+  const [nodes, jobs] = await Promise.all([reads.list(reader, 'Node', {}), reads.list(reader, 'Job', {})]);
+  const s: ClusterSummary = {
+    nodes: nodes.length,
+    readyNodes: 0,
+    pods: 0,
+    podsByPhase: { Pending: 0, Running: 0, Succeeded: 0, Failed: 0, Unknown: 0 },
+    scheduledPods: 0,
+    jobs: jobs.length,
+    jobsByState: Object.fromEntries(JOB_STATES.map((st) => [st, 0])) as Record<JobState, number>,
+    capacity: { cpuMillis: 0, memoryBytes: 0, pods: 0 },
+    allocatable: { cpuMillis: 0, memoryBytes: 0, pods: 0 },
+    requested: { cpuMillis: 0, memoryBytes: 0 },
+    namespacesOnly: !seesAllNamespaces(reads.principal),
+  };
+  for (const node of nodes as KubeObjectOf<'Node'>[]) {
+    if (nodeReady(node)) s.readyNodes += 1;
+    for (const which of ['capacity', 'allocatable'] as const) {
+      const r = nodeResources(node, which);
+      s[which].cpuMillis += r.cpuMillis ?? 0;
+      s[which].memoryBytes += r.memoryBytes ?? 0;
+      s[which].pods += r.pods ?? 0;
+    }
+  }
+  for (const job of jobs as KubeObjectOf<'Job'>[]) s.jobsByState[jobState(job)] += 1;
+  const aggregates = aggregatesFor(reads, reader);
+  if (aggregates) {
+    const totals = aggregates.totals();
+    s.pods = totals.pods;
+    s.podsByPhase = aggregates.phaseCounts();
+    s.scheduledPods = totals.podCount;
+    s.requested = { cpuMillis: totals.cpuMillis, memoryBytes: totals.memoryBytes };
+  } else {
+    const pods = (await reads.list(reader, 'Pod', {})) as Pod[];
+    s.pods = pods.length;
+    for (const pod of pods) s.podsByPhase[podPhase(pod)] += 1;
+    const u = usageOf(pods);
+    s.scheduledPods = u.podCount;
+    s.requested = { cpuMillis: u.cpuMillis, memoryBytes: u.memoryBytes };
+  }
+  for (const phase of POD_PHASES) s.podsByPhase[phase] ??= 0;
+  return s;
+}
+
+export function createSummaryLoader(reads: RequestReads, onBatch?: BatchHook) {
+  return new DataLoader<string, ClusterSummary>(async (clusters) => {
+    onBatch?.('summary', clusters);
+    return Promise.all(
+      clusters.map(async (cluster) => {
+        try {
+          return await summarize(reads, reads.reader(cluster));
+        } catch (err) {
+          return readError(err, cluster, 'summarizing the cluster');
+        }
+      }),
+    );
+  });
+}

@@ -1,0 +1,144 @@
+/**
+ * Batch functions for filtered lists (every connection and relation list) and for lookups
+ * by name (single lookups, `pod.node`, `pod.job`, Relay `node(id:)`).
+ *
+ * Both follow one rule: a synced kind is answered key by key from the indexes (each key is
+ * O(its matches)); a kind that is not synced is answered with ONE read per (cluster, kind,
+ * namespace-or-cluster-wide) for the whole batch, grouped in memory. A lone key is the
+ * exception: one LIST with its selectors pushed down moves less data than a whole kind.
+ */
+import DataLoader from 'dataloader';
+import { KIND_INFO, type KindName, keyOf } from '../kube/kinds.js';
+import type { ObjectQuery } from '../kube/reader.js';
+import {
+  type AnyObject,
+  commonNamespace,
+  compileMatcher,
+  groupBy,
+  type ListKey,
+  listCacheKey,
+  type ObjectKey,
+  objectCacheKey,
+} from './keys.js';
+import { type RequestReads, readError } from './reads.js';
+
+/** Called with every batch a loader runs: the loader's name and the keys, in order. */
+export type BatchHook = (loader: string, keys: readonly unknown[]) => void;
+
+const byClusterAndKind = (k: { cluster: string; kind: KindName }) => `${k.cluster}\u0000${k.kind}`;
+
+/** What the API server (or the reader's index choice) can apply of a key. */
+function pushdown(key: ListKey): ObjectQuery {
+  const query: ObjectQuery = { namespace: key.namespace, labelSelector: key.labelSelector };
+  if (key.kind === 'Pod') {
+    query.nodeName = key.nodeName;
+    query.jobName = key.jobName;
+    query.phase = key.phase;
+  }
+  return query;
+}
+
+function fail<T>(results: (T | Error)[], indexes: readonly number[], err: unknown): void {
+  for (const i of indexes) results[i] = err instanceof Error ? err : new Error(String(err));
+}
+
+export function createListLoader(reads: RequestReads, onBatch?: BatchHook) {
+  return new DataLoader<ListKey, readonly AnyObject[], string>(
+    async (keys) => {
+      onBatch?.('list', keys);
+      const results: (readonly AnyObject[] | Error)[] = new Array(keys.length);
+      await Promise.all(
+        groupBy(keys, byClusterAndKind).map(async (group) => {
+          const { cluster, kind } = keys[group[0]];
+          const action = `listing ${KIND_INFO[kind].plural}`;
+          try {
+            const reader = reads.reader(cluster);
+            if (reader.cached(kind) || group.length === 1) {
+              await Promise.all(
+                group.map(async (i) => {
+                  try {
+                    // The index or the API server applied the pushed-down filters; only what
+                    // neither understands (name search, job state) is left to do here.
+                    const { search, state } = keys[i];
+                    const items = await reads.list(reader, kind, pushdown(keys[i]));
+                    results[i] =
+                      search || state
+                        ? items.filter(compileMatcher({ cluster, kind, search, state }))
+                        : items;
+                  } catch (err) {
+                    results[i] = readError(err, cluster, action);
+                  }
+                }),
+              );
+              return;
+            }
+            const namespace = commonNamespace(group.map((i) => keys[i]));
+            const base = await reads.list(reader, kind, { namespace });
+            for (const i of group) {
+              try {
+                results[i] = base.filter(compileMatcher(keys[i]));
+              } catch (err) {
+                results[i] = readError(err, cluster, action);
+              }
+            }
+          } catch (err) {
+            fail(results, group, readError(err, cluster, action));
+          }
+        }),
+      );
+      return results;
+    },
+    { cacheKeyFn: listCacheKey },
+  );
+}
+
+export function createObjectLoader(reads: RequestReads, onBatch?: BatchHook) {
+  return new DataLoader<ObjectKey, AnyObject | null, string>(
+    async (keys) => {
+      onBatch?.('object', keys);
+      const results: (AnyObject | null | Error)[] = new Array(keys.length);
+      await Promise.all(
+        groupBy(keys, byClusterAndKind).map(async (group) => {
+          const { cluster, kind } = keys[group[0]];
+          const namespaced = KIND_INFO[kind].namespaced;
+          try {
+            const reader = reads.reader(cluster);
+            // Invisible namespaces are answered without asking anyone: not found, as for everyone else.
+            const wanted = group.filter((i) => {
+              const k = keys[i];
+              const ns = kind === 'Namespace' ? k.name : k.namespace;
+              const ok = (!namespaced && kind !== 'Namespace') || reads.seesNamespace(ns);
+              if (!ok) results[i] = null;
+              return ok;
+            });
+            if (reader.cached(kind) || wanted.length <= 1) {
+              await Promise.all(
+                wanted.map(async (i) => {
+                  try {
+                    const k = keys[i];
+                    results[i] = (await reads.get(reader, kind, k.namespace, k.name)) ?? null;
+                  } catch (err) {
+                    results[i] = readError(err, cluster, `getting ${KIND_INFO[kind].plural}`);
+                  }
+                }),
+              );
+              return;
+            }
+            const namespace = namespaced ? commonNamespace(wanted.map((i) => keys[i])) : undefined;
+            const byKey = new Map<string, AnyObject>();
+            for (const obj of await reads.list(reader, kind, { namespace }))
+              byKey.set(keyOf(obj.metadata?.namespace, obj.metadata?.name ?? ''), obj);
+            for (const i of wanted) {
+              const k = keys[i];
+              results[i] = byKey.get(keyOf(namespaced ? k.namespace : undefined, k.name)) ?? null;
+            }
+          } catch (err) {
+            fail(results, group, readError(err, cluster, `getting ${KIND_INFO[kind].plural}`));
+          }
+        }),
+      );
+      return results;
+    },
+    { cacheKeyFn: objectCacheKey },
+  );
+}

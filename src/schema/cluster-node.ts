@@ -1,0 +1,150 @@
+/**
+ * ClusterNode: a Kubernetes Node (Relay's `Node` interface owns that name). Its pod count
+ * and requests come from the nodeUsage loader: O(1) from the aggregates when the pod cache
+ * is synced, one pod LIST per page of nodes without it.
+ */
+import type { KubeObjectOf } from '../kube/kinds.js';
+import { nodeReady, nodeResources } from '../loaders/index.js';
+import { checkNamespace, loadPage, makeOrder } from './args.js';
+import { builder } from './builder.js';
+import { Condition, KubeObject, NodeResources, OrderDirection, ResourceAmounts } from './common.js';
+import type { Direction } from './pagination.js';
+import { podArgs, podFilters, podOrder } from './pod.js';
+import { ClusterNodeRef, isKind, loadByGlobalId, PodConnection, PodRef } from './refs.js';
+import { DateTime, millis } from './scalars.js';
+import { localId } from './shapes.js';
+
+type Node = KubeObjectOf<'Node'>;
+
+const NodeOrderField = builder.enumType('ClusterNodeOrderField', { values: ['NAME', 'CREATED_AT'] as const });
+
+const NodeOrder = builder.inputType('ClusterNodeOrder', {
+  fields: (t) => ({
+    field: t.field({ type: NodeOrderField, required: true }),
+    direction: t.field({ type: OrderDirection, required: true, defaultValue: 'ASC' }),
+  }),
+});
+
+export const nodeArgs = builder.args((t) => ({
+  labelSelector: t.string({
+    description: 'e.g. "node-role.kubernetes.io/control-plane" or "topology.kubernetes.io/zone=a".',
+  }),
+  search: t.string({ description: 'Case-insensitive substring of the name.' }),
+  orderBy: t.field({ type: NodeOrder }),
+}));
+
+export function nodeOrder(arg: { field: 'NAME' | 'CREATED_AT'; direction: Direction } | null | undefined) {
+  const field = arg?.field ?? 'NAME';
+  return makeOrder<Node>(field, arg?.direction ?? 'ASC', (n) =>
+    field === 'NAME' ? (n.metadata?.name ?? '') : millis(n.metadata?.creationTimestamp),
+  );
+}
+
+const ROLE_PREFIX = 'node-role.kubernetes.io/';
+
+const Taint = builder
+  .objectRef<{ key: string; value?: string; effect: string; timeAdded?: Date }>('Taint')
+  .implement({
+    fields: (t) => ({
+      key: t.exposeString('key'),
+      value: t.exposeString('value', { nullable: true }),
+      effect: t.string({
+        description: 'NoSchedule, PreferNoSchedule or NoExecute.',
+        resolve: (x) => x.effect,
+      }),
+      timeAdded: t.field({ type: DateTime, nullable: true, resolve: (x) => x.timeAdded }),
+    }),
+  });
+
+const NodeAddress = builder.objectRef<{ type: string; address: string }>('NodeAddress').implement({
+  fields: (t) => ({
+    type: t.string({ description: 'InternalIP, ExternalIP, Hostname...', resolve: (a) => a.type }),
+    address: t.exposeString('address'),
+  }),
+});
+
+const NodeInfo = builder
+  .objectRef<NonNullable<NonNullable<Node['status']>['nodeInfo']>>('NodeInfo')
+  .implement({
+    fields: (t) => ({
+      kubeletVersion: t.exposeString('kubeletVersion'),
+      containerRuntimeVersion: t.exposeString('containerRuntimeVersion'),
+      osImage: t.exposeString('osImage'),
+      kernelVersion: t.exposeString('kernelVersion'),
+      operatingSystem: t.exposeString('operatingSystem'),
+      architecture: t.exposeString('architecture'),
+    }),
+  });
+
+builder.node(ClusterNodeRef, {
+  description: 'A Kubernetes node of a cluster.',
+  interfaces: [KubeObject],
+  isTypeOf: isKind('Node'),
+  id: { resolve: (n) => localId(n) },
+  loadOne: (id, ctx) => loadByGlobalId(ctx, 'Node', false, id),
+  fields: (t) => ({
+    ready: t.boolean({ description: 'The kubelet reports Ready=True.', resolve: (n) => nodeReady(n.object) }),
+    unschedulable: t.boolean({
+      description: 'Cordoned.',
+      resolve: (n) => n.object.spec?.unschedulable ?? false,
+    }),
+    roles: t.stringList({
+      description: `From the ${ROLE_PREFIX}<role> labels, as kubectl shows ROLES.`,
+      resolve: (n) =>
+        Object.keys(n.object.metadata?.labels ?? {})
+          .filter((k) => k.startsWith(ROLE_PREFIX) && k.length > ROLE_PREFIX.length)
+          .map((k) => k.slice(ROLE_PREFIX.length))
+          .sort(),
+    }),
+    taints: t.field({ type: [Taint], resolve: (n) => n.object.spec?.taints ?? [] }),
+    conditions: t.field({ type: [Condition], resolve: (n) => n.object.status?.conditions ?? [] }),
+    addresses: t.field({ type: [NodeAddress], resolve: (n) => n.object.status?.addresses ?? [] }),
+    internalIP: t.string({
+      nullable: true,
+      resolve: (n) => n.object.status?.addresses?.find((a) => a.type === 'InternalIP')?.address,
+    }),
+    nodeInfo: t.field({ type: NodeInfo, nullable: true, resolve: (n) => n.object.status?.nodeInfo }),
+    podCIDR: t.string({ nullable: true, resolve: (n) => n.object.spec?.podCIDR }),
+    providerID: t.string({ nullable: true, resolve: (n) => n.object.spec?.providerID }),
+    capacity: t.field({ type: NodeResources, resolve: (n) => nodeResources(n.object, 'capacity') }),
+    allocatable: t.field({ type: NodeResources, resolve: (n) => nodeResources(n.object, 'allocatable') }),
+    requested: t.field({
+      type: ResourceAmounts,
+      nullable: true,
+      description:
+        'Summed effective requests of its non-terminated pods. For a caller limited to some namespaces: of its pods in those namespaces.',
+      resolve: (n, _args, ctx) =>
+        ctx.loaders.nodeUsage.load({ cluster: n.cluster, nodeName: n.object.metadata?.name ?? '' }),
+    }),
+    podCount: t.int({
+      nullable: true,
+      description:
+        'Non-terminated pods bound to it, as `kubectl describe node` counts. For a caller limited to some namespaces: its pods only.',
+      resolve: async (n, _args, ctx) =>
+        (await ctx.loaders.nodeUsage.load({ cluster: n.cluster, nodeName: n.object.metadata?.name ?? '' }))
+          .podCount,
+    }),
+    pods: t.connection(
+      {
+        type: PodRef,
+        nullable: true,
+        description: 'Pods bound to it, any phase.',
+        args: { ...podArgs, namespace: t.arg.string() },
+        resolve: (n, args, ctx) =>
+          loadPage(
+            ctx,
+            {
+              ...podFilters(args),
+              namespace: checkNamespace('namespace', args.namespace),
+              cluster: n.cluster,
+              kind: 'Pod',
+              nodeName: n.object.metadata?.name ?? '',
+            },
+            args,
+            podOrder(args.orderBy),
+          ),
+      },
+      PodConnection,
+    ),
+  }),
+});

@@ -1,0 +1,75 @@
+/**
+ * ClusterStatus: how fresh and how healthy the answers about a cluster are. Read from the
+ * cluster's informers (no upstream request); only `reachable`/`error` of a cluster without
+ * the cache cost one GET /version, since nothing else knows.
+ */
+
+import type { ClusterStatus as KubeClusterStatus } from '../kube/cluster.js';
+import type { InformerStatus } from '../kube/informer.js';
+import { KIND_INFO } from '../kube/kinds.js';
+import { builder } from './builder.js';
+import { DateTime } from './scalars.js';
+
+export interface StatusShape {
+  cluster: string;
+  status: KubeClusterStatus;
+  /** Whether the caller sees every namespace, and so may see cluster-wide object counts. */
+  seesAll: boolean;
+}
+
+const KindStatus = builder.objectRef<InformerStatus & { seesAll: boolean }>('KindStatus').implement({
+  description: 'The informer of one kind: its sync state and the freshness of its cache.',
+  fields: (t) => ({
+    kind: t.string({ description: 'Namespace, Node, Pod or Job.', resolve: (k) => k.kind }),
+    synced: t.exposeBoolean('synced'),
+    connected: t.boolean({ description: 'A watch stream is open now.', resolve: (k) => k.connected }),
+    objects: t.int({
+      nullable: true,
+      description: 'Objects cached. Null for namespaced kinds when the caller is limited to some namespaces.',
+      resolve: (k) => (k.seesAll || k.kind === 'Node' ? k.objects : null),
+    }),
+    resourceVersion: t.string({ resolve: (k) => k.resourceVersion }),
+    lastSyncAt: t.field({ type: DateTime, nullable: true, resolve: (k) => k.lastSyncAt }),
+    lastEventAt: t.field({ type: DateTime, nullable: true, resolve: (k) => k.lastEventAt }),
+    relists: t.exposeInt('relists'),
+    watchRestarts: t.exposeInt('watchRestarts'),
+    lastError: t.exposeString('lastError', { nullable: true }),
+    lastErrorAt: t.field({ type: DateTime, nullable: true, resolve: (k) => k.lastErrorAt }),
+  }),
+});
+
+export const ClusterStatus = builder.objectRef<StatusShape>('ClusterStatus').implement({
+  fields: (t) => ({
+    ready: t.boolean({
+      description: 'Every informer has synced: answers come from memory. Always false without the cache.',
+      resolve: (s) => s.status.ready,
+    }),
+    cache: t.boolean({
+      description: 'Informers run for this cluster (false: `--no-cache`).',
+      resolve: (s) => s.status.cache,
+    }),
+    server: t.string({ description: 'The API server URL.', resolve: (s) => s.status.server }),
+    reachable: t.boolean({
+      nullable: true,
+      description: 'The API server answers (no cache), or no informer lost its watch to an error (cache).',
+      resolve: async (s, _args, ctx) => (await ctx.loaders.health.load(s.cluster)).reachable,
+    }),
+    lastError: t.string({
+      nullable: true,
+      description:
+        'Why the cluster is not healthy, when it is not: the newest error any part of it reported.',
+      resolve: async (s, _args, ctx) => {
+        const health = await ctx.loaders.health.load(s.cluster);
+        const kindErrors = s.status.kinds
+          .filter((k) => k.lastError && (!k.synced || !k.connected))
+          .map((k) => `${k.kind}: ${k.lastError}`);
+        return health.error ?? kindErrors[0] ?? s.status.lastError ?? null;
+      },
+    }),
+    kinds: t.field({
+      type: [KindStatus],
+      description: `One per kind (${Object.keys(KIND_INFO).join(', ')}); empty without the cache.`,
+      resolve: (s) => s.status.kinds.map((k) => ({ ...k, seesAll: s.seesAll })),
+    }),
+  }),
+});

@@ -1,0 +1,202 @@
+/**
+ * Cluster: one configured cluster, its status and summary, its objects as connections, and
+ * lookups by name. Everything that may fail upstream is nullable, so a cluster that is down
+ * or forbids a read yields an error with that field's path and leaves the rest of the answer.
+ */
+import { forbidden, notFound } from '../errors.js';
+import type { KindName } from '../kube/kinds.js';
+import type { GatewayContext } from '../loaders/index.js';
+import { canSeeCluster, seesAllNamespaces } from '../loaders/principal.js';
+import { checkName, checkNamespace, checkSearch, checkSelector, loadPage } from './args.js';
+import { builder } from './builder.js';
+import { nodeArgs, nodeOrder } from './cluster-node.js';
+import { ClusterStatus } from './cluster-status.js';
+import { ClusterSummary } from './cluster-summary.js';
+import { jobArgs, jobFilters, jobOrder } from './job.js';
+import { namespaceArgs, namespaceFilters, namespaceOrder } from './namespace.js';
+import { podArgs, podFilters, podOrder, podScopeArgs } from './pod.js';
+import {
+  ClusterNodeConnection,
+  ClusterNodeRef,
+  ClusterRef,
+  JobConnection,
+  JobRef,
+  NamespaceConnection,
+  NamespaceRef,
+  PodConnection,
+  PodRef,
+} from './refs.js';
+import { type ClusterShape, type KubeShape, wrap } from './shapes.js';
+
+/** The cluster by name for this principal: null when unknown, FORBIDDEN when it may not see it. */
+export function clusterFor(ctx: GatewayContext, name: string): ClusterShape | null {
+  const cluster = ctx.directory.get(name);
+  if (!cluster) return null;
+  if (!canSeeCluster(ctx.principal, name)) {
+    throw forbidden(`principal "${ctx.principal.name}" may not see cluster "${name}"`, { cluster: name });
+  }
+  return { name };
+}
+
+async function lookup<K extends KindName>(
+  ctx: GatewayContext,
+  cluster: string,
+  kind: K,
+  namespace: string | undefined,
+  name: string,
+): Promise<KubeShape<K> | null> {
+  const obj = await ctx.loaders.object.load({ cluster, kind, namespace, name });
+  return obj ? wrap(cluster, kind, obj) : null;
+}
+
+builder.node(ClusterRef, {
+  description: 'A Kubernetes cluster kubegate is configured for (a kubeconfig context).',
+  isTypeOf: (value) => typeof (value as ClusterShape).name === 'string' && !('object' in (value as object)),
+  id: { resolve: (c) => c.name },
+  loadOne: (name, ctx) => (ctx.directory.get(name) && canSeeCluster(ctx.principal, name) ? { name } : null),
+  fields: (t) => ({
+    name: t.exposeString('name'),
+    version: t.string({
+      nullable: true,
+      description: 'The API server’s gitVersion, e.g. v1.31.0.',
+      resolve: (c, _args, ctx) => ctx.loaders.version.load(c.name),
+    }),
+    status: t.field({
+      type: ClusterStatus,
+      resolve: (c, _args, ctx) => {
+        const cluster = ctx.directory.get(c.name);
+        if (!cluster)
+          throw notFound(`cluster "${c.name}" was removed from the configuration`, { cluster: c.name });
+        return { cluster: c.name, status: cluster.status(), seesAll: seesAllNamespaces(ctx.principal) };
+      },
+    }),
+    summary: t.field({
+      type: ClusterSummary,
+      nullable: true,
+      resolve: (c, _args, ctx) => ctx.loaders.summary.load(c.name),
+    }),
+    namespaces: t.connection(
+      {
+        type: NamespaceRef,
+        nullable: true,
+        args: namespaceArgs,
+        resolve: (c, args, ctx) =>
+          loadPage(
+            ctx,
+            { ...namespaceFilters(args), cluster: c.name, kind: 'Namespace' },
+            args,
+            namespaceOrder(args.orderBy),
+          ),
+      },
+      NamespaceConnection,
+    ),
+    nodes: t.connection(
+      {
+        type: ClusterNodeRef,
+        nullable: true,
+        args: nodeArgs,
+        resolve: (c, args, ctx) =>
+          loadPage(
+            ctx,
+            {
+              cluster: c.name,
+              kind: 'Node',
+              labelSelector: checkSelector(args.labelSelector),
+              search: checkSearch(args.search),
+            },
+            args,
+            nodeOrder(args.orderBy),
+          ),
+      },
+      ClusterNodeConnection,
+    ),
+    pods: t.connection(
+      {
+        type: PodRef,
+        nullable: true,
+        args: { ...podArgs, ...podScopeArgs },
+        resolve: (c, args, ctx) =>
+          loadPage(ctx, { ...podFilters(args), cluster: c.name, kind: 'Pod' }, args, podOrder(args.orderBy)),
+      },
+      PodConnection,
+    ),
+    jobs: t.connection(
+      {
+        type: JobRef,
+        nullable: true,
+        args: { ...jobArgs, namespace: t.arg.string() },
+        resolve: (c, args, ctx) =>
+          loadPage(
+            ctx,
+            {
+              ...jobFilters(args),
+              namespace: checkNamespace('namespace', args.namespace),
+              cluster: c.name,
+              kind: 'Job',
+            },
+            args,
+            jobOrder(args.orderBy),
+          ),
+      },
+      JobConnection,
+    ),
+    node: t.field({
+      type: ClusterNodeRef,
+      nullable: true,
+      args: { name: t.arg.string({ required: true }) },
+      resolve: (c, args, ctx) => lookup(ctx, c.name, 'Node', undefined, checkName('name', args.name)!),
+    }),
+    namespace: t.field({
+      type: NamespaceRef,
+      nullable: true,
+      args: { name: t.arg.string({ required: true }) },
+      resolve: (c, args, ctx) =>
+        lookup(ctx, c.name, 'Namespace', undefined, checkNamespace('name', args.name)!),
+    }),
+    pod: t.field({
+      type: PodRef,
+      nullable: true,
+      args: { namespace: t.arg.string({ required: true }), name: t.arg.string({ required: true }) },
+      resolve: (c, args, ctx) =>
+        lookup(
+          ctx,
+          c.name,
+          'Pod',
+          checkNamespace('namespace', args.namespace),
+          checkName('name', args.name)!,
+        ),
+    }),
+    job: t.field({
+      type: JobRef,
+      nullable: true,
+      args: { namespace: t.arg.string({ required: true }), name: t.arg.string({ required: true }) },
+      resolve: (c, args, ctx) =>
+        lookup(
+          ctx,
+          c.name,
+          'Job',
+          checkNamespace('namespace', args.namespace),
+          checkName('name', args.name)!,
+        ),
+    }),
+  }),
+});
+
+builder.queryFields((t) => ({
+  clusters: t.field({
+    type: [ClusterRef],
+    description: 'Every cluster the caller may see, in configuration order.',
+    resolve: (_root, _args, ctx) =>
+      ctx.directory
+        .list()
+        .filter((c) => canSeeCluster(ctx.principal, c.name))
+        .map((c) => ({ name: c.name })),
+  }),
+  cluster: t.field({
+    type: ClusterRef,
+    nullable: true,
+    description: 'One cluster by name: null when there is none, FORBIDDEN when the caller may not see it.',
+    args: { name: t.arg.string({ required: true }) },
+    resolve: (_root, args, ctx) => clusterFor(ctx, args.name),
+  }),
+}));

@@ -1,0 +1,106 @@
+/** Containers of a pod: spec (image, requests, limits) joined with status (ready, restarts, state). */
+import type { V1Container, V1ContainerState, V1ContainerStatus } from '@kubernetes/client-node';
+import { containerResources } from '../loaders/index.js';
+import { builder } from './builder.js';
+import { ResourceAmounts } from './common.js';
+import { DateTime } from './scalars.js';
+
+export interface ContainerShape {
+  spec: V1Container;
+  status?: V1ContainerStatus;
+  init: boolean;
+}
+
+interface StateShape {
+  state: 'WAITING' | 'RUNNING' | 'TERMINATED';
+  reason?: string;
+  message?: string;
+  exitCode?: number;
+  signal?: number;
+  startedAt?: Date;
+  finishedAt?: Date;
+}
+
+/** One of running / waiting / terminated, flattened; null when the kubelet reported none. */
+function stateOf(s: V1ContainerState | undefined): StateShape | null {
+  if (s?.running) return { state: 'RUNNING', startedAt: s.running.startedAt };
+  if (s?.terminated) {
+    const t = s.terminated;
+    return {
+      state: 'TERMINATED',
+      reason: t.reason,
+      message: t.message,
+      exitCode: t.exitCode,
+      signal: t.signal,
+      startedAt: t.startedAt,
+      finishedAt: t.finishedAt,
+    };
+  }
+  if (s?.waiting) return { state: 'WAITING', reason: s.waiting.reason, message: s.waiting.message };
+  return null;
+}
+
+const ContainerStateKind = builder.enumType('ContainerStateKind', {
+  values: ['WAITING', 'RUNNING', 'TERMINATED'] as const,
+});
+
+const ContainerState = builder.objectRef<StateShape>('ContainerState').implement({
+  description: 'What `kubectl describe pod` shows as State: e.g. WAITING with reason CrashLoopBackOff.',
+  fields: (t) => ({
+    state: t.field({ type: ContainerStateKind, resolve: (s) => s.state }),
+    reason: t.exposeString('reason', { nullable: true }),
+    message: t.exposeString('message', { nullable: true }),
+    exitCode: t.exposeInt('exitCode', { nullable: true }),
+    signal: t.exposeInt('signal', { nullable: true }),
+    startedAt: t.field({ type: DateTime, nullable: true, resolve: (s) => s.startedAt }),
+    finishedAt: t.field({ type: DateTime, nullable: true, resolve: (s) => s.finishedAt }),
+  }),
+});
+
+const ContainerPort = builder
+  .objectRef<{ name?: string; containerPort: number; protocol?: string }>('ContainerPort')
+  .implement({
+    fields: (t) => ({
+      name: t.exposeString('name', { nullable: true }),
+      containerPort: t.exposeInt('containerPort'),
+      protocol: t.string({ resolve: (p) => p.protocol ?? 'TCP' }),
+    }),
+  });
+
+export const Container = builder.objectRef<ContainerShape>('Container').implement({
+  fields: (t) => ({
+    name: t.string({ resolve: (c) => c.spec.name }),
+    image: t.string({ nullable: true, resolve: (c) => c.spec.image }),
+    imageID: t.string({ nullable: true, resolve: (c) => c.status?.imageID || null }),
+    init: t.boolean({ description: 'An init container (sidecars included).', resolve: (c) => c.init }),
+    sidecar: t.boolean({
+      description: 'An init container with restartPolicy Always, running next to the app containers.',
+      resolve: (c) => c.init && c.spec.restartPolicy === 'Always',
+    }),
+    ready: t.boolean({ resolve: (c) => c.status?.ready ?? false }),
+    started: t.boolean({ nullable: true, resolve: (c) => c.status?.started }),
+    restartCount: t.int({ resolve: (c) => c.status?.restartCount ?? 0 }),
+    state: t.field({ type: ContainerState, nullable: true, resolve: (c) => stateOf(c.status?.state) }),
+    lastState: t.field({
+      type: ContainerState,
+      nullable: true,
+      description: 'The previous run, e.g. why it was last restarted (OOMKilled).',
+      resolve: (c) => stateOf(c.status?.lastState),
+    }),
+    requests: t.field({
+      type: ResourceAmounts,
+      resolve: (c) => containerResources(c.spec.resources?.requests),
+    }),
+    limits: t.field({ type: ResourceAmounts, resolve: (c) => containerResources(c.spec.resources?.limits) }),
+    ports: t.field({ type: [ContainerPort], resolve: (c) => c.spec.ports ?? [] }),
+  }),
+});
+
+/** A pod's containers of one list (app or init) joined to their statuses by name. */
+export function containersOf(
+  specs: readonly V1Container[] | undefined,
+  statuses: readonly V1ContainerStatus[] | undefined,
+  init: boolean,
+): ContainerShape[] {
+  return (specs ?? []).map((spec) => ({ spec, status: statuses?.find((s) => s.name === spec.name), init }));
+}

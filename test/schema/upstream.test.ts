@@ -1,0 +1,157 @@
+/**
+ * What a dashboard page costs the API server, counted by the simulator's /metrics:
+ * nothing once the caches have synced, and without the cache a small fixed number that
+ * does not grow with the page size (50 nodes with their pods: ONE pod LIST, not 50).
+ * The loaders' batches are recorded through createContext's onBatch hook.
+ */
+import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
+import { graphql, print } from 'graphql';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  ClusterOverviewDocument,
+  JobsPageDocument,
+  NodesPageDocument,
+  PodByIdDocument,
+  PodDetailDocument,
+  PodsPageDocument,
+} from '../../src/generated/graphql.js';
+import { createContext } from '../../src/loaders/index.js';
+import { OPEN_ACCESS } from '../../src/loaders/principal.js';
+import { EXAMPLE_QUERY } from '../../src/schema/example.js';
+import { buildSchema } from '../../src/schema/index.js';
+import { type Harness, requestCount, startHarness } from '../helpers/harness.js';
+import { type Json, jobOwner, run, simObjects } from './helpers.js';
+
+/** 50 nodes, so "a page of 50 nodes with their pods" is a real page; few pods, so one LIST page. */
+const WIDE = { nodes: 50, pods: 150, jobs: 6, namespaces: 3, seed: 21 };
+
+type Op = [name: string, doc: TypedDocumentNode<Json, Json> | string, vars: Record<string, unknown>];
+
+function dashboard(h: Harness): Op[] {
+  const pod = simObjects(h, 'pods').find((p) => jobOwner(p) && p.spec?.nodeName)!;
+  const labelled = simObjects(h, 'pods').find((p) => p.metadata.labels?.['app.kubernetes.io/name'])!;
+  return [
+    ['cluster overview', ClusterOverviewDocument, {}],
+    ['nodes page (50)', NodesPageDocument, { cluster: 'sim', first: 50 }],
+    ['jobs page', JobsPageDocument, { cluster: 'sim' }],
+    [
+      'pods page (namespace + labelSelector + phase)',
+      PodsPageDocument,
+      {
+        cluster: 'sim',
+        namespace: labelled.metadata.namespace,
+        labelSelector: `app.kubernetes.io/name=${labelled.metadata.labels!['app.kubernetes.io/name']}`,
+        phase: 'RUNNING',
+      },
+    ],
+    [
+      'pod detail',
+      PodDetailDocument,
+      { cluster: 'sim', namespace: pod.metadata.namespace, name: pod.metadata.name },
+    ],
+    ['GraphiQL example', EXAMPLE_QUERY, {}],
+  ];
+}
+
+interface Cost {
+  LIST: number;
+  GET: number;
+  podLists: number;
+}
+
+async function cost(h: Harness, [name, doc, vars]: Op): Promise<Cost> {
+  const before = await h.upstream();
+  const r = await h.query(typeof doc === 'string' ? doc : print(doc), vars);
+  expect(r.errors, name).toBeUndefined();
+  const after = await h.upstream();
+  const delta = (verb: string, resource?: string) =>
+    requestCount(after, verb, resource) - requestCount(before, verb, resource);
+  return { LIST: delta('LIST'), GET: delta('GET'), podLists: delta('LIST', 'pods') };
+}
+
+describe('with the cache synced', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness({ simulator: { scenario: WIDE } });
+  });
+  afterAll(() => h?.close(), 60_000);
+
+  it('a dashboard costs 0 upstream requests', async () => {
+    await h.query('{ clusters { version } }'); // the version is asked once per cluster, then remembered
+    const costs: Record<string, Cost> = {};
+    for (const op of dashboard(h)) costs[op[0]] = await cost(h, op);
+    console.table(costs);
+    for (const [name, c] of Object.entries(costs)) expect(c, name).toEqual({ LIST: 0, GET: 0, podLists: 0 });
+  });
+
+  it('a Relay node(id:) refetch costs nothing either', async () => {
+    const pod = simObjects(h, 'pods')[3];
+    const r = await run(h, PodDetailDocument, {
+      cluster: 'sim',
+      namespace: pod.metadata.namespace!,
+      name: pod.metadata.name,
+    });
+    expect(await cost(h, ['pod by id', PodByIdDocument, { id: r.data!.cluster!.pod!.id }])).toEqual({
+      LIST: 0,
+      GET: 0,
+      podLists: 0,
+    });
+  });
+});
+
+describe('without the cache', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness({ simulator: { scenario: WIDE }, cache: false });
+  });
+  afterAll(() => h?.close(), 60_000);
+
+  it('costs a small fixed number of requests per page, whatever the page size', async () => {
+    await h.query('{ clusters { version } }');
+    const costs: Record<string, Cost> = {};
+    for (const op of dashboard(h)) costs[op[0]] = await cost(h, op);
+    console.table(costs);
+    expect(costs['cluster overview']).toEqual({ LIST: 3, GET: 0, podLists: 1 }); // nodes, pods, jobs
+    expect(costs['nodes page (50)']).toEqual({ LIST: 2, GET: 0, podLists: 1 }); // nodes, then ONE pod LIST
+    expect(costs['jobs page']).toEqual({ LIST: 2, GET: 0, podLists: 1 }); // jobs, then ONE pod LIST
+    expect(costs['pods page (namespace + labelSelector + phase)']).toEqual({ LIST: 1, GET: 0, podLists: 1 });
+    // A lone lookup is a GET; a lone relation a LIST with its selector pushed down.
+    expect(costs['pod detail']).toEqual({ LIST: 2, GET: 3, podLists: 2 });
+    expect(costs['GraphiQL example'].podLists).toBe(1);
+
+    for (const first of [1, 5, 50]) {
+      expect(
+        await cost(h, ['nodes page', NodesPageDocument, { cluster: 'sim', first }]),
+        `first: ${first}`,
+      ).toEqual({
+        LIST: 2,
+        GET: 0,
+        podLists: 1,
+      });
+    }
+  });
+
+  it('records one batch per loader for a page of 50 nodes', async () => {
+    const batches: [string, readonly unknown[]][] = [];
+    const before = await h.upstream();
+    const r = await graphql({
+      schema: buildSchema(),
+      source: print(NodesPageDocument),
+      variableValues: { cluster: 'sim', first: 50 },
+      contextValue: createContext({
+        directory: h.registry,
+        principal: OPEN_ACCESS,
+        onBatch: (loader, keys) => batches.push([loader, keys]),
+      }),
+    });
+    expect(r.errors).toBeUndefined();
+    expect(requestCount(await h.upstream(), 'LIST', 'pods') - requestCount(before, 'LIST', 'pods')).toBe(1);
+    const byLoader = (name: string) => batches.filter(([loader]) => loader === name).map(([, keys]) => keys);
+    expect(byLoader('nodeUsage').map((keys) => keys.length)).toEqual([50]);
+    const lists = byLoader('list') as { kind: string; nodeName?: string }[][];
+    expect(lists.map((keys) => keys.length)).toEqual([1, 50]);
+    expect(lists[0][0]).toMatchObject({ kind: 'Node' });
+    expect(new Set(lists[1].map((k) => k.nodeName)).size).toBe(50);
+    expect(lists[1].every((k) => k.kind === 'Pod')).toBe(true);
+  });
+});
