@@ -30,7 +30,7 @@ import {
   readinessTaints,
   schedulableNodes,
   statusEntry,
-} from './scenario.js';
+} from './scenario/index.js';
 import { objectKey, type SimStore, StoreError } from './store.js';
 import type { KubeObject, StoredEvent } from './types.js';
 

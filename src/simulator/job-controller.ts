@@ -29,7 +29,7 @@ import {
   randomUid,
   schedulableNodes,
   statusEntry,
-} from './scenario.js';
+} from './scenario/index.js';
 import { type SimStore, StoreError } from './store.js';
 import type { KubeObject, StoredEvent } from './types.js';
 

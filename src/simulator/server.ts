@@ -31,7 +31,7 @@ import {
 import { readBody, sendJson, sendStatus } from './http.js';
 import { JobController } from './job-controller.js';
 import { type ApiVerb, SimulatorMetrics } from './metrics.js';
-import { buildScenario, type ScenarioOptions, type ScenarioSummary } from './scenario.js';
+import { buildScenario, type ScenarioOptions, type ScenarioSummary } from './scenario/index.js';
 import { SimStore } from './store.js';
 import { createServingCertificate } from './tls.js';
 import { RESOURCES, type ResourceName } from './types.js';
