@@ -90,7 +90,10 @@ export function createGateway(options: GatewayOptions): Gateway {
         maxDepth: { n: options.limits?.maxDepth ?? 12 },
         maxAliases: { n: options.limits?.maxAliases ?? 30 },
         maxTokens: { n: options.limits?.maxTokens ?? 4000 },
-        costLimit: { maxCost: options.limits?.costLimit ?? 50_000 },
+        // armor's cost grows 1.5x per level of nesting, whatever the page sizes; a nodes page with
+        // its pods and their jobs costs ~60k. Depth, tokens, aliases and the 500-item page cap bound
+        // the real work; the cost limit only stops pathological breadth.
+        costLimit: { maxCost: options.limits?.costLimit ?? 250_000 },
         maxDirectives: { n: 50 },
         blockFieldSuggestion: { enabled: false },
       }),
