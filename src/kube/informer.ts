@@ -101,8 +101,14 @@ export class Informer<K extends KindName> implements ReflectorSink<K> {
     });
   }
 
+  /** Listed objects are transformed page by page as they arrive (see ReflectorSink.prepare). */
+  prepare(raw: KubeObjectOf<K>): KubeObjectOf<K> {
+    return this.transform(raw);
+  }
+
+  /** `items` have been through prepare() already: the reflector transforms each page as it arrives. */
   replace(items: KubeObjectOf<K>[], resourceVersion: string): void {
-    const next = items.map(this.transform);
+    const next = items;
     const previous = new Map<string, KubeObjectOf<K>>();
     for (const obj of this.store.list()) previous.set(objectKey(obj), obj);
     this.store.replace(next);

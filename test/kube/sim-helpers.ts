@@ -1,0 +1,126 @@
+/**
+ * Shared by the kube integration tests: what the simulator holds versus what an informer
+ * holds, polling with a bound, and the simulator's metrics read in-process.
+ */
+import type { Informer } from '../../src/kube/informer.js';
+import { KIND_NAMES, type KindName, objectKey } from '../../src/kube/kinds.js';
+import { parsePrometheusText } from '../../src/simulator/metrics.js';
+import type { Simulator } from '../../src/simulator/server.js';
+import type { KubeObject, ResourceName } from '../../src/simulator/types.js';
+
+export const RESOURCE_OF: Record<KindName, ResourceName> = {
+  Namespace: 'namespaces',
+  Node: 'nodes',
+  Pod: 'pods',
+  Job: 'jobs',
+};
+
+/** key → resourceVersion of every object of a kind, as the simulator holds them right now. */
+export function simState(sim: Simulator, kind: KindName): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const obj of sim.store.scan(RESOURCE_OF[kind])) {
+    out.set(objectKey(obj), obj.metadata.resourceVersion ?? '');
+  }
+  return out;
+}
+
+/** key → resourceVersion of every object an informer's store holds. */
+export function storeState(informer: { store: { list(): readonly StoredMeta[] } }): Map<string, string> {
+  return rvMap(informer.store.list());
+}
+
+type StoredMeta = { metadata?: { name?: string; namespace?: string; resourceVersion?: string } };
+
+export function rvMap(objects: Iterable<StoredMeta>): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const obj of objects) out.set(objectKey(obj), obj.metadata?.resourceVersion ?? '');
+  return out;
+}
+
+/** Sorted `key@rv` lines: equal iff same key sets and same resourceVersions; diffs read well. */
+export function lines(state: Map<string, string>): string[] {
+  return [...state].map(([k, rv]) => `${k}@${rv}`).sort();
+}
+
+/** Whether every kind's store equals the simulator's state exactly. */
+export function converged(sim: Simulator, informers: { [K in KindName]: Informer<K> }): boolean {
+  return KIND_NAMES.every((kind) => sameState(simState(sim, kind), storeState(informers[kind])));
+}
+
+export function sameState(a: Map<string, string>, b: Map<string, string>): boolean {
+  if (a.size !== b.size) return false;
+  for (const [k, v] of a) if (b.get(k) !== v) return false;
+  return true;
+}
+
+/** Polls `condition` every `intervalMs` until it holds; throws `message` after `timeoutMs`. */
+export async function waitFor(
+  condition: () => boolean | Promise<boolean>,
+  message: string,
+  { timeoutMs = 15_000, intervalMs = 25 }: { timeoutMs?: number; intervalMs?: number } = {},
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for: ${message}`);
+    await sleep(intervalMs);
+  }
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/**
+ * The simulator's Prometheus metrics, rendered in-process. Reading them over HTTP would
+ * open a connection of its own and blur a connection count by one.
+ */
+export async function simMetrics(sim: Simulator): Promise<Map<string, number>> {
+  return parsePrometheusText(await sim.metrics.text());
+}
+
+export function connectionsAccepted(metrics: Map<string, number>): number {
+  return metrics.get('simulator_connections_accepted_total') ?? 0;
+}
+
+/** Sum of apiserver_request_total over the series matching every given label. */
+export function requests(
+  metrics: Map<string, number>,
+  labels: { verb?: string; resource?: string; code?: string },
+): number {
+  let total = 0;
+  for (const [key, value] of metrics) {
+    if (!key.startsWith('apiserver_request_total{')) continue;
+    if (labels.verb && !key.includes(`verb="${labels.verb}"`)) continue;
+    if (labels.resource && !key.includes(`resource="${labels.resource}"`)) continue;
+    if (labels.code && !key.includes(`code="${labels.code}"`)) continue;
+    total += value;
+  }
+  return total;
+}
+
+/**
+ * The simulator's background activity (churn and the job controller) has no public
+ * switch once started; the convergence test needs a still cluster at the end to compare
+ * against, so it reaches the two private members. Test-only.
+ */
+export function stopBackgroundActivity(sim: Simulator): void {
+  const internals = sim as unknown as { churn: { stop(): void }; jobs: { stop(): void } };
+  internals.churn.stop();
+  internals.jobs.stop();
+}
+
+/** A pod the simulator accepts, owned by nothing (so no controller touches it). */
+export function barePod(namespace: string, name: string, nodeName?: string): KubeObject {
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name, namespace, labels: { app: 'kube-it' } },
+    spec: {
+      ...(nodeName ? { nodeName } : {}),
+      containers: [
+        { name: 'main', image: 'busybox:1.36', resources: { requests: { cpu: '100m', memory: '64Mi' } } },
+      ],
+    },
+    status: { phase: nodeName ? 'Running' : 'Pending' },
+  };
+}
