@@ -53,7 +53,7 @@ const EMPTY: readonly never[] = Object.freeze([]);
 export class Indexer<T extends KeyedObject> implements ReadonlyIndexer<T>, WritableStore<T> {
   readonly #items = new Map<string, T>();
   readonly #funcs: ReadonlyMap<string, IndexFunc<T>>;
-  readonly #indices = new Map<string, Map<string, Set<string>>>();
+  readonly #indices = new Map<string, Bucket>();
   readonly #keyFunc: (obj: T) => string;
 
   constructor(indexers: Indexers<T>, options: { keyFunc?: (obj: T) => string } = {}) {
@@ -132,6 +132,7 @@ export class Indexer<T extends KeyedObject> implements ReadonlyIndexer<T>, Writa
   byIndex(indexName: string, value: string): readonly T[] {
     const keys = this.#index(indexName).get(value);
     if (keys === undefined) return EMPTY;
+    if (typeof keys === 'string') return [this.#items.get(keys)!];
     const out: T[] = [];
     for (const key of keys) out.push(this.#items.get(key)!);
     return out;
@@ -139,11 +140,12 @@ export class Indexer<T extends KeyedObject> implements ReadonlyIndexer<T>, Writa
 
   indexKeys(indexName: string, value: string): readonly string[] {
     const keys = this.#index(indexName).get(value);
-    return keys === undefined ? EMPTY : [...keys];
+    return keys === undefined ? EMPTY : typeof keys === 'string' ? [keys] : [...keys];
   }
 
   countByIndex(indexName: string, value: string): number {
-    return this.#index(indexName).get(value)?.size ?? 0;
+    const keys = this.#index(indexName).get(value);
+    return keys === undefined ? 0 : typeof keys === 'string' ? 1 : keys.size;
   }
 
   indexValues(indexName: string): string[] {
@@ -154,7 +156,7 @@ export class Indexer<T extends KeyedObject> implements ReadonlyIndexer<T>, Writa
     return this.#funcs.has(indexName);
   }
 
-  #index(indexName: string): Map<string, Set<string>> {
+  #index(indexName: string): Bucket {
     const index = this.#indices.get(indexName);
     if (index === undefined) {
       const known = [...this.#funcs.keys()].map((n) => JSON.stringify(n)).join(', ') || 'none';
@@ -164,18 +166,32 @@ export class Indexer<T extends KeyedObject> implements ReadonlyIndexer<T>, Writa
   }
 }
 
-function insert(index: Map<string, Set<string>>, value: string, key: string): void {
+/**
+ * Index value → the keys of the objects that produced it. A value held by one object
+ * (an owner UID, a job name, a pod-template-hash label) is stored as the bare key, not a
+ * one-element Set: most values of a pod's indexes are unique, and a Set costs ~100 B.
+ */
+type Bucket = Map<string, string | Set<string>>;
+
+function insert(index: Bucket, value: string, key: string): void {
   const keys = index.get(value);
-  if (keys === undefined) index.set(value, new Set([key]));
-  else keys.add(key);
+  if (keys === undefined) index.set(value, key);
+  else if (typeof keys === 'string') {
+    if (keys !== key) index.set(value, new Set([keys, key]));
+  } else keys.add(key);
 }
 
-function remove(index: Map<string, Set<string>>, value: string, key: string): void {
+function remove(index: Bucket, value: string, key: string): void {
   const keys = index.get(value);
   if (keys === undefined) return;
+  // Drop emptied buckets so values of deleted objects (old label values, gone nodes) do not leak.
+  if (typeof keys === 'string') {
+    if (keys === key) index.delete(value);
+    return;
+  }
   keys.delete(key);
-  // Drop empty buckets so values of deleted objects (old label values, gone nodes) do not leak.
-  if (keys.size === 0) index.delete(value);
+  if (keys.size === 1) index.set(value, keys.values().next().value as string);
+  else if (keys.size === 0) index.delete(value);
 }
 
 // ---- Standard index functions ------------------------------------------------------------

@@ -140,6 +140,7 @@ export class Reflector<K extends KindName> {
 
   private async loop(): Promise<void> {
     let needList = true;
+    let started = this.opts.clock.now();
     while (!this.stopped) {
       try {
         if (needList) {
@@ -147,7 +148,7 @@ export class Reflector<K extends KindName> {
           needList = false;
           if (this.stopped) break; // do not open a watch for a reflector being stopped
         }
-        const started = this.opts.clock.now();
+        started = this.opts.clock.now();
         await this.watchOnce();
         if (this.stopped) break;
         this.status.watchRestarts += 1;
@@ -163,6 +164,9 @@ export class Reflector<K extends KindName> {
           continue;
         }
         if (isExpired(err)) needList = true;
+        // A watch that was healthy for a while before it failed starts the backoff
+        // afresh: one reset after hours of streaming is not the tenth failure in a row.
+        if (this.opts.clock.now() - started >= this.backoff.resetAfterMs) this.failures = 0;
         this.record(err);
         if (!needList) this.status.watchRestarts += 1;
         await this.sleep(this.nextDelay(retryAfterMs(err)));
