@@ -182,6 +182,18 @@ export class Simulator {
     this.store.compact();
   }
 
+  /** Stops the churn and the job controller: the cluster holds still (tests compare states). */
+  pauseActivity(): void {
+    this.churn.stop();
+    this.jobs.stop();
+  }
+
+  /** Restarts what pauseActivity() stopped (the churn only if it was configured). */
+  resumeActivity(): void {
+    this.jobs.start();
+    if ((this.options.churnPerSecond ?? 2) > 0) this.churn.start();
+  }
+
   openWatchCount(): number {
     return this.watches.size;
   }

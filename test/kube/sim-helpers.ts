@@ -98,15 +98,9 @@ export function requests(
   return total;
 }
 
-/**
- * The simulator's background activity (churn and the job controller) has no public
- * switch once started; the convergence test needs a still cluster at the end to compare
- * against, so it reaches the two private members. Test-only.
- */
+/** Stops the simulator's churn and job controller: tests compare against a still cluster. */
 export function stopBackgroundActivity(sim: Simulator): void {
-  const internals = sim as unknown as { churn: { stop(): void }; jobs: { stop(): void } };
-  internals.churn.stop();
-  internals.jobs.stop();
+  sim.pauseActivity();
 }
 
 /** A pod the simulator accepts, owned by nothing (so no controller touches it). */
