@@ -6,6 +6,7 @@
  */
 import type { V1Job, V1Node, V1Pod } from '@kubernetes/client-node';
 import type { FieldNode, FragmentDefinitionNode, GraphQLResolveInfo, SelectionSetNode } from 'graphql';
+import { nodeReady, podReady } from '../loaders/derive.js';
 
 type Reader<T> = (obj: T) => unknown;
 
@@ -20,6 +21,9 @@ const COMMON = {
   name: meta('name'),
   namespace: meta('namespace'),
   uid: meta('uid'),
+  // Declared, not left to the whole-object fallback: that one ignores the resourceVersion,
+  // so a subscriber who selected it would miss exactly the RV-only changes it asked for.
+  resourceVersion: meta('resourceVersion'),
   labels: meta('labels'),
   annotations: meta('annotations'),
   createdAt: meta('creationTimestamp'),
@@ -33,7 +37,9 @@ const COMMON = {
 export const POD_DEPENDENCIES: Record<string, Reader<V1Pod>> = {
   ...COMMON,
   phase: (p) => p.status?.phase,
-  ready: (p) => p.status?.conditions,
+  // What the field resolves to, not the conditions: their probe/heartbeat times move
+  // without `ready` changing, and would reach every subscriber that selected it.
+  ready: (p) => podReady(p),
   conditions: (p) => p.status?.conditions,
   restarts: (p) => [p.status?.containerStatuses, p.status?.initContainerStatuses],
   reason: (p) => [p.status?.reason, p.status?.containerStatuses, p.metadata?.deletionTimestamp],
@@ -57,7 +63,9 @@ export const POD_DEPENDENCIES: Record<string, Reader<V1Pod>> = {
 
 export const NODE_DEPENDENCIES: Record<string, Reader<V1Node>> = {
   ...COMMON,
-  ready: (n) => n.status?.conditions,
+  // The Ready status, not the conditions: every kubelet heartbeat moves their
+  // lastHeartbeatTime, which a subscriber selecting `ready` did not ask for.
+  ready: (n) => nodeReady(n),
   conditions: (n) => n.status?.conditions,
   unschedulable: (n) => n.spec?.unschedulable,
   taints: (n) => n.spec?.taints,

@@ -4,6 +4,7 @@
  * subscriber (see LiveValue). `clusterStatus` tells a page when a cluster loses or
  * regains its watches, relists, or goes stale, so "live" can be shown honestly.
  */
+import { notFound } from '../errors.js';
 import type { ClusterStatus as KubeClusterStatus } from '../kube/cluster.js';
 import type { KubeObjectOf } from '../kube/kinds.js';
 import { createContext, type GatewayContext } from '../loaders/index.js';
@@ -143,7 +144,17 @@ builder.subscriptionFields((t) => ({
     },
     resolve: (value, args) => {
       const { node } = value as { node: unknown };
-      if (!node) throw new Error(`node "${args.name}" not found`);
+      // A GatewayError, not a plain Error: that one would be masked as INTERNAL (and logged as
+      // a server fault) when it is the client's node name that matches nothing.
+      if (!node) {
+        throw notFound(
+          `expected the name of a node of cluster "${args.cluster}", received "${args.name}": no such node (or it was deleted)`,
+          {
+            cluster: args.cluster,
+            name: args.name,
+          },
+        );
+      }
       return wrap(args.cluster, 'Node', node as never);
     },
   }),

@@ -1,0 +1,156 @@
+/**
+ * Backpressure: a WebSocket client that stops reading (its socket paused, as a frozen
+ * browser tab's would be) while thousands of large events are generated is cut off with
+ * one terminal SLOW_CONSUMER error: its hub listener goes at once, the gateway's memory
+ * does not grow with what it did not read, and a normal subscriber meanwhile receives
+ * every event without waiting for it.
+ */
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import type { Harness } from '../helpers/harness.js';
+import {
+  barePod,
+  ensureNamespace,
+  type Json,
+  listeners,
+  sleep,
+  stopBackgroundActivity,
+  subscribeOn,
+  until,
+  wsConnection,
+} from './clients.js';
+
+// Read when src/schema/subscriptions.ts is loaded: set before the harness (and so the schema) is imported.
+const QUEUE_LIMIT = 64;
+process.env.KUBEGATE_SUBSCRIBER_QUEUE = String(QUEUE_LIMIT);
+const { startHarness } = await import('../helpers/harness.js');
+
+setFlagsFromString('--expose_gc');
+const gc = runInNewContext('gc') as () => void;
+
+function heapMB(): number {
+  for (let i = 0; i < 3; i++) gc();
+  return process.memoryUsage().heapUsed / 2 ** 20;
+}
+
+let h: Harness;
+
+beforeAll(async () => {
+  h = await startHarness({
+    // A short history: the simulator must not keep every large version for watch resumption.
+    simulator: { scenario: { nodes: 2, pods: 10, jobs: 1, namespaces: 1, seed: 4 }, historyLimit: 200 },
+  });
+  stopBackgroundActivity(h.sim);
+});
+
+afterAll(() => h?.close(), 30_000);
+
+/** A raw graphql-transport-ws client, so the test can stop reading its socket. */
+async function rawSubscriber(url: string, id: string, query: string) {
+  const messages: Json[] = [];
+  const socket = new WebSocket(url.replace(/^http/, 'ws'), 'graphql-transport-ws');
+  socket.on('message', (data) => messages.push(JSON.parse(String(data))));
+  await new Promise((resolve, reject) => {
+    socket.once('open', resolve);
+    socket.once('error', reject);
+  });
+  socket.send(JSON.stringify({ type: 'connection_init', payload: {} }));
+  await until('connection_ack', () => messages.some((m) => m.type === 'connection_ack'));
+  socket.send(JSON.stringify({ id, type: 'subscribe', payload: { query } }));
+  const tcp = (socket as unknown as { _socket: import('node:net').Socket })._socket;
+  return { socket, messages, pause: () => tcp.pause(), resume: () => tcp.resume() };
+}
+
+it('cuts off a subscriber that stops reading with SLOW_CONSUMER, without delaying the others or growing memory', async () => {
+  const ns = 'slow';
+  ensureNamespace(h, ns);
+  h.sim.store.create('pods', barePod(ns, 'big'));
+  const baseline = h.hub.listenerCount();
+
+  const slow = await rawSubscriber(
+    h.url,
+    'slow',
+    `subscription { podEvents(namespace: "${ns}", allChanges: true) {
+      type resourceVersion object { name annotations { key value } } } }`,
+  );
+  const client = wsConnection(h.url);
+  const fast = subscribeOn(
+    client,
+    `subscription { podEvents(namespace: "${ns}", allChanges: true) { type resourceVersion object { name } } }`,
+  );
+  try {
+    await listeners(h, baseline + 2);
+    slow.pause();
+    h.sim.compact();
+    const heapBefore = heapMB();
+
+    // Thousands of large versions of one pod (a 40 KB annotation each, different every time):
+    // far more than the socket buffers and the queue of the slow one can hold.
+    const versions = 2000;
+    const blob = 'x'.repeat(40 * 1024);
+    let lastRV = '';
+    for (let i = 0; i < versions; i++) {
+      lastRV = h.sim.store.mutate('pods', ns, 'big', (d) => ({
+        ...d,
+        metadata: { ...d.metadata, annotations: { blob: `${i}:${blob}` } },
+      }))!.metadata.resourceVersion!;
+      if (i % 25 === 24) await sleep(1);
+    }
+
+    // The other subscriber got every event, while the slow one still has not read a byte more.
+    await fast.until('every version', (s) => s.events.at(-1)?.resourceVersion === lastRV, 30_000);
+    expect(fast.events.map((e: Json) => e.type)).toEqual(Array(versions).fill('MODIFIED'));
+    expect(fast.errors).toEqual([]);
+    // The slow one's listener is gone; the fast one's stays.
+    expect(h.hub.listenerCount()).toBe(baseline + 1);
+    // What it did not read is not kept: ~80 MB went by, the heap grew by far less.
+    // (The simulator shares this process: its watch history keeps old versions, so it is
+    // compacted before both measurements; what is left to grow is the gateway's.)
+    h.sim.compact();
+    const grown = heapMB() - heapBefore;
+    expect(grown).toBeLessThan(30);
+
+    // When it reads again: what fitted in the socket buffers, then the error, then complete.
+    slow.resume();
+    await until('the slow subscription to complete', () =>
+      slow.messages.some((m) => m.id === 'slow' && m.type === 'complete'),
+    );
+    const own = slow.messages.filter((m) => m.id === 'slow');
+    expect(own.at(-1).type).toBe('complete');
+    const last = own.at(-2);
+    expect(last.type).toBe('next');
+    expect(last.payload.errors[0].extensions).toMatchObject({
+      code: 'SLOW_CONSUMER',
+      queueLimit: QUEUE_LIMIT,
+    });
+    expect(last.payload.errors[0].message).toMatch(/resubscribe/);
+    const delivered = own.filter((m) => m.type === 'next' && m.payload.data?.podEvents);
+    expect(delivered.length).toBeGreaterThan(0);
+    expect(delivered.length).toBeLessThan(versions);
+    // What it did get is a prefix of the stream: in order, nothing skipped before the cut.
+    const rvs = delivered.map((m) => Number(m.payload.data.podEvents.resourceVersion));
+    expect(rvs).toEqual([...rvs].sort((a, b) => a - b));
+    expect(rvs).toEqual(fast.events.slice(0, rvs.length).map((e: Json) => Number(e.resourceVersion)));
+
+    // The connection itself survives: a new subscription on it works.
+    slow.socket.send(
+      JSON.stringify({
+        id: 'again',
+        type: 'subscribe',
+        payload: { query: `subscription { podEvents(namespace: "${ns}") { type } }` },
+      }),
+    );
+    await listeners(h, baseline + 2);
+    fast.dispose();
+    await client.dispose();
+    slow.socket.close();
+    await listeners(h, baseline);
+  } finally {
+    // A paused socket never reads the server's close frame: end it, or closing the gateway waits for it.
+    slow.socket.terminate();
+    fast.dispose();
+    await client.dispose();
+  }
+}, 60_000);
