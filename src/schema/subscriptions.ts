@@ -160,89 +160,76 @@ const common = {
   },
 };
 
-builder.subscriptionFields((t) => ({
-  podEvents: t.field({
-    type: PodEvent,
-    description: 'Pod changes matching the filters.',
-    args: {
-      cluster: t.arg.string(),
-      namespace: t.arg.string(),
-      labelSelector: t.arg.string(),
-      nodeName: t.arg.string(),
-      jobName: t.arg.string(),
-      initial: t.arg.boolean({ defaultValue: false, ...common.initial }),
-      allChanges: t.arg.boolean({ defaultValue: false, ...common.allChanges }),
-    },
-    subscribe: (_root, args, ctx, info) => {
-      // Validated before the stream starts: a bad filter is an error, not a silent empty stream.
-      const key = {
+interface CommonArgs {
+  cluster?: string | null;
+  initial?: boolean | null;
+  allChanges?: boolean | null;
+}
+
+/**
+ * The `subscribe` of an event field: the filter arguments are validated first (a bad
+ * filter is an error before the stream starts, not a silent empty stream), then the
+ * clusters are checked against the principal, then the stream starts.
+ */
+function subscribeTo<K extends KindName, A extends CommonArgs>(
+  kind: K,
+  dependencies: Record<string, (obj: never) => unknown>,
+  filters: (args: A) => StreamArgs['key'],
+) {
+  return (_root: unknown, args: A, ctx: GatewayContext, info: GraphQLResolveInfo) => {
+    const key = filters(args);
+    const clusters = targetClusters(ctx, args.cluster);
+    const initial = args.initial ?? false;
+    const allChanges = args.allChanges ?? false;
+    return startStream(ctx, info, { kind, clusters, key, initial, allChanges, dependencies }) as never;
+  };
+}
+
+builder.subscriptionFields((t) => {
+  const flags = {
+    initial: t.arg.boolean({ defaultValue: false, ...common.initial }),
+    allChanges: t.arg.boolean({ defaultValue: false, ...common.allChanges }),
+  };
+  return {
+    podEvents: t.field({
+      type: PodEvent,
+      description: 'Pod changes matching the filters.',
+      args: {
+        cluster: t.arg.string(),
+        namespace: t.arg.string(),
+        labelSelector: t.arg.string(),
+        nodeName: t.arg.string(),
+        jobName: t.arg.string(),
+        ...flags,
+      },
+      subscribe: subscribeTo('Pod', POD_DEPENDENCIES, (args) => ({
         namespace: checkNamespace('namespace', args.namespace),
         labelSelector: checkSelector(args.labelSelector),
         nodeName: checkName('nodeName', args.nodeName),
         jobName: checkName('jobName', args.jobName),
-      };
-      const clusters = targetClusters(ctx, args.cluster);
-      return startStream(ctx, info, {
-        kind: 'Pod',
-        clusters,
-        key,
-        initial: args.initial ?? false,
-        allChanges: args.allChanges ?? false,
-        dependencies: POD_DEPENDENCIES,
-      }) as never;
-    },
-    resolve: (event) => unwrap(event as ObjectEvent<'Pod'> | SlowConsumerError),
-  }),
-  nodeEvents: t.field({
-    type: ClusterNodeEvent,
-    description: 'Node changes matching the filters.',
-    args: {
-      cluster: t.arg.string(),
-      labelSelector: t.arg.string(),
-      initial: t.arg.boolean({ defaultValue: false, ...common.initial }),
-      allChanges: t.arg.boolean({ defaultValue: false, ...common.allChanges }),
-    },
-    subscribe: (_root, args, ctx, info) => {
-      const key = { labelSelector: checkSelector(args.labelSelector) };
-      const clusters = targetClusters(ctx, args.cluster);
-      return startStream(ctx, info, {
-        kind: 'Node',
-        clusters,
-        key,
-        initial: args.initial ?? false,
-        allChanges: args.allChanges ?? false,
-        dependencies: NODE_DEPENDENCIES,
-      }) as never;
-    },
-    resolve: (event) => unwrap(event as ObjectEvent<'Node'> | SlowConsumerError),
-  }),
-  jobEvents: t.field({
-    type: JobEvent,
-    description: 'Job changes matching the filters.',
-    args: {
-      cluster: t.arg.string(),
-      namespace: t.arg.string(),
-      labelSelector: t.arg.string(),
-      initial: t.arg.boolean({ defaultValue: false, ...common.initial }),
-      allChanges: t.arg.boolean({ defaultValue: false, ...common.allChanges }),
-    },
-    subscribe: (_root, args, ctx, info) => {
-      const key = {
+      })),
+      resolve: (event) => unwrap(event as ObjectEvent<'Pod'> | SlowConsumerError),
+    }),
+    nodeEvents: t.field({
+      type: ClusterNodeEvent,
+      description: 'Node changes matching the filters.',
+      args: { cluster: t.arg.string(), labelSelector: t.arg.string(), ...flags },
+      subscribe: subscribeTo('Node', NODE_DEPENDENCIES, (args) => ({
+        labelSelector: checkSelector(args.labelSelector),
+      })),
+      resolve: (event) => unwrap(event as ObjectEvent<'Node'> | SlowConsumerError),
+    }),
+    jobEvents: t.field({
+      type: JobEvent,
+      description: 'Job changes matching the filters.',
+      args: { cluster: t.arg.string(), namespace: t.arg.string(), labelSelector: t.arg.string(), ...flags },
+      subscribe: subscribeTo('Job', JOB_DEPENDENCIES, (args) => ({
         namespace: checkNamespace('namespace', args.namespace),
         labelSelector: checkSelector(args.labelSelector),
-      };
-      const clusters = targetClusters(ctx, args.cluster);
-      return startStream(ctx, info, {
-        kind: 'Job',
-        clusters,
-        key,
-        initial: args.initial ?? false,
-        allChanges: args.allChanges ?? false,
-        dependencies: JOB_DEPENDENCIES,
-      }) as never;
-    },
-    resolve: (event) => unwrap(event as ObjectEvent<'Job'> | SlowConsumerError),
-  }),
-}));
+      })),
+      resolve: (event) => unwrap(event as ObjectEvent<'Job'> | SlowConsumerError),
+    }),
+  };
+});
 
 export type { KubeShape };
