@@ -101,6 +101,16 @@ export class Informer<K extends KindName> implements ReflectorSink<K> {
     });
   }
 
+  /**
+   * Bumped on every change to the store: derived values (a cluster summary over every
+   * node and job) can be memoised until it moves instead of recomputed per request.
+   */
+  get generation(): number {
+    return this.changes;
+  }
+
+  private changes = 0;
+
   /** Listed objects are transformed page by page as they arrive (see ReflectorSink.prepare). */
   prepare(raw: KubeObjectOf<K>): KubeObjectOf<K> {
     return this.transform(raw);
@@ -112,6 +122,7 @@ export class Informer<K extends KindName> implements ReflectorSink<K> {
     const previous = new Map<string, KubeObjectOf<K>>();
     for (const obj of this.store.list()) previous.set(objectKey(obj), obj);
     this.store.replace(next);
+    this.changes += 1;
     const { aggregates } = this.options;
     if (aggregates && this.options.kind === 'Pod') aggregates.reset(next as KubeObjectOf<'Pod'>[]);
     // The synthetic events that bring every consumer from the old state to the new one.
@@ -137,6 +148,7 @@ export class Informer<K extends KindName> implements ReflectorSink<K> {
   deleted(raw: KubeObjectOf<K>): void {
     const obj = this.transform(raw);
     const old = this.store.delete(objectKey(obj));
+    this.changes += 1;
     this.applyAggregates(old, undefined);
     this.publish('DELETED', obj, old, rvOf(obj));
   }
@@ -144,6 +156,7 @@ export class Informer<K extends KindName> implements ReflectorSink<K> {
   private upsert(raw: KubeObjectOf<K>): void {
     const obj = this.transform(raw);
     const old = this.store.update(obj);
+    this.changes += 1;
     this.applyAggregates(old, obj);
     this.publish(old ? 'MODIFIED' : 'ADDED', obj, old, rvOf(obj));
   }

@@ -196,7 +196,34 @@ export function createJobPodsLoader(reads: RequestReads, onBatch?: BatchHook) {
   );
 }
 
+/**
+ * The node and job part of a full-view summary, memoised per cluster until a Node or
+ * Job informer changes: it walks every node and job, which a front page asking many
+ * times a second would otherwise pay per request. Pod numbers come from the
+ * incremental aggregates (O(1)) and are never memoised.
+ */
+const objectPartCache = new WeakMap<object, { generation: string; summary: Readonly<ClusterSummary> }>();
+
+function cachedObjectPart(reads: RequestReads, reader: ClusterReader): Readonly<ClusterSummary> | undefined {
+  const informers = reader.cluster.informers;
+  if (!informers || !seesAllNamespaces(reads.principal) || !reader.cached('Node') || !reader.cached('Job')) {
+    return undefined;
+  }
+  const entry = objectPartCache.get(informers);
+  return entry?.generation === `${informers.Node.generation}/${informers.Job.generation}`
+    ? entry.summary
+    : undefined;
+}
+
 async function summarize(reads: RequestReads, reader: ClusterReader): Promise<ClusterSummary> {
+  const cached = cachedObjectPart(reads, reader);
+  const s = cached ? structuredClone(cached) : await summarizeObjects(reads, reader);
+  return addPods(reads, reader, s);
+}
+
+async function summarizeObjects(reads: RequestReads, reader: ClusterReader): Promise<ClusterSummary> {
+  const informers = reader.cluster.informers;
+  const generation = informers ? `${informers.Node.generation}/${informers.Job.generation}` : '';
   const [nodes, jobs] = await Promise.all([reads.list(reader, 'Node', {}), reads.list(reader, 'Job', {})]);
   const s: ClusterSummary = {
     nodes: nodes.length,
@@ -221,6 +248,17 @@ async function summarize(reads: RequestReads, reader: ClusterReader): Promise<Cl
     }
   }
   for (const job of jobs as KubeObjectOf<'Job'>[]) s.jobsByState[jobState(job)] += 1;
+  if (informers && seesAllNamespaces(reads.principal) && reader.cached('Node') && reader.cached('Job')) {
+    objectPartCache.set(informers, { generation, summary: structuredClone(s) });
+  }
+  return s;
+}
+
+async function addPods(
+  reads: RequestReads,
+  reader: ClusterReader,
+  s: ClusterSummary,
+): Promise<ClusterSummary> {
   const aggregates = aggregatesFor(reads, reader);
   if (aggregates) {
     const totals = aggregates.totals();

@@ -99,11 +99,24 @@ export function relay<T>(
   queue: AsyncIterableIterator<T | SlowConsumerError>,
   ctx: GatewayContext,
 ): AsyncIterableIterator<T | SlowConsumerError> {
+  // Built on first use per event: most event selections (name, phase, labels) resolve
+  // without a loader, and with a thousand subscribers per event that saving counts.
+  let loaders: GatewayContext['loaders'] | undefined;
+  Object.defineProperty(ctx, 'loaders', {
+    configurable: true,
+    enumerable: true,
+    get: () => {
+      loaders ??= createContext({ directory: ctx.directory, principal: ctx.principal }).loaders;
+      return loaders;
+    },
+    set: (value: GatewayContext['loaders']) => {
+      loaders = value;
+    },
+  });
   return {
     async next() {
       const result = await queue.next();
-      if (!result.done)
-        ctx.loaders = createContext({ directory: ctx.directory, principal: ctx.principal }).loaders;
+      if (!result.done) loaders = undefined;
       return result;
     },
     async return() {

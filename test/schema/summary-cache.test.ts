@@ -1,0 +1,76 @@
+/**
+ * The cluster summary's node and job part is memoised until a Node or Job informer
+ * changes: a cached answer must never outlive the change that invalidates it.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Harness, startHarness } from '../helpers/harness.js';
+
+let h: Harness;
+const Q = `{ cluster(name: "sim") { summary { nodes readyNodes jobs jobsByState { suspended } pods } } }`;
+
+type Summary = {
+  nodes: number;
+  readyNodes: number;
+  jobs: number;
+  jobsByState: { suspended: number };
+  pods: number;
+};
+
+async function summary(): Promise<Summary> {
+  const r = await h.query<{ cluster: { summary: Summary } }>(Q);
+  expect(r.errors).toBeUndefined();
+  return r.data!.cluster.summary;
+}
+
+async function until(check: (s: Summary) => boolean): Promise<Summary> {
+  for (let i = 0; i < 100; i++) {
+    const s = await summary();
+    if (check(s)) return s;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error('the summary never reflected the change');
+}
+
+beforeAll(async () => {
+  h = await startHarness({
+    simulator: { scenario: { nodes: 4, pods: 20, jobs: 3, namespaces: 2, seed: 3 } },
+  });
+  h.sim.pauseActivity();
+});
+
+afterAll(async () => {
+  await h?.close();
+});
+
+describe('cluster summary memoisation', () => {
+  it('follows node, job and pod changes after being cached', async () => {
+    const before = await summary();
+    expect(await summary()).toEqual(before); // served from the memo, same answer
+
+    const node = [...h.sim.store.scan('nodes')].find((n) =>
+      n.status.conditions.some(
+        (c: { type: string; status: string }) => c.type === 'Ready' && c.status === 'True',
+      ),
+    )!;
+    h.sim.store.mutate('nodes', undefined, node.metadata.name, (d) => {
+      d.status.conditions = d.status.conditions.map((c: { type: string }) =>
+        c.type === 'Ready' ? { ...c, status: 'False' } : c,
+      );
+      return d;
+    });
+    await until((s) => s.readyNodes === before.readyNodes - 1);
+
+    const job = [...h.sim.store.scan('jobs')].find((j) => !j.spec.suspend)!;
+    h.sim.store.mutate('jobs', job.metadata.namespace, job.metadata.name, (d) => {
+      d.spec = { ...d.spec, suspend: true };
+      d.status = { ...d.status, conditions: [], completionTime: undefined, active: 0 };
+      return d;
+    });
+    await until((s) => s.jobsByState.suspended === before.jobsByState.suspended + 1);
+
+    const pod = [...h.sim.store.scan('pods')][0];
+    h.sim.store.delete('pods', pod.metadata.namespace, pod.metadata.name);
+    const after = await until((s) => s.pods === before.pods - 1);
+    expect(after.nodes).toBe(before.nodes);
+  });
+});
