@@ -5,7 +5,7 @@
  * clusters changed. Credentials stay inside the KubeConfig: nothing here logs them.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import type { PoolOptions } from './client.js';
 import { PooledKubeConfig } from './client.js';
 import type { ClusterSpec } from './cluster.js';
@@ -33,7 +33,14 @@ export type ClusterSource =
       pool?: PoolOptions;
       label?: string;
     }
-  | { type: 'in-cluster'; name?: string; cache?: boolean; pool?: PoolOptions };
+  | {
+      type: 'in-cluster';
+      name?: string;
+      cache?: boolean;
+      pool?: PoolOptions;
+      /** Filesystem prefix of /var/run/secrets/kubernetes.io/serviceaccount (tests, unusual mounts). */
+      root?: string;
+    };
 
 export class SourceError extends Error {}
 
@@ -106,13 +113,14 @@ export function loadSource(source: ClusterSource, defaults: ClusterDefaults): Cl
     case 'in-cluster': {
       const config = new PooledKubeConfig(source.pool ?? defaults.pool);
       try {
-        config.loadFromCluster();
+        config.loadFromCluster(source.root ?? '');
       } catch (err) {
         throw new SourceError(`--in-cluster: cannot load the service account: ${(err as Error).message}`);
       }
-      if (!process.env.KUBERNETES_SERVICE_HOST) {
+      const tokenFile = `${source.root ?? ''}/var/run/secrets/kubernetes.io/serviceaccount/token`;
+      if (!process.env.KUBERNETES_SERVICE_HOST || !existsSync(tokenFile)) {
         throw new SourceError(
-          '--in-cluster: expected KUBERNETES_SERVICE_HOST and a service account token (running inside a pod), found none',
+          `--in-cluster: expected KUBERNETES_SERVICE_HOST and a service account token at ${tokenFile} (running inside a pod), found ${process.env.KUBERNETES_SERVICE_HOST ? 'no token' : 'no KUBERNETES_SERVICE_HOST'}`,
         );
       }
       const name = source.name ?? 'in-cluster';
