@@ -1,0 +1,246 @@
+/** `RESULTS.md`: the run's figures as Markdown tables, the targets met or missed, the chart. */
+import type { CellResult } from './load.js';
+import type { BenchResults, SizeResult } from './results.js';
+
+const n = (x: number | null | undefined, digits = 1) =>
+  x === null || x === undefined || !Number.isFinite(x)
+    ? 'n/a'
+    : x.toLocaleString('en', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+const ms = (x: number | null | undefined) =>
+  x === null || x === undefined || !Number.isFinite(x) ? 'n/a' : n(x, x >= 100 ? 0 : x >= 10 ? 1 : 2);
+const mib = (bytes: number | null | undefined) => (bytes == null ? 'n/a' : `${n(bytes / 1048576, 0)} MiB`);
+const kib = (bytes: number | null | undefined) => (bytes == null ? 'n/a' : `${n(bytes / 1024, 1)} KiB`);
+const bytes = (b: number | null | undefined) =>
+  b == null || !Number.isFinite(b)
+    ? 'n/a'
+    : b === 0
+      ? '0'
+      : b < 1024
+        ? `${n(b, 0)} B`
+        : b < 1048576
+          ? `${n(b / 1024, 1)} KiB`
+          : `${n(b / 1048576, 1)} MiB`;
+const times = (x: number | null | undefined) => (x == null ? 'n/a' : `${n(x, x >= 10 ? 0 : 2)}×`);
+
+const SYSTEM_NAMES = {
+  A: 'A yoga `{ hello }`',
+  B: 'B kubegate (cache)',
+  C: 'C kubegate `--no-cache`',
+  D: 'D kubectl',
+} as const;
+
+function load(cell: CellResult): string {
+  if (cell.mode === 'autocannon') return `${cell.concurrency} conn., ${n(cell.requests, 0)} req`;
+  if (cell.mode === 'sequential') return `sequential, ${cell.requests} req`;
+  return `process, ${cell.requests}×`;
+}
+
+function cellRow(op: string, system: keyof typeof SYSTEM_NAMES, cell: CellResult | null | undefined): string {
+  if (!cell) return `| ${op} | ${SYSTEM_NAMES[system]} | – | – | – | not run | – | – | – |`;
+  if (!cell.ok)
+    return `| ${op} | ${SYSTEM_NAMES[system]} | failed | | | ${(cell.error ?? '').replace(/\|/g, '/').slice(0, 120)} | | | |`;
+  const up = cell.upstream;
+  return `| ${op} | ${SYSTEM_NAMES[system]} | ${ms(cell.p50Ms)} | ${ms(cell.p99Ms)} | ${n(cell.rps, cell.rps >= 10 ? 0 : 2)} | ${load(cell)}${cell.error ? ` ⚠ ${cell.error.slice(0, 80)}` : ''} | ${up ? n(up.requestsPerOp, up.requestsPerOp % 1 ? 2 : 0) : '–'} | ${up ? bytes(up.bytesPerOp) : '–'} | ${bytes(cell.responseBytes)} |`;
+}
+
+function sizeSection(s: SizeResult, results: BenchResults): string {
+  const lines: string[] = [];
+  const z = s.size;
+  lines.push(
+    `## Size ${z.name}: ${z.nodes.toLocaleString('en')} nodes, ${z.pods.toLocaleString('en')} pods, ${z.jobs.toLocaleString('en')} jobs${z.maxPodsPerNamespace ? `, ≤ ${z.maxPodsPerNamespace.toLocaleString('en')} pods per namespace` : ''}`,
+    '',
+    `Simulator built in ${n(s.simulator.buildMs / 1000, 1)} s, ${s.simulator.podsAtStart.toLocaleString('en')} pods at start, churn ${results.settings.churnPerSecond} changes/s throughout.`,
+    '',
+    '### Latency, throughput and upstream cost per operation',
+    '',
+    '| Op | System | p50 ms | p99 ms | req/s | load | upstream req/op | upstream bytes/op | answer |',
+    '|---|---|--:|--:|--:|---|--:|--:|--:|',
+    cellRow('any', 'A', s.ceiling),
+  );
+  for (const op of results.operations) {
+    for (const system of ['B', 'C', 'D'] as const) {
+      const cell = s.cells[system]?.[op.id];
+      if (system === 'D' && !cell) {
+        lines.push(`| ${op.id} | ${SYSTEM_NAMES.D} | – | – | – | no kubectl form | – | – | – |`);
+        continue;
+      }
+      lines.push(cellRow(op.id, system, cell));
+    }
+  }
+  lines.push(
+    '',
+    '### Ratios',
+    '',
+    'B/A: requests/s of B on the operation over requests/s of A on `{ hello }` (1.0 = the ceiling). C/B and D/B: p50 of C or D over p50 of B (how many times faster B answers). B/C req/s: throughput of B over C.',
+    '',
+    '| Op | B/A req/s | C/B p50 | B/C req/s | D/B p50 |',
+    '|---|--:|--:|--:|--:|',
+  );
+  for (const op of results.operations) {
+    const r = s.ratios[op.id];
+    lines.push(
+      `| ${op.id} | ${times(r?.BoverA_rps)} | ${times(r?.CoverB_p50)} | ${times(r?.BoverC_rps)} | ${times(r?.DoverB_p50)} |`,
+    );
+  }
+  lines.push('', '### Sync and memory (B)', '');
+  if (s.sync || s.memory) {
+    const m = s.memory;
+    lines.push(
+      '| figure | value |',
+      '|---|--:|',
+      `| first sync (gateway's figure: listening → every informer synced) | ${s.sync ? `${n(s.sync.firstSyncMs / 1000, 2)} s` : 'n/a'} |`,
+      `| process spawn → synced | ${s.sync ? `${n(s.sync.spawnToReadyMs / 1000, 2)} s` : 'n/a'} |`,
+      `| peak RSS during sync | ${mib(s.sync?.peakRssDuringSyncBytes)} |`,
+      `| steady RSS after sync (after a full GC) | ${mib(m?.cache.rss)} |`,
+      `| heap used after sync (after a full GC) | ${mib(m?.cache.heapUsed)} |`,
+      `| heap used by C, no cache (baseline) | ${mib(m?.noCache?.heapUsed)} |`,
+      `| RSS per 10,000 pods | ${mib(m?.rssPer10kPodsBytes)} |`,
+      `| heap per 10,000 pods (whole heap) | ${mib(m?.heapPer10kPodsBytes)} |`,
+      `| cache heap per pod (B − C) / pods, nodes and jobs included | ${kib(m?.cacheHeapPerPodBytes)} |`,
+      `| pods at measurement | ${m ? m.pods.toLocaleString('en') : 'n/a'} |`,
+    );
+  } else lines.push('Not measured (B did not run).');
+  lines.push('', '### Subscription event latency (B)', '');
+  if (!s.subscriptions.available) {
+    lines.push(`Not available: ${s.subscriptions.reason ?? 'not run'}. No figures are reported.`);
+  } else {
+    lines.push(
+      'From just before a pod is created through the simulator API to the ADDED event at each subscriber.',
+      '',
+      '| transport | subscribers | connected | events | samples | lost | p50 ms | p99 ms |',
+      '|---|--:|--:|--:|--:|--:|--:|--:|',
+    );
+    for (const f of s.subscriptions.results) {
+      lines.push(
+        `| ${f.transport === 'sse' ? 'SSE (graphql-sse)' : 'WebSocket (graphql-ws)'} | ${f.subscribers} | ${f.connected} | ${f.events} | ${f.samples} | ${f.lost} | ${ms(f.p50Ms)} | ${ms(f.p99Ms)} |${f.error ? ` ⚠ ${f.error.slice(0, 100)}` : ''}`,
+      );
+    }
+  }
+  if (s.variables) {
+    const v = s.variables;
+    lines.push(
+      '',
+      `Variables picked from the simulator: Q4 namespace \`${v.namespace}\`, labelSelector \`${v.labelSelector}\`, phase RUNNING; Q5 pod \`${v.pod.namespace}/${v.pod.name}\` on node \`${v.pod.nodeName}\`, job \`${v.pod.jobName}\`.`,
+    );
+  }
+  const notes = Object.entries(s.kubectlNotes);
+  if (notes.length) {
+    lines.push('', `kubectl forms: ${notes.map(([id, note]) => `${id}: ${note}`).join('; ')}. Q3 has none.`);
+  }
+  const slow = Object.entries(s.cells).flatMap(([system, cells]) =>
+    Object.entries(cells ?? {})
+      .filter(([, c]) => c?.mode === 'sequential')
+      .map(([id, c]) => `${system} ${id}: ${c!.note}`),
+  );
+  if (slow.length) lines.push('', `Measured sequentially: ${slow.join('; ')}.`);
+  if (s.errors.length)
+    lines.push('', '**Errors during this size:**', '', ...s.errors.map((e) => `- ${e.split('\n')[0]}`));
+  return lines.join('\n');
+}
+
+/** One table for the whole run: per size and operation, each system's p50 and the ratios. */
+function headline(results: BenchResults): string[] {
+  const lines = [
+    '## Headline',
+    '',
+    'p50 / p99 in ms and requests/s at fixed concurrency; D is one process at a time. A answers `{ hello }` (its figures repeat on each row as the ceiling). Ratios: B/A in requests/s; C/B and D/B in p50.',
+    '',
+    '| size | op | A req/s | B p50 / p99 | B req/s | C p50 / p99 | C req/s | D p50 | B/A | C/B | D/B |',
+    '|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|',
+  ];
+  for (const s of results.sizes) {
+    for (const op of results.operations) {
+      const a = s.ceiling;
+      const b = s.cells.B?.[op.id];
+      const c = s.cells.C?.[op.id];
+      const d = s.cells.D?.[op.id];
+      const r = s.ratios[op.id];
+      const lat = (x?: CellResult | null) => (x?.ok ? `${ms(x.p50Ms)} / ${ms(x.p99Ms)}` : x ? 'failed' : '–');
+      const rps = (x?: CellResult | null) => (x?.ok ? n(x.rps, x.rps >= 10 ? 0 : 2) : '–');
+      lines.push(
+        `| ${s.size.name} | ${op.id} | ${rps(a)} | ${lat(b)} | ${rps(b)} | ${lat(c)} | ${rps(c)} | ${d?.ok ? ms(d.p50Ms) : '–'} | ${times(r?.BoverA_rps)} | ${times(r?.CoverB_p50)} | ${times(r?.DoverB_p50)} |`,
+      );
+    }
+  }
+  return lines;
+}
+
+export function resultsMarkdown(
+  results: BenchResults,
+  chartPath: string,
+  jsonPath: string,
+  /** Link to bench/informer-sync.ts's results (the informers alone, no server), when present. */
+  informerSyncPath?: string,
+): string {
+  const m = results.machine;
+  const v = results.versions;
+  const st = results.settings;
+  const missed = results.targets.filter((t) => t.met === false);
+  const lines = [
+    '# kubegate benchmark results',
+    '',
+    `Written by \`npm run bench${results.mode === 'full' ? '' : ` -- --${results.mode}`}\` (mode **${results.mode}**), started ${results.startedAt}, took ${n(results.durationSeconds / 60, 1)} min. Raw figures: [\`${jsonPath}\`](${jsonPath}). Reproduce with \`npm run bench\` (sizes S and L, about 25 minutes on this machine) or \`npm run bench -- --quick\` (size S, under two minutes); \`npm run bench -- --help\` lists the options.`,
+    '',
+    `![latency per system, operation and size](${chartPath})`,
+    '',
+    '## Machine and versions',
+    '',
+    '| | |',
+    '|---|---|',
+    `| CPU | ${m.cpuModel}, ${m.cores} cores |`,
+    `| memory | ${n(m.memoryBytes / 1073741824, 1)} GiB |`,
+    `| OS | ${m.os} |`,
+    `| load average (1/5/15 min) at start / end | ${m.loadAverageAtStart.join(' / ')} — ${m.loadAverageAtEnd.join(' / ')} |`,
+    `| Node | ${v.node} |`,
+    `| kubegate | ${v.kubegate} |`,
+    `| graphql-yoga / graphql | ${v.graphqlYoga} / ${v.graphql} |`,
+    `| @kubernetes/client-node | ${v.clientNode} |`,
+    `| autocannon | ${v.autocannon} |`,
+    `| kubectl | ${v.kubectl} |`,
+    '',
+    'Everything runs on this one machine over loopback: the simulator, each system and the load generator are separate processes sharing its cores, so a load average above the core count means other work was competing for the CPU and the figures are lower than on an idle machine.',
+    '',
+    '## How it is measured',
+    '',
+    '- The Kubernetes API simulator runs in its own process (so its cost is not charged to the gateway), with churn on.',
+    `- A: a bare graphql-yoga server answering \`{ hello }\`, the ceiling of the HTTP + GraphQL layer here. B: kubegate with its caches. C: kubegate \`--no-cache\`. D: \`kubectl get ... -o json\` as a process, timed per invocation from spawn to exit. Systems run one at a time.`,
+    `- A, B and C: autocannon ${v.autocannon}, ${st.connections} connections, ${st.warmupSeconds} s warm-up, then ${st.runs} runs of ${st.durationSeconds} s; each figure is the median over the runs (latencies from every response, sub-millisecond). An operation whose single request takes over ${st.slowThresholdMs} ms is measured with sequential requests instead (stated where it happens). Every answer is checked for GraphQL errors before and after the load.`,
+    `- D: ${st.kubectlRuns} timed executions per operation (fewer when one takes longer than the budget), one after another, discovery cache warmed.`,
+    "- Upstream requests and bytes per operation: deltas of the simulator's `apiserver_request_total` and `simulator_response_bytes_total` over the measured runs (watch streams excluded), divided by the operations completed.",
+    "- Memory: the gateway's `process.memoryUsage()` after a full GC, asked over the inspector (switched on with SIGUSR1 only for that); peak RSS during sync is the process's VmHWM when it reports synced. Heap per pod is the whole gateway's (server, metrics, the four informers) minus the same process without cache (C), divided by the pods." +
+      (informerSyncPath
+        ? ` The informers alone, without the server, are measured by \`bench/informer-sync.ts\`: [${informerSyncPath}](${informerSyncPath}).`
+        : ''),
+    `- Subscriptions: ${st.subscribers.join(', ')} subscribers, ${st.subscriptionEvents} timed pod creations each, over graphql-sse (distinct connections) and graphql-ws (a connection per subscriber), subscribers and writer in one process.`,
+    '- Operations: `bench/operations/*.graphql`, validated against `schema/schema.graphql` at startup: ' +
+      results.operations.map((o) => `${o.id} ${o.title}`).join('; ') +
+      '.',
+    '',
+    '## Targets',
+    '',
+    missed.length
+      ? `**${missed.length} target${missed.length > 1 ? 's' : ''} missed** in this run, listed with the measured figure.`
+      : results.targets.some((t) => t.met === true)
+        ? 'Every target measured in this run was met.'
+        : 'No target was measured in this run.',
+    '',
+    '| target | size | result | figure |',
+    '|---|---|---|---|',
+    ...results.targets.map(
+      (t) =>
+        `| ${t.target} | ${t.size} | ${t.met === null ? 'not measured' : t.met ? 'met' : '**MISSED**'} | ${t.figure.replace(/\|/g, '/')} |`,
+    ),
+    '',
+    'What the comparisons are made of (facts of the method, to read the figures by):',
+    '',
+    `- B's p50 and p99 are taken under ${st.connections} concurrent connections; D's are one kubectl process at a time with nothing else asking, and each includes the process's start, kubectl's \`/version\` call and its discovery cache.`,
+    `- The subscription figures are end to end: the subscribers (${Math.max(...st.subscribers).toLocaleString('en')} at most) and the writer share one Node process, on the same ${m.cores} cores as the gateway and the simulator, so the time each subscriber's event waits in that process's event loop is part of the figure.`,
+    '- A answers `{ hello }` (a few dozen bytes) from a bare yoga; B runs its whole request path (auth, context and loaders, graphql-armor limits, Prometheus metrics) and answers the operation in full (see the answer column).',
+    '',
+    ...headline(results),
+    '',
+    results.sizes.map((s) => sizeSection(s, results)).join('\n\n'),
+    '',
+  ];
+  return lines.join('\n');
+}

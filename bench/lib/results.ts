@@ -1,0 +1,92 @@
+/** The shape of `bench/results/*.json`: what a run measured, and what the report is built from. */
+import type { NodeMemory } from './children.js';
+import type { BenchConfig, SystemId } from './config.js';
+import type { CellResult } from './load.js';
+import type { MachineInfo, Versions } from './machine.js';
+import type { OperationId } from './operations.js';
+import type { SubscriptionFigures } from './subscriptions.js';
+import type { QueryVariables, SizeSpec } from './upstream.js';
+
+export interface SyncFigures {
+  /** What the gateway reports: from listening to every informer synced. */
+  firstSyncMs: number;
+  /** From spawning the gateway process to that line (module loading included). */
+  spawnToReadyMs: number;
+  /** Peak resident set size of the gateway process up to the moment it synced (VmHWM). */
+  peakRssDuringSyncBytes: number | null;
+}
+
+export interface MemoryFigures {
+  pods: number;
+  /** B after sync and a full GC. */
+  cache: NodeMemory;
+  /** C (same code, no informers) after start and a full GC: the baseline. */
+  noCache: NodeMemory | null;
+  rssPer10kPodsBytes: number;
+  heapPer10kPodsBytes: number;
+  /** (heap of B − heap of C) / pods: what the cache costs per pod (nodes and jobs included). */
+  cacheHeapPerPodBytes: number | null;
+  /** Heap of B / pods, everything counted. */
+  totalHeapPerPodBytes: number;
+}
+
+export interface Ratios {
+  /** Requests/s of B on the operation over requests/s of A on `{ hello }`. */
+  BoverA_rps: number | null;
+  /** p50 of C over p50 of B: how many times faster B answers. */
+  CoverB_p50: number | null;
+  /** Requests/s of B over requests/s of C. */
+  BoverC_rps: number | null;
+  /** p50 of D over p50 of B. */
+  DoverB_p50: number | null;
+}
+
+export interface SizeResult {
+  size: SizeSpec;
+  simulator: { buildMs: number; podsAtStart: number };
+  cluster: string;
+  variables: QueryVariables | null;
+  /** System A answers `{ hello }`: one cell per size, the ceiling for every operation. */
+  ceiling: CellResult | null;
+  cells: Partial<Record<Exclude<SystemId, 'A'>, Partial<Record<OperationId, CellResult>>>>;
+  kubectlNotes: Partial<Record<OperationId, string>>;
+  sync: SyncFigures | null;
+  memory: MemoryFigures | null;
+  subscriptions: { available: boolean; reason?: string; results: SubscriptionFigures[] };
+  ratios: Partial<Record<OperationId, Ratios>>;
+  /** Failures that stopped part of this size's measurements. */
+  errors: string[];
+}
+
+export interface TargetResult {
+  target: string;
+  size: string;
+  /** null: not measured in this run. */
+  met: boolean | null;
+  figure: string;
+}
+
+export interface BenchResults {
+  format: 1;
+  mode: BenchConfig['mode'];
+  startedAt: string;
+  finishedAt: string;
+  durationSeconds: number;
+  machine: MachineInfo & { loadAverageAtEnd: number[] };
+  versions: Versions;
+  settings: {
+    connections: number;
+    durationSeconds: number;
+    warmupSeconds: number;
+    runs: number;
+    kubectlRuns: number;
+    churnPerSecond: number;
+    seed: number;
+    subscribers: number[];
+    subscriptionEvents: number;
+    slowThresholdMs: number;
+  };
+  operations: { id: OperationId; file: string; title: string }[];
+  sizes: SizeResult[];
+  targets: TargetResult[];
+}

@@ -1,0 +1,344 @@
+/**
+ * One size, end to end: the simulator in its own process, then each system in turn
+ * (never two at once, so none is charged for another's work or upstream traffic), then
+ * the derived figures (memory per pod, ratios). A failure is recorded in the size's
+ * `errors` and the run goes on; every process of the size is stopped in `finally`.
+ */
+import { type Child, startNodeChild } from './children.js';
+import type { BenchConfig } from './config.js';
+import { startGateway } from './gateway.js';
+import { kubectlEnv, measureKubectl, runKubectl } from './kubectl.js';
+import { type CellResult, measureGraphql } from './load.js';
+import { HELLO_QUERY, kubectlPlan, type Operation, type OperationId, variablesFor } from './operations.js';
+import type { MemoryFigures, Ratios, SizeResult } from './results.js';
+import { round } from './stats.js';
+import { measureSubscriptionLatency, type Transport } from './subscriptions.js';
+import {
+  pickJobPod,
+  pickVariables,
+  podExists,
+  type QueryVariables,
+  type SizeSpec,
+  startUpstream,
+  type Upstream,
+} from './upstream.js';
+
+export interface SizeContext {
+  config: BenchConfig;
+  root: string;
+  logDir: string;
+  workDir: string;
+  operations: Operation[];
+  subscription: { query: string } | { unavailable: string };
+  log: (line: string) => void;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export async function runSize(size: SizeSpec, ctx: SizeContext): Promise<SizeResult> {
+  const { config, log } = ctx;
+  const result: SizeResult = {
+    size,
+    simulator: { buildMs: 0, podsAtStart: 0 },
+    cluster: '',
+    variables: null,
+    ceiling: null,
+    cells: {},
+    kubectlNotes: {},
+    sync: null,
+    memory: null,
+    subscriptions: { available: false, results: [] },
+    ratios: {},
+    errors: [],
+  };
+  const children: Child[] = [];
+  const opts = { cwd: ctx.root, logDir: ctx.logDir };
+  let upstream: Upstream | undefined;
+  const record = (what: string, err: unknown) => {
+    const message = `${what}: ${(err as Error)?.message ?? String(err)}`;
+    result.errors.push(message);
+    log(`  ERROR ${message}`);
+  };
+
+  try {
+    log(
+      `size ${size.name}: starting the simulator (${size.nodes} nodes, ${size.pods} pods, ${size.jobs} jobs)`,
+    );
+    upstream = await startUpstream(size, {
+      ...opts,
+      workDir: ctx.workDir,
+      churn: config.churn,
+      seed: config.seed,
+    });
+    children.push(upstream.child);
+    result.simulator = { buildMs: upstream.buildMs, podsAtStart: (await upstream.counters()).pods };
+    const variables = await pickVariables(upstream);
+    result.variables = variables;
+    log(`  variables: ${JSON.stringify(variables)}`);
+
+    if (config.systems.includes('A')) {
+      try {
+        const ceiling = startNodeChild(`ceiling-${size.name}`, 'bench/ceiling-server.ts', [], opts);
+        children.push(ceiling);
+        const [, url] = await ceiling.waitFor(/ceiling listening on (\S+)/, 60_000);
+        result.ceiling = await measureGraphql({ url, query: HELLO_QUERY }, config.load);
+        log(`  A { hello }: ${describe(result.ceiling)}`);
+        await ceiling.stop();
+      } catch (err) {
+        record('system A', err);
+      }
+    }
+
+    let noCacheMemory: MemoryFigures['noCache'] = null;
+    let cacheMemory: MemoryFigures['cache'] | null = null;
+    for (const system of ['B', 'C'] as const) {
+      if (!config.systems.includes(system)) continue;
+      const cache = system === 'B';
+      const start = () =>
+        startGateway({
+          name: `gateway-${system}-${size.name}`,
+          kubeconfig: upstream!.kubeconfigPath,
+          cache,
+          ...opts,
+          syncTimeoutMs: 900_000,
+        });
+      try {
+        log(`  ${system}: starting kubegate${cache ? '' : ' --no-cache'}`);
+        let gw = await start();
+        children.push(gw.child);
+        result.cluster = gw.cluster;
+        if (cache) {
+          result.sync = gw.sync;
+          log(`  B synced in ${gw.sync?.firstSyncMs} ms (peak RSS ${mb(gw.sync?.peakRssDuringSyncBytes)})`);
+        }
+        await sleep(config.mode === 'full' ? 2_000 : config.mode === 'quick' ? 1_000 : 200);
+        const memory = await gw.child.memoryAfterGc().catch((err) => {
+          record(`${system} memory`, err);
+          return null;
+        });
+        if (cache) cacheMemory = memory;
+        else noCacheMemory = memory;
+        const cells: Partial<Record<OperationId, CellResult>> = {};
+        result.cells[system] = cells;
+        for (const op of ctx.operations) {
+          if (!gw.child.alive()) {
+            record(
+              `${system} before ${op.id}`,
+              new Error(`the gateway had exited; restarted it:\n${gw.child.tail(10)}`),
+            );
+            gw = await start();
+            children.push(gw.child);
+          }
+          const vars = () => variablesFor(op.id, gw.cluster, variables);
+          const extra = op.id === 'Q2' ? await secondNodePage(gw.url, gw.cluster, record) : {};
+          const cell = await withLivePod(op.id, upstream, variables, () =>
+            measureGraphql(
+              {
+                url: gw.url,
+                query: op.query,
+                operationName: op.operationName,
+                variables: { ...vars(), ...extra },
+              },
+              config.load,
+              upstream,
+            ),
+          );
+          if (!gw.child.alive())
+            cell.error = `${cell.error ? `${cell.error}; ` : ''}the gateway exited during the measurement`;
+          cells[op.id] = cell;
+          log(`  ${system} ${op.id}: ${describe(cell)}`);
+          if (!cell.ok && gw.child.alive()) {
+            // A request that failed (a timeout, say) may still be running in the gateway:
+            // the next operation gets a fresh process rather than its leftovers.
+            await gw.child.stop();
+            gw = await start();
+            children.push(gw.child);
+          }
+        }
+        if (cache) await runSubscriptions(result, gw.url, gw.cluster, upstream, ctx);
+        await gw.child.stop();
+      } catch (err) {
+        record(`system ${system}`, err);
+      }
+    }
+
+    if (config.systems.includes('D')) {
+      try {
+        const env = kubectlEnv(upstream.kubeconfigPath, `${ctx.workDir}/kubectl-${size.name}`);
+        // Warm the discovery cache once, as a dashboard's long-lived HOME would have it.
+        await runKubectl(env, ['get', 'namespaces', '-o', 'name'], config.kubectlTimeoutMs);
+        const cells: Partial<Record<OperationId, CellResult>> = {};
+        result.cells.D = cells;
+        for (const op of ctx.operations) {
+          const plan = kubectlPlan(op.id, variables);
+          if (!plan) continue;
+          cells[op.id] = await withLivePod(op.id, upstream, variables, () => {
+            const current = kubectlPlan(op.id, variables)!;
+            result.kubectlNotes[op.id] = current.note;
+            return measureKubectl(
+              env,
+              current.invocations,
+              {
+                runs: config.kubectlRuns,
+                budgetMs: config.kubectlBudgetMs,
+                timeoutMs: config.kubectlTimeoutMs,
+                note: current.note,
+              },
+              upstream,
+            );
+          });
+          log(`  D ${op.id}: ${describe(cells[op.id]!)}`);
+        }
+      } catch (err) {
+        record('system D', err);
+      }
+    }
+
+    const pods = (await upstream.counters()).pods;
+    if (cacheMemory) result.memory = memoryFigures(pods, cacheMemory, noCacheMemory);
+    result.ratios = ratios(result);
+  } catch (err) {
+    record(`size ${size.name}`, err);
+  } finally {
+    for (const c of children.reverse()) await c.stop();
+  }
+  return result;
+}
+
+/**
+ * Q5 names one pod, and churn or the job controller may delete it: the pod is picked
+ * again (and the caches given a moment to see it) when it is gone before or during a
+ * measurement, up to three attempts.
+ */
+async function withLivePod(
+  id: OperationId,
+  upstream: Upstream,
+  variables: QueryVariables,
+  measure: () => Promise<CellResult>,
+): Promise<CellResult> {
+  if (id !== 'Q5') return measure();
+  let cell: CellResult | undefined;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    if (attempt > 0 || !(await podExists(upstream, variables.pod))) {
+      variables.pod = await pickJobPod(upstream);
+      await sleep(1_000);
+    }
+    cell = await measure();
+    if (cell.ok && !cell.error) return cell;
+    if (await podExists(upstream, variables.pod)) return cell;
+  }
+  return cell!;
+}
+
+/** Q2's second page: the first page's end cursor, read from the system about to be measured. */
+async function secondNodePage(
+  url: string,
+  cluster: string,
+  record: (what: string, err: unknown) => void,
+): Promise<{ twoPages: boolean; after?: string }> {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      query:
+        'query($cluster: String!) { cluster(name: $cluster) { nodes(first: 500) { totalCount pageInfo { hasNextPage endCursor } } } }',
+      variables: { cluster },
+    }),
+  });
+  const body = (await res.json()) as {
+    data?: {
+      cluster?: { nodes?: { totalCount: number; pageInfo: { hasNextPage: boolean; endCursor: string } } };
+    };
+  };
+  const nodes = body.data?.cluster?.nodes;
+  if (!nodes) return { twoPages: false };
+  if (nodes.totalCount > 1000)
+    record('Q2', new Error(`covers 1,000 of ${nodes.totalCount} nodes (two pages of 500)`));
+  return nodes.pageInfo.hasNextPage
+    ? { twoPages: true, after: nodes.pageInfo.endCursor }
+    : { twoPages: false };
+}
+
+async function runSubscriptions(
+  result: SizeResult,
+  url: string,
+  cluster: string,
+  upstream: Upstream,
+  ctx: SizeContext,
+): Promise<void> {
+  if ('unavailable' in ctx.subscription) {
+    result.subscriptions = { available: false, reason: ctx.subscription.unavailable, results: [] };
+    ctx.log(`  subscriptions: not available (${ctx.subscription.unavailable})`);
+    return;
+  }
+  result.subscriptions = { available: true, results: [] };
+  for (const transport of ['sse', 'ws'] as Transport[]) {
+    for (const subscribers of ctx.config.subscribers) {
+      const figures = await measureSubscriptionLatency({
+        url,
+        query: ctx.subscription.query,
+        cluster,
+        upstream,
+        transport,
+        subscribers,
+        events: ctx.config.subscriptionEvents,
+        eventTimeoutMs: 5_000,
+      });
+      result.subscriptions.results.push(figures);
+      ctx.log(
+        `  subscriptions ${transport} ×${subscribers}: p50 ${figures.p50Ms} ms, p99 ${figures.p99Ms} ms (${figures.samples} samples, ${figures.lost} lost)${figures.error ? `; ${figures.error}` : ''}`,
+      );
+    }
+  }
+}
+
+function memoryFigures(
+  pods: number,
+  cache: MemoryFigures['cache'],
+  noCache: MemoryFigures['noCache'],
+): MemoryFigures {
+  const per10k = (bytes: number) => Math.round((bytes / pods) * 10_000);
+  return {
+    pods,
+    cache,
+    noCache,
+    rssPer10kPodsBytes: per10k(cache.rss),
+    heapPer10kPodsBytes: per10k(cache.heapUsed),
+    cacheHeapPerPodBytes: noCache ? Math.round((cache.heapUsed - noCache.heapUsed) / pods) : null,
+    totalHeapPerPodBytes: Math.round(cache.heapUsed / pods),
+  };
+}
+
+function ratios(result: SizeResult): SizeResult['ratios'] {
+  const out: SizeResult['ratios'] = {};
+  const ok = (c?: CellResult | null) => (c?.ok && !c.error ? c : undefined);
+  const ratio = (a?: number, b?: number) =>
+    a !== undefined && b !== undefined && Number.isFinite(a) && Number.isFinite(b) && b > 0
+      ? round(a / b, 2)
+      : null;
+  for (const id of ['Q1', 'Q2', 'Q3', 'Q4', 'Q5'] as OperationId[]) {
+    const a = ok(result.ceiling);
+    const b = ok(result.cells.B?.[id]);
+    const c = ok(result.cells.C?.[id]);
+    const d = ok(result.cells.D?.[id]);
+    const r: Ratios = {
+      BoverA_rps: ratio(b?.rps, a?.rps),
+      CoverB_p50: ratio(c?.p50Ms, b?.p50Ms),
+      BoverC_rps: ratio(b?.rps, c?.rps),
+      DoverB_p50: ratio(d?.p50Ms, b?.p50Ms),
+    };
+    out[id] = r;
+  }
+  return out;
+}
+
+function mb(bytes: number | null | undefined): string {
+  return bytes == null ? '?' : `${Math.round(bytes / 1048576)} MB`;
+}
+
+export function describe(cell: CellResult): string {
+  if (!cell.ok) return `FAILED: ${cell.error}`;
+  return `p50 ${cell.p50Ms} ms, p99 ${cell.p99Ms} ms, ${cell.rps} req/s (${cell.mode}, ${cell.requests} requests)${
+    cell.upstream ? `, upstream ${cell.upstream.requestsPerOp} req/op ${cell.upstream.bytesPerOp} B/op` : ''
+  }${cell.error ? `; ERROR ${cell.error}` : ''}`;
+}

@@ -1,0 +1,214 @@
+/**
+ * Subscription event latency: N subscribers (graphql-sse in distinct-connections mode, or
+ * one graphql-ws connection each, as N browser tabs would) watch pods with a label only
+ * the benchmark's pods carry; the harness creates such a pod through the simulator's API
+ * and times, from just before the write to the ADDED event's arrival, every subscriber.
+ * Subscribers and writer share one process and one clock. Primer pods are created first
+ * until every subscriber has seen one, so the timed events find every stream open.
+ */
+import { randomBytes } from 'node:crypto';
+import { createClient as createSseClient } from 'graphql-sse';
+import { createClient as createWsClient } from 'graphql-ws';
+import WebSocket from 'ws';
+import { percentile, round } from './stats.js';
+import type { Upstream } from './upstream.js';
+
+export type Transport = 'sse' | 'ws';
+
+export interface SubscriptionFigures {
+  transport: Transport;
+  subscribers: number;
+  /** Subscribers that received a primer event, i.e. whose stream was open. */
+  connected: number;
+  events: number;
+  samples: number;
+  /** Expected (connected × events) minus received. */
+  lost: number;
+  p50Ms: number;
+  p99Ms: number;
+  error?: string;
+}
+
+interface Subscriber {
+  dispose(): void;
+}
+
+const NAMESPACE = 'default';
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function podManifest(name: string, runId: string) {
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name, namespace: NAMESPACE, labels: { 'kubegate-bench': runId } },
+    spec: {
+      containers: [
+        {
+          name: 'app',
+          image: 'registry.k8s.io/pause:3.10',
+          resources: { requests: { cpu: '10m', memory: '16Mi' } },
+        },
+      ],
+    },
+  };
+}
+
+export async function measureSubscriptionLatency(options: {
+  url: string;
+  query: string;
+  cluster: string;
+  upstream: Upstream;
+  transport: Transport;
+  subscribers: number;
+  events: number;
+  eventTimeoutMs: number;
+}): Promise<SubscriptionFigures> {
+  const { upstream, transport, subscribers: n } = options;
+  const runId = `b${randomBytes(4).toString('hex')}`;
+  const variables = {
+    cluster: options.cluster,
+    namespace: NAMESPACE,
+    labelSelector: `kubegate-bench=${runId}`,
+  };
+  const sent = new Map<string, number>();
+  const seenBy = new Map<string, Set<number>>();
+  const latencies: number[] = [];
+  const created: string[] = [];
+  let streamErrors = 0;
+  let lastError: string | undefined;
+
+  const onEvent = (index: number, value: unknown) => {
+    const at = performance.now();
+    const event = (value as { data?: { podEvents?: { type?: string; object?: { name?: string } } } }).data
+      ?.podEvents;
+    const name = event?.object?.name;
+    if (event?.type !== 'ADDED' || !name) return;
+    const t0 = sent.get(name);
+    if (t0 === undefined) return;
+    let seen = seenBy.get(name);
+    if (!seen) {
+      seen = new Set();
+      seenBy.set(name, seen);
+    }
+    if (seen.has(index)) return;
+    seen.add(index);
+    if (!name.includes('-prime-')) latencies.push(at - t0);
+  };
+  const onError = (err: unknown) => {
+    streamErrors++;
+    lastError = err instanceof Error ? err.message : JSON.stringify(err);
+  };
+
+  const subs: Subscriber[] = [];
+  const write = async (name: string) => {
+    sent.set(name, performance.now());
+    const res = await upstream.request(`/api/v1/namespaces/${NAMESPACE}/pods`, {
+      method: 'POST',
+      body: podManifest(name, runId),
+    });
+    if (res.status !== 201)
+      throw new Error(`creating pod ${name}: HTTP ${res.status} ${JSON.stringify(res.body)}`);
+    created.push(name);
+  };
+  const waitSeen = async (name: string, count: number, timeoutMs: number) => {
+    const until = Date.now() + timeoutMs;
+    while ((seenBy.get(name)?.size ?? 0) < count && Date.now() < until) await sleep(2);
+    return seenBy.get(name)?.size ?? 0;
+  };
+
+  try {
+    for (let i = 0; i < n; i++) {
+      subs.push(subscribe(i));
+      if (i % 50 === 49) await sleep(20);
+    }
+    // Primers until every subscriber has seen one (streams come up at their own pace).
+    let connected = 0;
+    const deadline = Date.now() + 15_000 + n * 20;
+    for (let p = 0; connected < n && Date.now() < deadline; p++) {
+      const name = `${runId}-prime-${p}`;
+      await write(name);
+      await waitSeen(name, n, 300 + n);
+      const ever = new Set<number>();
+      for (const [k, seen] of seenBy) if (k.includes('-prime-')) for (const i of seen) ever.add(i);
+      connected = ever.size;
+    }
+    if (connected === 0)
+      throw new Error(`no subscriber received an event${lastError ? `: ${lastError}` : ''}`);
+    let expected = 0;
+    for (let e = 0; e < options.events; e++) {
+      const name = `${runId}-${e}`;
+      await write(name);
+      await waitSeen(name, connected, options.eventTimeoutMs);
+      expected += connected;
+      await sleep(20);
+    }
+    return {
+      transport,
+      subscribers: n,
+      connected,
+      events: options.events,
+      samples: latencies.length,
+      lost: Math.max(0, expected - latencies.length),
+      p50Ms: round(percentile(latencies, 50)),
+      p99Ms: round(percentile(latencies, 99)),
+      ...(streamErrors ? { error: `${streamErrors} stream errors, last: ${lastError}` } : {}),
+    };
+  } catch (err) {
+    return {
+      transport,
+      subscribers: n,
+      connected: 0,
+      events: options.events,
+      samples: latencies.length,
+      lost: 0,
+      p50Ms: Number.NaN,
+      p99Ms: Number.NaN,
+      error: (err as Error).message,
+    };
+  } finally {
+    for (const s of subs) s.dispose();
+    for (let i = 0; i < created.length; i += 20) {
+      await Promise.all(
+        created
+          .slice(i, i + 20)
+          .map((name) =>
+            upstream
+              .request(`/api/v1/namespaces/${NAMESPACE}/pods/${name}`, { method: 'DELETE' })
+              .catch(() => undefined),
+          ),
+      );
+    }
+  }
+
+  function subscribe(index: number): Subscriber {
+    const payload = { query: options.query, variables };
+    const sink = {
+      next: (value: unknown) => onEvent(index, value),
+      error: onError,
+      complete: () => {},
+    };
+    if (transport === 'sse') {
+      const client = createSseClient({ url: options.url, singleConnection: false, retryAttempts: 0 });
+      const stop = client.subscribe(payload, sink);
+      return {
+        dispose: () => {
+          stop();
+          client.dispose();
+        },
+      };
+    }
+    const client = createWsClient({
+      url: options.url.replace(/^http/, 'ws'),
+      webSocketImpl: WebSocket,
+      retryAttempts: 0,
+      lazy: true,
+    });
+    const stop = client.subscribe(payload, sink);
+    return {
+      dispose: () => {
+        stop();
+        void client.dispose();
+      },
+    };
+  }
+}

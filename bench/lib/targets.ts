@@ -1,0 +1,154 @@
+/**
+ * The issue's targets, evaluated against a run's figures. They are reported, never
+ * asserted: a missed target is stated with its figure, and one this run did not measure
+ * (a size or system left out) says so rather than passing.
+ */
+import type { CellResult } from './load.js';
+import type { OperationId } from './operations.js';
+import type { BenchResults, SizeResult, TargetResult } from './results.js';
+
+const fmt = (x: number | null | undefined, digits = 1) =>
+  x === null || x === undefined || !Number.isFinite(x) ? 'n/a' : x.toFixed(digits);
+
+function good(cell?: CellResult | null): CellResult | undefined {
+  return cell?.ok && !cell.error ? cell : undefined;
+}
+
+export function evaluateTargets(results: Pick<BenchResults, 'sizes'>): TargetResult[] {
+  const out: TargetResult[] = [];
+  const sizes = new Map(results.sizes.map((s) => [s.size.name, s]));
+  const notMeasured = (target: string, size: string, why: string) =>
+    out.push({ target, size, met: null, figure: `not measured: ${why}` });
+
+  for (const s of results.sizes) {
+    const name = s.size.name;
+    // B Q1 at >= half of A's requests/s.
+    {
+      const t = 'B answers Q1 at ≥ 0.5× the requests/s of A';
+      const r = s.ratios.Q1?.BoverA_rps;
+      if (r == null) notMeasured(t, name, 'needs A and B on Q1');
+      else
+        out.push({
+          target: t,
+          size: name,
+          met: r >= 0.5,
+          figure: `B ${fmt(s.cells.B?.Q1?.rps)} req/s vs A ${fmt(s.ceiling?.rps)} req/s = ${fmt(r, 2)}×`,
+        });
+    }
+    // Zero upstream requests per operation once synced.
+    {
+      const t = 'B makes 0 upstream requests per operation once synced';
+      const cells = Object.entries(s.cells.B ?? {}).filter(([, c]) => good(c)?.upstream);
+      if (!cells.length) notMeasured(t, name, 'needs B');
+      else {
+        const worst = Math.max(...cells.map(([, c]) => c!.upstream!.requestsPerOp));
+        out.push({
+          target: t,
+          size: name,
+          met: worst === 0,
+          figure: cells.map(([id, c]) => `${id} ${c!.upstream!.requestsPerOp}`).join(', '),
+        });
+      }
+    }
+    // B beats D by 50x (p50), on every operation kubectl can express.
+    for (const id of ['Q1', 'Q2', 'Q4', 'Q5'] as OperationId[]) {
+      const t = `B beats D by ≥ 50× at p50 on ${id}`;
+      const r = s.ratios[id]?.DoverB_p50;
+      if (r == null) notMeasured(t, name, 'needs B and D');
+      else
+        out.push({
+          target: t,
+          size: name,
+          met: r >= 50,
+          figure: `D ${fmt(s.cells.D?.[id]?.p50Ms)} ms vs B ${fmt(s.cells.B?.[id]?.p50Ms, 2)} ms = ${fmt(r, 0)}×`,
+        });
+    }
+    subscriptionTargets(s, out);
+  }
+
+  // B beats C by 20x at p50 on Q2 and Q3, size S.
+  const S = sizes.get('S');
+  for (const id of ['Q2', 'Q3'] as OperationId[]) {
+    const t = `B beats C by ≥ 20× at p50 on ${id}`;
+    const r = S?.ratios[id]?.CoverB_p50;
+    if (!S) notMeasured(t, 'S', 'size S not run');
+    else if (r == null) notMeasured(t, 'S', 'needs B and C');
+    else
+      out.push({
+        target: t,
+        size: 'S',
+        met: r >= 20,
+        figure: `C ${fmt(S.cells.C?.[id]?.p50Ms)} ms vs B ${fmt(S.cells.B?.[id]?.p50Ms, 2)} ms = ${fmt(r, 0)}×`,
+      });
+  }
+
+  // Size L: Q4/Q5 p99, heap per pod, first sync.
+  const L = sizes.get('L');
+  for (const id of ['Q4', 'Q5'] as OperationId[]) {
+    const t = `B ${id} p99 < 50 ms`;
+    const cell = good(L?.cells.B?.[id]);
+    if (!L) notMeasured(t, 'L', 'size L not run');
+    else if (!cell) notMeasured(t, 'L', L.cells.B?.[id]?.error ?? 'needs B');
+    else out.push({ target: t, size: 'L', met: cell.p99Ms < 50, figure: `${fmt(cell.p99Ms, 2)} ms` });
+  }
+  {
+    const t = 'B holds ≤ 3 KB of heap per pod';
+    const m = L?.memory;
+    if (!L) notMeasured(t, 'L', 'size L not run');
+    else if (!m) notMeasured(t, 'L', 'no memory figures');
+    else {
+      const per = m.cacheHeapPerPodBytes ?? m.totalHeapPerPodBytes;
+      out.push({
+        target: t,
+        size: 'L',
+        met: per <= 3 * 1024,
+        figure: `${fmt(per / 1024, 2)} KB/pod (cache heap over the no-cache baseline; ${fmt(m.totalHeapPerPodBytes / 1024, 2)} KB/pod counting the whole heap)`,
+      });
+    }
+  }
+  {
+    const t = 'B first sync < 60 s';
+    if (!L) notMeasured(t, 'L', 'size L not run');
+    else if (!L.sync) notMeasured(t, 'L', 'needs B');
+    else
+      out.push({
+        target: t,
+        size: 'L',
+        met: L.sync.firstSyncMs < 60_000,
+        figure: `${fmt(L.sync.firstSyncMs / 1000, 1)} s`,
+      });
+  }
+  return out;
+}
+
+function subscriptionTargets(s: SizeResult, out: TargetResult[]): void {
+  for (const transport of ['sse', 'ws'] as const) {
+    const t = `Subscriptions (${transport === 'sse' ? 'SSE' : 'WebSocket'}): p99 < 50 ms at 1,000 subscribers`;
+    if (!s.subscriptions.available) {
+      out.push({
+        target: t,
+        size: s.size.name,
+        met: null,
+        figure: `not available: ${s.subscriptions.reason ?? 'not run'}`,
+      });
+      continue;
+    }
+    const f = s.subscriptions.results.find((r) => r.transport === transport && r.subscribers === 1000);
+    if (!f)
+      out.push({
+        target: t,
+        size: s.size.name,
+        met: null,
+        figure: 'not measured: 1,000 subscribers not in this run',
+      });
+    else if (!Number.isFinite(f.p99Ms))
+      out.push({ target: t, size: s.size.name, met: false, figure: `failed: ${f.error ?? 'no samples'}` });
+    else
+      out.push({
+        target: t,
+        size: s.size.name,
+        met: f.p99Ms < 50 && f.lost === 0 && f.connected === f.subscribers,
+        figure: `p99 ${fmt(f.p99Ms, 1)} ms (${f.connected}/${f.subscribers} connected, ${f.lost} events lost)`,
+      });
+  }
+}

@@ -1,0 +1,192 @@
+/**
+ * The simulator as the harness sees it: a child process speaking HTTPS with its own CA,
+ * reached with the kubeconfig it wrote. The harness reads its `/metrics` to charge
+ * upstream requests and bytes to each operation, picks query variables from its data, and
+ * writes pods through its API for the subscription benchmark.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Agent, fetch } from 'undici';
+import { parse as parseYaml } from 'yaml';
+import { parsePrometheusText } from '../../src/simulator/metrics.js';
+import { type Child, startNodeChild } from './children.js';
+
+export interface SizeSpec {
+  name: string;
+  nodes: number;
+  pods: number;
+  jobs: number;
+  namespaces: number;
+  maxPodsPerNamespace?: number;
+}
+
+export interface UpstreamCounters {
+  /** apiserver_request_total summed over every verb but WATCH (LIST, GET, writes). */
+  requests: number;
+  /** simulator_response_bytes_total summed over every verb but WATCH. */
+  bytes: number;
+  /** Watch requests opened and bytes streamed on watches, reported apart (they are not per operation). */
+  watchRequests: number;
+  watchBytes: number;
+  pods: number;
+}
+
+export interface Upstream {
+  child: Child;
+  url: string;
+  kubeconfigPath: string;
+  buildMs: number;
+  counters(): Promise<UpstreamCounters>;
+  request(
+    path: string,
+    init?: { method?: string; body?: unknown },
+  ): Promise<{ status: number; body: unknown }>;
+}
+
+export async function startUpstream(
+  size: SizeSpec,
+  options: { cwd: string; logDir: string; workDir: string; churn: number; seed: number },
+): Promise<Upstream> {
+  const kubeconfigPath = join(options.workDir, `simulator-${size.name}.kubeconfig`);
+  const args = [
+    ...['--nodes', String(size.nodes), '--pods', String(size.pods), '--jobs', String(size.jobs)],
+    ...['--namespaces', String(size.namespaces), '--seed', String(options.seed)],
+    ...(size.maxPodsPerNamespace ? ['--max-pods-per-namespace', String(size.maxPodsPerNamespace)] : []),
+    ...[
+      '--churn',
+      String(options.churn),
+      '--port',
+      '0',
+      '--host',
+      '127.0.0.1',
+      '--kubeconfig-out',
+      kubeconfigPath,
+    ],
+  ];
+  const child = startNodeChild(`simulator-${size.name}`, 'src/simulator/cli.ts', args, options);
+  const [, url, built] = await child.waitFor(
+    /simulator listening on (https:\/\/\S+) \(built in (\d+) ms/,
+    600_000,
+  );
+  const config = parseYaml(readFileSync(kubeconfigPath, 'utf8')) as {
+    clusters: { cluster: { 'certificate-authority-data': string } }[];
+    users: { user: { token: string } }[];
+  };
+  const ca = Buffer.from(config.clusters[0].cluster['certificate-authority-data'], 'base64').toString();
+  const token = config.users[0].user.token;
+  const agent = new Agent({ connect: { ca }, connections: 8 });
+
+  async function request(path: string, init: { method?: string; body?: unknown } = {}) {
+    const res = await fetch(`${url}${path}`, {
+      method: init.method ?? 'GET',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: init.body === undefined ? undefined : JSON.stringify(init.body),
+      dispatcher: agent,
+    });
+    const text = await res.text();
+    let body: unknown = text;
+    try {
+      body = JSON.parse(text);
+    } catch {}
+    return { status: res.status, body };
+  }
+
+  async function counters(): Promise<UpstreamCounters> {
+    const res = await fetch(`${url}/metrics`, { dispatcher: agent });
+    const metrics = parsePrometheusText(await res.text());
+    const c: UpstreamCounters = { requests: 0, bytes: 0, watchRequests: 0, watchBytes: 0, pods: 0 };
+    for (const [key, value] of metrics) {
+      const watch = key.includes('verb="WATCH"');
+      if (key.startsWith('apiserver_request_total{')) {
+        if (watch) c.watchRequests += value;
+        else c.requests += value;
+      } else if (key.startsWith('simulator_response_bytes_total{')) {
+        if (watch) c.watchBytes += value;
+        else c.bytes += value;
+      } else if (key === 'simulator_objects{resource="pods"}') c.pods = value;
+    }
+    return c;
+  }
+
+  return { child, url, kubeconfigPath, buildMs: Number(built), counters, request };
+}
+
+export function delta(after: UpstreamCounters, before: UpstreamCounters): UpstreamCounters {
+  return {
+    requests: after.requests - before.requests,
+    bytes: after.bytes - before.bytes,
+    watchRequests: after.watchRequests - before.watchRequests,
+    watchBytes: after.watchBytes - before.watchBytes,
+    pods: after.pods,
+  };
+}
+
+interface PodItem {
+  metadata: { name: string; namespace: string; labels?: Record<string, string> };
+  spec?: { nodeName?: string };
+  status?: { phase?: string };
+}
+
+export interface QueryVariables {
+  /** Q4: a namespace, a label selector and a phase with matching pods. */
+  namespace: string;
+  labelSelector: string;
+  phase: 'Running';
+  /** Q5: a running pod owned by a job, bound to a node. */
+  pod: { namespace: string; name: string; nodeName: string; jobName: string };
+}
+
+/**
+ * Picks variables from the simulator's data: the commonest app label among running pods
+ * of the first 500 pods listed (so a filtered page has rows), and a running job pod.
+ */
+export async function pickVariables(upstream: Upstream): Promise<QueryVariables> {
+  const sample = await upstream.request('/api/v1/pods?limit=500&fieldSelector=status.phase%3DRunning');
+  const items = (sample.body as { items?: PodItem[] }).items ?? [];
+  const counts = new Map<string, number>();
+  for (const p of items) {
+    const app = p.metadata.labels?.['app.kubernetes.io/name'];
+    if (!app || p.metadata.labels?.['job-name']) continue;
+    const key = `${p.metadata.namespace}\u0000${app}`;
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  const best = [...counts].sort((a, b) => b[1] - a[1])[0];
+  if (!best) throw new Error('no running pod with an app.kubernetes.io/name label in the simulator sample');
+  const [namespace, app] = best[0].split('\u0000');
+  return {
+    namespace,
+    labelSelector: `app.kubernetes.io/name=${app}`,
+    phase: 'Running',
+    pod: await pickJobPod(upstream),
+  };
+}
+
+/**
+ * A running job pod bound to a node (picked again when the job controller removed it);
+ * failing that any job pod on a node, then any running pod on a node (jobName '').
+ */
+export async function pickJobPod(upstream: Upstream): Promise<QueryVariables['pod']> {
+  const list = async (query: string) =>
+    ((await upstream.request(`/api/v1/pods?limit=200&${query}`)).body as { items?: PodItem[] }).items ?? [];
+  const pod =
+    (await list('labelSelector=job-name&fieldSelector=status.phase%3DRunning')).find(
+      (p) => p.spec?.nodeName,
+    ) ??
+    (await list('labelSelector=job-name')).find((p) => p.spec?.nodeName) ??
+    (await list('fieldSelector=status.phase%3DRunning')).find((p) => p.spec?.nodeName);
+  if (!pod?.spec?.nodeName) throw new Error('no pod bound to a node in the simulator');
+  return {
+    namespace: pod.metadata.namespace,
+    name: pod.metadata.name,
+    nodeName: pod.spec.nodeName,
+    jobName: pod.metadata.labels?.['job-name'] ?? '',
+  };
+}
+
+export async function podExists(
+  upstream: Upstream,
+  pod: { namespace: string; name: string },
+): Promise<boolean> {
+  const res = await upstream.request(`/api/v1/namespaces/${pod.namespace}/pods/${pod.name}`);
+  return res.status === 200;
+}

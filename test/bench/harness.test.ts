@@ -1,0 +1,153 @@
+/**
+ * The benchmark harness in its tiny configuration (3 nodes, 30 pods, one short run per
+ * system, kubectl once), end to end through its CLI, so that it cannot rot: every system
+ * answers every operation, the figures are there and positive, and the files are written
+ * to the --out folder, never over bench/RESULTS.md.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CellResult } from '../../bench/lib/load.js';
+import type { BenchResults } from '../../bench/lib/results.js';
+
+const OUT = mkdtempSync(join(tmpdir(), 'kubegate-bench-test-'));
+const COMMITTED = join(process.cwd(), 'bench/RESULTS.md');
+let child: ChildProcess | undefined;
+let output = '';
+let results: BenchResults;
+let committedBefore: number | null;
+
+function positive(cell: CellResult | null | undefined, label: string) {
+  expect(cell, label).toBeDefined();
+  expect(cell!.error, `${label}: ${cell!.error}`).toBeUndefined();
+  expect(cell!.ok, label).toBe(true);
+  expect(cell!.p50Ms, `${label} p50`).toBeGreaterThan(0);
+  expect(cell!.p99Ms, `${label} p99`).toBeGreaterThanOrEqual(cell!.p50Ms);
+  expect(cell!.rps, `${label} req/s`).toBeGreaterThan(0);
+  expect(cell!.requests, `${label} requests`).toBeGreaterThan(0);
+}
+
+beforeAll(async () => {
+  committedBefore = existsSync(COMMITTED) ? statSync(COMMITTED).mtimeMs : null;
+  const code = await new Promise<number | null>((resolve) => {
+    child = spawn(process.execPath, ['--import', 'tsx', 'bench/run.ts', '--tiny', '--out', OUT], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout!.on('data', (d) => {
+      output += d;
+    });
+    child.stderr!.on('data', (d) => {
+      output += d;
+    });
+    child.on('exit', (c) => resolve(c));
+  });
+  expect(code, output).toBe(0);
+  results = JSON.parse(readFileSync(join(OUT, 'latest.json'), 'utf8'));
+}, 90_000);
+
+afterAll(() => {
+  // The harness stops its own children on SIGTERM.
+  if (child && child.exitCode === null) child.kill('SIGTERM');
+  rmSync(OUT, { recursive: true, force: true });
+});
+
+describe('npm run bench -- --tiny', () => {
+  it('records the machine, the versions and the settings', () => {
+    expect(results.format).toBe(1);
+    expect(results.mode).toBe('tiny');
+    expect(results.machine.cores).toBeGreaterThan(0);
+    expect(results.machine.memoryBytes).toBeGreaterThan(0);
+    expect(results.machine.cpuModel).not.toBe('');
+    expect(results.versions.node).toMatch(/^v\d+/);
+    for (const key of ['kubegate', 'graphqlYoga', 'clientNode', 'autocannon'] as const) {
+      expect(results.versions[key], key).toMatch(/^\d+\.\d+\.\d+/);
+    }
+    expect(results.versions.kubectl).toMatch(/^v1\./);
+    expect(results.operations.map((o) => o.id)).toEqual(['Q1', 'Q2', 'Q3', 'Q4', 'Q5']);
+  });
+
+  it('measures every system on every operation it can express, with positive figures', () => {
+    expect(results.sizes).toHaveLength(1);
+    const size = results.sizes[0];
+    expect(size.errors, output).toEqual([]);
+    expect(size.size.pods).toBe(30);
+    positive(size.ceiling, 'A');
+    for (const op of ['Q1', 'Q2', 'Q3', 'Q4', 'Q5'] as const) {
+      positive(size.cells.B?.[op], `B ${op}`);
+      positive(size.cells.C?.[op], `C ${op}`);
+      if (op === 'Q3') expect(size.cells.D?.Q3).toBeUndefined();
+      else positive(size.cells.D?.[op], `D ${op}`);
+      // Upstream cost: counted for every system that reads the API server.
+      expect(size.cells.B![op]!.upstream!.requestsPerOp).toBeGreaterThanOrEqual(0);
+      expect(size.cells.C![op]!.upstream!.requestsPerOp, `C ${op} upstream`).toBeGreaterThan(0);
+      expect(size.cells.C![op]!.upstream!.bytesPerOp, `C ${op} upstream bytes`).toBeGreaterThan(0);
+      if (op !== 'Q3')
+        expect(size.cells.D![op]!.upstream!.requestsPerOp, `D ${op} upstream`).toBeGreaterThan(0);
+      const r = size.ratios[op]!;
+      expect(r.BoverA_rps).toBeGreaterThan(0);
+      expect(r.CoverB_p50).toBeGreaterThan(0);
+      if (op !== 'Q3') expect(r.DoverB_p50).toBeGreaterThan(0);
+    }
+  });
+
+  it('reports sync time and memory of the cached gateway', () => {
+    const { sync, memory } = results.sizes[0];
+    expect(sync!.firstSyncMs).toBeGreaterThan(0);
+    expect(sync!.spawnToReadyMs).toBeGreaterThanOrEqual(sync!.firstSyncMs);
+    expect(sync!.peakRssDuringSyncBytes).toBeGreaterThan(0);
+    expect(memory!.cache.heapUsed).toBeGreaterThan(0);
+    expect(memory!.cache.rss).toBeGreaterThan(0);
+    expect(memory!.noCache!.heapUsed).toBeGreaterThan(0);
+    expect(memory!.rssPer10kPodsBytes).toBeGreaterThan(0);
+    expect(memory!.heapPer10kPodsBytes).toBeGreaterThan(0);
+  });
+
+  it('measures subscription latency over SSE and WebSocket, or says why not', () => {
+    const subs = results.sizes[0].subscriptions;
+    if (!subs.available) {
+      expect(subs.reason).toMatch(/podEvents/);
+      expect(subs.results).toEqual([]);
+      return;
+    }
+    expect(subs.results.map((r) => `${r.transport}×${r.subscribers}`)).toEqual([
+      'sse×1',
+      'sse×2',
+      'ws×1',
+      'ws×2',
+    ]);
+    for (const r of subs.results) {
+      expect(r.error, `${r.transport}×${r.subscribers}`).toBeUndefined();
+      expect(r.connected).toBe(r.subscribers);
+      expect(r.samples).toBe(r.subscribers * r.events);
+      expect(r.p50Ms).toBeGreaterThan(0);
+      expect(r.p99Ms).toBeGreaterThanOrEqual(r.p50Ms);
+    }
+  });
+
+  it('states every target as met, missed or not measured', () => {
+    expect(results.targets.length).toBeGreaterThan(10);
+    for (const t of results.targets) {
+      expect([true, false, null]).toContain(t.met);
+      expect(t.figure).not.toBe('');
+    }
+    // Size L was not run: its targets say so rather than pass.
+    expect(results.targets.filter((t) => t.size === 'L').every((t) => t.met === null)).toBe(true);
+  });
+
+  it('writes the JSON, the chart and RESULTS.md to --out, leaving bench/RESULTS.md alone', () => {
+    const files = readdirSync(OUT);
+    expect(files).toEqual(expect.arrayContaining(['latest.json', 'latency.svg', 'RESULTS.md']));
+    expect(files.some((f) => /^\d{4}-\d\d-\d\dT\d\d-\d\d-\d\d-tiny\.json$/.test(f))).toBe(true);
+    const svg = readFileSync(join(OUT, 'latency.svg'), 'utf8');
+    expect(svg).toMatch(/^<\?xml/);
+    expect(svg).toContain('<svg');
+    expect(svg.match(/<rect /g)!.length).toBeGreaterThan(10);
+    const md = readFileSync(join(OUT, 'RESULTS.md'), 'utf8');
+    expect(md).toContain('](latency.svg)');
+    expect(md).toContain('## Targets');
+    expect(md).toMatch(/\| Q2 \| B kubegate \(cache\) \| [\d.,]+ \|/);
+    expect(existsSync(COMMITTED) ? statSync(COMMITTED).mtimeMs : null).toBe(committedBefore);
+  });
+});
