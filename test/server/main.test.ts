@@ -16,7 +16,9 @@ function start(args: string[]): {
   exited: Promise<number | null>;
 } {
   // Node itself (the pinned one running vitest) with tsx's loader, so SIGTERM reaches our process, not npx.
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   running.push(child);
   let out = '';
   child.stdout!.on('data', (d) => {
