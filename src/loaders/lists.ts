@@ -8,6 +8,7 @@
  * exception: one LIST with its selectors pushed down moves less data than a whole kind.
  */
 import DataLoader from 'dataloader';
+import { LRUCache } from 'lru-cache';
 import { KIND_INFO, type KindName, keyOf } from '../kube/kinds.js';
 import type { ObjectQuery } from '../kube/reader.js';
 import {
@@ -42,6 +43,36 @@ function fail<T>(results: (T | Error)[], indexes: readonly number[], err: unknow
   for (const i of indexes) results[i] = err instanceof Error ? err : new Error(String(err));
 }
 
+/**
+ * Answers of synced kinds, memoised until the kind's informer changes: a page of a
+ * list that did not change (the common case between two requests of a dashboard)
+ * returns the same array, which also lets pagination reuse its sort (see
+ * schema/pagination.ts). Keyed by what the principal may see, so no answer crosses it.
+ */
+const answers = new WeakMap<object, LRUCache<string, { generation: number; items: readonly AnyObject[] }>>();
+
+async function memoised(
+  reads: RequestReads,
+  reader: ReturnType<RequestReads['reader']>,
+  key: ListKey,
+  compute: () => Promise<readonly AnyObject[]>,
+): Promise<readonly AnyObject[]> {
+  const informer = reader.cluster.informers?.[key.kind];
+  if (!informer || !reader.cached(key.kind)) return compute();
+  let cache = answers.get(informer);
+  if (!cache) {
+    cache = new LRUCache({ max: 256 });
+    answers.set(informer, cache);
+  }
+  const memoKey = `${JSON.stringify(reads.principal.namespaces)}\u0000${listCacheKey(key)}`;
+  const generation = informer.generation;
+  const hit = cache.get(memoKey);
+  if (hit && hit.generation === generation) return hit.items;
+  const items = await compute();
+  if (informer.generation === generation) cache.set(memoKey, { generation, items: Object.freeze(items) });
+  return items;
+}
+
 export function createListLoader(reads: RequestReads, onBatch?: BatchHook) {
   return new DataLoader<ListKey, readonly AnyObject[], string>(
     async (keys) => {
@@ -60,11 +91,12 @@ export function createListLoader(reads: RequestReads, onBatch?: BatchHook) {
                     // The index or the API server applied the pushed-down filters; only what
                     // neither understands (name search, job state) is left to do here.
                     const { search, state } = keys[i];
-                    const items = await reads.list(reader, kind, pushdown(keys[i]));
-                    results[i] =
-                      search || state
+                    results[i] = await memoised(reads, reader, keys[i], async () => {
+                      const items = await reads.list(reader, kind, pushdown(keys[i]));
+                      return search || state
                         ? items.filter(compileMatcher({ cluster, kind, search, state }))
                         : items;
+                    });
                   } catch (err) {
                     results[i] = readError(err, cluster, action);
                   }

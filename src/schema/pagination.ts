@@ -105,40 +105,44 @@ export function checkPageArgs(args: PageArgs): void {
   }
 }
 
-/** The `k` smallest items in order: a bounded heap, so page 1 of 150k pods is not a full sort. */
-function smallest<T>(items: readonly T[], k: number, cmp: (a: T, b: T) => number): T[] {
-  if (k <= 0) return [];
-  if (items.length <= k * 4) return [...items].sort(cmp).slice(0, k);
-  const heap: T[] = []; // a max-heap of the k smallest so far
-  const swap = (i: number, j: number) => {
-    const t = heap[i];
-    heap[i] = heap[j];
-    heap[j] = t;
-  };
-  for (const item of items) {
-    if (heap.length < k) {
-      heap.push(item);
-      for (let i = heap.length - 1; i > 0; ) {
-        const p = (i - 1) >> 1;
-        if (cmp(heap[i], heap[p]) <= 0) break;
-        swap(i, p);
-        i = p;
-      }
-    } else if (cmp(item, heap[0]) < 0) {
-      heap[0] = item;
-      for (let i = 0; ; ) {
-        const l = 2 * i + 1;
-        const r = l + 1;
-        let m = i;
-        if (l < k && cmp(heap[l], heap[m]) > 0) m = l;
-        if (r < k && cmp(heap[r], heap[m]) > 0) m = r;
-        if (m === i) break;
-        swap(i, m);
-        i = m;
-      }
+type Entry<T> = { item: T; key: SortKey };
+
+/**
+ * Sorted entries per (list, order). The list loader hands out the same frozen array
+ * while a kind's informer has not changed, so paging an unchanged list sorts it once
+ * and then costs two binary searches and a slice.
+ */
+const sortedMemo = new WeakMap<readonly unknown[], Map<string, Entry<unknown>[]>>();
+
+function sortedEntries<T>(items: readonly T[], order: Order<T>): Entry<T>[] {
+  const memoKey = `${order.field}\u0000${order.direction}`;
+  const cached = Object.isFrozen(items) ? sortedMemo.get(items)?.get(memoKey) : undefined;
+  if (cached) return cached as Entry<T>[];
+  const sign = order.direction === 'DESC' ? -1 : 1;
+  const entries: Entry<T>[] = items.map((item) => ({ item, key: order.key(item) }));
+  entries.sort((a, b) => sign * compareKeys(a.key, b.key));
+  if (Object.isFrozen(items)) {
+    let byOrder = sortedMemo.get(items);
+    if (!byOrder) {
+      byOrder = new Map();
+      sortedMemo.set(items, byOrder);
     }
+    byOrder.set(memoKey, entries as Entry<unknown>[]);
   }
-  return heap.sort(cmp);
+  return entries;
+}
+
+/** First index whose key compares above (`strict`) or at-or-above `key`, in the order's direction. */
+function bound<T>(entries: Entry<T>[], key: SortKey, sign: number, strict: boolean): number {
+  let lo = 0;
+  let hi = entries.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    const c = sign * compareKeys(entries[mid].key, key);
+    if (c < 0 || (strict && c === 0)) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 export function paginate<T, N>(
@@ -149,44 +153,28 @@ export function paginate<T, N>(
 ): Page<N> {
   checkPageArgs(args);
   const sign = order.direction === 'DESC' ? -1 : 1;
-  type Entry = { item: T; key: SortKey };
-  const cmp = (a: Entry, b: Entry) => sign * compareKeys(a.key, b.key);
-  const entries: Entry[] = items.map((item) => ({ item, key: order.key(item) }));
+  const entries = sortedEntries(items, order);
   const width = entries[0]?.key.length;
-  const after = args.after ? { key: decodeCursor('after', args.after, order, width) } : undefined;
-  const before = args.before ? { key: decodeCursor('before', args.before, order, width) } : undefined;
+  const after = args.after ? decodeCursor('after', args.after, order, width) : undefined;
+  const before = args.before ? decodeCursor('before', args.before, order, width) : undefined;
 
-  let window = entries;
-  let anyBeforeWindow = false;
-  let anyAfterWindow = false;
-  if (after || before) {
-    window = entries.filter((e) => {
-      if (after && cmp(e, after as Entry) <= 0) {
-        anyBeforeWindow = true;
-        return false;
-      }
-      if (before && cmp(e, before as Entry) >= 0) {
-        anyAfterWindow = true;
-        return false;
-      }
-      return true;
-    });
-  }
-
-  let page: Entry[];
+  // The window strictly between the cursors; the cursors' own objects may be gone.
+  const lo = after ? bound(entries, after, sign, true) : 0;
+  const hi = Math.max(lo, before ? bound(entries, before, sign, false) : entries.length);
+  let page: Entry<T>[];
   let hasNextPage: boolean;
   let hasPreviousPage: boolean;
   if (args.last != null) {
-    const picked = smallest(window, args.last + 1, (a, b) => cmp(b, a)).reverse();
-    hasPreviousPage = picked.length > args.last;
-    page = hasPreviousPage ? picked.slice(1) : picked;
-    hasNextPage = anyAfterWindow;
+    const start = Math.max(lo, hi - args.last);
+    page = entries.slice(start, hi);
+    hasPreviousPage = start > lo;
+    hasNextPage = hi < entries.length;
   } else {
     const n = args.first ?? DEFAULT_PAGE_SIZE;
-    const picked = smallest(window, n + 1, cmp);
-    hasNextPage = picked.length > n;
-    page = picked.slice(0, n);
-    hasPreviousPage = anyBeforeWindow;
+    const end = Math.min(hi, lo + n);
+    page = entries.slice(lo, end);
+    hasNextPage = end < hi;
+    hasPreviousPage = lo > 0;
   }
   const edges = page.map((e) => ({
     cursor: encodeCursor(order as Order<unknown>, e.key),
