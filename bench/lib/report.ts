@@ -155,13 +155,24 @@ function headline(results: BenchResults): string[] {
       const c = s.cells.C?.[op.id];
       const d = s.cells.D?.[op.id];
       const r = s.ratios[op.id];
-      const lat = (x?: CellResult | null) => (x?.ok ? `${ms(x.p50Ms)} / ${ms(x.p99Ms)}` : x ? 'failed' : '–');
-      const rps = (x?: CellResult | null) => (x?.ok ? n(x.rps, x.rps >= 10 ? 0 : 2) : '–');
+      const seq = (x?: CellResult | null) => (x?.mode === 'sequential' ? ' †' : '');
+      const lat = (x?: CellResult | null) =>
+        x?.ok ? `${ms(x.p50Ms)} / ${ms(x.p99Ms)}${seq(x)}` : x ? 'failed' : '–';
+      const rps = (x?: CellResult | null) => (x?.ok ? `${n(x.rps, x.rps >= 10 ? 0 : 2)}${seq(x)}` : '–');
       lines.push(
         `| ${s.size.name} | ${op.id} | ${rps(a)} | ${lat(b)} | ${rps(b)} | ${lat(c)} | ${rps(c)} | ${d?.ok ? ms(d.p50Ms) : '–'} | ${times(r?.BoverA_rps)} | ${times(r?.CoverB_p50)} | ${times(r?.DoverB_p50)} |`,
       );
     }
   }
+  if (
+    results.sizes.some((s) =>
+      Object.values(s.cells).some((c) => Object.values(c ?? {}).some((x) => x?.mode === 'sequential')),
+    )
+  )
+    lines.push(
+      '',
+      '† measured with sequential requests: one answer took over a second, or answers queued too long under load (see the size sections).',
+    );
   return lines;
 }
 
