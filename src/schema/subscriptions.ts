@@ -25,8 +25,21 @@ import {
 import { ClusterNodeRef, JobRef, PodRef } from './refs.js';
 import { type KubeShape, wrap } from './shapes.js';
 
-/** Live events that may wait for one subscriber before it is cut off. */
-export const SUBSCRIBER_QUEUE_LIMIT = Number(process.env.KUBEGATE_SUBSCRIBER_QUEUE ?? 1000);
+/**
+ * Live events that may wait for one subscriber before it is cut off. A value that is
+ * not a positive integer is refused at start: NaN would compare false and leave every
+ * queue unbounded.
+ */
+export const SUBSCRIBER_QUEUE_LIMIT = queueLimit(process.env.KUBEGATE_SUBSCRIBER_QUEUE);
+
+function queueLimit(text: string | undefined): number {
+  if (text === undefined || text === '') return 1000;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1) {
+    throw new Error(`KUBEGATE_SUBSCRIBER_QUEUE: expected a positive integer, received ${JSON.stringify(text)}`);
+  }
+  return n;
+}
 
 builder.subscriptionType({
   description:
