@@ -36,7 +36,9 @@ function queueLimit(text: string | undefined): number {
   if (text === undefined || text === '') return 1000;
   const n = Number(text);
   if (!Number.isInteger(n) || n < 1) {
-    throw new Error(`KUBEGATE_SUBSCRIBER_QUEUE: expected a positive integer, received ${JSON.stringify(text)}`);
+    throw new Error(
+      `KUBEGATE_SUBSCRIBER_QUEUE: expected a positive integer, received ${JSON.stringify(text)}`,
+    );
   }
   return n;
 }
