@@ -49,6 +49,22 @@ async function lookup<K extends KindName>(
   return obj ? wrap(cluster, kind, obj) : null;
 }
 
+/** `pod(namespace:, name:)` and `job(namespace:, name:)`: both names checked before the read. */
+function lookupNamespaced<K extends 'Pod' | 'Job'>(
+  ctx: GatewayContext,
+  cluster: string,
+  kind: K,
+  args: { namespace: string; name: string },
+): Promise<KubeShape<K> | null> {
+  return lookup(
+    ctx,
+    cluster,
+    kind,
+    checkNamespace('namespace', args.namespace),
+    checkName('name', args.name)!,
+  );
+}
+
 builder.node(ClusterRef, {
   description: 'A Kubernetes cluster kubegate is configured for (a kubeconfig context).',
   isTypeOf: (value) => typeof (value as ClusterShape).name === 'string' && !('object' in (value as object)),
@@ -157,27 +173,13 @@ builder.node(ClusterRef, {
       type: PodRef,
       nullable: true,
       args: { namespace: t.arg.string({ required: true }), name: t.arg.string({ required: true }) },
-      resolve: (c, args, ctx) =>
-        lookup(
-          ctx,
-          c.name,
-          'Pod',
-          checkNamespace('namespace', args.namespace),
-          checkName('name', args.name)!,
-        ),
+      resolve: (c, args, ctx) => lookupNamespaced(ctx, c.name, 'Pod', args),
     }),
     job: t.field({
       type: JobRef,
       nullable: true,
       args: { namespace: t.arg.string({ required: true }), name: t.arg.string({ required: true }) },
-      resolve: (c, args, ctx) =>
-        lookup(
-          ctx,
-          c.name,
-          'Job',
-          checkNamespace('namespace', args.namespace),
-          checkName('name', args.name)!,
-        ),
+      resolve: (c, args, ctx) => lookupNamespaced(ctx, c.name, 'Job', args),
     }),
   }),
 });
