@@ -416,10 +416,10 @@ describe('buildScenario: events', () => {
 });
 
 describe('buildScenario: scale', () => {
-  it('builds 20,000 pods quickly (creation in key order, shared templates)', () => {
-    const started = performance.now();
+  // How fast is for bench/ (npm run bench); here only that a large scenario comes out whole.
+  it('builds 20,000 pods over 250 nodes and 40 namespaces', () => {
     const big = build({ pods: 20_000, nodes: 250, jobs: 300, namespaces: 40 });
     expect(big.store.count('pods')).toBe(20_000);
-    expect(performance.now() - started).toBeLessThan(10_000);
+    expect(big.store.count('nodes')).toBe(250);
   });
 });
