@@ -1,7 +1,8 @@
 /**
  * Subscription sources: the informers' event hub relayed to one subscriber, filtered,
  * authorised and bounded. One upstream watch per (cluster, kind) serves every
- * subscriber; each subscriber costs one hub listener and one bounded queue.
+ * subscriber; subscribers with the same filters, principal and selection share one hub
+ * listener (a relay), and each has its own bounded queue.
  *
  * - A MODIFIED that moves an object into (out of) the subscriber's filter is sent as
  *   ADDED (DELETED), as a filtered Kubernetes watch does.
@@ -39,13 +40,49 @@ export interface ObjectStreamOptions<K extends KindName> {
   queueLimit: number;
   /** How long `initial` waits for a cache to sync. */
   syncTimeoutMs?: number;
+  /**
+   * Subscribers with equal keys share one hub listener and receive the same event
+   * objects. The key must capture everything `clusters`, `matches` and `changed` depend
+   * on (filters, principal, selection); undefined: not shared.
+   */
+  shareKey?: string;
+}
+
+/**
+ * Subscribers with the same `shareKey` share one hub listener: the filter runs once per
+ * change for all of them and they all receive the same event object, which lets the
+ * executor compute one result per event for identical operations (see
+ * server/shared-events.ts). A thousand identical live pages cost one match per change
+ * instead of a thousand.
+ */
+interface Relay<K extends KindName> {
+  readonly members: Set<EventQueue<ObjectEvent<K>>>;
+  unsubscribe?: () => void;
+}
+
+const relays = new WeakMap<object, Map<string, Relay<KindName>>>();
+
+/** Events pushed to every member of a relay: the same object for each of them. */
+const sharedEvents = new WeakSet<object>();
+
+/** Relays on a hub and the subscribers they serve (for /metrics and tests). */
+export function relayStats(hub: object): { relays: number; subscribers: number } {
+  let subscribers = 0;
+  const byKey = relays.get(hub);
+  for (const relay of byKey?.values() ?? []) subscribers += relay.members.size;
+  return { relays: byKey?.size ?? 0, subscribers };
+}
+
+/** Whether every subscriber of a relay got this very object (so results may be shared). */
+export function isSharedEvent(value: unknown): boolean {
+  return typeof value === 'object' && value !== null && sharedEvents.has(value);
 }
 
 /** Starts relaying; the returned queue is the subscription's async iterator. */
 export async function objectEventStream<K extends KindName>(
   options: ObjectStreamOptions<K>,
 ): Promise<EventQueue<ObjectEvent<K>>> {
-  const { directory, kind, matches, changed } = options;
+  const { directory, kind } = options;
   const clusters = new Set(options.clusters);
   if (options.initial) {
     // A snapshot needs synced stores; wait for them (bounded) before subscribing.
@@ -60,12 +97,70 @@ export async function objectEventStream<K extends KindName>(
       );
     }
   }
-  let unsubscribe: (() => void) | undefined;
-  const queue = new EventQueue<ObjectEvent<K>>({ limit: options.queueLimit, onClose: () => unsubscribe?.() });
-  const push = (type: ObjectEventType, cluster: string, object: KubeObjectOf<K>, resourceVersion: string) =>
-    queue.push({ type, cluster, object, resourceVersion });
+  const hub = directory.hub;
+  let byKey = relays.get(hub);
+  if (!byKey) {
+    byKey = new Map();
+    relays.set(hub, byKey);
+  }
+  const key = options.shareKey;
+  let relay = (key === undefined ? undefined : byKey.get(key)) as Relay<K> | undefined;
+  if (!relay) {
+    relay = { members: new Set() };
+    const created = relay;
+    created.unsubscribe = startRelay(options, clusters, created);
+    if (key !== undefined) byKey.set(key, created as unknown as Relay<KindName>);
+  }
+  const joined = relay;
+  const queue: EventQueue<ObjectEvent<K>> = new EventQueue<ObjectEvent<K>>({
+    limit: options.queueLimit,
+    onClose: () => {
+      joined.members.delete(queue);
+      if (joined.members.size > 0) return;
+      joined.unsubscribe?.();
+      if (key !== undefined && byKey.get(key) === (joined as unknown as Relay<KindName>)) byKey.delete(key);
+    },
+  });
+  joined.members.add(queue);
 
-  unsubscribe = directory.hub.subscribe({ kind }, (event) => {
+  if (options.initial) {
+    // Same synchronous step as joining the relay above: nothing can happen in between.
+    const snapshot: ObjectEvent<K>[] = [];
+    for (const name of clusters) {
+      const cluster = directory.get(name);
+      const store = cluster?.informers?.[kind].store;
+      if (!store) continue;
+      for (const obj of store.list() as KubeObjectOf<K>[]) {
+        if (options.matches(obj, name)) {
+          snapshot.push({
+            type: 'ADDED',
+            cluster: name,
+            object: obj,
+            resourceVersion: obj.metadata?.resourceVersion ?? '',
+          });
+        }
+      }
+    }
+    queue.reserve(snapshot.length);
+    for (const event of snapshot) queue.push(event);
+  }
+  return queue;
+}
+
+/** The relay's one hub listener: filters each change once and hands the same event to every member. */
+function startRelay<K extends KindName>(
+  options: ObjectStreamOptions<K>,
+  clusters: ReadonlySet<string>,
+  relay: Relay<K>,
+): () => void {
+  const { kind, matches, changed } = options;
+  const push = (type: ObjectEventType, cluster: string, object: KubeObjectOf<K>, resourceVersion: string) => {
+    const event: ObjectEvent<K> = { type, cluster, object, resourceVersion };
+    sharedEvents.add(event);
+    // A member cut off here (SLOW_CONSUMER) leaves the set during the loop, which Sets allow.
+    for (const queue of relay.members) queue.push(event);
+  };
+  return options.directory.hub.subscribe({ kind }, (event) => {
     if (!clusters.has(event.cluster) || event.kind !== kind) return;
     const next = event.object as KubeObjectOf<K>;
     const prev = event.previous as KubeObjectOf<K> | undefined;
@@ -88,29 +183,6 @@ export async function objectEventStream<K extends KindName>(
       }
     }
   });
-
-  if (options.initial) {
-    // Same synchronous step as the subscription above: nothing can happen in between.
-    const snapshot: ObjectEvent<K>[] = [];
-    for (const name of clusters) {
-      const cluster = directory.get(name);
-      const store = cluster?.informers?.[kind].store;
-      if (!store) continue;
-      for (const obj of store.list() as KubeObjectOf<K>[]) {
-        if (matches(obj, name)) {
-          snapshot.push({
-            type: 'ADDED',
-            cluster: name,
-            object: obj,
-            resourceVersion: obj.metadata?.resourceVersion ?? '',
-          });
-        }
-      }
-    }
-    queue.reserve(snapshot.length);
-    for (const event of snapshot) queue.push(event);
-  }
-  return queue;
 }
 
 /**

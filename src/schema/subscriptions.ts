@@ -12,7 +12,7 @@ import type { ClusterDirectory } from '../loaders/directory.js';
 import { SlowConsumerError } from '../loaders/event-queue.js';
 import { createContext, type GatewayContext } from '../loaders/index.js';
 import { compileMatcher, type ListKey } from '../loaders/keys.js';
-import { canSeeCluster, canSeeNamespace, seesAllNamespaces } from '../loaders/principal.js';
+import { canSeeCluster, canSeeNamespace, principalKey, seesAllNamespaces } from '../loaders/principal.js';
 import { type ObjectEvent, objectEventStream, selectionComparator } from '../loaders/streams.js';
 import { checkName, checkNamespace, checkSelector } from './args.js';
 import { builder } from './builder.js';
@@ -165,7 +165,15 @@ async function startStream(ctx: GatewayContext, info: GraphQLResolveInfo, args: 
   const visible = (obj: KubeObjectOf<KindName>) =>
     !namespaced || seesAllNamespaces(principal) || canSeeNamespace(principal, obj.metadata?.namespace);
   const selected = selectedObjectFields(info);
+  const shareKey = JSON.stringify([
+    args.kind,
+    [...args.clusters].sort(),
+    args.key,
+    principalKey(principal),
+    args.allChanges ? '*' : [...selected].sort(),
+  ]);
   const queue = await objectEventStream({
+    shareKey,
     directory: directory as ClusterDirectory,
     kind: args.kind,
     clusters: args.clusters,

@@ -17,6 +17,7 @@ import { createContext, type GatewayContext } from '../loaders/index.js';
 import type { Principal } from '../loaders/principal.js';
 import { type Authenticator, headersFrom } from './auth.js';
 import { createMetrics, type GatewayMetrics } from './metrics.js';
+import { useSharedEventExecution } from './shared-events.js';
 
 export interface GatewayOptions {
   schema: GraphQLSchema;
@@ -98,6 +99,7 @@ export function createGateway(options: GatewayOptions): Gateway {
         blockFieldSuggestion: { enabled: false },
       }),
       metrics.plugin,
+      useSharedEventExecution(),
     ],
   });
 

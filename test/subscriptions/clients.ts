@@ -8,6 +8,7 @@ import { createClient as createSseClient } from 'graphql-sse';
 import { createClient as createWsClient, type Client as WsClient } from 'graphql-ws';
 import WebSocket from 'ws';
 import type { KindName } from '../../src/kube/kinds.js';
+import { relayStats } from '../../src/loaders/streams.js';
 import type { KubeObject } from '../../src/simulator/types.js';
 import type { Harness } from '../helpers/harness.js';
 
@@ -213,12 +214,21 @@ export function subscribe(
   return sub;
 }
 
-/** Waits until the gateway's hub has `count` listeners (a subscription is live server-side). */
+/**
+ * Subscriptions live on the gateway: hub listeners of their own (live aggregates, cluster
+ * status) plus the subscribers of event relays, which share one hub listener per filter.
+ */
+export function serverSubscriptions(h: Harness): number {
+  const { relays, subscribers } = relayStats(h.hub);
+  return h.hub.listenerCount() - relays + subscribers;
+}
+
+/** Waits until the gateway holds `count` live subscriptions (see serverSubscriptions). */
 export async function listeners(h: Harness, count: number, timeoutMs?: number): Promise<void> {
   try {
-    await until(`${count} hub listeners`, () => h.hub.listenerCount() === count, timeoutMs);
+    await until(`${count} live subscriptions`, () => serverSubscriptions(h) === count, timeoutMs);
   } catch (err) {
-    throw new Error(`${(err as Error).message} (have ${h.hub.listenerCount()})`);
+    throw new Error(`${(err as Error).message} (have ${serverSubscriptions(h)})`);
   }
 }
 

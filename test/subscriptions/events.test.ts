@@ -18,6 +18,7 @@ import {
   listeners,
   nodeNames,
   type Subscription,
+  serverSubscriptions,
   stopBackgroundActivity,
   subscribe,
   TRANSPORTS,
@@ -43,7 +44,7 @@ afterAll(async () => {
 async function start(
   specs: { transport: Transport; query: string; variables?: Record<string, unknown> }[],
 ): Promise<Subscription[]> {
-  const before = h.hub.listenerCount();
+  const before = serverSubscriptions(h);
   const subs = specs.map((s) => subscribe(s.transport, h.url, s.query, { variables: s.variables }));
   open.push(...subs);
   await listeners(h, before + subs.length);
@@ -51,7 +52,7 @@ async function start(
 }
 
 async function stop(subs: Subscription[]): Promise<void> {
-  const before = h.hub.listenerCount();
+  const before = serverSubscriptions(h);
   for (const s of subs) s.dispose();
   await listeners(h, before - subs.length);
 }

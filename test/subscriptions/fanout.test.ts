@@ -6,6 +6,7 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { relayStats } from '../../src/loaders/streams.js';
 import { type Harness, startHarness } from '../helpers/harness.js';
 import {
   barePod,
@@ -13,6 +14,7 @@ import {
   listeners,
   nodeNames,
   type Subscription,
+  serverSubscriptions,
   stopBackgroundActivity,
   subscribe,
   subscribeOn,
@@ -25,6 +27,7 @@ const gc = runInNewContext('gc') as () => void;
 
 let h: Harness;
 let baseline: number;
+let hubBaseline: number;
 
 beforeAll(async () => {
   h = await startHarness({
@@ -32,7 +35,8 @@ beforeAll(async () => {
   });
   stopBackgroundActivity(h.sim);
   await until('the four informers watching', () => h.sim.openWatchCount() === 4);
-  baseline = h.hub.listenerCount();
+  baseline = serverSubscriptions(h);
+  hubBaseline = h.hub.listenerCount();
 });
 
 afterAll(() => h?.close(), 30_000);
@@ -66,6 +70,10 @@ it('500 subscribers open no more upstream watches than one, and each gets every 
     for (let i = 0; i < 49; i++) subs.push(subscribe('sse', h.url, query));
     await listeners(h, baseline + 500, 30_000);
     expect(await upstreamCost()).toEqual(withOne);
+    // Identical subscriptions of one principal share one relay: one hub listener, one
+    // filter evaluation per change, one execution per event.
+    expect(relayStats(h.hub)).toEqual({ relays: 1, subscribers: 500 });
+    expect(h.hub.listenerCount()).toBe(hubBaseline + 1);
 
     h.sim.store.create('pods', barePod(ns, 'fanned-out', { nodeName: nodeNames(h)[0] }));
     for (const sub of subs) await sub.eventFor('fanned-out', 'ADDED');
@@ -125,6 +133,8 @@ it('1,000 subscribe/disconnect cycles over SSE and WebSocket leave the hub and t
     const heapBefore = heapMB();
     await run(1000, 150);
     await listeners(h, baseline);
+    expect(h.hub.listenerCount()).toBe(hubBaseline);
+    expect(relayStats(h.hub)).toEqual({ relays: 0, subscribers: 0 });
     const grown = heapMB() - heapBefore;
     expect(grown).toBeLessThan(8);
     // And what is left still works.

@@ -14,6 +14,7 @@ import {
   listeners,
   nodeNames,
   type Subscription,
+  serverSubscriptions,
   stopBackgroundActivity,
   subscribe,
   TRANSPORTS,
@@ -35,7 +36,7 @@ let baseline = 0;
 
 /** One subscriber per transport; live values take one hub listener each (status is polled: none). */
 async function subscribeAll(query: string, hubListeners = true): Promise<Subscription[]> {
-  baseline = h.hub.listenerCount();
+  baseline = serverSubscriptions(h);
   const subs = TRANSPORTS.map((t) => subscribe(t, h.url, query));
   if (hubListeners) await listeners(h, baseline + subs.length);
   return subs;

@@ -15,6 +15,7 @@ import {
   listeners,
   nodeNames,
   type Subscription,
+  serverSubscriptions,
   sleep,
   stopBackgroundActivity,
   subscribe,
@@ -150,7 +151,7 @@ it('initial: true sends a snapshot and then the live events, without gap or dupl
       match: (p: KubeObject) => p.metadata.labels?.flip === 'on',
     },
   ];
-  const before = h.hub.listenerCount();
+  const before = serverSubscriptions(h);
   const subs = TRANSPORTS.flatMap((transport) =>
     specs.map((spec) => ({
       spec,
@@ -202,7 +203,7 @@ it('a relist after 410 Gone reaches subscribers as the synthetic events that bri
   const cluster = h.registry.get('sim')!;
   const podStatus = () => cluster.status().kinds.find((k) => k.kind === 'Pod')!;
   const relistsBefore = podStatus().relists;
-  const before = h.hub.listenerCount();
+  const before = serverSubscriptions(h);
   const subs = TRANSPORTS.map((transport) =>
     subscribe(
       transport,

@@ -1,0 +1,53 @@
+/**
+ * `npx tsx bench/subscriptions-only.ts [subscribers] [events] [sse,ws]`: only the
+ * subscription-latency figures of the full bench, at size S, for working on them (the
+ * full run takes twenty minutes). Same simulator, gateway and clients as `npm run bench`.
+ * KUBEGATE_BENCH_CPU_PROF=DIR profiles the gateway and the simulator.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildSchema } from 'graphql';
+import { readFileSync } from 'node:fs';
+import { killChildrenOnExit, stopAll } from './lib/children.js';
+import { SIZES } from './lib/config.js';
+import { startGateway } from './lib/gateway.js';
+import { subscriptionDocument } from './lib/operations.js';
+import { measureSubscriptionLatency, type Transport } from './lib/subscriptions.js';
+import { startUpstream } from './lib/upstream.js';
+
+const args = process.argv.slice(2);
+const counts = (args[0] ?? '1000').split(',').map(Number);
+const events = Number(args[1] ?? 20);
+const transports = (args[2] ?? 'sse,ws').split(',') as Transport[];
+killChildrenOnExit();
+const root = process.cwd();
+const work = mkdtempSync(join(tmpdir(), 'kubegate-subs-'));
+const upstream = await startUpstream(SIZES.S, { cwd: root, logDir: work, workDir: work, churn: 20, seed: 42 });
+const gateway = await startGateway({
+  name: 'B',
+  kubeconfig: upstream.kubeconfigPath,
+  cache: true,
+  cwd: root,
+  logDir: work,
+  syncTimeoutMs: 120_000,
+});
+const doc = subscriptionDocument(buildSchema(readFileSync('schema/schema.graphql', 'utf8')));
+if (!('query' in doc)) throw new Error(doc.unavailable);
+for (const transport of transports) {
+  for (const subscribers of counts) {
+    const f = await measureSubscriptionLatency({
+      url: gateway.url,
+      query: doc.query,
+      cluster: gateway.cluster,
+      upstream,
+      transport,
+      subscribers,
+      events,
+      eventTimeoutMs: 5_000,
+    });
+    console.log(`${transport} ×${subscribers}: p50 ${f.p50Ms} ms, p99 ${f.p99Ms} ms (${f.samples} samples, ${f.lost} lost)${f.error ? `; ${f.error}` : ''}`);
+  }
+}
+await stopAll();
+console.log(`logs in ${work}`);

@@ -1,0 +1,136 @@
+/**
+ * One execution per event for identical subscriptions.
+ *
+ * A thousand tabs on the same live page subscribe with the same document, variables
+ * and token. The relays (loaders/streams.ts) already hand each of them the very same
+ * event object; this plugin's subscribe computes the result for an event once per
+ * (document, operation, variables, principal) and hands that result to all of them,
+ * where graphql-yoga's executor would run the same selection a thousand times.
+ *
+ * It is graphql-js's own `subscribe` algorithm (createSourceEventStream, then
+ * `execute` per event with the event as root value), plus the memo. Results are shared
+ * only between subscribers of the same principal, so nothing crosses an authorisation
+ * boundary; an event that is not shared (a snapshot, a SLOW_CONSUMER end) is executed
+ * for its subscriber alone. The memo is keyed by the event object (a WeakMap), so it
+ * goes when the event has been delivered to everyone.
+ */
+import {
+  createSourceEventStream,
+  type DocumentNode,
+  type ExecutionArgs,
+  type ExecutionResult,
+  execute,
+  GraphQLError,
+} from 'graphql';
+import type { Plugin } from 'graphql-yoga';
+import type { GatewayContext } from '../loaders/index.js';
+import { principalKey } from '../loaders/principal.js';
+import { isSharedEvent } from '../loaders/streams.js';
+
+type Result = ExecutionResult | Promise<ExecutionResult>;
+
+const documentIds = new WeakMap<DocumentNode, number>();
+let documents = 0;
+
+/** yoga caches parsed documents, so the same query text comes back as the same DocumentNode. */
+function documentId(document: DocumentNode): number {
+  let id = documentIds.get(document);
+  if (id === undefined) {
+    documents += 1;
+    id = documents;
+    documentIds.set(document, id);
+  }
+  return id;
+}
+
+/** Per shared event: operation key → its result. */
+const results = new WeakMap<object, Map<string, Result>>();
+
+function operationKey(args: ExecutionArgs): string | undefined {
+  const principal = (args.contextValue as Partial<GatewayContext> | undefined)?.principal;
+  if (!principal) return undefined;
+  return JSON.stringify([
+    documentId(args.document),
+    args.operationName ?? null,
+    args.variableValues ?? null,
+    principalKey(principal),
+  ]);
+}
+
+function executeEvent(args: ExecutionArgs, key: string | undefined, payload: unknown): Result {
+  if (key === undefined || !isSharedEvent(payload)) return execute({ ...args, rootValue: payload });
+  const event = payload as object;
+  let byOperation = results.get(event);
+  if (!byOperation) {
+    byOperation = new Map();
+    results.set(event, byOperation);
+  }
+  let result = byOperation.get(key);
+  if (!result) {
+    result = execute({ ...args, rootValue: payload });
+    byOperation.set(key, result);
+  }
+  return result;
+}
+
+function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
+  return typeof value === 'object' && value !== null && Symbol.asyncIterator in value;
+}
+
+export async function sharedSubscribe(
+  args: ExecutionArgs & { signal?: AbortSignal },
+): Promise<AsyncIterableIterator<ExecutionResult> | ExecutionResult> {
+  let source: AsyncIterable<unknown> | ExecutionResult;
+  try {
+    source = await createSourceEventStream(args);
+  } catch (error) {
+    // Invalid arguments to the executor itself (a programming error, not the client's).
+    return { errors: [error instanceof GraphQLError ? error : new GraphQLError(String(error))] };
+  }
+  if (!isAsyncIterable(source)) {
+    // Bad variables and the like: the client's mistake, as graphql-yoga's executor marks it.
+    for (const error of source.errors ?? []) {
+      if (!error.extensions.code && !error.path) {
+        Object.assign(error.extensions, { code: 'BAD_USER_INPUT', http: { status: 400 } });
+      }
+    }
+    return source;
+  }
+  const iterator = source[Symbol.asyncIterator]();
+  const key = operationKey(args);
+  const stop = () => iterator.return?.();
+  args.signal?.addEventListener('abort', stop, { once: true });
+  const done = (): IteratorResult<ExecutionResult> => {
+    args.signal?.removeEventListener('abort', stop);
+    return { value: undefined, done: true };
+  };
+  const mapped: AsyncIterableIterator<ExecutionResult> = {
+    async next() {
+      const item = await iterator.next();
+      if (item.done) return done();
+      return { value: await executeEvent(args, key, item.value), done: false };
+    },
+    async return() {
+      await iterator.return?.();
+      return done();
+    },
+    async throw(error: unknown) {
+      await iterator.return?.();
+      done();
+      throw error;
+    },
+    [Symbol.asyncIterator]() {
+      return mapped;
+    },
+  };
+  return mapped;
+}
+
+/** Makes every subscription use `sharedSubscribe`. */
+export function useSharedEventExecution(): Plugin {
+  return {
+    onSubscribe({ setSubscribeFn }) {
+      setSubscribeFn(sharedSubscribe as never);
+    },
+  };
+}
