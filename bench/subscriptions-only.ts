@@ -4,11 +4,10 @@
  * full run takes twenty minutes). Same simulator, gateway and clients as `npm run bench`.
  * KUBEGATE_BENCH_CPU_PROF=DIR profiles the gateway and the simulator.
  */
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildSchema } from 'graphql';
-import { readFileSync } from 'node:fs';
 import { killChildrenOnExit, stopAll } from './lib/children.js';
 import { SIZES } from './lib/config.js';
 import { startGateway } from './lib/gateway.js';
@@ -23,7 +22,13 @@ const transports = (args[2] ?? 'sse,ws').split(',') as Transport[];
 killChildrenOnExit();
 const root = process.cwd();
 const work = mkdtempSync(join(tmpdir(), 'kubegate-subs-'));
-const upstream = await startUpstream(SIZES.S, { cwd: root, logDir: work, workDir: work, churn: 20, seed: 42 });
+const upstream = await startUpstream(SIZES.S, {
+  cwd: root,
+  logDir: work,
+  workDir: work,
+  churn: 20,
+  seed: 42,
+});
 const gateway = await startGateway({
   name: 'B',
   kubeconfig: upstream.kubeconfigPath,
@@ -46,7 +51,9 @@ for (const transport of transports) {
       events,
       eventTimeoutMs: 5_000,
     });
-    console.log(`${transport} ×${subscribers}: p50 ${f.p50Ms} ms, p99 ${f.p99Ms} ms (${f.samples} samples, ${f.lost} lost)${f.error ? `; ${f.error}` : ''}`);
+    console.log(
+      `${transport} ×${subscribers}: p50 ${f.p50Ms} ms, p99 ${f.p99Ms} ms (${f.samples} samples, ${f.lost} lost)${f.error ? `; ${f.error}` : ''}`,
+    );
   }
 }
 await stopAll();

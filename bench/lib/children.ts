@@ -210,7 +210,9 @@ export function startNodeChild(
   // KUBEGATE_BENCH_CPU_PROF=DIR: every child writes a V8 CPU profile to DIR when it exits
   // (Node refuses --cpu-prof in NODE_OPTIONS, so it has to be passed here).
   const profile = process.env.KUBEGATE_BENCH_CPU_PROF;
-  const profiling = profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`, `--cpu-prof-name=${name}.cpuprofile`] : [];
+  const profiling = profile
+    ? ['--cpu-prof', `--cpu-prof-dir=${profile}`, `--cpu-prof-name=${name}.cpuprofile`]
+    : [];
   return new Child(
     name,
     process.execPath,
