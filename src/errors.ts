@@ -16,6 +16,10 @@ export const ErrorCode = {
   RATE_LIMITED: 'RATE_LIMITED',
   CONFLICT: 'CONFLICT',
   SLOW_CONSUMER: 'SLOW_CONSUMER',
+  /** A request body over the limit (graphql-yoga's own code for it). */
+  REQUEST_ENTITY_TOO_LARGE: 'REQUEST_ENTITY_TOO_LARGE',
+  /** A malformed HTTP request (graphql-yoga's own code for it). */
+  BAD_REQUEST: 'BAD_REQUEST',
   INTERNAL: 'INTERNAL_SERVER_ERROR',
 } as const;
 

@@ -1,118 +1,13 @@
 /**
- * The kubegate CLI: read the configuration, start the clusters (or the embedded
- * simulator when none is configured), serve GraphQL and GraphiQL.
+ * The kubegate entry point (`npm start`, `node --import tsx src/main.ts`).
+ *
+ * graphql-js chooses its `instanceof` checks once, when it loads: outside production it
+ * takes a slow path on every failed check, to detect a second copy of graphql in the
+ * process, and that was 2-3% of the CPU of a query answered from memory. So the entry
+ * makes production the default before anything imports graphql (hence the dynamic
+ * import); an explicit NODE_ENV is left alone. The tests load the modules directly and
+ * keep graphql's development checks.
  */
-import { type CliOptions, ConfigError, loadConfigFile, type Plan, parseCli, plan, USAGE } from './config.js';
-import { EventHub } from './kube/event-hub.js';
-import { describe } from './kube/reflector.js';
-import { ClusterRegistry } from './kube/registry.js';
-import { SourceError } from './kube/sources.js';
-import { EXAMPLE_QUERY } from './schema/example.js';
-import { buildSchema } from './schema/index.js';
-import { createAuthenticator } from './server/auth.js';
-import { createGateway } from './server/gateway.js';
-import { createMetrics } from './server/metrics.js';
-import { type Simulator, startSimulator } from './simulator/server.js';
-
-const log = (line: string) => process.stderr.write(`kubegate: ${line}\n`);
-
-async function main(): Promise<void> {
-  let cli: CliOptions;
-  let what: Plan;
-  try {
-    cli = parseCli(process.argv.slice(2));
-    if (cli.help) {
-      process.stdout.write(`${USAGE}\n`);
-      return;
-    }
-    what = plan(cli, cli.config ? loadConfigFile(cli.config) : {});
-  } catch (err) {
-    if (err instanceof ConfigError || err instanceof SourceError) {
-      log(`${err.message}\n\n${USAGE}`);
-      process.exit(2);
-    }
-    throw err;
-  }
-
-  const simulators: Simulator[] = [];
-  for (const s of what.simulators) {
-    const sim = await startSimulator(s.options);
-    simulators.push(sim);
-    what.sources.push({
-      type: 'kubeconfig-text',
-      text: sim.kubeconfig({ context: s.name }),
-      label: `embedded ${s.name}`,
-    });
-    log(`embedded simulator "${s.name}" at ${sim.url} (${JSON.stringify(sim.summary.counts ?? {})})`);
-  }
-
-  const hub = new EventHub();
-  const lastError = new Map<string, string>();
-  const registry = new ClusterRegistry({
-    hub,
-    sources: what.sources,
-    defaults: { cache: what.cache, pool: what.pool },
-    // One line per change of a (cluster, kind)'s error, not one per retry.
-    onError: (cluster, kind, err) => {
-      const key = `${cluster}/${kind ?? '-'}`;
-      const text = describe(err);
-      if (lastError.get(key) !== text) log(`cluster "${cluster}" ${kind ?? ''}: ${text} (retrying)`);
-      lastError.set(key, text);
-    },
-    onReload: (c) =>
-      log(
-        c.error
-          ? `kubeconfig reload kept the current clusters: ${c.error}`
-          : `kubeconfig reloaded: added [${c.added}] removed [${c.removed}] replaced [${c.replaced}]`,
-      ),
-  });
-  try {
-    registry.start();
-  } catch (err) {
-    if (err instanceof SourceError) {
-      log(err.message);
-      process.exit(2);
-    }
-    throw err;
-  }
-
-  const gateway = createGateway({
-    schema: buildSchema(),
-    directory: registry,
-    auth: createAuthenticator(what.tokens),
-    defaultQuery: EXAMPLE_QUERY,
-    metrics: createMetrics(registry),
-    logError: (err) => log(`unexpected error: ${(err as Error)?.stack ?? String(err)}`),
-  });
-  const started = Date.now();
-  const url = await gateway.listen(what.port, what.host);
-  process.stdout.write(
-    `kubegate listening on ${url} (GraphiQL: open it in a browser)\n` +
-      `clusters: ${registry.names().join(', ')}${what.cache ? '' : ' (no cache: reads go to the API server)'}\n`,
-  );
-  if (what.cache) {
-    registry.waitForSync(120_000).then((ok) => {
-      process.stdout.write(
-        ok
-          ? `ready: caches synced in ${Date.now() - started} ms\n`
-          : 'caches not yet synced; answering from the API server meanwhile\n',
-      );
-    });
-  }
-
-  let stopping = false;
-  const stop = async () => {
-    if (stopping) return;
-    stopping = true;
-    await gateway.close();
-    await registry.stop();
-    await Promise.all(simulators.map((s) => s.close()));
-    process.exit(0);
-  };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
-}
-
-if (import.meta.url === `file://${process.argv[1]}`) {
-  await main();
-}
+process.env.NODE_ENV ??= 'production';
+const { main } = await import('./cli.js');
+await main();

@@ -16,6 +16,7 @@ import type { ClusterDirectory } from '../loaders/directory.js';
 import { createContext, type GatewayContext } from '../loaders/index.js';
 import type { Principal } from '../loaders/principal.js';
 import { type Authenticator, headersFrom } from './auth.js';
+import { useRequestBodyLimit } from './body-limit.js';
 import { createMetrics, type GatewayMetrics } from './metrics.js';
 import { useSharedEventExecution } from './shared-events.js';
 
@@ -70,6 +71,8 @@ export function createGateway(options: GatewayOptions): Gateway {
       subscriptionsProtocol: 'WS',
     },
     renderGraphiQL,
+    // Ours instead (body-limit.ts): the same limit without a stream pipeline per request.
+    maxRequestBodySize: false,
     context: async ({ request, upgradeHeaders }) => {
       const principal = await principalOf(upgradeHeaders ?? request.headers);
       return createContext({ directory: options.directory, principal });
@@ -100,6 +103,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       }),
       metrics.plugin,
       useSharedEventExecution(),
+      useRequestBodyLimit(),
     ],
   });
 
@@ -127,6 +131,12 @@ export function createGateway(options: GatewayOptions): Gateway {
       res.writeHead(302, { Location: '/graphql' }).end();
       return;
     }
+    // A request refused before its body was read (413) leaves the rest of the body on
+    // the connection: close it after the answer instead of letting the client reuse it.
+    const socket = req.socket;
+    res.once('finish', () => {
+      if (!req.complete) socket.end();
+    });
     yoga(req, res);
   });
 

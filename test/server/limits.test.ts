@@ -6,6 +6,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXAMPLE_QUERY } from '../../src/schema/example.js';
+import { MAX_REQUEST_BODY_BYTES } from '../../src/server/body-limit.js';
 import { type Harness, startHarness } from '../helpers/harness.js';
 
 let h: Harness;
@@ -60,5 +61,57 @@ describe('operation limits', () => {
     const aliases = Array.from({ length: 40 }, (_, i) => `a${i}: clusters { name }`).join(' ');
     const body = await h.query(`{ ${aliases} }`);
     expect(body.errors?.[0]?.message).toMatch(/alias/i);
+  });
+});
+
+describe('request body limit', () => {
+  const post = (body: string | ReadableStream<Uint8Array>, headers: Record<string, string> = {}) =>
+    fetch(h.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json', ...headers },
+      body,
+      duplex: 'half',
+    } as RequestInit);
+  /** A JSON request whose query is padded with a comment to `bytes`. */
+  const padded = (bytes: number) => {
+    const head = '{"query":"{ clusters { name } }#';
+    return `${head}${'x'.repeat(bytes - head.length - 2)}"}`;
+  };
+  /** The same text as a stream of 64 KiB chunks: fetch sends it chunked, without Content-Length. */
+  const chunked = (text: string) => {
+    const bytes = new TextEncoder().encode(text);
+    let at = 0;
+    return new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (at >= bytes.length) return controller.close();
+        controller.enqueue(bytes.subarray(at, at + 65_536));
+        at += 65_536;
+      },
+    });
+  };
+
+  it('refuses a body whose Content-Length is over the limit with 413, saying what it takes', async () => {
+    const res = await post(padded(MAX_REQUEST_BODY_BYTES + 1));
+    expect(res.status).toBe(413);
+    const body = (await res.json()) as { errors: { message: string; extensions: { code: string } }[] };
+    expect(body.errors[0].extensions.code).toBe('REQUEST_ENTITY_TOO_LARGE');
+    expect(body.errors[0].message).toBe(
+      `expected a request body of at most ${MAX_REQUEST_BODY_BYTES} bytes, received ${MAX_REQUEST_BODY_BYTES + 1}`,
+    );
+  });
+
+  it('counts a chunked body (no Content-Length) as it comes, and refuses it past the limit', async () => {
+    const res = await post(chunked(padded(MAX_REQUEST_BODY_BYTES + 100_000)));
+    expect(res.status).toBe(413);
+    const body = (await res.json()) as { errors: { extensions: { code: string } }[] };
+    expect(body.errors[0].extensions.code).toBe('REQUEST_ENTITY_TOO_LARGE');
+  });
+
+  it('answers bodies at the limit, with or without Content-Length, and keeps answering after a refusal', async () => {
+    for (const body of [padded(MAX_REQUEST_BODY_BYTES), chunked(padded(MAX_REQUEST_BODY_BYTES))]) {
+      const res = await post(body);
+      expect(res.status).toBe(200);
+      expect(await res.json()).toEqual({ data: { clusters: [{ name: 'sim' }] } });
+    }
   });
 });
