@@ -1,5 +1,5 @@
 /**
- * `npx tsx bench/subscriptions-only.ts [subscribers] [events] [sse,ws]`: only the
+ * `npx tsx bench/subscriptions-only.ts [subscribers] [events] [sse,ws] [distinct]`: only the
  * subscription-latency figures of the full bench, at size S, for working on them (the
  * full run takes twenty minutes). Same simulator, gateway and clients as `npm run bench`.
  * KUBEGATE_BENCH_CPU_PROF=DIR profiles the gateway and the simulator.
@@ -19,6 +19,7 @@ const args = process.argv.slice(2);
 const counts = (args[0] ?? '1000').split(',').map(Number);
 const events = Number(args[1] ?? 20);
 const transports = (args[2] ?? 'sse,ws').split(',') as Transport[];
+const distinct = args[3] === 'distinct';
 killChildrenOnExit();
 const root = process.cwd();
 const work = mkdtempSync(join(tmpdir(), 'kubegate-subs-'));
@@ -50,6 +51,7 @@ for (const transport of transports) {
       subscribers,
       events,
       eventTimeoutMs: 5_000,
+      distinct,
     });
     console.log(
       `${transport} ×${subscribers}: p50 ${f.p50Ms} ms, p99 ${f.p99Ms} ms (${f.samples} samples, ${f.lost} lost)${f.error ? `; ${f.error}` : ''}`,

@@ -1,6 +1,8 @@
 /** `RESULTS.md`: the run's figures as Markdown tables, the targets met or missed, the chart. */
+
 import type { CellResult } from './load.js';
 import type { BenchResults, SizeResult } from './results.js';
+import { WARMUP_EVENTS } from './subscriptions.js';
 
 const n = (x: number | null | undefined, digits = 1) =>
   x === null || x === undefined || !Number.isFinite(x)
@@ -107,12 +109,12 @@ function sizeSection(s: SizeResult, results: BenchResults): string {
     lines.push(
       'From just before a pod is created through the simulator API to the ADDED event at each subscriber.',
       '',
-      '| transport | subscribers | connected | events | samples | lost | p50 ms | p99 ms |',
-      '|---|--:|--:|--:|--:|--:|--:|--:|',
+      '| transport | subscribers | operations | connected | events | samples | lost | p50 ms | p99 ms |',
+      '|---|--:|---|--:|--:|--:|--:|--:|--:|',
     );
     for (const f of s.subscriptions.results) {
       lines.push(
-        `| ${f.transport === 'sse' ? 'SSE (graphql-sse)' : 'WebSocket (graphql-ws)'} | ${f.subscribers} | ${f.connected} | ${f.events} | ${f.samples} | ${f.lost} | ${ms(f.p50Ms)} | ${ms(f.p99Ms)} |${f.error ? ` ⚠ ${f.error.slice(0, 100)}` : ''}`,
+        `| ${f.transport === 'sse' ? 'SSE (graphql-sse)' : 'WebSocket (graphql-ws)'} | ${f.subscribers} | ${f.distinct ? 'one per subscriber' : 'one, identical'} | ${f.connected} | ${f.events} | ${f.samples} | ${f.lost} | ${ms(f.p50Ms)} | ${ms(f.p99Ms)} |${f.error ? ` ⚠ ${f.error.slice(0, 100)}` : ''}`,
       );
     }
   }
@@ -222,7 +224,7 @@ export function resultsMarkdown(
       (informerSyncPath
         ? ` The informers alone, without the server, are measured by \`bench/informer-sync.ts\`: [${informerSyncPath}](${informerSyncPath}).`
         : ''),
-    `- Subscriptions: ${st.subscribers.join(', ')} subscribers, ${st.subscriptionEvents} timed pod creations each, over graphql-sse (distinct connections) and graphql-ws (a connection per subscriber), subscribers and writer in one process.`,
+    `- Subscriptions: ${st.subscribers.join(', ')} subscribers of one identical operation (as many tabs of one live page), ${st.subscriptionEvents} timed pod creations each after ${WARMUP_EVENTS} untimed ones, over graphql-sse (distinct connections; its client reading the body as a Node stream through undici.request, not through the WHATWG streams of the global fetch) and graphql-ws (a connection per subscriber), subscribers and writer in one process.`,
     '- Operations: `bench/operations/*.graphql`, validated against `schema/schema.graphql` at startup: ' +
       results.operations.map((o) => `${o.id} ${o.title}`).join('; ') +
       '.',

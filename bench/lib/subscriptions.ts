@@ -4,7 +4,8 @@
  * the benchmark's pods carry; the harness creates such a pod through the simulator's API
  * and times, from just before the write to the ADDED event's arrival, every subscriber.
  * Subscribers and writer share one process and one clock. Primer pods are created first
- * until every subscriber has seen one, so the timed events find every stream open.
+ * until every subscriber has seen one, so the timed events find every stream open, then
+ * WARMUP_EVENTS untimed ones.
  */
 import { randomBytes } from 'node:crypto';
 import { createClient as createSseClient } from 'graphql-sse';
@@ -19,6 +20,8 @@ export type Transport = 'sse' | 'ws';
 export interface SubscriptionFigures {
   transport: Transport;
   subscribers: number;
+  /** Every subscriber with an operation of its own (see measureSubscriptionLatency). */
+  distinct?: boolean;
   /** Subscribers that received a primer event, i.e. whose stream was open. */
   connected: number;
   events: number;
@@ -35,6 +38,8 @@ interface Subscriber {
 }
 
 const NAMESPACE = 'default';
+/** Untimed events sent once every subscriber is connected, before the timed ones. */
+export const WARMUP_EVENTS = 5;
 
 /**
  * The fetch graphql-sse's client is given: undici's `request`, whose body is a Node
@@ -89,6 +94,12 @@ export async function measureSubscriptionLatency(options: {
   subscribers: number;
   events: number;
   eventTimeoutMs: number;
+  /**
+   * Give every subscriber its own operation (a label selector with a clause of its own
+   * that matches the same pods), so none share a relay or an execution: the cost of
+   * a thousand different live pages rather than a thousand tabs of one.
+   */
+  distinct?: boolean;
 }): Promise<SubscriptionFigures> {
   const { upstream, transport, subscribers: n } = options;
   const runId = `b${randomBytes(4).toString('hex')}`;
@@ -161,6 +172,15 @@ export async function measureSubscriptionLatency(options: {
     }
     if (connected === 0)
       throw new Error(`no subscriber received an event${lastError ? `: ${lastError}` : ''}`);
+    // Warm-up, as for the HTTP cells: untimed events through the now complete set of
+    // streams, so the timed ones do not measure the first passes through freshly
+    // compiled code and a heap still growing to its working size.
+    for (let w = 0; w < WARMUP_EVENTS; w++) {
+      const name = `${runId}-prime-warm-${w}`;
+      await write(name);
+      await waitSeen(name, connected, options.eventTimeoutMs);
+      await sleep(20);
+    }
     let expected = 0;
     for (let e = 0; e < options.events; e++) {
       const name = `${runId}-${e}`;
@@ -172,6 +192,7 @@ export async function measureSubscriptionLatency(options: {
     return {
       transport,
       subscribers: n,
+      ...(options.distinct ? { distinct: true } : {}),
       connected,
       events: options.events,
       samples: latencies.length,
@@ -208,7 +229,12 @@ export async function measureSubscriptionLatency(options: {
   }
 
   function subscribe(index: number): Subscriber {
-    const payload = { query: options.query, variables };
+    const payload = {
+      query: options.query,
+      variables: options.distinct
+        ? { ...variables, labelSelector: `${variables.labelSelector},!kubegate-bench-${index}` }
+        : variables,
+    };
     const sink = {
       next: (value: unknown) => onEvent(index, value),
       error: onError,

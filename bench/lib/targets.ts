@@ -133,7 +133,18 @@ function subscriptionTargets(s: SizeResult, out: TargetResult[]): void {
       });
       continue;
     }
-    const f = s.subscriptions.results.find((r) => r.transport === transport && r.subscribers === 1000);
+    const f = s.subscriptions.results.find(
+      (r) => r.transport === transport && r.subscribers === 1000 && !r.distinct,
+    );
+    const d = s.subscriptions.results.find(
+      (r) => r.transport === transport && r.subscribers === 1000 && r.distinct,
+    );
+    // Met on the identical-operation case; the distinct one is stated beside it, so a
+    // reader sees both.
+    const alongside =
+      d && Number.isFinite(d.p99Ms)
+        ? `; with an operation per subscriber p99 ${fmt(d.p99Ms, 1)} ms (${d.p99Ms < 50 ? 'under' : 'over'} 50)`
+        : '';
     if (!f)
       out.push({
         target: t,
@@ -148,7 +159,7 @@ function subscriptionTargets(s: SizeResult, out: TargetResult[]): void {
         target: t,
         size: s.size.name,
         met: f.p99Ms < 50 && f.lost === 0 && f.connected === f.subscribers,
-        figure: `p99 ${fmt(f.p99Ms, 1)} ms (${f.connected}/${f.subscribers} connected, ${f.lost} events lost)`,
+        figure: `p99 ${fmt(f.p99Ms, 1)} ms, one identical operation (${f.connected}/${f.subscribers} connected, ${f.lost} events lost)${alongside}`,
       });
   }
 }
