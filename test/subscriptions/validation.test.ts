@@ -7,6 +7,7 @@
 import { createClient as createWsClient } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
+import { relayStats } from '../../src/loaders/streams.js';
 import { type Harness, startHarness } from '../helpers/harness.js';
 import {
   barePod,
@@ -194,6 +195,38 @@ describe.each(TRANSPORTS)('over %s', (transport) => {
       for (const s of [all, other, labelled, admin]) s.dispose();
     }
     await listeners(h, before);
+  });
+
+  it('identical operations share a relay and a result per principal, never across principals', async () => {
+    const before = serverSubscriptions(h);
+    const relaysBefore = relayStats(h.hub).relays;
+    // The very same document and variables for both principals.
+    const query =
+      'subscription { podEvents(labelSelector: "app=shared-test") { type object { namespace name } } }';
+    const teamA = [0, 1].map(() => subscribe(transport, h.url, query, { token: TOKENS.teamA }));
+    const admin = subscribe(transport, h.url, query, { token: TOKENS.admin });
+    const all = [...teamA, admin];
+    try {
+      await listeners(h, before + 3);
+      // Two relays: team-a's two subscriptions share one, the admin has its own.
+      expect(relayStats(h.hub).relays).toBe(relaysBefore + 2);
+      const name = `shared-${transport}`;
+      for (const ns of [NS_B, NS_A]) {
+        h.sim.store.create('pods', barePod(ns, name, { labels: { app: 'shared-test' } }));
+      }
+      for (const sub of all) await sub.eventFor(name, 'ADDED');
+      await admin.count(2);
+      const seen = (s: Subscription) =>
+        s.events.map((e: Json) => `${e.type} ${e.object.namespace}/${e.object.name}`);
+      for (const sub of teamA) expect(seen(sub)).toEqual([`ADDED ${NS_A}/${name}`]);
+      expect(seen(admin).sort()).toEqual([`ADDED ${NS_A}/${name}`, `ADDED ${NS_B}/${name}`]);
+      for (const sub of all) expect(sub.errors).toEqual([]);
+      for (const ns of [NS_B, NS_A]) h.sim.store.delete('pods', ns, name);
+    } finally {
+      for (const s of all) s.dispose();
+    }
+    await listeners(h, before);
+    expect(relayStats(h.hub).relays).toBe(relaysBefore);
   });
 });
 
