@@ -3,6 +3,8 @@
  * counts, aggregates, subscriptions) filters through `canSeeCluster` and
  * `canSeeNamespace`, so no data crosses the boundary by any route.
  */
+import { identityKeys } from '../identity.js';
+
 export interface Principal {
   /** A name for logs; never a credential. */
   name: string;
@@ -32,20 +34,9 @@ export function seesAllNamespaces(principal: Principal): boolean {
   return principal.namespaces === '*';
 }
 
-const principalKeys = new WeakMap<Principal, number>();
-let principals = 0;
-
 /**
  * A principal's identity, for sharing work between its requests (subscription relays,
  * event results). The authenticator hands out one frozen principal per token, so
  * requests with the same token share; two principals never do, even with equal names.
  */
-export function principalKey(principal: Principal): number {
-  let key = principalKeys.get(principal);
-  if (key === undefined) {
-    principals += 1;
-    key = principals;
-    principalKeys.set(principal, key);
-  }
-  return key;
-}
+export const principalKey: (principal: Principal) => number = identityKeys<Principal>();

@@ -23,25 +23,15 @@ import {
   GraphQLError,
 } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
+import { identityKeys } from '../identity.js';
 import type { GatewayContext } from '../loaders/index.js';
 import { principalKey } from '../loaders/principal.js';
 import { isSharedEvent } from '../loaders/streams.js';
 
 type Result = ExecutionResult | Promise<ExecutionResult>;
 
-const documentIds = new WeakMap<DocumentNode, number>();
-let documents = 0;
-
 /** yoga caches parsed documents, so the same query text comes back as the same DocumentNode. */
-function documentId(document: DocumentNode): number {
-  let id = documentIds.get(document);
-  if (id === undefined) {
-    documents += 1;
-    id = documents;
-    documentIds.set(document, id);
-  }
-  return id;
-}
+const documentId = identityKeys<DocumentNode>();
 
 /** Per shared event: operation key → its result. */
 const results = new WeakMap<object, Map<string, Result>>();
