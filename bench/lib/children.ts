@@ -213,10 +213,12 @@ export function startNodeChild(
   const profiling = profile
     ? ['--cpu-prof', `--cpu-prof-dir=${profile}`, `--cpu-prof-name=${name}.cpuprofile`]
     : [];
+  // KUBEGATE_BENCH_NODE_ARGS="--trace-gc ...": more Node/V8 flags for every child.
+  const extra = (process.env.KUBEGATE_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
   return new Child(
     name,
     process.execPath,
-    ['--inspect-port=127.0.0.1:0', ...profiling, '--import', 'tsx', entry, ...args],
+    ['--inspect-port=127.0.0.1:0', ...profiling, ...extra, '--import', 'tsx', entry, ...args],
     options,
   );
 }
