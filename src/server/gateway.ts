@@ -19,6 +19,7 @@ import { type Authenticator, headersFrom } from './auth.js';
 import { useRequestBodyLimit } from './body-limit.js';
 import { createMetrics, type GatewayMetrics } from './metrics.js';
 import { useSharedEventExecution } from './shared-events.js';
+import { useNodeEventStream } from './sse.js';
 
 export interface GatewayOptions {
   schema: GraphQLSchema;
@@ -104,6 +105,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       metrics.plugin,
       useSharedEventExecution(),
       useRequestBodyLimit(),
+      useNodeEventStream(),
     ],
   });
 

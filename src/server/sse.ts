@@ -1,0 +1,136 @@
+/**
+ * Server-sent events for subscriptions, written straight to Node's response.
+ *
+ * graphql-yoga's own SSE processor (same protocol: graphql-sse's "distinct connections"
+ * mode, `event: next` / `event: complete`, a `:` ping every 12 s) enqueues every message
+ * as two chunks into a WHATWG ReadableStream ponyfill, which @whatwg-node pumps through
+ * promise helpers into a Node stream and then into the response. With a thousand
+ * subscribers that machinery was a quarter of the gateway's CPU per event, beside the
+ * write itself. Here a message is one Buffer pushed into a Node Readable that
+ * @whatwg-node pipes into the response as it is, and identical subscribers, who receive
+ * the same result object (shared-events.ts), share its serialised bytes.
+ *
+ * Only subscription streams take this path (an async iterable result, the client
+ * accepting text/event-stream before multipart/mixed); single results and everything
+ * else keep yoga's processors.
+ */
+import { Readable } from 'node:stream';
+import type { ExecutionResult, GraphQLError } from 'graphql';
+import type { Plugin } from 'graphql-yoga';
+
+const PING_MS = 12_000;
+const PING = Buffer.from(':\n\n');
+const COMPLETE = Buffer.from('event: complete\ndata:\n\n');
+
+const HEADERS = {
+  'Content-Type': 'text/event-stream',
+  Connection: 'keep-alive',
+  'Cache-Control': 'no-cache',
+  'Content-Encoding': 'none',
+};
+
+/** Serialised `next` messages, per result object: identical subscribers share one. */
+const messages = new WeakMap<object, Buffer>();
+
+/**
+ * As yoga serialises a result: an error's `extensions.http` (its HTTP status, for the
+ * transport) and `unexpected` stay on the server, and so does a result's `extensions.http`.
+ */
+export function serialise(result: ExecutionResult): string {
+  if (!result.errors?.length && !(result.extensions as { http?: unknown } | undefined)?.http) {
+    return JSON.stringify(result);
+  }
+  const { http: _http, ...extensions } = (result.extensions ?? {}) as Record<string, unknown>;
+  return JSON.stringify({
+    ...result,
+    errors: result.errors?.map((error: GraphQLError) => {
+      const json = error.toJSON();
+      const { http: _h, unexpected: _u, ...rest } = (json.extensions ?? {}) as Record<string, unknown>;
+      return { ...json, extensions: Object.keys(rest).length ? rest : undefined };
+    }),
+    extensions: Object.keys(extensions).length ? extensions : undefined,
+  });
+}
+
+function message(result: ExecutionResult): Buffer {
+  let bytes = messages.get(result);
+  if (!bytes) {
+    bytes = Buffer.from(`event: next\ndata: ${serialise(result)}\n\n`);
+    messages.set(result, bytes);
+  }
+  return bytes;
+}
+
+/** The stream of one subscription: pulls a result when the response can take more. */
+function eventStream(results: AsyncIterable<ExecutionResult>): Readable {
+  const iterator = results[Symbol.asyncIterator]();
+  let pulling = false;
+  let ping: NodeJS.Timeout | undefined;
+  const stream = new Readable({
+    read() {
+      if (pulling) return;
+      pulling = true;
+      iterator.next().then(
+        ({ value, done }) => {
+          pulling = false;
+          if (stream.destroyed) return;
+          if (value != null) stream.push(message(value));
+          if (done) {
+            clearInterval(ping);
+            stream.push(COMPLETE);
+            stream.push(null);
+          }
+        },
+        (error: unknown) => {
+          pulling = false;
+          stream.destroy(error instanceof Error ? error : new Error(String(error)));
+        },
+      );
+    },
+    destroy(error, callback) {
+      clearInterval(ping);
+      // The client went away (or the stream failed): release the subscription.
+      Promise.resolve(iterator.return?.()).then(
+        () => callback(error),
+        () => callback(error),
+      );
+    },
+  });
+  // A first ping: some browsers wait for a body byte before they hand the stream over.
+  stream.push(PING);
+  ping = setInterval(() => {
+    if (!stream.destroyed && stream.readableLength === 0) stream.push(PING);
+  }, PING_MS);
+  ping.unref();
+  return stream;
+}
+
+/** Whether the client takes text/event-stream before multipart/mixed (yoga's own order). */
+function wantsEventStream(accept: string | null): boolean {
+  for (const part of (accept ?? '*/*').toLowerCase().split(',')) {
+    const type = part.split(';')[0].trim();
+    if (type === 'text/event-stream' || type === 'text/*' || type === '*/*') return true;
+    if (type === 'multipart/mixed' || type === 'multipart/*') return false;
+  }
+  return false;
+}
+
+function isAsyncIterable(value: unknown): value is AsyncIterable<ExecutionResult> {
+  return typeof value === 'object' && value !== null && Symbol.asyncIterator in value;
+}
+
+export function useNodeEventStream(): Plugin {
+  return {
+    onResultProcess({ request, result, setResultProcessor }) {
+      if (!isAsyncIterable(result) || !wantsEventStream(request.headers.get('accept'))) return;
+      setResultProcessor(
+        (results, fetchAPI) =>
+          new fetchAPI.Response(eventStream(results as AsyncIterable<ExecutionResult>) as never, {
+            status: 200,
+            headers: HEADERS,
+          }),
+        'text/event-stream',
+      );
+    },
+  };
+}
