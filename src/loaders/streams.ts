@@ -65,7 +65,7 @@ const relays = new WeakMap<object, Map<string, Relay<KindName>>>();
 /** Events pushed to every member of a relay: the same object for each of them. */
 const sharedEvents = new WeakSet<object>();
 
-/** Relays on a hub and the subscribers they serve (for /metrics and tests). */
+/** Relays on a hub and the subscribers they serve (the kubegate_subscri* gauges on /metrics). */
 export function relayStats(hub: object): { relays: number; subscribers: number } {
   let subscribers = 0;
   const byKey = relays.get(hub);

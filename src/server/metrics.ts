@@ -7,6 +7,7 @@ import { usePrometheus } from '@graphql-yoga/plugin-prometheus';
 import type { Plugin } from 'graphql-yoga';
 import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import type { ClusterDirectory } from '../loaders/directory.js';
+import { relayStats } from '../loaders/streams.js';
 
 export interface GatewayMetrics {
   registry: Registry;
@@ -41,6 +42,22 @@ export function createMetrics(directory?: ClusterDirectory): GatewayMetrics {
           for (const kind of cluster.status().kinds)
             this.set({ cluster: cluster.name, kind: kind.kind }, kind.synced ? 1 : 0);
         }
+      },
+    });
+    new Gauge({
+      name: 'kubegate_subscribers',
+      help: 'Live event subscriptions (podEvents, nodeEvents, jobEvents).',
+      registers: [registry],
+      collect() {
+        this.set(relayStats(directory.hub).subscribers);
+      },
+    });
+    new Gauge({
+      name: 'kubegate_subscription_relays',
+      help: 'Hub listeners serving those subscriptions: one per distinct filter, principal and selection.',
+      registers: [registry],
+      collect() {
+        this.set(relayStats(directory.hub).relays);
       },
     });
   }

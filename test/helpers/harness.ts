@@ -9,6 +9,7 @@ import type { ClusterSource } from '../../src/kube/sources.js';
 import { buildSchema } from '../../src/schema/index.js';
 import { createAuthenticator, type TokenPrincipal } from '../../src/server/auth.js';
 import { createGateway, type Gateway } from '../../src/server/gateway.js';
+import { createMetrics } from '../../src/server/metrics.js';
 import { parsePrometheusText } from '../../src/simulator/metrics.js';
 import { type Simulator, type SimulatorOptions, startSimulator } from '../../src/simulator/server.js';
 
@@ -68,6 +69,8 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     schema: buildSchema(),
     directory: registry,
     auth: createAuthenticator(options.tokens ?? []),
+    // As the CLI builds it: the cache and subscription gauges need the directory.
+    metrics: createMetrics(registry),
   });
   const url = await gateway.listen(0, '127.0.0.1');
   return {
