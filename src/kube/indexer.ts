@@ -10,7 +10,21 @@ import { type KeyedObject, objectKey } from './kinds.js';
 
 /** Computes the values under which an object is indexed; [] means "not in this index". */
 export type IndexFunc<T> = (obj: T) => readonly string[];
-export type Indexers<T> = Readonly<Record<string, IndexFunc<T>>>;
+
+/**
+ * An index whose values have two parts, `first${separator}second` (a label `key=value`, a
+ * job `namespace/name`), given as the strings the object already holds. Stored by first
+ * part then second, the index keeps no string of its own: a `key=value` string per label
+ * of every pod was most of the index memory when labels are unique per pod (job pods
+ * carry four). Looked up with the joined form, split at the first separator, which
+ * neither a label key nor a namespace contains.
+ */
+export interface PairIndex<T> {
+  separator: string;
+  pairs: (obj: T) => readonly (readonly [string, string])[];
+}
+
+export type Indexers<T> = Readonly<Record<string, IndexFunc<T> | PairIndex<T>>>;
 
 export const INDEX_NAMESPACE = 'namespace';
 export const INDEX_NODE_NAME = 'spec.nodeName';
@@ -52,13 +66,13 @@ const EMPTY: readonly never[] = Object.freeze([]);
 
 export class Indexer<T extends KeyedObject> implements ReadonlyIndexer<T>, WritableStore<T> {
   readonly #items = new Map<string, T>();
-  readonly #funcs: ReadonlyMap<string, IndexFunc<T>>;
-  readonly #indices = new Map<string, Bucket>();
+  readonly #indices = new Map<string, ValueIndex<T>>();
   readonly #keyFunc: (obj: T) => string;
 
   constructor(indexers: Indexers<T>, options: { keyFunc?: (obj: T) => string } = {}) {
-    this.#funcs = new Map(Object.entries(indexers));
-    for (const name of this.#funcs.keys()) this.#indices.set(name, new Map());
+    for (const [name, spec] of Object.entries(indexers)) {
+      this.#indices.set(name, typeof spec === 'function' ? new PlainIndex(spec) : new PairValueIndex(spec));
+    }
     this.#keyFunc = options.keyFunc ?? objectKey;
   }
 
@@ -74,17 +88,9 @@ export class Indexer<T extends KeyedObject> implements ReadonlyIndexer<T>, Writa
     const key = this.#keyFunc(obj);
     const old = this.#items.get(key);
     this.#items.set(key, obj);
-    for (const [name, fn] of this.#funcs) {
-      const index = this.#indices.get(name)!;
-      const next = fn(obj);
-      if (old === undefined) {
-        for (const v of next) insert(index, v, key);
-        continue;
-      }
-      const prev = fn(old);
-      // Only touch values that changed: a pod's labels rarely change between status updates.
-      for (const v of prev) if (!next.includes(v)) remove(index, v, key);
-      for (const v of next) if (!prev.includes(v)) insert(index, v, key);
+    for (const index of this.#indices.values()) {
+      if (old === undefined) index.add(obj, key);
+      else index.change(old, obj, key);
     }
     return old;
   }
@@ -95,10 +101,7 @@ export class Indexer<T extends KeyedObject> implements ReadonlyIndexer<T>, Writa
     if (old === undefined) return undefined;
     this.#items.delete(key);
     // Unindex the stored object, not the argument: a tombstone may carry stale labels.
-    for (const [name, fn] of this.#funcs) {
-      const index = this.#indices.get(name)!;
-      for (const v of fn(old)) remove(index, v, key);
-    }
+    for (const index of this.#indices.values()) index.remove(old, key);
     return old;
   }
 
@@ -110,10 +113,7 @@ export class Indexer<T extends KeyedObject> implements ReadonlyIndexer<T>, Writa
       const old = this.#items.get(key);
       if (old !== undefined) this.delete(key); // duplicates in a list: last one wins
       this.#items.set(key, obj);
-      for (const [name, fn] of this.#funcs) {
-        const index = this.#indices.get(name)!;
-        for (const v of fn(obj)) insert(index, v, key);
-      }
+      for (const index of this.#indices.values()) index.add(obj, key);
     }
   }
 
@@ -130,7 +130,7 @@ export class Indexer<T extends KeyedObject> implements ReadonlyIndexer<T>, Writa
   }
 
   byIndex(indexName: string, value: string): readonly T[] {
-    const keys = this.#index(indexName).get(value);
+    const keys = this.#index(indexName).keysOf(value);
     if (keys === undefined) return EMPTY;
     if (typeof keys === 'string') return [this.#items.get(keys)!];
     const out: T[] = [];
@@ -139,27 +139,27 @@ export class Indexer<T extends KeyedObject> implements ReadonlyIndexer<T>, Writa
   }
 
   indexKeys(indexName: string, value: string): readonly string[] {
-    const keys = this.#index(indexName).get(value);
+    const keys = this.#index(indexName).keysOf(value);
     return keys === undefined ? EMPTY : typeof keys === 'string' ? [keys] : [...keys];
   }
 
   countByIndex(indexName: string, value: string): number {
-    const keys = this.#index(indexName).get(value);
+    const keys = this.#index(indexName).keysOf(value);
     return keys === undefined ? 0 : typeof keys === 'string' ? 1 : keys.size;
   }
 
   indexValues(indexName: string): string[] {
-    return [...this.#index(indexName).keys()];
+    return this.#index(indexName).values();
   }
 
   hasIndex(indexName: string): boolean {
-    return this.#funcs.has(indexName);
+    return this.#indices.has(indexName);
   }
 
-  #index(indexName: string): Bucket {
+  #index(indexName: string): ValueIndex<T> {
     const index = this.#indices.get(indexName);
     if (index === undefined) {
-      const known = [...this.#funcs.keys()].map((n) => JSON.stringify(n)).join(', ') || 'none';
+      const known = [...this.#indices.keys()].map((n) => JSON.stringify(n)).join(', ') || 'none';
       throw new Error(`Indexer: unknown index ${JSON.stringify(indexName)}; known indexes: ${known}`);
     }
     return index;
@@ -179,6 +179,93 @@ function insert(index: Bucket, value: string, key: string): void {
   else if (typeof keys === 'string') {
     if (keys !== key) index.set(value, new Set([keys, key]));
   } else keys.add(key);
+}
+
+/** One index's values → keys, whatever their shape. */
+interface ValueIndex<T> {
+  add(obj: T, key: string): void;
+  remove(obj: T, key: string): void;
+  /** Only touches values that changed: a pod's labels rarely change between status updates. */
+  change(old: T, obj: T, key: string): void;
+  keysOf(value: string): string | Set<string> | undefined;
+  values(): string[];
+  clear(): void;
+}
+
+class PlainIndex<T> implements ValueIndex<T> {
+  readonly #bucket: Bucket = new Map();
+  constructor(private readonly fn: IndexFunc<T>) {}
+
+  add(obj: T, key: string): void {
+    for (const v of this.fn(obj)) insert(this.#bucket, v, key);
+  }
+  remove(obj: T, key: string): void {
+    for (const v of this.fn(obj)) remove(this.#bucket, v, key);
+  }
+  change(old: T, obj: T, key: string): void {
+    const prev = this.fn(old);
+    const next = this.fn(obj);
+    for (const v of prev) if (!next.includes(v)) remove(this.#bucket, v, key);
+    for (const v of next) if (!prev.includes(v)) insert(this.#bucket, v, key);
+  }
+  keysOf(value: string): string | Set<string> | undefined {
+    return this.#bucket.get(value);
+  }
+  values(): string[] {
+    return [...this.#bucket.keys()];
+  }
+  clear(): void {
+    this.#bucket.clear();
+  }
+}
+
+class PairValueIndex<T> implements ValueIndex<T> {
+  /** First part → second part → keys. */
+  readonly #byFirst = new Map<string, Bucket>();
+  constructor(private readonly spec: PairIndex<T>) {}
+
+  add(obj: T, key: string): void {
+    for (const [a, b] of this.spec.pairs(obj)) this.#insert(a, b, key);
+  }
+  remove(obj: T, key: string): void {
+    for (const [a, b] of this.spec.pairs(obj)) this.#remove(a, b, key);
+  }
+  change(old: T, obj: T, key: string): void {
+    const prev = this.spec.pairs(old);
+    const next = this.spec.pairs(obj);
+    const has = (list: readonly (readonly [string, string])[], [a, b]: readonly [string, string]) =>
+      list.some(([x, y]) => x === a && y === b);
+    for (const p of prev) if (!has(next, p)) this.#remove(p[0], p[1], key);
+    for (const p of next) if (!has(prev, p)) this.#insert(p[0], p[1], key);
+  }
+  keysOf(value: string): string | Set<string> | undefined {
+    const at = value.indexOf(this.spec.separator);
+    if (at < 0) return undefined;
+    return this.#byFirst.get(value.slice(0, at))?.get(value.slice(at + this.spec.separator.length));
+  }
+  values(): string[] {
+    const out: string[] = [];
+    for (const [a, bucket] of this.#byFirst)
+      for (const b of bucket.keys()) out.push(`${a}${this.spec.separator}${b}`);
+    return out;
+  }
+  clear(): void {
+    this.#byFirst.clear();
+  }
+  #insert(a: string, b: string, key: string): void {
+    let bucket = this.#byFirst.get(a);
+    if (bucket === undefined) {
+      bucket = new Map();
+      this.#byFirst.set(a, bucket);
+    }
+    insert(bucket, b, key);
+  }
+  #remove(a: string, b: string, key: string): void {
+    const bucket = this.#byFirst.get(a);
+    if (bucket === undefined) return;
+    remove(bucket, b, key);
+    if (bucket.size === 0) this.#byFirst.delete(a);
+  }
 }
 
 function remove(index: Bucket, value: string, key: string): void {
@@ -209,13 +296,17 @@ export const namespaceIndexFunc: IndexFunc<WithMeta> = (obj) => {
   return ns ? [ns] : EMPTY;
 };
 
-export const labelIndexFunc: IndexFunc<WithMeta> = (obj) => {
-  const labels = obj.metadata?.labels;
-  if (labels === undefined) return EMPTY;
-  const out: string[] = [];
-  for (const k in labels) out.push(`${k}=${labels[k]}`);
-  return out;
-};
+/** Labels as `key=value`, stored as the object's own key and value strings. */
+export const labelIndexFunc: PairIndex<WithMeta> = Object.freeze({
+  separator: '=',
+  pairs: (obj: WithMeta) => {
+    const labels = obj.metadata?.labels;
+    if (labels === undefined) return EMPTY;
+    const out: [string, string][] = [];
+    for (const k in labels) out.push([k, labels[k]]);
+    return out;
+  },
+});
 
 export const ownerUIDIndexFunc: IndexFunc<WithMeta> = (obj) => {
   const refs = obj.metadata?.ownerReferences;
@@ -247,10 +338,14 @@ export function jobNameOfPod(pod: WithMeta): string | undefined {
   return labels?.[JOB_NAME_LABEL] || labels?.[LEGACY_JOB_NAME_LABEL] || undefined;
 }
 
-export const jobNameIndexFunc: IndexFunc<V1Pod> = (pod) => {
-  const job = jobNameOfPod(pod);
-  return job ? [`${pod.metadata?.namespace ?? ''}/${job}`] : EMPTY;
-};
+/** `namespace/jobName`, stored as the pod's own namespace and job name strings. */
+export const jobNameIndexFunc: PairIndex<V1Pod> = Object.freeze({
+  separator: '/',
+  pairs: (pod: V1Pod) => {
+    const job = jobNameOfPod(pod);
+    return job ? [[pod.metadata?.namespace ?? '', job] as const] : EMPTY;
+  },
+});
 
 export const podIndexers: Indexers<V1Pod> = Object.freeze({
   [INDEX_NAMESPACE]: namespaceIndexFunc,

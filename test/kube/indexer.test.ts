@@ -10,6 +10,7 @@ import {
   type IndexFunc,
   jobIndexers,
   jobNameOfPod,
+  labelIndexFunc,
   namespaceIndexers,
   nodeIndexers,
   podIndexers,
@@ -162,6 +163,38 @@ describe('Indexer', () => {
     expect(ix.indexValues('color').sort()).toEqual(
       [...new Set(all.map((o) => o.color).filter((c) => c !== undefined))].sort(),
     );
+  });
+
+  it('a pair index (labels stored as their own key and value) answers as the key=value index does', () => {
+    let seed = 7;
+    const rand = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % n;
+    };
+    const plain = new Indexer<Obj>({ label: byLabel });
+    const pairs = new Indexer<Obj>({ label: labelIndexFunc });
+    for (let step = 0; step < 3000; step++) {
+      const name = `p${rand(40)}`;
+      const op = rand(10);
+      if (op < 7) {
+        const labels: Record<string, string> = {};
+        for (const k of ['app', 'tier', 'example.com/team']) if (rand(2)) labels[k] = `v${rand(4)}`;
+        const o = obj('ns', name, undefined, rand(5) ? labels : undefined);
+        plain.update(o);
+        pairs.update(o);
+      } else {
+        plain.delete(`ns/${name}`);
+        pairs.delete(`ns/${name}`);
+      }
+    }
+    expect(pairs.indexValues('label').sort()).toEqual(plain.indexValues('label').sort());
+    for (const value of [...plain.indexValues('label'), 'app=none', 'app', '=v1', 'example.com/team=v2']) {
+      expect(names(pairs.byIndex('label', value)), value).toEqual(names(plain.byIndex('label', value)));
+      expect(pairs.countByIndex('label', value)).toBe(plain.countByIndex('label', value));
+    }
+    // Emptied buckets go, at both levels.
+    for (let i = 0; i < 40; i++) pairs.delete(`ns/p${i}`);
+    expect(pairs.indexValues('label')).toEqual([]);
   });
 });
 
