@@ -83,7 +83,9 @@ export async function main(): Promise<void> {
     auth: createAuthenticator(what.tokens),
     defaultQuery: EXAMPLE_QUERY,
     metrics: createMetrics(registry),
-    logError: (err) => log(`unexpected error: ${(err as Error)?.stack ?? String(err)}`),
+    settings: what.settings,
+    logError: (err, { requestId }) =>
+      log(`unexpected error (request ${requestId}): ${(err as Error)?.stack ?? String(err)}`),
   });
   const started = Date.now();
   const url = await gateway.listen(what.port, what.host);

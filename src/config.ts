@@ -186,7 +186,32 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
   };
 }
 
+/** Settings read from the environment, validated here (not at module load where they are used). */
+export interface EnvSettings {
+  /** KUBEGATE_SUBSCRIBER_QUEUE: events that may wait for one subscriber before it is cut off (SLOW_CONSUMER). */
+  subscriberQueue: number;
+}
+
+/**
+ * Reads and validates the environment's settings. A value that is not a positive integer
+ * is refused: NaN would compare false and leave every subscriber queue unbounded.
+ */
+export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): EnvSettings {
+  const text = env.KUBEGATE_SUBSCRIBER_QUEUE;
+  let subscriberQueue = 1000;
+  if (text !== undefined && text !== '') {
+    subscriberQueue = Number(text);
+    if (!Number.isInteger(subscriberQueue) || subscriberQueue < 1) {
+      throw new ConfigError(
+        `KUBEGATE_SUBSCRIBER_QUEUE: expected a positive integer, received ${JSON.stringify(text)}`,
+      );
+    }
+  }
+  return { subscriberQueue };
+}
+
 export interface Plan {
+  settings: EnvSettings;
   sources: ClusterSource[];
   simulators: { name: string; options: SimulatorOptions }[];
   tokens: TokenPrincipal[];
@@ -236,6 +261,7 @@ export function plan(cli: CliOptions, file: ConfigFile = {}, env: NodeJS.Process
     return { name: t.name, token: value, clusters: t.clusters, namespaces: t.namespaces };
   });
   return {
+    settings: settingsFromEnv(env),
     sources,
     simulators,
     tokens,

@@ -64,17 +64,44 @@ export function unauthenticated(message: string): GatewayError {
   return new GatewayError(message, { code: ErrorCode.UNAUTHENTICATED, http: { status: 401 } });
 }
 
-interface UpstreamLike {
-  code?: unknown;
-  body?: unknown;
-  headers?: Record<string, string>;
-  cause?: { code?: unknown };
-  retryAfter?: string | null;
+/** The same answer wherever a cluster name is checked: loaders, lookups, subscriptions. */
+export function clusterNotFound(name: string, visible: readonly string[]): GatewayError {
+  return notFound(
+    `expected one of the clusters ${JSON.stringify(visible)}, received ${JSON.stringify(name)}`,
+    {
+      cluster: name,
+    },
+  );
+}
+
+export function clusterForbidden(principal: string, name: string): GatewayError {
+  return forbidden(`principal "${principal}" may not see cluster "${name}"`, { cluster: name });
+}
+
+/** A label selector that does not parse: where, what was expected, what was found. */
+export function selectorError(err: {
+  message: string;
+  position: number;
+  expected: string;
+  found: string;
+}): GatewayError {
+  return badUserInput(err.message, { position: err.position, expected: err.expected, found: err.found });
+}
+
+/**
+ * A failure of an API server or the network on the way to it, as the kube layer
+ * classifies it (kube/client.ts `upstreamFailure`): never anything else.
+ */
+export interface UpstreamFailureLike {
+  status?: number;
+  body?: string;
+  retryAfter?: string;
+  network?: string;
 }
 
 /** The Status message of an upstream error body, when there is one. Never headers or tokens. */
-function statusMessage(body: unknown): string | undefined {
-  if (typeof body !== 'string') return undefined;
+function statusMessage(body: string | undefined): string | undefined {
+  if (body === undefined) return undefined;
   try {
     const parsed = JSON.parse(body) as { message?: unknown };
     return typeof parsed.message === 'string' ? parsed.message : undefined;
@@ -87,15 +114,14 @@ function statusMessage(body: unknown): string | undefined {
  * Maps a failure talking to a cluster's API server to a client error with a stable
  * code. The message names the cluster and says what the server answered.
  */
-export function fromUpstream(err: unknown, cluster: string, action: string): GatewayError {
-  if (err instanceof GatewayError) return err;
-  const e = (err ?? {}) as UpstreamLike;
-  const status = typeof e.code === 'number' ? e.code : undefined;
-  const upstream = statusMessage(e.body);
+export function fromUpstream(failure: UpstreamFailureLike, cluster: string, action: string): GatewayError {
+  const status = failure.status;
+  const upstream = statusMessage(failure.body);
   const detail = upstream ? `: ${upstream}` : '';
-  const retryHeader = e.retryAfter ?? e.headers?.['retry-after'];
   const retryAfterSeconds =
-    retryHeader && Number.isFinite(Number(retryHeader)) ? Number(retryHeader) : undefined;
+    failure.retryAfter && Number.isFinite(Number(failure.retryAfter))
+      ? Number(failure.retryAfter)
+      : undefined;
   const base = { cluster, ...(status ? { upstreamStatus: status } : {}) };
   switch (status) {
     case 400:
@@ -131,14 +157,13 @@ export function fromUpstream(err: unknown, cluster: string, action: string): Gat
         ...(retryAfterSeconds !== undefined ? { retryAfterSeconds } : {}),
       });
   }
-  if (status !== undefined && status >= 500) {
+  if (status !== undefined) {
     return new GatewayError(`cluster "${cluster}" failed ${action} with HTTP ${status}${detail}`, {
       code: ErrorCode.UNAVAILABLE,
       ...base,
     });
   }
-  const network =
-    typeof e.code === 'string' ? e.code : typeof e.cause?.code === 'string' ? e.cause.code : undefined;
+  const network = failure.network;
   return new GatewayError(
     `cluster "${cluster}" is unreachable for ${action}${network ? ` (${network})` : ''}`,
     { code: ErrorCode.UNAVAILABLE, ...base },

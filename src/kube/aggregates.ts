@@ -6,33 +6,17 @@
  * Each pod contributes:
  * - to its node, when bound (spec.nodeName) and not terminated (phase not Succeeded/Failed, as
  *   `kubectl describe node` counts): 1 pod and its effective requests (see quantity.ts);
- * - to its Job (controller ownerReference or job-name label, see indexer.ts): 1 in its phase;
+ * - to its Job (rules.ts jobNameOfPod): 1 in its phase;
  * - to the cluster-wide phase counts.
  * `apply(prev, next)` removes prev's contribution and adds next's, so the aggregates stay exact
  * as long as `prev` is the object previously applied for that pod (what Indexer.update and
  * Indexer.delete return). Not safe to call with a prev that was never applied.
  */
 import type { V1Pod } from '@kubernetes/client-node';
-import { jobNameOfPod } from './indexer.js';
 import { keyOf } from './kinds.js';
-import { effectivePodRequests } from './quantity.js';
+import { jobNameOfPod, type NodeUsage, nodeUsageOf, type PodPhase, podPhase } from './rules.js';
 
-export type PodPhase = 'Pending' | 'Running' | 'Succeeded' | 'Failed' | 'Unknown';
-export const POD_PHASES: readonly PodPhase[] = Object.freeze([
-  'Pending',
-  'Running',
-  'Succeeded',
-  'Failed',
-  'Unknown',
-]);
-
-export interface NodeUsage {
-  /** Non-terminated pods bound to the node. */
-  podCount: number;
-  /** Sum of their effective requests. */
-  cpuMillis: number;
-  memoryBytes: number;
-}
+export { isTerminated, type NodeUsage, POD_PHASES, type PodPhase, podPhase } from './rules.js';
 
 export interface JobPodCounts {
   pending: number;
@@ -48,23 +32,7 @@ export interface PodTotals extends NodeUsage {
   pods: number;
 }
 
-/**
- * A pod's phase for counting. The API server defaults an empty phase to Pending on create, so
- * a missing phase is Pending; a phase this version does not know is Unknown.
- */
-export function podPhase(pod: V1Pod): PodPhase {
-  const phase = pod.status?.phase;
-  if (phase === undefined || phase === '') return 'Pending';
-  return (POD_PHASES as readonly string[]).includes(phase) ? (phase as PodPhase) : 'Unknown';
-}
-
-/** True for pods that no longer hold node resources. */
-export function isTerminated(pod: V1Pod): boolean {
-  const phase = pod.status?.phase;
-  return phase === 'Succeeded' || phase === 'Failed';
-}
-
-const PHASE_FIELD: Record<PodPhase, Exclude<keyof JobPodCounts, 'total'>> = {
+export const PHASE_FIELD: Record<PodPhase, Exclude<keyof JobPodCounts, 'total'>> = {
   Pending: 'pending',
   Running: 'running',
   Succeeded: 'succeeded',
@@ -133,17 +101,17 @@ export class PodAggregates {
     const phase = podPhase(pod);
     this.#phases[phase] += sign;
 
-    const nodeName = pod.spec?.nodeName;
-    if (nodeName && !isTerminated(pod)) {
-      const req = effectivePodRequests(pod);
+    const usage = nodeUsageOf(pod);
+    if (usage !== undefined) {
+      const { nodeName } = usage;
       let u = this.#nodes.get(nodeName);
       if (u === undefined) {
         u = { podCount: 0, cpuMillis: 0, memoryBytes: 0 };
         this.#nodes.set(nodeName, u);
       }
       u.podCount += sign;
-      u.cpuMillis += sign * req.cpuMillis;
-      u.memoryBytes += sign * req.memoryBytes;
+      u.cpuMillis += sign * usage.cpuMillis;
+      u.memoryBytes += sign * usage.memoryBytes;
       // Drop empty entries so nodes that went away do not accumulate.
       if (u.podCount === 0) this.#nodes.delete(nodeName);
     }
@@ -169,4 +137,30 @@ function zeroPhases(): Record<PodPhase, number> {
 
 function zeroJob(): JobPodCounts {
   return { pending: 0, running: 0, succeeded: 0, failed: 0, unknown: 0, total: 0 };
+}
+
+/**
+ * What PodAggregates keeps for one node, computed from a list of pods instead: the no-cache
+ * path and the namespace-limited view use it, with the same rules as the aggregates.
+ */
+export function usageOfPods(pods: Iterable<V1Pod>): NodeUsage {
+  const u: NodeUsage = { podCount: 0, cpuMillis: 0, memoryBytes: 0 };
+  for (const pod of pods) {
+    const r = nodeUsageOf(pod);
+    if (r === undefined) continue;
+    u.podCount += 1;
+    u.cpuMillis += r.cpuMillis;
+    u.memoryBytes += r.memoryBytes;
+  }
+  return u;
+}
+
+/** What PodAggregates keeps for one job, computed from a list of its pods. */
+export function phaseCountsOfPods(pods: Iterable<V1Pod>): JobPodCounts {
+  const c = zeroJob();
+  for (const pod of pods) {
+    c[PHASE_FIELD[podPhase(pod)]] += 1;
+    c.total += 1;
+  }
+  return c;
 }

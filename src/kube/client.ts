@@ -1,116 +1,18 @@
 /**
- * One pooled API client per cluster.
- *
- * client-node 2.0.1 builds a NEW undici Agent inside `applySecurityAuthentication` on
- * every request when the cluster uses TLS, so ten list calls cost ten TLS handshakes.
- * `PooledKubeConfig` keeps one keep-alive Agent with a bounded number of sockets per
- * cluster and sets it on every request; watch streams, which hold a socket each for
- * minutes, get a second Agent from the same TLS material so they never starve it.
+ * The API calls kubegate makes to one cluster: lists, gets and watches of the registry's
+ * kinds, and the version. Everything goes through one PooledKubeConfig, hence one
+ * connection pool; the calls themselves are the registry's (kinds.ts), so this file knows
+ * no kind by name.
  */
-import type { AgentOptions } from 'node:https';
-import {
-  BatchV1Api,
-  CoreV1Api,
-  KubeConfig,
-  type V1Job,
-  type V1Namespace,
-  type V1Node,
-  type V1Pod,
-  VersionApi,
-} from '@kubernetes/client-node';
+import { ApiException, BatchV1Api, CoreV1Api, VersionApi } from '@kubernetes/client-node';
 import { HttpMethod, RequestContext } from '@kubernetes/client-node/dist/gen/http/http.js';
 import { ObjectSerializer } from '@kubernetes/client-node/dist/gen/models/ObjectSerializer.js';
-import { Agent, type Dispatcher, fetch } from 'undici';
-import type { KindName, KubeObjectOf } from './kinds.js';
+import { type Dispatcher, fetch } from 'undici';
+import { collectionPath, type KubeApis } from './kinds/define.js';
+import { type KindName, type KubeObjectOf, kindOf } from './kinds.js';
+import type { PooledKubeConfig } from './pooled-config.js';
 
-export interface PoolOptions {
-  /**
-   * Upper bound of sockets to one API server for requests (lists, gets, writes). Open
-   * watches are not counted: each holds a socket of its own for minutes (HTTP/1.1 has no
-   * multiplexing), so counting them would let a cluster's informers take every socket and
-   * leave reads and writes queued until a watch times out. Default 16.
-   */
-  maxSockets?: number;
-  /** Idle keep-alive time of a pooled socket. Default 30 s, as client-go. */
-  keepAliveMs?: number;
-}
-
-type ConnectOptions = NonNullable<Agent.Options['connect']>;
-
-export class PooledKubeConfig extends KubeConfig {
-  private shared: Agent | undefined;
-  private watches: Agent | undefined;
-  private closed = false;
-  private readonly pool: Required<PoolOptions>;
-
-  constructor(pool: PoolOptions = {}) {
-    super();
-    this.pool = { maxSockets: pool.maxSockets ?? 16, keepAliveMs: pool.keepAliveMs ?? 30_000 };
-  }
-
-  override async applySecurityAuthentication(context: RequestContext): Promise<void> {
-    await super.applySecurityAuthentication(context);
-    const dispatcher = await this.dispatcher();
-    if (dispatcher) context.setDispatcher(dispatcher);
-  }
-
-  /**
-   * The cluster's shared request dispatcher, built once from the kubeconfig's TLS material.
-   * Undefined behind a proxy, and after closePool(): a request that still comes through a
-   * retired config (a page of a list that began before a credential swap) then keeps
-   * client-node's own one-off dispatcher instead of resurrecting a pool nobody will close.
-   */
-  async dispatcher(): Promise<Agent | undefined> {
-    if (this.shared || this.closed) return this.shared;
-    const connect = await this.connectOptions();
-    if (connect === undefined || this.closed) return undefined;
-    this.shared ??= new Agent({
-      connect,
-      connections: this.pool.maxSockets,
-      keepAliveTimeout: this.pool.keepAliveMs,
-      pipelining: 1,
-    });
-    return this.shared;
-  }
-
-  /**
-   * The dispatcher for watch streams: same TLS material, a socket per open watch, outside
-   * the request bound (see PoolOptions.maxSockets). A reflector holds at most one watch at
-   * a time, so this is bounded by the number of informers.
-   */
-  async watchDispatcher(): Promise<Agent | undefined> {
-    if (this.watches || this.closed) return this.watches;
-    const connect = await this.connectOptions();
-    if (connect === undefined || this.closed) return undefined;
-    this.watches ??= new Agent({ connect, keepAliveTimeout: this.pool.keepAliveMs, pipelining: 1 });
-    return this.watches;
-  }
-
-  /** undici connect options from the kubeconfig; undefined when a proxy is configured. */
-  private async connectOptions(): Promise<ConnectOptions | undefined> {
-    const tls: AgentOptions = {};
-    await this.applyToHTTPSOptions(tls);
-    const options = this.createDispatcherOptions(this.getCurrentCluster(), tls);
-    // Proxies keep client-node's own dispatcher: pooling through them is not ours to do.
-    if (options.type === 'proxy' || options.type === 'socks') return undefined;
-    return options.type === 'agent'
-      ? (options.connect as ConnectOptions)
-      : { keepAlive: true, keepAliveInitialDelay: 30_000 };
-  }
-
-  /**
-   * Closes the request pool once the requests in flight have ended. Watches are ended by
-   * their owners first (Cluster.stop stops the informers); whatever watch is still open
-   * is cut, since waiting for it could take minutes.
-   */
-  async closePool(): Promise<void> {
-    this.closed = true;
-    const { shared, watches } = this;
-    this.shared = undefined;
-    this.watches = undefined;
-    await Promise.all([shared?.close(), watches?.destroy()]);
-  }
-}
+export { PooledKubeConfig, type PoolOptions } from './pooled-config.js';
 
 export interface ListOptions {
   namespace?: string;
@@ -141,39 +43,16 @@ export interface WatchHandle {
   stop(): void;
 }
 
-const MODEL: Record<KindName, string> = {
-  Namespace: 'V1Namespace',
-  Node: 'V1Node',
-  Pod: 'V1Pod',
-  Job: 'V1Job',
-};
-
-function watchPath(kind: KindName, namespace?: string): string {
-  const ns = namespace ? `/namespaces/${encodeURIComponent(namespace)}` : '';
-  switch (kind) {
-    case 'Namespace':
-      return '/api/v1/namespaces';
-    case 'Node':
-      return '/api/v1/nodes';
-    case 'Pod':
-      return `/api/v1${ns}/pods`;
-    case 'Job':
-      return `/apis/batch/v1${ns}/jobs`;
-  }
-}
-
 /**
  * The API calls kubegate makes to one cluster: typed lists and gets, watches, version.
  * Everything goes through one PooledKubeConfig, hence one connection pool.
  */
 export class ClusterClient {
-  readonly core: CoreV1Api;
-  readonly batch: BatchV1Api;
+  readonly apis: KubeApis;
   private readonly versionApi: VersionApi;
 
   constructor(readonly config: PooledKubeConfig) {
-    this.core = config.makeApiClient(CoreV1Api);
-    this.batch = config.makeApiClient(BatchV1Api);
+    this.apis = { core: config.makeApiClient(CoreV1Api), batch: config.makeApiClient(BatchV1Api) };
     this.versionApi = config.makeApiClient(VersionApi);
   }
 
@@ -189,30 +68,16 @@ export class ClusterClient {
   /** One page of a list (or the whole list without `limit`), selectors pushed down to the server. */
   async list<K extends KindName>(kind: K, options: ListOptions = {}): Promise<ListPage<K>> {
     const { namespace, labelSelector, fieldSelector, limit, continueToken, resourceVersion } = options;
-    const common = { labelSelector, fieldSelector, limit, _continue: continueToken, resourceVersion };
-    let list: { items: unknown[]; metadata?: { resourceVersion?: string; _continue?: string } };
-    switch (kind) {
-      case 'Namespace':
-        list = await this.core.listNamespace(common);
-        break;
-      case 'Node':
-        list = await this.core.listNode(common);
-        break;
-      case 'Pod':
-        list = namespace
-          ? await this.core.listNamespacedPod({ namespace, ...common })
-          : await this.core.listPodForAllNamespaces(common);
-        break;
-      case 'Job':
-        list = namespace
-          ? await this.batch.listNamespacedJob({ namespace, ...common })
-          : await this.batch.listJobForAllNamespaces(common);
-        break;
-      default:
-        throw new Error(`unknown kind ${String(kind)}: expected Namespace, Node, Pod or Job`);
-    }
+    const def = kindOf(kind);
+    const list = await def.list(this.apis, def.namespaced ? namespace : undefined, {
+      labelSelector,
+      fieldSelector,
+      limit,
+      _continue: continueToken,
+      resourceVersion,
+    });
     return {
-      items: list.items as KubeObjectOf<K>[],
+      items: list.items,
       resourceVersion: list.metadata?.resourceVersion ?? '',
       continueToken: list.metadata?._continue || undefined,
     };
@@ -225,27 +90,11 @@ export class ClusterClient {
     name: string,
   ): Promise<KubeObjectOf<K> | undefined> {
     try {
-      switch (kind) {
-        case 'Namespace':
-          return (await this.core.readNamespace({ name })) as V1Namespace as KubeObjectOf<K>;
-        case 'Node':
-          return (await this.core.readNode({ name })) as V1Node as KubeObjectOf<K>;
-        case 'Pod':
-          return (await this.core.readNamespacedPod({
-            name,
-            namespace: namespace ?? 'default',
-          })) as V1Pod as KubeObjectOf<K>;
-        case 'Job':
-          return (await this.batch.readNamespacedJob({
-            name,
-            namespace: namespace ?? 'default',
-          })) as V1Job as KubeObjectOf<K>;
-      }
+      return await kindOf(kind).get(this.apis, namespace, name);
     } catch (err) {
       if ((err as { code?: number }).code === 404) return undefined;
       throw err;
     }
-    return undefined;
   }
 
   /**
@@ -262,7 +111,7 @@ export class ClusterClient {
     options: WatchOptions,
     onEvent: (type: WatchEventType, object: KubeObjectOf<K> | Record<string, unknown>) => void,
   ): Promise<WatchHandle & { done: Promise<void> }> {
-    const url = new URL(this.server + watchPath(kind, options.namespace));
+    const url = new URL(this.server + collectionPath(kindOf(kind), options.namespace));
     url.searchParams.set('watch', 'true');
     url.searchParams.set('resourceVersion', options.resourceVersion);
     url.searchParams.set('allowWatchBookmarks', String(options.allowWatchBookmarks));
@@ -302,7 +151,10 @@ export class ClusterClient {
             const { type, object } = event;
             if (!object || typeof type !== 'string') throw new MalformedWatchLineError(line);
             if (type === 'ADDED' || type === 'MODIFIED' || type === 'DELETED') {
-              onEvent(type, ObjectSerializer.deserialize(object, MODEL[kind], '') as KubeObjectOf<K>);
+              onEvent(
+                type,
+                ObjectSerializer.deserialize(object, kindOf(kind).modelType, '') as KubeObjectOf<K>,
+              );
             } else {
               onEvent(type as WatchEventType, object);
             }
@@ -333,4 +185,51 @@ export class MalformedWatchLineError extends Error {
   constructor(line: string) {
     super(`malformed watch line (expected a JSON event): ${line.slice(0, 120)}`);
   }
+}
+
+/**
+ * What went wrong talking to an API server, when that is what went wrong: an HTTP answer
+ * other than success (a Status, a Retry-After), or the network (refused, reset, TLS,
+ * timed out). Undefined for anything else (a bug of ours, a TypeError): the caller must
+ * not dress that up as the cluster being unreachable.
+ */
+export interface UpstreamFailure {
+  status?: number;
+  /** The response body (a Kubernetes Status, usually), as text. */
+  body?: string;
+  retryAfter?: string;
+  /** The network error's code (ECONNREFUSED, UND_ERR_SOCKET, CERT_HAS_EXPIRED ...). */
+  network?: string;
+}
+
+const NETWORK_CODE = /^[A-Z][A-Z0-9_]{2,}$/;
+
+export function upstreamFailure(err: unknown): UpstreamFailure | undefined {
+  if (err instanceof ApiException) {
+    const headers = (err.headers ?? {}) as Record<string, string>;
+    return {
+      status: err.code,
+      body:
+        typeof err.body === 'string'
+          ? err.body
+          : err.body === undefined
+            ? undefined
+            : JSON.stringify(err.body),
+      retryAfter: headers['retry-after'],
+    };
+  }
+  if (err instanceof WatchHttpError) {
+    return { status: err.code, body: err.body, retryAfter: err.retryAfter ?? undefined };
+  }
+  if (err instanceof MalformedWatchLineError) return { network: 'MALFORMED_WATCH_STREAM' };
+  if (!(err instanceof Error)) return undefined;
+  const own = (err as { code?: unknown }).code;
+  if (typeof own === 'string' && NETWORK_CODE.test(own)) return { network: own };
+  // undici's fetch rejects with TypeError('fetch failed') and the socket's error as cause.
+  const cause = (err as { cause?: { code?: unknown } }).cause;
+  if (err.message === 'fetch failed') {
+    return { network: typeof cause?.code === 'string' ? cause.code : 'FETCH_FAILED' };
+  }
+  if (err.name === 'AbortError' || err.name === 'TimeoutError') return { network: err.name };
+  return undefined;
 }

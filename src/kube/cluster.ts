@@ -6,8 +6,8 @@ import { PodAggregates } from './aggregates.js';
 import { ClusterClient, type PooledKubeConfig, type PoolOptions } from './client.js';
 import type { EventHub } from './event-hub.js';
 import { Informer, type InformerOptions, type InformerStatus } from './informer.js';
-import { KIND_NAMES, type KindName } from './kinds.js';
-import { type Clock, describe } from './reflector.js';
+import { INFORMER_KINDS, type KindName, READINESS_KINDS } from './kinds.js';
+import { type Clock, describe, SYSTEM_CLOCK } from './reflector.js';
 
 export interface ClusterSpec {
   /** Stable name used in the schema: the kubeconfig context name. */
@@ -32,7 +32,8 @@ export interface ClusterStatus {
   lastError?: string;
 }
 
-export type Informers = { [K in KindName]: Informer<K> };
+/** The informers of the kinds the registry mirrors (kinds.ts `informer: true`). */
+export type Informers = { [K in KindName]?: Informer<K> };
 
 export interface ClusterOptions {
   hub: EventHub;
@@ -46,6 +47,7 @@ export class Cluster {
   readonly client: ClusterClient;
   readonly aggregates = new PodAggregates();
   readonly informers: Informers | undefined;
+  private readonly clock: Clock;
   private versionText: string | undefined;
   private lastError: string | undefined;
 
@@ -54,6 +56,7 @@ export class Cluster {
     options: ClusterOptions,
   ) {
     this.name = spec.name;
+    this.clock = options.clock ?? SYSTEM_CLOCK;
     this.client = new ClusterClient(spec.kubeconfig);
     if (spec.cache) {
       const make = <K extends KindName>(kind: K): Informer<K> =>
@@ -69,12 +72,10 @@ export class Cluster {
             onError: (err) => options.onError?.(spec.name, kind, err),
           },
         });
-      this.informers = {
-        Namespace: make('Namespace'),
-        Node: make('Node'),
-        Pod: make('Pod'),
-        Job: make('Job'),
-      };
+      const informers: Informers = {};
+      for (const kind of INFORMER_KINDS)
+        (informers as Record<KindName, Informer<KindName>>)[kind] = make(kind);
+      this.informers = informers;
     }
   }
 
@@ -83,38 +84,52 @@ export class Cluster {
   }
 
   start(): void {
-    if (this.informers) for (const kind of KIND_NAMES) this.informers[kind].start();
+    for (const informer of this.#all()) informer.start();
+  }
+
+  #all(): Informer<KindName>[] {
+    const informers = this.informers as Partial<Record<KindName, Informer<KindName>>> | undefined;
+    if (!informers) return [];
+    const out: Informer<KindName>[] = [];
+    for (const kind of INFORMER_KINDS) {
+      const informer = informers[kind];
+      if (informer) out.push(informer);
+    }
+    return out;
   }
 
   /** Stops the informers, then closes the pool once requests in flight have ended. */
   async stop(): Promise<void> {
-    if (this.informers) await Promise.all(KIND_NAMES.map((kind) => this.informers![kind].stop()));
+    await Promise.all(this.#all().map((informer) => informer.stop()));
     await this.spec.kubeconfig.closePool();
   }
 
+  /** Every informer readiness waits for has synced (kinds.ts `readiness`; not Events). */
   get ready(): boolean {
-    return this.informers !== undefined && KIND_NAMES.every((kind) => this.informers![kind].hasSynced);
+    return this.informers !== undefined && READINESS_KINDS.every((kind) => this.isSynced(kind));
   }
 
   /** Whether reads of `kind` can be served from memory. */
   isSynced(kind: KindName): boolean {
-    return this.informers?.[kind].hasSynced ?? false;
+    return this.informers?.[kind]?.hasSynced ?? false;
   }
 
-  /** Resolves when every informer has synced, or after `timeoutMs` (resolving false). */
-  async waitForSync(timeoutMs = 60_000): Promise<boolean> {
-    if (!this.informers) return false;
-    let timer: NodeJS.Timeout | undefined;
-    const synced = Promise.all(KIND_NAMES.map((kind) => this.informers![kind].waitForSync())).then(
-      () => true,
-    );
+  /**
+   * Resolves true when every informer readiness waits for (or those of `kinds`) has synced,
+   * false after `timeoutMs` or when the cluster has no informer for one of them.
+   */
+  async waitForSync(timeoutMs = 60_000, kinds: readonly KindName[] = READINESS_KINDS): Promise<boolean> {
+    const informers = this.informers;
+    if (!informers || kinds.some((kind) => !informers[kind])) return false;
+    let timer: unknown;
+    const synced = Promise.all(kinds.map((kind) => informers[kind]?.waitForSync())).then(() => true);
     const timeout = new Promise<boolean>((resolve) => {
-      timer = setTimeout(() => resolve(false), timeoutMs);
+      timer = this.clock.setTimeout(() => resolve(false), timeoutMs);
     });
     try {
       return await Promise.race([synced, timeout]);
     } finally {
-      clearTimeout(timer);
+      this.clock.clearTimeout(timer);
     }
   }
 
@@ -136,7 +151,7 @@ export class Cluster {
       ready: this.ready,
       cache: this.cache,
       server: this.client.server,
-      kinds: this.informers ? KIND_NAMES.map((kind) => this.informers![kind].status()) : [],
+      kinds: this.#all().map((informer) => informer.status()),
       lastError: this.lastError,
     };
   }

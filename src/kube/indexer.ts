@@ -5,8 +5,7 @@
  * Synchronous and pure (no I/O, no clock). Objects are stored and returned as given; the
  * transform has frozen them, so handing out the stored instance is safe and costs nothing.
  */
-import type { V1Job, V1Namespace, V1Node, V1Pod } from '@kubernetes/client-node';
-import { type KeyedObject, objectKey } from './kinds.js';
+import { type KeyedObject, objectKey } from './object-keys.js';
 
 /** Computes the values under which an object is indexed; [] means "not in this index". */
 export type IndexFunc<T> = (obj: T) => readonly string[];
@@ -27,10 +26,7 @@ export interface PairIndex<T> {
 export type Indexers<T> = Readonly<Record<string, IndexFunc<T> | PairIndex<T>>>;
 
 export const INDEX_NAMESPACE = 'namespace';
-export const INDEX_NODE_NAME = 'spec.nodeName';
 export const INDEX_OWNER_UID = 'ownerUID';
-/** Value: `namespace/jobName`. */
-export const INDEX_JOB_NAME = 'jobName';
 /** Value: `key=value`, one per label; serves equality selectors without a scan. */
 export const INDEX_LABEL = 'label';
 
@@ -281,12 +277,13 @@ function remove(index: Bucket, value: string, key: string): void {
   else if (keys.size === 0) index.delete(value);
 }
 
-// ---- Standard index functions ------------------------------------------------------------
+// ---- Standard index functions (any kind; a kind's own ones live in its file under kinds/) ----
 
-export const JOB_NAME_LABEL = 'batch.kubernetes.io/job-name';
-export const LEGACY_JOB_NAME_LABEL = 'job-name';
-
-type Meta = NonNullable<V1Pod['metadata']>;
+type Meta = {
+  namespace?: string;
+  labels?: { [key: string]: string };
+  ownerReferences?: readonly { uid: string }[];
+};
 interface WithMeta {
   metadata?: Meta;
 }
@@ -314,57 +311,4 @@ export const ownerUIDIndexFunc: IndexFunc<WithMeta> = (obj) => {
   return refs.map((r) => r.uid);
 };
 
-export const nodeNameIndexFunc: IndexFunc<V1Pod> = (pod) => {
-  const node = pod.spec?.nodeName;
-  return node ? [node] : EMPTY;
-};
-
-/**
- * The Job a pod belongs to. The controller ownerReference is authoritative (labels can be put
- * on any pod by anyone); the job controller's labels cover pods whose reference is gone, e.g.
- * orphaned with `--cascade=orphan`. The new label wins over the legacy one (they agree when
- * the job controller set both).
- */
-export function jobNameOfPod(pod: WithMeta): string | undefined {
-  const meta = pod.metadata;
-  if (meta === undefined) return undefined;
-  const refs = meta.ownerReferences;
-  if (refs !== undefined) {
-    for (const r of refs) {
-      if (r.controller === true && r.kind === 'Job' && r.apiVersion.startsWith('batch/')) return r.name;
-    }
-  }
-  const labels = meta.labels;
-  return labels?.[JOB_NAME_LABEL] || labels?.[LEGACY_JOB_NAME_LABEL] || undefined;
-}
-
-/** `namespace/jobName`, stored as the pod's own namespace and job name strings. */
-export const jobNameIndexFunc: PairIndex<V1Pod> = Object.freeze({
-  separator: '/',
-  pairs: (pod: V1Pod) => {
-    const job = jobNameOfPod(pod);
-    return job ? [[pod.metadata?.namespace ?? '', job] as const] : EMPTY;
-  },
-});
-
-export const podIndexers: Indexers<V1Pod> = Object.freeze({
-  [INDEX_NAMESPACE]: namespaceIndexFunc,
-  [INDEX_NODE_NAME]: nodeNameIndexFunc,
-  [INDEX_OWNER_UID]: ownerUIDIndexFunc,
-  [INDEX_JOB_NAME]: jobNameIndexFunc,
-  [INDEX_LABEL]: labelIndexFunc,
-});
-
-export const jobIndexers: Indexers<V1Job> = Object.freeze({
-  [INDEX_NAMESPACE]: namespaceIndexFunc,
-  [INDEX_OWNER_UID]: ownerUIDIndexFunc, // CronJob → Jobs
-  [INDEX_LABEL]: labelIndexFunc,
-});
-
-export const nodeIndexers: Indexers<V1Node> = Object.freeze({
-  [INDEX_LABEL]: labelIndexFunc, // node roles, zones, instance types
-});
-
-export const namespaceIndexers: Indexers<V1Namespace> = Object.freeze({
-  [INDEX_LABEL]: labelIndexFunc,
-});
+export const EMPTY_VALUES: readonly never[] = EMPTY;

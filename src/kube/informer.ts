@@ -8,15 +8,8 @@
 import type { PodAggregates } from './aggregates.js';
 import type { ClusterClient } from './client.js';
 import type { EventHub } from './event-hub.js';
-import {
-  Indexer,
-  type Indexers,
-  jobIndexers,
-  namespaceIndexers,
-  nodeIndexers,
-  podIndexers,
-} from './indexer.js';
-import { type KindName, type KubeObjectOf, objectKey } from './kinds.js';
+import { Indexer } from './indexer.js';
+import { type KindName, type KubeObjectOf, kindOf, objectKey } from './kinds.js';
 import {
   type Clock,
   Reflector,
@@ -25,13 +18,6 @@ import {
   type ReflectorStatus,
 } from './reflector.js';
 import { type TransformFunc, transformerFor } from './transform.js';
-
-const INDEXERS: { [K in KindName]: Indexers<KubeObjectOf<K>> } = {
-  Namespace: namespaceIndexers,
-  Node: nodeIndexers,
-  Pod: podIndexers,
-  Job: jobIndexers,
-};
 
 export interface InformerOptions<K extends KindName> {
   cluster: string;
@@ -62,7 +48,7 @@ export class Informer<K extends KindName> implements ReflectorSink<K> {
   private readonly syncWaiters: (() => void)[] = [];
 
   constructor(private readonly options: InformerOptions<K>) {
-    this.store = new Indexer(INDEXERS[options.kind] as Indexers<KubeObjectOf<K>>);
+    this.store = new Indexer(kindOf(options.kind).indexers);
     this.transform = options.transform ?? transformerFor(options.kind);
     this.reflector = new Reflector({
       kind: options.kind,

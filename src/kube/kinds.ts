@@ -1,13 +1,26 @@
 /**
- * The kinds kubegate mirrors, their client-node model types, and client-go's object keys.
+ * The kind registry: every kind kubegate knows, with all its facts in one entry (see
+ * kinds/define.ts): group/version/resource, namespaced or not, the client calls that list
+ * and get it, its trimming, its indexes, its filters, whether an informer mirrors it and
+ * whether readiness waits for it. The client, the informers, the reader, the no-cache
+ * path, readiness and the schema's kind lists derive from this table.
+ *
+ * Adding a kind: a file under kinds/ with its definition, one line in KIND_OBJECT and one
+ * in KINDS below, a schema file, and the simulator's support (docs/ARCHITECTURE.md).
  *
  * Everything above `src/kube/` names kinds through `KindName` and gets the matching object
  * type through `KubeObjectOf<K>`, so a store, an event or a loader for `'Pod'` is typed
  * `V1Pod` without anyone importing `@kubernetes/client-node` outside this layer.
  */
-import type { V1Job, V1Namespace, V1Node, V1Pod } from '@kubernetes/client-node';
+import type { CoreV1Event, V1Job, V1Namespace, V1Node, V1Pod } from '@kubernetes/client-node';
+import type { KindDefinition } from './kinds/define.js';
+import { eventKind } from './kinds/event.js';
+import { jobKind } from './kinds/job.js';
+import { namespaceKind } from './kinds/namespace.js';
+import { nodeKind } from './kinds/node.js';
+import { podKind } from './kinds/pod.js';
 
-export type KindName = 'Namespace' | 'Node' | 'Pod' | 'Job';
+export { type KeyedObject, keyOf, objectKey, splitObjectKey } from './object-keys.js';
 
 /** Kind name → client-node model type (timestamps are `Date`s, as the reflector deserializes them). */
 export type KIND_OBJECT = {
@@ -15,88 +28,51 @@ export type KIND_OBJECT = {
   Node: V1Node;
   Pod: V1Pod;
   Job: V1Job;
+  Event: CoreV1Event;
 };
+
+export type KindName = keyof KIND_OBJECT;
 
 export type KubeObjectOf<K extends KindName> = KIND_OBJECT[K];
 
-/** Any object that has the metadata a key is made from. */
-export interface KeyedObject {
-  metadata?: { name?: string; namespace?: string };
+/** The registry, in the order kinds are started and reported. */
+export const KINDS: { readonly [K in KindName]: KindDefinition<KIND_OBJECT[K]> } = Object.freeze({
+  Namespace: namespaceKind,
+  Node: nodeKind,
+  Pod: podKind,
+  Job: jobKind,
+  Event: eventKind,
+});
+
+/** The registry entry of a kind, typed by the kind. */
+export function kindOf<K extends KindName>(kind: K): KindDefinition<KubeObjectOf<K>> {
+  return KINDS[kind] as KindDefinition<KubeObjectOf<K>>;
 }
 
-/** Static facts about a kind that the reflector and the transform need. */
-export interface KindInfo {
-  readonly kind: KindName;
-  readonly apiVersion: string;
-  /** Lower-case plural as it appears in REST paths. */
-  readonly plural: string;
-  readonly namespaced: boolean;
-  /** The client-node model name `ObjectSerializer.deserialize(raw, modelType)` expects. */
-  readonly modelType: 'V1Namespace' | 'V1Node' | 'V1Pod' | 'V1Job';
+/** Static REST facts of a kind (the registry entries are these and more). */
+export type KindInfo = Pick<
+  KindDefinition<unknown>,
+  'kind' | 'apiVersion' | 'plural' | 'namespaced' | 'modelType' | 'group' | 'version'
+>;
+
+/** The registry as facts only, for callers that need no more than names and scope. */
+export const KIND_INFO: Readonly<Record<KindName, KindInfo>> = KINDS;
+
+export const KIND_NAMES: readonly KindName[] = Object.freeze(Object.keys(KINDS) as KindName[]);
+
+/** Kinds mirrored by an informer when a cluster has the cache. */
+export const INFORMER_KINDS: readonly KindName[] = Object.freeze(KIND_NAMES.filter((k) => KINDS[k].informer));
+
+/** Kinds whose informers readiness waits for. */
+export const READINESS_KINDS: readonly KindName[] = Object.freeze(
+  INFORMER_KINDS.filter((k) => KINDS[k].readiness),
+);
+
+/** Namespaced kinds: what a namespace filter and a namespace-limited principal apply to. */
+export function isNamespaced(kind: KindName): boolean {
+  return KINDS[kind].namespaced;
 }
-
-export const KIND_INFO: Readonly<Record<KindName, KindInfo>> = Object.freeze({
-  Namespace: Object.freeze({
-    kind: 'Namespace',
-    apiVersion: 'v1',
-    plural: 'namespaces',
-    namespaced: false,
-    modelType: 'V1Namespace',
-  }),
-  Node: Object.freeze({
-    kind: 'Node',
-    apiVersion: 'v1',
-    plural: 'nodes',
-    namespaced: false,
-    modelType: 'V1Node',
-  }),
-  Pod: Object.freeze({ kind: 'Pod', apiVersion: 'v1', plural: 'pods', namespaced: true, modelType: 'V1Pod' }),
-  Job: Object.freeze({
-    kind: 'Job',
-    apiVersion: 'batch/v1',
-    plural: 'jobs',
-    namespaced: true,
-    modelType: 'V1Job',
-  }),
-} satisfies Record<KindName, KindInfo>);
-
-export const KIND_NAMES: readonly KindName[] = Object.freeze(['Namespace', 'Node', 'Pod', 'Job']);
 
 export function isKindName(value: unknown): value is KindName {
-  return typeof value === 'string' && Object.hasOwn(KIND_INFO, value);
-}
-
-/**
- * client-go's MetaNamespaceKeyFunc: `namespace/name`, or `name` for a cluster-scoped object
- * (no or empty namespace). Throws when the object has no name, because a store keyed by ''
- * would silently merge unrelated objects.
- */
-export function objectKey(obj: KeyedObject): string {
-  const name = obj.metadata?.name;
-  if (!name) {
-    throw new Error(`objectKey: expected an object with metadata.name, received ${describe(obj)}`);
-  }
-  const namespace = obj.metadata?.namespace;
-  return namespace ? `${namespace}/${name}` : name;
-}
-
-/** The key `objectKey` would give an object with this namespace and name. */
-export function keyOf(namespace: string | undefined, name: string): string {
-  return namespace ? `${namespace}/${name}` : name;
-}
-
-/** client-go's SplitMetaNamespaceKey: the inverse of `objectKey`. */
-export function splitObjectKey(key: string): { namespace?: string; name: string } {
-  const slash = key.indexOf('/');
-  if (slash < 0) return { name: key };
-  if (slash === 0 || slash === key.length - 1 || key.indexOf('/', slash + 1) >= 0) {
-    throw new Error(`splitObjectKey: expected "name" or "namespace/name", received ${JSON.stringify(key)}`);
-  }
-  return { namespace: key.slice(0, slash), name: key.slice(slash + 1) };
-}
-
-function describe(obj: unknown): string {
-  if (obj === null || typeof obj !== 'object') return String(obj);
-  const meta = (obj as KeyedObject).metadata;
-  return meta === undefined ? 'an object without metadata' : `metadata ${JSON.stringify(meta).slice(0, 200)}`;
+  return typeof value === 'string' && Object.hasOwn(KINDS, value);
 }

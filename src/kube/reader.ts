@@ -1,40 +1,20 @@
 /**
- * The read interface over one cluster: from the informer's indexes when it has synced,
- * otherwise (not yet synced, or the cache switched off) straight from the API server
- * with the selectors pushed down. Callers see the same shapes either way: trimmed,
- * frozen objects. Loaders batch onto this; resolvers never see it.
+ * The read interface over one cluster, and the only way into its stores: from the
+ * informer's indexes when the kind has synced, otherwise (not yet synced, not mirrored,
+ * or the cache switched off) straight from the API server with what it can apply of the
+ * query pushed down. Callers see the same shapes and the same answers either way:
+ * trimmed, frozen objects that match `compileQuery`. Loaders batch onto this; resolvers
+ * never see it.
  */
-import type { ClusterClient } from './client.js';
-import type { Cluster } from './cluster.js';
-import {
-  INDEX_JOB_NAME,
-  INDEX_LABEL,
-  INDEX_NAMESPACE,
-  INDEX_NODE_NAME,
-  type ReadonlyIndexer,
-} from './indexer.js';
+import type { JobPodCounts, NodeUsage, PodTotals } from './aggregates.js';
+import type { Cluster, ClusterStatus } from './cluster.js';
+import type { ReadonlyIndexer } from './indexer.js';
 import { type KindName, type KubeObjectOf, keyOf } from './kinds.js';
-import {
-  equalityPairs,
-  formatLabelSelector,
-  type LabelRequirement,
-  matchLabels,
-  parseLabelSelector,
-} from './selector.js';
+import { compileQuery, indexLookups, type ObjectQuery, serverSelectors } from './query.js';
+import type { PodPhase } from './rules.js';
 import { transformerFor } from './transform.js';
 
-export interface ObjectQuery {
-  /** Only objects of this namespace (namespaced kinds). */
-  namespace?: string;
-  /** Kubernetes label selector syntax; parse errors throw LabelSelectorError. */
-  labelSelector?: string;
-  /** Pods bound to this node. */
-  nodeName?: string;
-  /** Pods of this job (needs `namespace`). */
-  jobName?: string;
-  /** Pods in this phase. */
-  phase?: string;
-}
+export type { ObjectQuery } from './query.js';
 
 export interface ReadResult<T> {
   items: readonly T[];
@@ -42,32 +22,64 @@ export interface ReadResult<T> {
   source: 'cache' | 'api';
 }
 
+/** The pod aggregates, read-only (numbers over every namespace: the caller decides who may see them). */
+export interface AggregatesView {
+  node(nodeName: string): NodeUsage;
+  job(namespace: string, jobName: string): JobPodCounts;
+  phaseCounts(): Record<PodPhase, number>;
+  totals(): PodTotals;
+}
+
 const DIRECT_PAGE_SIZE = 500;
 
 export class ClusterReader {
-  constructor(readonly cluster: Cluster) {}
+  readonly #cluster: Cluster;
+
+  constructor(cluster: Cluster) {
+    this.#cluster = cluster;
+  }
 
   get name(): string {
-    return this.cluster.name;
+    return this.#cluster.name;
+  }
+
+  /** Whether the cluster runs informers at all (false: `--no-cache`). */
+  get cache(): boolean {
+    return this.#cluster.cache;
   }
 
   /** Whether `kind` is served from memory right now. */
   cached(kind: KindName): boolean {
-    return this.cluster.isSynced(kind);
+    return this.#cluster.isSynced(kind);
   }
 
-  /** The informer's read-only store for `kind` when it has synced. */
-  store<K extends KindName>(kind: K): ReadonlyIndexer<KubeObjectOf<K>> | undefined {
-    return this.cached(kind)
-      ? (this.cluster.informers![kind].store as ReadonlyIndexer<KubeObjectOf<K>>)
-      : undefined;
+  /**
+   * A number that moves whenever the kind's store changes, while it is served from memory;
+   * undefined otherwise. Memos of answers derived from a store are valid while it stands.
+   */
+  generation(kind: KindName): number | undefined {
+    return this.cached(kind) ? this.#cluster.informers?.[kind]?.generation : undefined;
+  }
+
+  /**
+   * An identity for memos of answers derived from the kind's store: the same object while
+   * the same informer serves the kind (a cluster swap brings a new one). Undefined when not
+   * served from memory. Pair it with `generation`.
+   */
+  scope(kind: KindName): object | undefined {
+    return this.cached(kind) ? this.#cluster.informers?.[kind]?.store : undefined;
+  }
+
+  /** The incremental pod aggregates, once pods are served from memory. */
+  aggregates(): AggregatesView | undefined {
+    return this.cached('Pod') ? this.#cluster.aggregates : undefined;
   }
 
   async list<K extends KindName>(kind: K, query: ObjectQuery = {}): Promise<ReadResult<KubeObjectOf<K>>> {
-    const labels = parseLabelSelector(query.labelSelector ?? '');
-    const store = this.store(kind);
-    if (store) return { items: listFromStore(store, kind, query, labels), source: 'cache' };
-    return { items: await listDirect(this.cluster.client, kind, query, labels), source: 'api' };
+    const matches = compileQuery(kind, query); // parses the selector: bad input fails before any read
+    const store = this.#store(kind);
+    if (store) return { items: listFromStore(store, kind, query, matches), source: 'cache' };
+    return { items: await this.#listDirect(kind, query, matches), source: 'api' };
   }
 
   async get<K extends KindName>(
@@ -75,106 +87,88 @@ export class ClusterReader {
     namespace: string | undefined,
     name: string,
   ): Promise<KubeObjectOf<K> | undefined> {
-    const store = this.store(kind);
+    const store = this.#store(kind);
     if (store) return store.get(keyOf(namespace, name));
-    const obj = await this.cluster.client.get(kind, namespace, name);
+    const obj = await this.#cluster.client.get(kind, namespace, name);
     return obj ? transformerFor(kind)(obj) : undefined;
+  }
+
+  /** Every stored object of a synced kind (subscription snapshots); undefined when not synced. */
+  snapshot<K extends KindName>(kind: K): readonly KubeObjectOf<K>[] | undefined {
+    return this.#store(kind)?.list();
+  }
+
+  /**
+   * Resolves true when the cluster's caches have synced (those readiness waits for, or the
+   * kinds named), false after `timeoutMs` or without the cache.
+   */
+  waitForSync(timeoutMs?: number, kinds?: readonly KindName[]): Promise<boolean> {
+    return this.#cluster.waitForSync(timeoutMs, kinds);
+  }
+
+  /** The server's gitVersion (asked once per cluster, then remembered). */
+  version(): Promise<string> {
+    return this.#cluster.version();
+  }
+
+  /** Asks the API server for its version now: whether it answers. */
+  ping(): Promise<string> {
+    return this.#cluster.client.version();
+  }
+
+  /** A snapshot of the cluster's status (a new object each call). */
+  status(): ClusterStatus {
+    return this.#cluster.status();
+  }
+
+  #store<K extends KindName>(kind: K): ReadonlyIndexer<KubeObjectOf<K>> | undefined {
+    return this.cached(kind)
+      ? (this.#cluster.informers?.[kind]?.store as ReadonlyIndexer<KubeObjectOf<K>> | undefined)
+      : undefined;
+  }
+
+  /** All pages of a LIST with what the server understands pushed down, the rest filtered here. */
+  async #listDirect<K extends KindName>(
+    kind: K,
+    query: ObjectQuery,
+    matches: (obj: KubeObjectOf<K>) => boolean,
+  ): Promise<KubeObjectOf<K>[]> {
+    const selectors = serverSelectors(kind, query);
+    const transform = transformerFor(kind);
+    const items: KubeObjectOf<K>[] = [];
+    let continueToken: string | undefined;
+    do {
+      const page = await this.#cluster.client.list(kind, {
+        ...selectors,
+        limit: DIRECT_PAGE_SIZE,
+        continueToken,
+      });
+      for (const item of page.items) {
+        const obj = transform(item);
+        if (matches(obj)) items.push(obj);
+      }
+      continueToken = page.continueToken;
+    } while (continueToken);
+    return items;
   }
 }
 
 /**
- * Picks the narrowest index the query allows (node, job, namespace, one label pair)
- * and filters the rest in memory, so a lookup costs O(matches of that index).
+ * Reads the smallest index the query allows (a node, a job, a namespace, the rarest label
+ * pair) and filters the rest in memory, so a lookup costs O(matches of that index).
  */
 function listFromStore<K extends KindName>(
   store: ReadonlyIndexer<KubeObjectOf<K>>,
   kind: K,
   query: ObjectQuery,
-  labels: LabelRequirement[],
+  matches: (obj: KubeObjectOf<K>) => boolean,
 ): readonly KubeObjectOf<K>[] {
-  let candidates: readonly KubeObjectOf<K>[];
-  const pairs = equalityPairs(labels);
-  if (kind === 'Pod' && query.nodeName !== undefined)
-    candidates = store.byIndex(INDEX_NODE_NAME, query.nodeName);
-  else if (kind === 'Pod' && query.jobName !== undefined && query.namespace !== undefined) {
-    candidates = store.byIndex(INDEX_JOB_NAME, `${query.namespace}/${query.jobName}`);
-  } else if (pairs.length) {
-    // The rarest pair narrows most.
-    let best = pairs[0];
-    for (const pair of pairs)
-      if (store.countByIndex(INDEX_LABEL, pair) < store.countByIndex(INDEX_LABEL, best)) best = pair;
-    candidates = store.byIndex(INDEX_LABEL, best);
-  } else if (query.namespace !== undefined && store.hasIndex(INDEX_NAMESPACE)) {
-    candidates = store.byIndex(INDEX_NAMESPACE, query.namespace);
-  } else candidates = store.list();
-  return candidates.filter((obj) => matchesQuery(obj, kind, query, labels));
-}
-
-function matchesQuery(
-  obj: KubeObjectOf<KindName>,
-  kind: KindName,
-  query: ObjectQuery,
-  labels: LabelRequirement[],
-): boolean {
-  const meta = obj.metadata;
-  if (
-    query.namespace !== undefined &&
-    kind !== 'Node' &&
-    kind !== 'Namespace' &&
-    meta?.namespace !== query.namespace
-  ) {
-    return false;
+  let best: { index: string; value: string; count: number } | undefined;
+  for (const lookup of indexLookups(kind, query)) {
+    if (!store.hasIndex(lookup.index)) continue;
+    const count = store.countByIndex(lookup.index, lookup.value);
+    if (best === undefined || count < best.count) best = { ...lookup, count };
   }
-  if (labels.length && !matchLabels(labels, meta?.labels)) return false;
-  if (kind === 'Pod') {
-    const pod = obj as KubeObjectOf<'Pod'>;
-    if (query.nodeName !== undefined && (pod.spec?.nodeName ?? '') !== query.nodeName) return false;
-    if (query.phase !== undefined && pod.status?.phase !== query.phase) return false;
-    if (query.jobName !== undefined && jobNameOf(pod) !== query.jobName) return false;
-  }
-  return true;
-}
-
-function jobNameOf(pod: KubeObjectOf<'Pod'>): string | undefined {
-  const labels = pod.metadata?.labels;
-  return (
-    labels?.['batch.kubernetes.io/job-name'] ??
-    labels?.['job-name'] ??
-    pod.metadata?.ownerReferences?.find((o) => o.kind === 'Job' && o.controller)?.name
-  );
-}
-
-/** All pages of a LIST, with every filter the server understands pushed down to it. */
-async function listDirect<K extends KindName>(
-  client: ClusterClient,
-  kind: K,
-  query: ObjectQuery,
-  labels: LabelRequirement[],
-): Promise<KubeObjectOf<K>[]> {
-  // The canonical form, not the user's text: what our parser accepts a real server must too.
-  const labelParts = labels.length ? [formatLabelSelector(labels)] : [];
-  if (kind === 'Pod' && query.jobName !== undefined)
-    labelParts.push(`batch.kubernetes.io/job-name=${query.jobName}`);
-  const fieldParts: string[] = [];
-  if (kind === 'Pod' && query.nodeName !== undefined) fieldParts.push(`spec.nodeName=${query.nodeName}`);
-  if (kind === 'Pod' && query.phase !== undefined) fieldParts.push(`status.phase=${query.phase}`);
-  const namespace = kind === 'Pod' || kind === 'Job' ? query.namespace : undefined;
-  const transform = transformerFor(kind);
-  const items: KubeObjectOf<K>[] = [];
-  let continueToken: string | undefined;
-  do {
-    const page = await client.list(kind, {
-      namespace,
-      labelSelector: labelParts.join(',') || undefined,
-      fieldSelector: fieldParts.join(',') || undefined,
-      limit: DIRECT_PAGE_SIZE,
-      continueToken,
-    });
-    for (const item of page.items) items.push(transform(item));
-    continueToken = page.continueToken;
-  } while (continueToken);
-  if (kind === 'Namespace' && query.namespace !== undefined) {
-    return items.filter((ns) => ns.metadata?.name === query.namespace);
-  }
-  return items;
+  const candidates = best ? store.byIndex(best.index, best.value) : store.list();
+  return candidates.filter(matches);
 }

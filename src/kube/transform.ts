@@ -30,93 +30,12 @@ import type {
   V1PodStatus,
   V1ResourceRequirements,
 } from '@kubernetes/client-node';
-import { KIND_INFO, type KindName, type KubeObjectOf } from './kinds.js';
+import { defaultInterner, type Interner } from './interner.js';
+import { KIND_INFO, type KindName, type KubeObjectOf, kindOf } from './kinds.js';
+
+export { deepFreeze, defaultInterner, Interner } from './interner.js';
 
 export const LAST_APPLIED_ANNOTATION = 'kubectl.kubernetes.io/last-applied-configuration';
-
-/**
- * Deduplicates what repeats across objects, which is most of a trimmed pod:
- *
- * - strings: JSON.parse makes a separate heap string for every occurrence, so 150k pods carry
- *   150k copies of "Running", of their namespace, of a few image and node names. Offered only
- *   for fields whose values repeat (label values, images, node names, condition types,
- *   quantities); unique ones (names, uids, IPs, resourceVersions) are not, so the map does not
- *   fill with them. Property KEYS need no help: V8 internalizes those itself.
- * - Dates: a V8 Date costs ~96 bytes, and a pod has ~10 of them, half equal to another one
- *   (creation = scheduled = start; Ready = ContainersReady); pods created in a burst share more.
- * - whole frozen subtrees (container specs, owner references, label sets): replicas of one
- *   ReplicaSet or Job are identical there, so they share one deep-frozen instance, keyed by
- *   the subtree's JSON. Only for JSON-plain subtrees (no Dates).
- *
- * Each map is bounded and cleared when full rather than evicted piecemeal: what is already
- * shared stays shared, new values start deduplicating again, and memory stays bounded even
- * when some label value is unique per pod. Sharing is safe because everything handed out is
- * frozen — and, for Dates, because consumers honour the read-only contract (see above).
- */
-export class Interner {
-  readonly #strings = new Map<string, string>();
-  readonly #dates = new Map<number, Date>();
-  readonly #shared = new Map<string, unknown>();
-  readonly maxEntries: number;
-  readonly maxStringLength: number;
-  readonly maxSharedKeyLength: number;
-
-  constructor(options: { maxEntries?: number; maxStringLength?: number; maxSharedKeyLength?: number } = {}) {
-    this.maxEntries = options.maxEntries ?? 65_536;
-    this.maxStringLength = options.maxStringLength ?? 512;
-    this.maxSharedKeyLength = options.maxSharedKeyLength ?? 4096;
-  }
-
-  /** Entries held per map (for metrics and tests). */
-  get size(): { strings: number; dates: number; shared: number } {
-    return { strings: this.#strings.size, dates: this.#dates.size, shared: this.#shared.size };
-  }
-
-  string(s: string): string;
-  string(s: string | undefined): string | undefined;
-  string(s: string | undefined): string | undefined {
-    if (s === undefined || s === null || s.length > this.maxStringLength) return s;
-    const hit = this.#strings.get(s);
-    if (hit !== undefined) return hit;
-    bounded(this.#strings, this.maxEntries).set(s, s);
-    return s;
-  }
-
-  /** A frozen Date equal to `v` (a Date or an RFC 3339 string), shared with equal ones; null → undefined. */
-  date(v: Date | string | null | undefined): Date | undefined {
-    if (v === undefined || v === null) return undefined;
-    const ms = v instanceof Date ? v.getTime() : Date.parse(v);
-    const hit = this.#dates.get(ms);
-    if (hit !== undefined) return hit;
-    const d = Object.freeze(new Date(ms));
-    if (!Number.isNaN(ms)) bounded(this.#dates, this.maxEntries).set(ms, d);
-    return d;
-  }
-
-  /** A deep-frozen value equal to `value` (JSON-plain: no Dates), shared with equal earlier ones. */
-  shared<T>(value: T): T {
-    const key = JSON.stringify(value);
-    if (key.length > this.maxSharedKeyLength) return deepFreeze(value);
-    const hit = this.#shared.get(key);
-    if (hit !== undefined) return hit as T;
-    bounded(this.#shared, this.maxEntries).set(key, deepFreeze(value));
-    return value;
-  }
-
-  clear(): void {
-    this.#strings.clear();
-    this.#dates.clear();
-    this.#shared.clear();
-  }
-}
-
-function bounded<K, V>(map: Map<K, V>, max: number): Map<K, V> {
-  if (map.size >= max) map.clear();
-  return map;
-}
-
-/** Shared by every cluster's informers: clusters run the same images and condition types. */
-export const defaultInterner = new Interner();
 
 export interface TransformOptions {
   interner?: Interner;
@@ -132,8 +51,7 @@ export function transformObject<K extends KindName>(
   options: TransformOptions = {},
 ): KubeObjectOf<K> {
   const t = new Trimmer(options.interner ?? defaultInterner);
-  const trim = TRIMMERS[kind] as (t: Trimmer, o: KubeObjectOf<K>) => KubeObjectOf<K>;
-  return freezeTree(trim(t, obj));
+  return freezeTree(kindOf(kind).trim(t, obj));
 }
 
 /** The transform for one kind, bound to options; convenient for informer construction. */
@@ -142,36 +60,6 @@ export function transformerFor<K extends KindName>(
   options: TransformOptions = {},
 ): TransformFunc<K> {
   return (obj) => transformObject(kind, obj, options);
-}
-
-const TRIMMERS: { [K in KindName]: (t: Trimmer, o: KubeObjectOf<K>) => KubeObjectOf<K> } = {
-  Pod: (t, o) => t.pod(o),
-  Node: (t, o) => t.node(o),
-  Job: (t, o) => t.job(o),
-  Namespace: (t, o) => t.namespace(o),
-};
-
-/**
- * Freezes `value` and everything reachable from it (arrays, plain objects, class instances,
- * Dates); cycle-safe. Typed arrays are skipped (freezing one with elements throws). Returns
- * `value` for chaining.
- */
-export function deepFreeze<T>(value: T): T {
-  const seen = new Set<object>();
-  const stack: unknown[] = [value];
-  while (stack.length > 0) {
-    const v = stack.pop();
-    if (v === null || (typeof v !== 'object' && typeof v !== 'function')) continue;
-    const o = v as object;
-    if (seen.has(o) || ArrayBuffer.isView(o)) continue;
-    seen.add(o);
-    Object.freeze(o);
-    for (const k of Reflect.ownKeys(o)) {
-      const d = Object.getOwnPropertyDescriptor(o, k);
-      if (d !== undefined && 'value' in d) stack.push(d.value);
-    }
-  }
-  return value;
 }
 
 /**
@@ -189,12 +77,12 @@ function freezeTree<T>(value: T): T {
 type Rec = Record<string, unknown>;
 
 /** Sets o[k] = v unless v is undefined or null, so absent fields stay absent (no empty slots). */
-function put<T extends object, K extends keyof T>(o: T, k: K, v: T[K] | null | undefined): void {
+export function put<T extends object, K extends keyof T>(o: T, k: K, v: T[K] | null | undefined): void {
   if (v !== undefined && v !== null) o[k] = v as T[K];
 }
 
 /** Deep copy for small subtrees kept whole (job status, selectors); drops undefined and null. */
-function clone(v: unknown): unknown {
+export function clone(v: unknown): unknown {
   if (v === null || typeof v !== 'object') return v;
   if (v instanceof Date) return new Date(v.getTime());
   if (Array.isArray(v)) return v.map(clone);
@@ -229,8 +117,12 @@ const HANDLED_META = new Set([
   'creationTimestamp',
 ]);
 
-class Trimmer {
-  constructor(private readonly n: Interner) {}
+/**
+ * The trimming steps every kind shares (metadata, resources, string maps), and each mirrored
+ * kind's own trim, which the registry entry of the kind names (kinds/*.ts).
+ */
+export class Trimmer {
+  constructor(readonly n: Interner) {}
 
   /** Copy of a string map with interned values (labels, quantities). */
   rec(r: Readonly<Record<string, string>> | undefined): Record<string, string> | undefined {

@@ -14,18 +14,24 @@
  */
 import DataLoader from 'dataloader';
 import {
-  isTerminated,
   type JobPodCounts,
   type NodeUsage,
   POD_PHASES,
   type PodPhase,
+  phaseCountsOfPods,
   podPhase,
+  usageOfPods,
 } from '../kube/aggregates.js';
-import { jobNameOfPod } from '../kube/indexer.js';
 import type { KubeObjectOf } from '../kube/kinds.js';
-import { effectivePodRequests } from '../kube/quantity.js';
 import type { ClusterReader } from '../kube/reader.js';
-import { JOB_STATES, type JobState, jobState, nodeReady, nodeResources } from './derive.js';
+import {
+  JOB_STATES,
+  type JobState,
+  jobNameOfPod,
+  jobState,
+  nodeReady,
+  nodeResources,
+} from '../kube/rules.js';
 import { commonNamespace, groupBy } from './keys.js';
 import type { BatchHook } from './lists.js';
 import { seesAllNamespaces } from './principal.js';
@@ -67,35 +73,8 @@ export interface ClusterSummary {
   namespacesOnly: boolean;
 }
 
-/** What PodAggregates keeps per node, computed from a list of pods instead. */
-function usageOf(pods: Iterable<Pod>): NodeUsage {
-  const u: NodeUsage = { podCount: 0, cpuMillis: 0, memoryBytes: 0 };
-  for (const pod of pods) {
-    if (!pod.spec?.nodeName || isTerminated(pod)) continue;
-    const r = effectivePodRequests(pod);
-    u.podCount += 1;
-    u.cpuMillis += r.cpuMillis;
-    u.memoryBytes += r.memoryBytes;
-  }
-  return u;
-}
-
-const PHASE_FIELD = {
-  Pending: 'pending',
-  Running: 'running',
-  Succeeded: 'succeeded',
-  Failed: 'failed',
-  Unknown: 'unknown',
-} as const;
-
-function jobCountsOf(pods: Iterable<Pod>): JobPodCounts {
-  const c: JobPodCounts = { pending: 0, running: 0, succeeded: 0, failed: 0, unknown: 0, total: 0 };
-  for (const pod of pods) {
-    c[PHASE_FIELD[podPhase(pod)]] += 1;
-    c.total += 1;
-  }
-  return c;
-}
+const usageOf = usageOfPods;
+const jobCountsOf = phaseCountsOfPods;
 
 function bucket<T>(map: Map<string, T[]>, key: string, value: T): void {
   const list = map.get(key);
@@ -105,7 +84,7 @@ function bucket<T>(map: Map<string, T[]>, key: string, value: T): void {
 
 /** The synced PodAggregates, when they may be shown to this principal as they are. */
 function aggregatesFor(reads: RequestReads, reader: ClusterReader) {
-  return reader.cached('Pod') && seesAllNamespaces(reads.principal) ? reader.cluster.aggregates : undefined;
+  return seesAllNamespaces(reads.principal) ? reader.aggregates() : undefined;
 }
 
 export function createNodeUsageLoader(reads: RequestReads, onBatch?: BatchHook) {
@@ -164,9 +143,9 @@ export function createJobPodsLoader(reads: RequestReads, onBatch?: BatchHook) {
             });
             // A job's pods live in the job's namespace, so per-job counts are never wider than
             // the principal's view: the aggregates serve every principal here.
-            if (reader.cached('Pod')) {
-              for (const i of visible)
-                results[i] = reader.cluster.aggregates.job(keys[i].namespace, keys[i].jobName);
+            const aggregates = reader.aggregates();
+            if (aggregates) {
+              for (const i of visible) results[i] = aggregates.job(keys[i].namespace, keys[i].jobName);
             } else if (visible.length === 1) {
               const { namespace, jobName } = keys[visible[0]];
               results[visible[0]] = jobCountsOf(
@@ -204,15 +183,24 @@ export function createJobPodsLoader(reads: RequestReads, onBatch?: BatchHook) {
  */
 const objectPartCache = new WeakMap<object, { generation: string; summary: Readonly<ClusterSummary> }>();
 
-function cachedObjectPart(reads: RequestReads, reader: ClusterReader): Readonly<ClusterSummary> | undefined {
-  const informers = reader.cluster.informers;
-  if (!informers || !seesAllNamespaces(reads.principal) || !reader.cached('Node') || !reader.cached('Job')) {
+/** The memo's scope and generation, when the summary's node and job part may be memoised. */
+function objectPartKey(
+  reads: RequestReads,
+  reader: ClusterReader,
+): { scope: object; generation: string } | undefined {
+  const scope = reader.scope('Node');
+  const nodes = reader.generation('Node');
+  const jobs = reader.generation('Job');
+  if (!seesAllNamespaces(reads.principal) || !scope || nodes === undefined || jobs === undefined)
     return undefined;
-  }
-  const entry = objectPartCache.get(informers);
-  return entry?.generation === `${informers.Node.generation}/${informers.Job.generation}`
-    ? entry.summary
-    : undefined;
+  return { scope, generation: `${nodes}/${jobs}` };
+}
+
+function cachedObjectPart(reads: RequestReads, reader: ClusterReader): Readonly<ClusterSummary> | undefined {
+  const key = objectPartKey(reads, reader);
+  if (!key) return undefined;
+  const entry = objectPartCache.get(key.scope);
+  return entry?.generation === key.generation ? entry.summary : undefined;
 }
 
 async function summarize(reads: RequestReads, reader: ClusterReader): Promise<ClusterSummary> {
@@ -237,8 +225,7 @@ function copySummary(s: Readonly<ClusterSummary>): ClusterSummary {
 }
 
 async function summarizeObjects(reads: RequestReads, reader: ClusterReader): Promise<ClusterSummary> {
-  const informers = reader.cluster.informers;
-  const generation = informers ? `${informers.Node.generation}/${informers.Job.generation}` : '';
+  const key = objectPartKey(reads, reader);
   const [nodes, jobs] = await Promise.all([reads.list(reader, 'Node', {}), reads.list(reader, 'Job', {})]);
   const s: ClusterSummary = {
     nodes: nodes.length,
@@ -263,8 +250,10 @@ async function summarizeObjects(reads: RequestReads, reader: ClusterReader): Pro
     }
   }
   for (const job of jobs as KubeObjectOf<'Job'>[]) s.jobsByState[jobState(job)] += 1;
-  if (informers && seesAllNamespaces(reads.principal) && reader.cached('Node') && reader.cached('Job')) {
-    objectPartCache.set(informers, { generation, summary: copySummary(s) });
+  // Stored only if nothing changed while it was computed.
+  const after = objectPartKey(reads, reader);
+  if (key && after && after.generation === key.generation) {
+    objectPartCache.set(key.scope, { generation: key.generation, summary: copySummary(s) });
   }
   return s;
 }

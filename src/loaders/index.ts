@@ -1,7 +1,14 @@
 /**
- * The per-request context: the principal, the cluster directory, and fresh DataLoaders,
- * all built here and nowhere else. Resolvers read only through `loaders`; batch functions
- * read only through RequestReads, which applies the principal to every read.
+ * The per-request context, built here and nowhere else, and sealed: what a resolver can
+ * reach from it is read-only — fresh DataLoaders (every read, batched, through
+ * ClusterReader with the principal applied), the principal, the clusters it may see with
+ * their status snapshots, and the subscriptions it may start. No Cluster, API client or
+ * writable store is reachable from it (test/architecture/context.test.ts proves it, by
+ * type and at run time). Writes, when they come, get their own narrow interface here.
+ *
+ * This module is also the schema's door to the lower layers: the Kubernetes rules and
+ * the few kube values a resolver needs are re-exported below, so `src/schema/` imports
+ * nothing from `src/kube/` but types.
  */
 
 import type DataLoader from 'dataloader';
@@ -14,69 +21,144 @@ import {
   type JobPodsKey,
   type NodeUsageKey,
 } from './aggregates.js';
+import { type ClusterCatalog, createCatalog } from './catalog.js';
 import type { ClusterDirectory } from './directory.js';
 import type { AnyObject, ListKey, ObjectKey } from './keys.js';
 import { type BatchHook, createListLoader, createObjectLoader } from './lists.js';
 import type { Principal } from './principal.js';
 import { RequestReads } from './reads.js';
 import { type ClusterHealth, createHealthLoader, createVersionLoader } from './status.js';
+import { createSubscriptions, type Subscriptions } from './subscribe.js';
 
-export type { ClusterSummary, JobPodsKey, NodeUsageKey } from './aggregates.js';
+export type { ClusterStatus } from '../kube/cluster.js';
+export type { InformerStatus } from '../kube/informer.js';
+export { eventCount, eventLastSeen } from '../kube/kinds/event.js';
+export { isNamespaced, KIND_INFO, KIND_NAMES, type KindName, type KubeObjectOf } from '../kube/kinds.js';
 export {
   containerResources,
+  effectivePodRequests,
   JOB_STATES,
   type JobState,
+  jobNameOfPod,
   jobState,
   type NodeResources,
   nodeReady,
   nodeResources,
+  nodeRoles,
+  POD_PHASES,
+  type PodPhase,
+  podPhase,
   podReady,
   podRestarts,
-} from './derive.js';
+} from '../kube/rules.js';
+export { LabelSelectorError, parseLabelSelector } from '../kube/selector.js';
+export type { ClusterSummary, JobPodsKey, NodeUsageKey } from './aggregates.js';
+export type { ClusterCatalog } from './catalog.js';
+export { SlowConsumerError } from './event-queue.js';
 export type { AnyObject, ListKey, ObjectKey } from './keys.js';
 export type { BatchHook } from './lists.js';
+export { LiveValue } from './live-value.js';
 export type { ClusterHealth } from './status.js';
+export { isSharedEvent, type ObjectEvent } from './streams.js';
+export type { ObjectSubscription, Subscriptions } from './subscribe.js';
 
 export interface Loaders {
   /** Filtered lists: connections, `node.pods`, `job.pods`, `namespace.pods`, totalCount. */
-  list: DataLoader<ListKey, readonly AnyObject[], string>;
+  readonly list: DataLoader<ListKey, readonly AnyObject[], string>;
   /** One object by (cluster, kind, namespace, name); null when absent or invisible. */
-  object: DataLoader<ObjectKey, AnyObject | null, string>;
+  readonly object: DataLoader<ObjectKey, AnyObject | null, string>;
   /** A node's non-terminated pods and their effective requests. */
-  nodeUsage: DataLoader<NodeUsageKey, NodeUsage, string>;
+  readonly nodeUsage: DataLoader<NodeUsageKey, NodeUsage, string>;
   /** A job's pods by phase. */
-  jobPods: DataLoader<JobPodsKey, JobPodCounts, string>;
-  summary: DataLoader<string, ClusterSummary>;
-  version: DataLoader<string, string>;
-  health: DataLoader<string, ClusterHealth>;
+  readonly jobPods: DataLoader<JobPodsKey, JobPodCounts, string>;
+  readonly summary: DataLoader<string, ClusterSummary>;
+  readonly version: DataLoader<string, string>;
+  readonly health: DataLoader<string, ClusterHealth>;
 }
 
 export interface GatewayContext {
-  loaders: Loaders;
-  principal: Principal;
-  directory: ClusterDirectory;
+  /** This request's DataLoaders (after `renewLoaders()`, a fresh set, built on first use). */
+  readonly loaders: Loaders;
+  readonly principal: Principal;
+  /** The clusters the principal may see, and their status snapshots. */
+  readonly clusters: ClusterCatalog;
+  /** The subscriptions the principal may start. */
+  readonly subscribe: Subscriptions;
+  /**
+   * Drops this context's loaders, so the next read starts with empty caches: a
+   * subscription's context lives as long as it does, and each event must read afresh.
+   */
+  renewLoaders(): void;
 }
 
 export interface ContextOptions {
   directory: ClusterDirectory;
   principal: Principal;
+  /** Subscriptions' bounds (config.ts reads them from the environment). */
+  settings?: { queueLimit?: number | undefined };
   /** Sees every batch every loader runs (tests assert batching with it). */
   onBatch?: BatchHook;
 }
 
-export function createContext({ directory, principal, onBatch }: ContextOptions): GatewayContext {
+export const DEFAULT_SUBSCRIBER_QUEUE = 1000;
+
+function createLoaders(directory: ClusterDirectory, principal: Principal, onBatch?: BatchHook): Loaders {
   const reads = new RequestReads(directory, principal);
-  return {
-    principal,
-    directory,
-    loaders: {
-      list: createListLoader(reads, onBatch),
-      object: createObjectLoader(reads, onBatch),
-      nodeUsage: createNodeUsageLoader(reads, onBatch),
-      jobPods: createJobPodsLoader(reads, onBatch),
-      summary: createSummaryLoader(reads, onBatch),
-      version: createVersionLoader(reads, onBatch),
-      health: createHealthLoader(reads, onBatch),
-    },
+  return Object.freeze({
+    list: createListLoader(reads, onBatch),
+    object: createObjectLoader(reads, onBatch),
+    nodeUsage: createNodeUsageLoader(reads, onBatch),
+    jobPods: createJobPodsLoader(reads, onBatch),
+    summary: createSummaryLoader(reads, onBatch),
+    version: createVersionLoader(reads, onBatch),
+    health: createHealthLoader(reads, onBatch),
+  });
+}
+
+export function createContext({ directory, principal, settings, onBatch }: ContextOptions): GatewayContext {
+  // Built on first use: most subscription events resolve without a loader, and with a
+  // thousand subscribers per event that saving counts.
+  // A stable view over the current set, so the context can be copied (yoga spreads it
+  // into its own) and still renew its loaders.
+  let current: Loaders | undefined;
+  const now = (): Loaders => {
+    current ??= createLoaders(directory, principal, onBatch);
+    return current;
   };
+  const loaders = Object.freeze({
+    get list() {
+      return now().list;
+    },
+    get object() {
+      return now().object;
+    },
+    get nodeUsage() {
+      return now().nodeUsage;
+    },
+    get jobPods() {
+      return now().jobPods;
+    },
+    get summary() {
+      return now().summary;
+    },
+    get version() {
+      return now().version;
+    },
+    get health() {
+      return now().health;
+    },
+  } satisfies Loaders);
+  const clusters = createCatalog(directory, principal);
+  const subscribe = createSubscriptions(directory, principal, {
+    queueLimit: settings?.queueLimit ?? DEFAULT_SUBSCRIBER_QUEUE,
+  });
+  return Object.freeze({
+    loaders,
+    principal,
+    clusters,
+    subscribe,
+    renewLoaders(): void {
+      current = undefined;
+    },
+  });
 }

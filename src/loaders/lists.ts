@@ -9,7 +9,7 @@
  */
 import DataLoader from 'dataloader';
 import { LRUCache } from 'lru-cache';
-import { KIND_INFO, type KindName, keyOf } from '../kube/kinds.js';
+import { isNamespaced, KIND_INFO, type KindName, keyOf } from '../kube/kinds.js';
 import type { ObjectQuery } from '../kube/reader.js';
 import {
   type AnyObject,
@@ -28,14 +28,8 @@ export type BatchHook = (loader: string, keys: readonly unknown[]) => void;
 
 const byClusterAndKind = (k: { cluster: string; kind: KindName }) => `${k.cluster}\u0000${k.kind}`;
 
-/** What the API server (or the reader's index choice) can apply of a key. */
-function pushdown(key: ListKey): ObjectQuery {
-  const query: ObjectQuery = { namespace: key.namespace, labelSelector: key.labelSelector };
-  if (key.kind === 'Pod') {
-    query.nodeName = key.nodeName;
-    query.jobName = key.jobName;
-    query.phase = key.phase;
-  }
+/** The query a key asks (the key without its cluster and kind). */
+function queryOf({ cluster: _c, kind: _k, ...query }: ListKey): ObjectQuery {
   return query;
 }
 
@@ -44,9 +38,9 @@ function fail<T>(results: (T | Error)[], indexes: readonly number[], err: unknow
 }
 
 /**
- * Answers of synced kinds, memoised until the kind's informer changes: a page of a
- * list that did not change (the common case between two requests of a dashboard)
- * returns the same array, which also lets pagination reuse its sort (see
+ * Answers of synced kinds, memoised until the kind's store changes: a page of a list
+ * that did not change (the common case between two requests of a dashboard) returns
+ * the same array, which also lets pagination reuse its sort (see
  * schema/pagination.ts). Keyed by what the principal may see, so no answer crosses it.
  */
 const answers = new WeakMap<object, LRUCache<string, { generation: number; items: readonly AnyObject[] }>>();
@@ -57,19 +51,20 @@ async function memoised(
   key: ListKey,
   compute: () => Promise<readonly AnyObject[]>,
 ): Promise<readonly AnyObject[]> {
-  const informer = reader.cluster.informers?.[key.kind];
-  if (!informer || !reader.cached(key.kind)) return compute();
-  let cache = answers.get(informer);
+  const scope = reader.scope(key.kind);
+  const generation = reader.generation(key.kind);
+  if (scope === undefined || generation === undefined) return compute();
+  let cache = answers.get(scope);
   if (!cache) {
     cache = new LRUCache({ max: 256 });
-    answers.set(informer, cache);
+    answers.set(scope, cache);
   }
   const memoKey = `${JSON.stringify(reads.principal.namespaces)}\u0000${listCacheKey(key)}`;
-  const generation = informer.generation;
   const hit = cache.get(memoKey);
   if (hit && hit.generation === generation) return hit.items;
   const items = await compute();
-  if (informer.generation === generation) cache.set(memoKey, { generation, items: Object.freeze(items) });
+  if (reader.generation(key.kind) === generation)
+    cache.set(memoKey, { generation, items: Object.freeze(items) });
   return items;
 }
 
@@ -88,15 +83,11 @@ export function createListLoader(reads: RequestReads, onBatch?: BatchHook) {
               await Promise.all(
                 group.map(async (i) => {
                   try {
-                    // The index or the API server applied the pushed-down filters; only what
-                    // neither understands (name search, job state) is left to do here.
-                    const { search, state } = keys[i];
-                    results[i] = await memoised(reads, reader, keys[i], async () => {
-                      const items = await reads.list(reader, kind, pushdown(keys[i]));
-                      return search || state
-                        ? items.filter(compileMatcher({ cluster, kind, search, state }))
-                        : items;
-                    });
+                    // The reader applies the whole query: the index or the API server what
+                    // they can, memory the rest (kube/query.ts).
+                    results[i] = await memoised(reads, reader, keys[i], () =>
+                      reads.list(reader, kind, queryOf(keys[i])),
+                    );
                   } catch (err) {
                     results[i] = readError(err, cluster, action);
                   }
@@ -132,7 +123,7 @@ export function createObjectLoader(reads: RequestReads, onBatch?: BatchHook) {
       await Promise.all(
         groupBy(keys, byClusterAndKind).map(async (group) => {
           const { cluster, kind } = keys[group[0]];
-          const namespaced = KIND_INFO[kind].namespaced;
+          const namespaced = isNamespaced(kind);
           try {
             const reader = reads.reader(cluster);
             // Invisible namespaces are answered without asking anyone: not found, as for everyone else.

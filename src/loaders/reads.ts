@@ -9,24 +9,29 @@
  * "all pods of cluster A" in one request share one LIST.
  */
 
-import { badUserInput, forbidden, fromUpstream, type GatewayError, notFound } from '../errors.js';
-import { KIND_INFO, type KindName } from '../kube/kinds.js';
+import { clusterForbidden, clusterNotFound, fromUpstream, GatewayError, selectorError } from '../errors.js';
+import { upstreamFailure } from '../kube/client.js';
+import { isNamespaced, KIND_INFO, type KindName } from '../kube/kinds.js';
+import { indexLookups, queryKey } from '../kube/query.js';
 import { ClusterReader, type ObjectQuery } from '../kube/reader.js';
 import { LabelSelectorError } from '../kube/selector.js';
 import type { ClusterDirectory } from './directory.js';
 import type { AnyObject } from './keys.js';
 import { canSeeCluster, canSeeNamespace, type Principal, seesAllNamespaces } from './principal.js';
 
-/** Turns anything a read threw into the client error it should be. */
-export function readError(err: unknown, cluster: string, action: string): GatewayError {
-  if (err instanceof LabelSelectorError) {
-    return badUserInput(err.message, {
-      position: err.position,
-      expected: err.expected,
-      found: err.found,
-    });
-  }
-  return fromUpstream(err, cluster, action);
+/**
+ * Turns what a read threw into the client error it should be: ours as they are, a bad
+ * selector as BAD_USER_INPUT, a failure of the API server or the network as its code.
+ * Anything else is a bug, returned as it is so that the server masks it for the client
+ * and logs it (an Error, not a GatewayError).
+ */
+export function readError(err: unknown, cluster: string, action: string): GatewayError | Error {
+  if (err instanceof GatewayError) return err;
+  if (err instanceof LabelSelectorError) return selectorError(err);
+  const failure = upstreamFailure(err);
+  if (failure) return fromUpstream(failure, cluster, action);
+  if (err instanceof Error) return err; // anything else is a bug: masked and logged
+  return new Error(`non-Error thrown while ${action}: ${String(err)}`);
 }
 
 export class RequestReads {
@@ -52,16 +57,8 @@ export class RequestReads {
     const pinned = this.#readers.get(name);
     if (pinned) return pinned;
     const cluster = this.directory.get(name);
-    if (!cluster) {
-      const known = this.visibleClusters();
-      throw notFound(
-        `expected one of the clusters ${JSON.stringify(known)}, received ${JSON.stringify(name)}`,
-        { cluster: name },
-      );
-    }
-    if (!canSeeCluster(this.principal, name)) {
-      throw forbidden(`principal "${this.principal.name}" may not see cluster "${name}"`, { cluster: name });
-    }
+    if (!cluster) throw clusterNotFound(name, this.visibleClusters());
+    if (!canSeeCluster(this.principal, name)) throw clusterForbidden(this.principal.name, name);
     const reader = new ClusterReader(cluster);
     this.#readers.set(name, reader);
     return reader;
@@ -74,8 +71,8 @@ export class RequestReads {
    */
   visible(kind: KindName, obj: AnyObject): boolean {
     if (seesAllNamespaces(this.principal)) return true;
-    if (kind === 'Node') return true;
     if (kind === 'Namespace') return canSeeNamespace(this.principal, obj.metadata?.name);
+    if (!isNamespaced(kind)) return true;
     return canSeeNamespace(this.principal, obj.metadata?.namespace);
   }
 
@@ -90,12 +87,12 @@ export class RequestReads {
    * cluster filtered afterwards: on 150k pods that is the difference that matters.
    */
   async list(reader: ClusterReader, kind: KindName, query: ObjectQuery): Promise<readonly AnyObject[]> {
-    const namespaced = KIND_INFO[kind].namespaced;
+    const namespaced = isNamespaced(kind);
     let parts: ObjectQuery[];
     if (!namespaced || seesAllNamespaces(this.principal)) parts = [query];
     else if (query.namespace !== undefined) parts = this.seesNamespace(query.namespace) ? [query] : [];
-    else if (reader.cached(kind) && query.nodeName !== undefined)
-      parts = [query]; // the node index is narrower than any namespace
+    else if (reader.cached(kind) && hasFilterIndex(kind, query))
+      parts = [query]; // a filter's own index (a pod's node) is narrower than any namespace
     else
       parts = (this.principal.namespaces as readonly string[]).map((namespace) => ({ ...query, namespace }));
     const results = await Promise.all(parts.map((q) => this.#read(reader, kind, q)));
@@ -129,7 +126,7 @@ export class RequestReads {
         (err: unknown) => Promise.reject(readError(err, reader.name, action)),
       );
     }
-    const memo = JSON.stringify([reader.name, kind, canonical(query)]);
+    const memo = `${reader.name}\u0000${queryKey(kind, query)}`;
     let pending = this.#direct.get(memo);
     if (!pending) {
       pending = reader.list(kind, query).then(
@@ -142,9 +139,7 @@ export class RequestReads {
   }
 }
 
-/** The query's defined fields in a fixed order, so equal queries memoize to one LIST. */
-function canonical(query: ObjectQuery): [string, string][] {
-  return (Object.entries(query) as [string, string | undefined][])
-    .filter((e): e is [string, string] => e[1] !== undefined)
-    .sort((a, b) => (a[0] < b[0] ? -1 : 1));
+/** Whether one of the kind's filters (not the namespace or a label) has an index for this query. */
+function hasFilterIndex(kind: KindName, query: ObjectQuery): boolean {
+  return indexLookups(kind, { ...query, namespace: undefined }).some((l) => l.index !== 'label');
 }

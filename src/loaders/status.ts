@@ -3,7 +3,7 @@
  * Both are per cluster, so a batch is simply one call per distinct cluster.
  */
 import DataLoader from 'dataloader';
-import type { ErrorCode } from '../errors.js';
+import { type ErrorCode, GatewayError } from '../errors.js';
 import type { BatchHook } from './lists.js';
 import { type RequestReads, readError } from './reads.js';
 
@@ -22,7 +22,7 @@ export function createVersionLoader(reads: RequestReads, onBatch?: BatchHook) {
       clusters.map(async (name) => {
         try {
           // Cluster.version() asks once and remembers: 0 upstream requests after the first.
-          return await reads.reader(name).cluster.version();
+          return await reads.reader(name).version();
         } catch (err) {
           return readError(err, name, 'reading the server version');
         }
@@ -41,23 +41,24 @@ export function createHealthLoader(reads: RequestReads, onBatch?: BatchHook) {
     onBatch?.('health', clusters);
     return Promise.all(
       clusters.map(async (name): Promise<ClusterHealth | Error> => {
-        let cluster: ReturnType<RequestReads['reader']>['cluster'];
+        let reader: ReturnType<RequestReads['reader']>;
         try {
-          cluster = reads.reader(name).cluster;
+          reader = reads.reader(name);
         } catch (err) {
           return err as Error;
         }
-        if (cluster.cache) {
-          const status = cluster.status();
+        if (reader.cache) {
+          const status = reader.status();
           const broken = status.kinds.find((k) => !k.connected && k.lastError);
           if (!broken) return { reachable: true };
           return { reachable: false, error: `${broken.kind}: ${broken.lastError}` };
         }
         try {
-          await cluster.client.version();
+          await reader.ping();
           return { reachable: true };
         } catch (err) {
           const e = readError(err, name, 'reading the server version');
+          if (!(e instanceof GatewayError)) return e; // not the server's fault: masked and logged
           return { reachable: false, error: e.message, code: e.code };
         }
       }),

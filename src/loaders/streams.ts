@@ -12,9 +12,9 @@
  *   change is lost or duplicated between the snapshot and the live events.
  */
 import { badUserInput } from '../errors.js';
-import type { Cluster } from '../kube/cluster.js';
+import type { EventHub } from '../kube/event-hub.js';
 import type { KindName, KubeObjectOf } from '../kube/kinds.js';
-import type { ClusterDirectory } from './directory.js';
+import type { ClusterReader } from '../kube/reader.js';
 import { EventQueue } from './event-queue.js';
 
 export type ObjectEventType = 'ADDED' | 'MODIFIED' | 'DELETED';
@@ -27,7 +27,9 @@ export interface ObjectEvent<K extends KindName> {
 }
 
 export interface ObjectStreamOptions<K extends KindName> {
-  directory: ClusterDirectory;
+  hub: EventHub;
+  /** The reader of a cluster (for `initial`: its sync and its snapshot); undefined when it is gone. */
+  reader: (name: string) => ClusterReader | undefined;
   kind: K;
   /** The clusters to relay, already checked against the principal. */
   clusters: readonly string[];
@@ -82,14 +84,16 @@ export function isSharedEvent(value: unknown): boolean {
 export async function objectEventStream<K extends KindName>(
   options: ObjectStreamOptions<K>,
 ): Promise<EventQueue<ObjectEvent<K>>> {
-  const { directory, kind } = options;
+  const { kind } = options;
   const clusters = new Set(options.clusters);
   if (options.initial) {
     // A snapshot needs synced stores; wait for them (bounded) before subscribing.
     const waiting = [...clusters]
-      .map((name) => directory.get(name))
-      .filter((c): c is Cluster => c !== undefined);
-    const synced = await Promise.all(waiting.map((c) => c.waitForSync(options.syncTimeoutMs ?? 30_000)));
+      .map((name) => options.reader(name))
+      .filter((c): c is ClusterReader => c !== undefined);
+    const synced = await Promise.all(
+      waiting.map((c) => c.waitForSync(options.syncTimeoutMs ?? 30_000, [kind])),
+    );
     const unsynced = waiting.filter((_, i) => !synced[i]).map((c) => c.name);
     if (unsynced.length) {
       throw badUserInput(
@@ -97,7 +101,7 @@ export async function objectEventStream<K extends KindName>(
       );
     }
   }
-  const hub = directory.hub;
+  const hub = options.hub;
   let byKey = relays.get(hub);
   if (!byKey) {
     byKey = new Map();
@@ -127,10 +131,9 @@ export async function objectEventStream<K extends KindName>(
     // Same synchronous step as joining the relay above: nothing can happen in between.
     const snapshot: ObjectEvent<K>[] = [];
     for (const name of clusters) {
-      const cluster = directory.get(name);
-      const store = cluster?.informers?.[kind].store;
-      if (!store) continue;
-      for (const obj of store.list() as KubeObjectOf<K>[]) {
+      const objects = options.reader(name)?.snapshot(kind);
+      if (!objects) continue;
+      for (const obj of objects) {
         if (options.matches(obj, name)) {
           snapshot.push({
             type: 'ADDED',
@@ -160,7 +163,7 @@ function startRelay<K extends KindName>(
     // A member cut off here (SLOW_CONSUMER) leaves the set during the loop, which Sets allow.
     for (const queue of relay.members) queue.push(event);
   };
-  return options.directory.hub.subscribe({ kind }, (event) => {
+  return options.hub.subscribe({ kind }, (event) => {
     if (!clusters.has(event.cluster) || event.kind !== kind) return;
     const next = event.object as KubeObjectOf<K>;
     const prev = event.previous as KubeObjectOf<K> | undefined;

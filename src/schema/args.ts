@@ -3,10 +3,16 @@
  * validate, load the filtered list through the list loader, page it by keyset.
  * Bad input is refused before anything is read, with what was expected and received.
  */
-import { badUserInput } from '../errors.js';
-import type { KindName, KubeObjectOf } from '../kube/kinds.js';
-import { LabelSelectorError, parseLabelSelector } from '../kube/selector.js';
-import type { AnyObject, GatewayContext, ListKey } from '../loaders/index.js';
+import { badUserInput, selectorError } from '../errors.js';
+import {
+  type AnyObject,
+  type GatewayContext,
+  type KindName,
+  type KubeObjectOf,
+  LabelSelectorError,
+  type ListKey,
+  parseLabelSelector,
+} from '../loaders/index.js';
 import {
   checkPageArgs,
   type Direction,
@@ -48,9 +54,7 @@ export function checkSelector(value: string | null | undefined): string | undefi
   try {
     parseLabelSelector(value);
   } catch (err) {
-    if (err instanceof LabelSelectorError) {
-      throw badUserInput(err.message, { position: err.position, expected: err.expected, found: err.found });
-    }
+    if (err instanceof LabelSelectorError) throw selectorError(err);
     throw err;
   }
   return value;

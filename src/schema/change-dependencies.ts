@@ -4,9 +4,12 @@
  * selected. A field missing here is compared on the whole object (minus
  * resourceVersion): a new field is never silently filtered out, only less precisely.
  */
-import type { V1Job, V1Node, V1Pod } from '@kubernetes/client-node';
 import type { FieldNode, FragmentDefinitionNode, GraphQLResolveInfo, SelectionSetNode } from 'graphql';
-import { nodeReady, podReady } from '../loaders/derive.js';
+import { type KubeObjectOf, nodeReady, podReady } from '../loaders/index.js';
+
+type V1Pod = KubeObjectOf<'Pod'>;
+type V1Node = KubeObjectOf<'Node'>;
+type V1Job = KubeObjectOf<'Job'>;
 
 type Reader<T> = (obj: T) => unknown;
 

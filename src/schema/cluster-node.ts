@@ -3,8 +3,7 @@
  * and requests come from the nodeUsage loader: O(1) from the aggregates when the pod cache
  * is synced, one pod LIST per page of nodes without it.
  */
-import type { KubeObjectOf } from '../kube/kinds.js';
-import { nodeReady, nodeResources } from '../loaders/index.js';
+import { type KubeObjectOf, nodeReady, nodeResources, nodeRoles } from '../loaders/index.js';
 import { checkNamespace, loadPage, makeOrder } from './args.js';
 import { builder } from './builder.js';
 import { Condition, KubeObject, NodeResources, OrderDirection, ResourceAmounts } from './common.js';
@@ -90,11 +89,7 @@ builder.node(ClusterNodeRef, {
     }),
     roles: t.stringList({
       description: `From the ${ROLE_PREFIX}<role> labels, as kubectl shows ROLES.`,
-      resolve: (n) =>
-        Object.keys(n.object.metadata?.labels ?? {})
-          .filter((k) => k.startsWith(ROLE_PREFIX) && k.length > ROLE_PREFIX.length)
-          .map((k) => k.slice(ROLE_PREFIX.length))
-          .sort(),
+      resolve: (n) => nodeRoles(n.object),
     }),
     taints: t.field({ type: [Taint], resolve: (n) => n.object.spec?.taints ?? [] }),
     conditions: t.field({ type: [Condition], resolve: (n) => n.object.status?.conditions ?? [] }),

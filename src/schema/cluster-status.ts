@@ -4,9 +4,11 @@
  * the cache cost one GET /version, since nothing else knows.
  */
 
-import type { ClusterStatus as KubeClusterStatus } from '../kube/cluster.js';
-import type { InformerStatus } from '../kube/informer.js';
-import { KIND_INFO } from '../kube/kinds.js';
+import {
+  type InformerStatus,
+  KIND_NAMES,
+  type ClusterStatus as KubeClusterStatus,
+} from '../loaders/index.js';
 import { builder } from './builder.js';
 import { DateTime } from './scalars.js';
 
@@ -20,7 +22,7 @@ export interface StatusShape {
 const KindStatus = builder.objectRef<InformerStatus & { seesAll: boolean }>('KindStatus').implement({
   description: 'The informer of one kind: its sync state and the freshness of its cache.',
   fields: (t) => ({
-    kind: t.string({ description: 'Namespace, Node, Pod or Job.', resolve: (k) => k.kind }),
+    kind: t.string({ description: `One of ${KIND_NAMES.join(', ')}.`, resolve: (k) => k.kind }),
     synced: t.exposeBoolean('synced'),
     connected: t.boolean({ description: 'A watch stream is open now.', resolve: (k) => k.connected }),
     objects: t.int({
@@ -68,7 +70,7 @@ export const ClusterStatus = builder.objectRef<StatusShape>('ClusterStatus').imp
     }),
     kinds: t.field({
       type: [KindStatus],
-      description: `One per kind (${Object.keys(KIND_INFO).join(', ')}); empty without the cache.`,
+      description: `One per mirrored kind (${KIND_NAMES.join(', ')}); empty without the cache.`,
       resolve: (s) => s.status.kinds.map((k) => ({ ...k, seesAll: s.seesAll })),
     }),
   }),

@@ -3,10 +3,9 @@
  * lookups by name. Everything that may fail upstream is nullable, so a cluster that is down
  * or forbids a read yields an error with that field's path and leaves the rest of the answer.
  */
-import { forbidden, notFound } from '../errors.js';
-import type { KindName } from '../kube/kinds.js';
-import type { GatewayContext } from '../loaders/index.js';
-import { canSeeCluster, seesAllNamespaces } from '../loaders/principal.js';
+import { notFound } from '../errors.js';
+import type { GatewayContext, KindName } from '../loaders/index.js';
+import { seesAllNamespaces } from '../loaders/principal.js';
 import { checkName, checkNamespace, checkSearch, checkSelector, loadPage } from './args.js';
 import { builder } from './builder.js';
 import { nodeArgs, nodeOrder } from './cluster-node.js';
@@ -30,12 +29,7 @@ import { type ClusterShape, type KubeShape, wrap } from './shapes.js';
 
 /** The cluster by name for this principal: null when unknown, FORBIDDEN when it may not see it. */
 export function clusterFor(ctx: GatewayContext, name: string): ClusterShape | null {
-  const cluster = ctx.directory.get(name);
-  if (!cluster) return null;
-  if (!canSeeCluster(ctx.principal, name)) {
-    throw forbidden(`principal "${ctx.principal.name}" may not see cluster "${name}"`, { cluster: name });
-  }
-  return { name };
+  return ctx.clusters.lookup(name);
 }
 
 async function lookup<K extends KindName>(
@@ -69,7 +63,7 @@ builder.node(ClusterRef, {
   description: 'A Kubernetes cluster kubegate is configured for (a kubeconfig context).',
   isTypeOf: (value) => typeof (value as ClusterShape).name === 'string' && !('object' in (value as object)),
   id: { resolve: (c) => c.name },
-  loadOne: (name, ctx) => (ctx.directory.get(name) && canSeeCluster(ctx.principal, name) ? { name } : null),
+  loadOne: (name, ctx) => (ctx.clusters.sees(name) ? { name } : null),
   fields: (t) => ({
     name: t.exposeString('name'),
     version: t.string({
@@ -80,10 +74,10 @@ builder.node(ClusterRef, {
     status: t.field({
       type: ClusterStatus,
       resolve: (c, _args, ctx) => {
-        const cluster = ctx.directory.get(c.name);
-        if (!cluster)
+        const status = ctx.clusters.status(c.name);
+        if (!status)
           throw notFound(`cluster "${c.name}" was removed from the configuration`, { cluster: c.name });
-        return { cluster: c.name, status: cluster.status(), seesAll: seesAllNamespaces(ctx.principal) };
+        return { cluster: c.name, status, seesAll: seesAllNamespaces(ctx.principal) };
       },
     }),
     summary: t.field({
@@ -188,11 +182,7 @@ builder.queryFields((t) => ({
   clusters: t.field({
     type: [ClusterRef],
     description: 'Every cluster the caller may see, in configuration order.',
-    resolve: (_root, _args, ctx) =>
-      ctx.directory
-        .list()
-        .filter((c) => canSeeCluster(ctx.principal, c.name))
-        .map((c) => ({ name: c.name })),
+    resolve: (_root, _args, ctx) => ctx.clusters.visible().map((name) => ({ name })),
   }),
   cluster: t.field({
     type: ClusterRef,

@@ -5,9 +5,7 @@
  * Memory is a Float: GraphQL's Int is 32-bit and a node's bytes are not (16Gi > 2^31);
  * every value stays an exact integer well below 2^53.
  */
-import { POD_PHASES, type PodPhase } from '../kube/aggregates.js';
-import type { KindName } from '../kube/kinds.js';
-import { JOB_STATES, type JobState } from '../loaders/index.js';
+import { JOB_STATES, type JobState, type KindName, POD_PHASES, type PodPhase } from '../loaders/index.js';
 import { builder } from './builder.js';
 import { DateTime } from './scalars.js';
 import type { KubeShape } from './shapes.js';

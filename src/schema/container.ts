@@ -1,6 +1,11 @@
 /** Containers of a pod: spec (image, requests, limits) joined with status (ready, restarts, state). */
-import type { V1Container, V1ContainerState, V1ContainerStatus } from '@kubernetes/client-node';
-import { containerResources } from '../loaders/index.js';
+import { containerResources, type KubeObjectOf } from '../loaders/index.js';
+
+type PodSpec = NonNullable<KubeObjectOf<'Pod'>['spec']>;
+type V1Container = PodSpec['containers'][number];
+type V1ContainerStatus = NonNullable<NonNullable<KubeObjectOf<'Pod'>['status']>['containerStatuses']>[number];
+type V1ContainerState = NonNullable<V1ContainerStatus['state']>;
+
 import { builder } from './builder.js';
 import { ResourceAmounts } from './common.js';
 import { DateTime } from './scalars.js';

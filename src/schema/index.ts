@@ -11,6 +11,7 @@ import './pod.js';
 import './cluster-node.js';
 import './job.js';
 import './namespace.js';
+import './event.js';
 import './cluster-status.js';
 import './cluster-summary.js';
 import './cluster.js';

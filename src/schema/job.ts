@@ -1,6 +1,5 @@
 /** Job: state, counts, its pods (connection) and its pods by phase (jobPods loader). */
-import type { KubeObjectOf } from '../kube/kinds.js';
-import { JOB_STATES, type JobState, jobState } from '../loaders/index.js';
+import { JOB_STATES, type JobState, jobState, type KubeObjectOf } from '../loaders/index.js';
 import { checkSearch, checkSelector, loadPage, makeOrder } from './args.js';
 import { builder } from './builder.js';
 import { Condition, JobStateEnum, KubeObject, OrderDirection, PodPhaseCounts } from './common.js';

@@ -5,10 +5,12 @@
  * regains its watches, relists, or goes stale, so "live" can be shown honestly.
  */
 import { notFound } from '../errors.js';
-import type { ClusterStatus as KubeClusterStatus } from '../kube/cluster.js';
-import type { KubeObjectOf } from '../kube/kinds.js';
-import { createContext, type GatewayContext } from '../loaders/index.js';
-import { LiveValue } from '../loaders/live-value.js';
+import {
+  type GatewayContext,
+  type ClusterStatus as KubeClusterStatus,
+  type KubeObjectOf,
+  LiveValue,
+} from '../loaders/index.js';
 import { seesAllNamespaces } from '../loaders/principal.js';
 import { checkName } from './args.js';
 import { builder } from './builder.js';
@@ -23,8 +25,9 @@ const COALESCE_MS = 250;
 /** A watch down for longer than this makes the cluster stale. */
 export const STALE_AFTER_MS = 10_000;
 
+/** The context with empty loader caches: a live value is recomputed from what is there now. */
 function fresh(ctx: GatewayContext): GatewayContext {
-  ctx.loaders = createContext({ directory: ctx.directory, principal: ctx.principal }).loaders;
+  ctx.renewLoaders();
   return ctx;
 }
 
@@ -57,7 +60,7 @@ interface StatusSnapshot {
 }
 
 function snapshot(ctx: GatewayContext, name: string, downSince: Map<string, number>): StatusSnapshot {
-  const status = ctx.directory.get(name)?.status();
+  const status = ctx.clusters.status(name);
   if (!status) return { cluster: name, live: false, stale: true, signature: 'removed' };
   const now = Date.now();
   for (const kind of status.kinds) {
@@ -96,7 +99,7 @@ builder.subscriptionFields((t) => ({
     subscribe: (_root, args, ctx) => {
       const [cluster] = targetClusters(ctx, args.cluster);
       return new LiveValue({
-        subscribe: (invalidate) => ctx.directory.hub.subscribe({ cluster }, invalidate),
+        subscribe: (invalidate) => ctx.subscribe.changes(cluster, invalidate),
         compute: () => fresh(ctx).loaders.summary.load(cluster),
         key: (s) => JSON.stringify(s),
         intervalMs: COALESCE_MS,
@@ -113,7 +116,7 @@ builder.subscriptionFields((t) => ({
       const name = checkName('name', args.name)!;
       return new LiveValue({
         subscribe: (invalidate) =>
-          ctx.directory.hub.subscribe({ cluster }, (event) => {
+          ctx.subscribe.changes(cluster, (event) => {
             if (event.kind === 'Node' && event.object.metadata?.name === name) invalidate();
             else if (
               event.kind === 'Pod' &&

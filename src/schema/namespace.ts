@@ -1,5 +1,5 @@
 /** Namespace: phase, and its pods and jobs as connections. */
-import type { KubeObjectOf } from '../kube/kinds.js';
+import type { KubeObjectOf } from '../loaders/index.js';
 import { checkSearch, checkSelector, loadPage, makeOrder } from './args.js';
 import { builder } from './builder.js';
 import { KubeObject, OrderDirection } from './common.js';

@@ -1,9 +1,13 @@
 /** Pod: the object, its relations (node, job) and the pod connections' arguments and ordering. */
-import { POD_PHASES, podPhase } from '../kube/aggregates.js';
-import { jobNameOfPod } from '../kube/indexer.js';
-import type { KubeObjectOf } from '../kube/kinds.js';
-import { effectivePodRequests } from '../kube/quantity.js';
-import { podReady, podRestarts } from '../loaders/index.js';
+import {
+  effectivePodRequests,
+  jobNameOfPod,
+  type KubeObjectOf,
+  POD_PHASES,
+  podPhase,
+  podReady,
+  podRestarts,
+} from '../loaders/index.js';
 import { checkName, checkNamespace, checkSearch, checkSelector, makeOrder } from './args.js';
 import { builder } from './builder.js';
 import { Condition, KubeObject, OrderDirection, PodPhaseEnum, ResourceAmounts } from './common.js';

@@ -4,9 +4,7 @@
  * and the shared connection types (one PodConnection wherever pods are listed).
  */
 
-import type { KindName } from '../kube/kinds.js';
-import type { GatewayContext } from '../loaders/index.js';
-import { canSeeCluster } from '../loaders/principal.js';
+import type { GatewayContext, KindName } from '../loaders/index.js';
 import { builder } from './builder.js';
 import {
   type ClusterShape,
@@ -53,7 +51,7 @@ export async function loadByGlobalId<K extends KindName>(
   id: string,
 ): Promise<KubeShape<K> | null> {
   const key = parseLocalId(kind, namespaced, id);
-  if (!canSeeCluster(ctx.principal, key.cluster) || !ctx.directory.get(key.cluster)) return null;
+  if (!ctx.clusters.sees(key.cluster)) return null;
   const obj = await ctx.loaders.object.load(key);
   return obj ? wrap(key.cluster, kind, obj) : null;
 }

@@ -4,8 +4,7 @@
  * also what Relay's Node interface resolves (`kind` tells the type).
  */
 import { badUserInput } from '../errors.js';
-import type { KindName, KubeObjectOf } from '../kube/kinds.js';
-import type { AnyObject, ObjectKey } from '../loaders/index.js';
+import type { AnyObject, KindName, KubeObjectOf, ObjectKey } from '../loaders/index.js';
 
 export interface ClusterShape {
   name: string;

@@ -6,14 +6,14 @@
  * `allChanges`, only the MODIFIED events that change a field it selected.
  */
 import type { GraphQLResolveInfo } from 'graphql';
-import { forbidden, notFound } from '../errors.js';
-import { KIND_INFO, type KindName, type KubeObjectOf } from '../kube/kinds.js';
-import type { ClusterDirectory } from '../loaders/directory.js';
-import { SlowConsumerError } from '../loaders/event-queue.js';
-import { createContext, type GatewayContext } from '../loaders/index.js';
-import { compileMatcher, type ListKey } from '../loaders/keys.js';
-import { canSeeCluster, canSeeNamespace, principalKey, seesAllNamespaces } from '../loaders/principal.js';
-import { type ObjectEvent, objectEventStream, selectionComparator } from '../loaders/streams.js';
+import {
+  type GatewayContext,
+  KIND_INFO,
+  type KindName,
+  type ObjectEvent,
+  type ObjectSubscription,
+  SlowConsumerError,
+} from '../loaders/index.js';
 import { checkName, checkNamespace, checkSelector } from './args.js';
 import { builder } from './builder.js';
 import {
@@ -22,26 +22,9 @@ import {
   POD_DEPENDENCIES,
   selectedObjectFields,
 } from './change-dependencies.js';
+import { EventRef, EventTypeEnum, eventFilters } from './event.js';
 import { ClusterNodeRef, JobRef, PodRef } from './refs.js';
 import { type KubeShape, wrap } from './shapes.js';
-
-/**
- * Live events that may wait for one subscriber before it is cut off. A value that is
- * not a positive integer is refused at start: NaN would compare false and leave every
- * queue unbounded.
- */
-export const SUBSCRIBER_QUEUE_LIMIT = queueLimit(process.env.KUBEGATE_SUBSCRIBER_QUEUE);
-
-function queueLimit(text: string | undefined): number {
-  if (text === undefined || text === '') return 1000;
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < 1) {
-    throw new Error(
-      `KUBEGATE_SUBSCRIBER_QUEUE: expected a positive integer, received ${JSON.stringify(text)}`,
-    );
-  }
-  return n;
-}
 
 builder.subscriptionType({
   description:
@@ -73,33 +56,13 @@ function eventType<K extends KindName>(
 }
 
 const PodEvent = eventType('PodEvent', 'Pod', PodRef);
+const EventWatchEvent = eventType('EventWatchEvent', 'Event', EventRef as never);
 const ClusterNodeEvent = eventType('ClusterNodeEvent', 'Node', ClusterNodeRef);
 const JobEvent = eventType('JobEvent', 'Job', JobRef);
 
 /** The clusters a subscription relays: the one named (checked) or every visible one. */
 export function targetClusters(ctx: GatewayContext, cluster: string | null | undefined): string[] {
-  if (cluster === null || cluster === undefined) {
-    return ctx.directory
-      .list()
-      .map((c) => c.name)
-      .filter((name) => canSeeCluster(ctx.principal, name));
-  }
-  if (!ctx.directory.get(cluster)) {
-    const known = ctx.directory
-      .list()
-      .map((c) => c.name)
-      .filter((n) => canSeeCluster(ctx.principal, n));
-    throw notFound(
-      `expected one of the clusters ${JSON.stringify(known)}, received ${JSON.stringify(cluster)}`,
-      {
-        cluster,
-      },
-    );
-  }
-  if (!canSeeCluster(ctx.principal, cluster)) {
-    throw forbidden(`principal "${ctx.principal.name}" may not see cluster "${cluster}"`, { cluster });
-  }
-  return [cluster];
+  return ctx.clusters.targets(cluster);
 }
 
 /**
@@ -114,24 +77,10 @@ export function relay<T>(
   queue: AsyncIterableIterator<T | SlowConsumerError>,
   ctx: GatewayContext,
 ): AsyncIterableIterator<T | SlowConsumerError> {
-  // Built on first use per event: most event selections (name, phase, labels) resolve
-  // without a loader, and with a thousand subscribers per event that saving counts.
-  let loaders: GatewayContext['loaders'] | undefined;
-  Object.defineProperty(ctx, 'loaders', {
-    configurable: true,
-    enumerable: true,
-    get: () => {
-      loaders ??= createContext({ directory: ctx.directory, principal: ctx.principal }).loaders;
-      return loaders;
-    },
-    set: (value: GatewayContext['loaders']) => {
-      loaders = value;
-    },
-  });
   return {
     async next() {
       const result = await queue.next();
-      if (!result.done) loaders = undefined;
+      if (!result.done) ctx.renewLoaders();
       return result;
     },
     async return() {
@@ -152,35 +101,21 @@ function unwrap<T>(item: T | SlowConsumerError): T {
 interface StreamArgs {
   kind: KindName;
   clusters: string[];
-  key: Omit<ListKey, 'cluster' | 'kind'>;
+  query: ObjectSubscription<KindName>['query'];
   initial: boolean;
   allChanges: boolean;
   dependencies: Record<string, (obj: never) => unknown>;
 }
 
 async function startStream(ctx: GatewayContext, info: GraphQLResolveInfo, args: StreamArgs) {
-  const { principal, directory } = ctx;
-  const match = compileMatcher({ cluster: '', kind: args.kind, ...args.key });
-  const namespaced = KIND_INFO[args.kind].namespaced;
-  const visible = (obj: KubeObjectOf<KindName>) =>
-    !namespaced || seesAllNamespaces(principal) || canSeeNamespace(principal, obj.metadata?.namespace);
-  const selected = selectedObjectFields(info);
-  const shareKey = JSON.stringify([
-    args.kind,
-    [...args.clusters].sort(),
-    args.key,
-    principalKey(principal),
-    args.allChanges ? '*' : [...selected].sort(),
-  ]);
-  const queue = await objectEventStream({
-    shareKey,
-    directory: directory as ClusterDirectory,
+  const queue = await ctx.subscribe.objects({
     kind: args.kind,
     clusters: args.clusters,
-    matches: (obj) => visible(obj) && match(obj),
-    changed: args.allChanges ? undefined : selectionComparator(selected, args.dependencies as never),
+    query: args.query,
     initial: args.initial,
-    queueLimit: SUBSCRIBER_QUEUE_LIMIT,
+    selection: args.allChanges
+      ? undefined
+      : { fields: selectedObjectFields(info), dependencies: args.dependencies },
   });
   return relay(queue, ctx);
 }
@@ -210,14 +145,14 @@ interface CommonArgs {
 function subscribeTo<K extends KindName, A extends CommonArgs>(
   kind: K,
   dependencies: Record<string, (obj: never) => unknown>,
-  filters: (args: A) => StreamArgs['key'],
+  filters: (args: A) => StreamArgs['query'],
 ) {
   return (_root: unknown, args: A, ctx: GatewayContext, info: GraphQLResolveInfo) => {
-    const key = filters(args);
+    const query = filters(args);
     const clusters = targetClusters(ctx, args.cluster);
     const initial = args.initial ?? false;
     const allChanges = args.allChanges ?? false;
-    return startStream(ctx, info, { kind, clusters, key, initial, allChanges, dependencies }) as never;
+    return startStream(ctx, info, { kind, clusters, query, initial, allChanges, dependencies }) as never;
   };
 }
 
@@ -264,6 +199,24 @@ builder.subscriptionFields((t) => {
         labelSelector: checkSelector(args.labelSelector),
       })),
       resolve: (event) => unwrap(event as ObjectEvent<'Job'> | SlowConsumerError),
+    }),
+    events: t.field({
+      type: EventWatchEvent,
+      description: 'Kubernetes Events (what happened to objects) as they are recorded, matching the filters.',
+      args: {
+        cluster: t.arg.string(),
+        namespace: t.arg.string(),
+        type: t.arg({ type: EventTypeEnum }),
+        reason: t.arg.string(),
+        involvedKind: t.arg.string(),
+        involvedName: t.arg.string(),
+        ...flags,
+      },
+      subscribe: subscribeTo('Event', {}, (args) => ({
+        ...eventFilters(args),
+        namespace: checkNamespace('namespace', args.namespace),
+      })),
+      resolve: (event) => unwrap(event as ObjectEvent<'Event'> | SlowConsumerError),
     }),
   };
 });

@@ -3,7 +3,9 @@
  * GraphiQL served from the package, no CDN) and graphql-ws on the same endpoint,
  * with auth, limits (graphql-armor), metrics and health.
  */
-import { createServer, type Server } from 'node:http';
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
@@ -29,9 +31,14 @@ export interface GatewayOptions {
   defaultQuery?: string;
   /** Limits on operations (graphql-armor). */
   limits?: { maxDepth?: number; maxAliases?: number; maxTokens?: number; costLimit?: number };
-  /** Where unexpected (masked) errors are logged. Never receives credentials. */
-  logError?: (err: unknown) => void;
+  /**
+   * Where unexpected (masked) errors are logged, with the id the client was given. Never
+   * receives credentials.
+   */
+  logError?: (err: unknown, context: { requestId: string }) => void;
   metrics?: GatewayMetrics;
+  /** Bounds of subscriptions (config.ts reads them from the environment). */
+  settings?: { subscriberQueue?: number };
 }
 
 interface ServerContext {
@@ -58,6 +65,15 @@ function isClientError(error: unknown): boolean {
   return !original || (original instanceof GraphQLError && isClientError(original));
 }
 
+/** The id of the request being served, for masked errors; set per HTTP request (x-request-id). */
+const requestIds = new AsyncLocalStorage<string>();
+
+/** A caller's x-request-id when it is a plain token (so it can be logged), else a new one. */
+function requestIdOf(req: IncomingMessage): string {
+  const given = req.headers['x-request-id'];
+  return typeof given === 'string' && /^[A-Za-z0-9._:-]{1,128}$/.test(given) ? given : randomUUID();
+}
+
 export function createGateway(options: GatewayOptions): Gateway {
   const metrics = options.metrics ?? createMetrics();
   const principalOf = async (headers: Headers): Promise<Principal> => options.auth.authenticate(headers);
@@ -76,17 +92,23 @@ export function createGateway(options: GatewayOptions): Gateway {
     maxRequestBodySize: false,
     context: async ({ request, upgradeHeaders }) => {
       const principal = await principalOf(upgradeHeaders ?? request.headers);
-      return createContext({ directory: options.directory, principal });
+      return createContext({
+        directory: options.directory,
+        principal,
+        settings: { queueLimit: options.settings?.subscriberQueue },
+      });
     },
     maskedErrors: {
       maskError(error, message) {
         if (isClientError(error)) return error as Error;
         const original = error instanceof GraphQLError ? (error.originalError ?? error) : error;
-        options.logError?.(original);
-        return new GraphQLError(message, {
+        // A subscription's later events run outside the request's async context: they get an id of their own.
+        const requestId = requestIds.getStore() ?? randomUUID();
+        options.logError?.(original, { requestId });
+        return new GraphQLError(`${message} It was logged as request ${requestId}.`, {
           nodes: error instanceof GraphQLError ? error.nodes : undefined,
           path: error instanceof GraphQLError ? error.path : undefined,
-          extensions: { code: ErrorCode.INTERNAL },
+          extensions: { code: ErrorCode.INTERNAL, requestId },
         });
       },
     },
@@ -139,7 +161,9 @@ export function createGateway(options: GatewayOptions): Gateway {
     res.once('finish', () => {
       if (!req.complete) socket.end();
     });
-    yoga(req, res);
+    const requestId = requestIdOf(req);
+    res.setHeader('x-request-id', requestId);
+    requestIds.run(requestId, () => yoga(req, res));
   });
 
   const wss = new WebSocketServer({ server, path: '/graphql' });
@@ -178,9 +202,14 @@ export function createGateway(options: GatewayOptions): Gateway {
         if (errors.length) return errors;
         return args;
       },
-      execute: (args) => (args.rootValue as { execute: typeof import('graphql').execute }).execute(args),
+      execute: (args) =>
+        requestIds.run(randomUUID(), () =>
+          (args.rootValue as { execute: typeof import('graphql').execute }).execute(args),
+        ),
       subscribe: (args) =>
-        (args.rootValue as { subscribe: typeof import('graphql').subscribe }).subscribe(args),
+        requestIds.run(randomUUID(), () =>
+          (args.rootValue as { subscribe: typeof import('graphql').subscribe }).subscribe(args),
+        ),
     },
     wss,
   );

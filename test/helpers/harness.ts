@@ -3,7 +3,9 @@
  * and the real gateway on an ephemeral port. Tests talk to it over HTTP.
  */
 import { Agent, fetch as undiciFetch } from 'undici';
+import { settingsFromEnv } from '../../src/config.js';
 import { EventHub } from '../../src/kube/event-hub.js';
+import { INFORMER_KINDS } from '../../src/kube/kinds.js';
 import { ClusterRegistry } from '../../src/kube/registry.js';
 import type { ClusterSource } from '../../src/kube/sources.js';
 import { buildSchema } from '../../src/schema/index.js';
@@ -64,13 +66,18 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     reflector: { backoff: { initialMs: 50, maxMs: 500 } },
   });
   registry.start();
-  if (cache && options.waitForSync !== false) await registry.waitForSync(20_000);
+  if (cache && options.waitForSync !== false) {
+    await registry.waitForSync(20_000);
+    // Readiness does not wait for every kind (events): tests that read them all do.
+    await Promise.all(registry.list().map((c) => c.waitForSync(20_000, INFORMER_KINDS)));
+  }
   const gateway = createGateway({
     schema: buildSchema(),
     directory: registry,
     auth: createAuthenticator(options.tokens ?? []),
     // As the CLI builds it: the cache and subscription gauges need the directory.
     metrics: createMetrics(registry),
+    settings: settingsFromEnv(),
   });
   const url = await gateway.listen(0, '127.0.0.1');
   return {

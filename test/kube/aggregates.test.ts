@@ -1,7 +1,8 @@
 import type { V1Pod } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { type JobPodCounts, type NodeUsage, PodAggregates, podPhase } from '../../src/kube/aggregates.js';
-import { Indexer, podIndexers } from '../../src/kube/indexer.js';
+import { Indexer } from '../../src/kube/indexer.js';
+import { podIndexers } from '../../src/kube/kinds/pod.js';
 import { effectivePodRequests } from '../../src/kube/quantity.js';
 import { transformObject } from '../../src/kube/transform.js';
 import { pod as fixturePod } from './object-fixtures.js';

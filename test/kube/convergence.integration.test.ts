@@ -9,10 +9,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PodAggregates } from '../../src/kube/aggregates.js';
 import type { Cluster } from '../../src/kube/cluster.js';
 import { EventHub, type HubEvent } from '../../src/kube/event-hub.js';
-import { jobNameOfPod } from '../../src/kube/indexer.js';
 import { KIND_NAMES, type KindName, keyOf, objectKey } from '../../src/kube/kinds.js';
 import { describe as describeError } from '../../src/kube/reflector.js';
 import { ClusterRegistry } from '../../src/kube/registry.js';
+import { jobNameOfPod } from '../../src/kube/rules.js';
 import { type Simulator, startSimulator } from '../../src/simulator/server.js';
 import {
   converged,
@@ -232,7 +232,7 @@ describe('informers under churn and faults', () => {
     for (const kind of KIND_NAMES) {
       const expected = lines(simState(sim, kind));
       expect(expected.length).toBeGreaterThan(0);
-      expect(lines(storeState(informers[kind]))).toEqual(expected);
+      expect(lines(storeState(informers[kind]!))).toEqual(expected);
       expect(lines(mirror.state(kind))).toEqual(expected);
     }
     expect(mirror.violations).toEqual([]);
@@ -250,7 +250,7 @@ describe('informers under churn and faults', () => {
   });
 
   it('keeps the pod aggregates equal to a recomputation from scratch', () => {
-    const pods = cluster.informers!.Pod.store.list();
+    const pods = cluster.informers!.Pod!.store.list();
     const fresh = new PodAggregates();
     fresh.reset(pods);
     const live = cluster.aggregates;
@@ -258,7 +258,7 @@ describe('informers under churn and faults', () => {
     expect(live.phaseCounts()).toEqual(fresh.phaseCounts());
     expect(live.nodeNames().sort()).toEqual(fresh.nodeNames().sort());
     for (const node of fresh.nodeNames()) expect(live.node(node)).toEqual(fresh.node(node));
-    const jobs = new Set(cluster.informers!.Job.store.keys());
+    const jobs = new Set(cluster.informers!.Job!.store.keys());
     for (const pod of pods) {
       const job = jobNameOfPod(pod);
       if (job) jobs.add(keyOf(pod.metadata?.namespace, job));

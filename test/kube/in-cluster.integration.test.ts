@@ -48,8 +48,8 @@ describe('in-cluster source', () => {
     try {
       expect(await registry.waitForSync(15_000)).toBe(true);
       const cluster = registry.get('home')!;
-      expect(cluster.informers!.Pod.store.size).toBe(sim.store.count('pods'));
-      expect(cluster.informers!.Node.store.size).toBe(sim.store.count('nodes'));
+      expect(cluster.informers!.Pod!.store.size).toBe(sim.store.count('pods'));
+      expect(cluster.informers!.Node!.store.size).toBe(sim.store.count('nodes'));
     } finally {
       await registry.stop();
     }

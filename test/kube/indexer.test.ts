@@ -1,20 +1,17 @@
 import type { V1Pod } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import {
-  INDEX_JOB_NAME,
   INDEX_LABEL,
   INDEX_NAMESPACE,
-  INDEX_NODE_NAME,
   INDEX_OWNER_UID,
   Indexer,
   type IndexFunc,
-  jobIndexers,
-  jobNameOfPod,
   labelIndexFunc,
-  namespaceIndexers,
-  nodeIndexers,
-  podIndexers,
 } from '../../src/kube/indexer.js';
+import { jobIndexers } from '../../src/kube/kinds/job.js';
+import { INDEX_JOB_NAME, INDEX_NODE_NAME, podIndexers } from '../../src/kube/kinds/pod.js';
+import { KINDS } from '../../src/kube/kinds.js';
+import { jobNameOfPod } from '../../src/kube/rules.js';
 import { transformObject } from '../../src/kube/transform.js';
 import { job, namespace, node, pod } from './object-fixtures.js';
 
@@ -255,13 +252,13 @@ describe('standard index functions', () => {
     expect(jobs.byIndex(INDEX_LABEL, 'app=backup')).toEqual([j]);
     expect(jobs.hasIndex(INDEX_OWNER_UID)).toBe(true);
 
-    const nodes = new Indexer(nodeIndexers);
+    const nodes = new Indexer(KINDS.Node.indexers);
     const n = transformObject('Node', node('node-a'));
     nodes.add(n);
     expect(nodes.get('node-a')).toBe(n);
     expect(nodes.byIndex(INDEX_LABEL, 'node-role.kubernetes.io/worker=')).toEqual([n]);
 
-    const namespaces = new Indexer(namespaceIndexers);
+    const namespaces = new Indexer(KINDS.Namespace.indexers);
     const ns = transformObject('Namespace', namespace('shop'));
     namespaces.add(ns);
     expect(namespaces.byIndex(INDEX_LABEL, 'kubernetes.io/metadata.name=shop')).toEqual([ns]);

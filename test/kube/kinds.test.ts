@@ -1,4 +1,4 @@
-import type { V1Job, V1Namespace, V1Node, V1Pod } from '@kubernetes/client-node';
+import type { CoreV1Event, V1Job, V1Namespace, V1Node, V1Pod } from '@kubernetes/client-node';
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import {
   isKindName,
@@ -17,11 +17,14 @@ describe('kinds', () => {
     expectTypeOf<KubeObjectOf<'Node'>>().toEqualTypeOf<V1Node>();
     expectTypeOf<KubeObjectOf<'Job'>>().toEqualTypeOf<V1Job>();
     expectTypeOf<KubeObjectOf<'Namespace'>>().toEqualTypeOf<V1Namespace>();
-    expectTypeOf<KubeObjectOf<KindName>>().toEqualTypeOf<V1Pod | V1Node | V1Job | V1Namespace>();
+    expectTypeOf<KubeObjectOf<'Event'>>().toEqualTypeOf<CoreV1Event>();
+    expectTypeOf<KubeObjectOf<KindName>>().toEqualTypeOf<
+      V1Pod | V1Node | V1Job | V1Namespace | CoreV1Event
+    >();
   });
 
   it('lists every kind once, with its REST facts', () => {
-    expect([...KIND_NAMES].sort()).toEqual(['Job', 'Namespace', 'Node', 'Pod']);
+    expect([...KIND_NAMES].sort()).toEqual(['Event', 'Job', 'Namespace', 'Node', 'Pod']);
     for (const k of KIND_NAMES) expect(KIND_INFO[k].kind).toBe(k);
     expect(KIND_INFO.Pod).toMatchObject({
       apiVersion: 'v1',

@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Cluster } from '../../src/kube/cluster.js';
 import { EventHub, type HubEvent } from '../../src/kube/event-hub.js';
-import { objectKey } from '../../src/kube/kinds.js';
+import { INFORMER_KINDS, objectKey } from '../../src/kube/kinds.js';
 import { loadSource } from '../../src/kube/sources.js';
 import { type Simulator, startSimulator } from '../../src/simulator/server.js';
 import { barePod, converged, requests, simMetrics, stopBackgroundActivity, waitFor } from './sim-helpers.js';
@@ -35,7 +35,7 @@ describe('synthetic events of a relist', () => {
     cluster = new Cluster(spec, { hub, reflector: { backoff: { initialMs: 50, maxMs: 1000 } } });
     cluster.start();
     expect(await cluster.waitForSync(15_000)).toBe(true);
-    await waitFor(() => sim.openWatchCount() === 4, 'four watches open');
+    await waitFor(() => sim.openWatchCount() === INFORMER_KINDS.length, 'a watch per mirrored kind open');
   });
 
   afterAll(async () => {
@@ -102,6 +102,15 @@ describe('synthetic events of a relist', () => {
     // Exactly the changes, nothing for the objects that stayed the same; all from one list.
     expect(seen.sort((a, b) => `${a.kind}${a.key}`.localeCompare(`${b.kind}${b.key}`))).toEqual(
       [
+        // The event created to move the resourceVersion on is a change too: Events are mirrored.
+        {
+          kind: 'Event',
+          type: 'ADDED',
+          key: `${namespace}/rv-bump`,
+          rv: listRV,
+          previousRV: undefined,
+          resourceVersion: listRV,
+        },
         {
           kind: 'Node',
           type: 'MODIFIED',
@@ -138,7 +147,7 @@ describe('synthetic events of a relist', () => {
     );
     // The aggregates followed the relist too: the new pod counts on its node.
     const onNode = cluster
-      .informers!.Pod.store.list()
+      .informers!.Pod!.store.list()
       .filter(
         (p) =>
           p.spec?.nodeName === nodeName && p.status?.phase !== 'Succeeded' && p.status?.phase !== 'Failed',

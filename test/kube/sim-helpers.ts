@@ -2,7 +2,7 @@
  * Shared by the kube integration tests: what the simulator holds versus what an informer
  * holds, polling with a bound, and the simulator's metrics read in-process.
  */
-import type { Informer } from '../../src/kube/informer.js';
+import type { Informers } from '../../src/kube/cluster.js';
 import { KIND_NAMES, type KindName, objectKey } from '../../src/kube/kinds.js';
 import { parsePrometheusText } from '../../src/simulator/metrics.js';
 import type { Simulator } from '../../src/simulator/server.js';
@@ -13,6 +13,7 @@ export const RESOURCE_OF: Record<KindName, ResourceName> = {
   Node: 'nodes',
   Pod: 'pods',
   Job: 'jobs',
+  Event: 'events',
 };
 
 /** key → resourceVersion of every object of a kind, as the simulator holds them right now. */
@@ -43,8 +44,8 @@ export function lines(state: Map<string, string>): string[] {
 }
 
 /** Whether every kind's store equals the simulator's state exactly. */
-export function converged(sim: Simulator, informers: { [K in KindName]: Informer<K> }): boolean {
-  return KIND_NAMES.every((kind) => sameState(simState(sim, kind), storeState(informers[kind])));
+export function converged(sim: Simulator, informers: Informers): boolean {
+  return KIND_NAMES.every((kind) => sameState(simState(sim, kind), storeState(informers[kind]!)));
 }
 
 export function sameState(a: Map<string, string>, b: Map<string, string>): boolean {

@@ -31,7 +31,7 @@ async function pageUnderChurn(h: Harness, cached: boolean, field: string, direct
   const initial = new Map([...store.scan('pods')].map((p) => [p.metadata.uid!, p]));
   const deleted = new Set<string>();
   const seen: string[] = [];
-  const informer = h.registry.get('sim')?.informers?.Pod.store;
+  const informer = h.registry.get('sim')?.informers?.Pod?.store;
   let after: string | null = null;
   for (let round = 0; round < 40; round++) {
     const r: { data?: Json; errors?: unknown } = await h.query<Json>(PAGE, { after, field, direction });

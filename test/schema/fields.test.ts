@@ -51,6 +51,7 @@ describe('Cluster', () => {
       Node: h.sim.store.count('nodes'),
       Pod: h.sim.store.count('pods'),
       Job: h.sim.store.count('jobs'),
+      Event: h.sim.store.count('events'),
     });
     for (const k of c.status.kinds) {
       expect(k.synced).toBe(true);

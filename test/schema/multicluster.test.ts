@@ -159,7 +159,13 @@ describe('a principal limited to one cluster and one namespace', () => {
       podsByPhase: { total: mine.length },
     });
     const objects = Object.fromEntries(c.status.kinds.map((k: Json) => [k.kind, k.objects]));
-    expect(objects).toEqual({ Namespace: null, Node: h.sim.store.count('nodes'), Pod: null, Job: null });
+    expect(objects).toEqual({
+      Namespace: null,
+      Node: h.sim.store.count('nodes'),
+      Pod: null,
+      Job: null,
+      Event: null,
+    });
     const byNode = await h.query<Json>(
       `{ cluster(name: "sim") { nodes { edges { node { name podCount pods { totalCount } } } } } }`,
       undefined,

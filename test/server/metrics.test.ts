@@ -38,7 +38,7 @@ it('reports the caches as the informers hold them, and counts requests', async (
   const before = requests((await gatewayMetrics()).values);
   expect((await h.query('{ clusters { name } }')).errors).toBeUndefined();
   const { text, values } = await gatewayMetrics();
-  const pods = h.registry.get('sim')!.informers!.Pod.store.size;
+  const pods = h.registry.get('sim')!.informers!.Pod!.store.size;
   expect(pods).toBeGreaterThan(0);
   expect(values.get('kubegate_cache_objects{cluster="sim",kind="Pod"}')).toBe(pods);
   expect(values.get('kubegate_cache_synced{cluster="sim",kind="Pod"}')).toBe(1);

@@ -239,7 +239,7 @@ export function cachedRV(
   key: string,
   cluster = h.registry.list()[0].name,
 ): string | undefined {
-  const store = h.registry.get(cluster)?.informers?.[kind].store;
+  const store = h.registry.get(cluster)?.informers?.[kind]?.store;
   return (store?.get(key) as { metadata?: { resourceVersion?: string } } | undefined)?.metadata
     ?.resourceVersion;
 }

@@ -23,7 +23,7 @@ import {
   wsConnection,
 } from './clients.js';
 
-// Read when src/schema/subscriptions.ts is loaded: set before the harness (and so the schema) is imported.
+// Read by config.ts's settingsFromEnv, which the harness calls as the CLI does.
 const QUEUE_LIMIT = 64;
 process.env.KUBEGATE_SUBSCRIBER_QUEUE = String(QUEUE_LIMIT);
 const { startHarness } = await import('../helpers/harness.js');

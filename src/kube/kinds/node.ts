@@ -1,0 +1,20 @@
+/** core/v1 Node: cluster-scoped, mirrored, indexed by label (roles, zones, instance types). */
+import type { V1Node } from '@kubernetes/client-node';
+import { INDEX_LABEL, labelIndexFunc } from '../indexer.js';
+import { defineKind } from './define.js';
+
+export const nodeKind = defineKind<V1Node>({
+  kind: 'Node',
+  group: '',
+  version: 'v1',
+  plural: 'nodes',
+  namespaced: false,
+  modelType: 'V1Node',
+  list: (apis, _namespace, options) => apis.core.listNode(options),
+  get: (apis, _namespace, name) => apis.core.readNode({ name }),
+  informer: true,
+  readiness: true,
+  trim: (t, o) => t.node(o),
+  indexers: { [INDEX_LABEL]: labelIndexFunc },
+  filters: {},
+});

@@ -1,0 +1,77 @@
+/**
+ * The layer rule bites: `tsx scripts/check-layers.ts` (what `npm run lint`, so `npm test`,
+ * runs) passes on the tree and fails, naming the rule, on each kind of forbidden import
+ * planted in it.
+ */
+import { execFile } from 'node:child_process';
+import { rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterEach, describe, expect, it } from 'vitest';
+
+const run = promisify(execFile);
+const ROOT = join(import.meta.dirname, '..', '..');
+const NODE = join(ROOT, 'node_modules', 'node', 'bin', 'node');
+const planted: string[] = [];
+
+function plant(path: string, text: string): void {
+  const file = join(ROOT, path);
+  planted.push(file);
+  writeFileSync(file, text);
+}
+
+async function check(): Promise<{ code: number; stderr: string }> {
+  try {
+    await run(NODE, ['--import', 'tsx', 'scripts/check-layers.ts'], { cwd: ROOT });
+    return { code: 0, stderr: '' };
+  } catch (err) {
+    const e = err as { code: number; stderr: string };
+    return { code: e.code, stderr: e.stderr };
+  }
+}
+
+afterEach(() => {
+  for (const file of planted.splice(0)) rmSync(file, { force: true });
+});
+
+describe('the layer rule', () => {
+  it('passes on the tree', async () => {
+    expect(await check()).toEqual({ code: 0, stderr: '' });
+  });
+
+  it.each([
+    [
+      'client-node-only-in-kube',
+      'src/loaders/__planted__.ts',
+      "import type { V1Pod } from '@kubernetes/client-node';\nexport type P = V1Pod;\n",
+    ],
+    [
+      'schema-kube-types-only',
+      'src/schema/__planted__.ts',
+      "import { podPhase } from '../kube/rules.js';\nexport const f = podPhase;\n",
+    ],
+    [
+      'layer-order',
+      'src/kube/__planted__.ts',
+      "import { createContext } from '../loaders/index.js';\nexport const f = createContext;\n",
+    ],
+    [
+      'simulator-stands-alone',
+      'src/simulator/__planted__.ts',
+      "export { keyOf } from '../kube/object-keys.js';\n",
+    ],
+  ])('fails on a planted import that breaks %s, naming the rule and the line', async (rule, path, text) => {
+    plant(path, `// planted by test/architecture/layers.test.ts\n${text}`);
+    const { code, stderr } = await check();
+    expect(code).toBe(1);
+    expect(stderr).toContain(`${path}:2: [${rule}]`);
+  });
+
+  it('lets the schema take types from kube', async () => {
+    plant(
+      'src/schema/__planted__.ts',
+      "import type { KindName } from '../kube/kinds.js';\nexport type K = KindName;\n",
+    );
+    expect((await check()).code).toBe(0);
+  });
+});
