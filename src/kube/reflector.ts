@@ -10,6 +10,7 @@
  *   retries with exponential backoff and jitter, reset after a healthy period.
  */
 import { type ClusterClient, MalformedWatchLineError, WatchHttpError } from './client.js';
+import { type Clock, systemClock } from './clock.js';
 import type { KindName, KubeObjectOf } from './kinds.js';
 
 /** What a reflector feeds: the informer's store (and through it indexes, aggregates, hub). */
@@ -28,19 +29,8 @@ export interface ReflectorSink<K extends KindName> {
   deleted(obj: KubeObjectOf<K>): void;
 }
 
-export interface Clock {
-  now(): number;
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-  random(): number;
-}
-
-export const SYSTEM_CLOCK: Clock = {
-  now: () => Date.now(),
-  setTimeout: (fn, ms) => setTimeout(fn, ms),
-  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
-  random: () => Math.random(),
-};
+/** Re-exported for importers that take the clock type from here (cluster.ts, informer.ts). */
+export type { Clock } from './clock.js';
 
 export interface ReflectorOptions<K extends KindName> {
   kind: K;
@@ -100,7 +90,7 @@ export class Reflector<K extends KindName> {
       ...options,
       pageSize: options.pageSize ?? 500,
       watchTimeoutSeconds: options.watchTimeoutSeconds ?? { min: 240, max: 360 },
-      clock: options.clock ?? SYSTEM_CLOCK,
+      clock: options.clock ?? systemClock,
     };
     this.backoff = {
       initialMs: options.backoff?.initialMs ?? 800,

@@ -2,8 +2,11 @@
  * A live value: recomputed when something it depends on changes, pushed only when it
  * differs from what was last pushed, and at most once per interval (coalescing a burst
  * of pod changes into one update). Holds one pending value at most, so a slow
- * subscriber costs nothing but staleness.
+ * subscriber costs nothing but staleness. Every timer and every reading of the time goes
+ * through `clock`, so tests drive the coalescing with a fake clock instead of sleeping.
  */
+import { type Clock, systemClock } from '../kube/clock.js';
+
 export interface LiveValueOptions<T> {
   /** Subscribes to what invalidates the value; returns the unsubscribe function. */
   subscribe: (invalidate: () => void) => () => void;
@@ -15,7 +18,8 @@ export interface LiveValueOptions<T> {
   key: (value: T) => string;
   /** Minimum time between two pushes. */
   intervalMs: number;
-  now?: () => number;
+  /** Timers and the time. Default the system clock. */
+  clock?: Clock;
 }
 
 export class LiveValue<T> implements AsyncIterableIterator<T> {
@@ -23,17 +27,17 @@ export class LiveValue<T> implements AsyncIterableIterator<T> {
   private closed = false;
   private computing = false;
   private waiter: { resolve: (r: IteratorResult<T>) => void; reject: (err: unknown) => void } | undefined;
-  private timer: NodeJS.Timeout | undefined;
-  private readonly poll: NodeJS.Timeout | undefined;
+  private timer: unknown;
+  private readonly poll: unknown;
   private readonly unsubscribe: () => void;
   private lastKey: string | undefined;
   private lastPush = Number.NEGATIVE_INFINITY;
-  private readonly now: () => number;
+  private readonly clock: Clock;
 
   constructor(private readonly options: LiveValueOptions<T>) {
-    this.now = options.now ?? Date.now;
+    this.clock = options.clock ?? systemClock;
     this.unsubscribe = options.subscribe(() => this.invalidate());
-    if (options.pollMs) this.poll = setInterval(() => this.invalidate(), options.pollMs);
+    if (options.pollMs) this.poll = this.clock.setInterval(() => this.invalidate(), options.pollMs);
   }
 
   next(): Promise<IteratorResult<T>> {
@@ -47,8 +51,9 @@ export class LiveValue<T> implements AsyncIterableIterator<T> {
   async return(): Promise<IteratorResult<T>> {
     this.closed = true;
     this.unsubscribe();
-    clearInterval(this.poll);
-    clearTimeout(this.timer);
+    if (this.poll !== undefined) this.clock.clearInterval(this.poll);
+    if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
+    this.timer = undefined;
     this.waiter?.resolve({ value: undefined, done: true });
     this.waiter = undefined;
     return { value: undefined, done: true };
@@ -64,9 +69,9 @@ export class LiveValue<T> implements AsyncIterableIterator<T> {
   }
 
   private schedule(): void {
-    if (this.closed || !this.waiter || !this.dirty || this.timer || this.computing) return;
-    const wait = Math.max(0, this.lastPush + this.options.intervalMs - this.now());
-    this.timer = setTimeout(() => {
+    if (this.closed || !this.waiter || !this.dirty || this.timer !== undefined || this.computing) return;
+    const wait = Math.max(0, this.lastPush + this.options.intervalMs - this.clock.now());
+    this.timer = this.clock.setTimeout(() => {
       this.timer = undefined;
       void this.run();
     }, wait);
@@ -99,7 +104,7 @@ export class LiveValue<T> implements AsyncIterableIterator<T> {
       return;
     }
     this.lastKey = key;
-    this.lastPush = this.now();
+    this.lastPush = this.clock.now();
     const waiter = this.waiter;
     this.waiter = undefined;
     waiter.resolve({ value, done: false });

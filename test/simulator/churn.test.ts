@@ -4,7 +4,7 @@ import { JobController, jobFinished } from '../../src/simulator/job-controller.j
 import { buildScenario, mulberry32 } from '../../src/simulator/scenario/index.js';
 import { SimStore } from '../../src/simulator/store.js';
 import type { KubeObject, ResourceName } from '../../src/simulator/types.js';
-import { FakeClock } from './fake-clock.js';
+import { FakeClock } from '../helpers/fake-clock.js';
 
 type Json = Record<string, unknown>;
 
@@ -13,7 +13,7 @@ const NOW = new Date('2025-06-01T12:00:00Z');
 /** A scenario with churn and a job controller; time moves a second per change. */
 function setup(seed = 3, pods = 1500, churnSeed = seed) {
   const clock = new FakeClock();
-  const now = () => new Date(NOW.getTime() + clock.now);
+  const now = () => new Date(NOW.getTime() + clock.now());
   const store = new SimStore({ now });
   buildScenario(store, { seed, nodes: 40, pods, jobs: 40, namespaces: 5, now: NOW });
   const churn = new Churn(store, { ratePerSecond: 100, seed: churnSeed, now });

@@ -3,7 +3,7 @@ import { JobController, jobFinished } from '../../src/simulator/job-controller.j
 import { buildScenario, mulberry32, schedulableNodes } from '../../src/simulator/scenario/index.js';
 import { SimStore } from '../../src/simulator/store.js';
 import type { KubeObject, StoredEvent } from '../../src/simulator/types.js';
-import { FakeClock } from './fake-clock.js';
+import { FakeClock } from '../helpers/fake-clock.js';
 
 type Json = Record<string, unknown>;
 
@@ -17,7 +17,7 @@ afterEach(() => {
 });
 
 function setup(opts: { failureRate?: number; jobs?: number } = {}) {
-  const store = new SimStore({ now: () => new Date(NOW.getTime() + clock.now) });
+  const store = new SimStore({ now: () => new Date(NOW.getTime() + clock.now()) });
   const clock = new FakeClock();
   buildScenario(store, { seed: 11, nodes: 30, pods: 200, jobs: opts.jobs ?? 0, namespaces: 2, now: NOW });
   const controller = new JobController(store, {
@@ -25,7 +25,7 @@ function setup(opts: { failureRate?: number; jobs?: number } = {}) {
     stepMs: STEP,
     random: mulberry32(5),
     failureRate: opts.failureRate ?? 0,
-    now: () => new Date(NOW.getTime() + clock.now),
+    now: () => new Date(NOW.getTime() + clock.now()),
   });
   controllers.push(controller);
   return { store, clock, controller };
