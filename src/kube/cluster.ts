@@ -4,10 +4,11 @@
  */
 import { PodAggregates } from './aggregates.js';
 import { ClusterClient, type PooledKubeConfig, type PoolOptions } from './client.js';
+import { type Clock, systemClock } from './clock.js';
 import type { EventHub } from './event-hub.js';
 import { Informer, type InformerOptions, type InformerStatus } from './informer.js';
 import { INFORMER_KINDS, type KindName, READINESS_KINDS } from './kinds.js';
-import { type Clock, describe, SYSTEM_CLOCK } from './reflector.js';
+import { describe } from './reflector.js';
 
 export interface ClusterSpec {
   /** Stable name used in the schema: the kubeconfig context name. */
@@ -56,7 +57,7 @@ export class Cluster {
     options: ClusterOptions,
   ) {
     this.name = spec.name;
-    this.clock = options.clock ?? SYSTEM_CLOCK;
+    this.clock = options.clock ?? systemClock;
     this.client = new ClusterClient(spec.kubeconfig);
     if (spec.cache) {
       const make = <K extends KindName>(kind: K): Informer<K> =>

@@ -7,6 +7,7 @@
  */
 import { type FSWatcher, watch } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
+import { type Clock, systemClock } from './clock.js';
 import { Cluster, type ClusterOptions, type ClusterSpec } from './cluster.js';
 import type { EventHub } from './event-hub.js';
 import { type ClusterDefaults, type ClusterSource, loadSources } from './sources.js';
@@ -25,7 +26,7 @@ export interface RegistryOptions extends ClusterOptions {
 export class ClusterRegistry {
   private readonly clusters = new Map<string, Cluster>();
   private readonly watchers: FSWatcher[] = [];
-  private reloadTimer: NodeJS.Timeout | undefined;
+  private reloadTimer: unknown;
   private reloading: Promise<void> = Promise.resolve();
   private stopped = false;
 
@@ -65,7 +66,7 @@ export class ClusterRegistry {
 
   async stop(): Promise<void> {
     this.stopped = true;
-    clearTimeout(this.reloadTimer);
+    this.clock.clearTimeout(this.reloadTimer);
     for (const w of this.watchers) w.close();
     await this.reloading;
     await Promise.all(this.list().map((c) => c.stop()));
@@ -155,8 +156,13 @@ export class ClusterRegistry {
   }
 
   private scheduleReload(): void {
-    clearTimeout(this.reloadTimer);
-    this.reloadTimer = setTimeout(() => void this.reload(), this.options.reloadDebounceMs ?? 200);
-    this.reloadTimer.unref();
+    this.clock.clearTimeout(this.reloadTimer);
+    this.reloadTimer = this.clock.setTimeout(() => void this.reload(), this.options.reloadDebounceMs ?? 200);
+    // A pending reload must not keep the process alive (the system clock's handles can be unref'd).
+    (this.reloadTimer as { unref?: () => void } | undefined)?.unref?.();
+  }
+
+  private get clock(): Clock {
+    return this.options.clock ?? systemClock;
   }
 }

@@ -13,6 +13,7 @@
 
 import type DataLoader from 'dataloader';
 import type { JobPodCounts, NodeUsage } from '../kube/aggregates.js';
+import { type Clock, systemClock } from '../kube/clock.js';
 import {
   type ClusterSummary,
   createJobPodsLoader,
@@ -30,6 +31,7 @@ import { RequestReads } from './reads.js';
 import { type ClusterHealth, createHealthLoader, createVersionLoader } from './status.js';
 import { createSubscriptions, type Subscriptions } from './subscribe.js';
 
+export type { Clock } from '../kube/clock.js';
 export type { ClusterStatus } from '../kube/cluster.js';
 export type { InformerStatus } from '../kube/informer.js';
 export { eventCount, eventLastSeen } from '../kube/kinds/event.js';
@@ -77,6 +79,8 @@ export interface Loaders {
 }
 
 export interface GatewayContext {
+  /** The clock every timer and timestamp of a resolver goes through (tests drive it). */
+  readonly clock: Clock;
   /** This request's DataLoaders (after `renewLoaders()`, a fresh set, built on first use). */
   readonly loaders: Loaders;
   readonly principal: Principal;
@@ -93,6 +97,7 @@ export interface GatewayContext {
 
 export interface ContextOptions {
   directory: ClusterDirectory;
+  clock?: Clock;
   principal: Principal;
   /** Subscriptions' bounds (config.ts reads them from the environment). */
   settings?: { queueLimit?: number | undefined };
@@ -115,7 +120,13 @@ function createLoaders(directory: ClusterDirectory, principal: Principal, onBatc
   });
 }
 
-export function createContext({ directory, principal, settings, onBatch }: ContextOptions): GatewayContext {
+export function createContext({
+  directory,
+  principal,
+  settings,
+  onBatch,
+  clock = systemClock,
+}: ContextOptions): GatewayContext {
   // Built on first use: most subscription events resolve without a loader, and with a
   // thousand subscribers per event that saving counts.
   // A stable view over the current set, so the context can be copied (yoga spreads it
@@ -153,6 +164,7 @@ export function createContext({ directory, principal, settings, onBatch }: Conte
     queueLimit: settings?.queueLimit ?? DEFAULT_SUBSCRIBER_QUEUE,
   });
   return Object.freeze({
+    clock,
     loaders,
     principal,
     clusters,

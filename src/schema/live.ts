@@ -62,7 +62,7 @@ interface StatusSnapshot {
 function snapshot(ctx: GatewayContext, name: string, downSince: Map<string, number>): StatusSnapshot {
   const status = ctx.clusters.status(name);
   if (!status) return { cluster: name, live: false, stale: true, signature: 'removed' };
-  const now = Date.now();
+  const now = ctx.clock.now();
   for (const kind of status.kinds) {
     const key = `${name}/${kind.kind}`;
     if (kind.connected) downSince.delete(key);
@@ -103,6 +103,7 @@ builder.subscriptionFields((t) => ({
         compute: () => fresh(ctx).loaders.summary.load(cluster),
         key: (s) => JSON.stringify(s),
         intervalMs: COALESCE_MS,
+        clock: ctx.clock,
       }) as never;
     },
     resolve: (summary) => summary as never,
@@ -143,6 +144,7 @@ builder.subscriptionFields((t) => ({
           ]);
         },
         intervalMs: COALESCE_MS,
+        clock: ctx.clock,
       }) as never;
     },
     resolve: (value, args) => {
@@ -190,6 +192,7 @@ builder.subscriptionFields((t) => ({
         },
         key: (s) => String(s.seq),
         intervalMs: 0,
+        clock: ctx.clock,
       }) as never;
     },
     resolve: (value, _args, ctx) => {

@@ -15,7 +15,7 @@ import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import { WebSocketServer } from 'ws';
 import { ErrorCode } from '../errors.js';
 import type { ClusterDirectory } from '../loaders/directory.js';
-import { createContext, type GatewayContext } from '../loaders/index.js';
+import { type Clock, createContext, type GatewayContext } from '../loaders/index.js';
 import type { Principal } from '../loaders/principal.js';
 import { type Authenticator, headersFrom } from './auth.js';
 import { useRequestBodyLimit } from './body-limit.js';
@@ -39,6 +39,8 @@ export interface GatewayOptions {
   metrics?: GatewayMetrics;
   /** Bounds of subscriptions (config.ts reads them from the environment). */
   settings?: { subscriberQueue?: number };
+  /** The clock resolvers' timers and timestamps go through; the system's by default. */
+  clock?: Clock;
 }
 
 interface ServerContext {
@@ -96,6 +98,7 @@ export function createGateway(options: GatewayOptions): Gateway {
         directory: options.directory,
         principal,
         settings: { queueLimit: options.settings?.subscriberQueue },
+        clock: options.clock,
       });
     },
     maskedErrors: {
@@ -127,7 +130,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       metrics.plugin,
       useSharedEventExecution(),
       useRequestBodyLimit(),
-      useNodeEventStream(),
+      useNodeEventStream({ clock: options.clock }),
     ],
   });
 

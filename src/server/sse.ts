@@ -17,6 +17,7 @@
 import { Readable } from 'node:stream';
 import type { ExecutionResult, GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
+import { type Clock, systemClock } from '../kube/clock.js';
 
 const PING_MS = 12_000;
 const PING = Buffer.from(':\n\n');
@@ -62,10 +63,10 @@ function message(result: ExecutionResult): Buffer {
 }
 
 /** The stream of one subscription: pulls a result when the response can take more. */
-function eventStream(results: AsyncIterable<ExecutionResult>): Readable {
+function eventStream(results: AsyncIterable<ExecutionResult>, clock: Clock): Readable {
   const iterator = results[Symbol.asyncIterator]();
   let pulling = false;
-  let ping: NodeJS.Timeout | undefined;
+  let ping: unknown;
   const stream = new Readable({
     read() {
       if (pulling) return;
@@ -76,7 +77,7 @@ function eventStream(results: AsyncIterable<ExecutionResult>): Readable {
           if (stream.destroyed) return;
           if (value != null) stream.push(message(value));
           if (done) {
-            clearInterval(ping);
+            clock.clearInterval(ping);
             stream.push(COMPLETE);
             stream.push(null);
           }
@@ -88,7 +89,7 @@ function eventStream(results: AsyncIterable<ExecutionResult>): Readable {
       );
     },
     destroy(error, callback) {
-      clearInterval(ping);
+      clock.clearInterval(ping);
       // The client went away (or the stream failed): release the subscription.
       Promise.resolve(iterator.return?.()).then(
         () => callback(error),
@@ -98,10 +99,10 @@ function eventStream(results: AsyncIterable<ExecutionResult>): Readable {
   });
   // A first ping: some browsers wait for a body byte before they hand the stream over.
   stream.push(PING);
-  ping = setInterval(() => {
+  ping = clock.setInterval(() => {
     if (!stream.destroyed && stream.readableLength === 0) stream.push(PING);
   }, PING_MS);
-  ping.unref();
+  (ping as { unref?: () => void } | undefined)?.unref?.();
   return stream;
 }
 
@@ -119,13 +120,14 @@ function isAsyncIterable(value: unknown): value is AsyncIterable<ExecutionResult
   return typeof value === 'object' && value !== null && Symbol.asyncIterator in value;
 }
 
-export function useNodeEventStream(): Plugin {
+export function useNodeEventStream(options: { clock?: Clock } = {}): Plugin {
+  const clock = options.clock ?? systemClock;
   return {
     onResultProcess({ request, result, setResultProcessor }) {
       if (!isAsyncIterable(result) || !wantsEventStream(request.headers.get('accept'))) return;
       setResultProcessor(
         (results, fetchAPI) =>
-          new fetchAPI.Response(eventStream(results as AsyncIterable<ExecutionResult>) as never, {
+          new fetchAPI.Response(eventStream(results as AsyncIterable<ExecutionResult>, clock) as never, {
             status: 200,
             headers: HEADERS,
           }),
