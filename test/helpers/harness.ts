@@ -23,6 +23,8 @@ export interface HarnessOptions {
   /** Wait for every informer to sync before returning (default true when cache is on). */
   waitForSync?: boolean;
   tokens?: TokenPrincipal[];
+  /** Where the gateway logs unexpected (masked) errors. */
+  logError?: (err: unknown, context: { requestId: string }) => void;
 }
 
 export interface Harness {
@@ -78,6 +80,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     // As the CLI builds it: the cache and subscription gauges need the directory.
     metrics: createMetrics(registry),
     settings: settingsFromEnv(),
+    logError: options.logError,
   });
   const url = await gateway.listen(0, '127.0.0.1');
   return {
