@@ -73,9 +73,6 @@ export interface ClusterSummary {
   namespacesOnly: boolean;
 }
 
-const usageOf = usageOfPods;
-const jobCountsOf = phaseCountsOfPods;
-
 function bucket<T>(map: Map<string, T[]>, key: string, value: T): void {
   const list = map.get(key);
   if (list) list.push(value);
@@ -105,14 +102,14 @@ export function createNodeUsageLoader(reads: RequestReads, onBatch?: BatchHook) 
               await Promise.all(
                 group.map(async (i) => {
                   const pods = await reads.list(reader, 'Pod', { nodeName: keys[i].nodeName });
-                  results[i] = usageOf(pods as Pod[]);
+                  results[i] = usageOfPods(pods as Pod[]);
                 }),
               );
             } else {
               const byNode = new Map<string, Pod[]>();
               for (const pod of (await reads.list(reader, 'Pod', {})) as Pod[])
                 if (pod.spec?.nodeName) bucket(byNode, pod.spec.nodeName, pod);
-              for (const i of group) results[i] = usageOf(byNode.get(keys[i].nodeName) ?? []);
+              for (const i of group) results[i] = usageOfPods(byNode.get(keys[i].nodeName) ?? []);
             }
           } catch (err) {
             const e = readError(err, cluster, 'listing pods');
@@ -138,7 +135,7 @@ export function createJobPodsLoader(reads: RequestReads, onBatch?: BatchHook) {
             const reader = reads.reader(cluster);
             const visible = group.filter((i) => {
               if (reads.seesNamespace(keys[i].namespace)) return true;
-              results[i] = jobCountsOf([]);
+              results[i] = phaseCountsOfPods([]);
               return false;
             });
             // A job's pods live in the job's namespace, so per-job counts are never wider than
@@ -148,7 +145,7 @@ export function createJobPodsLoader(reads: RequestReads, onBatch?: BatchHook) {
               for (const i of visible) results[i] = aggregates.job(keys[i].namespace, keys[i].jobName);
             } else if (visible.length === 1) {
               const { namespace, jobName } = keys[visible[0]];
-              results[visible[0]] = jobCountsOf(
+              results[visible[0]] = phaseCountsOfPods(
                 (await reads.list(reader, 'Pod', { namespace, jobName })) as Pod[],
               );
             } else if (visible.length > 1) {
@@ -159,7 +156,7 @@ export function createJobPodsLoader(reads: RequestReads, onBatch?: BatchHook) {
                 if (job) bucket(byJob, JSON.stringify([pod.metadata?.namespace, job]), pod);
               }
               for (const i of visible)
-                results[i] = jobCountsOf(
+                results[i] = phaseCountsOfPods(
                   byJob.get(JSON.stringify([keys[i].namespace, keys[i].jobName])) ?? [],
                 );
             }
@@ -274,7 +271,7 @@ async function addPods(
     const pods = (await reads.list(reader, 'Pod', {})) as Pod[];
     s.pods = pods.length;
     for (const pod of pods) s.podsByPhase[podPhase(pod)] += 1;
-    const u = usageOf(pods);
+    const u = usageOfPods(pods);
     s.scheduledPods = u.podCount;
     s.requested = { cpuMillis: u.cpuMillis, memoryBytes: u.memoryBytes };
   }

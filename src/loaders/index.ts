@@ -43,6 +43,7 @@ export {
   type JobState,
   jobNameOfPod,
   jobState,
+  NODE_ROLE_PREFIX,
   type NodeResources,
   nodeReady,
   nodeResources,

@@ -3,7 +3,13 @@
  * and requests come from the nodeUsage loader: O(1) from the aggregates when the pod cache
  * is synced, one pod LIST per page of nodes without it.
  */
-import { type KubeObjectOf, nodeReady, nodeResources, nodeRoles } from '../loaders/index.js';
+import {
+  type KubeObjectOf,
+  NODE_ROLE_PREFIX,
+  nodeReady,
+  nodeResources,
+  nodeRoles,
+} from '../loaders/index.js';
 import { checkNamespace, loadPage, makeOrder } from './args.js';
 import { builder } from './builder.js';
 import { Condition, KubeObject, NodeResources, OrderDirection, ResourceAmounts } from './common.js';
@@ -38,8 +44,6 @@ export function nodeOrder(arg: { field: 'NAME' | 'CREATED_AT'; direction: Direct
     field === 'NAME' ? (n.metadata?.name ?? '') : millis(n.metadata?.creationTimestamp),
   );
 }
-
-const ROLE_PREFIX = 'node-role.kubernetes.io/';
 
 const Taint = builder
   .objectRef<{ key: string; value?: string; effect: string; timeAdded?: Date }>('Taint')
@@ -88,7 +92,7 @@ builder.node(ClusterNodeRef, {
       resolve: (n) => n.object.spec?.unschedulable ?? false,
     }),
     roles: t.stringList({
-      description: `From the ${ROLE_PREFIX}<role> labels, as kubectl shows ROLES.`,
+      description: `From the ${NODE_ROLE_PREFIX}<role> labels, as kubectl shows ROLES.`,
       resolve: (n) => nodeRoles(n.object),
     }),
     taints: t.field({ type: [Taint], resolve: (n) => n.object.spec?.taints ?? [] }),
