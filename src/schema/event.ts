@@ -4,6 +4,7 @@
  * filters; `Pod.events`, `ClusterNode.events` and `Job.events` are those about the object,
  * `Namespace.events` those recorded in the namespace. Newest first by default.
  */
+import type { ObjectRef, SchemaTypes } from '@pothos/core';
 import { badUserInput } from '../errors.js';
 import { eventCount, eventLastSeen, type KubeObjectOf, type ListKey } from '../loaders/index.js';
 import { checkName, checkNamespace, checkSearch, loadPage, makeOrder } from './args.js';
@@ -15,6 +16,7 @@ import { DateTime, millis } from './scalars.js';
 import type { KubeShape } from './shapes.js';
 
 type Event = KubeObjectOf<'Event'>;
+type SchemaTypesOf<B> = B extends PothosSchemaTypes.SchemaBuilder<infer T extends SchemaTypes> ? T : never;
 export type EventShape = KubeShape<'Event'>;
 
 export const EventRef = builder.objectRef<EventShape>('Event');
@@ -199,48 +201,30 @@ function aboutObject(
   };
 }
 
-const objectEventsDescription = (what: string) =>
-  `Events about this ${what}, newest first (\`kubectl describe\`'s Events).`;
+/** `events` on an object type: the events about that object (its kind, name and namespace). */
+function objectEvents<K extends 'Pod' | 'Node' | 'Job'>(
+  ref: ObjectRef<SchemaTypesOf<typeof builder>, KubeShape<K>>,
+  kind: K,
+  what: string,
+) {
+  builder.objectFields(ref, (t) => ({
+    events: t.connection(
+      {
+        type: EventRef,
+        nullable: true,
+        description: `Events about this ${what}, newest first (\`kubectl describe\`'s Events).`,
+        args: eventArgs,
+        resolve: (o, args, ctx) =>
+          eventPage(ctx, aboutObject(o.cluster, kind, o.object.metadata, args), args),
+      },
+      EventConnection,
+    ),
+  }));
+}
 
-builder.objectFields(PodRef, (t) => ({
-  events: t.connection(
-    {
-      type: EventRef,
-      nullable: true,
-      description: objectEventsDescription('pod'),
-      args: eventArgs,
-      resolve: (p, args, ctx) => eventPage(ctx, aboutObject(p.cluster, 'Pod', p.object.metadata, args), args),
-    },
-    EventConnection,
-  ),
-}));
-
-builder.objectFields(ClusterNodeRef, (t) => ({
-  events: t.connection(
-    {
-      type: EventRef,
-      nullable: true,
-      description: objectEventsDescription('node'),
-      args: eventArgs,
-      resolve: (n, args, ctx) =>
-        eventPage(ctx, aboutObject(n.cluster, 'Node', { name: n.object.metadata?.name }, args), args),
-    },
-    EventConnection,
-  ),
-}));
-
-builder.objectFields(JobRef, (t) => ({
-  events: t.connection(
-    {
-      type: EventRef,
-      nullable: true,
-      description: objectEventsDescription('job'),
-      args: eventArgs,
-      resolve: (j, args, ctx) => eventPage(ctx, aboutObject(j.cluster, 'Job', j.object.metadata, args), args),
-    },
-    EventConnection,
-  ),
-}));
+objectEvents(PodRef, 'Pod', 'pod');
+objectEvents(ClusterNodeRef, 'Node', 'node');
+objectEvents(JobRef, 'Job', 'job');
 
 builder.objectFields(NamespaceRef, (t) => ({
   events: t.connection(
