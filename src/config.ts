@@ -67,16 +67,39 @@ export const configFileSchema = z.strictObject({
   cache: z.boolean().optional(),
   pool: pool.optional(),
   clusters: z.array(cluster).optional(),
-  auth: z.strictObject({ tokens: z.array(token) }).optional(),
+  // Present but empty would silently mean "open": refused, so an open gateway is a choice.
+  auth: z
+    .strictObject({
+      tokens: z
+        .array(token)
+        .min(
+          1,
+          'expected at least one token (remove "auth" to run without authentication, on 127.0.0.1 only)',
+        ),
+    })
+    .optional(),
 });
 
 export type ConfigFile = z.infer<typeof configFileSchema>;
 
 export class ConfigError extends Error {}
 
-function describeValue(value: unknown): string {
+/** Keys whose values are credentials: never printed, whatever the error. */
+const SECRET_KEY = /token|secret|password|passwd|credential|private|key$|^key|cert|bearer|auth/i;
+
+/** A copy of `value` with every credential-like key's value replaced, so errors can quote it. */
+export function redact(value: unknown, key?: string): unknown {
+  if (key !== undefined && SECRET_KEY.test(key) && typeof value !== 'object') return '<redacted>';
+  if (Array.isArray(value)) return value.map((v) => redact(v));
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redact(v, k)]));
+  }
+  return value;
+}
+
+function describeValue(value: unknown, key?: string): string {
   if (value === undefined) return 'nothing';
-  const text = JSON.stringify(value);
+  const text = JSON.stringify(redact(value, key));
   return text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }
 
@@ -87,10 +110,15 @@ export function validateConfigFile(input: unknown, origin: string): ConfigFile {
   const lines = result.error.issues.map((issue) => {
     const path = issue.path.length ? issue.path.join('.') : '(top level)';
     let received: unknown = input;
-    for (const key of issue.path)
+    let secretPath = false;
+    for (const key of issue.path) {
       received = (received as Record<PropertyKey, unknown> | undefined)?.[key as string];
+      if (typeof key === 'string' && SECRET_KEY.test(key)) secretPath = true;
+    }
     const keys = issue.code === 'unrecognized_keys' ? ` (${issue.keys.join(', ')})` : '';
-    return `  ${path}: ${issue.message}${keys}; received ${describeValue(received)}`;
+    // Anything under a credential's key (auth.tokens.0, a kubeconfig's client-key) is redacted.
+    const shown = secretPath ? describeValue(received, 'token') : describeValue(received);
+    return `  ${path}: ${issue.message}${keys}; received ${shown}`;
   });
   throw new ConfigError(`invalid configuration in ${origin}:\n${lines.join('\n')}`);
 }

@@ -88,4 +88,31 @@ describe('validateConfigFile', () => {
       /auth\.tokens\.0/,
     );
   });
+
+  it('never prints a credential in an error', () => {
+    const secret = 'sup3r-s3cret-value-do-not-print';
+    for (const input of [
+      { auth: { tokens: [{ name: 'a', token: secret, clusterz: 1 }] } },
+      { auth: { tokens: [{ name: 7, token: secret }] } },
+      { auth: { tokens: [{ name: 'a', token: secret, tokenEnv: 'X' }] } },
+      { auth: { tokens: { name: 'a', token: secret } } },
+      { auth: { tokens: [{ name: 'a', token: 42 }] }, clusters: [{ kubeconfig: 1, token: secret }] },
+      { clusters: [{ simulator: {}, password: secret }] },
+    ]) {
+      let message = '';
+      try {
+        validateConfigFile(input, 'kubegate.yaml');
+      } catch (err) {
+        message = (err as Error).message;
+      }
+      expect(message).toContain('invalid configuration in kubegate.yaml');
+      expect(message).not.toContain(secret);
+    }
+  });
+
+  it('refuses auth without tokens instead of running open', () => {
+    expect(() => validateConfigFile({ auth: { tokens: [] } }, 'f')).toThrow(
+      /auth\.tokens: expected at least one token/,
+    );
+  });
 });
