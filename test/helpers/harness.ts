@@ -17,6 +17,12 @@ import { type Simulator, type SimulatorOptions, startSimulator } from '../../src
 
 export interface HarnessOptions {
   simulator?: SimulatorOptions;
+  /**
+   * Serve this already running simulator instead of starting one (`simulator` is then
+   * ignored); `close()` leaves it running, its owner closes it. Lets two gateways (cached
+   * and --no-cache) share one cluster.
+   */
+  existingSimulator?: Simulator;
   /** More simulators, each another cluster (named sim-1, sim-2, ...). */
   extraSimulators?: SimulatorOptions[];
   cache?: boolean;
@@ -49,7 +55,8 @@ export interface Harness {
 }
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
-  const sim = await startSimulator({ churnPerSecond: 0, ...options.simulator });
+  const sim =
+    options.existingSimulator ?? (await startSimulator({ churnPerSecond: 0, ...options.simulator }));
   const extra = await Promise.all(
     (options.extraSimulators ?? []).map((o) => startSimulator({ churnPerSecond: 0, ...o })),
   );
@@ -109,7 +116,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     async close() {
       await gateway.close();
       await registry.stop();
-      await Promise.all(sims.map((s) => s.close()));
+      await Promise.all(sims.filter((s) => s !== options.existingSimulator).map((s) => s.close()));
     },
   };
 }
