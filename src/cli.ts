@@ -84,11 +84,14 @@ export async function main(): Promise<void> {
     defaultQuery: EXAMPLE_QUERY,
     metrics: createMetrics(registry),
     settings: what.settings,
+    metricsListener: what.metricsListener,
     logError: (err, { requestId }) =>
       log(`unexpected error (request ${requestId}): ${(err as Error)?.stack ?? String(err)}`),
   });
   const started = Date.now();
   const url = await gateway.listen(what.port, what.host);
+  const metricsUrl = gateway.metricsUrl();
+  if (metricsUrl) process.stdout.write(`metrics on ${metricsUrl}\n`);
   process.stdout.write(
     `kubegate listening on ${url} (GraphiQL: open it in a browser)\n` +
       `clusters: ${registry.names().join(', ')}${what.cache ? '' : ' (no cache: reads go to the API server)'}\n`,

@@ -64,6 +64,10 @@ export const configFileSchema = z.strictObject({
   server: z
     .strictObject({ host: z.string().min(1).optional(), port: z.number().int().min(0).max(65535).optional() })
     .optional(),
+  /** /metrics on a listener of its own. */
+  metrics: z
+    .strictObject({ host: z.string().min(1).optional(), port: z.number().int().min(0).max(65535) })
+    .optional(),
   cache: z.boolean().optional(),
   pool: pool.optional(),
   clusters: z.array(cluster).optional(),
@@ -148,6 +152,9 @@ export interface CliOptions {
   port: number;
   host: string;
   maxSockets?: number;
+  /** Serve /metrics on its own listener (host defaults to 127.0.0.1). */
+  metricsPort?: number;
+  metricsHost?: string;
   /** Use the embedded simulator even when clusters are configured. */
   simulator: boolean;
   help: boolean;
@@ -166,6 +173,8 @@ With no cluster configured, kubegate starts its embedded Kubernetes API simulato
   --simulator         also start the embedded simulator as cluster "simulator"
   --port N            default 4000
   --host ADDR         default 127.0.0.1
+  --metrics-port N    serve /metrics on a listener of its own (then not on --port)
+  --metrics-host ADDR that listener's address (default 127.0.0.1)
   --help              this text`;
 
 export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): CliOptions {
@@ -185,6 +194,8 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
         simulator: { type: 'boolean' },
         port: { type: 'string' },
         host: { type: 'string' },
+        'metrics-port': { type: 'string' },
+        'metrics-host': { type: 'string' },
         help: { type: 'boolean' },
       },
     }));
@@ -209,6 +220,8 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
     port: int('port', 0, 65535) ?? 4000,
     host: (values.host as string | undefined) ?? '127.0.0.1',
     maxSockets: int('max-sockets', 1, 1024),
+    metricsPort: int('metrics-port', 0, 65535),
+    metricsHost: values['metrics-host'] as string | undefined,
     simulator: values.simulator === true,
     help: values.help === true,
   };
@@ -240,6 +253,8 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): EnvSettin
 
 export interface Plan {
   settings: EnvSettings;
+  /** /metrics on its own listener, when configured. */
+  metricsListener?: { host: string; port: number };
   sources: ClusterSource[];
   simulators: { name: string; options: SimulatorOptions }[];
   tokens: TokenPrincipal[];
@@ -288,8 +303,13 @@ export function plan(cli: CliOptions, file: ConfigFile = {}, env: NodeJS.Process
       throw new ConfigError(`auth.tokens "${t.name}": environment variable ${t.tokenEnv} is not set`);
     return { name: t.name, token: value, clusters: t.clusters, namespaces: t.namespaces };
   });
+  const metricsPort = cli.metricsPort ?? file.metrics?.port;
   return {
     settings: settingsFromEnv(env),
+    metricsListener:
+      metricsPort === undefined
+        ? undefined
+        : { port: metricsPort, host: cli.metricsHost ?? file.metrics?.host ?? '127.0.0.1' },
     sources,
     simulators,
     tokens,

@@ -13,6 +13,8 @@ export interface TokenPrincipal extends Principal {
 }
 
 export interface Authenticator {
+  /** True when no credentials are configured: everyone is the open principal. */
+  readonly open: boolean;
   /** The caller's principal; throws an UNAUTHENTICATED GatewayError when it has none. */
   authenticate(headers: Headers): Principal;
 }
@@ -23,12 +25,13 @@ function digest(text: string): Buffer {
 }
 
 export function createAuthenticator(tokens: readonly TokenPrincipal[]): Authenticator {
-  if (tokens.length === 0) return { authenticate: () => OPEN_ACCESS };
+  if (tokens.length === 0) return { open: true, authenticate: () => OPEN_ACCESS };
   const known = tokens.map((t) => ({
     digest: digest(t.token),
     principal: Object.freeze({ name: t.name, clusters: t.clusters, namespaces: t.namespaces }),
   }));
   return {
+    open: false,
     authenticate(headers) {
       const header = headers.get('authorization') ?? '';
       const match = /^Bearer\s+(\S+)\s*$/i.exec(header);

@@ -41,6 +41,11 @@ export interface GatewayOptions {
   settings?: { subscriberQueue?: number };
   /** The clock resolvers' timers and timestamps go through; the system's by default. */
   clock?: Clock;
+  /**
+   * Serve /metrics on a listener of its own (an address only Prometheus reaches) instead of
+   * the GraphQL listener, where it then answers 404.
+   */
+  metricsListener?: { host: string; port: number };
 }
 
 interface ServerContext {
@@ -51,7 +56,10 @@ interface ServerContext {
 export interface Gateway {
   yoga: YogaServerInstance<ServerContext, GatewayContext>;
   server: Server;
+  /** Starts the GraphQL listener (and the metrics listener, if configured); resolves the GraphQL URL. */
   listen(port: number, host: string): Promise<string>;
+  /** The URL of /metrics on its own listener, once listening (undefined without one). */
+  metricsUrl(): string | undefined;
   close(): Promise<void>;
 }
 
@@ -134,11 +142,37 @@ export function createGateway(options: GatewayOptions): Gateway {
     ],
   });
 
+  const serveMetrics = async (res: import('node:http').ServerResponse) => {
+    res.writeHead(200, { 'Content-Type': metrics.registry.contentType });
+    res.end(await metrics.registry.metrics());
+  };
+  const metricsServer = options.metricsListener
+    ? createServer((req, res) => {
+        if ((req.url ?? '/').split('?')[0] === '/metrics') void serveMetrics(res);
+        else
+          res
+            .writeHead(404, { 'Content-Type': 'text/plain' })
+            .end('not found: this listener serves /metrics\n');
+      })
+    : undefined;
+
   const server = createServer(async (req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (path === '/metrics') {
-      res.writeHead(200, { 'Content-Type': metrics.registry.contentType });
-      res.end(await metrics.registry.metrics());
+      if (metricsServer) {
+        res
+          .writeHead(404, { 'Content-Type': 'text/plain' })
+          .end('not found: /metrics is served on its own listener\n');
+        return;
+      }
+      // On the GraphQL listener, the metrics (cluster-wide object counts among them) are for
+      // callers who see everything: an operator's token when the gateway has auth.
+      const denied = metricsDenied(options.auth, req.headers);
+      if (denied) {
+        res.writeHead(denied.status, { 'Content-Type': 'application/json' }).end(JSON.stringify(denied.body));
+        return;
+      }
+      await serveMetrics(res);
       return;
     }
     if (path === '/healthz' || path === '/livez') {
@@ -220,21 +254,72 @@ export function createGateway(options: GatewayOptions): Gateway {
   return {
     yoga,
     server,
-    listen: (port, host) =>
-      new Promise((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(port, host, () => {
-          server.off('error', reject);
-          const address = server.address() as AddressInfo;
-          const shown = address.address.includes(':') ? `[${address.address}]` : address.address;
-          resolve(`http://${shown}:${address.port}/graphql`);
-        });
-      }),
+    listen: async (port, host) => {
+      if (metricsServer && options.metricsListener) {
+        await listenOn(metricsServer, options.metricsListener.port, options.metricsListener.host);
+      }
+      return `${await listenOn(server, port, host)}/graphql`;
+    },
+    metricsUrl: () =>
+      metricsServer?.listening ? `${urlOf(metricsServer.address() as AddressInfo)}/metrics` : undefined,
     close: async () => {
       await wsCleanup.dispose();
       wss.close();
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      for (const s of [server, metricsServer]) {
+        if (!s) continue;
+        s.closeAllConnections();
+        if (s.listening) await new Promise<void>((resolve) => s.close(() => resolve()));
+      }
+    },
+  };
+}
+
+function urlOf(address: AddressInfo): string {
+  const shown = address.address.includes(':') ? `[${address.address}]` : address.address;
+  return `http://${shown}:${address.port}`;
+}
+
+function listenOn(server: Server, port: number, host: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve(urlOf(server.address() as AddressInfo));
+    });
+  });
+}
+
+/**
+ * Whether /metrics on the GraphQL listener is refused to this caller: open gateways serve
+ * it (they are loopback-only tools); with auth, only a principal who sees every cluster
+ * and namespace may read it, since it counts objects cluster-wide.
+ */
+function metricsDenied(
+  auth: Authenticator,
+  headers: import('node:http').IncomingHttpHeaders,
+): { status: number; body: unknown } | undefined {
+  if (auth.open) return undefined;
+  let principal: Principal;
+  try {
+    principal = auth.authenticate(headersFrom(headers));
+  } catch (err) {
+    return {
+      status: 401,
+      body: {
+        errors: [{ message: (err as Error).message, extensions: { code: ErrorCode.UNAUTHENTICATED } }],
+      },
+    };
+  }
+  if (principal.clusters === '*' && principal.namespaces === '*') return undefined;
+  return {
+    status: 403,
+    body: {
+      errors: [
+        {
+          message: `principal "${principal.name}" may not read /metrics: it needs every cluster and namespace`,
+          extensions: { code: ErrorCode.FORBIDDEN },
+        },
+      ],
     },
   };
 }

@@ -3,7 +3,12 @@
  * error metrics) on a registry of ours, plus kubegate's cache gauges collected on
  * scrape. `/metrics` serves the registry.
  */
-import { usePrometheus } from '@graphql-yoga/plugin-prometheus';
+import {
+  createCounter,
+  createHistogram,
+  type FillLabelsFnParams,
+  usePrometheus,
+} from '@graphql-yoga/plugin-prometheus';
 import type { Plugin } from 'graphql-yoga';
 import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import type { ClusterDirectory } from '../loaders/directory.js';
@@ -14,8 +19,34 @@ export interface GatewayMetrics {
   plugin: Plugin;
 }
 
+const OPERATION_LABELS = ['operationName', 'operationType'] as const;
+
+/** Operation names kept as labels: the first this many distinct ones; later ones are `other`. */
+export const MAX_OPERATION_NAMES = 100;
+
+/**
+ * The first `max` distinct GraphQL operation names seen, as they are; any later one, and
+ * anything that is not a GraphQL name of at most 64 characters (the raw `operationName`
+ * parameter of a request), is `other`. Bounded whatever clients send.
+ */
+export function boundedNames(max: number): (name: string | undefined) => string {
+  const kept = new Set<string>();
+  return (name) => {
+    if (name === undefined || name === 'Anonymous') return 'Anonymous';
+    if (kept.has(name)) return name;
+    if (kept.size >= max || name.length > 64 || !/^[_A-Za-z][_0-9A-Za-z]*$/.test(name)) return 'other';
+    kept.add(name);
+    return name;
+  };
+}
+
 export function createMetrics(directory?: ClusterDirectory): GatewayMetrics {
   const registry = new Registry();
+  const operationName = boundedNames(MAX_OPERATION_NAMES);
+  const operation = (params: FillLabelsFnParams) => ({
+    operationName: operationName(params.operationName),
+    operationType: params.operationType ?? 'unknown',
+  });
   collectDefaultMetrics({ register: registry });
   if (directory) {
     new Gauge({
@@ -69,14 +100,70 @@ export function createMetrics(directory?: ClusterDirectory): GatewayMetrics {
     // anything: deprecated-field counting walks every document with a TypeInfo visitor
     // (10% of a cached query's CPU; this schema deprecates nothing), the time summary
     // keeps quantile sketches, parse and validate are cached by yoga, and the context
-    // phase only builds DataLoaders.
+    // phase only builds DataLoaders. Those that are on are defined here with labels of
+    // bounded cardinality: no URL, no path, operation names from a bounded set.
     metrics: {
-      graphql_envelop_request: true,
-      graphql_envelop_request_duration: true,
-      graphql_envelop_error_result: true,
-      graphql_envelop_phase_execute: true,
-      graphql_envelop_phase_subscribe: true,
-      graphql_yoga_http_duration: true,
+      graphql_envelop_request: createCounter({
+        registry,
+        counter: {
+          name: 'graphql_envelop_request',
+          help: 'Counts the amount of GraphQL requests executed through Envelop',
+          labelNames: OPERATION_LABELS,
+        },
+        fillLabelsFn: operation,
+      }),
+      graphql_envelop_request_duration: createHistogram({
+        registry,
+        histogram: {
+          name: 'graphql_envelop_request_duration',
+          help: 'Time spent on running the GraphQL operation from parse to execute',
+          labelNames: OPERATION_LABELS,
+        },
+        fillLabelsFn: operation,
+      }),
+      graphql_envelop_error_result: createCounter({
+        registry,
+        counter: {
+          name: 'graphql_envelop_error_result',
+          help: 'Counts the amount of errors reported from all phases',
+          labelNames: [...OPERATION_LABELS, 'phase'],
+        },
+        // No `path` label: an error's path holds list indexes (unbounded) and field names.
+        fillLabelsFn: (params) => ({ ...operation(params), phase: params.errorPhase ?? 'unknown' }),
+      }),
+      graphql_envelop_phase_execute: createHistogram({
+        registry,
+        histogram: {
+          name: 'graphql_envelop_phase_execute',
+          help: 'Time spent on running the GraphQL "execute" function',
+          labelNames: OPERATION_LABELS,
+        },
+        fillLabelsFn: operation,
+      }),
+      graphql_envelop_phase_subscribe: createHistogram({
+        registry,
+        histogram: {
+          name: 'graphql_envelop_phase_subscribe',
+          help: 'Time spent on running the GraphQL "subscribe" function',
+          labelNames: OPERATION_LABELS,
+        },
+        fillLabelsFn: operation,
+      }),
+      // No `url` label (yoga's default has one): a GET query or an SSE subscription carries
+      // the whole operation, its variables and object names in its URL.
+      graphql_yoga_http_duration: createHistogram({
+        registry,
+        histogram: {
+          name: 'graphql_yoga_http_duration',
+          help: 'Time spent on HTTP connection',
+          labelNames: [...OPERATION_LABELS, 'method', 'statusCode'],
+        },
+        fillLabelsFn: (params, { request, response }: { request: Request; response: Response }) => ({
+          ...operation(params),
+          method: request.method,
+          statusCode: response.status,
+        }),
+      }) as never,
       graphql_envelop_deprecated_field: false,
       graphql_envelop_request_time_summary: false,
       graphql_envelop_phase_parse: false,

@@ -29,6 +29,8 @@ export interface HarnessOptions {
   /** Wait for every informer to sync before returning (default true when cache is on). */
   waitForSync?: boolean;
   tokens?: TokenPrincipal[];
+  /** /metrics on a listener of its own. */
+  metricsListener?: { host: string; port: number };
   /** Where the gateway logs unexpected (masked) errors. */
   logError?: (err: unknown, context: { requestId: string }) => void;
 }
@@ -88,6 +90,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     metrics: createMetrics(registry),
     settings: settingsFromEnv(),
     logError: options.logError,
+    metricsListener: options.metricsListener,
   });
   const url = await gateway.listen(0, '127.0.0.1');
   return {

@@ -1,0 +1,117 @@
+/**
+ * /metrics leaks nothing and cannot grow (issue #10): no label carries a URL, a query, its
+ * variables or object names; operation names are bounded; on the GraphQL listener of a
+ * gateway with auth only an operator's token reads it; or it has a listener of its own.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MAX_OPERATION_NAMES } from '../../src/server/metrics.js';
+import { type Harness, startHarness } from '../helpers/harness.js';
+
+const OPERATOR = 'operator-token-0123456789';
+const TEAM = 'team-token-0123456789abc';
+const SECRET_NS = 'kubegate-secret-namespace';
+
+describe('on the GraphQL listener, with auth', () => {
+  let h: Harness;
+  let metricsUrl: string;
+  beforeAll(async () => {
+    h = await startHarness({
+      simulator: { scenario: { nodes: 2, pods: 10, jobs: 1, namespaces: 1, seed: 8 } },
+      tokens: [
+        { name: 'operator', token: OPERATOR, clusters: '*', namespaces: '*' },
+        { name: 'team', token: TEAM, clusters: ['sim'], namespaces: ['default'] },
+      ],
+    });
+    metricsUrl = h.url.replace(/\/graphql$/, '/metrics');
+  });
+  afterAll(() => h?.close());
+
+  const scrape = (token?: string) =>
+    fetch(metricsUrl, { headers: token ? { authorization: `Bearer ${token}` } : {} });
+
+  it('answers 401 without a token and 403 to a scoped one, with a coded body', async () => {
+    const anonymous = await scrape();
+    expect(anonymous.status).toBe(401);
+    expect(
+      ((await anonymous.json()) as { errors: { extensions: { code: string } }[] }).errors[0].extensions.code,
+    ).toBe('UNAUTHENTICATED');
+    const scoped = await scrape(TEAM);
+    expect(scoped.status).toBe(403);
+    const body = (await scoped.json()) as { errors: { message: string; extensions: { code: string } }[] };
+    expect(body.errors[0].extensions.code).toBe('FORBIDDEN');
+    expect(body.errors[0].message).toMatch(/needs every cluster and namespace/);
+    const operator = await scrape(OPERATOR);
+    expect(operator.status).toBe(200);
+    expect(await operator.text()).toMatch(/kubegate_cache_objects\{cluster="sim",kind="Pod"\}/);
+  });
+
+  it('carries no URL, query, variable or object name, and bounds operation names', async () => {
+    const auth = { authorization: `Bearer ${OPERATOR}` };
+    const query = `query LeakProbe($ns: String) { cluster(name: "sim") { pods(namespace: $ns) { totalCount } } }`;
+    // A GET query (the whole operation in the URL), as browsers and CDNs send them.
+    const get = await fetch(
+      `${h.url}?query=${encodeURIComponent(query)}&variables=${encodeURIComponent(JSON.stringify({ ns: SECRET_NS }))}`,
+      { headers: { ...auth, accept: 'application/graphql-response+json' } },
+    );
+    expect(get.status).toBe(200);
+    // Far more distinct operation names than are kept, some of them not even GraphQL names.
+    for (let i = 0; i < MAX_OPERATION_NAMES + 30; i++) {
+      await h.query(`query Op${i} { clusters { name } }`, undefined, auth);
+    }
+    await fetch(h.url, {
+      method: 'POST',
+      headers: { ...auth, 'content-type': 'application/json' },
+      body: JSON.stringify({ query: '{ clusters { name } }', operationName: `${SECRET_NS}-not-a-name` }),
+    });
+    const text = await (await scrape(OPERATOR)).text();
+    expect(text).not.toContain(SECRET_NS);
+    expect(text).not.toContain('LeakProbe('); // no query text
+    expect(text).not.toMatch(/url="/);
+    expect(text).not.toMatch(/path="/);
+    const names = new Set([...text.matchAll(/operationName="([^"]*)"/g)].map((m) => m[1]));
+    expect(names.has('other')).toBe(true);
+    expect(names.size).toBeLessThanOrEqual(MAX_OPERATION_NAMES + 2); // + Anonymous, other
+  });
+
+  it('does not grow with distinct URLs', async () => {
+    const auth = { authorization: `Bearer ${OPERATOR}` };
+    const size = async () => (await (await scrape(OPERATOR)).text()).length;
+    const warm = async (n: number, from: number) => {
+      for (let i = from; i < from + n; i++) {
+        await fetch(`${h.url}?query=${encodeURIComponent('{ clusters { name } }')}&x=${i}`, {
+          headers: { ...auth, accept: 'application/graphql-response+json' },
+        });
+      }
+    };
+    await warm(20, 0);
+    const before = await size();
+    await warm(300, 20);
+    const after = await size();
+    // Values change (counts, sums); the set of series does not.
+    expect(after - before).toBeLessThan(200);
+  });
+});
+
+describe('on a listener of its own', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness({
+      simulator: { scenario: { nodes: 2, pods: 10, jobs: 1, namespaces: 1, seed: 8 } },
+      tokens: [{ name: 'team', token: TEAM, clusters: ['sim'], namespaces: ['default'] }],
+      metricsListener: { host: '127.0.0.1', port: 0 },
+    });
+  });
+  afterAll(() => h?.close());
+
+  it('serves /metrics there, without a token, and not on the GraphQL listener', async () => {
+    const own = h.gateway.metricsUrl();
+    expect(own).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/metrics$/);
+    const res = await fetch(own!);
+    expect(res.status).toBe(200);
+    expect(await res.text()).toMatch(/kubegate_cache_synced\{cluster="sim",kind="Node"\} 1/);
+    const main = await fetch(h.url.replace(/\/graphql$/, '/metrics'), {
+      headers: { authorization: `Bearer ${TEAM}` },
+    });
+    expect(main.status).toBe(404);
+  });
+});
