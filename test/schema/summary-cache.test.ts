@@ -2,7 +2,9 @@
  * The cluster summary's node and job part is memoised until a Node or Job informer
  * changes: a cached answer must never outlive the change that invalidates it.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import type { KindName } from '../../src/kube/kinds.js';
+import { ClusterReader } from '../../src/kube/reader.js';
 import { type Harness, startHarness } from '../helpers/harness.js';
 
 let h: Harness;
@@ -39,13 +41,34 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  vi.restoreAllMocks();
   await h?.close();
 });
 
+/**
+ * How many times the summary walked the cached Nodes and Jobs while `run` ran: what a
+ * recomputation does and a memo hit does not. Equal answers cannot tell them apart.
+ */
+async function objectWalks<T>(run: () => Promise<T>): Promise<{ result: T; walks: number }> {
+  const list = vi.spyOn(ClusterReader.prototype, 'list');
+  try {
+    const result = await run();
+    const walks = list.mock.calls.filter(([kind]) => (['Node', 'Job'] as KindName[]).includes(kind)).length;
+    return { result, walks };
+  } finally {
+    list.mockRestore();
+  }
+}
+
 describe('cluster summary memoisation', () => {
   it('follows node, job and pod changes after being cached', async () => {
-    const before = await summary();
-    expect(await summary()).toEqual(before); // served from the memo, same answer
+    // The first answer walks every node and job (and memoises it); the spy sees that walk,
+    // so a zero below means the memo answered, not that the spy is blind.
+    const { result: before, walks: cold } = await objectWalks(summary);
+    expect(cold).toBeGreaterThan(0);
+    const { result: again, walks: warm } = await objectWalks(summary);
+    expect(warm).toBe(0); // served from the memo: no node or job was read
+    expect(again).toEqual(before); // and the same answer
 
     const node = [...h.sim.store.scan('nodes')].find((n) =>
       n.status.conditions.some(
