@@ -235,8 +235,11 @@ describe('kubectl get pods -w', () => {
       child.on('exit', (code, signal) => resolve(signal ?? `exit ${code}`)),
     );
     try {
+      // kubectl writes a watch line in more than one write (the EVENT cell first), so the
+      // tail of stdout can be half a line ("MODIFIED" alone): read whole lines only.
+      const lines = () => stdout.slice(0, stdout.lastIndexOf('\n') + 1);
       const watchLines = () =>
-        rows(stdout).filter(([type]) => type === 'MODIFIED' || type === 'DELETED' || type === 'ADDED');
+        rows(lines()).filter(([type]) => type === 'MODIFIED' || type === 'DELETED' || type === 'ADDED');
       const changes = () => watchLines().filter(([type]) => type !== 'ADDED');
       await eventually(
         `kubectl to print 5 MODIFIED/DELETED lines (stdout so far: ${stdout.length} bytes, stderr: ${stderr})`,
@@ -244,7 +247,7 @@ describe('kubectl get pods -w', () => {
         20_000,
         50,
       );
-      const [header] = rows(stdout);
+      const [header] = rows(lines());
       expect(header).toEqual(['EVENT', 'NAMESPACE', 'NAME', 'READY', 'STATUS', 'RESTARTS', 'AGE']);
       // Every change kubectl printed is one the simulator made to that pod.
       for (const [type, ns, name] of changes()) {
