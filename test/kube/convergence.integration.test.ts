@@ -14,6 +14,7 @@ import { KIND_NAMES, type KindName, keyOf, objectKey } from '../../src/kube/kind
 import { describe as describeError } from '../../src/kube/reflector.js';
 import { ClusterRegistry } from '../../src/kube/registry.js';
 import { type Simulator, startSimulator } from '../../src/simulator/server.js';
+import { sleep, waitFor } from '../helpers/wait.js';
 import {
   converged,
   lines,
@@ -21,10 +22,8 @@ import {
   requests,
   simMetrics,
   simState,
-  sleep,
   stopBackgroundActivity,
   storeState,
-  waitFor,
 } from './sim-helpers.js';
 
 /** A hub consumer that applies every event to its own map and checks each one continues the last. */
@@ -149,7 +148,8 @@ describe('informers under churn and faults', () => {
     const mark = errors.length;
     sim.injectFaults({ refuseConnectionsSeconds: 2 });
     await waitFor(() => statuses().every((s) => !s.connected), 'every watch noticed the outage');
-    await waitFor(() => !sim.down && allConnected(), 'every informer back after the outage', {
+    await waitFor(() => !sim.down && allConnected(), {
+      message: 'every informer back after the outage',
       timeoutMs: 20_000,
     });
     expect(errorsSince(mark)).toMatch(/connection failed \(ECONNREFUSED\)/);
@@ -211,22 +211,20 @@ describe('informers under churn and faults', () => {
       expect({ kind, n, met: n >= 1, honoured: n <= 2 }).toEqual({ kind, n, met: true, honoured: true });
     }
     expect(errorsSince(mark)).toMatch(/HTTP 429 on watch/);
-    await waitFor(allConnected, 'every informer back after the 429 burst', { timeoutMs: 20_000 });
+    await waitFor(allConnected, { message: 'every informer back after the 429 burst', timeoutMs: 20_000 });
   });
 
   it('converges to exactly the simulator state once the churn stops, and so does every hub consumer', async () => {
     // How much churn happened during the faults depends on the machine's speed; wait for
     // enough of it (30 changes a second) that the comparison below means something.
-    await waitFor(
-      () => mirror.events - eventsAtSync >= 500,
-      'the mirror followed 500 changes after the sync',
-      {
-        timeoutMs: 60_000,
-      },
-    );
+    await waitFor(() => mirror.events - eventsAtSync >= 500, {
+      message: 'the mirror followed 500 changes after the sync',
+      timeoutMs: 60_000,
+    });
     stopBackgroundActivity(sim);
     const informers = cluster.informers!;
-    await waitFor(() => converged(sim, informers), 'every store equal to the simulator', {
+    await waitFor(() => converged(sim, informers), {
+      message: 'every store equal to the simulator',
       timeoutMs: 20_000,
     });
     for (const kind of KIND_NAMES) {

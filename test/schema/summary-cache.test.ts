@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { KindName } from '../../src/kube/kinds.js';
 import { ClusterReader } from '../../src/kube/reader.js';
 import { type Harness, startHarness } from '../helpers/harness.js';
+import { waitFor } from '../helpers/wait.js';
 
 let h: Harness;
 const Q = `{ cluster(name: "sim") { summary { nodes readyNodes jobs jobsByState { suspended } pods } } }`;
@@ -24,13 +25,16 @@ async function summary(): Promise<Summary> {
   return r.data!.cluster.summary;
 }
 
-async function until(check: (s: Summary) => boolean): Promise<Summary> {
-  for (let i = 0; i < 100; i++) {
-    const s = await summary();
-    if (check(s)) return s;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error('the summary never reflected the change');
+/** The first summary that passes `check`: the gateway's caches catch up asynchronously. */
+async function until(what: string, check: (s: Summary) => boolean): Promise<Summary> {
+  let last: Summary | undefined;
+  return waitFor(
+    async () => {
+      last = await summary();
+      return check(last) && last;
+    },
+    { message: `the summary to reflect ${what}`, timeoutMs: 5000, intervalMs: 50, observe: () => last },
+  );
 }
 
 beforeAll(async () => {
@@ -81,7 +85,7 @@ describe('cluster summary memoisation', () => {
       );
       return d;
     });
-    await until((s) => s.readyNodes === before.readyNodes - 1);
+    await until('a node going NotReady', (s) => s.readyNodes === before.readyNodes - 1);
 
     const job = [...h.sim.store.scan('jobs')].find((j) => !j.spec.suspend)!;
     h.sim.store.mutate('jobs', job.metadata.namespace, job.metadata.name, (d) => {
@@ -89,11 +93,11 @@ describe('cluster summary memoisation', () => {
       d.status = { ...d.status, conditions: [], completionTime: undefined, active: 0 };
       return d;
     });
-    await until((s) => s.jobsByState.suspended === before.jobsByState.suspended + 1);
+    await until('a suspended job', (s) => s.jobsByState.suspended === before.jobsByState.suspended + 1);
 
     const pod = [...h.sim.store.scan('pods')][0];
     h.sim.store.delete('pods', pod.metadata.namespace, pod.metadata.name);
-    const after = await until((s) => s.pods === before.pods - 1);
+    const after = await until('a deleted pod', (s) => s.pods === before.pods - 1);
     expect(after.nodes).toBe(before.nodes);
   });
 });

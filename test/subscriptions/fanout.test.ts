@@ -8,6 +8,7 @@ import { runInNewContext } from 'node:vm';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { relayStats } from '../../src/loaders/streams.js';
 import { type Harness, startHarness } from '../helpers/harness.js';
+import { waitFor } from '../helpers/wait.js';
 import {
   barePod,
   ensureNamespace,
@@ -18,7 +19,6 @@ import {
   stopBackgroundActivity,
   subscribe,
   subscribeOn,
-  until,
   wsConnection,
 } from './clients.js';
 
@@ -34,7 +34,7 @@ beforeAll(async () => {
     simulator: { scenario: { nodes: 3, pods: 30, jobs: 2, namespaces: 2, seed: 8 } },
   });
   stopBackgroundActivity(h.sim);
-  await until('the four informers watching', () => h.sim.openWatchCount() === 4);
+  await waitFor(() => h.sim.openWatchCount() === 4, 'the four informers watching');
   baseline = serverSubscriptions(h);
   hubBaseline = h.hub.listenerCount();
 });
