@@ -12,9 +12,10 @@ import { Kubectl, requireKubectl, rows } from './kubectl-runner.js';
 import type { AnyJson } from './sim-kit.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-// `npx tsx` resolves to this file; it is run with node directly because npm exec does not
-// pass SIGTERM on to its child (npm exits 143 and leaves the simulator running).
-const TSX = join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs');
+// One process: node itself with tsx's loader (as test/server/main.test.ts does). Neither
+// `npx tsx` (npm exec does not pass SIGTERM on) nor tsx's CLI (a parent that relays the
+// signal, and SIGKILLs the child and exits 143 unless the child acknowledges it within
+// 30 ms, which a loaded machine misses) lets the test see how the simulator itself exits.
 
 function usageError(argv: string[]): UsageError {
   try {
@@ -84,7 +85,7 @@ interface Running {
 }
 
 function runCli(args: string[]): Running {
-  const child = spawn(process.execPath, [TSX, 'src/simulator/cli.ts', ...args], {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/simulator/cli.ts', ...args], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
