@@ -15,6 +15,7 @@ import { ClusterRegistry } from '../../src/kube/registry.js';
 import { jobNameOfPod } from '../../src/kube/rules.js';
 import { type Simulator, startSimulator } from '../../src/simulator/server.js';
 import { FakeClock } from '../helpers/fake-clock.js';
+import { sleep, waitFor } from '../helpers/wait.js';
 import {
   converged,
   lines,
@@ -24,7 +25,6 @@ import {
   simState,
   stopBackgroundActivity,
   storeState,
-  waitFor,
 } from './sim-helpers.js';
 
 /** A hub consumer that applies every event to its own map and checks each one continues the last. */
@@ -149,7 +149,8 @@ describe('informers under churn and faults', () => {
     const mark = errors.length;
     sim.injectFaults({ refuseConnectionsSeconds: 2 });
     await waitFor(() => statuses().every((s) => !s.connected), 'every watch noticed the outage');
-    await waitFor(() => !sim.down && allConnected(), 'every informer back after the outage', {
+    await waitFor(() => !sim.down && allConnected(), {
+      message: 'every informer back after the outage',
       timeoutMs: 20_000,
     });
     expect(errorsSince(mark)).toMatch(/connection failed \(ECONNREFUSED\)/);
@@ -246,22 +247,20 @@ describe('informers under churn and faults', () => {
       sim.injectFaults({ reset: true });
       await reflector.stop();
     }
-    await waitFor(allConnected, 'every informer back after the 429 burst', { timeoutMs: 20_000 });
+    await waitFor(allConnected, { message: 'every informer back after the 429 burst', timeoutMs: 20_000 });
   });
 
   it('converges to exactly the simulator state once the churn stops, and so does every hub consumer', async () => {
     // How much churn happened during the faults depends on the machine's speed; wait for
     // enough of it (30 changes a second) that the comparison below means something.
-    await waitFor(
-      () => mirror.events - eventsAtSync >= 500,
-      'the mirror followed 500 changes after the sync',
-      {
-        timeoutMs: 60_000,
-      },
-    );
+    await waitFor(() => mirror.events - eventsAtSync >= 500, {
+      message: 'the mirror followed 500 changes after the sync',
+      timeoutMs: 60_000,
+    });
     stopBackgroundActivity(sim);
     const informers = cluster.informers!;
-    await waitFor(() => converged(sim, informers), 'every store equal to the simulator', {
+    await waitFor(() => converged(sim, informers), {
+      message: 'every store equal to the simulator',
       timeoutMs: 20_000,
     });
     for (const kind of KIND_NAMES) {

@@ -10,7 +10,8 @@ import { EventHub, type HubEvent } from '../../src/kube/event-hub.js';
 import { INFORMER_KINDS, objectKey } from '../../src/kube/kinds.js';
 import { loadSource } from '../../src/kube/sources.js';
 import { type Simulator, startSimulator } from '../../src/simulator/server.js';
-import { barePod, converged, requests, simMetrics, stopBackgroundActivity, waitFor } from './sim-helpers.js';
+import { waitFor } from '../helpers/wait.js';
+import { barePod, converged, requests, simMetrics, stopBackgroundActivity } from './sim-helpers.js';
 
 describe('synthetic events of a relist', () => {
   let sim: Simulator;

@@ -18,7 +18,8 @@ import { ClusterRegistry } from '../../src/kube/registry.js';
 import { ADMIN_RULES } from '../../src/simulator/auth.js';
 import { type Simulator, startSimulator } from '../../src/simulator/server.js';
 import { simFetch } from '../helpers/harness.js';
-import { requests, simMetrics, stopBackgroundActivity, waitFor } from './sim-helpers.js';
+import { waitFor } from '../helpers/wait.js';
+import { requests, simMetrics, stopBackgroundActivity } from './sim-helpers.js';
 
 interface Entry {
   context: string;

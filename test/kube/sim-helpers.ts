@@ -54,23 +54,6 @@ export function sameState(a: Map<string, string>, b: Map<string, string>): boole
   return true;
 }
 
-/** Polls `condition` every `intervalMs` until it holds; throws `message` after `timeoutMs`. */
-export async function waitFor(
-  condition: () => boolean | Promise<boolean>,
-  message: string,
-  { timeoutMs = 15_000, intervalMs = 25 }: { timeoutMs?: number; intervalMs?: number } = {},
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for: ${message}`);
-    await sleep(intervalMs);
-  }
-}
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
 /**
  * The simulator's Prometheus metrics, rendered in-process. Reading them over HTTP would
  * open a connection of its own and blur a connection count by one.

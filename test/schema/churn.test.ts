@@ -7,7 +7,8 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import type { KubeObject } from '../../src/simulator/types.js';
 import { type Harness, startHarness } from '../helpers/harness.js';
-import { type Json, SCENARIO, until } from './helpers.js';
+import { waitFor } from '../helpers/wait.js';
+import { type Json, SCENARIO } from './helpers.js';
 
 const PAGE = `query($after: String, $field: PodOrderField!, $direction: OrderDirection!) {
   cluster(name: "sim") { pods(first: 6, after: $after, orderBy: { field: $field, direction: $direction }) {
@@ -56,11 +57,11 @@ async function pageUnderChurn(h: Harness, cached: boolean, field: string, direct
     );
     if (cached) {
       // Wait until the gateway's cache has seen the changes, or the test would not test them.
-      await until(
+      await waitFor(
         () =>
           victims.every((p) => !informer!.get(`${p.metadata.namespace}/${p.metadata.name}`)) &&
           created.every((p) => informer!.get(`default/${p.metadata.name}`)),
-        'the pod cache to catch up',
+        { message: 'the pod cache to catch up', timeoutMs: 5000 },
       );
     }
   }

@@ -55,15 +55,3 @@ export function expectedNodeUsage(h: Harness, node: string) {
 export function jobOwner(pod: KubeObject): string | undefined {
   return pod.metadata.ownerReferences?.find((o) => o.kind === 'Job' && o.controller)?.name;
 }
-
-export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Polls until `check` returns true (e.g. the cache caught up with a change), or throws. */
-export async function until(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 5000) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await sleep(20);
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}

@@ -5,7 +5,8 @@
  */
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { type Harness, startHarness } from '../helpers/harness.js';
-import { codes, expectedNodeUsage, type Json, SCENARIO, simObjects, terminated, until } from './helpers.js';
+import { waitFor } from '../helpers/wait.js';
+import { codes, expectedNodeUsage, type Json, SCENARIO, simObjects, terminated } from './helpers.js';
 
 const OTHER = { nodes: 3, pods: 20, jobs: 2, namespaces: 2, seed: 5 };
 
@@ -42,10 +43,10 @@ describe('partial results', () => {
     });
     await h.registry.get('sim')!.waitForSync(15_000);
     const limited = h.registry.get('sim-1')!;
-    await until(
-      () => !!limited.status().kinds.find((k) => k.kind === 'Pod')?.lastError,
-      'the pod informer to fail',
-    );
+    await waitFor(() => limited.status().kinds.find((k) => k.kind === 'Pod')?.lastError, {
+      message: 'the pod informer to fail',
+      timeoutMs: 5000,
+    });
 
     const r = await h.query<Json>(PARTIAL);
     const [ok, forbidden] = r.data!.clusters;

@@ -2,8 +2,11 @@
  * The cluster summary's node and job part is memoised until a Node or Job informer
  * changes: a cached answer must never outlive the change that invalidates it.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import type { KindName } from '../../src/kube/kinds.js';
+import { ClusterReader } from '../../src/kube/reader.js';
 import { type Harness, startHarness } from '../helpers/harness.js';
+import { waitFor } from '../helpers/wait.js';
 
 let h: Harness;
 const Q = `{ cluster(name: "sim") { summary { nodes readyNodes jobs jobsByState { suspended } pods } } }`;
@@ -22,13 +25,16 @@ async function summary(): Promise<Summary> {
   return r.data!.cluster.summary;
 }
 
-async function until(check: (s: Summary) => boolean): Promise<Summary> {
-  for (let i = 0; i < 100; i++) {
-    const s = await summary();
-    if (check(s)) return s;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error('the summary never reflected the change');
+/** The first summary that passes `check`: the gateway's caches catch up asynchronously. */
+async function until(what: string, check: (s: Summary) => boolean): Promise<Summary> {
+  let last: Summary | undefined;
+  return waitFor(
+    async () => {
+      last = await summary();
+      return check(last) && last;
+    },
+    { message: `the summary to reflect ${what}`, timeoutMs: 5000, intervalMs: 50, observe: () => last },
+  );
 }
 
 beforeAll(async () => {
@@ -42,10 +48,30 @@ afterAll(async () => {
   await h?.close();
 });
 
+/**
+ * How many times the summary walked the cached Nodes and Jobs while `run` ran: what a
+ * recomputation does and a memo hit does not. Equal answers cannot tell them apart.
+ */
+async function objectWalks<T>(run: () => Promise<T>): Promise<{ result: T; walks: number }> {
+  const list = vi.spyOn(ClusterReader.prototype, 'list');
+  try {
+    const result = await run();
+    const walks = list.mock.calls.filter(([kind]) => (['Node', 'Job'] as KindName[]).includes(kind)).length;
+    return { result, walks };
+  } finally {
+    list.mockRestore();
+  }
+}
+
 describe('cluster summary memoisation', () => {
   it('follows node, job and pod changes after being cached', async () => {
-    const before = await summary();
-    expect(await summary()).toEqual(before); // served from the memo, same answer
+    // The first answer walks every node and job (and memoises it); the spy sees that walk,
+    // so a zero below means the memo answered, not that the spy is blind.
+    const { result: before, walks: cold } = await objectWalks(summary);
+    expect(cold).toBeGreaterThan(0);
+    const { result: again, walks: warm } = await objectWalks(summary);
+    expect(warm).toBe(0); // served from the memo: no node or job was read
+    expect(again).toEqual(before); // and the same answer
 
     const node = [...h.sim.store.scan('nodes')].find((n) =>
       n.status.conditions.some(
@@ -58,7 +84,7 @@ describe('cluster summary memoisation', () => {
       );
       return d;
     });
-    await until((s) => s.readyNodes === before.readyNodes - 1);
+    await until('a node going NotReady', (s) => s.readyNodes === before.readyNodes - 1);
 
     const job = [...h.sim.store.scan('jobs')].find((j) => !j.spec.suspend)!;
     h.sim.store.mutate('jobs', job.metadata.namespace, job.metadata.name, (d) => {
@@ -66,11 +92,11 @@ describe('cluster summary memoisation', () => {
       d.status = { ...d.status, conditions: [], completionTime: undefined, active: 0 };
       return d;
     });
-    await until((s) => s.jobsByState.suspended === before.jobsByState.suspended + 1);
+    await until('a suspended job', (s) => s.jobsByState.suspended === before.jobsByState.suspended + 1);
 
     const pod = [...h.sim.store.scan('pods')][0];
     h.sim.store.delete('pods', pod.metadata.namespace, pod.metadata.name);
-    const after = await until((s) => s.pods === before.pods - 1);
+    const after = await until('a deleted pod', (s) => s.pods === before.pods - 1);
     expect(after.nodes).toBe(before.nodes);
   });
 });

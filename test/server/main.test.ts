@@ -7,6 +7,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { waitFor } from '../helpers/wait.js';
 
 const running: ChildProcess[] = [];
 
@@ -31,14 +32,13 @@ function start(args: string[]): {
   return { child, output: () => out, exited };
 }
 
-async function waitFor(output: () => string, pattern: RegExp, ms = 30_000): Promise<RegExpMatchArray> {
-  const until = Date.now() + ms;
-  while (Date.now() < until) {
-    const match = output().match(pattern);
-    if (match) return match;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out waiting for ${pattern}; output so far:\n${output()}`);
+function printed(output: () => string, pattern: RegExp): Promise<RegExpMatchArray> {
+  return waitFor(() => output().match(pattern), {
+    message: `the gateway to print ${pattern}`,
+    timeoutMs: 30_000,
+    intervalMs: 100,
+    observe: () => `output so far:\n${output()}`,
+  });
 }
 
 afterEach(() => {
@@ -48,8 +48,8 @@ afterEach(() => {
 describe('kubegate CLI', () => {
   it('starts the embedded simulator with no configuration and answers GraphQL', async () => {
     const { child, output, exited } = start(['--port', '0']);
-    const [, url] = await waitFor(output, /kubegate listening on (http:\/\/\S+\/graphql)/);
-    await waitFor(output, /ready: caches synced/);
+    const [, url] = await printed(output, /kubegate listening on (http:\/\/\S+\/graphql)/);
+    await printed(output, /ready: caches synced/);
     const res = await fetch(url, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },

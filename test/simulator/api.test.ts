@@ -7,9 +7,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Simulator, startSimulator } from '../../src/simulator/server.js';
 import type { KubeObject } from '../../src/simulator/types.js';
+import { waitFor } from '../helpers/wait.js';
 import {
   type AnyJson,
-  eventually,
   freshGet,
   getJson,
   keyOf,
@@ -337,7 +337,7 @@ describe('watch bookmarks and timeouts', () => {
       `/api/v1/nodes?watch=true&resourceVersion=${sim.store.resourceVersion}&timeoutSeconds=1`,
     );
     expect(await w.end()).toBe('end');
-    await eventually('the watch to be closed on the server', () => sim.openWatchCount() <= before);
+    await waitFor(() => sim.openWatchCount() <= before, 'the watch to be closed on the server');
   });
 });
 
@@ -807,16 +807,16 @@ describe('metrics', () => {
     const b = await watch(
       `/api/v1/namespaces/default/events?watch=true&resourceVersion=${sim.store.resourceVersion}`,
     );
-    await eventually('two open event watches', async () => (await gauge()) === open + 2);
+    await waitFor(async () => (await gauge()) === open + 2, 'two open event watches');
     const after = await scrape(sim);
     expect(
       metric(after, 'apiserver_request_total', { verb: 'WATCH', resource: 'events', code: '200' }) -
         metric(before, 'apiserver_request_total', { verb: 'WATCH', resource: 'events', code: '200' }),
     ).toBe(2);
     a.close();
-    await eventually('one open event watch', async () => (await gauge()) === open + 1);
+    await waitFor(async () => (await gauge()) === open + 1, 'one open event watch');
     b.close();
-    await eventually('no open event watch', async () => (await gauge()) === open);
+    await waitFor(async () => (await gauge()) === open, 'no open event watch');
   });
 
   it('counts every accepted TCP connection in simulator_connections_accepted_total', async () => {
@@ -958,18 +958,18 @@ describe('fault injection', () => {
   it('drops open watches: by resetting their connections, or by ending them cleanly', async () => {
     const rv = sim.store.resourceVersion;
     const reset = await watch(`/api/v1/pods?watch=true&resourceVersion=${rv}`);
-    await eventually('the watch to be open', () => sim.openWatchCount() >= 1);
+    await waitFor(() => sim.openWatchCount() >= 1, 'the watch to be open');
     expect((await faults({ dropWatches: true })).status).toBe(200);
     expect(await reset.end()).toBe('reset');
 
     const ended = await watch(`/api/v1/pods?watch=true&resourceVersion=${rv}`);
-    await eventually('the watch to be open', () => sim.openWatchCount() >= 1);
+    await waitFor(() => sim.openWatchCount() >= 1, 'the watch to be open');
     expect((await faults({ dropWatches: 'end' })).status).toBe(200);
     expect(await ended.end()).toBe('end');
-    await eventually('no open watch', () => sim.openWatchCount() === 0);
+    await waitFor(() => sim.openWatchCount() === 0, 'no open watch');
     // The programmatic API does the same and says how many it dropped.
     const third = await watch(`/api/v1/nodes?watch=true&resourceVersion=${rv}`);
-    await eventually('the watch to be open', () => sim.openWatchCount() === 1);
+    await waitFor(() => sim.openWatchCount() === 1, 'the watch to be open');
     expect(sim.dropWatches()).toBe(1);
     expect(await third.end()).toBe('reset');
   });
@@ -1006,19 +1006,23 @@ describe('refused connections', () => {
       headers: { 'content-type': 'application/json' },
     });
     expect(res.status).toBe(200);
-    const failure = await eventually('a refused connection', () =>
-      freshGet(down, '/healthz').then(
-        () => undefined,
-        (err: NodeJS.ErrnoException) => err.code ?? err.message,
-      ),
+    const failure = await waitFor(
+      () =>
+        freshGet(down, '/healthz').then(
+          () => undefined,
+          (err: NodeJS.ErrnoException) => err.code ?? err.message,
+        ),
+      'a refused connection',
     );
     expect(failure).toMatch(/ECONNREFUSED|ECONNRESET|socket hang up/);
     expect(down.down).toBe(true);
-    const back = await eventually('the simulator to accept connections again', () =>
-      freshGet(down, '/healthz').then(
-        (r) => r.status,
-        () => undefined,
-      ),
+    const back = await waitFor(
+      () =>
+        freshGet(down, '/healthz').then(
+          (r) => r.status,
+          () => undefined,
+        ),
+      'the simulator to accept connections again',
     );
     expect(back).toBe(200);
     expect(down.down).toBe(false);

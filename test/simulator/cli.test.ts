@@ -7,13 +7,15 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { parseSimulatorArgs, UsageError } from '../../src/simulator/cli.js';
 import { DEFAULT_SCENARIO } from '../../src/simulator/server.js';
+import { waitFor } from '../helpers/wait.js';
 import { Kubectl, requireKubectl, rows } from './kubectl-runner.js';
 import type { AnyJson } from './sim-kit.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-// `npx tsx` resolves to this file; it is run with node directly because npm exec does not
-// pass SIGTERM on to its child (npm exits 143 and leaves the simulator running).
-const TSX = join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs');
+// One process: node itself with tsx's loader (as test/server/main.test.ts does). Neither
+// `npx tsx` (npm exec does not pass SIGTERM on) nor tsx's CLI (a parent that relays the
+// signal, and SIGKILLs the child and exits 143 unless the child acknowledges it within
+// 30 ms, which a loaded machine misses) lets the test see how the simulator itself exits.
 
 function usageError(argv: string[]): UsageError {
   try {
@@ -83,7 +85,7 @@ interface Running {
 }
 
 function runCli(args: string[]): Running {
-  const child = spawn(process.execPath, [TSX, 'src/simulator/cli.ts', ...args], {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/simulator/cli.ts', ...args], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -101,18 +103,14 @@ function runCli(args: string[]): Running {
   return { child, stdout: () => stdout, stderr: () => stderr, exited };
 }
 
-async function waitFor(running: Running, pattern: RegExp, timeoutMs = 20_000): Promise<RegExpMatchArray> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const match = running.stdout().match(pattern);
-    if (match) return match;
-    if (running.child.exitCode !== null || Date.now() > deadline) {
-      throw new Error(
-        `the simulator CLI did not print ${pattern} (exit ${running.child.exitCode}); stdout: ${running.stdout()}; stderr: ${running.stderr()}`,
-      );
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
+function printed(running: Running, pattern: RegExp): Promise<RegExpMatchArray> {
+  return waitFor(() => running.stdout().match(pattern), {
+    message: `the simulator CLI to print ${pattern}`,
+    timeoutMs: 20_000,
+    intervalMs: 50,
+    giveUpIf: () => running.child.exitCode !== null && `it exited ${running.child.exitCode}`,
+    observe: () => `stdout: ${running.stdout()}; stderr: ${running.stderr()}`,
+  });
 }
 
 describe('the simulator CLI as a process', () => {
@@ -133,7 +131,7 @@ describe('the simulator CLI as a process', () => {
       ),
     );
     started.push(running.child);
-    const [, url] = await waitFor(running, /listening on (https:\/\/127\.0\.0\.1:\d+)/);
+    const [, url] = await printed(running, /listening on (https:\/\/127\.0\.0\.1:\d+)/);
     expect(running.stdout()).toContain(`kubeconfig written to ${kubeconfig}`);
     expect(existsSync(kubeconfig)).toBe(true);
 

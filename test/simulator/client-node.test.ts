@@ -17,7 +17,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Churn } from '../../src/simulator/churn.js';
 import { type Simulator, startSimulator } from '../../src/simulator/server.js';
 import type { KubeObject } from '../../src/simulator/types.js';
-import { eventually, keyOf, metric, scrape } from './sim-kit.js';
+import { waitFor } from '../helpers/wait.js';
+import { keyOf, metric, scrape } from './sim-kit.js';
 
 let sim: Simulator;
 let kc: KubeConfig;
@@ -180,7 +181,10 @@ describe('client-node informer', () => {
     return a.size === b.size && [...b].every(([k, rv]) => a.get(k) === rv);
   };
   const waitInSync = async (what: string) => {
-    await eventually(`the informer's cache to equal the simulator's pods (${what})`, inSync, 15_000);
+    await waitFor(inSync, {
+      message: `the informer's cache to equal the simulator's pods (${what})`,
+      timeoutMs: 15_000,
+    });
     expect(sorted(informerState())).toEqual(sorted(simulatorState()));
   };
   const events = () => seen.add + seen.update + seen.delete;
@@ -230,7 +234,10 @@ describe('client-node informer', () => {
     const before = events();
     const rv = sim.store.resourceVersion;
     startChurn();
-    await eventually('the informer to see 60 churn events', () => events() - before >= 60, 15_000);
+    await waitFor(() => events() - before >= 60, {
+      message: 'the informer to see 60 churn events',
+      timeoutMs: 15_000,
+    });
     stopChurn();
     expect(sim.store.resourceVersion).toBeGreaterThan(rv);
     expect(seen.update).toBeGreaterThan(0);
@@ -245,18 +252,21 @@ describe('client-node informer', () => {
       resource: 'pods',
       code: '200',
     });
-    await eventually('the informer watch to be open', () => sim.openWatchCount() === 1);
+    await waitFor(() => sim.openWatchCount() === 1, 'the informer watch to be open');
     startChurn();
     expect(sim.dropWatches()).toBe(1);
-    await eventually('the informer to report the reset', () => errors.length >= 1);
-    await eventually('the informer to watch again', async () => {
+    await waitFor(() => errors.length >= 1, 'the informer to report the reset');
+    await waitFor(async () => {
       const m = await scrape(sim);
       return (
         metric(m, 'apiserver_request_total', { verb: 'WATCH', resource: 'pods', code: '200' }) > watchesBefore
       );
-    });
+    }, 'the informer to watch again');
     const after = events();
-    await eventually('the informer to see churn after the reset', () => events() - after >= 20, 15_000);
+    await waitFor(() => events() - after >= 20, {
+      message: 'the informer to see churn after the reset',
+      timeoutMs: 15_000,
+    });
     stopChurn();
     await waitInSync('after a dropped watch');
     expect(errors).toHaveLength(1);
@@ -305,7 +315,7 @@ describe('client-node informer', () => {
   it('ends, churn stopped, with the cache equal to the simulator (keys and resourceVersions)', async () => {
     startChurn();
     const before = events();
-    await eventually('more churn events', () => events() - before >= 30, 15_000);
+    await waitFor(() => events() - before >= 30, { message: 'more churn events', timeoutMs: 15_000 });
     stopChurn();
     churn.stop();
     await waitInSync('at the end');

@@ -6,8 +6,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Simulator, startSimulator } from '../../src/simulator/server.js';
 import type { KubeObject, StoredEvent } from '../../src/simulator/types.js';
+import { waitFor } from '../helpers/wait.js';
 import { Kubectl, requireKubectl, rows } from './kubectl-runner.js';
-import { type AnyJson, eventually, keyOf, metric, scrape } from './sim-kit.js';
+import { type AnyJson, keyOf, metric, scrape } from './sim-kit.js';
 
 const VIEWER = 'kubectl-viewer-token';
 let sim: Simulator;
@@ -235,16 +236,20 @@ describe('kubectl get pods -w', () => {
       child.on('exit', (code, signal) => resolve(signal ?? `exit ${code}`)),
     );
     try {
+      // kubectl writes a watch line in more than one write (the EVENT cell first), so the
+      // tail of stdout can be half a line ("MODIFIED" alone): read whole lines only.
+      const lines = () => stdout.slice(0, stdout.lastIndexOf('\n') + 1);
       const watchLines = () =>
-        rows(stdout).filter(([type]) => type === 'MODIFIED' || type === 'DELETED' || type === 'ADDED');
+        rows(lines()).filter(([type]) => type === 'MODIFIED' || type === 'DELETED' || type === 'ADDED');
       const changes = () => watchLines().filter(([type]) => type !== 'ADDED');
-      await eventually(
-        `kubectl to print 5 MODIFIED/DELETED lines (stdout so far: ${stdout.length} bytes, stderr: ${stderr})`,
-        () => changes().length >= 5,
-        20_000,
-        50,
-      );
-      const [header] = rows(stdout);
+      await waitFor(() => changes().length >= 5, {
+        message: 'kubectl to print 5 MODIFIED/DELETED lines',
+        timeoutMs: 20_000,
+        intervalMs: 50,
+        observe: () =>
+          `${changes().length} of them; stdout so far: ${stdout.length} bytes, stderr: ${stderr}`,
+      });
+      const [header] = rows(lines());
       expect(header).toEqual(['EVENT', 'NAMESPACE', 'NAME', 'READY', 'STATUS', 'RESTARTS', 'AGE']);
       // Every change kubectl printed is one the simulator made to that pod.
       for (const [type, ns, name] of changes()) {

@@ -11,35 +11,13 @@ import type { KindName } from '../../src/kube/kinds.js';
 import { relayStats } from '../../src/loaders/streams.js';
 import type { KubeObject } from '../../src/simulator/types.js';
 import type { Harness } from '../helpers/harness.js';
+import { waitFor } from '../helpers/wait.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: GraphQL results are JSON, narrowed by the assertions
 export type Json = any;
 
 export type Transport = 'sse' | 'ws';
 export const TRANSPORTS: readonly Transport[] = ['sse', 'ws'];
-
-export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Polls until `check` holds; fails with `what` (and the last error) after `timeoutMs`. */
-export async function until(
-  what: string,
-  check: () => boolean | Promise<boolean>,
-  timeoutMs = 15_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      if (await check()) return;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${last}` : ''}`);
-    }
-    await sleep(20);
-  }
-}
 
 /** One subscription as a client sees it: every result in arrival order, and how it ended. */
 export class Subscription {
@@ -225,11 +203,11 @@ export function serverSubscriptions(h: Harness): number {
 
 /** Waits until the gateway holds `count` live subscriptions (see serverSubscriptions). */
 export async function listeners(h: Harness, count: number, timeoutMs?: number): Promise<void> {
-  try {
-    await until(`${count} live subscriptions`, () => serverSubscriptions(h) === count, timeoutMs);
-  } catch (err) {
-    throw new Error(`${(err as Error).message} (have ${serverSubscriptions(h)})`);
-  }
+  await waitFor(() => serverSubscriptions(h) === count, {
+    message: `${count} live subscriptions`,
+    timeoutMs,
+    observe: () => `have ${serverSubscriptions(h)}`,
+  });
 }
 
 /** The resourceVersion the gateway's cache holds for an object (undefined: not cached). */
@@ -245,16 +223,18 @@ export function cachedRV(
 }
 
 /** Waits until the gateway's cache holds `obj` at its resourceVersion (or, for null, no longer holds `key`). */
-export function cached(
+export async function cached(
   h: Harness,
   kind: KindName,
   key: string,
   rv: string | null,
   cluster?: string,
 ): Promise<void> {
-  return until(`the gateway's ${kind} ${key} at ${rv ?? 'deleted'}`, () =>
-    rv === null ? cachedRV(h, kind, key, cluster) === undefined : cachedRV(h, kind, key, cluster) === rv,
-  );
+  const now = () => cachedRV(h, kind, key, cluster);
+  await waitFor(() => (rv === null ? now() === undefined : now() === rv), {
+    message: `the gateway's ${kind} ${key} at ${rv ?? 'deleted'}`,
+    observe: () => `the cache holds ${now() ?? 'nothing'}`,
+  });
 }
 
 export const keyOf = (o: { metadata: { namespace?: string; name: string } }) =>

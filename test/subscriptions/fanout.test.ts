@@ -9,6 +9,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { INFORMER_KINDS } from '../../src/kube/kinds.js';
 import { relayStats } from '../../src/loaders/streams.js';
 import { type Harness, startHarness } from '../helpers/harness.js';
+import { waitFor } from '../helpers/wait.js';
 import {
   barePod,
   ensureNamespace,
@@ -19,7 +20,6 @@ import {
   stopBackgroundActivity,
   subscribe,
   subscribeOn,
-  until,
   wsConnection,
 } from './clients.js';
 
@@ -35,7 +35,7 @@ beforeAll(async () => {
     simulator: { scenario: { nodes: 3, pods: 30, jobs: 2, namespaces: 2, seed: 8 } },
   });
   stopBackgroundActivity(h.sim);
-  await until('every informer watching', () => h.sim.openWatchCount() === INFORMER_KINDS.length);
+  await waitFor(() => h.sim.openWatchCount() === INFORMER_KINDS.length, 'every informer watching');
   baseline = serverSubscriptions(h);
   hubBaseline = h.hub.listenerCount();
 });

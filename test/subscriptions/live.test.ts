@@ -6,6 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Harness, startHarness } from '../helpers/harness.js';
+import { waitFor } from '../helpers/wait.js';
 import { expectedNodeUsage } from '../schema/helpers.js';
 import {
   barePod,
@@ -18,7 +19,6 @@ import {
   stopBackgroundActivity,
   subscribe,
   TRANSPORTS,
-  until,
 } from './clients.js';
 
 let h: Harness;
@@ -208,7 +208,7 @@ describe('clusterStatus', () => {
       // While it is away, the cluster moves on and forgets its history: resuming means 410, so a relist.
       h.sim.store.create('pods', barePod('default', 'while-away'));
       h.sim.compact();
-      await until('the simulator back', () => !h.sim.down, 10_000);
+      await waitFor(() => !h.sim.down, { message: 'the simulator back', timeoutMs: 10_000 });
       for (const [i, sub] of subs.entries()) {
         const back = await backLive(sub, marks[i]);
         // Informers come back one by one: the relist may be told before all of them are live.

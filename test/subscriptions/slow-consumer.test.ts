@@ -10,16 +10,15 @@ import { runInNewContext } from 'node:vm';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { Harness } from '../helpers/harness.js';
+import { sleep, waitFor } from '../helpers/wait.js';
 import {
   barePod,
   ensureNamespace,
   type Json,
   listeners,
   serverSubscriptions,
-  sleep,
   stopBackgroundActivity,
   subscribeOn,
-  until,
   wsConnection,
 } from './clients.js';
 
@@ -58,7 +57,7 @@ async function rawSubscriber(url: string, id: string, query: string) {
     socket.once('error', reject);
   });
   socket.send(JSON.stringify({ type: 'connection_init', payload: {} }));
-  await until('connection_ack', () => messages.some((m) => m.type === 'connection_ack'));
+  await waitFor(() => messages.some((m) => m.type === 'connection_ack'), 'connection_ack');
   socket.send(JSON.stringify({ id, type: 'subscribe', payload: { query } }));
   const tcp = (socket as unknown as { _socket: import('node:net').Socket })._socket;
   return { socket, messages, pause: () => tcp.pause(), resume: () => tcp.resume() };
@@ -115,8 +114,9 @@ it('cuts off a subscriber that stops reading with SLOW_CONSUMER, without delayin
 
     // When it reads again: what fitted in the socket buffers, then the error, then complete.
     slow.resume();
-    await until('the slow subscription to complete', () =>
-      slow.messages.some((m) => m.id === 'slow' && m.type === 'complete'),
+    await waitFor(
+      () => slow.messages.some((m) => m.id === 'slow' && m.type === 'complete'),
+      'the slow subscription to complete',
     );
     const own = slow.messages.filter((m) => m.id === 'slow');
     expect(own.at(-1).type).toBe('complete');

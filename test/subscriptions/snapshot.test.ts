@@ -8,6 +8,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { Churn } from '../../src/simulator/churn.js';
 import type { KubeObject } from '../../src/simulator/types.js';
 import { type Harness, startHarness } from '../helpers/harness.js';
+import { sleep, waitFor } from '../helpers/wait.js';
 import {
   barePod,
   type Json,
@@ -16,11 +17,9 @@ import {
   nodeNames,
   type Subscription,
   serverSubscriptions,
-  sleep,
   stopBackgroundActivity,
   subscribe,
   TRANSPORTS,
-  until,
 } from './clients.js';
 
 const SCENARIO = { nodes: 8, pods: 900, jobs: 6, namespaces: 3, seed: 21 };
@@ -136,7 +135,7 @@ function drive(perTick: number) {
 
 it('initial: true sends a snapshot and then the live events, without gap or duplicate, while changes run', async () => {
   const churn = drive(4);
-  await until('some changes before subscribing', () => churn.changes > 100);
+  await waitFor(() => churn.changes > 100, 'some changes before subscribing');
   const specs = [
     { name: 'all', args: 'initial: true, allChanges: true', match: () => true },
     // Default change filtering: whoever selects resourceVersion gets every change.
@@ -174,7 +173,7 @@ it('initial: true sends a snapshot and then the live events, without gap or dupl
     await listeners(h, before + subs.length);
     for (const s of subs) await s.sub.count(s.matching, 30_000);
     const afterSnapshots = churn.changes;
-    await until('more changes after the snapshots', () => churn.changes > afterSnapshots + 300);
+    await waitFor(() => churn.changes > afterSnapshots + 300, 'more changes after the snapshots');
     await churn.stop();
     for (const [i, { matching }] of subs.entries()) {
       if (matching >= 100) expect(during[i]).toBeGreaterThan(0);
@@ -219,7 +218,7 @@ it('a relist after 410 Gone reaches subscribers as the synthetic events that bri
     // The watches go down and stay down (every WATCH answers 503) while the cluster changes.
     h.sim.injectFaults({ errorRate: 1, errorCode: 503, verbs: ['WATCH'] });
     h.sim.dropWatches('reset');
-    await until('every informer disconnected', () => cluster.status().kinds.every((k) => !k.connected));
+    await waitFor(() => cluster.status().kinds.every((k) => !k.connected), 'every informer disconnected');
     const pods = [...h.sim.store.scan('pods')];
     const [node] = nodeNames(h);
     const created = h.sim.store.create('pods', barePod(ns0, 'made-while-down', { nodeName: node }));
@@ -244,10 +243,10 @@ it('a relist after 410 Gone reaches subscribers as the synthetic events that bri
     const marks = subs.map((s) => s.events.length);
     h.sim.injectFaults({ reset: true });
 
-    await until('the pod informer relisted and watches again', () => {
+    await waitFor(() => {
       const s = podStatus();
       return s.relists > relistsBefore && s.connected;
-    });
+    }, 'the pod informer relisted and watches again');
     h.sim.store.create('pods', barePod(ns0, 'relist-marker', { nodeName: node }));
     const expected = simPods(() => true);
     for (const [i, sub] of subs.entries()) {

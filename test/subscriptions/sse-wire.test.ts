@@ -9,6 +9,7 @@ import { GraphQLError } from 'graphql';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { serialise } from '../../src/server/sse.js';
 import { type Harness, startHarness } from '../helpers/harness.js';
+import { waitFor } from '../helpers/wait.js';
 import {
   barePod,
   ensureNamespace,
@@ -52,14 +53,6 @@ async function rawSubscription(query: string) {
   return state;
 }
 
-async function until(what: string, check: () => boolean, timeoutMs = 10_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
 it('streams one `event: next` message per event, byte-identical for identical subscribers', async () => {
   const ns = 'wire';
   ensureNamespace(h, ns);
@@ -73,12 +66,12 @@ it('streams one `event: next` message per event, byte-identical for identical su
       expect(s.res.headers.get('cache-control')).toBe('no-cache');
     }
     await listeners(h, before + 2);
-    for (const s of subs) await until('the opening ping', () => s.text.startsWith(':\n\n'));
+    for (const s of subs) await waitFor(() => s.text.startsWith(':\n\n'), 'the opening ping');
     h.sim.store.create('pods', barePod(ns, 'on-the-wire'));
     const expected = `event: next\ndata: ${JSON.stringify({
       data: { podEvents: { type: 'ADDED', object: { name: 'on-the-wire', namespace: ns } } },
     })}\n\n`;
-    for (const s of subs) await until('the event', () => s.text.includes('event: next'));
+    for (const s of subs) await waitFor(() => s.text.includes('event: next'), 'the event');
     for (const s of subs) expect(s.text).toBe(`:\n\n${expected}`);
   } finally {
     for (const s of subs) s.close();

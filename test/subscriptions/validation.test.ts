@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { relayStats } from '../../src/loaders/streams.js';
 import { type Harness, startHarness } from '../helpers/harness.js';
+import { waitFor } from '../helpers/wait.js';
 import {
   barePod,
   ensureNamespace,
@@ -22,7 +23,6 @@ import {
   subscribeOn,
   TRANSPORTS,
   type Transport,
-  until,
 } from './clients.js';
 
 const [NS_A, NS_B] = ['team-a', 'team-b'];
@@ -280,7 +280,7 @@ describe('WebSocket authentication', () => {
         clients[1],
         'subscription { podEvents(initial: true) { object { namespace } } }',
       );
-      await until('team-a’s snapshot', () => pods.events.length > 0);
+      await waitFor(() => pods.events.length > 0, 'team-a’s snapshot');
       expect(new Set(pods.events.map((e: Json) => e.object.namespace))).toEqual(new Set([NS_A]));
       pods.dispose();
     } finally {
