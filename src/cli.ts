@@ -85,11 +85,18 @@ export async function main(): Promise<void> {
     metrics: createMetrics(registry),
     settings: what.settings,
     metricsListener: what.metricsListener,
+    browsers: what.browsers,
     logError: (err, { requestId }) =>
       log(`unexpected error (request ${requestId}): ${(err as Error)?.stack ?? String(err)}`),
   });
   const started = Date.now();
   const url = await gateway.listen(what.port, what.host);
+  if (what.open) {
+    log(
+      `WARNING: no authentication is configured: anyone who can reach ${url} reads every cluster it serves. ` +
+        'It answers only to loopback host names unless --allowed-host says otherwise; configure auth.tokens for anything else.',
+    );
+  }
   const metricsUrl = gateway.metricsUrl();
   if (metricsUrl) process.stdout.write(`metrics on ${metricsUrl}\n`);
   process.stdout.write(

@@ -47,6 +47,15 @@ const cluster = z.union([
   }),
 ]);
 
+const origin = z.string().refine((text) => {
+  try {
+    const u = new URL(text);
+    return (u.protocol === 'http:' || u.protocol === 'https:') && u.origin === text;
+  } catch {
+    return false;
+  }
+}, 'expected an origin such as "https://dashboard.example.com" (scheme, host and port; no path), never "*"');
+
 const token = z
   .strictObject({
     name: z.string().min(1),
@@ -62,8 +71,15 @@ const token = z
 
 export const configFileSchema = z.strictObject({
   server: z
-    .strictObject({ host: z.string().min(1).optional(), port: z.number().int().min(0).max(65535).optional() })
+    .strictObject({
+      host: z.string().min(1).optional(),
+      port: z.number().int().min(0).max(65535).optional(),
+      /** Host names the gateway answers to (DNS rebinding protection). */
+      allowedHosts: z.array(z.string().min(1)).optional(),
+    })
     .optional(),
+  /** Browser origins allowed to read cross-origin and open WebSockets. */
+  cors: z.strictObject({ origins: z.array(origin) }).optional(),
   /** /metrics on a listener of its own. */
   metrics: z
     .strictObject({ host: z.string().min(1).optional(), port: z.number().int().min(0).max(65535) })
@@ -152,6 +168,12 @@ export interface CliOptions {
   port: number;
   host: string;
   maxSockets?: number;
+  /** Origins allowed to read cross-origin and open WebSockets (repeatable). */
+  corsOrigins: string[];
+  /** Host names the gateway answers to (repeatable). */
+  allowedHosts: string[];
+  /** Serve without authentication on a non-loopback address anyway. */
+  insecureNoAuth: boolean;
   /** Serve /metrics on its own listener (host defaults to 127.0.0.1). */
   metricsPort?: number;
   metricsHost?: string;
@@ -173,6 +195,10 @@ With no cluster configured, kubegate starts its embedded Kubernetes API simulato
   --simulator         also start the embedded simulator as cluster "simulator"
   --port N            default 4000
   --host ADDR         default 127.0.0.1
+  --cors-origin URL   a browser origin allowed to read cross-origin (repeatable; default none)
+  --allowed-host NAME a Host the gateway answers to (repeatable; default: loopback names
+                      without auth, any with auth)
+  --insecure-no-auth  serve without authentication on a non-loopback --host anyway
   --metrics-port N    serve /metrics on a listener of its own (then not on --port)
   --metrics-host ADDR that listener's address (default 127.0.0.1)
   --help              this text`;
@@ -195,6 +221,9 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
         port: { type: 'string' },
         host: { type: 'string' },
         'metrics-port': { type: 'string' },
+        'cors-origin': { type: 'string', multiple: true },
+        'allowed-host': { type: 'string', multiple: true },
+        'insecure-no-auth': { type: 'boolean' },
         'metrics-host': { type: 'string' },
         help: { type: 'boolean' },
       },
@@ -221,6 +250,9 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
     host: (values.host as string | undefined) ?? '127.0.0.1',
     maxSockets: int('max-sockets', 1, 1024),
     metricsPort: int('metrics-port', 0, 65535),
+    corsOrigins: (values['cors-origin'] as string[] | undefined) ?? [],
+    allowedHosts: (values['allowed-host'] as string[] | undefined) ?? [],
+    insecureNoAuth: values['insecure-no-auth'] === true,
     metricsHost: values['metrics-host'] as string | undefined,
     simulator: values.simulator === true,
     help: values.help === true,
@@ -253,6 +285,9 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): EnvSettin
 
 export interface Plan {
   settings: EnvSettings;
+  browsers: { origins: string[]; hosts: string[] };
+  /** No authentication configured: anyone who reaches the listener reads everything. */
+  open: boolean;
   /** /metrics on its own listener, when configured. */
   metricsListener?: { host: string; port: number };
   sources: ClusterSource[];
@@ -304,7 +339,25 @@ export function plan(cli: CliOptions, file: ConfigFile = {}, env: NodeJS.Process
     return { name: t.name, token: value, clusters: t.clusters, namespaces: t.namespaces };
   });
   const metricsPort = cli.metricsPort ?? file.metrics?.port;
+  const host = cli.host !== '127.0.0.1' ? cli.host : (file.server?.host ?? '127.0.0.1');
+  const open = tokens.length === 0;
+  if (open && !isLoopbackAddress(host) && !cli.insecureNoAuth) {
+    throw new ConfigError(
+      `refusing to serve without authentication on ${host}: anyone who reaches it could read every cluster. ` +
+        'Configure auth.tokens in --config, bind --host 127.0.0.1, or pass --insecure-no-auth',
+    );
+  }
+  const origins = [...cli.corsOrigins, ...(file.cors?.origins ?? [])];
+  for (const o of cli.corsOrigins) {
+    if (!origin.safeParse(o).success) {
+      throw new ConfigError(
+        `--cors-origin: expected an origin such as "https://dashboard.example.com", received ${JSON.stringify(o)}`,
+      );
+    }
+  }
   return {
+    browsers: { origins, hosts: [...cli.allowedHosts, ...(file.server?.allowedHosts ?? [])] },
+    open,
     settings: settingsFromEnv(env),
     metricsListener:
       metricsPort === undefined
@@ -316,6 +369,12 @@ export function plan(cli: CliOptions, file: ConfigFile = {}, env: NodeJS.Process
     cache: !cli.noCache && (file.cache ?? true),
     pool: { ...file.pool, ...(cli.maxSockets ? { maxSockets: cli.maxSockets } : {}) },
     port: cli.port !== 4000 ? cli.port : (file.server?.port ?? 4000),
-    host: cli.host !== '127.0.0.1' ? cli.host : (file.server?.host ?? '127.0.0.1'),
+    host,
   };
+}
+
+/** Whether a listen address only takes connections from this machine. */
+export function isLoopbackAddress(host: string): boolean {
+  const h = host.toLowerCase().replace(/^\[|\]$/g, '');
+  return h === 'localhost' || h === '::1' || /^127(\.\d{1,3}){3}$/.test(h);
 }

@@ -16,6 +16,12 @@ export const ErrorCode = {
   RATE_LIMITED: 'RATE_LIMITED',
   CONFLICT: 'CONFLICT',
   SLOW_CONSUMER: 'SLOW_CONSUMER',
+  /** A request a browser could have forged cross-site (no preflight-forcing header). */
+  CSRF_HEADER_REQUIRED: 'CSRF_HEADER_REQUIRED',
+  /** A Host header this gateway does not answer to (DNS rebinding). */
+  HOST_NOT_ALLOWED: 'HOST_NOT_ALLOWED',
+  /** A browser page of an origin that is not allowed. */
+  ORIGIN_NOT_ALLOWED: 'ORIGIN_NOT_ALLOWED',
   /** A request body over the limit (graphql-yoga's own code for it). */
   REQUEST_ENTITY_TOO_LARGE: 'REQUEST_ENTITY_TOO_LARGE',
   /** A malformed HTTP request (graphql-yoga's own code for it). */

@@ -18,7 +18,16 @@ import type { ClusterDirectory } from '../loaders/directory.js';
 import { type Clock, createContext, type GatewayContext } from '../loaders/index.js';
 import type { Principal } from '../loaders/principal.js';
 import { type Authenticator, headersFrom } from './auth.js';
-import { useRequestBodyLimit } from './body-limit.js';
+import { MAX_REQUEST_BODY_BYTES, useRequestBodyLimit } from './body-limit.js';
+import {
+  browserPolicy,
+  headerOf,
+  hostRefusal,
+  originAllowed,
+  PREFLIGHT_HEADERS,
+  refusalBody,
+  useCsrfPrevention,
+} from './browsers.js';
 import { createMetrics, type GatewayMetrics } from './metrics.js';
 import { useSharedEventExecution } from './shared-events.js';
 import { useNodeEventStream } from './sse.js';
@@ -46,6 +55,16 @@ export interface GatewayOptions {
    * the GraphQL listener, where it then answers 404.
    */
   metricsListener?: { host: string; port: number };
+  /**
+   * Browsers: origins allowed to read cross-origin and open WebSockets (CORS is off
+   * without them), and the host names the gateway answers to (default: loopback names
+   * when it has no auth, any otherwise).
+   */
+  browsers?: { origins?: readonly string[]; hosts?: readonly string[] };
+  /** The longest WebSocket message accepted, as the HTTP body limit. */
+  maxMessageBytes?: number;
+  /** How long a WebSocket may take to send connection_init before it is closed. */
+  connectionInitTimeoutMs?: number;
 }
 
 interface ServerContext {
@@ -86,6 +105,11 @@ function requestIdOf(req: IncomingMessage): string {
 
 export function createGateway(options: GatewayOptions): Gateway {
   const metrics = options.metrics ?? createMetrics();
+  const policy = browserPolicy({
+    open: options.auth.open,
+    origins: options.browsers?.origins,
+    hosts: options.browsers?.hosts,
+  });
   const principalOf = async (headers: Headers): Promise<Principal> => options.auth.authenticate(headers);
 
   const yoga = createYoga<ServerContext, GatewayContext>({
@@ -100,6 +124,15 @@ export function createGateway(options: GatewayOptions): Gateway {
     renderGraphiQL,
     // Ours instead (body-limit.ts): the same limit without a stream pipeline per request.
     maxRequestBodySize: false,
+    // No CORS unless origins are listed; never `*`, so credentials are never offered to any page.
+    cors: policy.origins.length
+      ? {
+          origin: [...policy.origins],
+          credentials: true,
+          methods: ['GET', 'POST', 'OPTIONS'],
+          allowedHeaders: ['content-type', 'accept', 'authorization', ...PREFLIGHT_HEADERS],
+        }
+      : false,
     context: async ({ request, upgradeHeaders }) => {
       const principal = await principalOf(upgradeHeaders ?? request.headers);
       return createContext({
@@ -138,6 +171,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       metrics.plugin,
       useSharedEventExecution(),
       useRequestBodyLimit(),
+      useCsrfPrevention(),
       useNodeEventStream({ clock: options.clock }),
     ],
   });
@@ -158,6 +192,14 @@ export function createGateway(options: GatewayOptions): Gateway {
 
   const server = createServer(async (req, res) => {
     const path = (req.url ?? '/').split('?')[0];
+    // Probes come addressed to a pod IP: health says nothing a page could use.
+    if (path !== '/healthz' && path !== '/livez' && path !== '/readyz') {
+      const refused = browserRefusal(req);
+      if (refused) {
+        res.writeHead(refused.status, { 'Content-Type': 'application/json' }).end(refused.body);
+        return;
+      }
+    }
     if (path === '/metrics') {
       if (metricsServer) {
         res
@@ -203,9 +245,43 @@ export function createGateway(options: GatewayOptions): Gateway {
     requestIds.run(requestId, () => yoga(req, res));
   });
 
-  const wss = new WebSocketServer({ server, path: '/graphql' });
+  /** Host and Origin checks of a request (HTTP or WebSocket upgrade); undefined when it may go on. */
+  function browserRefusal(req: IncomingMessage): { status: number; body: string } | undefined {
+    const host = headerOf(req.headers, 'host');
+    const badHost = hostRefusal(policy, host);
+    if (badHost) return { status: 421, body: refusalBody(ErrorCode.HOST_NOT_ALLOWED, badHost) };
+    const origin = headerOf(req.headers, 'origin');
+    if (!originAllowed(policy, origin, host)) {
+      const listed = policy.origins.length
+        ? `one of ${JSON.stringify(policy.origins)}`
+        : 'none (cors.origins is empty)';
+      return {
+        status: 403,
+        body: refusalBody(
+          ErrorCode.ORIGIN_NOT_ALLOWED,
+          `expected a page of this gateway's own origin or of ${listed}, received Origin ${JSON.stringify((origin ?? '').slice(0, 100))}`,
+        ),
+      };
+    }
+    return undefined;
+  }
+
+  const wss = new WebSocketServer({
+    server,
+    path: '/graphql',
+    // The ws default is 100 MiB: a message may be no larger than an HTTP body.
+    maxPayload: options.maxMessageBytes ?? MAX_REQUEST_BODY_BYTES,
+    // Browsers apply no CORS to WebSockets: Host and Origin are checked here.
+    verifyClient: (info, done) => {
+      const refused = browserRefusal(info.req);
+      if (!refused) return done(true);
+      done(false, refused.status, JSON.parse(refused.body).errors[0].message);
+    },
+  });
   const wsCleanup = useServer<Record<string, unknown>, { upgradeHeaders: Headers }>(
     {
+      // graphql-ws closes a socket that has not sent connection_init in time (4408).
+      connectionInitWaitTimeout: options.connectionInitTimeoutMs ?? 3_000,
       onConnect: async (ctx) => {
         // Auth over WebSocket: the upgrade request's headers, or connectionParams
         // (browsers cannot set headers on a WebSocket), as graphql-ws clients send them.

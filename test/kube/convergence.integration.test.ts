@@ -15,7 +15,7 @@ import { ClusterRegistry } from '../../src/kube/registry.js';
 import { jobNameOfPod } from '../../src/kube/rules.js';
 import { type Simulator, startSimulator } from '../../src/simulator/server.js';
 import { FakeClock } from '../helpers/fake-clock.js';
-import { sleep, waitFor } from '../helpers/wait.js';
+import { waitFor } from '../helpers/wait.js';
 import {
   converged,
   lines,

@@ -116,3 +116,36 @@ describe('validateConfigFile', () => {
     );
   });
 });
+
+describe('open mode', () => {
+  it('refuses to serve without auth on a non-loopback address unless told to', () => {
+    expect(() => plan(parseCli(['--host', '0.0.0.0'], {}), {}, {})).toThrow(
+      /refusing to serve without authentication on 0\.0\.0\.0.*auth\.tokens.*--insecure-no-auth/,
+    );
+    expect(plan(parseCli(['--host', '0.0.0.0', '--insecure-no-auth'], {}), {}, {}).open).toBe(true);
+    for (const host of ['127.0.0.1', '::1', 'localhost', '127.0.0.2']) {
+      expect(plan(parseCli(['--host', host], {}), {}, {}).open).toBe(true);
+    }
+    const withAuth = plan(
+      parseCli(['--host', '0.0.0.0'], {}),
+      { auth: { tokens: [{ name: 'ops', token: 'a-token-of-20-chars!', clusters: '*', namespaces: '*' }] } },
+      {},
+    );
+    expect(withAuth.open).toBe(false);
+  });
+
+  it('takes CORS origins and allowed hosts, and refuses a wildcard origin', () => {
+    const p = plan(
+      parseCli(['--cors-origin', 'https://dash.example.com', '--allowed-host', 'kubegate.internal'], {}),
+      {},
+      {},
+    );
+    expect(p.browsers).toEqual({ origins: ['https://dash.example.com'], hosts: ['kubegate.internal'] });
+    expect(() => plan(parseCli(['--cors-origin', '*'], {}), {}, {})).toThrow(
+      /--cors-origin: expected an origin/,
+    );
+    expect(() => validateConfigFile({ cors: { origins: ['*'] } }, 'f')).toThrow(
+      /cors\.origins\.0: expected an origin/,
+    );
+  });
+});
