@@ -22,6 +22,8 @@ export const ErrorCode = {
   HOST_NOT_ALLOWED: 'HOST_NOT_ALLOWED',
   /** A browser page of an origin that is not allowed. */
   ORIGIN_NOT_ALLOWED: 'ORIGIN_NOT_ALLOWED',
+  /** An operation's text over the byte limit. */
+  DOCUMENT_TOO_LARGE: 'DOCUMENT_TOO_LARGE',
   /** A request body over the limit (graphql-yoga's own code for it). */
   REQUEST_ENTITY_TOO_LARGE: 'REQUEST_ENTITY_TOO_LARGE',
   /** A malformed HTTP request (graphql-yoga's own code for it). */

@@ -40,8 +40,13 @@ export class LabelSelectorError extends Error {
   readonly selector: string;
 
   constructor(selector: string, position: number, expected: string, found: string) {
+    // The selector is quoted only in part: what a client sent is never echoed back whole.
+    const quoted =
+      selector.length > 100
+        ? `${JSON.stringify(selector.slice(0, 100))}… (${selector.length} characters)`
+        : JSON.stringify(selector);
     super(
-      `invalid label selector ${JSON.stringify(selector)} at position ${position}: ` +
+      `invalid label selector ${quoted} at position ${position}: ` +
         `expected ${expected}, found ${found}\n${pointAt(selector, position)}`,
     );
     this.name = 'LabelSelectorError';
@@ -224,8 +229,23 @@ class Parser {
  * Requirements come back in the order written. Throws LabelSelectorError.
  */
 export function parseLabelSelector(text: string): LabelRequirement[] {
+  if (text.length > MAX_SELECTOR_LENGTH) {
+    throw new LabelSelectorError(
+      text,
+      MAX_SELECTOR_LENGTH,
+      `a selector of at most ${MAX_SELECTOR_LENGTH} characters`,
+      `${text.length} characters`,
+    );
+  }
   return new Parser(text).selector();
 }
+
+/**
+ * The longest selector accepted. Each key and value is bounded as Kubernetes bounds them
+ * (the grammar checks those); this bounds how many there are, and so what a memo keyed by
+ * a selector can hold: a real selector is a few dozen characters.
+ */
+export const MAX_SELECTOR_LENGTH = 4096;
 
 /** Whether `labels` satisfy every requirement. A missing key satisfies NotEquals, NotIn and DoesNotExist. */
 export function matchLabels(

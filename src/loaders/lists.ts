@@ -45,6 +45,19 @@ function fail<T>(results: (T | Error)[], indexes: readonly number[], err: unknow
  */
 const answers = new WeakMap<object, LRUCache<string, { generation: number; items: readonly AnyObject[] }>>();
 
+/** Bytes one informer's answer memo may hold (estimated: keys and the arrays of references). */
+export const ANSWER_MEMO_BYTES = 8 * 1024 * 1024;
+
+/** A memo entry's size: its key's characters and one pointer per item (the objects are the store's). */
+export function answerBytes(entry: { items: readonly unknown[] }, key: string): number {
+  return 2 * key.length + 8 * entry.items.length + 64;
+}
+
+/** The memos' total estimated bytes, for tests and metrics (over every live informer is not enumerable: per scope). */
+export function answerMemoBytes(scope: object): number {
+  return answers.get(scope)?.calculatedSize ?? 0;
+}
+
 async function memoised(
   reads: RequestReads,
   reader: ReturnType<RequestReads['reader']>,
@@ -56,7 +69,12 @@ async function memoised(
   if (scope === undefined || generation === undefined) return compute();
   let cache = answers.get(scope);
   if (!cache) {
-    cache = new LRUCache({ max: 256 });
+    cache = new LRUCache<string, { generation: number; items: readonly AnyObject[] }>({
+      max: 256,
+      // Keyed by client input (selectors, searches): bounded in bytes, not only in count.
+      maxSize: ANSWER_MEMO_BYTES,
+      sizeCalculation: answerBytes,
+    });
     answers.set(scope, cache);
   }
   const memoKey = `${JSON.stringify(reads.principal.namespaces)}\u0000${listCacheKey(key)}`;
