@@ -263,24 +263,31 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
 export interface EnvSettings {
   /** KUBEGATE_SUBSCRIBER_QUEUE: events that may wait for one subscriber before it is cut off (SLOW_CONSUMER). */
   subscriberQueue: number;
+  /** KUBEGATE_SUBSCRIPTIONS_PER_PRINCIPAL: live subscriptions one caller may hold (TOO_MANY_SUBSCRIPTIONS). */
+  subscriptionsPerPrincipal: number;
+  /** KUBEGATE_SUBSCRIPTIONS_PER_CONNECTION: live subscriptions on one WebSocket. */
+  subscriptionsPerConnection: number;
 }
 
 /**
  * Reads and validates the environment's settings. A value that is not a positive integer
- * is refused: NaN would compare false and leave every subscriber queue unbounded.
+ * is refused: NaN would compare false and leave a bound unbounded.
  */
 export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): EnvSettings {
-  const text = env.KUBEGATE_SUBSCRIBER_QUEUE;
-  let subscriberQueue = 1000;
-  if (text !== undefined && text !== '') {
-    subscriberQueue = Number(text);
-    if (!Number.isInteger(subscriberQueue) || subscriberQueue < 1) {
-      throw new ConfigError(
-        `KUBEGATE_SUBSCRIBER_QUEUE: expected a positive integer, received ${JSON.stringify(text)}`,
-      );
+  const positive = (name: string, fallback: number): number => {
+    const text = env[name];
+    if (text === undefined || text === '') return fallback;
+    const n = Number(text);
+    if (!Number.isInteger(n) || n < 1) {
+      throw new ConfigError(`${name}: expected a positive integer, received ${JSON.stringify(text)}`);
     }
-  }
-  return { subscriberQueue };
+    return n;
+  };
+  return {
+    subscriberQueue: positive('KUBEGATE_SUBSCRIBER_QUEUE', 1000),
+    subscriptionsPerPrincipal: positive('KUBEGATE_SUBSCRIPTIONS_PER_PRINCIPAL', 5000),
+    subscriptionsPerConnection: positive('KUBEGATE_SUBSCRIPTIONS_PER_CONNECTION', 200),
+  };
 }
 
 export interface Plan {

@@ -16,6 +16,8 @@ export const ErrorCode = {
   RATE_LIMITED: 'RATE_LIMITED',
   CONFLICT: 'CONFLICT',
   SLOW_CONSUMER: 'SLOW_CONSUMER',
+  /** A subscription over a cap (per caller, per WebSocket connection). */
+  TOO_MANY_SUBSCRIPTIONS: 'TOO_MANY_SUBSCRIPTIONS',
   /** A request a browser could have forged cross-site (no preflight-forcing header). */
   CSRF_HEADER_REQUIRED: 'CSRF_HEADER_REQUIRED',
   /** A Host header this gateway does not answer to (DNS rebinding). */

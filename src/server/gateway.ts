@@ -32,6 +32,11 @@ import {
 import { createMetrics, type GatewayMetrics } from './metrics.js';
 import { useSharedEventExecution } from './shared-events.js';
 import { useNodeEventStream } from './sse.js';
+import {
+  DEFAULT_SUBSCRIPTIONS_PER_CONNECTION,
+  tooManySubscriptions,
+  useSubscriptionLimits,
+} from './subscription-limits.js';
 
 export interface GatewayOptions {
   schema: GraphQLSchema;
@@ -48,7 +53,11 @@ export interface GatewayOptions {
   logError?: (err: unknown, context: { requestId: string }) => void;
   metrics?: GatewayMetrics;
   /** Bounds of subscriptions (config.ts reads them from the environment). */
-  settings?: { subscriberQueue?: number };
+  settings?: {
+    subscriberQueue?: number;
+    subscriptionsPerPrincipal?: number;
+    subscriptionsPerConnection?: number;
+  };
   /** The clock resolvers' timers and timestamps go through; the system's by default. */
   clock?: Clock;
   /**
@@ -179,6 +188,7 @@ export function createGateway(options: GatewayOptions): Gateway {
         blockFieldSuggestion: { enabled: false },
       }),
       metrics.plugin,
+      useSubscriptionLimits(options.settings?.subscriptionsPerPrincipal),
       useSharedEventExecution(),
       useRequestBodyLimit(),
       useCsrfPrevention(),
@@ -304,7 +314,12 @@ export function createGateway(options: GatewayOptions): Gateway {
         ctx.extra.upgradeHeaders = headers;
         return true;
       },
-      onSubscribe: async (ctx, _id, params) => {
+      onSubscribe: async (ctx, id, params) => {
+        // Per connection: graphql-ws keeps the ids of this socket's live subscriptions.
+        const perConnection =
+          options.settings?.subscriptionsPerConnection ?? DEFAULT_SUBSCRIPTIONS_PER_CONNECTION;
+        const live = Object.keys(ctx.subscriptions).filter((other) => other !== id).length;
+        if (live >= perConnection) return [tooManySubscriptions('connection', perConnection)];
         const { schema, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
           ...ctx,
           req: ctx.extra.request,
