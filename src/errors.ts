@@ -74,7 +74,10 @@ export function unauthenticated(message: string): GatewayError {
   return new GatewayError(message, { code: ErrorCode.UNAUTHENTICATED, http: { status: 401 } });
 }
 
-/** The same answer wherever a cluster name is checked: loaders, lookups, subscriptions. */
+/**
+ * The same answer wherever a cluster name is checked (loaders, subscriptions), for a cluster
+ * that does not exist and for one the caller may not see: only the visible ones are named.
+ */
 export function clusterNotFound(name: string, visible: readonly string[]): GatewayError {
   return notFound(
     `expected one of the clusters ${JSON.stringify(visible)}, received ${JSON.stringify(name)}`,
@@ -82,10 +85,6 @@ export function clusterNotFound(name: string, visible: readonly string[]): Gatew
       cluster: name,
     },
   );
-}
-
-export function clusterForbidden(principal: string, name: string): GatewayError {
-  return forbidden(`principal "${principal}" may not see cluster "${name}"`, { cluster: name });
 }
 
 /** A label selector that does not parse: where, what was expected, what was found. */

@@ -9,7 +9,7 @@
  * "all pods of cluster A" in one request share one LIST.
  */
 
-import { clusterForbidden, clusterNotFound, fromUpstream, GatewayError, selectorError } from '../errors.js';
+import { clusterNotFound, fromUpstream, GatewayError, selectorError } from '../errors.js';
 import { upstreamFailure } from '../kube/client.js';
 import { isNamespaced, KIND_INFO, type KindName } from '../kube/kinds.js';
 import { indexLookups, queryKey } from '../kube/query.js';
@@ -52,13 +52,13 @@ export class RequestReads {
       .filter((name) => canSeeCluster(this.principal, name));
   }
 
-  /** The reader of a cluster the principal may see; NOT_FOUND or FORBIDDEN otherwise. */
+  /** The reader of a cluster the principal may see; NOT_FOUND otherwise (missing or hidden alike). */
   reader(name: string): ClusterReader {
     const pinned = this.#readers.get(name);
     if (pinned) return pinned;
     const cluster = this.directory.get(name);
-    if (!cluster) throw clusterNotFound(name, this.visibleClusters());
-    if (!canSeeCluster(this.principal, name)) throw clusterForbidden(this.principal.name, name);
+    // A hidden cluster answers as a missing one: its name is not confirmed.
+    if (!cluster || !canSeeCluster(this.principal, name)) throw clusterNotFound(name, this.visibleClusters());
     const reader = new ClusterReader(cluster);
     this.#readers.set(name, reader);
     return reader;

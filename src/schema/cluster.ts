@@ -27,7 +27,7 @@ import {
 } from './refs.js';
 import { type ClusterShape, type KubeShape, wrap } from './shapes.js';
 
-/** The cluster by name for this principal: null when unknown, FORBIDDEN when it may not see it. */
+/** The cluster by name for this principal: null when unknown or hidden (the same answer). */
 export function clusterFor(ctx: GatewayContext, name: string): ClusterShape | null {
   return ctx.clusters.lookup(name);
 }
@@ -187,7 +187,8 @@ builder.queryFields((t) => ({
   cluster: t.field({
     type: ClusterRef,
     nullable: true,
-    description: 'One cluster by name: null when there is none, FORBIDDEN when the caller may not see it.',
+    description:
+      'One cluster by name: null when there is none or the caller may not see it (the same answer).',
     args: { name: t.arg.string({ required: true }) },
     resolve: (_root, args, ctx) => clusterFor(ctx, args.name),
   }),

@@ -53,13 +53,13 @@ describe('batch functions', () => {
     expect(results[3]).toHaveLength(3);
   });
 
-  it('apply the principal: a hidden cluster is FORBIDDEN, a hidden namespace is empty', async () => {
+  it('apply the principal: a hidden cluster is NOT_FOUND (as a missing one), a hidden namespace is empty', async () => {
     const pod = [...h.sim.store.scan('pods')].find((p) => p.metadata.namespace !== 'default')!;
     const { loaders } = createContext({
       directory: h.registry,
       principal: { name: 'team', clusters: ['other'], namespaces: ['default'] },
     });
-    expect(codeOf((await loaders.list.loadMany([{ cluster: 'sim', kind: 'Pod' }]))[0])).toBe('FORBIDDEN');
+    expect(codeOf((await loaders.list.loadMany([{ cluster: 'sim', kind: 'Pod' }]))[0])).toBe('NOT_FOUND');
     const visible = createContext({
       directory: h.registry,
       principal: { name: 'team', clusters: ['sim'], namespaces: ['default'] },

@@ -103,19 +103,25 @@ describe.each(TRANSPORTS)('over %s', (transport) => {
     expect(sub.errors[0].message).toMatch(/expected/);
   });
 
-  it('a principal without the cluster gets FORBIDDEN; one with none of the named clusters, NOT_FOUND', async () => {
+  it('a principal without the cluster gets NOT_FOUND, as for a cluster that does not exist', async () => {
     const forbidden = await rejected(
       transport,
       'subscription { podEvents(cluster: "sim") { type } }',
       TOKENS.elsewhere,
     );
-    expect(forbidden.errors.map((e: Json) => e.extensions.code)).toEqual(['FORBIDDEN']);
+    expect(forbidden.errors.map((e: Json) => e.extensions.code)).toEqual(['NOT_FOUND']);
     const summary = await rejected(
       transport,
       'subscription { clusterSummary(cluster: "sim") { pods } }',
       TOKENS.elsewhere,
     );
-    expect(summary.errors.map((e: Json) => e.extensions.code)).toEqual(['FORBIDDEN']);
+    expect(summary.errors.map((e: Json) => e.extensions.code)).toEqual(['NOT_FOUND']);
+    const missing = await rejected(
+      transport,
+      'subscription { clusterSummary(cluster: "no-such-cluster") { pods } }',
+      TOKENS.elsewhere,
+    );
+    expect(missing.errors[0].message.replace('no-such-cluster', 'sim')).toBe(summary.errors[0].message);
   });
 
   it('a node summary of a node that does not exist says NOT_FOUND, not an internal error', async () => {
