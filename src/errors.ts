@@ -28,6 +28,10 @@ export const ErrorCode = {
   DOCUMENT_TOO_LARGE: 'DOCUMENT_TOO_LARGE',
   /** A request body over the limit (graphql-yoga's own code for it). */
   REQUEST_ENTITY_TOO_LARGE: 'REQUEST_ENTITY_TOO_LARGE',
+  /** A POST whose Content-Type is not one GraphQL over HTTP uses. */
+  UNSUPPORTED_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
+  /** An Accept header that allows none of the answers' media types. */
+  NOT_ACCEPTABLE: 'NOT_ACCEPTABLE',
   /** A malformed HTTP request (graphql-yoga's own code for it). */
   BAD_REQUEST: 'BAD_REQUEST',
   INTERNAL: 'INTERNAL_SERVER_ERROR',

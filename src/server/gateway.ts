@@ -29,6 +29,7 @@ import {
   refusalBody,
   useCsrfPrevention,
 } from './browsers.js';
+import { useCodedHttpErrors, useCompressedGraphiQL } from './http-answers.js';
 import { createMetrics, type GatewayMetrics } from './metrics.js';
 import { useSharedEventExecution } from './shared-events.js';
 import { useNodeEventStream } from './sse.js';
@@ -176,6 +177,8 @@ export function createGateway(options: GatewayOptions): Gateway {
     plugins: [
       // First: nothing is read, parsed or validated for a caller without credentials.
       useAdmission(options.auth, admitted),
+      useCodedHttpErrors(),
+      useCompressedGraphiQL(),
       EnvelopArmorPlugin({
         maxDepth: { n: options.limits?.maxDepth ?? 12 },
         maxAliases: { n: options.limits?.maxAliases ?? 30 },
