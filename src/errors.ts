@@ -49,12 +49,18 @@ export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 export const MAX_ECHO_CHARS = 100;
 
 /**
- * A client's input as an error message quotes it: JSON-quoted, cut to MAX_ECHO_CHARS with
- * "…" and the full length when longer, so a 900 KB argument is not sent back in full.
+ * A client's input as an error message quotes it: as JSON, a string cut to MAX_ECHO_CHARS
+ * with "…" and its full length when longer, so a 900 KB argument is not sent back in full.
  */
-export function quote(value: string): string {
-  if (value.length <= MAX_ECHO_CHARS) return JSON.stringify(value);
-  return `${JSON.stringify(value.slice(0, MAX_ECHO_CHARS))}… (${value.length} characters)`;
+export function quote(value: unknown): string {
+  if (typeof value === 'string') {
+    if (value.length <= MAX_ECHO_CHARS) return JSON.stringify(value);
+    return `${JSON.stringify(value.slice(0, MAX_ECHO_CHARS))}… (${value.length} characters)`;
+  }
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length <= MAX_ECHO_CHARS
+    ? text
+    : `${text.slice(0, MAX_ECHO_CHARS)}… (${text.length} characters)`;
 }
 
 export interface GatewayErrorExtensions {

@@ -41,7 +41,7 @@ export class LabelSelectorError extends Error {
 
   constructor(selector: string, position: number, expected: string, found: string) {
     super(
-      `invalid label selector ${JSON.stringify(selector)} at position ${position}: ` +
+      `invalid label selector ${quoteSelector(selector)} at position ${position}: ` +
         `expected ${expected}, found ${found}\n${pointAt(selector, position)}`,
     );
     this.name = 'LabelSelectorError';
@@ -50,6 +50,13 @@ export class LabelSelectorError extends Error {
     this.expected = expected;
     this.found = found;
   }
+}
+
+/** The selector as a message quotes it: at most 100 characters of it (the caret line shows where it failed). */
+function quoteSelector(selector: string): string {
+  return selector.length <= 100
+    ? JSON.stringify(selector)
+    : `${JSON.stringify(selector.slice(0, 100))}… (${selector.length} characters)`;
 }
 
 /** Two indented lines: the selector (or a window of it) and a caret under `position`. */
