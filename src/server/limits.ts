@@ -249,7 +249,8 @@ function fieldCost(
     items = page ?? listItems(walk, parent, field, node);
   }
   if (!node.selectionSet || !isCompositeType(named)) return items;
-  return 1 + items * selectionCost(walk, named, node.selectionSet, childPage);
+  // Each object counts 1 with its selection; a list of them, that times its items.
+  return items * (1 + selectionCost(walk, named, node.selectionSet, childPage));
 }
 
 // ---------------------------------------------------------------------------------------

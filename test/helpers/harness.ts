@@ -35,6 +35,8 @@ export interface HarnessOptions {
   logError?: (err: unknown, context: { requestId: string }) => void;
   /** The gateway's operation limits (defaults: src/server/limits.ts). */
   limits?: GatewayOptions['limits'];
+  /** The gateway's clock (the system's by default); a FakeClock drives its timers. */
+  clock?: GatewayOptions['clock'];
 }
 
 export interface Harness {
@@ -94,6 +96,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     logError: options.logError,
     metricsListener: options.metricsListener,
     limits: options.limits,
+    clock: options.clock,
   });
   const url = await gateway.listen(0, '127.0.0.1');
   return {
