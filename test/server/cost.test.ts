@@ -203,6 +203,26 @@ describe('cost counts the page sizes a request will get', () => {
   });
 });
 
+describe('subscriptions', () => {
+  it('refuses a subscription whose every event would cost over the limit, before it starts', async () => {
+    const node = variables.node as string;
+    const res = await fetch(h.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'text/event-stream' },
+      body: JSON.stringify({
+        query: `subscription { nodeSummary(cluster: "sim", name: "${node}") { name pods { edges { node { name events { edges { node { name message } } } } } } } }`,
+      }),
+      signal: AbortSignal.timeout(10_000),
+    });
+    const text = await res.text();
+    const next = /event: next\ndata: (.*)\n/.exec(text);
+    expect(next, text.slice(0, 300)).not.toBeNull();
+    const error = rejection(JSON.parse(next![1]) as Body);
+    expect(error.extensions).toMatchObject({ code: 'COST_LIMIT', limit: DEFAULT_LIMITS.maxCost });
+    expect(text).toContain('event: complete');
+  });
+});
+
 describe("armor's limits", () => {
   it('refuses depth with DEPTH_LIMIT and the limit', async () => {
     const deep = `{ clusters { nodes { edges { node { pods { edges { node { node { pods { edges { node { job { pods { edges { node { name } } } } } } } } } } } } } } } }`;
