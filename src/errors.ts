@@ -34,10 +34,42 @@ export const ErrorCode = {
   NOT_ACCEPTABLE: 'NOT_ACCEPTABLE',
   /** A malformed HTTP request (graphql-yoga's own code for it). */
   BAD_REQUEST: 'BAD_REQUEST',
+  /** An operation nested deeper than the limit (extensions.limit, extensions.depth). */
+  DEPTH_LIMIT: 'DEPTH_LIMIT',
+  /** An operation with more aliases than the limit. */
+  ALIAS_LIMIT: 'ALIAS_LIMIT',
+  /** A document of more tokens than the limit. */
+  TOKEN_LIMIT: 'TOKEN_LIMIT',
+  /** An operation with more directives than the limit. */
+  DIRECTIVE_LIMIT: 'DIRECTIVE_LIMIT',
+  /** An operation whose estimated answer (objects and values it returns) is over the limit. */
+  COST_LIMIT: 'COST_LIMIT',
+  /** An answer whose serialized size is over the limit (extensions.limit, extensions.bytes). */
+  RESPONSE_TOO_LARGE: 'RESPONSE_TOO_LARGE',
+  /** An execution that took longer than the limit. */
+  TIMEOUT: 'TIMEOUT',
   INTERNAL: 'INTERNAL_SERVER_ERROR',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+/** The most characters of a client's input an error message quotes back. */
+export const MAX_ECHO_CHARS = 100;
+
+/**
+ * A client's input as an error message quotes it: as JSON, a string cut to MAX_ECHO_CHARS
+ * with "…" and its full length when longer, so a 900 KB argument is not sent back in full.
+ */
+export function quote(value: unknown): string {
+  if (typeof value === 'string') {
+    if (value.length <= MAX_ECHO_CHARS) return JSON.stringify(value);
+    return `${JSON.stringify(value.slice(0, MAX_ECHO_CHARS))}… (${value.length} characters)`;
+  }
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length <= MAX_ECHO_CHARS
+    ? text
+    : `${text.slice(0, MAX_ECHO_CHARS)}… (${text.length} characters)`;
+}
 
 export interface GatewayErrorExtensions {
   code: ErrorCode;

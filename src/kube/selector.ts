@@ -40,13 +40,8 @@ export class LabelSelectorError extends Error {
   readonly selector: string;
 
   constructor(selector: string, position: number, expected: string, found: string) {
-    // The selector is quoted only in part: what a client sent is never echoed back whole.
-    const quoted =
-      selector.length > 100
-        ? `${JSON.stringify(selector.slice(0, 100))}… (${selector.length} characters)`
-        : JSON.stringify(selector);
     super(
-      `invalid label selector ${quoted} at position ${position}: ` +
+      `invalid label selector ${quoteSelector(selector)} at position ${position}: ` +
         `expected ${expected}, found ${found}\n${pointAt(selector, position)}`,
     );
     this.name = 'LabelSelectorError';
@@ -55,6 +50,13 @@ export class LabelSelectorError extends Error {
     this.expected = expected;
     this.found = found;
   }
+}
+
+/** The selector as a message quotes it: at most 100 characters of it (the caret line shows where it failed). */
+function quoteSelector(selector: string): string {
+  return selector.length <= 100
+    ? JSON.stringify(selector)
+    : `${JSON.stringify(selector.slice(0, 100))}… (${selector.length} characters)`;
 }
 
 /** Two indented lines: the selector (or a window of it) and a caret under `position`. */

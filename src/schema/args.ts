@@ -3,7 +3,7 @@
  * validate, load the filtered list through the list loader, page it by keyset.
  * Bad input is refused before anything is read, with what was expected and received.
  */
-import { badUserInput, selectorError } from '../errors.js';
+import { badUserInput, quote, selectorError } from '../errors.js';
 import {
   type AnyObject,
   type GatewayContext,
@@ -31,7 +31,7 @@ export function checkNamespace(arg: string, value: string | null | undefined): s
   if (value === null || value === undefined) return undefined;
   if (value.length > 63 || !DNS_LABEL.test(value)) {
     throw badUserInput(
-      `expected "${arg}" to be a namespace name (lowercase letters, digits and "-", at most 63 characters), received ${JSON.stringify(value)}`,
+      `expected "${arg}" to be a namespace name (lowercase letters, digits and "-", at most 63 characters), received ${quote(value)}`,
     );
   }
   return value;
@@ -42,7 +42,7 @@ export function checkName(arg: string, value: string | null | undefined): string
   if (value === null || value === undefined) return undefined;
   if (value.length > 253 || !DNS_SUBDOMAIN.test(value)) {
     throw badUserInput(
-      `expected "${arg}" to be an object name (lowercase letters, digits, "-" and ".", at most 253 characters), received ${JSON.stringify(value)}`,
+      `expected "${arg}" to be an object name (lowercase letters, digits, "-" and ".", at most 253 characters), received ${quote(value)}`,
     );
   }
   return value;

@@ -5,7 +5,7 @@
  */
 import SchemaBuilder from '@pothos/core';
 import RelayPlugin from '@pothos/plugin-relay';
-import { badUserInput } from '../errors.js';
+import { badUserInput, quote } from '../errors.js';
 import type { GatewayContext } from '../loaders/index.js';
 
 /** Types that implement Relay's Node interface; a global ID must name one of them. */
@@ -24,7 +24,7 @@ export function decodeGlobalID(globalID: string): { typename: string; id: string
   const typename = colon > 0 ? text.slice(0, colon) : '';
   if (!(NODE_TYPES as readonly string[]).includes(typename)) {
     throw badUserInput(
-      `expected a global ID returned by this gateway (of a ${NODE_TYPES.join(', ')}), received ${JSON.stringify(globalID)}`,
+      `expected a global ID returned by this gateway (of a ${NODE_TYPES.join(', ')}), received ${quote(globalID)}`,
     );
   }
   return { typename, id: text.slice(colon + 1) };

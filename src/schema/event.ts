@@ -5,7 +5,7 @@
  * `Namespace.events` those recorded in the namespace. Newest first by default.
  */
 import type { ObjectRef, SchemaTypes } from '@pothos/core';
-import { badUserInput } from '../errors.js';
+import { badUserInput, quote } from '../errors.js';
 import { eventCount, eventLastSeen, type KubeObjectOf, type ListKey } from '../loaders/index.js';
 import { checkName, checkNamespace, checkSearch, loadPage, makeOrder } from './args.js';
 import { builder } from './builder.js';
@@ -77,7 +77,7 @@ const KIND_NAME = /^[A-Za-z][A-Za-z0-9]{0,62}$/;
 const REASON = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/;
 
 function badInput(arg: string, expected: string, value: string) {
-  return badUserInput(`expected "${arg}" to be ${expected}, received ${JSON.stringify(value.slice(0, 256))}`);
+  return badUserInput(`expected "${arg}" to be ${expected}, received ${quote(value)}`);
 }
 
 type EventFilterArgs = {

@@ -5,7 +5,7 @@
  * or removed, and when X itself is gone. Paging a list that changes therefore never
  * repeats or skips an object that existed throughout (and kept its sort key).
  */
-import { badUserInput } from '../errors.js';
+import { badUserInput, quote } from '../errors.js';
 
 export const MAX_PAGE_SIZE = 500;
 export const DEFAULT_PAGE_SIZE = 100;
@@ -76,7 +76,7 @@ function decodeCursor(
     parsed.slice(3).every((v) => typeof v === 'string' || typeof v === 'number');
   if (!valid) {
     throw badUserInput(
-      `expected "${arg}" to be a cursor from this connection's pageInfo or edges, received ${JSON.stringify(cursor)}`,
+      `expected "${arg}" to be a cursor from this connection's pageInfo or edges, received ${quote(cursor)}`,
     );
   }
   const [, field, direction] = parsed as [number, string, string];

@@ -1,13 +1,13 @@
 /** DateTime: ISO-8601 UTC strings out (`2024-05-01T12:00:00.000Z`), ISO-8601 in. */
 import { Kind } from 'graphql';
-import { badUserInput } from '../errors.js';
+import { badUserInput, quote } from '../errors.js';
 import { builder } from './builder.js';
 
 function parse(value: unknown): Date {
   const date = typeof value === 'string' ? new Date(value) : undefined;
   if (!date || Number.isNaN(date.getTime()) || !/^\d{4}-\d{2}-\d{2}T/.test(value as string)) {
     throw badUserInput(
-      `expected an ISO-8601 date-time such as "2024-05-01T12:00:00Z", received ${JSON.stringify(value)}`,
+      `expected an ISO-8601 date-time such as "2024-05-01T12:00:00Z", received ${quote(value)}`,
     );
   }
   return date;

@@ -3,7 +3,7 @@
  * every Kubernetes object travels wrapped with the cluster it came from; the wrapper is
  * also what Relay's Node interface resolves (`kind` tells the type).
  */
-import { badUserInput } from '../errors.js';
+import { badUserInput, quote } from '../errors.js';
 import type { AnyObject, KindName, KubeObjectOf, ObjectKey } from '../loaders/index.js';
 
 export interface ClusterShape {
@@ -43,7 +43,7 @@ export function parseLocalId(kind: KindName, namespaced: boolean, id: string): O
   const width = namespaced ? 3 : 2;
   if (!Array.isArray(parts) || parts.length !== width || !parts.every((p) => typeof p === 'string' && p)) {
     throw badUserInput(
-      `expected a global ID of a ${kind} returned by this gateway, received one holding ${JSON.stringify(id)}`,
+      `expected a global ID of a ${kind} returned by this gateway, received one holding ${quote(id)}`,
     );
   }
   const [cluster, ...rest] = parts as string[];

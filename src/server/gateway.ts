@@ -30,6 +30,7 @@ import {
   useCsrfPrevention,
 } from './browsers.js';
 import { useCodedHttpErrors, useCompressedGraphiQL } from './http-answers.js';
+import { armorConfig, useOperationLimits } from './limits.js';
 import { createMetrics, type GatewayMetrics } from './metrics.js';
 import { useSharedEventExecution } from './shared-events.js';
 import { useNodeEventStream } from './sse.js';
@@ -45,8 +46,19 @@ export interface GatewayOptions {
   auth: Authenticator;
   /** The query GraphiQL opens with. */
   defaultQuery?: string;
-  /** Limits on operations (graphql-armor). */
-  limits?: { maxDepth?: number; maxAliases?: number; maxTokens?: number; costLimit?: number };
+  /** Limits on operations (limits.ts; defaults in DEFAULT_LIMITS there). */
+  limits?: {
+    maxDepth?: number;
+    maxAliases?: number;
+    maxTokens?: number;
+    maxDirectives?: number;
+    /** The estimated values an answer may hold (limits.ts `operationCost`). */
+    costLimit?: number;
+    /** Bytes of a serialized answer. */
+    maxResponseBytes?: number;
+    /** Milliseconds an execution may take (0: no limit). */
+    timeoutMs?: number;
+  };
   /**
    * Where unexpected (masked) errors are logged, with the id the client was given. Never
    * receives credentials.
@@ -179,16 +191,15 @@ export function createGateway(options: GatewayOptions): Gateway {
       useAdmission(options.auth, admitted),
       useCodedHttpErrors(),
       useCompressedGraphiQL(),
-      EnvelopArmorPlugin({
-        maxDepth: { n: options.limits?.maxDepth ?? 12 },
-        maxAliases: { n: options.limits?.maxAliases ?? 30 },
-        maxTokens: { n: options.limits?.maxTokens ?? 4000 },
-        // armor's cost grows 1.5x per level of nesting, whatever the page sizes; a nodes page with
-        // its pods and their jobs costs ~60k. Depth, tokens, aliases and the 500-item page cap bound
-        // the real work; the cost limit only stops pathological breadth.
-        costLimit: { maxCost: options.limits?.costLimit ?? 250_000 },
-        maxDirectives: { n: 50 },
-        blockFieldSuggestion: { enabled: false },
+      // Depth, aliases, tokens, directives with coded errors; armor's cost limit is replaced by ours.
+      EnvelopArmorPlugin(armorConfig(options.limits)),
+      useOperationLimits({
+        maxCost: options.limits?.costLimit,
+        maxResponseBytes: options.limits?.maxResponseBytes,
+        timeoutMs: options.limits?.timeoutMs,
+        clock: options.clock,
+        listSize: (type, field) =>
+          type === 'Query' && field === 'clusters' ? options.directory.list().length : undefined,
       }),
       metrics.plugin,
       useSubscriptionLimits(options.settings?.subscriptionsPerPrincipal),

@@ -10,7 +10,7 @@ import { ClusterRegistry } from '../../src/kube/registry.js';
 import type { ClusterSource } from '../../src/kube/sources.js';
 import { buildSchema } from '../../src/schema/index.js';
 import { createAuthenticator, type TokenPrincipal } from '../../src/server/auth.js';
-import { createGateway, type Gateway } from '../../src/server/gateway.js';
+import { createGateway, type Gateway, type GatewayOptions } from '../../src/server/gateway.js';
 import { createMetrics } from '../../src/server/metrics.js';
 import { parsePrometheusText } from '../../src/simulator/metrics.js';
 import { type Simulator, type SimulatorOptions, startSimulator } from '../../src/simulator/server.js';
@@ -33,6 +33,10 @@ export interface HarnessOptions {
   metricsListener?: { host: string; port: number };
   /** Where the gateway logs unexpected (masked) errors. */
   logError?: (err: unknown, context: { requestId: string }) => void;
+  /** The gateway's operation limits (defaults: src/server/limits.ts). */
+  limits?: GatewayOptions['limits'];
+  /** The gateway's clock (the system's by default); a FakeClock drives its timers. */
+  clock?: GatewayOptions['clock'];
 }
 
 export interface Harness {
@@ -91,6 +95,8 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     settings: settingsFromEnv(),
     logError: options.logError,
     metricsListener: options.metricsListener,
+    limits: options.limits,
+    clock: options.clock,
   });
   const url = await gateway.listen(0, '127.0.0.1');
   return {
