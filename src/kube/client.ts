@@ -241,6 +241,11 @@ export function upstreamFailure(err: unknown): UpstreamFailure | undefined {
   if (err.message === 'fetch failed') {
     return { network: typeof cause?.code === 'string' ? cause.code : 'FETCH_FAILED' };
   }
+  // A body cut off after the headers came (a body timeout, a reset mid-list) rejects the
+  // read with TypeError('terminated'), the cause saying why.
+  if (err instanceof TypeError && err.message === 'terminated') {
+    return { network: typeof cause?.code === 'string' ? cause.code : 'TERMINATED' };
+  }
   if (err.name === 'AbortError' || err.name === 'TimeoutError') return { network: err.name };
   return undefined;
 }
