@@ -212,6 +212,8 @@ describe('a frozen API server (SIGSTOP) and its return (SIGCONT)', () => {
     for (const sub of subs) await sub.until('a live event', (s) => s.events.some((e: Json) => e.live));
     expect(await readyz()).toEqual({ status: 200, body: `${name}: synced\n` });
     const marks = subs.map((s) => s.events.length);
+    /** Per subscriber, the index of the last STALE event seen while frozen: recovery is looked for after it. */
+    const staleMarks = subs.map(() => -1);
 
     process.kill(pid, 'SIGSTOP');
     try {
@@ -239,6 +241,7 @@ describe('a frozen API server (SIGSTOP) and its return (SIGCONT)', () => {
         const event = sub.events.slice(marks[i]).find((e: Json) => e.reason === 'STALE');
         expect(event).toMatchObject({ cluster: name, live: false, stale: true, status: { stale: true } });
         expect(event.status.staleSeconds).toBeGreaterThanOrEqual(1);
+        staleMarks[i] = sub.events.findLastIndex((e: Json) => e.reason === 'STALE');
       }
 
       const ready = await readyz();
@@ -249,10 +252,6 @@ describe('a frozen API server (SIGSTOP) and its return (SIGCONT)', () => {
     } finally {
       process.kill(pid, 'SIGCONT');
     }
-    const staleMarks = subs.map((s) =>
-      s.events.findIndex((e: Json, j: number) => j >= marks[subs.indexOf(s)] && e.reason === 'STALE'),
-    );
-
     // Back: watches resume, the status is current again, and clusterStatus says so.
     await waitFor(async () => {
       const s = await status();
