@@ -15,6 +15,8 @@ import type { SimulatorOptions } from './simulator/server.js';
 const pool = z.strictObject({
   maxSockets: z.number().int().min(1).max(1024).optional(),
   keepAliveMs: z.number().int().min(0).optional(),
+  headersTimeoutMs: z.number().int().min(0).optional(),
+  bodyTimeoutMs: z.number().int().min(0).optional(),
 });
 
 const simulatorCluster = z.strictObject({

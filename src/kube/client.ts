@@ -188,6 +188,16 @@ export class MalformedWatchLineError extends Error {
 }
 
 /**
+ * A watch that delivered neither an event nor a bookmark for longer than the reflector's
+ * liveness interval: the server (or something between) hangs, the stream is given up.
+ */
+export class WatchSilentError extends Error {
+  constructor(readonly silentMs: number) {
+    super(`watch silent for ${Math.round(silentMs / 1000)} s (no event or bookmark)`);
+  }
+}
+
+/**
  * What went wrong talking to an API server, when that is what went wrong: an HTTP answer
  * other than success (a Status, a Retry-After), or the network (refused, reset, TLS,
  * timed out). Undefined for anything else (a bug of ours, a TypeError): the caller must
@@ -222,6 +232,7 @@ export function upstreamFailure(err: unknown): UpstreamFailure | undefined {
     return { status: err.code, body: err.body, retryAfter: err.retryAfter ?? undefined };
   }
   if (err instanceof MalformedWatchLineError) return { network: 'MALFORMED_WATCH_STREAM' };
+  if (err instanceof WatchSilentError) return { network: 'WATCH_SILENT' };
   if (!(err instanceof Error)) return undefined;
   const own = (err as { code?: unknown }).code;
   if (typeof own === 'string' && NETWORK_CODE.test(own)) return { network: own };
@@ -229,6 +240,11 @@ export function upstreamFailure(err: unknown): UpstreamFailure | undefined {
   const cause = (err as { cause?: { code?: unknown } }).cause;
   if (err.message === 'fetch failed') {
     return { network: typeof cause?.code === 'string' ? cause.code : 'FETCH_FAILED' };
+  }
+  // A body cut off after the headers came (a body timeout, a reset mid-list) rejects the
+  // read with TypeError('terminated'), the cause saying why.
+  if (err instanceof TypeError && err.message === 'terminated') {
+    return { network: typeof cause?.code === 'string' ? cause.code : 'TERMINATED' };
   }
   if (err.name === 'AbortError' || err.name === 'TimeoutError') return { network: err.name };
   return undefined;

@@ -29,6 +29,14 @@ export interface ClusterStatus {
   cache: boolean;
   server: string;
   kinds: InformerStatus[];
+  /**
+   * Some informer's cache may be behind the server: its watch has been silent past the
+   * liveness interval (a hung API server), or it has been without a watch for a while
+   * (see ReflectorStatus.stale). Always false without the cache.
+   */
+  stale: boolean;
+  /** When stale: the largest age of the stale informers' caches (since they were last known current). */
+  staleForMs?: number;
   /** The last error any part reported, for the cluster as a whole (e.g. version lookup). */
   lastError?: string;
 }
@@ -147,12 +155,16 @@ export class Cluster {
   }
 
   status(): ClusterStatus {
+    const kinds = this.#all().map((informer) => informer.status());
+    const stale = kinds.filter((k) => k.stale);
     return {
       name: this.name,
       ready: this.ready,
       cache: this.cache,
       server: this.client.server,
-      kinds: this.#all().map((informer) => informer.status()),
+      kinds,
+      stale: stale.length > 0,
+      ...(stale.length > 0 ? { staleForMs: Math.max(...stale.map((k) => k.staleForMs ?? 0)) } : {}),
       lastError: this.lastError,
     };
   }

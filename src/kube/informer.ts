@@ -29,7 +29,10 @@ export interface InformerOptions<K extends KindName> {
   /** Defaults to the kind's trimming transform; pass identity to measure its effect. */
   transform?: TransformFunc<K>;
   clock?: Clock;
-  reflector?: Pick<ReflectorOptions<K>, 'pageSize' | 'watchTimeoutSeconds' | 'backoff' | 'onError'>;
+  reflector?: Pick<
+    ReflectorOptions<K>,
+    'pageSize' | 'watchTimeoutSeconds' | 'backoff' | 'livenessMs' | 'staleAfterDisconnectMs' | 'onError'
+  >;
 }
 
 export interface InformerStatus extends ReflectorStatus {
@@ -64,7 +67,7 @@ export class Informer<K extends KindName> implements ReflectorSink<K> {
   }
 
   get hasSynced(): boolean {
-    return this.reflector.status.synced;
+    return this.reflector.synced;
   }
 
   status(): InformerStatus {

@@ -7,6 +7,7 @@
  * `PooledKubeConfig` keeps one keep-alive Agent with a bounded number of sockets per
  * cluster and sets it on every request; watch streams, which hold a socket each for
  * minutes, get a second Agent from the same TLS material so they never starve it.
+ * Both bound how long a hung server can keep a request waiting (PoolOptions timeouts).
  */
 import type { AgentOptions } from 'node:https';
 import { KubeConfig } from '@kubernetes/client-node';
@@ -23,6 +24,20 @@ export interface PoolOptions {
   maxSockets?: number;
   /** Idle keep-alive time of a pooled socket. Default 30 s, as client-go. */
   keepAliveMs?: number;
+  /**
+   * How long a request (and a watch's start) may wait for the response headers. A hung API
+   * server accepts the request and answers nothing; without this a list, get or watch start
+   * to it waits forever (undici's own default is 5 min). Default 30 s: half of an API
+   * server's own request timeout (60 s), which an honest answer never approaches with
+   * paged lists. 0 turns it off.
+   */
+  headersTimeoutMs?: number;
+  /**
+   * How long a request's response body may pause between two chunks. Default 30 s. Watches
+   * have none: a quiet watch is silent for minutes by design, and the reflector's liveness
+   * check (events and bookmarks) decides when one is dead. 0 turns it off.
+   */
+  bodyTimeoutMs?: number;
 }
 
 type ConnectOptions = NonNullable<Agent.Options['connect']>;
@@ -35,7 +50,12 @@ export class PooledKubeConfig extends KubeConfig {
 
   constructor(pool: PoolOptions = {}) {
     super();
-    this.pool = { maxSockets: pool.maxSockets ?? 16, keepAliveMs: pool.keepAliveMs ?? 30_000 };
+    this.pool = {
+      maxSockets: pool.maxSockets ?? 16,
+      keepAliveMs: pool.keepAliveMs ?? 30_000,
+      headersTimeoutMs: pool.headersTimeoutMs ?? 30_000,
+      bodyTimeoutMs: pool.bodyTimeoutMs ?? 30_000,
+    };
   }
 
   override async applySecurityAuthentication(context: RequestContext): Promise<void> {
@@ -58,6 +78,8 @@ export class PooledKubeConfig extends KubeConfig {
       connect,
       connections: this.pool.maxSockets,
       keepAliveTimeout: this.pool.keepAliveMs,
+      headersTimeout: this.pool.headersTimeoutMs,
+      bodyTimeout: this.pool.bodyTimeoutMs,
       pipelining: 1,
     });
     return this.shared;
@@ -72,7 +94,13 @@ export class PooledKubeConfig extends KubeConfig {
     if (this.watches || this.closed) return this.watches;
     const connect = await this.connectOptions();
     if (connect === undefined || this.closed) return undefined;
-    this.watches ??= new Agent({ connect, keepAliveTimeout: this.pool.keepAliveMs, pipelining: 1 });
+    this.watches ??= new Agent({
+      connect,
+      keepAliveTimeout: this.pool.keepAliveMs,
+      headersTimeout: this.pool.headersTimeoutMs,
+      bodyTimeout: 0,
+      pipelining: 1,
+    });
     return this.watches;
   }
 

@@ -7,9 +7,12 @@
  * - resumes each new watch from the last resourceVersion seen (events and bookmarks);
  * - on 410 Expired relists and hands the full new state to the sink, which diffs it;
  * - on anything else (refused, reset, 5xx, 429 with Retry-After, malformed lines)
- *   retries with exponential backoff and jitter, reset after a healthy period.
+ *   retries with exponential backoff and jitter, reset after a healthy period;
+ * - treats a watch that has delivered neither an event nor a bookmark for longer than
+ *   `livenessMs` as dead (a hung API server keeps the socket open and sends nothing):
+ *   it is stopped and retried through the same backoff, and the status says stale.
  */
-import { type ClusterClient, MalformedWatchLineError, WatchHttpError } from './client.js';
+import { type ClusterClient, MalformedWatchLineError, WatchHttpError, WatchSilentError } from './client.js';
 import { type Clock, systemClock } from './clock.js';
 import type { KindName, KubeObjectOf } from './kinds.js';
 
@@ -43,6 +46,20 @@ export interface ReflectorOptions<K extends KindName> {
   /** Watch timeoutSeconds is drawn from [min, max] so that many watches do not end together. */
   watchTimeoutSeconds?: { min: number; max: number };
   backoff?: { initialMs?: number; maxMs?: number; resetAfterMs?: number };
+  /**
+   * A watch that has delivered neither an event nor a BOOKMARK for this long is dead: it is
+   * stopped and restarted through the backoff, and the status is stale from then until a
+   * watch opens again. Default 90 s: an API server's watch cache sends a bookmark to every
+   * watcher about once a minute, so a healthy watch is never silent that long. 0 turns
+   * the check off.
+   */
+  livenessMs?: number;
+  /**
+   * How long a watch may be down (between watches, relisting, backing off) before the
+   * status says stale. Default 10 s: a watch's routine restart (its timeout) takes
+   * milliseconds and must not flap readiness.
+   */
+  staleAfterDisconnectMs?: number;
   clock?: Clock;
   /** Told about every failure, for logs. Never receives credentials (errors carry codes and Status text). */
   onError?: (err: unknown) => void;
@@ -59,21 +76,40 @@ export interface ReflectorStatus {
   lastErrorAt?: Date;
   /** Whether a watch stream is open right now. */
   connected: boolean;
+  /**
+   * The cache may be behind the server: nothing heard for longer than the liveness interval
+   * (a silent watch, or none at all), or without a watch for longer than
+   * `staleAfterDisconnectMs`.
+   */
+  stale: boolean;
+  /** When stale: how long since the cache was last known current (a watch opened, an event, a bookmark, a list). */
+  staleForMs?: number;
 }
+
+/** The fields the loop keeps; `stale` and `staleForMs` are derived from them and the clock when read. */
+type ReflectorState = Omit<ReflectorStatus, 'stale' | 'staleForMs'>;
 
 class ExpiredError extends Error {}
 
 export class Reflector<K extends KindName> {
-  private readonly opts: Required<Omit<ReflectorOptions<K>, 'namespace' | 'onError' | 'backoff'>> &
+  private readonly opts: Required<
+    Omit<ReflectorOptions<K>, 'namespace' | 'onError' | 'backoff' | 'livenessMs' | 'staleAfterDisconnectMs'>
+  > &
     Pick<ReflectorOptions<K>, 'namespace' | 'onError'>;
   private readonly backoff: { initialMs: number; maxMs: number; resetAfterMs: number };
+  private readonly livenessMs: number;
+  private readonly staleAfterDisconnectMs: number;
+  /** The last time the cache was known current: a list completed, a watch opened, an event or bookmark came, a watch ended cleanly. */
+  private heardAt: number;
+  /** Since when no watch is open (undefined while one is). */
+  private disconnectedAt: number | undefined;
   private stopped = false;
   private running: Promise<void> | undefined;
   private stopCurrent: (() => void) | undefined;
   private wake: (() => void) | undefined;
   private failures = 0;
   private readonly statusListeners = new Set<(status: ReflectorStatus) => void>();
-  readonly status: ReflectorStatus = {
+  private readonly state: ReflectorState = {
     synced: false,
     resourceVersion: '',
     relists: 0,
@@ -92,6 +128,10 @@ export class Reflector<K extends KindName> {
       watchTimeoutSeconds: options.watchTimeoutSeconds ?? { min: 240, max: 360 },
       clock: options.clock ?? systemClock,
     };
+    this.livenessMs = options.livenessMs ?? 90_000;
+    this.staleAfterDisconnectMs = options.staleAfterDisconnectMs ?? 10_000;
+    this.heardAt = this.opts.clock.now();
+    this.disconnectedAt = this.heardAt;
     this.backoff = {
       initialMs: options.backoff?.initialMs ?? 800,
       maxMs: options.backoff?.maxMs ?? 30_000,
@@ -103,10 +143,27 @@ export class Reflector<K extends KindName> {
     return this.opts.kind;
   }
 
+  /** The first list has been stored (cheaper than `status`, which builds a snapshot). */
+  get synced(): boolean {
+    return this.state.synced;
+  }
+
+  /** A snapshot of the status, staleness computed at the clock's now. */
+  get status(): ReflectorStatus {
+    const now = this.opts.clock.now();
+    const silentFor = now - this.heardAt;
+    const stale =
+      (this.livenessMs > 0 && silentFor >= this.livenessMs) ||
+      (this.disconnectedAt !== undefined && now - this.disconnectedAt >= this.staleAfterDisconnectMs);
+    return stale ? { ...this.state, stale, staleForMs: silentFor } : { ...this.state, stale };
+  }
+
   /** Starts the list+watch loop. It runs until stop(): it never stops by itself. */
   start(): void {
     if (this.running) return;
     this.stopped = false;
+    this.heardAt = this.opts.clock.now();
+    this.disconnectedAt = this.heardAt;
     this.running = this.loop();
   }
 
@@ -125,7 +182,16 @@ export class Reflector<K extends KindName> {
   }
 
   private changed(): void {
-    for (const listener of this.statusListeners) listener(this.status);
+    if (this.statusListeners.size === 0) return;
+    const status = this.status;
+    for (const listener of this.statusListeners) listener(status);
+  }
+
+  private setConnected(connected: boolean): void {
+    if (connected) this.disconnectedAt = undefined;
+    else if (this.state.connected || this.disconnectedAt === undefined)
+      this.disconnectedAt = this.opts.clock.now();
+    this.state.connected = connected;
   }
 
   private async loop(): Promise<void> {
@@ -141,7 +207,7 @@ export class Reflector<K extends KindName> {
         started = this.opts.clock.now();
         await this.watchOnce();
         if (this.stopped) break;
-        this.status.watchRestarts += 1;
+        this.state.watchRestarts += 1;
         // A watch that ended cleanly after a healthy period resumes at once; one that
         // ends as soon as it starts is treated as a failure, or we would spin.
         if (this.opts.clock.now() - started >= this.backoff.resetAfterMs) this.failures = 0;
@@ -158,17 +224,17 @@ export class Reflector<K extends KindName> {
         // afresh: one reset after hours of streaming is not the tenth failure in a row.
         if (this.opts.clock.now() - started >= this.backoff.resetAfterMs) this.failures = 0;
         this.record(err);
-        if (!needList) this.status.watchRestarts += 1;
+        if (!needList) this.state.watchRestarts += 1;
         await this.sleep(this.nextDelay(retryAfterMs(err)));
       }
     }
-    this.status.connected = false;
+    this.setConnected(false);
   }
 
   private record(err: unknown): void {
-    this.status.lastError = describe(err);
-    this.status.lastErrorAt = new Date(this.opts.clock.now());
-    this.status.connected = false;
+    this.state.lastError = describe(err);
+    this.state.lastErrorAt = new Date(this.opts.clock.now());
+    this.setConnected(false);
     this.opts.onError?.(err);
     this.changed();
   }
@@ -221,10 +287,11 @@ export class Reflector<K extends KindName> {
       if (this.stopped) return;
     } while (continueToken);
     sink.replace(items, resourceVersion);
-    if (this.status.synced || this.status.lastSyncAt) this.status.relists += 1;
-    this.status.synced = true;
-    this.status.lastSyncAt = new Date(this.opts.clock.now());
-    this.status.resourceVersion = resourceVersion;
+    if (this.state.synced || this.state.lastSyncAt) this.state.relists += 1;
+    this.state.synced = true;
+    this.state.lastSyncAt = new Date(this.opts.clock.now());
+    this.state.resourceVersion = resourceVersion;
+    this.heardAt = this.opts.clock.now();
     this.changed();
   }
 
@@ -236,7 +303,7 @@ export class Reflector<K extends KindName> {
     let stopStream: (() => void) | undefined;
     const handle = await client.watch(
       kind,
-      { namespace, resourceVersion: this.status.resourceVersion, timeoutSeconds, allowWatchBookmarks: true },
+      { namespace, resourceVersion: this.state.resourceVersion, timeoutSeconds, allowWatchBookmarks: true },
       (type, object) => {
         if (expired || failure) return;
         const rv = (object as { metadata?: { resourceVersion?: string } }).metadata?.resourceVersion;
@@ -260,8 +327,9 @@ export class Reflector<K extends KindName> {
             return;
           }
         }
-        if (rv) this.status.resourceVersion = rv;
-        if (type !== 'BOOKMARK') this.status.lastEventAt = new Date(clock.now());
+        if (rv) this.state.resourceVersion = rv;
+        this.heardAt = clock.now();
+        if (type !== 'BOOKMARK') this.state.lastEventAt = new Date(this.heardAt);
       },
     );
     stopStream = () => handle.stop();
@@ -269,13 +337,32 @@ export class Reflector<K extends KindName> {
     // stream for it to end yet: end it now, or `done` below waits for the server's timeout.
     if (expired || failure || this.stopped) handle.stop();
     this.stopCurrent = stopStream;
-    this.status.connected = true;
+    this.heardAt = clock.now();
+    this.setConnected(true);
     this.changed();
+    // Liveness: one timer per watch, due when the silence would reach livenessMs; an event
+    // that came meanwhile moves the due time instead of re-arming a timer per event.
+    let liveness: unknown;
+    const checkLiveness = () => {
+      const silentFor = clock.now() - this.heardAt;
+      if (silentFor < this.livenessMs) {
+        liveness = clock.setTimeout(checkLiveness, this.livenessMs - silentFor);
+        return;
+      }
+      liveness = undefined;
+      if (expired || failure) return;
+      failure = new WatchSilentError(silentFor);
+      handle.stop();
+    };
+    if (this.livenessMs > 0 && !this.stopped) liveness = clock.setTimeout(checkLiveness, this.livenessMs);
     try {
       await handle.done;
+      // The server ended the stream (its timeout): it was there, and we were current.
+      if (!expired && !failure && !this.stopped) this.heardAt = clock.now();
     } finally {
+      if (liveness !== undefined) clock.clearTimeout(liveness);
       this.stopCurrent = undefined;
-      this.status.connected = false;
+      this.setConnected(false);
     }
     if (expired) throw expired;
     if (failure) throw failure;
@@ -297,6 +384,7 @@ function retryAfterMs(err: unknown): number | undefined {
 /** A one-line description for status and logs: codes and Status messages, never headers or tokens. */
 export function describe(err: unknown): string {
   if (err instanceof WatchHttpError) return `HTTP ${err.code} on watch`;
+  if (err instanceof WatchSilentError) return err.message;
   if (err instanceof MalformedWatchLineError) return 'malformed watch stream';
   const code = (err as { code?: unknown }).code;
   const body = (err as { body?: unknown }).body;

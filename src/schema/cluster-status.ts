@@ -37,14 +37,40 @@ const KindStatus = builder.objectRef<InformerStatus & { seesAll: boolean }>('Kin
     watchRestarts: t.exposeInt('watchRestarts'),
     lastError: t.exposeString('lastError', { nullable: true }),
     lastErrorAt: t.field({ type: DateTime, nullable: true, resolve: (k) => k.lastErrorAt }),
+    stale: t.boolean({
+      description:
+        'The cache may be behind the API server: its watch went silent (neither an event nor a bookmark) for longer than the liveness interval, or there has been no watch for more than 10 s. Restarted through the backoff meanwhile.',
+      resolve: (k) => k.stale,
+    }),
+    staleSeconds: t.int({
+      nullable: true,
+      description:
+        'When stale: seconds since the cache was last known current (a watch open, an event, a bookmark). Null when not stale.',
+      resolve: (k) => staleSeconds(k.stale, k.staleForMs),
+    }),
   }),
 });
+
+function staleSeconds(stale: boolean, staleForMs: number | undefined): number | null {
+  return stale ? Math.floor((staleForMs ?? 0) / 1000) : null;
+}
 
 export const ClusterStatus = builder.objectRef<StatusShape>('ClusterStatus').implement({
   fields: (t) => ({
     ready: t.boolean({
-      description: 'Every informer has synced: answers come from memory. Always false without the cache.',
+      description:
+        'Every informer has synced: answers come from memory. Always false without the cache. Whether that memory is still current is `stale`.',
       resolve: (s) => s.status.ready,
+    }),
+    stale: t.boolean({
+      description:
+        'Some informer’s cache may be behind the API server (see KindStatus.stale): a hung or unreachable server. Always false without the cache.',
+      resolve: (s) => s.status.stale,
+    }),
+    staleSeconds: t.int({
+      nullable: true,
+      description: 'When stale: seconds since the stalest cache was last known current. Null when not stale.',
+      resolve: (s) => staleSeconds(s.status.stale, s.status.staleForMs),
     }),
     cache: t.boolean({
       description: 'Informers run for this cluster (false: `--no-cache`).',

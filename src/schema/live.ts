@@ -22,8 +22,6 @@ import { targetClusters } from './subscriptions.js';
 
 /** Minimum time between two pushes of one live value to one subscriber. */
 const COALESCE_MS = 250;
-/** A watch down for longer than this makes the cluster stale. */
-export const STALE_AFTER_MS = 10_000;
 
 /** The context with empty loader caches: a live value is recomputed from what is there now. */
 function fresh(ctx: GatewayContext): GatewayContext {
@@ -43,9 +41,12 @@ const ClusterStatusEvent = builder
         description:
           'What changed: INITIAL, CONNECTED, DISCONNECTED, SYNCED, RELISTED, STALE, ERROR or REMOVED.',
       }),
-      live: t.exposeBoolean('live', { description: 'Every informer has synced and holds an open watch.' }),
+      live: t.exposeBoolean('live', {
+        description: 'Every informer has synced, holds an open watch and is not stale.',
+      }),
       stale: t.exposeBoolean('stale', {
-        description: `An informer has been without a watch for more than ${STALE_AFTER_MS / 1000} s.`,
+        description:
+          'An informer’s cache may be behind: its watch went silent (neither an event nor a bookmark) for longer than the liveness interval, or it has been without a watch for more than 10 s. `status.staleSeconds` says for how long.',
       }),
       status: t.field({ type: ClusterStatus, resolve: (e) => e.status }),
     }),
@@ -59,17 +60,16 @@ interface StatusSnapshot {
   signature: string;
 }
 
-function snapshot(ctx: GatewayContext, name: string, downSince: Map<string, number>): StatusSnapshot {
+/**
+ * Staleness is the reflectors' (kube/reflector.ts): a watch silent past the liveness
+ * interval, or none for more than 10 s. Its age is left out of the signature, or every
+ * poll of a stale cluster would be a change.
+ */
+function snapshot(ctx: GatewayContext, name: string): StatusSnapshot {
   const status = ctx.clusters.status(name);
   if (!status) return { cluster: name, live: false, stale: true, signature: 'removed' };
-  const now = ctx.clock.now();
-  for (const kind of status.kinds) {
-    const key = `${name}/${kind.kind}`;
-    if (kind.connected) downSince.delete(key);
-    else if (!downSince.has(key)) downSince.set(key, now);
-  }
-  const live = status.cache && status.ready && status.kinds.every((k) => k.connected);
-  const stale = status.kinds.some((k) => now - (downSince.get(`${name}/${k.kind}`) ?? now) > STALE_AFTER_MS);
+  const stale = status.stale;
+  const live = status.cache && status.ready && !stale && status.kinds.every((k) => k.connected);
   const signature = JSON.stringify([
     live,
     stale,
@@ -169,7 +169,6 @@ builder.subscriptionFields((t) => ({
     args: { cluster: t.arg.string() },
     subscribe: (_root, args, ctx) => {
       const clusters = targetClusters(ctx, args.cluster);
-      const downSince = new Map<string, number>();
       const last = new Map<string, StatusSnapshot>();
       const pending: StatusSnapshot[] = [];
       let seq = 0;
@@ -180,7 +179,7 @@ builder.subscriptionFields((t) => ({
         compute: async () => {
           if (pending.length === 0) {
             for (const name of clusters) {
-              const next = snapshot(ctx, name, downSince);
+              const next = snapshot(ctx, name);
               if (last.get(name)?.signature !== next.signature) {
                 pending.push({ ...next, signature: `${reasonFor(last.get(name), next)}|${next.signature}` });
                 last.set(name, next);
@@ -204,6 +203,7 @@ builder.subscriptionFields((t) => ({
         cache: false,
         server: '',
         kinds: [],
+        stale: true,
         lastError: 'removed from the configuration',
       };
       return {

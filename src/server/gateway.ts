@@ -32,6 +32,7 @@ import {
 import { useCodedHttpErrors, useCompressedGraphiQL } from './http-answers.js';
 import { armorConfig, useOperationLimits } from './limits.js';
 import { createMetrics, type GatewayMetrics } from './metrics.js';
+import { readiness } from './readiness.js';
 import { useSharedEventExecution } from './shared-events.js';
 import { useNodeEventStream } from './sse.js';
 import {
@@ -256,12 +257,8 @@ export function createGateway(options: GatewayOptions): Gateway {
       return;
     }
     if (path === '/readyz') {
-      const clusters = options.directory.list();
-      const ready = clusters.every((c) => c.ready || !c.cache);
-      const body = clusters
-        .map((c) => `${c.name}: ${c.ready ? 'synced' : c.cache ? 'syncing' : 'direct'}`)
-        .join('\n');
-      res.writeHead(ready ? 200 : 503, { 'Content-Type': 'text/plain' }).end(`${body}\n`);
+      const { status, body } = readiness(options.directory.list(), req.url ?? '/');
+      res.writeHead(status, { 'Content-Type': 'text/plain' }).end(body);
       return;
     }
     if (path === '/') {

@@ -1,7 +1,8 @@
 /**
  * The reflector's timing logic on a fake clock and a scripted client: backoff and its
  * reset, Retry-After, the jittered watch timeout, resuming from bookmarks, relisting at
- * once on 410, and stop() during a backoff. Nothing here waits for real time; the
+ * once on 410, stop() during a backoff, and liveness: a watch silent for the interval is
+ * restarted, and the status says stale with the age. Nothing here waits for real time; the
  * integration tests (convergence, relist-events) cover the same loop against the
  * simulator over HTTP.
  */
@@ -293,7 +294,9 @@ describe('Reflector timing on a fake clock', () => {
     expect(sink.calls).toEqual(['replace a @100', 'replace a @500']);
     expect(client.lastWatch.options.resourceVersion).toBe('500');
     expect(reflector.status.relists).toBe(1);
-    expect(clock.pending).toBe(0);
+    // No backoff: the one timer is the new watch's liveness check, a full interval away.
+    expect(clock.pending).toBe(1);
+    expect(clock.nextDueIn).toBe(90_000);
   });
 
   it('stop() during a backoff ends the loop at once and leaves no timer behind', async () => {
@@ -306,5 +309,97 @@ describe('Reflector timing on a fake clock', () => {
     await clock.advanceAsync(120_000);
     expect(client.watches).toHaveLength(1);
     expect(reflector.status.connected).toBe(false);
+  });
+});
+
+describe('Reflector liveness on a fake clock', () => {
+  it('restarts a watch silent for the liveness interval through the backoff, and says stale with the age', async () => {
+    const { clock, client, reflector, errors } = await setup({ livenessMs: 10_000 });
+    const opened = clock.now();
+    await clock.advanceAsync(9_999);
+    expect(client.lastWatch.stopped).toBe(false);
+    expect(reflector.status).toMatchObject({ connected: true, stale: false });
+
+    await clock.advanceAsync(1);
+    // Exactly at the interval: stopped, on record, stale since the watch opened.
+    expect(client.lastWatch.stopped).toBe(true);
+    expect(client.watches).toHaveLength(1);
+    expect(errors).toHaveLength(1);
+    expect(reflector.status).toMatchObject({
+      connected: false,
+      stale: true,
+      staleForMs: 10_000,
+      watchRestarts: 1,
+      lastError: 'watch silent for 10 s (no event or bookmark)',
+    });
+    expect(reflector.status.lastErrorAt?.getTime()).toBe(opened + 10_000);
+
+    // The normal backoff path (600 ms: random() is 0.5), resuming where it was; the age grows meanwhile.
+    expect(clock.nextDueIn).toBe(600);
+    await clock.advanceAsync(599);
+    expect(reflector.status.staleForMs).toBe(10_599);
+    await clock.advanceAsync(1);
+    expect(client.watches).toHaveLength(2);
+    expect(client.lastWatch.options.resourceVersion).toBe('100');
+    expect(client.lists).toHaveLength(1);
+    const status = reflector.status;
+    expect(status).toMatchObject({ connected: true, stale: false });
+    expect(status.staleForMs).toBeUndefined();
+  });
+
+  it('counts the silence from the last event or bookmark: each one moves the deadline', async () => {
+    const { clock, client, reflector } = await setup({ livenessMs: 10_000 });
+    await clock.advanceAsync(6_000);
+    client.lastWatch.emit('ADDED', ns('b', '101') as Record<string, unknown>);
+    await clock.advanceAsync(6_000);
+    // 12 s since the watch opened, 6 s since the event: alive.
+    expect(client.lastWatch.stopped).toBe(false);
+    client.lastWatch.emit('BOOKMARK', { kind: 'Namespace', metadata: { resourceVersion: '300' } });
+    await clock.advanceAsync(9_999);
+    expect(client.lastWatch.stopped).toBe(false);
+    expect(reflector.status.stale).toBe(false);
+    // One timer per watch, not one per event.
+    expect(clock.pending).toBe(1);
+    await clock.advanceAsync(1);
+    expect(client.lastWatch.stopped).toBe(true);
+    expect(reflector.status).toMatchObject({ stale: true, staleForMs: 10_000 });
+    await clock.advanceAsync(600);
+    // Resumed from the bookmark's resourceVersion.
+    expect(client.lastWatch.options.resourceVersion).toBe('300');
+  });
+
+  it('defaults to 90 s, and 0 turns it off', async () => {
+    const { clock, client } = await setup();
+    await clock.advanceAsync(89_999);
+    expect(client.lastWatch.stopped).toBe(false);
+    await clock.advanceAsync(1);
+    expect(client.lastWatch.stopped).toBe(true);
+
+    const off = await setup({ livenessMs: 0 });
+    await off.clock.advanceAsync(3_600_000);
+    expect(off.client.watches).toHaveLength(1);
+    expect(off.client.lastWatch.stopped).toBe(false);
+    expect(off.reflector.status.stale).toBe(false);
+    expect(off.clock.pending).toBe(0);
+  });
+
+  it('is stale without a watch for longer than staleAfterDisconnectMs, aged from the last thing heard', async () => {
+    const { clock, client, reflector } = await setup({ backoff: { initialMs: 40_000, maxMs: 60_000 } });
+    await clock.advanceAsync(5_000);
+    client.lastWatch.emit('BOOKMARK', { kind: 'Namespace', metadata: { resourceVersion: '200' } });
+    await clock.advanceAsync(1_000);
+    client.lastWatch.fail(new Error('connection reset'));
+    await clock.advanceAsync(0);
+    // A watch down for less than the threshold (a routine restart) is not stale.
+    expect(reflector.status).toMatchObject({ connected: false, stale: false });
+    await clock.advanceAsync(9_999);
+    expect(reflector.status.stale).toBe(false);
+    await clock.advanceAsync(1);
+    // Down 10 s; last heard (the bookmark) 11 s ago.
+    expect(reflector.status).toMatchObject({ stale: true, staleForMs: 11_000 });
+    // The retry (30 s: 3/4 of 40 s) opens a watch: current again.
+    await clock.advanceAsync(20_000);
+    expect(client.watches).toHaveLength(2);
+    expect(reflector.status).toMatchObject({ connected: true, stale: false });
   });
 });
