@@ -86,6 +86,7 @@ export async function main(): Promise<void> {
     settings: what.settings,
     metricsListener: what.metricsListener,
     browsers: what.browsers,
+    limits: what.limits,
     logError: (err, { requestId }) =>
       log(`unexpected error (request ${requestId}): ${(err as Error)?.stack ?? String(err)}`),
   });

@@ -82,6 +82,18 @@ export const configFileSchema = z.strictObject({
     .optional(),
   /** Browser origins allowed to read cross-origin and open WebSockets. */
   cors: z.strictObject({ origins: z.array(origin) }).optional(),
+  /** Per-operation limits (src/server/limits.ts); each rejection carries its code and value. */
+  limits: z
+    .strictObject({
+      maxDepth: z.number().int().min(1).optional(),
+      maxAliases: z.number().int().min(0).optional(),
+      maxTokens: z.number().int().min(1).optional(),
+      maxDirectives: z.number().int().min(0).optional(),
+      costLimit: z.number().int().min(1).optional(),
+      maxResponseBytes: z.number().int().min(1).optional(),
+      timeoutMs: z.number().int().min(0).optional(),
+    })
+    .optional(),
   /** /metrics on a listener of its own. */
   metrics: z
     .strictObject({ host: z.string().min(1).optional(), port: z.number().int().min(0).max(65535) })
@@ -294,6 +306,7 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): EnvSettin
 
 export interface Plan {
   settings: EnvSettings;
+  limits: NonNullable<ConfigFile['limits']>;
   browsers: { origins: string[]; hosts: string[] };
   /** No authentication configured: anyone who reaches the listener reads everything. */
   open: boolean;
@@ -365,6 +378,7 @@ export function plan(cli: CliOptions, file: ConfigFile = {}, env: NodeJS.Process
     }
   }
   return {
+    limits: file.limits ?? {},
     browsers: { origins, hosts: [...cli.allowedHosts, ...(file.server?.allowedHosts ?? [])] },
     open,
     settings: settingsFromEnv(env),

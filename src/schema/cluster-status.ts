@@ -19,6 +19,14 @@ export interface StatusShape {
   seesAll: boolean;
 }
 
+/**
+ * Whether the caller may see figures that move with the whole kind's activity: callers who
+ * see every namespace, and everyone for nodes (cluster infrastructure, shown in full).
+ */
+function wholeKindVisible(k: InformerStatus & { seesAll: boolean }): boolean {
+  return k.seesAll || k.kind === 'Node';
+}
+
 const KindStatus = builder.objectRef<InformerStatus & { seesAll: boolean }>('KindStatus').implement({
   description: 'The informer of one kind: its sync state and the freshness of its cache.',
   fields: (t) => ({
@@ -28,11 +36,20 @@ const KindStatus = builder.objectRef<InformerStatus & { seesAll: boolean }>('Kin
     objects: t.int({
       nullable: true,
       description: 'Objects cached. Null for namespaced kinds when the caller is limited to some namespaces.',
-      resolve: (k) => (k.seesAll || k.kind === 'Node' ? k.objects : null),
+      resolve: (k) => (wholeKindVisible(k) ? k.objects : null),
     }),
-    resourceVersion: t.string({ resolve: (k) => k.resourceVersion }),
+    resourceVersion: t.string({
+      nullable: true,
+      description:
+        'The newest resourceVersion the cache has seen. Null, like lastEventAt, for namespaced kinds when the caller is limited to some namespaces: both move with activity in namespaces it may not see.',
+      resolve: (k) => (wholeKindVisible(k) ? k.resourceVersion : null),
+    }),
     lastSyncAt: t.field({ type: DateTime, nullable: true, resolve: (k) => k.lastSyncAt }),
-    lastEventAt: t.field({ type: DateTime, nullable: true, resolve: (k) => k.lastEventAt }),
+    lastEventAt: t.field({
+      type: DateTime,
+      nullable: true,
+      resolve: (k) => (wholeKindVisible(k) ? k.lastEventAt : null),
+    }),
     relists: t.exposeInt('relists'),
     watchRestarts: t.exposeInt('watchRestarts'),
     lastError: t.exposeString('lastError', { nullable: true }),

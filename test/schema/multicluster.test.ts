@@ -129,7 +129,7 @@ describe('a principal limited to one cluster and one namespace', () => {
       `query($otherNs: String!, $otherName: String!, $otherId: ID!) {
         clusters { name }
         cluster(name: "sim") {
-          status { kinds { kind objects } }
+          status { kinds { kind objects resourceVersion lastEventAt } }
           summary { pods jobs nodes namespacesOnly podsByPhase { total } }
           namespaces { edges { node { name } } }
           pods(first: 500) { totalCount edges { node { namespace } } }
@@ -167,6 +167,16 @@ describe('a principal limited to one cluster and one namespace', () => {
       Job: null,
       Event: null,
     });
+    // What moves with activity in namespaces it may not see is withheld too (issue #10).
+    for (const k of c.status.kinds) {
+      if (k.kind === 'Node') expect(k.resourceVersion).toMatch(/^\d+$/);
+      else
+        expect({ kind: k.kind, rv: k.resourceVersion, at: k.lastEventAt }).toEqual({
+          kind: k.kind,
+          rv: null,
+          at: null,
+        });
+    }
     const byNode = await h.query<Json>(
       `{ cluster(name: "sim") { nodes { edges { node { name podCount pods { totalCount } } } } } }`,
       undefined,

@@ -149,3 +149,12 @@ describe('open mode', () => {
     );
   });
 });
+
+describe('limits', () => {
+  it('takes per-operation limits from the file and refuses nonsense with the key path', () => {
+    const p = plan(parseCli([], {}), { limits: { costLimit: 5000, timeoutMs: 2000, maxDepth: 8 } }, {});
+    expect(p.limits).toEqual({ costLimit: 5000, timeoutMs: 2000, maxDepth: 8 });
+    expect(() => validateConfigFile({ limits: { costLimit: -1 } }, 'f')).toThrow(/limits\.costLimit/);
+    expect(() => validateConfigFile({ limits: { maxDeph: 3 } }, 'f')).toThrow(/maxDeph/);
+  });
+});
