@@ -3,9 +3,12 @@
  * variables or object names; operation names are bounded; on the GraphQL listener of a
  * gateway with auth only an operator's token reads it; or it has a listener of its own.
  */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_OPERATION_NAMES } from '../../src/server/metrics.js';
 import { type Harness, startHarness } from '../helpers/harness.js';
+import { subscribe } from '../subscriptions/clients.js';
 
 const OPERATOR = 'operator-token-0123456789';
 const TEAM = 'team-token-0123456789abc';
@@ -71,6 +74,71 @@ describe('on the GraphQL listener, with auth', () => {
     const names = new Set([...text.matchAll(/operationName="([^"]*)"/g)].map((m) => m[1]));
     expect(names.has('other')).toBe(true);
     expect(names.size).toBeLessThanOrEqual(MAX_OPERATION_NAMES + 2); // + Anonymous, other
+  });
+
+  it("names no namespace, object or query text after a dashboard's traffic, GETs and subscriptions included", async () => {
+    const auth = { authorization: `Bearer ${OPERATOR}` };
+    const root = join(import.meta.dirname, '..', '..');
+    const documents = ['examples', 'bench/operations'].flatMap((dir) =>
+      readdirSync(join(root, dir))
+        .filter((f) => f.endsWith('.graphql'))
+        .map((f) => readFileSync(join(root, dir, f), 'utf8')),
+    );
+    const pods = [...h.sim.store.scan('pods')];
+    const nodes = [...h.sim.store.scan('nodes')];
+    const namespaces = [...h.sim.store.scan('namespaces')];
+    const jobs = [...h.sim.store.scan('jobs')];
+    for (const doc of documents) {
+      for (const [, name] of doc.matchAll(/\b(?:query|subscription)\s+(\w+)/g)) {
+        for (const pod of pods.slice(0, 3)) {
+          const variables = {
+            cluster: 'sim',
+            namespace: pod.metadata.namespace,
+            name: pod.metadata.name,
+            id: 'x',
+            labelSelector: `app=${pod.metadata.name}`,
+          };
+          await h.query(doc, variables, auth).catch(() => undefined);
+          // The same as a GET (the operation and its variables in the URL).
+          const params = new URLSearchParams({
+            query: doc,
+            operationName: name,
+            variables: JSON.stringify(variables),
+          });
+          await fetch(`${h.url}?${params}`, { headers: { ...auth, 'x-graphql-yoga-csrf': '1' } });
+        }
+      }
+    }
+    // Errors carrying names, and subscriptions filtered by them over both transports.
+    for (const pod of pods.slice(0, 5)) {
+      await h.query(
+        `{ cluster(name: "sim") { pods(namespace: "${pod.metadata.namespace}", labelSelector: "${pod.metadata.name} in (") { totalCount } } }`,
+        undefined,
+        auth,
+      );
+    }
+    const subs = ['ws', 'sse'].map((t) =>
+      subscribe(
+        t as 'ws' | 'sse',
+        h.url,
+        `subscription Live { podEvents(namespace: "${pods[0].metadata.namespace}", initial: true) { object { name } } }`,
+        { token: OPERATOR },
+      ),
+    );
+    try {
+      for (const sub of subs) await sub.count(1);
+    } finally {
+      for (const sub of subs) sub.dispose();
+    }
+    const text = await (await scrape(OPERATOR)).text();
+    const names = [...pods, ...nodes, ...namespaces, ...jobs].map((o) => o.metadata.name as string);
+    const leaked = names.filter((n) => n.length >= 5 && text.includes(n));
+    expect(leaked).toEqual([]);
+    const quoted = text.match(/.*(cluster\(name|podEvents\(|labelSelector:|query \w+\().*/)?.[0];
+    expect(quoted).toBeUndefined();
+    // Bounded by the kept operation names (this file's earlier test fills all 100), ~5 KB of
+    // histogram series each, whatever the traffic: the unbounded version reached 62 MB.
+    expect(text.length).toBeLessThan(MAX_OPERATION_NAMES * 8_000);
   });
 
   it('does not grow with distinct URLs', async () => {
