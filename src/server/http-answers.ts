@@ -8,6 +8,13 @@ import type { Plugin } from 'graphql-yoga';
 import { ErrorCode } from '../errors.js';
 
 const BARE_STATUS: Record<number, { code: string; message: (request: Request) => string }> = {
+  404: {
+    code: ErrorCode.NOT_FOUND,
+    message: (request) =>
+      `expected one of the paths /graphql, /metrics, /healthz, /livez or /readyz, received ${JSON.stringify(
+        new URL(request.url).pathname.slice(0, 100),
+      )}`,
+  },
   415: {
     code: ErrorCode.UNSUPPORTED_MEDIA_TYPE,
     message: (request) =>
