@@ -46,6 +46,7 @@ const cluster = values.cluster ?? '';
 const auth: Record<string, string> = values.token ? { authorization: `Bearer ${values.token}` } : {};
 
 const started = performance.now();
+const cpuAtStart = process.cpuUsage();
 const outcomes: Record<string, number> = {};
 let sent = 0;
 let unanswered = 0;
@@ -218,6 +219,11 @@ async function subscriptionAttack(): Promise<{ eventsReceived: number; note: str
   return { eventsReceived, note: `${wanted} subscriptions on one WebSocket` };
 }
 
+function cpuMsSinceStart(): number {
+  const used = process.cpuUsage(cpuAtStart);
+  return Math.round((used.user + used.system) / 1000);
+}
+
 let extra: { eventsReceived?: number; note?: string } = {};
 if (klass === 'subscriptions') {
   extra = await subscriptionAttack();
@@ -233,6 +239,7 @@ const summary: AttackSummary = {
   unanswered,
   bytesSent,
   elapsedMs: Math.round(performance.now() - started),
+  cpuMs: cpuMsSinceStart(),
   endedBy: endedBy ?? 'stopped',
   ...extra,
 };

@@ -17,6 +17,8 @@ export interface AttackSummary {
   /** Bytes of request bodies and URLs sent. */
   bytesSent: number;
   elapsedMs: number;
+  /** CPU time of the attacker process (user + system) over `elapsedMs`, module loading excluded. */
+  cpuMs: number;
   /** What ended it: its count bound, its time bound, or the harness (SIGTERM) once the honest client was done. */
   endedBy: 'count' | 'time' | 'stopped';
   /** subscriptions: events the gateway pushed to the accepted ones. */

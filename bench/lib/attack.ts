@@ -12,7 +12,7 @@
  * figures, the hostile requests sent and the codes they were refused with are reported.
  */
 import { randomBytes } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AttackClass, AttackSummary } from './attack-classes.js';
 import { startNodeChild } from './children.js';
@@ -34,6 +34,8 @@ export interface AttackRow {
   bounds: string;
   /** The honest client's cell while the attack ran. */
   honest: CellResult;
+  /** The gateway's CPU over the honest measurement, in % of one core (null where there is no /proc). */
+  gatewayCpuPercent: number | null;
   attack: AttackSummary | null;
   /** Honest p99 under attack over honest p99 alone; p50 likewise. */
   p99Ratio: number | null;
@@ -47,8 +49,12 @@ export interface AttackFigures {
   /** How the gateway was configured for it. */
   setup: string;
   alone: CellResult;
+  aloneGatewayCpuPercent: number | null;
+  /** Each hostile process stops by itself after this long (or its request bound), whatever happens. */
+  timeBoundMs: number;
   /** Alone again after every attack. */
   aloneAfter: CellResult | null;
+  aloneAfterGatewayCpuPercent?: number | null;
   rows: AttackRow[];
 }
 
@@ -63,20 +69,20 @@ export function attackPlans(): AttackPlan[] {
     {
       class: 'unauthenticated',
       title: 'unauthenticated, distinct ~60 KB documents',
-      bounds: `${c} concurrent POSTs without a token, each a distinct valid ~60 KB document; ≤ 20,000 requests`,
-      args: ['--max-requests', '20000', '--concurrency', String(c)],
+      bounds: `${c} concurrent POSTs without a token, each a distinct valid ~60 KB document; ≤ 100,000 requests`,
+      args: ['--max-requests', '100000', '--concurrency', String(c)],
     },
     {
       class: 'cost',
       title: 'over the cost limit',
-      bounds: `${c} concurrent POSTs with the attacker's token: a page of 500 pods with containers and events; ≤ 20,000 requests`,
-      args: ['--max-requests', '20000', '--concurrency', String(c)],
+      bounds: `${c} concurrent POSTs with the attacker's token: a page of 500 pods with containers and events; ≤ 100,000 requests`,
+      args: ['--max-requests', '100000', '--concurrency', String(c)],
     },
     {
       class: 'csrf',
       title: 'CSRF-style GETs',
-      bounds: `${c} concurrent GETs as a page of another origin can send them: no token, no preflight header; ≤ 50,000 requests`,
-      args: ['--max-requests', '50000', '--concurrency', String(c)],
+      bounds: `${c} concurrent GETs as a page of another origin can send them: no token, no preflight header; ≤ 100,000 requests`,
+      args: ['--max-requests', '100000', '--concurrency', String(c)],
     },
     {
       class: 'subscriptions',
@@ -92,8 +98,8 @@ export function attackPlans(): AttackPlan[] {
     {
       class: 'selectors',
       title: 'distinct long label selectors',
-      bounds: `${c} concurrent POSTs with the attacker's token, each a distinct ~3,900-character selector (answer-memo pressure); ≤ 20,000 requests`,
-      args: ['--max-requests', '20000', '--concurrency', String(c)],
+      bounds: `${c} concurrent POSTs with the attacker's token, each a distinct ~3,900-character selector (answer-memo pressure); ≤ 100,000 requests`,
+      args: ['--max-requests', '100000', '--concurrency', String(c)],
     },
   ];
 }
@@ -139,6 +145,8 @@ export async function measureUnderAttack(options: {
   cwd: string;
   logDir: string;
   sizeName: string;
+  /** The gateway's process, whose CPU time is read from /proc around each measurement. */
+  gatewayPid: number;
   /** One honest measurement (the harness's measureGraphql with the honest token). */
   measure: () => Promise<CellResult>;
   log: (line: string) => void;
@@ -150,7 +158,18 @@ export async function measureUnderAttack(options: {
     600_000,
     Math.round((load.warmupSeconds + load.runs * load.durationSeconds) * 1000 + load.slowBudgetMs + 30_000),
   );
-  const alone = await options.measure();
+  const measure = async (): Promise<[CellResult, number | null]> => {
+    const cpu0 = cpuMs(options.gatewayPid);
+    const t0 = performance.now();
+    const cell = await options.measure();
+    const cpu1 = cpuMs(options.gatewayPid);
+    const wall = performance.now() - t0;
+    return [
+      cell,
+      cpu0 !== null && cpu1 !== null && wall > 0 ? Math.round(((cpu1 - cpu0) / wall) * 100) : null,
+    ];
+  };
+  const [alone, aloneGatewayCpuPercent] = await measure();
   log(`  B under attack, ${options.operation} alone: ${brief(alone)}`);
   const rows: AttackRow[] = [];
   for (const plan of attackPlans()) {
@@ -174,11 +193,12 @@ export async function measureUnderAttack(options: {
       { cwd: options.cwd, logDir: options.logDir },
     );
     let honest: CellResult | undefined;
+    let gatewayCpuPercent: number | null = null;
     let attack: AttackSummary | null = null;
     let error: string | undefined;
     try {
       await child.waitFor(/attacker engaged/, 60_000);
-      honest = await options.measure();
+      [honest, gatewayCpuPercent] = await measure();
       const running = child.alive();
       await child.stop(15_000);
       const [, json] = await child.waitFor(/attacker done (\{.*\})/, 1_000);
@@ -197,6 +217,7 @@ export async function measureUnderAttack(options: {
       title: plan.title,
       bounds: plan.bounds,
       honest,
+      gatewayCpuPercent,
       attack,
       p99Ratio: ratio(honest.p99Ms, alone.p99Ms),
       p50Ratio: ratio(honest.p50Ms, alone.p50Ms),
@@ -208,9 +229,31 @@ export async function measureUnderAttack(options: {
     );
     await sleep(1_000); // let the gateway drop what the attack left (sockets, subscriptions)
   }
-  const aloneAfter = await options.measure();
+  const [aloneAfter, aloneAfterGatewayCpuPercent] = await measure();
   log(`  B under attack, ${options.operation} alone again: ${brief(aloneAfter)}`);
-  return { system: 'B', operation: options.operation, setup: options.setup, alone, aloneAfter, rows };
+  return {
+    system: 'B',
+    operation: options.operation,
+    setup: options.setup,
+    alone,
+    aloneGatewayCpuPercent,
+    timeBoundMs: maxMs,
+    aloneAfter,
+    aloneAfterGatewayCpuPercent,
+    rows,
+  };
+}
+
+/** User + system CPU time of a process from /proc/<pid>/stat, in ms (clock ticks of 10 ms); null without /proc. */
+function cpuMs(pid: number): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // After the command: state is field 3 of stat(5); utime and stime are 14 and 15.
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return null;
+  }
 }
 
 export function describeOutcomes(a: AttackSummary): string {
