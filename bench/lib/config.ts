@@ -30,6 +30,8 @@ export interface BenchConfig {
   seed: number;
   subscribers: number[];
   subscriptionEvents: number;
+  /** Measure the honest client under attack on B (bench/lib/attack.ts). */
+  attack: boolean;
   /** Where JSON, SVG and RESULTS.md go; null: bench/results and bench/RESULTS.md. */
   out: string | null;
   /** Only re-render RESULTS.md and the chart from this results JSON. */
@@ -38,7 +40,7 @@ export interface BenchConfig {
 
 export const USAGE = `usage: npm run bench -- [options]
 
-  --quick              size S only, short runs (under two minutes)
+  --quick              size S only, short runs (about two and a half minutes)
   --tiny               a 3-node cluster and one short run per system (what the test runs)
   --sizes S,L          sizes to run (S: 50 nodes/5,000 pods/5,000 jobs; L: 1,000 nodes/100,000 pods; T: tiny)
   --systems A,B,C,D    systems to run (default all)
@@ -52,6 +54,8 @@ export const USAGE = `usage: npm run bench -- [options]
   --churn N            simulator changes per second (default 20; tiny 2)
   --subscribers LIST   subscriber counts for event latency (default 1,100,1000)
   --events N           timed events per subscription measurement (default 20; quick 5)
+  --no-attack          skip the honest client under attack (B with auth, alone and under
+                       each attack class; on by default, off with --tiny unless --attack)
   --help               this text`;
 
 function list(value: string | undefined): string[] | undefined {
@@ -89,6 +93,8 @@ export function parseBenchArgs(argv: string[]): BenchConfig | 'help' {
       churn: { type: 'string' },
       subscribers: { type: 'string' },
       events: { type: 'string' },
+      attack: { type: 'boolean' },
+      'no-attack': { type: 'boolean' },
       help: { type: 'boolean' },
     },
   });
@@ -158,6 +164,7 @@ export function parseBenchArgs(argv: string[]): BenchConfig | 'help' {
     seed: 1,
     subscribers,
     subscriptionEvents: Math.round(num('events', values.events, d.events)),
+    attack: values['no-attack'] ? false : (values.attack ?? mode !== 'tiny'),
     out: values.out ?? null,
     render: values.render ?? null,
   };

@@ -17,6 +17,13 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export async function startGateway(options: {
   name: string;
   kubeconfig: string;
+  /**
+   * A kubegate.yaml (`--config`) instead of `--kubeconfig`: it names the kubeconfig itself
+   * (and, for the attack measurement, the auth tokens).
+   */
+  configFile?: string;
+  /** The bearer token of the first request (the cluster's name), for a gateway with auth. */
+  token?: string;
   cache: boolean;
   cwd: string;
   logDir: string;
@@ -27,8 +34,7 @@ export async function startGateway(options: {
     options.name,
     'src/main.ts',
     [
-      '--kubeconfig',
-      options.kubeconfig,
+      ...(options.configFile ? ['--config', options.configFile] : ['--kubeconfig', options.kubeconfig]),
       '--port',
       '0',
       '--host',
@@ -65,7 +71,10 @@ export async function startGateway(options: {
   }
   const res = await fetch(url, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: {
+      'content-type': 'application/json',
+      ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
+    },
     body: JSON.stringify({ query: '{ clusters { name } }' }),
   });
   const body = (await res.json()) as { data?: { clusters?: { name: string }[] } };

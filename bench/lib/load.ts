@@ -70,6 +70,8 @@ export interface GraphqlTarget {
   query: string;
   variables?: Record<string, unknown>;
   operationName?: string;
+  /** More request headers (an Authorization header, for a gateway with auth). */
+  headers?: Record<string, string>;
 }
 
 const HEADERS = {
@@ -82,7 +84,7 @@ export async function timedRequest(target: GraphqlTarget, body: string, timeoutM
   const started = performance.now();
   const res = await fetch(target.url, {
     method: 'POST',
-    headers: HEADERS,
+    headers: { ...HEADERS, ...target.headers },
     body,
     signal: AbortSignal.timeout(timeoutMs),
   });
@@ -119,7 +121,7 @@ function runAutocannon(
       {
         url: target.url,
         method: 'POST',
-        headers: HEADERS,
+        headers: { ...HEADERS, ...target.headers },
         body,
         connections,
         duration: durationSeconds,

@@ -1,5 +1,6 @@
 /** `RESULTS.md`: the run's figures as Markdown tables, the targets met or missed, the chart. */
 
+import { describeOutcomes } from './attack.js';
 import type { CellResult } from './load.js';
 import type { BenchResults, SizeResult } from './results.js';
 import { WARMUP_EVENTS } from './subscriptions.js';
@@ -118,6 +119,7 @@ function sizeSection(s: SizeResult, results: BenchResults): string {
       );
     }
   }
+  if (s.attack !== undefined) lines.push('', ...attackSection(s, results));
   if (s.variables) {
     const v = s.variables;
     lines.push(
@@ -138,6 +140,44 @@ function sizeSection(s: SizeResult, results: BenchResults): string {
   if (s.errors.length)
     lines.push('', '**Errors during this size:**', '', ...s.errors.map((e) => `- ${e.split('\n')[0]}`));
   return lines.join('\n');
+}
+
+/** The honest client alone and under each attack class, side by side, with what the attackers sent. */
+function attackSection(s: SizeResult, results: BenchResults): string[] {
+  const lines = ['### Honest client under attack (B)', ''];
+  const a = s.attack;
+  if (!a) {
+    lines.push('Not measured (B did not run, or its gateway with auth did not start; see the errors).');
+    return lines;
+  }
+  const st = results.settings;
+  const pct = (x: number | null | undefined) => (x == null ? 'n/a' : `${n(x, 0)} %`);
+  const lat = (c: CellResult) =>
+    c.ok ? `${ms(c.p50Ms)} / ${ms(c.p99Ms)}${c.mode === 'sequential' ? ' †' : ''}` : 'failed';
+  lines.push(
+    `${a.operation} (${results.operations.find((o) => o.id === a.operation)?.title ?? ''}) as the latency cells measure it (${st.connections} connections, ${st.warmupSeconds} s warm-up, ${st.runs} runs of ${st.durationSeconds} s, medians), on ${a.setup}: first alone, then while one hostile process runs one attack class against the same gateway, then alone again. Each attack is a loop over loopback bounded in requests (below) and in time (${n(a.timeBoundMs / 1000, 0)} s), stopped as soon as the honest measurement is done. Ratio: the honest p99 under that attack over its p99 alone.`,
+    '',
+    '| attack | hostile clients (bounds) | honest p50 / p99 ms | honest req/s | p99 × alone | p50 × alone | gateway CPU | attacker CPU | hostile requests sent | answered with |',
+    '|---|---|--:|--:|--:|--:|--:|--:|--:|---|',
+    `| none (alone) | – | ${lat(a.alone)} | ${a.alone.ok ? n(a.alone.rps, 0) : '–'} | 1.00× | 1.00× | ${pct(a.aloneGatewayCpuPercent)} | – | 0 | – |`,
+  );
+  for (const r of a.rows) {
+    const h = r.attack;
+    lines.push(
+      `| ${r.title} | ${r.bounds} | ${lat(r.honest)} | ${r.honest.ok ? n(r.honest.rps, 0) : '–'} | ${times(r.p99Ratio)} | ${times(r.p50Ratio)} | ${pct(r.gatewayCpuPercent)} | ${h?.cpuMs !== undefined && h.elapsedMs > 0 ? pct((h.cpuMs / h.elapsedMs) * 100) : 'n/a'} | ${h ? `${h.sent.toLocaleString('en')} in ${n(h.elapsedMs / 1000, 1)} s` : 'n/a'} | ${h ? describeOutcomes(h).replace(/\|/g, '/') : 'n/a'}${h?.eventsReceived !== undefined ? `; ${h.eventsReceived.toLocaleString('en')} events pushed to it` : ''}${r.error ? ` ⚠ ${r.error.slice(0, 100)}` : ''} |`,
+    );
+  }
+  if (a.aloneAfter)
+    lines.push(
+      `| none (alone, after) | – | ${lat(a.aloneAfter)} | ${a.aloneAfter.ok ? n(a.aloneAfter.rps, 0) : '–'} | ${times(a.aloneAfter.ok && a.alone.ok && a.alone.p99Ms > 0 ? a.aloneAfter.p99Ms / a.alone.p99Ms : null)} | ${times(a.aloneAfter.ok && a.alone.ok && a.alone.p50Ms > 0 ? a.aloneAfter.p50Ms / a.alone.p50Ms : null)} | ${pct(a.aloneAfterGatewayCpuPercent)} | – | 0 | – |`,
+    );
+  lines.push(
+    '',
+    `Answers are counted by HTTP status and \`extensions.code\` (\`ok\`: an answer with data); "unanswered" are the requests in flight when the attack was stopped. CPU in % of one core: the gateway's over the honest measurement, the attacker's over its attack; on ${results.machine.cores} cores the hostile process, autocannon, the gateway and the simulator compete for the CPU, so part of a slowdown is the attacker's own work on the machine rather than the gateway's for it. On a gateway with auth a CSRF-style GET, which carries no token, is refused by the authentication check (401) before the CSRF check (403 CSRF_HEADER_REQUIRED, which answers such GETs on a gateway without auth) is reached. The "alone, after" row shows how far the baseline moved during the measurement.`,
+  );
+  if ([a.alone, ...a.rows.map((r) => r.honest)].some((c) => c.mode === 'sequential'))
+    lines.push('', '† measured with sequential requests (answers queued too long under load).');
+  return lines;
 }
 
 /** One table for the whole run: per size and operation, each system's p50 and the ratios. */
@@ -192,7 +232,7 @@ export function resultsMarkdown(
   const lines = [
     '# kubegate benchmark results',
     '',
-    `Written by \`npm run bench${results.mode === 'full' ? '' : ` -- --${results.mode}`}\` (mode **${results.mode}**), started ${results.startedAt}, took ${n(results.durationSeconds / 60, 1)} min. Raw figures: [\`${jsonPath}\`](${jsonPath}). Reproduce with \`npm run bench\` (sizes S and L, about 25 minutes on this machine) or \`npm run bench -- --quick\` (size S, under two minutes); \`npm run bench -- --help\` lists the options.`,
+    `Written by \`npm run bench${results.mode === 'full' ? '' : ` -- --${results.mode}`}\` (mode **${results.mode}**), started ${results.startedAt}, took ${n(results.durationSeconds / 60, 1)} min. Raw figures: [\`${jsonPath}\`](${jsonPath}). Reproduce with \`npm run bench\` (sizes S and L, about 25 minutes on this machine) or \`npm run bench -- --quick\` (size S, about two and a half minutes); \`npm run bench -- --help\` lists the options.`,
     '',
     `![latency per system, operation and size](${chartPath})`,
     '',

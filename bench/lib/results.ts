@@ -1,4 +1,5 @@
 /** The shape of `bench/results/*.json`: what a run measured, and what the report is built from. */
+import type { AttackFigures } from './attack.js';
 import type { NodeMemory } from './children.js';
 import type { BenchConfig, SystemId } from './config.js';
 import type { CellResult } from './load.js';
@@ -54,6 +55,8 @@ export interface SizeResult {
   memory: MemoryFigures | null;
   subscriptions: { available: boolean; reason?: string; results: SubscriptionFigures[] };
   ratios: Partial<Record<OperationId, Ratios>>;
+  /** The honest client alone and under each attack class (B with auth); absent when not run. */
+  attack?: AttackFigures | null;
   /** Failures that stopped part of this size's measurements. */
   errors: string[];
 }

@@ -4,6 +4,7 @@
  * the derived figures (memory per pod, ratios). A failure is recorded in the size's
  * `errors` and the run goes on; every process of the size is stopped in `finally`.
  */
+import { measureUnderAttack, writeAttackConfig } from './attack.js';
 import { type Child, startNodeChild } from './children.js';
 import type { BenchConfig } from './config.js';
 import { startGateway } from './gateway.js';
@@ -160,6 +161,13 @@ export async function runSize(size: SizeSpec, ctx: SizeContext): Promise<SizeRes
       } catch (err) {
         record(`system ${system}`, err);
       }
+      if (cache && config.attack) {
+        try {
+          result.attack = await runAttacks(size.name, upstream, variables, children, ctx);
+        } catch (err) {
+          record('B under attack', err);
+        }
+      }
     }
 
     if (config.systems.includes('D')) {
@@ -203,6 +211,68 @@ export async function runSize(size: SizeSpec, ctx: SizeContext): Promise<SizeRes
     for (const c of children.reverse()) await c.stop();
   }
   return result;
+}
+
+/**
+ * B once more, with auth configured (the unauthenticated class needs a gateway that
+ * authenticates), for the honest client's Q5 alone and under each attack class.
+ */
+async function runAttacks(
+  size: string,
+  upstream: Upstream,
+  variables: QueryVariables,
+  children: Child[],
+  ctx: SizeContext,
+): Promise<SizeResult['attack']> {
+  const { config, log } = ctx;
+  const op = ctx.operations.find((o) => o.id === 'Q5');
+  if (!op) throw new Error('Q5 is not among the operations');
+  const auth = writeAttackConfig(ctx.workDir, size, upstream.kubeconfigPath);
+  log('  B under attack: starting kubegate with auth (two tokens: honest, attacker)');
+  const gw = await startGateway({
+    name: `gateway-B-attack-${size}`,
+    kubeconfig: upstream.kubeconfigPath,
+    configFile: auth.path,
+    token: auth.honestToken,
+    cache: true,
+    cwd: ctx.root,
+    logDir: ctx.logDir,
+    syncTimeoutMs: 900_000,
+  });
+  children.push(gw.child);
+  try {
+    await sleep(config.mode === 'full' ? 2_000 : 1_000);
+    return await measureUnderAttack({
+      url: gw.url,
+      cluster: gw.cluster,
+      hostileToken: auth.hostileToken,
+      operation: op.id,
+      setup:
+        'kubegate with caches and `auth.tokens` (the honest client and the attacker each with a token of their own), default limits',
+      load: config.load,
+      cwd: ctx.root,
+      logDir: ctx.logDir,
+      sizeName: size,
+      gatewayPid: gw.child.pid,
+      log,
+      measure: () =>
+        withLivePod(op.id, upstream, variables, () =>
+          measureGraphql(
+            {
+              url: gw.url,
+              query: op.query,
+              operationName: op.operationName,
+              variables: variablesFor(op.id, gw.cluster, variables),
+              headers: { authorization: `Bearer ${auth.honestToken}` },
+            },
+            config.load,
+            upstream,
+          ),
+        ),
+    });
+  } finally {
+    await gw.child.stop();
+  }
 }
 
 /**
