@@ -120,8 +120,14 @@ export function indexLookups(kind: KindName, query: ObjectQuery): IndexLookup[] 
     const lookup = def.filters[name].index?.(value, { namespace, filters });
     if (lookup !== undefined) out.push(lookup);
   }
-  for (const pair of equalityPairs(parseLabelSelector(query.labelSelector ?? ''))) {
-    out.push({ index: INDEX_LABEL, value: pair });
+  const labels = parseLabelSelector(query.labelSelector ?? '');
+  for (const pair of equalityPairs(labels)) out.push({ index: INDEX_LABEL, value: pair });
+  // `key in (a, b, ...)`: the union of the label index's buckets, instead of a scan. An object
+  // has one value per key, so the buckets are disjoint.
+  for (const r of labels) {
+    if (r.operator !== 'In' || r.values.length < 2) continue;
+    const [first, ...rest] = [...new Set(r.values)].map((v) => `${r.key}=${v}`);
+    out.push({ index: INDEX_LABEL, value: first, orValues: rest });
   }
   if (namespace !== undefined) out.push({ index: INDEX_NAMESPACE, value: namespace });
   return out;

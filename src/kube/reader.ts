@@ -9,6 +9,7 @@
 import type { JobPodCounts, NodeUsage, PodTotals } from './aggregates.js';
 import type { Cluster, ClusterStatus } from './cluster.js';
 import type { ReadonlyIndexer } from './indexer.js';
+import type { IndexLookup } from './kinds/define.js';
 import { type KindName, type KubeObjectOf, keyOf } from './kinds.js';
 import { compileQuery, indexLookups, type ObjectQuery, serverSelectors } from './query.js';
 import type { PodPhase } from './rules.js';
@@ -163,12 +164,21 @@ function listFromStore<K extends KindName>(
   query: ObjectQuery,
   matches: (obj: KubeObjectOf<K>) => boolean,
 ): readonly KubeObjectOf<K>[] {
-  let best: { index: string; value: string; count: number } | undefined;
+  let best: { lookup: IndexLookup; count: number } | undefined;
   for (const lookup of indexLookups(kind, query)) {
     if (!store.hasIndex(lookup.index)) continue;
-    const count = store.countByIndex(lookup.index, lookup.value);
-    if (best === undefined || count < best.count) best = { ...lookup, count };
+    let count = store.countByIndex(lookup.index, lookup.value);
+    for (const value of lookup.orValues ?? []) count += store.countByIndex(lookup.index, value);
+    if (best === undefined || count < best.count) best = { lookup, count };
   }
-  const candidates = best ? store.byIndex(best.index, best.value) : store.list();
+  let candidates: readonly KubeObjectOf<K>[];
+  if (!best) candidates = store.list();
+  else if (!best.lookup.orValues?.length) candidates = store.byIndex(best.lookup.index, best.lookup.value);
+  else {
+    const { index, value, orValues } = best.lookup;
+    const union: KubeObjectOf<K>[] = [...store.byIndex(index, value)];
+    for (const v of orValues) for (const obj of store.byIndex(index, v)) union.push(obj);
+    candidates = union;
+  }
   return candidates.filter(matches);
 }

@@ -28,10 +28,15 @@ export interface KubeList<T> {
   metadata?: { resourceVersion?: string; _continue?: string };
 }
 
-/** An index lookup a filter can be served by: the index's name and the value to look up. */
+/**
+ * An index lookup a query can be served by: the index's name and the value to look up, or
+ * several values whose objects together hold every match (a label's `in (a, b, c)`).
+ */
 export interface IndexLookup {
   index: string;
   value: string;
+  /** More values of the same index, looked up too (their objects are disjoint from each other's). */
+  orValues?: readonly string[];
 }
 
 /**
