@@ -16,6 +16,14 @@ export type JobState =
   | 'FAILED'
   | 'SUSPENDED';
 
+/** A kind kubegate mirrors (its Kubernetes name). */
+export type KubeKind =
+  | 'Event'
+  | 'Job'
+  | 'Namespace'
+  | 'Node'
+  | 'Pod';
+
 export type OrderDirection =
   | 'ASC'
   | 'DESC';
@@ -89,7 +97,7 @@ export type BenchQ5PodDetailQuery = { cluster: { pod: { namespace: string, name:
 export type ClusterOverviewQueryVariables = Exact<{ [key: string]: never; }>;
 
 
-export type ClusterOverviewQuery = { clusters: Array<{ id: string, name: string, version: string | null, status: { ready: boolean, cache: boolean, reachable: boolean | null, lastError: string | null, kinds: Array<{ kind: string, synced: boolean, objects: number | null, lastEventAt: string | null, resourceVersion: string | null, relists: number, watchRestarts: number, lastError: string | null }> }, summary: { nodes: number, readyNodes: number, pods: number, scheduledPods: number, jobs: number, namespacesOnly: boolean, podsByPhase: { pending: number, running: number, succeeded: number, failed: number, unknown: number, total: number }, jobsByState: { active: number, complete: number, failed: number, suspended: number }, allocatable: { cpuMillis: number | null, memoryBytes: number | null, pods: number | null }, requested: { cpuMillis: number | null, memoryBytes: number | null } } | null }> };
+export type ClusterOverviewQuery = { clusters: Array<{ id: string, name: string, version: string | null, status: { ready: boolean, cache: boolean, reachable: boolean | null, lastError: string | null, kinds: Array<{ kind: KubeKind, synced: boolean, objects: number | null, lastEventAt: string | null, resourceVersion: string | null, relists: number, watchRestarts: number, lastError: string | null }> }, summary: { nodes: number, readyNodes: number, pods: number, scheduledPods: number, jobs: number, namespacesOnly: boolean, podsByPhase: { pending: number, running: number, succeeded: number, failed: number, unknown: number, total: number }, jobsByState: { active: number, complete: number, failed: number, suspended: number }, allocatable: { cpuMillis: number | null, memoryBytes: number | null, pods: number | null }, requested: { cpuMillis: number | null, memoryBytes: number | null } } | null }> };
 
 export type JobsPageQueryVariables = Exact<{
   cluster: string;

@@ -7,6 +7,7 @@
 import {
   type InformerStatus,
   KIND_NAMES,
+  type KindName,
   type ClusterStatus as KubeClusterStatus,
 } from '../loaders/index.js';
 import { builder } from './builder.js';
@@ -27,10 +28,19 @@ function wholeKindVisible(k: InformerStatus & { seesAll: boolean }): boolean {
   return k.seesAll || k.kind === 'Node';
 }
 
+/** The kinds kubegate knows, from the registry (src/kube/kinds.ts): a new kind appears here by itself. */
+export const KubeKind = builder.enumType('KubeKind', {
+  description: 'A kind kubegate mirrors (its Kubernetes name).',
+  values: Object.fromEntries(KIND_NAMES.map((k) => [k, { value: k }])) as Record<
+    KindName,
+    { value: KindName }
+  >,
+});
+
 const KindStatus = builder.objectRef<InformerStatus & { seesAll: boolean }>('KindStatus').implement({
   description: 'The informer of one kind: its sync state and the freshness of its cache.',
   fields: (t) => ({
-    kind: t.string({ description: `One of ${KIND_NAMES.join(', ')}.`, resolve: (k) => k.kind }),
+    kind: t.field({ type: KubeKind, resolve: (k) => k.kind }),
     synced: t.exposeBoolean('synced'),
     connected: t.boolean({ description: 'A watch stream is open now.', resolve: (k) => k.connected }),
     objects: t.int({
