@@ -35,6 +35,17 @@ async function watch(path: string): Promise<WatchStream> {
 
 const JSON_HEADERS = { 'content-type': 'application/json' };
 
+/** A DELETE whose body is bytes (undici's fetch sends a Uint8Array as is). */
+async function fetchBytes(path: string, bytes: number[]): Promise<number> {
+  const res = await simFetch(sim, path, {
+    method: 'DELETE',
+    body: Buffer.from(bytes) as unknown as string,
+    headers: { 'content-type': 'application/vnd.kubernetes.protobuf' },
+  });
+  await res.arrayBuffer();
+  return res.status;
+}
+
 function podBody(name: string, labels: Record<string, string> = {}) {
   return JSON.stringify({
     apiVersion: 'v1',
@@ -338,6 +349,25 @@ describe('dryRun=All', () => {
     expect(ns.status).toBe(200);
     expect(sim.store.get('namespaces', undefined, 'default')).toBeDefined();
     expect(sim.store.get('pods', 'default', pods[0])).toBeDefined();
+  });
+
+  it('reads DeleteOptions sent as a Kubernetes protobuf body (a client configured for protobuf)', async () => {
+    const { pods } = jobWithPods('proto-job', 1);
+    const str = (field: number, text: string) => [(field << 3) | 2, text.length, ...Buffer.from(text)];
+    const raw = [0x08, 0x00, ...str(4, 'Orphan'), ...str(5, 'All')]; // grace 0, Orphan, dryRun All
+    const typeMeta = [...str(1, 'v1'), ...str(2, 'DeleteOptions')];
+    const unknown = [0x0a, typeMeta.length, ...typeMeta, 0x12, raw.length, ...raw];
+    const res = await fetchBytes('/apis/batch/v1/namespaces/default/jobs/proto-job', [
+      0x6b,
+      0x38,
+      0x73,
+      0x00,
+      ...unknown,
+    ]);
+    expect(res).toBe(200);
+    // dryRun=All was read: nothing changed.
+    expect(sim.store.get('jobs', 'default', 'proto-job')).toBeDefined();
+    expect(sim.store.get('pods', 'default', pods[0])?.metadata.ownerReferences).toHaveLength(1);
   });
 
   it('answers an unknown dryRun value with the 422 Invalid a real server gives', async () => {
