@@ -1,6 +1,8 @@
 /**
  * The Kubernetes REST surface for the simulated resources: get, list (selectors,
- * pagination, Table), watch, create, update, merge-patch and delete.
+ * pagination, Table, resourceVersionMatch), watch (bookmarks, watch-list), create,
+ * update, merge-patch and delete (propagationPolicy), every write with `dryRun=All`.
+ * Query parameters are decoded as kube-apiserver decodes them (options.ts).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
@@ -9,9 +11,19 @@ import {
   matchesFields,
   parseFieldSelector,
 } from './field-selector.js';
-import { readBody, sendJson, sendStatus, statusBody, writeChunk } from './http.js';
+import { readBody, readBodyBytes, sendJson, sendStatus, statusBody, writeChunk } from './http.js';
 import { matchesLabels, parseLabelSelector, type Requirement, SelectorParseError } from './label-selector.js';
 import type { ApiVerb } from './metrics.js';
+import {
+  decodeProtobufDeleteOptions,
+  dryRunOf,
+  type ListOptions,
+  ParameterError,
+  type PropagationPolicy,
+  parseDeleteOptions,
+  parseListOptions,
+  queryBool,
+} from './options.js';
 import { type SimStore, StoreError } from './store.js';
 import { includeObjectParam, toTable, wantsTable } from './table.js';
 import { type KubeObject, RESOURCES, type ResourceName, type StoredEvent } from './types.js';
@@ -57,7 +69,8 @@ export function verbOf(method: string, target: Target, query: URLSearchParams): 
   switch (method) {
     case 'GET':
       if (target.name) return 'GET';
-      return query.get('watch') === 'true' || query.get('watch') === '1' ? 'WATCH' : 'LIST';
+      // `watch=True` (the Python client), `watch=1` and a bare `watch` are watches too.
+      return queryBool(query, 'watch') ? 'WATCH' : 'LIST';
     case 'POST':
       return target.name ? undefined : 'CREATE';
     case 'PUT':
@@ -149,15 +162,16 @@ export async function handleResource(
   try {
     switch (verb) {
       case 'LIST':
-        return await serveList(ctx, req, res, target, query);
+        return await serveList(ctx, req, res, target, query, parseListOptions(query));
       case 'WATCH':
-        return serveWatch(ctx, req, res, target, query);
+        return serveWatch(ctx, req, res, target, query, parseListOptions(query));
       case 'GET': {
         const obj = ctx.store.get(target.resource, target.namespace, target.name!);
         if (!obj) throw notFound(target);
         return reply(ctx, req, res, 200, obj, target.resource, query);
       }
       case 'CREATE': {
+        const dryRun = dryRunOf(query.getAll('dryRun'), 'CreateOptions');
         const body = await jsonBody(req, target);
         if (target.namespace && body.metadata.namespace && body.metadata.namespace !== target.namespace) {
           throw new BadRequest(
@@ -165,10 +179,11 @@ export async function handleResource(
           );
         }
         if (target.namespace) body.metadata = { ...body.metadata, namespace: target.namespace };
-        const created = ctx.store.create(target.resource, body);
+        const created = ctx.store.create(target.resource, body, { dryRun });
         return reply(ctx, req, res, 201, created, target.resource, query);
       }
       case 'UPDATE': {
+        const dryRun = dryRunOf(query.getAll('dryRun'), 'UpdateOptions');
         const body = await jsonBody(req, target);
         if (body.metadata.name !== target.name) {
           throw new BadRequest(
@@ -176,9 +191,11 @@ export async function handleResource(
           );
         }
         body.metadata = { ...body.metadata, namespace: target.namespace };
-        return reply(ctx, req, res, 200, ctx.store.update(target.resource, body), target.resource, query);
+        const updated = ctx.store.update(target.resource, body, { dryRun });
+        return reply(ctx, req, res, 200, updated, target.resource, query);
       }
       case 'PATCH': {
+        const dryRun = dryRunOf(query.getAll('dryRun'), 'PatchOptions');
         const type = (req.headers['content-type'] ?? '').split(';')[0].trim();
         // Strategic merge patch is served as a JSON merge patch: the same for every map
         // field kubectl patches on these resources (labels, annotations, unschedulable).
@@ -191,19 +208,16 @@ export async function handleResource(
           );
         }
         const patch = parseJson(await readBody(req));
-        const patched = ctx.store.patch(target.resource, target.namespace, target.name!, patch);
+        const patched = ctx.store.patch(target.resource, target.namespace, target.name!, patch, { dryRun });
         return reply(ctx, req, res, 200, patched, target.resource, query);
       }
-      case 'DELETE': {
-        await readBody(req); // DeleteOptions are accepted and ignored: deletion is immediate.
-        const deleted = ctx.store.delete(target.resource, target.namespace, target.name!);
-        if (target.resource === 'namespaces') deleteNamespaceContents(ctx.store, target.name!);
-        return reply(ctx, req, res, 200, deleted, target.resource, query);
-      }
+      case 'DELETE':
+        return await serveDelete(ctx, req, res, target, query);
     }
   } catch (err) {
     if (err instanceof StoreError) return sendStatus(res, err.code, err.message, err.reason, err.details);
-    if (err instanceof BadRequest) return sendStatus(res, 400, err.message, 'BadRequest');
+    if (err instanceof BadRequest || err instanceof ParameterError)
+      return sendStatus(res, 400, err.message, 'BadRequest');
     if (err instanceof Error && err.name === 'BodyTooLargeError') return sendStatus(res, 413, err.message);
     throw err;
   }
@@ -242,6 +256,109 @@ async function jsonBody(req: IncomingMessage, target: Target): Promise<KubeObjec
   return { ...body, metadata: { ...body.metadata } };
 }
 
+/**
+ * Batch/v1 Jobs orphan their pods when the client names no policy (the Job strategy's
+ * DefaultGarbageCollectionPolicy, kept for compatibility), and the server says so in a
+ * Warning; kubectl always names one (Background unless --cascade says otherwise).
+ */
+const JOB_ORPHAN_WARNING =
+  '299 - "child pods are preserved by default when jobs are deleted; set propagationPolicy=Background to remove them or set propagationPolicy=Orphan to suppress this warning"';
+const JOB_TRACKING_FINALIZER = 'batch.kubernetes.io/job-tracking';
+
+async function serveDelete(
+  ctx: ApiContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  target: Target,
+  query: URLSearchParams,
+): Promise<number> {
+  const bytes = await readBodyBytes(req);
+  const protobuf = (req.headers['content-type'] ?? '').startsWith('application/vnd.kubernetes.protobuf');
+  const text = protobuf ? '' : bytes.toString('utf8');
+  const body =
+    protobuf && bytes.length ? decodeProtobufDeleteOptions(bytes) : text.trim() ? parseJson(text) : {};
+  if (!body || typeof body !== 'object' || Array.isArray(body)) {
+    throw new BadRequest(`expected DeleteOptions, received ${JSON.stringify(body)?.slice(0, 100)}`);
+  }
+  const options = parseDeleteOptions(query, body as Record<string, unknown>);
+  const { store } = ctx;
+  const { resource, namespace } = target;
+  const name = target.name!;
+  let policy: PropagationPolicy = options.propagationPolicy ?? 'Background';
+  if (options.propagationPolicy === undefined && resource === 'jobs') {
+    policy = 'Orphan';
+    res.setHeader('Warning', JOB_ORPHAN_WARNING);
+  }
+  if (options.dryRun) {
+    // Validated, authorised (before this handler) and found, but nothing changes: no
+    // dependent is touched and no watcher hears of it.
+    const current = store.delete(resource, namespace, name, { dryRun: true });
+    return reply(ctx, req, res, 200, current, resource, query);
+  }
+  const owner = store.get(resource, namespace, name);
+  if (!owner) store.delete(resource, namespace, name); // the 404, worded as the store words it
+  const uid = owner!.metadata.uid!;
+  // Of the served kinds only jobs (their pods) and nodes (mirror pods) own anything.
+  if (!OWNERS.has(resource)) policy = 'Background';
+  if (policy === 'Orphan') orphanDependents(store, uid, owner!.metadata.namespace);
+  // Foreground: a real server marks the owner (deletionTimestamp and the
+  // foregroundDeletion finalizer) and the garbage collector deletes the dependents
+  // before the owner goes. Without graceful-deletion machinery the simulator does the
+  // same in one step: dependents first, then the owner.
+  if (policy === 'Foreground') deleteDependents(store, uid, owner!.metadata.namespace, 'Foreground');
+  const deleted = store.delete(resource, namespace, name);
+  if (resource === 'namespaces') deleteNamespaceContents(store, name);
+  // Background: the owner goes now and the garbage collector takes the dependents right
+  // after (asynchronously, as on a real cluster).
+  if (policy === 'Background' && OWNERS.has(resource)) {
+    setImmediate(() => deleteDependents(store, uid, owner!.metadata.namespace, 'Background'));
+  }
+  return reply(ctx, req, res, 200, deleted, resource, query);
+}
+
+const OWNED_KINDS = ['pods', 'jobs'] as const;
+const OWNERS = new Set<ResourceName>(['jobs', 'nodes']);
+
+function* dependentsOf(store: SimStore, uid: string, namespace: string | undefined) {
+  // Owner references are namespace-local (a cluster-scoped owner may own objects anywhere).
+  for (const resource of OWNED_KINDS) {
+    for (const obj of store.scan(resource, { namespace })) {
+      if (obj.metadata.ownerReferences?.some((o) => o.uid === uid)) yield { resource, obj };
+    }
+  }
+}
+
+/** What the garbage collector does for Orphan: each dependent loses its reference to the owner. */
+function orphanDependents(store: SimStore, uid: string, namespace: string | undefined): void {
+  for (const { resource, obj } of [...dependentsOf(store, uid, namespace)]) {
+    store.mutate(resource, obj.metadata.namespace, obj.metadata.name, (draft) => {
+      const refs = (draft.metadata.ownerReferences ?? []).filter((o) => o.uid !== uid);
+      if (refs.length) draft.metadata.ownerReferences = refs;
+      else delete draft.metadata.ownerReferences;
+      // The job controller drops its tracking finalizer from pods its job no longer owns.
+      const finalizers = (draft.metadata.finalizers ?? []).filter((f) => f !== JOB_TRACKING_FINALIZER);
+      if (finalizers.length) draft.metadata.finalizers = finalizers;
+      else delete draft.metadata.finalizers;
+      return draft;
+    });
+  }
+}
+
+function deleteDependents(
+  store: SimStore,
+  uid: string,
+  namespace: string | undefined,
+  policy: 'Foreground' | 'Background',
+): void {
+  for (const { resource, obj } of [...dependentsOf(store, uid, namespace)]) {
+    const ns = obj.metadata.namespace;
+    if (!store.get(resource, ns, obj.metadata.name)) continue; // someone else took it meanwhile
+    if (policy === 'Foreground') deleteDependents(store, obj.metadata.uid!, ns, policy);
+    store.delete(resource, ns, obj.metadata.name);
+    if (policy === 'Background') deleteDependents(store, obj.metadata.uid!, ns, policy);
+  }
+}
+
 function deleteNamespaceContents(store: SimStore, namespace: string): void {
   for (const resource of ['jobs', 'pods', 'events'] as const) {
     for (const obj of [...store.scan(resource, { namespace })])
@@ -275,14 +392,12 @@ async function serveList(
   res: ServerResponse,
   target: Target,
   query: URLSearchParams,
+  opts: ListOptions,
 ): Promise<number> {
   const filter = parseFilter(target, query);
-  const limitText = query.get('limit');
-  const limit = limitText ? Number(limitText) : 0;
-  if (!Number.isInteger(limit) || limit < 0) {
-    throw new BadRequest(`limit: expected a non-negative integer, received "${limitText}"`);
-  }
-  const token = query.get('continue') ? decodeContinue(query.get('continue')!) : undefined;
+  // A limit of 0 or less is no limit, as on a real server.
+  const limit = Math.max(0, opts.limit);
+  const token = opts.continueToken ? decodeContinue(opts.continueToken) : undefined;
   if (token && token.rv < ctx.store.oldestResourceVersion) {
     return sendStatus(
       res,
@@ -293,8 +408,42 @@ async function serveList(
   }
   // Pages after the first report the first page's resourceVersion: a client that then
   // watches from it gets every change made while it paged replayed, as from a snapshot.
-  const listRV = token ? token.rv : ctx.store.resourceVersion;
-  const scan = ctx.store.scan(target.resource, { namespace: target.namespace, afterKey: token?.start });
+  let listRV = token ? token.rv : ctx.store.resourceVersion;
+  let scan: Iterable<KubeObject> = ctx.store.scan(target.resource, {
+    namespace: target.namespace,
+    afterKey: token?.start,
+  });
+  let snapshot = false;
+  if (opts.resourceVersionMatch) {
+    const rv = opts.resourceVersion === '0' ? ctx.store.resourceVersion : Number(opts.resourceVersion);
+    if (!Number.isSafeInteger(rv) || rv < 0) {
+      throw new BadRequest(`invalid resource version: ${JSON.stringify(opts.resourceVersion)}`);
+    }
+    if (rv > ctx.store.resourceVersion) {
+      // A real server waits up to 3 s for its cache to catch up, then gives up like this.
+      return sendStatus(
+        res,
+        504,
+        `Timeout: Too large resource version: ${rv}, current: ${ctx.store.resourceVersion}`,
+        'Timeout',
+        { causes: [{ reason: 'ResourceVersionTooLarge', message: 'Too large resource version', field: '' }] },
+        { 'Retry-After': '1' },
+      );
+    }
+    if (opts.resourceVersionMatch === 'Exact' && rv !== ctx.store.resourceVersion) {
+      // Exact: the list as it was at that resourceVersion (410 once compacted away).
+      try {
+        scan = ctx.store.snapshotAt(target.resource, rv, target.namespace);
+      } catch (err) {
+        if (err instanceof StoreError && err.code === 410) {
+          return sendStatus(res, 410, `The resourceVersion for the provided list is too old.`, 'Expired');
+        }
+        throw err;
+      }
+      listRV = rv;
+      snapshot = true;
+    }
+  }
   const info = RESOURCES[target.resource];
 
   if (!limit && !wantsTable(req.headers.accept)) {
@@ -333,6 +482,11 @@ async function serveList(
   }
   const continueToken =
     more && items.length ? encodeContinue({ rv: listRV, start: keyOf(items[items.length - 1]) }) : undefined;
+  // Without selectors a real server knows how many keys are left (etcd's count) and says so.
+  const remainingItemCount =
+    continueToken && !snapshot && !filter.labels.length && !filter.fields.length
+      ? ctx.store.countAfter(target.resource, keyOf(items[items.length - 1]), target.namespace)
+      : undefined;
   if (wantsTable(req.headers.accept)) {
     return sendJson(
       res,
@@ -342,13 +496,18 @@ async function serveList(
         now: ctx.now(),
         resourceVersion: String(listRV),
         continueToken,
+        remainingItemCount,
       }),
     );
   }
   return sendJson(res, 200, {
     kind: info.listKind,
     apiVersion: info.apiVersion,
-    metadata: { resourceVersion: String(listRV), ...(continueToken ? { continue: continueToken } : {}) },
+    metadata: {
+      resourceVersion: String(listRV),
+      ...(continueToken ? { continue: continueToken } : {}),
+      ...(remainingItemCount !== undefined ? { remainingItemCount } : {}),
+    },
     items,
   });
 }
@@ -364,20 +523,17 @@ function serveWatch(
   res: ServerResponse,
   target: Target,
   query: URLSearchParams,
+  opts: ListOptions,
 ): number {
   const filter = parseFilter(target, query);
-  const rvText = query.get('resourceVersion') ?? '';
+  const rvText = opts.resourceVersion;
   const from = rvText === '' || rvText === '0' ? undefined : Number(rvText);
   if (from !== undefined && (!Number.isInteger(from) || from < 0)) {
     throw new BadRequest(
       `resourceVersion: expected a resourceVersion from a previous response, received "${rvText}"`,
     );
   }
-  const timeoutText = query.get('timeoutSeconds');
-  const timeoutSeconds = timeoutText ? Number(timeoutText) : 0;
-  if (!Number.isFinite(timeoutSeconds) || timeoutSeconds < 0) {
-    throw new BadRequest(`timeoutSeconds: expected a non-negative number, received "${timeoutText}"`);
-  }
+  const timeoutSeconds = opts.timeoutSeconds;
   const table = wantsTable(req.headers.accept);
   const includeObject = includeObjectParam(query);
   const { store, now } = ctx;
@@ -435,7 +591,25 @@ function serveWatch(
     if (!res.writableEnded) res.end();
   });
 
-  if (from === undefined) {
+  const bookmark = (annotations?: Record<string, string>) =>
+    send('BOOKMARK', {
+      kind: info.kind,
+      apiVersion: info.apiVersion,
+      metadata: { resourceVersion: String(lastRV), ...(annotations ? { annotations } : {}) },
+    });
+  if (opts.sendInitialEvents === true) {
+    // Watch-list (sendInitialEvents=true, resourceVersionMatch=NotOlderThan): the current
+    // state, which is never older than any resourceVersion asked for, as ADDED events;
+    // then a BOOKMARK marking the end of them; then the changes.
+    for (const obj of store.scan(resource, { namespace: target.namespace })) {
+      if (matches(filter, obj)) send('ADDED', obj);
+    }
+    lastRV = store.resourceVersion;
+    if (opts.allowWatchBookmarks) bookmark({ 'k8s.io/initial-events-end': 'true' });
+  } else if (opts.sendInitialEvents === false && from === undefined) {
+    // No initial events and no resourceVersion: changes from now on.
+    lastRV = store.resourceVersion;
+  } else if (from === undefined) {
     // "" and "0": the current state as ADDED events first, then changes.
     for (const obj of store.scan(resource, { namespace: target.namespace })) {
       if (matches(filter, obj)) send('ADDED', obj);
@@ -455,16 +629,13 @@ function serveWatch(
     for (const event of replay) onEvent(event);
   }
 
-  if (query.get('allowWatchBookmarks') === 'true') {
-    const bookmark = () => {
-      send('BOOKMARK', {
-        kind: info.kind,
-        apiVersion: info.apiVersion,
-        metadata: { resourceVersion: String(store.resourceVersion) },
-      });
-      bookmarkTimer = setTimeout(bookmark, ctx.bookmarkIntervalMs).unref();
+  if (opts.allowWatchBookmarks) {
+    const periodic = () => {
+      lastRV = Math.max(lastRV, store.resourceVersion);
+      bookmark();
+      bookmarkTimer = setTimeout(periodic, ctx.bookmarkIntervalMs).unref();
     };
-    bookmarkTimer = setTimeout(bookmark, ctx.bookmarkIntervalMs).unref();
+    bookmarkTimer = setTimeout(periodic, ctx.bookmarkIntervalMs).unref();
   }
   if (timeoutSeconds > 0) {
     timeoutTimer = setTimeout(() => res.end(), timeoutSeconds * 1000).unref();

@@ -83,8 +83,13 @@ export class BodyTooLargeError extends Error {
   override readonly name = 'BodyTooLargeError';
 }
 
-/** Reads a request body of at most `limit` bytes. */
+/** Reads a request body of at most `limit` bytes, as text. */
 export async function readBody(req: IncomingMessage, limit = 3 * 1024 * 1024): Promise<string> {
+  return (await readBodyBytes(req, limit)).toString('utf8');
+}
+
+/** Reads a request body of at most `limit` bytes, as bytes (a protobuf body is not text). */
+export async function readBodyBytes(req: IncomingMessage, limit = 3 * 1024 * 1024): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
@@ -92,7 +97,7 @@ export async function readBody(req: IncomingMessage, limit = 3 * 1024 * 1024): P
     if (size > limit) throw new BodyTooLargeError(`request body larger than ${limit} bytes`);
     chunks.push(chunk as Buffer);
   }
-  return Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks);
 }
 
 /** Writes a chunk and waits for 'drain' when the socket's buffer is full (backpressure). */

@@ -20,6 +20,7 @@ export class StoreError extends Error {
     message: string,
     readonly details?: {
       name?: string;
+      group?: string;
       kind?: string;
       causes?: { reason: string; message: string; field: string }[];
     },
@@ -41,6 +42,15 @@ export interface StoreOptions {
   historyLimit?: number;
   /** The clock, so tests can drive timestamps. */
   now?: () => Date;
+}
+
+/**
+ * Options of a write. A dry run (`dryRun=All`) runs every check a real write runs and
+ * answers with what would have been stored, but stores nothing, moves no
+ * resourceVersion and tells no watcher.
+ */
+export interface WriteOptions {
+  dryRun?: boolean;
 }
 
 export function objectKey(namespace: string | undefined, name: string): string {
@@ -142,8 +152,44 @@ export class SimStore {
     }
   }
 
+  /**
+   * How many objects of a resource sort after `afterKey` (within a namespace when one is
+   * given): a paged list's remainingItemCount, in O(log n).
+   */
+  countAfter(resource: ResourceName, afterKey: string, namespace?: string): number {
+    const { sorted } = this.bucket(resource);
+    const pos = lowerBound(sorted, afterKey);
+    const start = sorted[pos] === afterKey ? pos + 1 : pos;
+    const end = namespace ? lowerBound(sorted, `${namespace}/\uffff`) : sorted.length;
+    return Math.max(0, end - start);
+  }
+
+  /**
+   * The objects of a resource as they were at resourceVersion `rv` (a list with
+   * resourceVersionMatch=Exact), rebuilt by undoing the kept history newer than `rv`;
+   * a 410 StoreError when `rv` is older than the kept history. Key order, like scan().
+   */
+  snapshotAt(resource: ResourceName, rv: number, namespace?: string): KubeObject[] {
+    if (rv < this.compactedRV) {
+      throw new StoreError(410, 'Expired', `too old resource version: ${rv} (${this.compactedRV})`);
+    }
+    const prefix = namespace ? `${namespace}/` : '';
+    const state = new Map<string, KubeObject>();
+    for (const obj of this.scan(resource, { namespace }))
+      state.set(objectKey(obj.metadata.namespace, obj.metadata.name), obj);
+    const newer = this.eventsSince(resource, rv);
+    for (let i = newer.length - 1; i >= 0; i--) {
+      const event = newer[i];
+      const key = objectKey(event.object.metadata.namespace, event.object.metadata.name);
+      if (prefix && !key.startsWith(prefix)) continue;
+      if (event.type === 'ADDED') state.delete(key);
+      else if (event.previous) state.set(key, event.previous);
+    }
+    return [...state.keys()].sort().map((key) => state.get(key)!);
+  }
+
   /** Creates an object; assigns uid, resourceVersion and creationTimestamp. */
-  create(resource: ResourceName, input: KubeObject): KubeObject {
+  create(resource: ResourceName, input: KubeObject, options: WriteOptions = {}): KubeObject {
     const info = RESOURCES[resource];
     const meta = { ...input.metadata };
     if (!meta.name && meta.generateName) meta.name = `${meta.generateName}${randomSuffix()}`;
@@ -180,15 +226,20 @@ export class SimStore {
         kind: 'namespaces',
       });
     }
-    const rv = this.nextRV();
     meta.uid = meta.uid ?? randomUUID();
-    meta.resourceVersion = String(rv);
     meta.creationTimestamp =
       meta.creationTimestamp ??
       this.now()
         .toISOString()
         .replace(/\.\d+Z$/, 'Z');
     if (meta.generation === undefined && resource === 'jobs') meta.generation = 1;
+    if (options.dryRun) {
+      // A real server's dry-run create answers without a resourceVersion: none was assigned.
+      delete meta.resourceVersion;
+      return freeze({ ...input, apiVersion: info.apiVersion, kind: info.kind, metadata: meta });
+    }
+    const rv = this.nextRV();
+    meta.resourceVersion = String(rv);
     const obj = freeze({ ...input, apiVersion: info.apiVersion, kind: info.kind, metadata: meta });
     bucket.objects.set(key, obj);
     bucket.sorted.splice(lowerBound(bucket.sorted, key), 0, key);
@@ -200,7 +251,7 @@ export class SimStore {
    * Replaces an object. When the input carries a resourceVersion it must match the
    * stored one (optimistic concurrency, 409 Conflict otherwise), as on a real server.
    */
-  update(resource: ResourceName, input: KubeObject): KubeObject {
+  update(resource: ResourceName, input: KubeObject, options: WriteOptions = {}): KubeObject {
     const bucket = this.bucket(resource);
     const key = objectKey(
       RESOURCES[resource].namespaced ? input.metadata.namespace : undefined,
@@ -222,7 +273,8 @@ export class SimStore {
         { name: input.metadata.name, kind: resource },
       );
     }
-    const rv = this.nextRV();
+    // A dry run answers with the stored resourceVersion, as a real server does: no new one was made.
+    const rv = options.dryRun ? Number(current.metadata.resourceVersion) : this.nextRV();
     const meta = {
       ...input.metadata,
       uid: current.metadata.uid,
@@ -235,6 +287,7 @@ export class SimStore {
       meta.generation = (current.metadata.generation ?? 1) + 1;
     }
     const obj = freeze({ ...input, apiVersion: current.apiVersion, kind: current.kind, metadata: meta });
+    if (options.dryRun) return obj;
     bucket.objects.set(key, obj);
     this.record({ rv, resource, type: 'MODIFIED', object: obj, previous: current });
     return obj;
@@ -256,7 +309,13 @@ export class SimStore {
   }
 
   /** JSON merge patch (RFC 7386), as `kubectl patch --type merge` sends. */
-  patch(resource: ResourceName, namespace: string | undefined, name: string, patch: unknown): KubeObject {
+  patch(
+    resource: ResourceName,
+    namespace: string | undefined,
+    name: string,
+    patch: unknown,
+    options: WriteOptions = {},
+  ): KubeObject {
     const current = this.get(resource, namespace, name);
     if (!current) {
       throw new StoreError(404, 'NotFound', `${resource} "${name}" not found`, { name, kind: resource });
@@ -276,23 +335,30 @@ export class SimStore {
     };
     const wanted = (patch as { metadata?: { resourceVersion?: string } }).metadata?.resourceVersion;
     merged.metadata.resourceVersion = wanted ?? current.metadata.resourceVersion;
-    return this.update(resource, merged);
+    return this.update(resource, merged, options);
   }
 
-  delete(resource: ResourceName, namespace: string | undefined, name: string): KubeObject {
+  delete(
+    resource: ResourceName,
+    namespace: string | undefined,
+    name: string,
+    options: WriteOptions = {},
+  ): KubeObject {
     const bucket = this.bucket(resource);
     const key = objectKey(RESOURCES[resource].namespaced ? namespace : undefined, name);
     const current = bucket.objects.get(key);
     if (!current) {
       throw new StoreError(404, 'NotFound', `${resource} "${name}" not found`, { name, kind: resource });
     }
+    // A dry-run delete answers with the object as stored, resourceVersion and all.
+    if (options.dryRun) return current;
     const rv = this.nextRV();
     bucket.objects.delete(key);
     const pos = lowerBound(bucket.sorted, key);
     if (bucket.sorted[pos] === key) bucket.sorted.splice(pos, 1);
     // The DELETED event carries the last state with the deletion's resourceVersion.
     const obj = freeze({ ...current, metadata: { ...current.metadata, resourceVersion: String(rv) } });
-    this.record({ rv, resource, type: 'DELETED', object: obj });
+    this.record({ rv, resource, type: 'DELETED', object: obj, previous: current });
     return obj;
   }
 

@@ -43,7 +43,7 @@ export interface TableRow {
 export interface TableObject {
   kind: 'Table';
   apiVersion: 'meta.k8s.io/v1';
-  metadata: { resourceVersion: string; continue?: string };
+  metadata: { resourceVersion: string; continue?: string; remainingItemCount?: number };
   columnDefinitions: TableColumnDefinition[];
   rows: TableRow[];
 }
@@ -57,6 +57,7 @@ export interface TableOptions {
   now: Date;
   resourceVersion: string;
   continueToken?: string;
+  remainingItemCount?: number;
 }
 
 // The descriptions are the API's field docs (some abridged): kubectl never shows them.
@@ -182,6 +183,7 @@ export function toTable(resource: ResourceName, objects: KubeObject[], opts: Tab
   });
   const metadata: TableObject['metadata'] = { resourceVersion: opts.resourceVersion };
   if (opts.continueToken) metadata.continue = opts.continueToken;
+  if (opts.remainingItemCount !== undefined) metadata.remainingItemCount = opts.remainingItemCount;
   return {
     kind: 'Table',
     apiVersion: 'meta.k8s.io/v1',

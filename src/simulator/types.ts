@@ -128,6 +128,10 @@ export interface StoredEvent {
   resource: ResourceName;
   type: WatchEventType;
   object: KubeObject;
-  /** For MODIFIED: the state before, so a filtered watch can turn a change into ADDED or DELETED. */
+  /**
+   * For MODIFIED: the state before, so a filtered watch can turn a change into ADDED or
+   * DELETED; for DELETED: the last stored state, so a list at an older resourceVersion can
+   * be rebuilt.
+   */
   previous?: KubeObject;
 }

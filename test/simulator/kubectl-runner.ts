@@ -21,7 +21,11 @@ export class Kubectl {
   readonly kubeconfigPath: string;
   private readonly env: NodeJS.ProcessEnv;
 
-  constructor(kubeconfig: string) {
+  /** `binary`: another kubectl than $KUBECTL, e.g. /usr/lib/google-cloud-sdk/bin/kubectl.1.27. */
+  constructor(
+    kubeconfig: string,
+    readonly binary: string = KUBECTL,
+  ) {
     this.dir = mkdtempSync(join(tmpdir(), 'kubegate-kubectl-'));
     this.kubeconfigPath = join(this.dir, 'kubeconfig');
     writeFileSync(this.kubeconfigPath, kubeconfig, { mode: 0o600 });
@@ -36,7 +40,7 @@ export class Kubectl {
   run(args: string[], timeoutMs = 20_000): Promise<KubectlResult> {
     return new Promise((resolve, reject) => {
       execFile(
-        KUBECTL,
+        this.binary,
         this.args(args),
         { env: this.env, timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 },
         (err, stdout, stderr) => {
@@ -65,7 +69,7 @@ export class Kubectl {
 
   /** Starts a long-running kubectl (e.g. `get -w`). */
   spawn(args: string[]): ChildProcess {
-    const child = spawn(KUBECTL, this.args(args), { env: this.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(this.binary, this.args(args), { env: this.env, stdio: ['ignore', 'pipe', 'pipe'] });
     return child;
   }
 

@@ -1,0 +1,88 @@
+/**
+ * A client nobody here wrote: the official Kubernetes Python client (Debian's
+ * python3-kubernetes, installed by .ci/run) lists, pages, watches with bookmarks, meets a
+ * 410 and relists, dry-run deletes and deletes, through test/simulator/python_client.py.
+ * It sends `watch=True&allowWatchBookmarks=True`: the simulator must read those as a
+ * real server does, or the watch would be a list.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Simulator, startSimulator } from '../../src/simulator/server.js';
+import { keyOf, metric, scrape } from './sim-kit.js';
+
+/** The system Python (Debian's python3-kubernetes installs there, not into a pyenv). */
+const PYTHON = process.env.KUBEGATE_PYTHON ?? '/usr/bin/python3';
+const SCRIPT = join(import.meta.dirname, 'python_client.py');
+
+let sim: Simulator;
+let dir: string;
+
+function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(
+      PYTHON,
+      args,
+      { timeout: 60_000, env: { PATH: process.env.PATH, HOME: dir } },
+      (err, stdout, stderr) => resolve({ code: err ? Number(err.code ?? 1) : 0, stdout, stderr }),
+    );
+  });
+}
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'kubegate-python-'));
+  const probe = await run(['-c', 'import kubernetes']);
+  if (probe.code !== 0) {
+    throw new Error(
+      `the Python Kubernetes client is missing (${PYTHON} -c "import kubernetes" failed: ${probe.stderr.trim()}); ` +
+        "install Debian's python3-kubernetes (CI does, see .ci/run) or set KUBEGATE_PYTHON",
+    );
+  }
+  sim = await startSimulator({
+    churnPerSecond: 0,
+    jobStepMs: 3_600_000,
+    bookmarkIntervalMs: 300,
+    scenario: { seed: 8, nodes: 3, pods: 23, jobs: 2, namespaces: 2 },
+  });
+});
+
+afterAll(async () => {
+  await sim?.close();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('the official Python client', () => {
+  it('lists, pages, watches with bookmarks, relists after 410, dry-run deletes and deletes', async () => {
+    const kubeconfig = join(dir, 'kubeconfig');
+    writeFileSync(kubeconfig, sim.kubeconfig(), { mode: 0o600 });
+    const count = async (verb: string) =>
+      metric(await scrape(sim), 'apiserver_request_total', { verb, resource: 'pods', code: '200' });
+    const listsBefore = await count('LIST');
+    const pods = [...sim.store.scan('pods')].map(keyOf).sort();
+
+    const result = await run([SCRIPT, kubeconfig, 'default']);
+    expect(result.code, result.stderr).toBe(0);
+    const out = JSON.parse(result.stdout);
+
+    expect(out.listed).toEqual(pods);
+    expect(out.paged).toEqual(pods);
+    expect(out.pages).toBe(Math.ceil(pods.length / 5));
+    expect(out.remaining).toEqual(Array.from({ length: out.pages - 1 }, (_, i) => pods.length - 5 * (i + 1)));
+    // watch=True was a watch: the pod created meanwhile came as ADDED, and bookmarks came.
+    expect(out.watchTypes).toEqual(['ADDED', 'BOOKMARK']);
+    expect(out.watchNames).toEqual(['from-python']);
+    // After the compaction the old resourceVersion is 410 Gone (the client retries once, then raises).
+    expect(out.gone).toBe(410);
+    expect(out.relisted).toBe(true);
+    expect(Number(out.relistRV)).toBeGreaterThan(Number(out.listRV));
+    expect(out.afterDryRun).toBe('from-python');
+    expect(out.afterDelete).toBe(404);
+    expect(sim.store.get('pods', 'default', 'from-python')).toBeUndefined();
+
+    // LISTs: the full list, the pages and the relist; the watches were watches, not lists.
+    expect((await count('LIST')) - listsBefore).toBe(1 + out.pages + 1);
+    expect(await count('WATCH')).toBeGreaterThanOrEqual(2);
+  });
+});
