@@ -1,7 +1,7 @@
 /**
  * The Kubernetes REST surface for the simulated resources: get, list (selectors,
  * pagination, Table, resourceVersionMatch), watch (bookmarks, watch-list), create,
- * update, merge-patch and delete (propagationPolicy), every write with `dryRun=All`.
+ * update, patch (JSON merge and strategic merge) and delete (propagationPolicy), every write with `dryRun=All`.
  * Query parameters are decoded as kube-apiserver decodes them (options.ts).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -197,18 +197,27 @@ export async function handleResource(
       case 'PATCH': {
         const dryRun = dryRunOf(query.getAll('dryRun'), 'PatchOptions');
         const type = (req.headers['content-type'] ?? '').split(';')[0].trim();
-        // Strategic merge patch is served as a JSON merge patch: the same for every map
-        // field kubectl patches on these resources (labels, annotations, unschedulable).
-        if (type !== 'application/merge-patch+json' && type !== 'application/strategic-merge-patch+json') {
+        // Anything else, server-side apply (`application/apply-patch+yaml`) included, is
+        // answered as kube-apiserver answers a patch type it does not serve (handlers/patch.go:
+        // negotiation.NewUnsupportedMediaTypeError(patchTypes)): 415 UnsupportedMediaType,
+        // naming the patch types it accepts.
+        if (!PATCH_TYPES.includes(type)) {
           return sendStatus(
             res,
             415,
-            `the body of the request was in an unknown format - accepted media types include: application/merge-patch+json, application/strategic-merge-patch+json; received "${type}"`,
+            `the body of the request was in an unknown format - accepted media types include: ${PATCH_TYPES.join(', ')}`,
             'UnsupportedMediaType',
           );
         }
         const patch = parseJson(await readBody(req));
-        const patched = ctx.store.patch(target.resource, target.namespace, target.name!, patch, { dryRun });
+        const patched = ctx.store.patch(
+          target.resource,
+          target.namespace,
+          target.name!,
+          patch,
+          { dryRun },
+          type === STRATEGIC ? 'strategic' : 'merge',
+        );
         return reply(ctx, req, res, 200, patched, target.resource, query);
       }
       case 'DELETE':
@@ -222,6 +231,10 @@ export async function handleResource(
     throw err;
   }
 }
+
+const STRATEGIC = 'application/strategic-merge-patch+json';
+/** The patch types served: JSON merge patch and strategic merge patch (strategic-patch.ts). */
+const PATCH_TYPES = ['application/merge-patch+json', STRATEGIC];
 
 function notFound(target: Target): StoreError {
   const group = RESOURCES[target.resource].group;

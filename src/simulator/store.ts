@@ -5,6 +5,7 @@
  * paginated lists and continue tokens are cheap at 100k objects.
  */
 import { randomUUID } from 'node:crypto';
+import { StrategicPatchError, strategicMergePatch } from './strategic-patch.js';
 import {
   type KubeObject,
   RESOURCES,
@@ -308,13 +309,17 @@ export class SimStore {
     return this.update(resource, next);
   }
 
-  /** JSON merge patch (RFC 7386), as `kubectl patch --type merge` sends. */
+  /**
+   * JSON merge patch (RFC 7386), as `kubectl patch --type merge` sends, or (`type`
+   * 'strategic') strategic merge patch with the kind's patch-merge keys (strategic-patch.ts).
+   */
   patch(
     resource: ResourceName,
     namespace: string | undefined,
     name: string,
     patch: unknown,
     options: WriteOptions = {},
+    type: 'merge' | 'strategic' = 'merge',
   ): KubeObject {
     const current = this.get(resource, namespace, name);
     if (!current) {
@@ -327,7 +332,11 @@ export class SimStore {
         `a merge patch must be a JSON object, received ${JSON.stringify(patch)?.slice(0, 80)}`,
       );
     }
-    const merged = mergePatch(structuredClone(current), patch) as KubeObject;
+    const merged = (
+      type === 'strategic'
+        ? strategic(current, patch as Record<string, unknown>, RESOURCES[resource].kind)
+        : mergePatch(structuredClone(current), patch)
+    ) as KubeObject;
     merged.metadata = {
       ...merged.metadata,
       name: current.metadata.name,
@@ -438,6 +447,15 @@ function randomSuffix(): string {
 }
 
 /** RFC 7386 JSON merge patch: null deletes, objects merge, everything else replaces. */
+function strategic(current: KubeObject, patch: Record<string, unknown>, kind: string): unknown {
+  try {
+    return strategicMergePatch(current as unknown as Record<string, unknown>, patch, kind);
+  } catch (err) {
+    if (!(err instanceof StrategicPatchError)) throw err;
+    throw new StoreError(err.code, err.code === 400 ? 'BadRequest' : 'InternalError', err.message);
+  }
+}
+
 export function mergePatch(target: unknown, patch: unknown): unknown {
   if (!patch || typeof patch !== 'object' || Array.isArray(patch)) return patch;
   const out: Record<string, unknown> =
