@@ -216,7 +216,7 @@ export async function handleResource(
           target.name!,
           patch,
           { dryRun },
-          type === STRATEGIC ? 'strategic' : 'merge',
+          type === STRATEGIC ? 'strategic' : type === JSON_PATCH ? 'json' : 'merge',
         );
         return reply(ctx, req, res, 200, patched, target.resource, query);
       }
@@ -233,8 +233,12 @@ export async function handleResource(
 }
 
 const STRATEGIC = 'application/strategic-merge-patch+json';
-/** The patch types served: JSON merge patch and strategic merge patch (strategic-patch.ts). */
-const PATCH_TYPES = ['application/merge-patch+json', STRATEGIC];
+const JSON_PATCH = 'application/json-patch+json';
+/**
+ * The patch types served, in kube-apiserver's order: JSON patch (json-patch.ts), JSON
+ * merge patch and strategic merge patch (strategic-patch.ts).
+ */
+const PATCH_TYPES = [JSON_PATCH, 'application/merge-patch+json', STRATEGIC];
 
 function notFound(target: Target): StoreError {
   const group = RESOURCES[target.resource].group;

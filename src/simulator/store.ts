@@ -5,6 +5,7 @@
  * paginated lists and continue tokens are cheap at 100k objects.
  */
 import { randomUUID } from 'node:crypto';
+import { applyJsonPatch, decodeJsonPatch, JSON_PATCH_INVALID_MESSAGE, JsonPatchError } from './json-patch.js';
 import { StrategicPatchError, strategicMergePatch } from './strategic-patch.js';
 import {
   type KubeObject,
@@ -319,12 +320,13 @@ export class SimStore {
     name: string,
     patch: unknown,
     options: WriteOptions = {},
-    type: 'merge' | 'strategic' = 'merge',
+    type: 'merge' | 'strategic' | 'json' = 'merge',
   ): KubeObject {
     const current = this.get(resource, namespace, name);
     if (!current) {
       throw new StoreError(404, 'NotFound', `${resource} "${name}" not found`, { name, kind: resource });
     }
+    if (type === 'json') return this.jsonPatch(resource, current, patch, options);
     if (!patch || typeof patch !== 'object' || Array.isArray(patch)) {
       throw new StoreError(
         400,
@@ -345,6 +347,42 @@ export class SimStore {
     const wanted = (patch as { metadata?: { resourceVersion?: string } }).metadata?.resourceVersion;
     merged.metadata.resourceVersion = wanted ?? current.metadata.resourceVersion;
     return this.update(resource, merged, options);
+  }
+
+  /**
+   * A JSON patch (json-patch.ts) answered as kube-apiserver answers it: 400 for a body that
+   * is not a patch, 413 past 10000 operations, 422 with the generic message when an
+   * operation does not apply. The patched object's resourceVersion is the precondition
+   * (unchanged unless an operation changed it), and name and namespace stay the stored ones.
+   */
+  private jsonPatch(
+    resource: ResourceName,
+    current: KubeObject,
+    patch: unknown,
+    options: WriteOptions,
+  ): KubeObject {
+    let patched: KubeObject;
+    try {
+      patched = applyJsonPatch(current, decodeJsonPatch(patch)) as KubeObject;
+    } catch (err) {
+      if (!(err instanceof JsonPatchError)) throw err;
+      if (err.code === 400) throw new StoreError(400, 'BadRequest', err.message);
+      if (err.code === 413) throw new StoreError(413, 'RequestEntityTooLarge', err.message);
+      throw new StoreError(422, 'Invalid', JSON_PATCH_INVALID_MESSAGE, {});
+    }
+    if (!patched || typeof patched !== 'object' || Array.isArray(patched)) {
+      throw new StoreError(400, 'BadRequest', "Object 'Kind' is missing in the patched object");
+    }
+    const metadata = (
+      patched.metadata && typeof patched.metadata === 'object' ? patched.metadata : {}
+    ) as KubeObject['metadata'];
+    patched.metadata = {
+      ...metadata,
+      name: current.metadata.name,
+      namespace: current.metadata.namespace,
+      resourceVersion: metadata.resourceVersion ?? current.metadata.resourceVersion,
+    };
+    return this.update(resource, patched, options);
   }
 
   delete(

@@ -75,7 +75,7 @@ describe('PATCH content types over HTTP', () => {
       metadata: {},
       status: 'Failure',
       message:
-        'the body of the request was in an unknown format - accepted media types include: application/merge-patch+json, application/strategic-merge-patch+json',
+        'the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json',
       reason: 'UnsupportedMediaType',
       code: 415,
     });
