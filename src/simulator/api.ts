@@ -26,7 +26,7 @@ import {
 } from './options.js';
 import { type SimStore, StoreError } from './store.js';
 import { includeObjectParam, toTable, wantsTable } from './table.js';
-import { type KubeObject, RESOURCES, type ResourceName, type StoredEvent } from './types.js';
+import { type ApiGroup, type KubeObject, RESOURCES, type ResourceName, type StoredEvent } from './types.js';
 
 /** What a request path names. */
 export interface Target {
@@ -36,16 +36,23 @@ export interface Target {
   subresource?: string;
 }
 
-/** Parses `/api/v1/...` and `/apis/batch/v1/...` paths; undefined when the path names no resource. */
+/**
+ * Parses `/api/v1/...`, `/apis/batch/v1/...` and `/apis/coordination.k8s.io/v1/...` paths;
+ * undefined when the path names no resource.
+ */
 export function parseResourcePath(pathname: string): Target | undefined {
   let rest: string[];
-  let group: '' | 'batch';
+  let group: ApiGroup;
   const parts = pathname.split('/').filter(Boolean).map(decodeURIComponent);
   if (parts[0] === 'api' && parts[1] === 'v1') {
     group = '';
     rest = parts.slice(2);
-  } else if (parts[0] === 'apis' && parts[1] === 'batch' && parts[2] === 'v1') {
-    group = 'batch';
+  } else if (
+    parts[0] === 'apis' &&
+    (parts[1] === 'batch' || parts[1] === 'coordination.k8s.io') &&
+    parts[2] === 'v1'
+  ) {
+    group = parts[1];
     rest = parts.slice(3);
   } else {
     return undefined;
@@ -315,7 +322,7 @@ async function serveDelete(
   const owner = store.get(resource, namespace, name);
   if (!owner) store.delete(resource, namespace, name); // the 404, worded as the store words it
   const uid = owner!.metadata.uid!;
-  // Of the served kinds only jobs (their pods) and nodes (mirror pods) own anything.
+  // Of the served kinds only jobs (their pods) and nodes (mirror pods, their Lease) own anything.
   if (!OWNERS.has(resource)) policy = 'Background';
   if (policy === 'Orphan') orphanDependents(store, uid, owner!.metadata.namespace);
   // Foreground: a real server marks the owner (deletionTimestamp and the
@@ -333,7 +340,7 @@ async function serveDelete(
   return reply(ctx, req, res, 200, deleted, resource, query);
 }
 
-const OWNED_KINDS = ['pods', 'jobs'] as const;
+const OWNED_KINDS = ['pods', 'jobs', 'leases'] as const;
 const OWNERS = new Set<ResourceName>(['jobs', 'nodes']);
 
 function* dependentsOf(store: SimStore, uid: string, namespace: string | undefined) {
@@ -377,7 +384,7 @@ function deleteDependents(
 }
 
 function deleteNamespaceContents(store: SimStore, namespace: string): void {
-  for (const resource of ['jobs', 'pods', 'events'] as const) {
+  for (const resource of ['jobs', 'pods', 'events', 'leases'] as const) {
     for (const obj of [...store.scan(resource, { namespace })])
       store.delete(resource, namespace, obj.metadata.name);
   }

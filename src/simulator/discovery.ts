@@ -1,9 +1,18 @@
 /**
- * Legacy discovery documents (/api, /apis, /api/v1, /apis/batch/v1) and /version.
+ * Legacy discovery documents (/api, /apis, /api/v1, /apis/batch/v1,
+ * /apis/coordination.k8s.io/v1) and /version.
  * kubectl 1.33 asks for aggregated discovery first and falls back to these when the
  * answer is plain application/json, so these are all a client needs.
  */
-import { RESOURCES, type ResourceInfo, type ResourceName } from './types.js';
+import { type ApiGroup, RESOURCES, type ResourceInfo, type ResourceName } from './types.js';
+
+/** The named groups, in the order kube-apiserver lists them (batch before coordination). */
+const GROUPS = ['batch', 'coordination.k8s.io'] as const;
+
+function apiGroup(name: (typeof GROUPS)[number]) {
+  const version = { groupVersion: `${name}/v1`, version: 'v1' };
+  return { name, versions: [version], preferredVersion: version };
+}
 
 /** The Kubernetes version reported. kubectl's dispatcher picks its own minor 27..33 from it. */
 export const SIMULATED_VERSION = {
@@ -43,7 +52,7 @@ function statusSubresource(info: ResourceInfo) {
   };
 }
 
-export function resourcesOf(group: '' | 'batch'): ResourceInfo[] {
+export function resourcesOf(group: ApiGroup): ResourceInfo[] {
   return (Object.keys(RESOURCES) as ResourceName[]).map((n) => RESOURCES[n]).filter((r) => r.group === group);
 }
 
@@ -51,27 +60,20 @@ export function discoveryDocument(path: string): unknown | undefined {
   switch (path) {
     case '/api':
       return { kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [] };
-    case '/apis': {
-      const batch = { groupVersion: 'batch/v1', version: 'v1' };
-      return {
-        kind: 'APIGroupList',
-        apiVersion: 'v1',
-        groups: [{ name: 'batch', versions: [batch], preferredVersion: batch }],
-      };
-    }
-    case '/apis/batch': {
-      const batch = { groupVersion: 'batch/v1', version: 'v1' };
+    case '/apis':
+      return { kind: 'APIGroupList', apiVersion: 'v1', groups: GROUPS.map(apiGroup) };
+    case '/apis/batch':
+    case '/apis/coordination.k8s.io':
       return {
         kind: 'APIGroup',
         apiVersion: 'v1',
-        name: 'batch',
-        versions: [batch],
-        preferredVersion: batch,
+        ...apiGroup(path === '/apis/batch' ? 'batch' : 'coordination.k8s.io'),
       };
-    }
     case '/api/v1':
-    case '/apis/batch/v1': {
-      const group = path === '/api/v1' ? '' : 'batch';
+    case '/apis/batch/v1':
+    case '/apis/coordination.k8s.io/v1': {
+      const group: ApiGroup =
+        path === '/api/v1' ? '' : path === '/apis/batch/v1' ? 'batch' : 'coordination.k8s.io';
       const resources = resourcesOf(group).flatMap((r) =>
         r.name === 'pods' || r.name === 'nodes' || r.name === 'jobs' || r.name === 'namespaces'
           ? [apiResource(r), statusSubresource(r)]
@@ -80,7 +82,7 @@ export function discoveryDocument(path: string): unknown | undefined {
       return {
         kind: 'APIResourceList',
         apiVersion: 'v1',
-        groupVersion: group ? 'batch/v1' : 'v1',
+        groupVersion: group ? `${group}/v1` : 'v1',
         resources,
       };
     }

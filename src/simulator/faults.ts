@@ -42,7 +42,7 @@ export const NO_FAULTS: FaultSettings = {
 };
 
 const VERBS: ApiVerb[] = ['LIST', 'GET', 'WATCH', 'CREATE', 'UPDATE', 'PATCH', 'DELETE'];
-const RESOURCE_NAMES: ResourceName[] = ['namespaces', 'nodes', 'pods', 'events', 'jobs'];
+const RESOURCE_NAMES: ResourceName[] = ['namespaces', 'nodes', 'pods', 'events', 'jobs', 'leases'];
 
 export class FaultInputError extends Error {}
 

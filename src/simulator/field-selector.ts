@@ -55,6 +55,7 @@ const SUPPORTED: Record<ResourceName, ReadonlySet<string>> = {
     'type',
   ]),
   jobs: new Set([...META, 'status.successful']),
+  leases: new Set(META),
 };
 
 /** Old v1 clients send `spec.host`; the pod conversion function renames it, so do we. */

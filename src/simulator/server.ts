@@ -31,6 +31,7 @@ import {
 import { readBody, sendJson, sendStatus } from './http.js';
 import { JobController } from './job-controller.js';
 import { type ApiVerb, SimulatorMetrics } from './metrics.js';
+import { NodeLeaseController } from './node-lease.js';
 import { buildScenario, type ScenarioOptions, type ScenarioSummary } from './scenario/index.js';
 import { SimStore } from './store.js';
 import { createServingCertificate } from './tls.js';
@@ -55,6 +56,11 @@ export interface SimulatorOptions {
   bookmarkIntervalMs?: number;
   /** Step of the job controller (pods of API-created jobs progress once per step). */
   jobStepMs?: number;
+  /**
+   * Node-lease heartbeat: every Ready node renews its Lease in kube-node-lease this often
+   * (the kubelet's 10 s by default); 0 turns it off.
+   */
+  nodeLeaseRenewMs?: number;
   /** Log a line per request to stderr. */
   log?: (line: string) => void;
 }
@@ -83,6 +89,7 @@ export class Simulator {
   private refusing: NodeJS.Timeout | undefined;
   private readonly churn: Churn;
   private readonly jobs: JobController;
+  private readonly leases: NodeLeaseController | undefined;
   private port = 0;
 
   private constructor(
@@ -101,6 +108,8 @@ export class Simulator {
     });
     this.jobs = new JobController(this.store, { stepMs: options.jobStepMs ?? 1000 });
     this.churn = new Churn(this.store, { ratePerSecond: options.churnPerSecond ?? 2, seed: scenario.seed });
+    const renewMs = options.nodeLeaseRenewMs ?? 10_000;
+    this.leases = renewMs > 0 ? new NodeLeaseController(this.store, { intervalMs: renewMs }) : undefined;
     server.on('connection', (socket: Socket) => this.onConnection(socket));
     server.on('request', (req, res) => {
       this.onRequest(req, res).catch((err) => {
@@ -120,6 +129,7 @@ export class Simulator {
     const sim = new Simulator(server, cert.caPem, options);
     await sim.listen(options.port ?? 0);
     sim.jobs.start();
+    sim.leases?.start();
     if ((options.churnPerSecond ?? 2) > 0) sim.churn.start();
     return sim;
   }
@@ -182,15 +192,20 @@ export class Simulator {
     this.store.compact();
   }
 
-  /** Stops the churn and the job controller: the cluster holds still (tests compare states). */
+  /**
+   * Stops the churn, the job controller and the node-lease heartbeat: the cluster holds
+   * still (tests compare states).
+   */
   pauseActivity(): void {
     this.churn.stop();
     this.jobs.stop();
+    this.leases?.stop();
   }
 
   /** Restarts what pauseActivity() stopped (the churn only if it was configured). */
   resumeActivity(): void {
     this.jobs.start();
+    this.leases?.start();
     if ((this.options.churnPerSecond ?? 2) > 0) this.churn.start();
   }
 
@@ -232,6 +247,7 @@ export class Simulator {
   async close(): Promise<void> {
     this.churn.stop();
     this.jobs.stop();
+    this.leases?.stop();
     if (this.refusing) clearTimeout(this.refusing);
     this.refusing = undefined;
     for (const socket of this.sockets) socket.destroy();

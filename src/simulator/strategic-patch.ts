@@ -29,7 +29,7 @@ export interface PatchField {
 
 /**
  * The patch metadata of the served kinds (core/v1 Pod, Node, Namespace, Event; batch/v1
- * Job), taken from the `patchStrategy` / `patchMergeKey` struct tags of kubernetes/api
+ * Job; coordination/v1 Lease), taken from the `patchStrategy` / `patchMergeKey` struct tags of kubernetes/api
  * core/v1/types.go and batch/v1/types.go (commit 10b39a39, July 2026) and of
  * k8s.io/apimachinery meta/v1 ObjectMeta. A struct field not listed has no tag: a list is
  * replaced whole (Pod tolerations, Node taints, Namespace spec.finalizers, containerStatuses,
@@ -83,6 +83,8 @@ export const PATCH_META: Record<string, Record<string, PatchField>> = {
   Namespace: { metadata: { type: 'ObjectMeta' }, status: { type: 'NamespaceStatus' } },
   NamespaceStatus: { conditions: { strategy: 'merge', key: 'type' } },
   Event: { metadata: { type: 'ObjectMeta' } },
+  // coordination/v1 LeaseSpec has no list with a patch strategy.
+  Lease: { metadata: { type: 'ObjectMeta' } },
   Job: { metadata: { type: 'ObjectMeta' }, spec: { type: 'JobSpec' }, status: { type: 'JobStatus' } },
   JobSpec: { template: { type: 'PodTemplateSpec' } },
   JobStatus: { conditions: { strategy: 'merge', key: 'type' } },

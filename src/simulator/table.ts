@@ -164,6 +164,14 @@ const COLUMNS: Record<ResourceName, TableColumnDefinition[]> = {
       ['Name', NAME_DOC, 1],
     ] satisfies Column[]
   ).map(col),
+  // printLease: NAME, HOLDER, AGE.
+  leases: (
+    [
+      ['Name', NAME_DOC],
+      ['Holder', 'holderIdentity contains the identity of the holder of a current lease.'],
+      ['Age', AGE_DOC],
+    ] satisfies Column[]
+  ).map(col),
 };
 
 /** Builds the Table for a list (or, with one object, a get or a watch event) of one resource. */
@@ -282,6 +290,11 @@ const CELLS: Record<ResourceName, (obj: KubeObject, now: Date) => TableCell[]> =
     since(ns.metadata.creationTimestamp, now),
   ],
   events: eventCells,
+  leases: (lease, now) => [
+    lease.metadata.name,
+    lease.spec?.holderIdentity ?? '',
+    since(lease.metadata.creationTimestamp, now),
+  ],
 };
 
 /** printPod: READY, STATUS and RESTARTS as kubectl users know them. */

@@ -41,14 +41,17 @@ export interface ObjectMeta {
 }
 
 /** The resources the simulator serves (plural, lower-case, as in URLs). */
-export type ResourceName = 'namespaces' | 'nodes' | 'pods' | 'events' | 'jobs';
+export type ResourceName = 'namespaces' | 'nodes' | 'pods' | 'events' | 'jobs' | 'leases';
+
+/** The API groups served: the core group (''), batch and coordination.k8s.io. */
+export type ApiGroup = '' | 'batch' | 'coordination.k8s.io';
 
 export interface ResourceInfo {
   name: ResourceName;
   singularName: string;
   kind: string;
   listKind: string;
-  group: '' | 'batch';
+  group: ApiGroup;
   version: 'v1';
   apiVersion: string;
   namespaced: boolean;
@@ -116,6 +119,18 @@ export const RESOURCES: Record<ResourceName, ResourceInfo> = {
     namespaced: true,
     shortNames: [],
     categories: ['all'],
+  },
+  leases: {
+    name: 'leases',
+    singularName: 'lease',
+    kind: 'Lease',
+    listKind: 'LeaseList',
+    group: 'coordination.k8s.io',
+    version: 'v1',
+    apiVersion: 'coordination.k8s.io/v1',
+    namespaced: true,
+    shortNames: [],
+    categories: [],
   },
 };
 

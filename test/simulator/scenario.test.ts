@@ -66,22 +66,24 @@ describe('buildScenario: counts and namespaces', () => {
       pods: 3000,
       jobs: 80,
       events: store.count('events'),
+      leases: 60,
     });
     const phases = Object.values(summary.podPhases).reduce((a, b) => a + b, 0);
     expect(phases).toBe(3000);
     expect(summary.jobPods).toBe(pods.filter((p) => ownerKind(p) === 'Job').length);
   });
 
-  it('has kube-system, default and the generated team namespaces, all Active and labelled', () => {
+  it('has kube-system, default, the generated team namespaces and kube-node-lease, all Active and labelled', () => {
     expect(summary.namespaces.slice(0, 2)).toEqual(['kube-system', 'default']);
-    expect(summary.namespaces.length).toBe(10);
+    expect(summary.namespaces.at(-1)).toBe('kube-node-lease');
+    expect(summary.namespaces.length).toBe(11);
     for (const ns of all(store, 'namespaces')) {
       expect(ns.metadata.labels?.['kubernetes.io/metadata.name']).toBe(ns.metadata.name);
       expect(ns.status?.phase).toBe('Active');
     }
-    expect(summary.namespaces.slice(2).every((n) => /^[a-z]+-(prod|staging|dev|qa)(-\d+)?$/.test(n))).toBe(
-      true,
-    );
+    expect(
+      summary.namespaces.slice(2, -1).every((n) => /^[a-z]+-(prod|staging|dev|qa)(-\d+)?$/.test(n)),
+    ).toBe(true);
   });
 
   it('never puts more pods in a namespace than maxPodsPerNamespace, opening namespaces as needed', () => {

@@ -24,6 +24,7 @@ import { buildEvents } from './events.js';
 import { buildJob } from './job-objects.js';
 import { allocateJobPods, planJob } from './job-plans.js';
 import { buildSystemPods } from './kube-system.js';
+import { lastRenewal, NODE_LEASE_NAMESPACE, nodeLeaseObject } from './leases.js';
 import { NamespacePool, namespaceObject } from './namespaces.js';
 import { buildNodes, PodIPAllocator } from './nodes.js';
 import { PHASE_OF, type PodPhase } from './pod-status.js';
@@ -77,7 +78,7 @@ export interface ScenarioOptions {
 
 export interface ScenarioSummary {
   counts: Record<ResourceName, number>;
-  /** Every namespace created, `kube-system` and `default` first. */
+  /** Every namespace created, `kube-system` and `default` first, `kube-node-lease` last. */
   namespaces: string[];
   podPhases: Record<PodPhase, number>;
   /** Pods owned by jobs (part of `counts.pods`). */
@@ -176,6 +177,22 @@ export function buildScenario(store: SimStore, opts: ScenarioOptions): ScenarioS
     'events',
     events.map((e) => ({ key: `${e.metadata.namespace}/${e.metadata.name}`, obj: e })),
   );
+  // Last, so that nothing above changes: kube-node-lease and one Lease per node, renewed
+  // when the node last posted a heartbeat (node-lease.ts renews them from here on).
+  const leaseNs = namespaceObject(NODE_LEASE_NAMESPACE, undefined, nsCreated);
+  leaseNs.metadata.uid = randomUid(random);
+  store.create('namespaces', leaseNs);
+  namespaces.push(NODE_LEASE_NAMESPACE);
+  const leases = nodeObjects.map((node) => {
+    const lease = nodeLeaseObject(
+      node,
+      lastRenewal(node, nowMs),
+      node.metadata.creationTimestamp ?? nsCreated,
+    );
+    lease.metadata.uid = randomUid(random);
+    return { key: `${NODE_LEASE_NAMESPACE}/${node.metadata.name}`, obj: lease };
+  });
+  createSorted(store, 'leases', leases);
 
   return {
     counts: {
@@ -184,6 +201,7 @@ export function buildScenario(store: SimStore, opts: ScenarioOptions): ScenarioS
       pods: created.length,
       jobs: jobs.length,
       events: events.length,
+      leases: leases.length,
     },
     namespaces,
     podPhases,

@@ -1,0 +1,281 @@
+/**
+ * Node Leases (coordination.k8s.io/v1): the scenario gives every node its Lease in
+ * kube-node-lease (held by the node, 40 s, owned by the Node); the heartbeat renews the
+ * Ready nodes' leases every 10 s on a fake clock and a node that is not Ready stops
+ * renewing; the group is discovered and the leases are listed, read, watched, written,
+ * patched, deleted and printed as a Table like any served resource; and real kubectl
+ * shows them in `get leases -n kube-node-lease` and `describe node` (every version here).
+ */
+import { existsSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { NodeLeaseController } from '../../src/simulator/node-lease.js';
+import { type Simulator, startSimulator } from '../../src/simulator/server.js';
+import type { KubeObject } from '../../src/simulator/types.js';
+import { FakeClock } from '../helpers/fake-clock.js';
+import { KUBECTL, Kubectl, requireKubectl, rows } from './kubectl-runner.js';
+import { type AnyJson, getJson, simFetch, TABLE_ACCEPT, WatchStream } from './sim-kit.js';
+
+const NS = 'kube-node-lease';
+let sim: Simulator;
+const watches: WatchStream[] = [];
+
+beforeAll(async () => {
+  await requireKubectl();
+  sim = await startSimulator({
+    churnPerSecond: 0,
+    jobStepMs: 3_600_000,
+    // The heartbeat is driven by hand below, on a fake clock.
+    nodeLeaseRenewMs: 0,
+    scenario: { seed: 11, nodes: 4, pods: 20, jobs: 0, namespaces: 1 },
+  });
+});
+
+afterAll(async () => {
+  for (const w of watches) w.close();
+  await sim?.close();
+});
+
+const nodes = () => [...sim.store.scan('nodes')];
+const lease = (name: string) => sim.store.get('leases', NS, name) as AnyJson;
+
+function setReady(name: string, status: 'True' | 'False') {
+  sim.store.mutate('nodes', undefined, name, (node: KubeObject) => {
+    for (const c of node.status.conditions) if (c.type === 'Ready') c.status = status;
+    return node;
+  });
+}
+
+describe('the scenario', () => {
+  it('has kube-node-lease and one Lease per node, held by it, 40 s, owned by the Node', () => {
+    expect(sim.store.get('namespaces', undefined, NS)?.status?.phase).toBe('Active');
+    expect(sim.summary.namespaces).toContain(NS);
+    expect(sim.store.count('leases')).toBe(nodes().length);
+    expect(sim.summary.counts.leases).toBe(nodes().length);
+    for (const node of nodes()) {
+      const l = lease(node.metadata.name);
+      expect(l).toMatchObject({
+        apiVersion: 'coordination.k8s.io/v1',
+        kind: 'Lease',
+        metadata: {
+          name: node.metadata.name,
+          namespace: NS,
+          ownerReferences: [
+            { apiVersion: 'v1', kind: 'Node', name: node.metadata.name, uid: node.metadata.uid },
+          ],
+        },
+        spec: { holderIdentity: node.metadata.name, leaseDurationSeconds: 40 },
+      });
+      expect(l.spec.renewTime).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/);
+    }
+  });
+});
+
+describe('the heartbeat (fake clock)', () => {
+  it('renews every Ready node every 10 s, and a node that is not Ready stops renewing', () => {
+    const clock = new FakeClock(Date.parse('2030-01-01T00:00:00Z'));
+    const controller = new NodeLeaseController(sim.store, { clock, now: () => new Date(clock.now()) });
+    const [sick, ...healthy] = nodes().map((n) => n.metadata.name);
+    for (const name of healthy) setReady(name, 'True');
+    setReady(sick, 'False');
+    const sickBefore = lease(sick).spec.renewTime;
+    controller.start();
+    clock.advance(9_999);
+    expect(healthy.map((n) => lease(n).spec.renewTime)).not.toContain('2030-01-01T00:00:09.999000Z');
+    expect(controller.stats.renewed).toBe(0);
+    clock.advance(1);
+    for (const name of healthy) expect(lease(name).spec.renewTime).toBe('2030-01-01T00:00:10.000000Z');
+    expect(lease(sick).spec.renewTime).toBe(sickBefore);
+    clock.advance(10_000);
+    for (const name of healthy) expect(lease(name).spec.renewTime).toBe('2030-01-01T00:00:20.000000Z');
+    expect(controller.stats.renewed).toBe(2 * healthy.length);
+    // A node going NotReady stops renewing; back to Ready, it renews on the next beat.
+    setReady(healthy[0], 'False');
+    clock.advance(10_000);
+    expect(lease(healthy[0]).spec.renewTime).toBe('2030-01-01T00:00:20.000000Z');
+    expect(lease(healthy[1]).spec.renewTime).toBe('2030-01-01T00:00:30.000000Z');
+    setReady(sick, 'True');
+    clock.advance(10_000);
+    expect(lease(sick).spec.renewTime).toBe('2030-01-01T00:00:40.000000Z');
+    expect(lease(sick).spec.holderIdentity).toBe(sick);
+    // A lease deleted under a Ready node comes back on the next heartbeat.
+    sim.store.delete('leases', NS, healthy[1]);
+    clock.advance(10_000);
+    expect(lease(healthy[1])).toMatchObject({
+      spec: {
+        holderIdentity: healthy[1],
+        leaseDurationSeconds: 40,
+        renewTime: '2030-01-01T00:00:50.000000Z',
+      },
+    });
+    expect(controller.stats.created).toBe(1);
+    controller.stop();
+    const after = lease(sick).spec.renewTime;
+    clock.advance(60_000);
+    expect(lease(sick).spec.renewTime).toBe(after);
+    expect(clock.pending).toBe(0);
+    setReady(healthy[0], 'True');
+  });
+});
+
+describe('over HTTP', () => {
+  it('discovers coordination.k8s.io/v1 leases', async () => {
+    const groups = await getJson<AnyJson>(sim, '/apis');
+    const coordination = { groupVersion: 'coordination.k8s.io/v1', version: 'v1' };
+    expect(groups.groups).toContainEqual({
+      name: 'coordination.k8s.io',
+      versions: [coordination],
+      preferredVersion: coordination,
+    });
+    expect(groups.groups.map((g: AnyJson) => g.name)).toContain('batch');
+    expect(await getJson<AnyJson>(sim, '/apis/coordination.k8s.io')).toMatchObject({
+      kind: 'APIGroup',
+      name: 'coordination.k8s.io',
+    });
+    const list = await getJson<AnyJson>(sim, '/apis/coordination.k8s.io/v1');
+    expect(list).toMatchObject({ kind: 'APIResourceList', groupVersion: 'coordination.k8s.io/v1' });
+    expect(list.resources).toEqual([
+      expect.objectContaining({
+        name: 'leases',
+        singularName: 'lease',
+        namespaced: true,
+        kind: 'Lease',
+        verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'],
+      }),
+    ]);
+  });
+
+  it('lists, gets, watches, creates, updates, patches and deletes leases', async () => {
+    const base = '/apis/coordination.k8s.io/v1';
+    const all = await getJson<AnyJson>(sim, `${base}/leases`);
+    expect(all.kind).toBe('LeaseList');
+    expect(all.items).toHaveLength(nodes().length);
+    const [first] = nodes();
+    const got = await getJson<AnyJson>(sim, `${base}/namespaces/${NS}/leases/${first.metadata.name}`);
+    expect(got.spec.holderIdentity).toBe(first.metadata.name);
+    expect((await simFetch(sim, `/api/v1/namespaces/${NS}/leases`)).status).toBe(404);
+
+    const w = await WatchStream.open(
+      sim,
+      `${base}/namespaces/default/leases?watch=true&resourceVersion=${all.metadata.resourceVersion}`,
+    );
+    watches.push(w);
+    const created = await simFetch(sim, `${base}/namespaces/default/leases`, {
+      method: 'POST',
+      body: JSON.stringify({
+        apiVersion: 'coordination.k8s.io/v1',
+        kind: 'Lease',
+        metadata: { name: 'my-lock' },
+        spec: { holderIdentity: 'a', leaseDurationSeconds: 15 },
+      }),
+      headers: { 'content-type': 'application/json' },
+    });
+    expect(created.status).toBe(201);
+    const body = (await created.json()) as AnyJson;
+    body.spec.holderIdentity = 'b';
+    const updated = await simFetch(sim, `${base}/namespaces/default/leases/my-lock`, {
+      method: 'PUT',
+      body: JSON.stringify(body),
+      headers: { 'content-type': 'application/json' },
+    });
+    expect(updated.status).toBe(200);
+    const merged = await simFetch(sim, `${base}/namespaces/default/leases/my-lock`, {
+      method: 'PATCH',
+      body: JSON.stringify({ spec: { leaseTransitions: 1 } }),
+      headers: { 'content-type': 'application/strategic-merge-patch+json' },
+    });
+    expect(merged.status).toBe(200);
+    const jsonPatched = await simFetch(sim, `${base}/namespaces/default/leases/my-lock`, {
+      method: 'PATCH',
+      body: JSON.stringify([
+        { op: 'test', path: '/spec/holderIdentity', value: 'b' },
+        { op: 'replace', path: '/spec/holderIdentity', value: 'c' },
+      ]),
+      headers: { 'content-type': 'application/json-patch+json' },
+    });
+    expect(jsonPatched.status).toBe(200);
+    expect(sim.store.get('leases', 'default', 'my-lock')?.spec).toEqual({
+      holderIdentity: 'c',
+      leaseDurationSeconds: 15,
+      leaseTransitions: 1,
+    });
+    expect(
+      (await simFetch(sim, `${base}/namespaces/default/leases/my-lock`, { method: 'DELETE' })).status,
+    ).toBe(200);
+    const events = await w.take(5);
+    expect(events.map((e) => e.type)).toEqual(['ADDED', 'MODIFIED', 'MODIFIED', 'MODIFIED', 'DELETED']);
+    expect(events.every((e) => (e.object as AnyJson).kind === 'Lease')).toBe(true);
+  });
+
+  it('prints leases as a Table: Name, Holder, Age', async () => {
+    const table = await getJson<AnyJson>(sim, `/apis/coordination.k8s.io/v1/namespaces/${NS}/leases`, {
+      headers: { accept: TABLE_ACCEPT },
+    });
+    expect(table.kind).toBe('Table');
+    expect(table.columnDefinitions.map((c: AnyJson) => c.name)).toEqual(['Name', 'Holder', 'Age']);
+    expect(table.rows.map((r: AnyJson) => r.cells.slice(0, 2))).toEqual(
+      nodes().map((n) => [n.metadata.name, n.metadata.name]),
+    );
+  });
+
+  it('deletes a node lease with its node (the garbage collector follows the ownerReference)', async () => {
+    const node = sim.store.create('nodes', { apiVersion: 'v1', kind: 'Node', metadata: { name: 'gc-node' } });
+    sim.store.create('leases', {
+      apiVersion: 'coordination.k8s.io/v1',
+      kind: 'Lease',
+      metadata: {
+        name: 'gc-node',
+        namespace: NS,
+        ownerReferences: [{ apiVersion: 'v1', kind: 'Node', name: 'gc-node', uid: node.metadata.uid! }],
+      },
+      spec: { holderIdentity: 'gc-node', leaseDurationSeconds: 40 },
+    });
+    expect((await simFetch(sim, '/api/v1/nodes/gc-node', { method: 'DELETE' })).status).toBe(200);
+    await new Promise((r) => setImmediate(r));
+    expect(sim.store.get('leases', NS, 'gc-node')).toBeUndefined();
+  });
+});
+
+const SDK = '/usr/lib/google-cloud-sdk/bin';
+const BINARIES = [
+  { label: 'PATH', binary: KUBECTL },
+  ...['27', '28', '29', '30', '31', '32', '33'].map((minor) => ({
+    label: `1.${minor}`,
+    binary: `${SDK}/kubectl.1.${minor}`,
+  })),
+];
+
+for (const { label, binary } of BINARIES) {
+  const present = binary === KUBECTL || existsSync(binary);
+  const suite = present ? describe : describe.skip;
+  suite(`kubectl ${label}${present ? '' : ` (skipped: ${binary} is absent)`}`, () => {
+    let kubectl: Kubectl;
+    beforeAll(() => {
+      kubectl = new Kubectl(sim.kubeconfig(), binary);
+    });
+    afterAll(() => kubectl?.cleanup());
+
+    it('get leases -n kube-node-lease shows NAME, HOLDER, AGE', async () => {
+      const out = rows(await kubectl.ok(['get', 'leases', '-n', NS]));
+      expect(out[0]).toEqual(['NAME', 'HOLDER', 'AGE']);
+      expect(out.slice(1).map((r) => r.slice(0, 2))).toEqual(
+        nodes().map((n) => [n.metadata.name, n.metadata.name]),
+      );
+    });
+
+    it('describe node shows the Lease with HolderIdentity and RenewTime', async () => {
+      const [node] = nodes();
+      const name = node.metadata.name;
+      const out = await kubectl.ok(['describe', 'node', name]);
+      const renew = new Date(lease(name).spec.renewTime).toUTCString().replace('GMT', '+0000');
+      const section = out.slice(out.indexOf('Lease:'), out.indexOf('Conditions:'));
+      expect(section.split('\n').map((line) => line.trim().split(/:\s+/))).toEqual([
+        ['Lease:'],
+        ['HolderIdentity', name],
+        ['AcquireTime', '<unset>'],
+        ['RenewTime', renew],
+        [''],
+      ]);
+      expect(out).not.toContain('Failed to get lease');
+    });
+  });
+}
