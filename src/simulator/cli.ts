@@ -22,6 +22,7 @@ const USAGE = `usage: npm run simulator -- [options]
   --kubeconfig-out F   write a kubeconfig for the simulator to F
   --history N          changes kept for watch resumption (default 50000)
   --bookmark-interval-ms N   BOOKMARK interval on watches (default 10000)
+  --node-lease-renew-ms N    Ready nodes renew their Lease this often, 0 never (default 10000)
   --verbose            log every request to stderr
   --help               this text`;
 
@@ -34,6 +35,7 @@ export interface SimulatorCliOptions {
   kubeconfigOut?: string;
   history?: number;
   bookmarkIntervalMs?: number;
+  nodeLeaseRenewMs?: number;
   verbose: boolean;
 }
 
@@ -69,6 +71,7 @@ export function parseSimulatorArgs(argv: string[]): SimulatorCliOptions | 'help'
         'kubeconfig-out': { type: 'string' },
         history: { type: 'string' },
         'bookmark-interval-ms': { type: 'string' },
+        'node-lease-renew-ms': { type: 'string' },
         verbose: { type: 'boolean' },
         help: { type: 'boolean' },
       },
@@ -100,6 +103,10 @@ export function parseSimulatorArgs(argv: string[]): SimulatorCliOptions | 'help'
       str('bookmark-interval-ms') === undefined
         ? undefined
         : integer('bookmark-interval-ms', str('bookmark-interval-ms'), 0, 100),
+    nodeLeaseRenewMs:
+      str('node-lease-renew-ms') === undefined
+        ? undefined
+        : integer('node-lease-renew-ms', str('node-lease-renew-ms'), 0),
     verbose: values.verbose === true,
   };
 }
@@ -128,6 +135,7 @@ async function main(): Promise<void> {
     adminToken: options.token,
     historyLimit: options.history,
     bookmarkIntervalMs: options.bookmarkIntervalMs,
+    nodeLeaseRenewMs: options.nodeLeaseRenewMs,
     log: options.verbose ? (line) => process.stderr.write(`${line}\n`) : undefined,
   });
   if (options.kubeconfigOut) writeFileSync(options.kubeconfigOut, sim.kubeconfig(), { mode: 0o600 });

@@ -8,10 +8,12 @@
  */
 import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseSimulatorArgs } from '../../src/simulator/cli.js';
 import { NodeLeaseController } from '../../src/simulator/node-lease.js';
 import { type Simulator, startSimulator } from '../../src/simulator/server.js';
 import type { KubeObject } from '../../src/simulator/types.js';
 import { FakeClock } from '../helpers/fake-clock.js';
+import { sleep, waitFor } from '../helpers/wait.js';
 import { KUBECTL, Kubectl, requireKubectl, rows } from './kubectl-runner.js';
 import { type AnyJson, getJson, simFetch, TABLE_ACCEPT, WatchStream } from './sim-kit.js';
 
@@ -114,6 +116,33 @@ describe('the heartbeat (fake clock)', () => {
     expect(lease(sick).spec.renewTime).toBe(after);
     expect(clock.pending).toBe(0);
     setReady(healthy[0], 'True');
+  });
+});
+
+describe('the simulator wiring', () => {
+  it('renews on its own timer (nodeLeaseRenewMs), stops on pauseActivity, and takes --node-lease-renew-ms', async () => {
+    const live = await startSimulator({
+      churnPerSecond: 0,
+      jobStepMs: 3_600_000,
+      nodeLeaseRenewMs: 50,
+      scenario: { seed: 2, nodes: 2, pods: 4, jobs: 0, namespaces: 1 },
+    });
+    try {
+      const ready = [...live.store.scan('nodes')].find((n) =>
+        n.status.conditions.some((c: AnyJson) => c.type === 'Ready' && c.status === 'True'),
+      )!;
+      const renewed = () => live.store.get('leases', NS, ready.metadata.name)?.spec.renewTime;
+      const before = renewed();
+      await waitFor(() => renewed() !== before, "a renewal on the simulator's own timer");
+      live.pauseActivity();
+      const paused = renewed();
+      await sleep(200);
+      expect(renewed()).toBe(paused);
+    } finally {
+      await live.close();
+    }
+    expect(parseSimulatorArgs(['--node-lease-renew-ms', '0'])).toMatchObject({ nodeLeaseRenewMs: 0 });
+    expect(parseSimulatorArgs([])).toMatchObject({ nodeLeaseRenewMs: undefined });
   });
 });
 
