@@ -615,17 +615,22 @@ describe('writes and Status errors', () => {
 
   it('applies a JSON patch and answers 405 for a method the path does not take', async () => {
     const [key] = storeKeys('pods', 'default');
-    // RFC 6902 `add` creates no missing parent: a pod without labels gets kube-apiserver's 422.
-    const hadLabels = Boolean(sim.store.get('pods', 'default', key.split('/')[1])?.metadata.labels);
-    const jsonPatch = await patch(
-      `/api/v1/namespaces/default/pods/${key.split('/')[1]}`,
-      [{ op: 'add', path: '/metadata/labels/x', value: 'y' }],
+    // RFC 6902: `add` of a member sets it; `add` under a missing parent is kube-apiserver's 422.
+    const podPath = `/api/v1/namespaces/default/pods/${key.split('/')[1]}`;
+    const added = await patch(
+      podPath,
+      [{ op: 'add', path: '/metadata/labels', value: { x: 'y' } }],
       'application/json-patch+json',
     );
-    expect(jsonPatch.status).toBe(hadLabels ? 200 : 422);
-    expect(await jsonPatch.json()).toMatchObject(
-      hadLabels ? { metadata: { labels: { x: 'y' } } } : { reason: 'Invalid', code: 422 },
+    expect(added.status).toBe(200);
+    expect(await added.json()).toMatchObject({ metadata: { labels: { x: 'y' } } });
+    const orphan = await patch(
+      podPath,
+      [{ op: 'add', path: '/metadata/no-such-map/x', value: 'y' }],
+      'application/json-patch+json',
     );
+    expect(orphan.status).toBe(422);
+    expect(await orphan.json()).toMatchObject({ reason: 'Invalid', code: 422 });
     for (const [method, path] of [
       ['POST', `/api/v1/namespaces/default/pods/${key.split('/')[1]}`],
       ['PUT', '/api/v1/namespaces/default/pods'],
