@@ -1,11 +1,3 @@
-/**
- * JSON patch (RFC 6902) as kube-apiserver applies it (gopkg.in/evanphx/json-patch.v4):
- * the six operations and JSON pointers with ~0/~1 on plain documents; over HTTP the
- * patched object stored, 422 Invalid with the generic message for a failed `test` or a
- * missing path (nothing stored), 400 for a body that is not a patch; and `kubectl patch
- * --type json` through every kubectl on this machine (1.27 ... 1.33 and the one on PATH).
- */
-import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   applyJsonPatch,
@@ -14,7 +6,7 @@ import {
   type JsonPatchOperation,
 } from '../../src/simulator/json-patch.js';
 import { type Simulator, startSimulator } from '../../src/simulator/server.js';
-import { KUBECTL, Kubectl, requireKubectl } from './kubectl-runner.js';
+import { eachKubectl, Kubectl, requireKubectl } from './kubectl-runner.js';
 import { type AnyJson, simFetch } from './sim-kit.js';
 
 const apply = (doc: unknown, ops: JsonPatchOperation[]) => applyJsonPatch(doc, decodeJsonPatch(ops));
@@ -220,19 +212,8 @@ describe('PATCH application/json-patch+json over HTTP', () => {
   });
 });
 
-const SDK = '/usr/lib/google-cloud-sdk/bin';
-const BINARIES = [
-  { label: 'PATH', binary: KUBECTL },
-  ...['27', '28', '29', '30', '31', '32', '33'].map((minor) => ({
-    label: `1.${minor}`,
-    binary: `${SDK}/kubectl.1.${minor}`,
-  })),
-];
-
-for (const { label, binary } of BINARIES) {
-  const present = binary === KUBECTL || existsSync(binary);
-  const suite = present ? describe : describe.skip;
-  suite(`kubectl ${label} patch --type json${present ? '' : ` (skipped: ${binary} is absent)`}`, () => {
+for (const { label, binary, suite, skipped } of eachKubectl()) {
+  suite(`kubectl ${label} patch --type json${skipped}`, () => {
     let kubectl: Kubectl;
     const tag = `jp${label.replace('.', '')}`.toLowerCase();
 

@@ -7,19 +7,12 @@
  * with kube-apiserver's 415 for a patch type it does not serve. A version binary that is
  * absent is skipped, and the skip says so.
  */
-import { existsSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Simulator, startSimulator } from '../../src/simulator/server.js';
-import { KUBECTL, Kubectl, requireKubectl } from './kubectl-runner.js';
+import { eachKubectl, Kubectl, requireKubectl } from './kubectl-runner.js';
 import { type AnyJson, simFetch } from './sim-kit.js';
-
-const SDK = '/usr/lib/google-cloud-sdk/bin';
-const VERSIONS = ['27', '28', '29', '30', '31', '32', '33'].map((minor) => ({
-  label: `1.${minor}`,
-  binary: `${SDK}/kubectl.1.${minor}`,
-}));
-const BINARIES = [{ label: 'PATH', binary: KUBECTL }, ...VERSIONS];
 
 let sim: Simulator;
 
@@ -98,10 +91,8 @@ describe('PATCH content types over HTTP', () => {
   });
 });
 
-for (const { label, binary } of BINARIES) {
-  const present = binary === KUBECTL || existsSync(binary);
-  const suite = present ? describe : describe.skip;
-  suite(`kubectl ${label}${present ? '' : ` (skipped: ${binary} is absent)`}`, () => {
+for (const { label, binary, suite, skipped } of eachKubectl()) {
+  suite(`kubectl ${label}${skipped}`, () => {
     let kubectl: Kubectl;
     const tag = `k${label.replace('.', '')}`.toLowerCase();
 

@@ -4,9 +4,10 @@
  * A missing kubectl fails loudly: these tests are the proof that real clients work.
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { describe } from 'vitest';
 
 export const KUBECTL = process.env.KUBECTL ?? 'kubectl';
 
@@ -102,4 +103,36 @@ export function rows(output: string): string[][] {
     .split('\n')
     .filter((line) => line.trim())
     .map((line) => line.trim().split(/\s{2,}/));
+}
+
+/** Where the machine keeps the versioned kubectl binaries (kubectl.1.27 … kubectl.1.33). */
+export const KUBECTL_SDK_BIN = '/usr/lib/google-cloud-sdk/bin';
+
+/**
+ * Every kubectl to test with: the one on PATH and kubectl.1.27 … 1.33 beside it. `suite` is
+ * vitest's `describe`, or `describe.skip` for a versioned binary that is absent, and
+ * `skipped` says so in the suite's title.
+ */
+export function eachKubectl(): {
+  label: string;
+  binary: string;
+  suite: (name: string, body: () => void) => void;
+  skipped: string;
+}[] {
+  const binaries = [
+    { label: 'PATH', binary: KUBECTL },
+    ...['27', '28', '29', '30', '31', '32', '33'].map((minor) => ({
+      label: `1.${minor}`,
+      binary: `${KUBECTL_SDK_BIN}/kubectl.1.${minor}`,
+    })),
+  ];
+  return binaries.map(({ label, binary }) => {
+    const present = binary === KUBECTL || existsSync(binary);
+    return {
+      label,
+      binary,
+      suite: present ? describe : describe.skip,
+      skipped: present ? '' : ` (skipped: ${binary} is absent)`,
+    };
+  });
 }

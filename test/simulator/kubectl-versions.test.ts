@@ -1,22 +1,7 @@
-/**
- * Every kubectl on this machine (the one on PATH and /usr/lib/google-cloud-sdk/bin's
- * kubectl.1.27 ... kubectl.1.33) against the simulator, for what must be safe: a
- * server-side dry run changes nothing, `--cascade=orphan` keeps a job's pods (without
- * their ownerReference, as the garbage collector leaves them), and `--chunk-size`
- * pages a JSON list. A version binary that is absent is skipped, and the skip says so.
- */
-import { existsSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { type Simulator, startSimulator } from '../../src/simulator/server.js';
-import { KUBECTL, Kubectl, requireKubectl } from './kubectl-runner.js';
+import { eachKubectl, Kubectl, requireKubectl } from './kubectl-runner.js';
 import { type AnyJson, metric, scrape } from './sim-kit.js';
-
-const SDK = '/usr/lib/google-cloud-sdk/bin';
-const VERSIONS = ['27', '28', '29', '30', '31', '32', '33'].map((minor) => ({
-  label: `1.${minor}`,
-  binary: `${SDK}/kubectl.1.${minor}`,
-}));
-const BINARIES = [{ label: 'PATH', binary: KUBECTL }, ...VERSIONS];
 
 let sim: Simulator;
 
@@ -60,10 +45,8 @@ function pod(name: string, namespace = 'default', owner?: { name: string; uid: s
   });
 }
 
-for (const { label, binary } of BINARIES) {
-  const present = binary === KUBECTL || existsSync(binary);
-  const suite = present ? describe : describe.skip;
-  suite(`kubectl ${label}${present ? '' : ` (skipped: ${binary} is absent)`}`, () => {
+for (const { label, binary, suite, skipped } of eachKubectl()) {
+  suite(`kubectl ${label}${skipped}`, () => {
     let kubectl: Kubectl;
     const tag = `k${label.replace('.', '')}`.toLowerCase();
 

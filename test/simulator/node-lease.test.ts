@@ -1,12 +1,3 @@
-/**
- * Node Leases (coordination.k8s.io/v1): the scenario gives every node its Lease in
- * kube-node-lease (held by the node, 40 s, owned by the Node); the heartbeat renews the
- * Ready nodes' leases every 10 s on a fake clock and a node that is not Ready stops
- * renewing; the group is discovered and the leases are listed, read, watched, written,
- * patched, deleted and printed as a Table like any served resource; and real kubectl
- * shows them in `get leases -n kube-node-lease` and `describe node` (every version here).
- */
-import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseSimulatorArgs } from '../../src/simulator/cli.js';
 import { NodeLeaseController } from '../../src/simulator/node-lease.js';
@@ -14,7 +5,7 @@ import { type Simulator, startSimulator } from '../../src/simulator/server.js';
 import type { KubeObject } from '../../src/simulator/types.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { sleep, waitFor } from '../helpers/wait.js';
-import { KUBECTL, Kubectl, requireKubectl, rows } from './kubectl-runner.js';
+import { eachKubectl, Kubectl, requireKubectl, rows } from './kubectl-runner.js';
 import { type AnyJson, getJson, simFetch, TABLE_ACCEPT, WatchStream } from './sim-kit.js';
 
 const NS = 'kube-node-lease';
@@ -264,19 +255,8 @@ describe('over HTTP', () => {
   });
 });
 
-const SDK = '/usr/lib/google-cloud-sdk/bin';
-const BINARIES = [
-  { label: 'PATH', binary: KUBECTL },
-  ...['27', '28', '29', '30', '31', '32', '33'].map((minor) => ({
-    label: `1.${minor}`,
-    binary: `${SDK}/kubectl.1.${minor}`,
-  })),
-];
-
-for (const { label, binary } of BINARIES) {
-  const present = binary === KUBECTL || existsSync(binary);
-  const suite = present ? describe : describe.skip;
-  suite(`kubectl ${label}${present ? '' : ` (skipped: ${binary} is absent)`}`, () => {
+for (const { label, binary, suite, skipped } of eachKubectl()) {
+  suite(`kubectl ${label}${skipped}`, () => {
     let kubectl: Kubectl;
     beforeAll(() => {
       kubectl = new Kubectl(sim.kubeconfig(), binary);
