@@ -6,9 +6,9 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { unauthenticated } from '../errors.js';
-import { OPEN_ACCESS, type Principal } from '../loaders/principal.js';
+import { OPEN_ACCESS, type Principal, type StaticPrincipal } from '../loaders/principal.js';
 
-export interface TokenPrincipal extends Principal {
+export interface TokenPrincipal extends StaticPrincipal {
   token: string;
 }
 

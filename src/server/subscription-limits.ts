@@ -25,8 +25,8 @@ export function tooManySubscriptions(scope: 'principal' | 'connection', limit: n
 export function useSubscriptionLimits(limit = DEFAULT_SUBSCRIPTIONS_PER_PRINCIPAL): Plugin & {
   active(principal: GatewayContext['principal']): number;
 } {
-  const active = new Map<number, number>();
-  const release = (key: number) => {
+  const active = new Map<string, number>();
+  const release = (key: string) => {
     const n = (active.get(key) ?? 1) - 1;
     if (n <= 0) active.delete(key);
     else active.set(key, n);
