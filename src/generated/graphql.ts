@@ -18,11 +18,15 @@ export type JobState =
 
 /** A kind kubegate mirrors (its Kubernetes name). */
 export type KubeKind =
+  | 'ClusterRole'
+  | 'ClusterRoleBinding'
   | 'Event'
   | 'Job'
   | 'Namespace'
   | 'Node'
-  | 'Pod';
+  | 'Pod'
+  | 'Role'
+  | 'RoleBinding';
 
 export type OrderDirection =
   | 'ASC'

@@ -4,7 +4,13 @@
  * connection pool; the calls themselves are the registry's (kinds.ts), so this file knows
  * no kind by name.
  */
-import { ApiException, BatchV1Api, CoreV1Api, VersionApi } from '@kubernetes/client-node';
+import {
+  ApiException,
+  BatchV1Api,
+  CoreV1Api,
+  RbacAuthorizationV1Api,
+  VersionApi,
+} from '@kubernetes/client-node';
 import { HttpMethod, RequestContext } from '@kubernetes/client-node/dist/gen/http/http.js';
 import { ObjectSerializer } from '@kubernetes/client-node/dist/gen/models/ObjectSerializer.js';
 import { type Dispatcher, fetch } from 'undici';
@@ -52,7 +58,11 @@ export class ClusterClient {
   private readonly versionApi: VersionApi;
 
   constructor(readonly config: PooledKubeConfig) {
-    this.apis = { core: config.makeApiClient(CoreV1Api), batch: config.makeApiClient(BatchV1Api) };
+    this.apis = {
+      core: config.makeApiClient(CoreV1Api),
+      batch: config.makeApiClient(BatchV1Api),
+      rbac: config.makeApiClient(RbacAuthorizationV1Api),
+    };
     this.versionApi = config.makeApiClient(VersionApi);
   }
 

@@ -2,12 +2,15 @@
  * A configured cluster: its pooled client, one informer per kind, the pod aggregates,
  * and its status. `Cluster` owns their life cycle; readers get `ClusterReader`.
  */
+
+import { AccessCache } from './access-cache.js';
 import { PodAggregates } from './aggregates.js';
 import { ClusterClient, type PooledKubeConfig, type PoolOptions } from './client.js';
 import { type Clock, systemClock } from './clock.js';
 import type { EventHub } from './event-hub.js';
 import { Informer, type InformerOptions, type InformerStatus } from './informer.js';
-import { INFORMER_KINDS, type KindName, READINESS_KINDS } from './kinds.js';
+import { INFORMER_KINDS, KINDS, type KindName } from './kinds.js';
+import type { AccessSet, RbacUser } from './rbac.js';
 import { describe } from './reflector.js';
 
 export interface ClusterSpec {
@@ -15,8 +18,17 @@ export interface ClusterSpec {
   name: string;
   /** A kubeconfig holding this cluster's context as the current one. */
   kubeconfig: PooledKubeConfig;
-  /** false: no informers; every read goes to the API server (the no-cache mode). */
+  /** false: no informers of data kinds; every read goes to the API server (the no-cache mode). */
   cache: boolean;
+  /**
+   * How identities (OIDC users, Kubernetes tokens, static `user:` tokens) are authorised in
+   * this cluster: from its RBAC objects mirrored here (`rbac`, the default), by asking its
+   * SubjectAccessReview API (`subjectAccessReview`), or not at all (`static`: only
+   * principals with explicit lists see anything).
+   */
+  authorization?: AuthorizationMode;
+  /** Mirror the RBAC kinds (set when the mode is `rbac` and identities can sign in). */
+  mirrorRbac?: boolean;
   pool?: PoolOptions;
   /** A fingerprint of what the spec was built from, so a reload can tell what changed. */
   fingerprint: string;
@@ -41,6 +53,8 @@ export interface ClusterStatus {
   lastError?: string;
 }
 
+export type AuthorizationMode = 'rbac' | 'subjectAccessReview' | 'static';
+
 /** The informers of the kinds the registry mirrors (kinds.ts `informer: true`). */
 export type Informers = { [K in KindName]?: Informer<K> };
 
@@ -56,7 +70,10 @@ export class Cluster {
   readonly client: ClusterClient;
   readonly aggregates = new PodAggregates();
   readonly informers: Informers | undefined;
+  /** The kinds this cluster mirrors: the data kinds with the cache, the RBAC kinds when it authorises from them. */
+  readonly mirrored: readonly KindName[];
   private readonly clock: Clock;
+  readonly #access = new AccessCache();
   private versionText: string | undefined;
   private lastError: string | undefined;
 
@@ -67,7 +84,8 @@ export class Cluster {
     this.name = spec.name;
     this.clock = options.clock ?? systemClock;
     this.client = new ClusterClient(spec.kubeconfig);
-    if (spec.cache) {
+    this.mirrored = INFORMER_KINDS.filter((k) => (KINDS[k].access ? spec.mirrorRbac === true : spec.cache));
+    if (this.mirrored.length > 0) {
       const make = <K extends KindName>(kind: K): Informer<K> =>
         new Informer<K>({
           cluster: spec.name,
@@ -82,14 +100,19 @@ export class Cluster {
           },
         });
       const informers: Informers = {};
-      for (const kind of INFORMER_KINDS)
+      for (const kind of this.mirrored)
         (informers as Record<KindName, Informer<KindName>>)[kind] = make(kind);
       this.informers = informers;
     }
   }
 
   get cache(): boolean {
-    return this.informers !== undefined;
+    return this.spec.cache;
+  }
+
+  /** The kinds readiness waits for: the mirrored ones whose registry entry says so. */
+  get readinessKinds(): readonly KindName[] {
+    return this.mirrored.filter((k) => KINDS[k].readiness);
   }
 
   start(): void {
@@ -100,7 +123,7 @@ export class Cluster {
     const informers = this.informers as Partial<Record<KindName, Informer<KindName>>> | undefined;
     if (!informers) return [];
     const out: Informer<KindName>[] = [];
-    for (const kind of INFORMER_KINDS) {
+    for (const kind of this.mirrored) {
       const informer = informers[kind];
       if (informer) out.push(informer);
     }
@@ -113,9 +136,9 @@ export class Cluster {
     await this.spec.kubeconfig.closePool();
   }
 
-  /** Every informer readiness waits for has synced (kinds.ts `readiness`; not Events). */
+  /** Every informer readiness waits for has synced (kinds.ts `readiness`; not Events). Never without the cache. */
   get ready(): boolean {
-    return this.informers !== undefined && READINESS_KINDS.every((kind) => this.isSynced(kind));
+    return this.cache && this.readinessKinds.every((kind) => this.isSynced(kind));
   }
 
   /** Whether reads of `kind` can be served from memory. */
@@ -127,7 +150,7 @@ export class Cluster {
    * Resolves true when every informer readiness waits for (or those of `kinds`) has synced,
    * false after `timeoutMs` or when the cluster has no informer for one of them.
    */
-  async waitForSync(timeoutMs = 60_000, kinds: readonly KindName[] = READINESS_KINDS): Promise<boolean> {
+  async waitForSync(timeoutMs = 60_000, kinds: readonly KindName[] = this.readinessKinds): Promise<boolean> {
     const informers = this.informers;
     if (!informers || kinds.some((kind) => !informers[kind])) return false;
     let timer: unknown;
@@ -140,6 +163,46 @@ export class Cluster {
     } finally {
       this.clock.clearTimeout(timer);
     }
+  }
+
+  /** How identities are authorised here. */
+  get authorization(): AuthorizationMode {
+    return this.spec.authorization ?? 'rbac';
+  }
+
+  /**
+   * A number that moves whenever any RBAC object changes, once all four RBAC kinds have
+   * synced; undefined before (or when they are not mirrored).
+   */
+  rbacGeneration(): string | undefined {
+    const i = this.informers;
+    if (!this.spec.mirrorRbac || !i?.Role || !i.ClusterRole || !i.RoleBinding || !i.ClusterRoleBinding)
+      return undefined;
+    if (
+      !i.Role.hasSynced ||
+      !i.ClusterRole.hasSynced ||
+      !i.RoleBinding.hasSynced ||
+      !i.ClusterRoleBinding.hasSynced
+    )
+      return undefined;
+    return `${i.Role.generation}.${i.ClusterRole.generation}.${i.RoleBinding.generation}.${i.ClusterRoleBinding.generation}`;
+  }
+
+  /**
+   * The user's access compiled from the mirrored RBAC objects (cached per user until any
+   * of them changes); undefined until they have synced or when they are not mirrored.
+   */
+  access(userKey: string, user: RbacUser): AccessSet | undefined {
+    const generation = this.rbacGeneration();
+    const i = this.informers;
+    if (generation === undefined || !i?.Role || !i.ClusterRole || !i.RoleBinding || !i.ClusterRoleBinding)
+      return undefined;
+    return this.#access.get(userKey, user, generation, {
+      roles: i.Role.store,
+      clusterRoles: i.ClusterRole.store,
+      roleBindings: i.RoleBinding.store,
+      clusterRoleBindings: i.ClusterRoleBinding.store,
+    });
   }
 
   /** The server's gitVersion, asked once and remembered. */

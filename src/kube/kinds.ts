@@ -12,13 +12,24 @@
  * type through `KubeObjectOf<K>`, so a store, an event or a loader for `'Pod'` is typed
  * `V1Pod` without anyone importing `@kubernetes/client-node` outside this layer.
  */
-import type { CoreV1Event, V1Job, V1Namespace, V1Node, V1Pod } from '@kubernetes/client-node';
+import type {
+  CoreV1Event,
+  V1ClusterRole,
+  V1ClusterRoleBinding,
+  V1Job,
+  V1Namespace,
+  V1Node,
+  V1Pod,
+  V1Role,
+  V1RoleBinding,
+} from '@kubernetes/client-node';
 import type { KindDefinition } from './kinds/define.js';
 import { eventKind } from './kinds/event.js';
 import { jobKind } from './kinds/job.js';
 import { namespaceKind } from './kinds/namespace.js';
 import { nodeKind } from './kinds/node.js';
 import { podKind } from './kinds/pod.js';
+import { clusterRoleBindingKind, clusterRoleKind, roleBindingKind, roleKind } from './kinds/rbac.js';
 
 export { type KeyedObject, keyOf, objectKey, splitObjectKey } from './object-keys.js';
 
@@ -29,6 +40,10 @@ export type KIND_OBJECT = {
   Pod: V1Pod;
   Job: V1Job;
   Event: CoreV1Event;
+  Role: V1Role;
+  ClusterRole: V1ClusterRole;
+  RoleBinding: V1RoleBinding;
+  ClusterRoleBinding: V1ClusterRoleBinding;
 };
 
 export type KindName = keyof KIND_OBJECT;
@@ -42,6 +57,10 @@ export const KINDS: { readonly [K in KindName]: KindDefinition<KIND_OBJECT[K]> }
   Pod: podKind,
   Job: jobKind,
   Event: eventKind,
+  Role: roleKind,
+  ClusterRole: clusterRoleKind,
+  RoleBinding: roleBindingKind,
+  ClusterRoleBinding: clusterRoleBindingKind,
 });
 
 /** The registry entry of a kind, typed by the kind. */
@@ -52,7 +71,7 @@ export function kindOf<K extends KindName>(kind: K): KindDefinition<KubeObjectOf
 /** Static REST facts of a kind (the registry entries are these and more). */
 export type KindInfo = Pick<
   KindDefinition<unknown>,
-  'kind' | 'apiVersion' | 'plural' | 'namespaced' | 'modelType' | 'group' | 'version'
+  'kind' | 'apiVersion' | 'plural' | 'namespaced' | 'modelType' | 'group' | 'version' | 'access'
 >;
 
 /** The registry as facts only, for callers that need no more than names and scope. */
@@ -60,13 +79,17 @@ export const KIND_INFO: Readonly<Record<KindName, KindInfo>> = KINDS;
 
 export const KIND_NAMES: readonly KindName[] = Object.freeze(Object.keys(KINDS) as KindName[]);
 
-/** Kinds mirrored by an informer when a cluster has the cache. */
+/** The kinds that decide access (RBAC): mirrored by clusters that authorise from RBAC, never shown. */
+export const ACCESS_KINDS: readonly KindName[] = Object.freeze(KIND_NAMES.filter((k) => KINDS[k].access));
+
+/** The kinds a page reads (the schema's kinds). */
+export const DATA_KINDS: readonly KindName[] = Object.freeze(KIND_NAMES.filter((k) => !KINDS[k].access));
+
+/** Kinds mirrored by an informer when a cluster has the cache (data) or authorises from RBAC (access). */
 export const INFORMER_KINDS: readonly KindName[] = Object.freeze(KIND_NAMES.filter((k) => KINDS[k].informer));
 
-/** Kinds whose informers readiness waits for. */
-export const READINESS_KINDS: readonly KindName[] = Object.freeze(
-  INFORMER_KINDS.filter((k) => KINDS[k].readiness),
-);
+/** The data kinds mirrored by a cluster with the cache (without RBAC: what it watches). */
+export const CACHE_KINDS: readonly KindName[] = Object.freeze(INFORMER_KINDS.filter((k) => !KINDS[k].access));
 
 /** Namespaced kinds: what a namespace filter and a namespace-limited principal apply to. */
 export function isNamespaced(kind: KindName): boolean {

@@ -7,11 +7,12 @@
  * never see it.
  */
 import type { JobPodCounts, NodeUsage, PodTotals } from './aggregates.js';
-import type { Cluster, ClusterStatus } from './cluster.js';
+import type { AuthorizationMode, Cluster, ClusterStatus } from './cluster.js';
 import type { ReadonlyIndexer } from './indexer.js';
 import type { IndexLookup } from './kinds/define.js';
 import { type KindName, type KubeObjectOf, keyOf } from './kinds.js';
 import { compileQuery, indexLookups, type ObjectQuery, serverSelectors } from './query.js';
+import type { AccessSet, RbacUser } from './rbac.js';
 import type { PodPhase } from './rules.js';
 import { transformerFor } from './transform.js';
 
@@ -69,6 +70,21 @@ export class ClusterReader {
    */
   scope(kind: KindName): object | undefined {
     return this.cached(kind) ? this.#cluster.informers?.[kind]?.store : undefined;
+  }
+
+  /** How identities are authorised in this cluster. */
+  get authorization(): AuthorizationMode {
+    return this.#cluster.authorization;
+  }
+
+  /** A user's access compiled from the mirrored RBAC objects; undefined until they have synced. */
+  access(userKey: string, user: RbacUser): AccessSet | undefined {
+    return this.#cluster.access(userKey, user);
+  }
+
+  /** Moves whenever any RBAC object changes; undefined until they have synced. */
+  rbacGeneration(): string | undefined {
+    return this.#cluster.rbacGeneration();
   }
 
   /** The incremental pod aggregates, once pods are served from memory. */

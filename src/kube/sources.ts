@@ -8,54 +8,68 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import type { PoolOptions } from './client.js';
 import { PooledKubeConfig } from './client.js';
-import type { ClusterSpec } from './cluster.js';
+import type { AuthorizationMode, ClusterSpec } from './cluster.js';
 
 export interface ClusterDefaults {
   cache: boolean;
   pool?: PoolOptions;
+  /** Whether identities (not only static principals) can sign in: RBAC is then mirrored where it decides. */
+  identities?: boolean;
+}
+
+/** What a source says about its clusters besides where they are. */
+interface SourceOptions {
+  cache?: boolean;
+  pool?: PoolOptions;
+  authorization?: AuthorizationMode;
+}
+
+/** The cache, pool and authorisation of a source's cluster, from the source or the defaults. */
+function options(source: SourceOptions, defaults: ClusterDefaults) {
+  const authorization = source.authorization ?? 'rbac';
+  return {
+    cache: source.cache ?? defaults.cache,
+    pool: source.pool ?? defaults.pool,
+    authorization,
+    mirrorRbac: authorization === 'rbac' && defaults.identities === true,
+  };
 }
 
 /** One place clusters are read from. */
 export type ClusterSource =
-  | {
+  | ({
       type: 'kubeconfig';
       path: string;
       contexts?: string[];
       names?: Record<string, string>;
-      cache?: boolean;
-      pool?: PoolOptions;
-    }
-  | {
+    } & SourceOptions)
+  | ({
       type: 'kubeconfig-text';
       text: string;
       contexts?: string[];
-      cache?: boolean;
-      pool?: PoolOptions;
       label?: string;
-    }
-  | {
+    } & SourceOptions)
+  | ({
       type: 'in-cluster';
       name?: string;
-      cache?: boolean;
-      pool?: PoolOptions;
       /** Filesystem prefix of /var/run/secrets/kubernetes.io/serviceaccount (tests, unusual mounts). */
       root?: string;
-    };
+    } & SourceOptions);
 
 export class SourceError extends Error {}
 
-function fingerprint(config: PooledKubeConfig, context: string): string {
+function fingerprint(config: PooledKubeConfig, context: string, how: object): string {
   const ctx = config.getContextObject(context);
   const cluster = ctx ? config.getCluster(ctx.cluster) : null;
   const user = ctx ? config.getUser(ctx.user) : null;
   // A hash, never the material itself: it contains tokens and keys.
-  return createHash('sha256').update(JSON.stringify({ ctx, cluster, user })).digest('hex');
+  return createHash('sha256').update(JSON.stringify({ ctx, cluster, user, how })).digest('hex');
 }
 
 function specsFromConfig(
   load: (config: PooledKubeConfig) => void,
   origin: string,
-  source: { contexts?: string[]; names?: Record<string, string>; cache?: boolean; pool?: PoolOptions },
+  source: { contexts?: string[]; names?: Record<string, string> } & SourceOptions,
   defaults: ClusterDefaults,
 ): ClusterSpec[] {
   const probe = new PooledKubeConfig();
@@ -79,12 +93,12 @@ function specsFromConfig(
         `context "${context}" in ${origin} names a cluster that the kubeconfig does not define`,
       );
     }
+    const o = options(source, defaults);
     return {
+      ...o,
       name: source.names?.[context] ?? context,
       kubeconfig: config,
-      cache: source.cache ?? defaults.cache,
-      pool,
-      fingerprint: fingerprint(config, context),
+      fingerprint: fingerprint(config, context, o),
     };
   });
 }
@@ -126,11 +140,10 @@ export function loadSource(source: ClusterSource, defaults: ClusterDefaults): Cl
       const name = source.name ?? 'in-cluster';
       return [
         {
+          ...options(source, defaults),
           name,
           kubeconfig: config,
-          cache: source.cache ?? defaults.cache,
-          pool: source.pool ?? defaults.pool,
-          fingerprint: fingerprint(config, config.getCurrentContext()),
+          fingerprint: fingerprint(config, config.getCurrentContext(), options(source, defaults)),
         },
       ];
     }

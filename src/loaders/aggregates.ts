@@ -34,7 +34,6 @@ import {
 } from '../kube/rules.js';
 import { commonNamespace, groupBy } from './keys.js';
 import type { BatchHook } from './lists.js';
-import { seesAllNamespaces } from './principal.js';
 import { type RequestReads, readError } from './reads.js';
 
 type Pod = KubeObjectOf<'Pod'>;
@@ -79,9 +78,15 @@ function bucket<T>(map: Map<string, T[]>, key: string, value: T): void {
   else map.set(key, [value]);
 }
 
+/** Whether the caller may list every node, pod and job: the summary is the cluster's, not a part. */
+function fullView(reads: RequestReads, reader: ClusterReader): boolean {
+  const access = reads.access(reader.name);
+  return access.all('list', 'Pod') && access.all('list', 'Job') && access.all('list', 'Node');
+}
+
 /** The synced PodAggregates, when they may be shown to this principal as they are. */
 function aggregatesFor(reads: RequestReads, reader: ClusterReader) {
-  return seesAllNamespaces(reads.principal) ? reader.aggregates() : undefined;
+  return reads.access(reader.name).all('list', 'Pod') ? reader.aggregates() : undefined;
 }
 
 export function createNodeUsageLoader(reads: RequestReads, onBatch?: BatchHook) {
@@ -133,8 +138,9 @@ export function createJobPodsLoader(reads: RequestReads, onBatch?: BatchHook) {
           const cluster = keys[group[0]].cluster;
           try {
             const reader = reads.reader(cluster);
+            const access = reads.access(cluster);
             const visible = group.filter((i) => {
-              if (reads.seesNamespace(keys[i].namespace)) return true;
+              if (access.allows('list', 'Pod', keys[i].namespace)) return true;
               results[i] = phaseCountsOfPods([]);
               return false;
             });
@@ -188,8 +194,7 @@ function objectPartKey(
   const scope = reader.scope('Node');
   const nodes = reader.generation('Node');
   const jobs = reader.generation('Job');
-  if (!seesAllNamespaces(reads.principal) || !scope || nodes === undefined || jobs === undefined)
-    return undefined;
+  if (!fullView(reads, reader) || !scope || nodes === undefined || jobs === undefined) return undefined;
   return { scope, generation: `${nodes}/${jobs}` };
 }
 
@@ -235,7 +240,7 @@ async function summarizeObjects(reads: RequestReads, reader: ClusterReader): Pro
     capacity: { cpuMillis: 0, memoryBytes: 0, pods: 0 },
     allocatable: { cpuMillis: 0, memoryBytes: 0, pods: 0 },
     requested: { cpuMillis: 0, memoryBytes: 0 },
-    namespacesOnly: !seesAllNamespaces(reads.principal),
+    namespacesOnly: !fullView(reads, reader),
   };
   for (const node of nodes as KubeObjectOf<'Node'>[]) {
     if (nodeReady(node)) s.readyNodes += 1;

@@ -2,11 +2,18 @@
  * What a request may know about the set of clusters: the names its principal may see,
  * whether one exists, the checked targets of a subscription, and status snapshots. Never
  * a Cluster, a client or a store: those stay behind ClusterReader in the loaders.
+ *
+ * A cluster is visible to a principal who may read anything in it (a static principal's
+ * listed clusters; an identity with any read right there). Decided afresh on every call:
+ * a subscription's context outlives the rights it started with.
  */
 import { clusterNotFound } from '../errors.js';
 import type { ClusterStatus } from '../kube/cluster.js';
+import type { KindName } from '../kube/kinds.js';
+import { ClusterReader } from '../kube/reader.js';
+import { accessIn, type ClusterAccess, NO_ACCESS } from './access.js';
 import type { ClusterDirectory } from './directory.js';
-import { canSeeCluster, type Principal } from './principal.js';
+import type { Principal } from './principal.js';
 
 export interface ClusterCatalog {
   /** Names of the clusters the principal may see, in configuration order. */
@@ -22,15 +29,23 @@ export interface ClusterCatalog {
   targets(name: string | null | undefined): string[];
   /** A snapshot of a visible cluster's status; undefined when it is gone (removed from the configuration). */
   status(name: string): ClusterStatus | undefined;
+  /** Whether the principal may list every object of a kind there (figures about the whole kind). */
+  seesKind(name: string): (kind: KindName) => boolean;
+}
+
+/** The principal's access in a cluster now (NO_ACCESS when there is no such cluster). */
+export function accessNow(directory: ClusterDirectory, principal: Principal, name: string): ClusterAccess {
+  const cluster = directory.get(name);
+  return cluster ? accessIn(principal, new ClusterReader(cluster)) : NO_ACCESS;
 }
 
 export function createCatalog(directory: ClusterDirectory, principal: Principal): ClusterCatalog {
+  const sees = (name: string) => accessNow(directory, principal, name).any;
   const visible = () =>
     directory
       .list()
       .map((c) => c.name)
-      .filter((name) => canSeeCluster(principal, name));
-  const sees = (name: string) => directory.get(name) !== undefined && canSeeCluster(principal, name);
+      .filter(sees);
   return Object.freeze({
     visible,
     lookup: (name: string) => (sees(name) ? { name } : null),
@@ -40,6 +55,7 @@ export function createCatalog(directory: ClusterDirectory, principal: Principal)
       if (!sees(name)) throw clusterNotFound(name, visible());
       return [name];
     },
-    status: (name: string) => (canSeeCluster(principal, name) ? directory.get(name)?.status() : undefined),
+    status: (name: string) => (sees(name) ? directory.get(name)?.status() : undefined),
+    seesKind: (name: string) => (kind: KindName) => accessNow(directory, principal, name).all('list', kind),
   });
 }

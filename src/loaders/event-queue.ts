@@ -24,16 +24,29 @@ export class SlowConsumerError extends GatewayError {
   }
 }
 
-export class EventQueue<T> implements AsyncIterableIterator<T | SlowConsumerError> {
-  private readonly items: (T | SlowConsumerError)[] = [];
+export class EventQueue<T> implements AsyncIterableIterator<T | GatewayError> {
+  private readonly items: (T | GatewayError)[] = [];
   private head = 0;
-  private waiting: ((result: IteratorResult<T | SlowConsumerError>) => void) | undefined;
+  private waiting: ((result: IteratorResult<T | GatewayError>) => void) | undefined;
   private closed = false;
   private overflowed = false;
   private limit: number;
 
   constructor(private readonly options: EventQueueOptions) {
     this.limit = options.limit;
+  }
+
+  /** Also calls `callback` once when the queue closes (after `onClose`). */
+  onEnd(callback: () => void): void {
+    if (this.options.onClose === undefined && (this.closed || this.overflowed)) {
+      callback();
+      return;
+    }
+    const previous = this.options.onClose;
+    this.options.onClose = () => {
+      previous?.();
+      callback();
+    };
   }
 
   /** Raises the bound for items that must all be delivered (an initial snapshot). */
@@ -67,6 +80,23 @@ export class EventQueue<T> implements AsyncIterableIterator<T | SlowConsumerErro
     return true;
   }
 
+  /**
+   * Ends the stream with a terminal error (FORBIDDEN when the subscriber's rights were
+   * revoked): what is queued is dropped, since it was decided under the old rights.
+   */
+  fail(error: GatewayError): void {
+    if (this.closed || this.overflowed) return;
+    this.overflowed = true;
+    this.items.length = 0;
+    this.head = 0;
+    if (this.waiting) {
+      const resolve = this.waiting;
+      this.waiting = undefined;
+      resolve({ value: error, done: false });
+    } else this.items.push(error);
+    this.release();
+  }
+
   /** Ends the stream after what is queued. */
   end(): void {
     if (this.closed) return;
@@ -79,7 +109,7 @@ export class EventQueue<T> implements AsyncIterableIterator<T | SlowConsumerErro
     }
   }
 
-  next(): Promise<IteratorResult<T | SlowConsumerError>> {
+  next(): Promise<IteratorResult<T | GatewayError>> {
     if (this.size > 0) {
       const value = this.items[this.head];
       this.items[this.head] = undefined as never;
@@ -88,7 +118,7 @@ export class EventQueue<T> implements AsyncIterableIterator<T | SlowConsumerErro
         this.items.splice(0, this.head);
         this.head = 0;
       }
-      if (value instanceof SlowConsumerError) this.end();
+      if (value instanceof GatewayError) this.end();
       return Promise.resolve({ value, done: false });
     }
     if (this.closed || this.overflowed) return Promise.resolve({ value: undefined, done: true });
@@ -98,7 +128,7 @@ export class EventQueue<T> implements AsyncIterableIterator<T | SlowConsumerErro
   }
 
   /** The consumer went away (client disconnected, or the operation completed). */
-  return(): Promise<IteratorResult<T | SlowConsumerError>> {
+  return(): Promise<IteratorResult<T | GatewayError>> {
     this.items.length = 0;
     this.head = 0;
     this.end();

@@ -77,7 +77,7 @@ async function memoised(
     });
     answers.set(scope, cache);
   }
-  const memoKey = `${JSON.stringify(reads.principal.namespaces)}\u0000${listCacheKey(key)}`;
+  const memoKey = `${reads.access(key.cluster).key}\u0000${listCacheKey(key)}`;
   const hit = cache.get(memoKey);
   if (hit && hit.generation === generation) return hit.items;
   const items = await compute();
@@ -144,11 +144,13 @@ export function createObjectLoader(reads: RequestReads, onBatch?: BatchHook) {
           const namespaced = isNamespaced(kind);
           try {
             const reader = reads.reader(cluster);
-            // Invisible namespaces are answered without asking anyone: not found, as for everyone else.
+            const access = reads.access(cluster);
+            // What the caller may not `get` is answered without asking anyone: not found,
+            // exactly as for an object that does not exist.
             const wanted = group.filter((i) => {
               const k = keys[i];
-              const ns = kind === 'Namespace' ? k.name : k.namespace;
-              const ok = (!namespaced && kind !== 'Namespace') || reads.seesNamespace(ns);
+              const ns = kind === 'Namespace' ? k.name : namespaced ? k.namespace : undefined;
+              const ok = access.allows('get', kind, ns, k.name);
               if (!ok) results[i] = null;
               return ok;
             });

@@ -91,19 +91,3 @@ export function principalKey(principal: Principal): string {
   }
   return key;
 }
-
-// Transitional (until access.ts decides per cluster): static lists; an identity sees nothing.
-export function canSeeCluster(principal: Principal, cluster: string): boolean {
-  if (principal.user) return false;
-  return principal.clusters === '*' || principal.clusters.includes(cluster);
-}
-
-export function canSeeNamespace(principal: Principal, namespace: string | undefined): boolean {
-  if (principal.user) return false;
-  if (principal.namespaces === '*') return true;
-  return namespace !== undefined && principal.namespaces.includes(namespace);
-}
-
-export function seesAllNamespaces(principal: Principal): boolean {
-  return !principal.user && principal.namespaces === '*';
-}

@@ -15,9 +15,10 @@ import { isNamespaced, KIND_INFO, type KindName } from '../kube/kinds.js';
 import { indexLookups, queryKey } from '../kube/query.js';
 import { ClusterReader, type ObjectQuery } from '../kube/reader.js';
 import { LabelSelectorError } from '../kube/selector.js';
+import { accessIn, type ClusterAccess, type ReadVerb, requestNamespace } from './access.js';
 import type { ClusterDirectory } from './directory.js';
 import type { AnyObject } from './keys.js';
-import { canSeeCluster, canSeeNamespace, type Principal, seesAllNamespaces } from './principal.js';
+import type { Principal } from './principal.js';
 
 /**
  * Turns what a read threw into the client error it should be: ours as they are, a bad
@@ -36,6 +37,7 @@ export function readError(err: unknown, cluster: string, action: string): Gatewa
 
 export class RequestReads {
   readonly #readers = new Map<string, ClusterReader>();
+  readonly #access = new Map<string, ClusterAccess>();
   readonly #direct = new Map<string, Promise<readonly AnyObject[]>>();
   readonly #gets = new Map<string, Promise<AnyObject | undefined>>();
 
@@ -44,12 +46,30 @@ export class RequestReads {
     readonly principal: Principal,
   ) {}
 
-  /** Names of the clusters this principal may see, in the directory's order. */
+  /** Names of the clusters this principal may see (may read anything in), in the directory's order. */
   visibleClusters(): string[] {
     return this.directory
       .list()
       .map((c) => c.name)
-      .filter((name) => canSeeCluster(this.principal, name));
+      .filter((name) => this.#accessOf(name)?.any === true);
+  }
+
+  /** The principal's access in a cluster, once per request (a request sees one set of rights). */
+  #accessOf(name: string): ClusterAccess | undefined {
+    let access = this.#access.get(name);
+    if (access) return access;
+    const cluster = this.directory.get(name);
+    if (!cluster) return undefined;
+    access = accessIn(this.principal, this.#readers.get(name) ?? new ClusterReader(cluster));
+    this.#access.set(name, access);
+    return access;
+  }
+
+  /** The principal's access in a cluster it may see; NOT_FOUND otherwise. */
+  access(name: string): ClusterAccess {
+    const access = this.#accessOf(name);
+    if (!access?.any) throw clusterNotFound(name, this.visibleClusters());
+    return access;
   }
 
   /** The reader of a cluster the principal may see; NOT_FOUND otherwise (missing or hidden alike). */
@@ -58,47 +78,50 @@ export class RequestReads {
     if (pinned) return pinned;
     const cluster = this.directory.get(name);
     // A hidden cluster answers as a missing one: its name is not confirmed.
-    if (!cluster || !canSeeCluster(this.principal, name)) throw clusterNotFound(name, this.visibleClusters());
+    if (!cluster || !this.#accessOf(name)?.any) throw clusterNotFound(name, this.visibleClusters());
     const reader = new ClusterReader(cluster);
     this.#readers.set(name, reader);
     return reader;
   }
 
-  /**
-   * Nodes are visible to everyone who sees the cluster (they carry no namespaced data; what
-   * is namespaced about them, their pods, is filtered where it is read). Namespaces and
-   * namespaced objects only within the principal's namespaces.
-   */
-  visible(kind: KindName, obj: AnyObject): boolean {
-    if (seesAllNamespaces(this.principal)) return true;
-    if (kind === 'Namespace') return canSeeNamespace(this.principal, obj.metadata?.name);
-    if (!isNamespaced(kind)) return true;
-    return canSeeNamespace(this.principal, obj.metadata?.namespace);
-  }
-
-  /** Whether a namespace is visible; always true for the unrestricted principal. */
-  seesNamespace(namespace: string | undefined): boolean {
-    return canSeeNamespace(this.principal, namespace);
+  /** Whether `verb` is allowed on this object (names count for `get` only, as for a request by name). */
+  visible(reader: ClusterReader, kind: KindName, obj: AnyObject, verb: ReadVerb = 'list'): boolean {
+    const access = this.access(reader.name);
+    if (access.all(verb, kind)) return true;
+    return access.allows(
+      verb,
+      kind,
+      requestNamespace(kind, obj),
+      verb === 'get' ? obj.metadata?.name : undefined,
+    );
   }
 
   /**
-   * Objects of `kind` matching `query` that the principal sees. A principal limited to some
-   * namespaces reads those namespaces one by one (index or LIST each), rather than the whole
-   * cluster filtered afterwards: on 150k pods that is the difference that matters.
+   * Objects of `kind` matching `query` that the principal may `verb` (list, by default). A
+   * principal granted in some namespaces reads those namespaces one by one (index or LIST
+   * each), rather than the whole cluster filtered afterwards: on 150k pods that is the
+   * difference that matters.
    */
-  async list(reader: ClusterReader, kind: KindName, query: ObjectQuery): Promise<readonly AnyObject[]> {
-    const namespaced = isNamespaced(kind);
+  async list(
+    reader: ClusterReader,
+    kind: KindName,
+    query: ObjectQuery,
+    verb: ReadVerb = 'list',
+  ): Promise<readonly AnyObject[]> {
+    const access = this.access(reader.name);
+    if (access.all(verb, kind)) return this.#read(reader, kind, query);
+    const namespaces = access.namespaces(verb, kind);
     let parts: ObjectQuery[];
-    if (!namespaced || seesAllNamespaces(this.principal)) parts = [query];
-    else if (query.namespace !== undefined) parts = this.seesNamespace(query.namespace) ? [query] : [];
+    if (!isNamespaced(kind))
+      parts = namespaces.length > 0 ? [query] : []; // Namespaces: filtered below
+    else if (query.namespace !== undefined) parts = namespaces.includes(query.namespace) ? [query] : [];
     else if (reader.cached(kind) && hasFilterIndex(kind, query))
       parts = [query]; // a filter's own index (a pod's node) is narrower than any namespace
-    else
-      parts = (this.principal.namespaces as readonly string[]).map((namespace) => ({ ...query, namespace }));
+    else parts = namespaces.map((namespace) => ({ ...query, namespace }));
     const results = await Promise.all(parts.map((q) => this.#read(reader, kind, q)));
-    if (seesAllNamespaces(this.principal) && results.length === 1) return results[0];
     const out: AnyObject[] = [];
-    for (const items of results) for (const obj of items) if (this.visible(kind, obj)) out.push(obj);
+    for (const items of results)
+      for (const obj of items) if (access.allows(verb, kind, requestNamespace(kind, obj))) out.push(obj);
     return out;
   }
 

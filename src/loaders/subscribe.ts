@@ -1,15 +1,24 @@
 /**
  * What a subscription resolver may start: a relay of one kind's object events, filtered by
- * its query and by the principal; or a listener for the changes of a cluster (to recompute
- * a live value). Built per context, over the directory the resolver never sees.
+ * its query and by the principal's `watch` right; or a listener for the changes of a
+ * cluster (to recompute a live value). Built per context, over the directory the resolver
+ * never sees.
+ *
+ * Rights are checked on every event, against the access the principal has now (compiled
+ * once per RBAC change, not per event), so a revoked binding stops the events as soon as
+ * the gateway has seen its deletion; and when a subscription may no longer watch anything
+ * it asked for, it ends with FORBIDDEN.
  */
+import { forbidden } from '../errors.js';
 import type { HubEvent } from '../kube/event-hub.js';
-import { isNamespaced, type KindName, type KubeObjectOf } from '../kube/kinds.js';
+import { ACCESS_KINDS, KIND_INFO, type KindName, type KubeObjectOf } from '../kube/kinds.js';
 import { compileQuery, type ObjectQuery, queryKey } from '../kube/query.js';
 import { ClusterReader } from '../kube/reader.js';
+import { type ClusterAccess, type ReadVerb, requestNamespace } from './access.js';
+import { accessNow } from './catalog.js';
 import type { ClusterDirectory } from './directory.js';
 import type { EventQueue } from './event-queue.js';
-import { canSeeNamespace, type Principal, principalKey, seesAllNamespaces } from './principal.js';
+import { type Principal, principalKey } from './principal.js';
 import { type ObjectEvent, objectEventStream, selectionComparator } from './streams.js';
 
 export interface ObjectSubscription<K extends KindName> {
@@ -26,7 +35,10 @@ export interface ObjectSubscription<K extends KindName> {
 }
 
 export interface Subscriptions {
-  /** Starts relaying; the queue is the subscription's async iterator (SLOW_CONSUMER ends it). */
+  /**
+   * Starts relaying; the queue is the subscription's async iterator (SLOW_CONSUMER ends it;
+   * FORBIDDEN when the principal may not, or may no longer, watch what it asked for).
+   */
   objects<K extends KindName>(options: ObjectSubscription<K>): Promise<EventQueue<ObjectEvent<K>>>;
   /**
    * Calls `listener` on every change in `cluster` that the principal may see, until the
@@ -40,27 +52,48 @@ export interface SubscriptionSettings {
   queueLimit: number;
 }
 
+type Meta = { metadata?: { namespace?: string; name?: string } };
+
+function allowed(access: ClusterAccess, verb: ReadVerb, kind: KindName, obj: Meta): boolean {
+  return access.all(verb, kind) || access.allows(verb, kind, requestNamespace(kind, obj));
+}
+
+/** Whether the principal may watch anything of what a subscription asks in one cluster. */
+function mayWatch(access: ClusterAccess, kind: KindName, query: ObjectQuery): boolean {
+  if (!access.any) return false;
+  if (access.all('watch', kind)) return true;
+  if (query.namespace !== undefined) return access.allows('watch', kind, query.namespace);
+  return access.namespaces('watch', kind).length > 0;
+}
+
+function revoked(kind: KindName, clusters: readonly string[]) {
+  return forbidden(
+    `the caller may no longer watch ${KIND_INFO[kind].plural} here: its access changed (${clusters.length === 1 ? `cluster "${clusters[0]}"` : 'every cluster subscribed'})`,
+    { clusters: [...clusters] },
+  );
+}
+
 export function createSubscriptions(
   directory: ClusterDirectory,
   principal: Principal,
   settings: SubscriptionSettings,
 ): Subscriptions {
-  const visible = (kind: KindName, obj: { metadata?: { namespace?: string; name?: string } }) => {
-    if (seesAllNamespaces(principal)) return true;
-    if (kind === 'Namespace') return canSeeNamespace(principal, obj.metadata?.name);
-    return !isNamespaced(kind) || canSeeNamespace(principal, obj.metadata?.namespace);
-  };
+  const accessOf = (cluster: string) => accessNow(directory, principal, cluster);
   return Object.freeze({
-    objects<K extends KindName>(options: ObjectSubscription<K>) {
-      const { kind, selection } = options;
-      const match = compileQuery(kind, options.query);
+    async objects<K extends KindName>(options: ObjectSubscription<K>) {
+      const { kind, selection, query } = options;
+      const clusters = options.clusters;
+      const permitted = () => clusters.some((c) => mayWatch(accessOf(c), kind, query));
+      if (clusters.length > 0 && !permitted())
+        throw forbidden(`the caller may not watch ${KIND_INFO[kind].plural} in what it asked for`);
+      const match = compileQuery(kind, query);
       const shareKey = JSON.stringify([
-        queryKey(kind, options.query),
-        [...options.clusters].sort(),
+        queryKey(kind, query),
+        [...clusters].sort(),
         principalKey(principal),
         selection ? [...selection.fields].sort() : '*',
       ]);
-      return objectEventStream({
+      const queue = await objectEventStream({
         shareKey,
         hub: directory.hub,
         reader: (name) => {
@@ -68,19 +101,38 @@ export function createSubscriptions(
           return cluster ? new ClusterReader(cluster) : undefined;
         },
         kind,
-        clusters: options.clusters,
-        matches: (obj: KubeObjectOf<K>) => visible(kind, obj) && match(obj),
+        clusters,
+        // The rights now, on every event: a revoked binding stops events at once.
+        matches: (obj: KubeObjectOf<K>, cluster: string) =>
+          allowed(accessOf(cluster), 'watch', kind, obj) && match(obj),
         changed: selection
           ? selectionComparator(selection.fields, selection.dependencies as never)
           : undefined,
         initial: options.initial,
         queueLimit: settings.queueLimit,
       });
+      // Identities' rights move with the cluster's RBAC: when none of what was asked may be
+      // watched any more, the subscription ends with FORBIDDEN.
+      if (principal.user) {
+        const stops = clusters.flatMap((cluster) =>
+          ACCESS_KINDS.map((accessKind) =>
+            directory.hub.subscribe({ cluster, kind: accessKind }, () => {
+              if (!permitted()) queue.fail(revoked(kind, clusters));
+            }),
+          ),
+        );
+        queue.onEnd(() => {
+          for (const stop of stops) stop();
+        });
+      }
+      return queue;
     },
     changes(cluster: string, listener: (event: HubEvent) => void) {
       return directory.hub.subscribe({ cluster }, (event) => {
-        if (visible(event.kind, event.object) || (event.previous && visible(event.kind, event.previous)))
-          listener(event);
+        if (KIND_INFO[event.kind].access) return;
+        const access = accessOf(cluster);
+        if (allowed(access, 'watch', event.kind, event.object)) listener(event);
+        else if (event.previous && allowed(access, 'watch', event.kind, event.previous)) listener(event);
       });
     },
   });

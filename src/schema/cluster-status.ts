@@ -16,16 +16,18 @@ import { DateTime } from './scalars.js';
 export interface StatusShape {
   cluster: string;
   status: KubeClusterStatus;
-  /** Whether the caller sees every namespace, and so may see cluster-wide object counts. */
-  seesAll: boolean;
+  /** Whether the caller may list the whole kind, and so may see figures that move with all of it. */
+  seesKind: (kind: KindName) => boolean;
 }
 
+type KindStatusShape = InformerStatus & { seesKind: (kind: KindName) => boolean };
+
 /**
- * Whether the caller may see figures that move with the whole kind's activity: callers who
- * see every namespace, and everyone for nodes (cluster infrastructure, shown in full).
+ * Whether the caller may see figures that move with the whole kind's activity (counts,
+ * resourceVersions, last event): only callers who may list every object of the kind.
  */
-function wholeKindVisible(k: InformerStatus & { seesAll: boolean }): boolean {
-  return k.seesAll || k.kind === 'Node';
+function wholeKindVisible(k: KindStatusShape): boolean {
+  return k.seesKind(k.kind);
 }
 
 /** The kinds kubegate knows, from the registry (src/kube/kinds.ts): a new kind appears here by itself. */
@@ -37,7 +39,7 @@ export const KubeKind = builder.enumType('KubeKind', {
   >,
 });
 
-const KindStatus = builder.objectRef<InformerStatus & { seesAll: boolean }>('KindStatus').implement({
+const KindStatus = builder.objectRef<KindStatusShape>('KindStatus').implement({
   description: 'The informer of one kind: its sync state and the freshness of its cache.',
   fields: (t) => ({
     kind: t.field({ type: KubeKind, resolve: (k) => k.kind }),
@@ -45,13 +47,13 @@ const KindStatus = builder.objectRef<InformerStatus & { seesAll: boolean }>('Kin
     connected: t.boolean({ description: 'A watch stream is open now.', resolve: (k) => k.connected }),
     objects: t.int({
       nullable: true,
-      description: 'Objects cached. Null for namespaced kinds when the caller is limited to some namespaces.',
+      description: 'Objects cached. Null when the caller may not list every object of the kind.',
       resolve: (k) => (wholeKindVisible(k) ? k.objects : null),
     }),
     resourceVersion: t.string({
       nullable: true,
       description:
-        'The newest resourceVersion the cache has seen. Null, like lastEventAt, for namespaced kinds when the caller is limited to some namespaces: both move with activity in namespaces it may not see.',
+        'The newest resourceVersion the cache has seen. Null, like lastEventAt, when the caller may not list every object of the kind: both move with activity it may not see.',
       resolve: (k) => (wholeKindVisible(k) ? k.resourceVersion : null),
     }),
     lastSyncAt: t.field({ type: DateTime, nullable: true, resolve: (k) => k.lastSyncAt }),
@@ -124,7 +126,7 @@ export const ClusterStatus = builder.objectRef<StatusShape>('ClusterStatus').imp
     kinds: t.field({
       type: [KindStatus],
       description: `One per mirrored kind (${KIND_NAMES.join(', ')}); empty without the cache.`,
-      resolve: (s) => s.status.kinds.map((k) => ({ ...k, seesAll: s.seesAll })),
+      resolve: (s) => s.status.kinds.map((k) => ({ ...k, seesKind: s.seesKind })),
     }),
   }),
 });

@@ -5,7 +5,6 @@
  */
 import { notFound } from '../errors.js';
 import type { GatewayContext, KindName } from '../loaders/index.js';
-import { seesAllNamespaces } from '../loaders/principal.js';
 import { checkName, checkNamespace, checkSearch, checkSelector, loadPage } from './args.js';
 import { builder } from './builder.js';
 import { nodeArgs, nodeOrder } from './cluster-node.js';
@@ -77,7 +76,7 @@ builder.node(ClusterRef, {
         const status = ctx.clusters.status(c.name);
         if (!status)
           throw notFound(`cluster "${c.name}" was removed from the configuration`, { cluster: c.name });
-        return { cluster: c.name, status, seesAll: seesAllNamespaces(ctx.principal) };
+        return { cluster: c.name, status, seesKind: ctx.clusters.seesKind(c.name) };
       },
     }),
     summary: t.field({

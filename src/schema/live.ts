@@ -11,7 +11,6 @@ import {
   type KubeObjectOf,
   LiveValue,
 } from '../loaders/index.js';
-import { seesAllNamespaces } from '../loaders/principal.js';
 import { checkName } from './args.js';
 import { builder } from './builder.js';
 import { ClusterStatus, type StatusShape } from './cluster-status.js';
@@ -211,7 +210,7 @@ builder.subscriptionFields((t) => ({
         reason,
         live: s.live,
         stale: s.stale,
-        status: { cluster: s.cluster, status, seesAll: seesAllNamespaces(ctx.principal) },
+        status: { cluster: s.cluster, status, seesKind: ctx.clusters.seesKind(s.cluster) },
       };
     },
   }),

@@ -6,13 +6,13 @@
  * `allChanges`, only the MODIFIED events that change a field it selected.
  */
 import type { GraphQLResolveInfo } from 'graphql';
+import { GatewayError } from '../errors.js';
 import {
   type GatewayContext,
   KIND_INFO,
   type KindName,
   type ObjectEvent,
   type ObjectSubscription,
-  SlowConsumerError,
 } from '../loaders/index.js';
 import { checkName, checkNamespace, checkSelector } from './args.js';
 import { builder } from './builder.js';
@@ -74,9 +74,9 @@ export function targetClusters(ctx: GatewayContext, cluster: string | null | und
  * keep its hub listener; `return()` here releases it at once.
  */
 export function relay<T>(
-  queue: AsyncIterableIterator<T | SlowConsumerError>,
+  queue: AsyncIterableIterator<T | GatewayError>,
   ctx: GatewayContext,
-): AsyncIterableIterator<T | SlowConsumerError> {
+): AsyncIterableIterator<T | GatewayError> {
   return {
     async next() {
       const result = await queue.next();
@@ -92,9 +92,12 @@ export function relay<T>(
   };
 }
 
-/** SLOW_CONSUMER reaches the client as the stream's last result, as an error with its code. */
-function unwrap<T>(item: T | SlowConsumerError): T {
-  if (item instanceof SlowConsumerError) throw item;
+/**
+ * A terminal error (SLOW_CONSUMER, or FORBIDDEN when the subscriber's rights were revoked)
+ * reaches the client as the stream's last result, as an error with its code.
+ */
+function unwrap<T>(item: T | GatewayError): T {
+  if (item instanceof GatewayError) throw item;
   return item;
 }
 
@@ -179,7 +182,7 @@ builder.subscriptionFields((t) => {
         nodeName: checkName('nodeName', args.nodeName),
         jobName: checkName('jobName', args.jobName),
       })),
-      resolve: (event) => unwrap(event as ObjectEvent<'Pod'> | SlowConsumerError),
+      resolve: (event) => unwrap(event as ObjectEvent<'Pod'> | GatewayError),
     }),
     nodeEvents: t.field({
       type: ClusterNodeEvent,
@@ -188,7 +191,7 @@ builder.subscriptionFields((t) => {
       subscribe: subscribeTo('Node', NODE_DEPENDENCIES, (args) => ({
         labelSelector: checkSelector(args.labelSelector),
       })),
-      resolve: (event) => unwrap(event as ObjectEvent<'Node'> | SlowConsumerError),
+      resolve: (event) => unwrap(event as ObjectEvent<'Node'> | GatewayError),
     }),
     jobEvents: t.field({
       type: JobEvent,
@@ -198,7 +201,7 @@ builder.subscriptionFields((t) => {
         namespace: checkNamespace('namespace', args.namespace),
         labelSelector: checkSelector(args.labelSelector),
       })),
-      resolve: (event) => unwrap(event as ObjectEvent<'Job'> | SlowConsumerError),
+      resolve: (event) => unwrap(event as ObjectEvent<'Job'> | GatewayError),
     }),
     events: t.field({
       type: EventWatchEvent,
@@ -216,7 +219,7 @@ builder.subscriptionFields((t) => {
         ...eventFilters(args),
         namespace: checkNamespace('namespace', args.namespace),
       })),
-      resolve: (event) => unwrap(event as ObjectEvent<'Event'> | SlowConsumerError),
+      resolve: (event) => unwrap(event as ObjectEvent<'Event'> | GatewayError),
     }),
   };
 });

@@ -5,7 +5,6 @@
 import { Agent, fetch as undiciFetch } from 'undici';
 import { settingsFromEnv } from '../../src/config.js';
 import { EventHub } from '../../src/kube/event-hub.js';
-import { INFORMER_KINDS } from '../../src/kube/kinds.js';
 import { ClusterRegistry } from '../../src/kube/registry.js';
 import type { ClusterSource } from '../../src/kube/sources.js';
 import { buildSchema } from '../../src/schema/index.js';
@@ -84,7 +83,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   if (cache && options.waitForSync !== false) {
     await registry.waitForSync(20_000);
     // Readiness does not wait for every kind (events): tests that read them all do.
-    await Promise.all(registry.list().map((c) => c.waitForSync(20_000, INFORMER_KINDS)));
+    await Promise.all(registry.list().map((c) => c.waitForSync(20_000, c.mirrored)));
   }
   const gateway = createGateway({
     schema: buildSchema(),

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PodAggregates } from '../../src/kube/aggregates.js';
 import type { Cluster } from '../../src/kube/cluster.js';
 import { EventHub, type HubEvent } from '../../src/kube/event-hub.js';
-import { KIND_NAMES, type KindName, keyOf, objectKey } from '../../src/kube/kinds.js';
+import { CACHE_KINDS as KIND_NAMES, type KindName, keyOf, objectKey } from '../../src/kube/kinds.js';
 import { describe as describeError, Reflector } from '../../src/kube/reflector.js';
 import { ClusterRegistry } from '../../src/kube/registry.js';
 import { jobNameOfPod } from '../../src/kube/rules.js';

@@ -1,6 +1,17 @@
-import type { CoreV1Event, V1Job, V1Namespace, V1Node, V1Pod } from '@kubernetes/client-node';
+import type {
+  CoreV1Event,
+  V1ClusterRole,
+  V1ClusterRoleBinding,
+  V1Job,
+  V1Namespace,
+  V1Node,
+  V1Pod,
+  V1Role,
+  V1RoleBinding,
+} from '@kubernetes/client-node';
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import {
+  ACCESS_KINDS,
   isKindName,
   KIND_INFO,
   KIND_NAMES,
@@ -19,12 +30,31 @@ describe('kinds', () => {
     expectTypeOf<KubeObjectOf<'Namespace'>>().toEqualTypeOf<V1Namespace>();
     expectTypeOf<KubeObjectOf<'Event'>>().toEqualTypeOf<CoreV1Event>();
     expectTypeOf<KubeObjectOf<KindName>>().toEqualTypeOf<
-      V1Pod | V1Node | V1Job | V1Namespace | CoreV1Event
+      | V1Pod
+      | V1Node
+      | V1Job
+      | V1Namespace
+      | CoreV1Event
+      | V1Role
+      | V1ClusterRole
+      | V1RoleBinding
+      | V1ClusterRoleBinding
     >();
   });
 
   it('lists every kind once, with its REST facts', () => {
-    expect([...KIND_NAMES].sort()).toEqual(['Event', 'Job', 'Namespace', 'Node', 'Pod']);
+    expect([...KIND_NAMES].sort()).toEqual([
+      'ClusterRole',
+      'ClusterRoleBinding',
+      'Event',
+      'Job',
+      'Namespace',
+      'Node',
+      'Pod',
+      'Role',
+      'RoleBinding',
+    ]);
+    expect([...ACCESS_KINDS].sort()).toEqual(['ClusterRole', 'ClusterRoleBinding', 'Role', 'RoleBinding']);
     for (const k of KIND_NAMES) expect(KIND_INFO[k].kind).toBe(k);
     expect(KIND_INFO.Pod).toMatchObject({
       apiVersion: 'v1',

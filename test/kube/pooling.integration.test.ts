@@ -6,7 +6,7 @@ import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Cluster } from '../../src/kube/cluster.js';
 import { EventHub } from '../../src/kube/event-hub.js';
-import { INFORMER_KINDS } from '../../src/kube/kinds.js';
+import { CACHE_KINDS } from '../../src/kube/kinds.js';
 import { ClusterReader } from '../../src/kube/reader.js';
 import { loadSource } from '../../src/kube/sources.js';
 import { type Simulator, startSimulator } from '../../src/simulator/server.js';
@@ -147,7 +147,7 @@ describe('pooled clients', () => {
     const cluster = new Cluster(spec(true, MAX), { hub: new EventHub() });
     cluster.start();
     try {
-      expect(await cluster.waitForSync(15_000, INFORMER_KINDS)).toBe(true);
+      expect(await cluster.waitForSync(15_000, CACHE_KINDS)).toBe(true);
       // Straight through the cluster's pooled client, as writes and cache misses go.
       await runConcurrently(1000, 50, async (i) => {
         const pod = pods[i % pods.length];
@@ -160,7 +160,7 @@ describe('pooled clients', () => {
       });
       const m1 = await simMetrics(sim);
       const watches = openWatches(m1);
-      expect(watches).toBe(INFORMER_KINDS.length);
+      expect(watches).toBe(CACHE_KINDS.length);
       const opened = connectionsAccepted(m1) - connectionsAccepted(m0);
       expect(opened).toBeLessThanOrEqual(MAX + watches);
     } finally {

@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Cluster } from '../../src/kube/cluster.js';
 import { EventHub, type HubEvent } from '../../src/kube/event-hub.js';
-import { INFORMER_KINDS, objectKey } from '../../src/kube/kinds.js';
+import { CACHE_KINDS, objectKey } from '../../src/kube/kinds.js';
 import { loadSource } from '../../src/kube/sources.js';
 import { type Simulator, startSimulator } from '../../src/simulator/server.js';
 import { waitFor } from '../helpers/wait.js';
@@ -36,7 +36,7 @@ describe('synthetic events of a relist', () => {
     cluster = new Cluster(spec, { hub, reflector: { backoff: { initialMs: 50, maxMs: 1000 } } });
     cluster.start();
     expect(await cluster.waitForSync(15_000)).toBe(true);
-    await waitFor(() => sim.openWatchCount() === INFORMER_KINDS.length, 'a watch per mirrored kind open');
+    await waitFor(() => sim.openWatchCount() === CACHE_KINDS.length, 'a watch per mirrored kind open');
   });
 
   afterAll(async () => {

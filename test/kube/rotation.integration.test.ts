@@ -12,7 +12,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
 import type { Cluster } from '../../src/kube/cluster.js';
 import { EventHub } from '../../src/kube/event-hub.js';
-import { INFORMER_KINDS } from '../../src/kube/kinds.js';
+import { CACHE_KINDS } from '../../src/kube/kinds.js';
 import { ClusterReader } from '../../src/kube/reader.js';
 import { ClusterRegistry } from '../../src/kube/registry.js';
 import { ADMIN_RULES } from '../../src/simulator/auth.js';
@@ -179,7 +179,7 @@ describe.each([
         await waitFor(
           () =>
             alphaAfter.status().kinds.every((k, i) => k.watchRestarts > restarts[i] && k.connected) &&
-            simA.openWatchCount() === INFORMER_KINDS.length,
+            simA.openWatchCount() === CACHE_KINDS.length,
           'the new cluster resumed its watches',
         );
       }
@@ -189,10 +189,10 @@ describe.each([
         // The new cluster listed every kind once with the new token, then watched again.
         expect(
           requests(m1, { verb: 'LIST', code: '200' }) - requests(m0, { verb: 'LIST', code: '200' }),
-        ).toBe(INFORMER_KINDS.length);
+        ).toBe(CACHE_KINDS.length);
         expect(
           requests(m1, { verb: 'WATCH', code: '200' }) - requests(m0, { verb: 'WATCH', code: '200' }),
-        ).toBeGreaterThanOrEqual(2 * INFORMER_KINDS.length);
+        ).toBeGreaterThanOrEqual(2 * CACHE_KINDS.length);
         expect(alphaAfter.status().kinds.every((k) => k.relists === 0)).toBe(true);
       } else {
         expect(
@@ -201,7 +201,7 @@ describe.each([
         ).toBeGreaterThanOrEqual(20);
       }
       // Only the new cluster talks to simA now: the old one's watches are gone.
-      expect(simA.openWatchCount()).toBe(cache ? INFORMER_KINDS.length : 0);
+      expect(simA.openWatchCount()).toBe(cache ? CACHE_KINDS.length : 0);
     } finally {
       running = false;
       await Promise.all(loops);
@@ -212,7 +212,7 @@ describe.each([
     expect(registry.get('beta')).toBe(betaBefore);
     expect(betaBefore.informers).toBe(betaInformers);
     if (cache) expect(betaBefore.status().kinds.every((k) => k.relists === 0 && k.connected)).toBe(true);
-    expect(simB.openWatchCount()).toBe(cache ? INFORMER_KINDS.length : 0);
+    expect(simB.openWatchCount()).toBe(cache ? CACHE_KINDS.length : 0);
   });
 
   it('removes a cluster whose context is removed, and adds one for a new context', async () => {

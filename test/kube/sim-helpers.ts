@@ -14,6 +14,10 @@ export const RESOURCE_OF: Record<KindName, ResourceName> = {
   Pod: 'pods',
   Job: 'jobs',
   Event: 'events',
+  Role: 'roles' as ResourceName,
+  ClusterRole: 'clusterroles' as ResourceName,
+  RoleBinding: 'rolebindings' as ResourceName,
+  ClusterRoleBinding: 'clusterrolebindings' as ResourceName,
 };
 
 /** key → resourceVersion of every object of a kind, as the simulator holds them right now. */
@@ -43,9 +47,11 @@ export function lines(state: Map<string, string>): string[] {
   return [...state].map(([k, rv]) => `${k}@${rv}`).sort();
 }
 
-/** Whether every kind's store equals the simulator's state exactly. */
+/** Whether every mirrored kind's store equals the simulator's state exactly. */
 export function converged(sim: Simulator, informers: Informers): boolean {
-  return KIND_NAMES.every((kind) => sameState(simState(sim, kind), storeState(informers[kind]!)));
+  return KIND_NAMES.filter((kind) => informers[kind]).every((kind) =>
+    sameState(simState(sim, kind), storeState(informers[kind]!)),
+  );
 }
 
 export function sameState(a: Map<string, string>, b: Map<string, string>): boolean {

@@ -6,7 +6,7 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { INFORMER_KINDS } from '../../src/kube/kinds.js';
+import { CACHE_KINDS } from '../../src/kube/kinds.js';
 import { relayStats } from '../../src/loaders/streams.js';
 import { type Harness, startHarness } from '../helpers/harness.js';
 import { waitFor } from '../helpers/wait.js';
@@ -35,7 +35,7 @@ beforeAll(async () => {
     simulator: { scenario: { nodes: 3, pods: 30, jobs: 2, namespaces: 2, seed: 8 } },
   });
   stopBackgroundActivity(h.sim);
-  await waitFor(() => h.sim.openWatchCount() === INFORMER_KINDS.length, 'every informer watching');
+  await waitFor(() => h.sim.openWatchCount() === CACHE_KINDS.length, 'every informer watching');
   baseline = serverSubscriptions(h);
   hubBaseline = h.hub.listenerCount();
 });
@@ -63,7 +63,7 @@ it('500 subscribers open no more upstream watches than one, and each gets every 
   try {
     await listeners(h, baseline + 1);
     const withOne = await upstreamCost();
-    expect(withOne.open).toBe(INFORMER_KINDS.length);
+    expect(withOne.open).toBe(CACHE_KINDS.length);
     expect(withOne['apiserver_longrunning_requests{verb="WATCH",resource="pods"}']).toBe(1);
 
     // 450 over three graphql-ws connections, 49 over SSE (a connection each).

@@ -3,7 +3,7 @@
  * client, the informers, the reader, the no-cache path and the schema need is a field here,
  * so no other module decides "namespaced means Pod or Job" by hand.
  */
-import type { BatchV1Api, CoreV1Api } from '@kubernetes/client-node';
+import type { BatchV1Api, CoreV1Api, RbacAuthorizationV1Api } from '@kubernetes/client-node';
 import type { Indexers } from '../indexer.js';
 import type { Trimmer } from '../transform.js';
 
@@ -11,6 +11,7 @@ import type { Trimmer } from '../transform.js';
 export interface KubeApis {
   core: CoreV1Api;
   batch: BatchV1Api;
+  rbac: RbacAuthorizationV1Api;
 }
 
 /** Options every LIST takes; `_continue` is client-node's name for `continue`. */
@@ -92,6 +93,12 @@ export interface KindDefinition<T> {
   readonly informer: boolean;
   /** Whether /readyz and `Cluster.ready` wait for this kind's informer to sync. */
   readonly readiness: boolean;
+  /**
+   * true: one of the kinds that decide access (RBAC), not data a page shows. Mirrored only
+   * by clusters that authorise identities from RBAC, with or without the data cache, and
+   * not exposed by the schema.
+   */
+  readonly access?: boolean;
   /** Trims an object before it is stored: keeps what the schema reads; see transform.ts. */
   readonly trim: (t: Trimmer, obj: T) => T;
   /** The store's indexes, by name (index names are constants in indexer.ts or the kind's file). */

@@ -1,0 +1,144 @@
+/**
+ * What a principal may read in one cluster, decided in memory on every read path: lists
+ * and counts (`list`), lookups (`get`, names included), subscriptions (`watch`), logs
+ * (`get` on `pods/log`). Two sources:
+ *
+ * - a static principal's lists: the same for every verb; nodes visible to whoever sees
+ *   the cluster, namespaces and namespaced objects within the listed namespaces;
+ * - an identity's access set, compiled from the cluster's RBAC objects (kube/rbac.ts),
+ *   exactly as the API server's authoriser would decide each request.
+ *
+ * `key` identifies the rights, not the principal: memos and relays keyed by it are
+ * shared by principals with equal rights and never by principals with different ones.
+ */
+import { isNamespaced, type KindName } from '../kube/kinds.js';
+import {
+  type AccessSet,
+  type Grant,
+  grantAllows,
+  READ_VERBS,
+  type ReadVerb,
+  resourceKeyOf,
+  TRACKED_RESOURCES,
+} from '../kube/rbac.js';
+import type { ClusterReader } from '../kube/reader.js';
+import { type Principal, principalKey, type StaticPrincipal } from './principal.js';
+
+export type { ReadVerb } from '../kube/rbac.js';
+
+export interface ClusterAccess {
+  /** The identity of these rights (memo and relay keys). */
+  readonly key: string;
+  /** Every read verb on every resource, cluster-wide: answers need no filtering at all. */
+  readonly everything: boolean;
+  /** Whether anything at all may be read (else the cluster is hidden: it answers as a missing one). */
+  readonly any: boolean;
+  /** `verb` on every object of `kind`, in every namespace. */
+  all(verb: ReadVerb, kind: KindName): boolean;
+  /**
+   * Where `verb` is granted on every object of a namespaced kind (for `Namespace`: which
+   * namespaces). Meaningless when `all`.
+   */
+  namespaces(verb: ReadVerb, kind: KindName): readonly string[];
+  /**
+   * Whether `verb` is allowed on this object: its namespace (undefined for cluster-scoped
+   * kinds; for a Namespace, its own name) and, for lookups, its name (`resourceNames`).
+   */
+  allows(verb: ReadVerb, kind: KindName, namespace: string | undefined, name?: string): boolean;
+  /** The same for a subresource or resource key from kube/rbac.ts (`/pods/log`). */
+  allowsResource(verb: ReadVerb, resourceKey: string, namespace: string | undefined, name?: string): boolean;
+}
+
+/** The namespace a request about this object is made in (a Namespace's own name). */
+export function requestNamespace(
+  kind: KindName,
+  obj: { metadata?: { namespace?: string; name?: string } },
+): string | undefined {
+  if (kind === 'Namespace') return obj.metadata?.name;
+  return isNamespaced(kind) ? obj.metadata?.namespace : undefined;
+}
+
+/** Sees nothing: an identity in a cluster whose RBAC has not synced, or with `authorization: static`. */
+export const NO_ACCESS: ClusterAccess = Object.freeze({
+  key: 'none',
+  everything: false,
+  any: false,
+  all: () => false,
+  namespaces: () => [],
+  allows: () => false,
+  allowsResource: () => false,
+});
+
+const staticAccesses = new WeakMap<StaticPrincipal, ClusterAccess>();
+
+/** A static principal's access in a cluster it may see: its namespaces, for every verb. */
+function staticAccess(principal: StaticPrincipal): ClusterAccess {
+  let access = staticAccesses.get(principal);
+  if (access) return access;
+  const list = principal.namespaces;
+  const everything = list === '*';
+  const set = new Set(everything ? [] : list);
+  const sees = (kind: KindName, namespace: string | undefined) =>
+    everything ||
+    (kind === 'Namespace' || isNamespaced(kind) ? namespace !== undefined && set.has(namespace) : true);
+  access = Object.freeze({
+    key: everything ? 'static:*' : `static:${JSON.stringify([...set].sort())}`,
+    everything,
+    any: true,
+    all: (_verb: ReadVerb, kind: KindName) => everything || (kind !== 'Namespace' && !isNamespaced(kind)),
+    namespaces: () => (everything ? [] : [...set]),
+    allows: (_verb: ReadVerb, kind: KindName, namespace: string | undefined) => sees(kind, namespace),
+    allowsResource: (_verb: ReadVerb, resourceKey: string, namespace: string | undefined) =>
+      everything || (namespace !== undefined && set.has(namespace)) || resourceKey === '/nodes',
+  });
+  staticAccesses.set(principal, access);
+  return access;
+}
+
+const rbacAccesses = new WeakMap<AccessSet, ClusterAccess>();
+
+/** An identity's access from its compiled RBAC access set (one view per set, shared). */
+function rbacAccess(set: AccessSet): ClusterAccess {
+  let access = rbacAccesses.get(set);
+  if (access) return access;
+  const grant = (verb: ReadVerb, kind: KindName): Grant => set.grant(verb, resourceKeyOf(kind));
+  const namespaceLists = new Map<string, readonly string[]>();
+  const everything = TRACKED_RESOURCES.every((r) => READ_VERBS.every((v) => set.grant(v, r.key).all));
+  access = Object.freeze({
+    key: `rbac:${set.key}`,
+    everything,
+    any: set.any,
+    all: (verb: ReadVerb, kind: KindName) => grant(verb, kind).all,
+    namespaces: (verb: ReadVerb, kind: KindName) => {
+      const k = `${verb} ${kind}`;
+      let list = namespaceLists.get(k);
+      if (!list) {
+        list = Object.freeze([...grant(verb, kind).namespaces].sort());
+        namespaceLists.set(k, list);
+      }
+      return list;
+    },
+    allows: (verb: ReadVerb, kind: KindName, namespace: string | undefined, name?: string) =>
+      grantAllows(grant(verb, kind), namespace, name),
+    allowsResource: (verb: ReadVerb, resourceKey: string, namespace: string | undefined, name?: string) =>
+      grantAllows(set.grant(verb, resourceKey), namespace, name),
+  });
+  rbacAccesses.set(set, access);
+  return access;
+}
+
+/**
+ * The principal's access in a cluster, now. Static principals: their lists (nothing in a
+ * cluster not listed). Identities: the cluster's RBAC, compiled (cached per user until an
+ * RBAC object changes); nothing until it has synced, or when the cluster does not
+ * authorise identities from RBAC.
+ */
+export function accessIn(principal: Principal, reader: ClusterReader): ClusterAccess {
+  if (!principal.user) {
+    if (principal.clusters !== '*' && !principal.clusters.includes(reader.name)) return NO_ACCESS;
+    return staticAccess(principal);
+  }
+  if (reader.authorization !== 'rbac') return NO_ACCESS;
+  const set = reader.access(principalKey(principal), principal.user);
+  return set ? rbacAccess(set) : NO_ACCESS;
+}
