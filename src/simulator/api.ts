@@ -24,9 +24,17 @@ import {
   parseListOptions,
   queryBool,
 } from './options.js';
-import { type SimStore, StoreError } from './store.js';
+import { decodeRbacProtobuf } from './rbac/protobuf.js';
+import { type SimStore, StoreError, type WriteOptions } from './store.js';
 import { includeObjectParam, toTable, wantsTable } from './table.js';
-import { type ApiGroup, type KubeObject, RESOURCES, type ResourceName, type StoredEvent } from './types.js';
+import {
+  type ApiGroup,
+  type KubeObject,
+  type RbacResource,
+  RESOURCES,
+  type ResourceName,
+  type StoredEvent,
+} from './types.js';
 
 /** What a request path names. */
 export interface Target {
@@ -36,9 +44,11 @@ export interface Target {
   subresource?: string;
 }
 
+const STORED_GROUPS = new Set<string>(Object.values(RESOURCES).map((r) => r.group));
+
 /**
- * Parses `/api/v1/...`, `/apis/batch/v1/...` and `/apis/coordination.k8s.io/v1/...` paths;
- * undefined when the path names no resource.
+ * Parses `/api/v1/...` and `/apis/GROUP/v1/...` paths of the stored kinds (batch,
+ * coordination.k8s.io, rbac.authorization.k8s.io); undefined when the path names no resource.
  */
 export function parseResourcePath(pathname: string): Target | undefined {
   let rest: string[];
@@ -47,12 +57,8 @@ export function parseResourcePath(pathname: string): Target | undefined {
   if (parts[0] === 'api' && parts[1] === 'v1') {
     group = '';
     rest = parts.slice(2);
-  } else if (
-    parts[0] === 'apis' &&
-    (parts[1] === 'batch' || parts[1] === 'coordination.k8s.io') &&
-    parts[2] === 'v1'
-  ) {
-    group = parts[1];
+  } else if (parts[0] === 'apis' && STORED_GROUPS.has(parts[1]) && parts[2] === 'v1') {
+    group = parts[1] as ApiGroup;
     rest = parts.slice(3);
   } else {
     return undefined;
@@ -101,6 +107,8 @@ export interface ApiContext {
   countWatchEvent(resource: ResourceName, type: string): void;
   /** Bytes written, for the metrics. */
   addBytes(n: number): void;
+  /** The request's admission of writes (RBAC's escalation check), run by the store before validation. */
+  admit?: WriteOptions['admit'];
 }
 
 interface Filter {
@@ -186,7 +194,7 @@ export async function handleResource(
           );
         }
         if (target.namespace) body.metadata = { ...body.metadata, namespace: target.namespace };
-        const created = ctx.store.create(target.resource, body, { dryRun });
+        const created = ctx.store.create(target.resource, body, { dryRun, admit: ctx.admit });
         return reply(ctx, req, res, 201, created, target.resource, query);
       }
       case 'UPDATE': {
@@ -198,7 +206,7 @@ export async function handleResource(
           );
         }
         body.metadata = { ...body.metadata, namespace: target.namespace };
-        const updated = ctx.store.update(target.resource, body, { dryRun });
+        const updated = ctx.store.update(target.resource, body, { dryRun, admit: ctx.admit });
         return reply(ctx, req, res, 200, updated, target.resource, query);
       }
       case 'PATCH': {
@@ -222,7 +230,7 @@ export async function handleResource(
           target.namespace,
           target.name!,
           patch,
-          { dryRun },
+          { dryRun, admit: ctx.admit },
           type === STRATEGIC ? 'strategic' : type === JSON_PATCH ? 'json' : 'merge',
         );
         return reply(ctx, req, res, 200, patched, target.resource, query);
@@ -264,14 +272,24 @@ function parseJson(text: string): unknown {
   }
 }
 
+const PROTOBUF = 'application/vnd.kubernetes.protobuf';
+const RBAC_KINDS = new Set<ResourceName>(['roles', 'clusterroles', 'rolebindings', 'clusterrolebindings']);
+
 async function jsonBody(req: IncomingMessage, target: Target): Promise<KubeObject> {
-  const body = parseJson(await readBody(req)) as KubeObject;
+  const bytes = await readBodyBytes(req);
+  const protobuf = (req.headers['content-type'] ?? '').startsWith(PROTOBUF);
+  const info = RESOURCES[target.resource];
+  // kubectl's typed clients send the RBAC kinds they create as protobuf.
+  const body = (
+    protobuf && RBAC_KINDS.has(target.resource)
+      ? decodeRbacProtobuf(bytes, target.resource as RbacResource, info.kind, info.apiVersion)
+      : parseJson(bytes.toString('utf8'))
+  ) as KubeObject;
   if (!body || typeof body !== 'object' || !body.metadata || typeof body.metadata !== 'object') {
     throw new BadRequest(
       `expected a ${RESOURCES[target.resource].kind} object with metadata, received ${JSON.stringify(body)?.slice(0, 100)}`,
     );
   }
-  const info = RESOURCES[target.resource];
   if (body.kind !== undefined && body.kind !== info.kind) {
     throw new BadRequest(
       `expected kind ${info.kind} for ${target.resource}, received kind ${JSON.stringify(body.kind)}`,
@@ -297,7 +315,7 @@ async function serveDelete(
   query: URLSearchParams,
 ): Promise<number> {
   const bytes = await readBodyBytes(req);
-  const protobuf = (req.headers['content-type'] ?? '').startsWith('application/vnd.kubernetes.protobuf');
+  const protobuf = (req.headers['content-type'] ?? '').startsWith(PROTOBUF);
   const text = protobuf ? '' : bytes.toString('utf8');
   const body =
     protobuf && bytes.length ? decodeProtobufDeleteOptions(bytes) : text.trim() ? parseJson(text) : {};
@@ -384,7 +402,7 @@ function deleteDependents(
 }
 
 function deleteNamespaceContents(store: SimStore, namespace: string): void {
-  for (const resource of ['jobs', 'pods', 'events', 'leases'] as const) {
+  for (const resource of ['jobs', 'pods', 'events', 'leases', 'rolebindings', 'roles'] as const) {
     for (const obj of [...store.scan(resource, { namespace })])
       store.delete(resource, namespace, obj.metadata.name);
   }

@@ -1,10 +1,14 @@
 /**
- * Bearer-token authentication and a small RBAC: each token names a user and the
- * rules it is allowed (verbs x resources x namespaces), enough to make a client see
- * 401 and 403 exactly as a real API server answers them.
+ * The simulator's first, simpler permissions (`tokens` of startSimulator: each token a user
+ * with rules of verbs x resources x namespaces), kept for the tests that use them and
+ * turned at start into real RBAC objects, so every decision goes through the one RBAC
+ * authoriser (rbac/): per grant a ClusterRole with its rules, bound by a ClusterRoleBinding
+ * when the rules cover every namespace, or by a RoleBinding in each listed namespace.
  */
-import { timingSafeEqual } from 'node:crypto';
-import type { ResourceName } from './types.js';
+
+import type { SimUser } from './rbac/authentication.js';
+import type { PolicyRule as RbacRule } from './rbac/types.js';
+import { type KubeObject, RBAC_GROUP, RESOURCES, type ResourceName } from './types.js';
 
 export type Verb = 'get' | 'list' | 'watch' | 'create' | 'update' | 'patch' | 'delete';
 
@@ -22,55 +26,75 @@ export interface TokenGrant {
   rules: PolicyRule[];
 }
 
-export interface Principal {
-  user: string;
-  rules: PolicyRule[];
-}
-
+/** Everything on every resource (not system:masters: the faults endpoint stays out of reach). */
 export const ADMIN_RULES: PolicyRule[] = [{ verbs: ['*'], resources: ['*'] }];
 
-export class TokenAuthenticator {
-  private readonly tokens = new Map<string, TokenGrant>();
-
-  constructor(initial: Record<string, TokenGrant> = {}) {
-    for (const [token, grant] of Object.entries(initial)) this.tokens.set(token, grant);
+/** A legacy rule as RBAC rules: one per API group of its resources. */
+function rbacRules(rule: PolicyRule): RbacRule[] {
+  if (rule.resources.includes('*')) return [{ apiGroups: ['*'], resources: ['*'], verbs: [...rule.verbs] }];
+  const byGroup = new Map<string, string[]>();
+  for (const resource of rule.resources as ResourceName[]) {
+    const group = RESOURCES[resource].group;
+    byGroup.set(group, [...(byGroup.get(group) ?? []), resource]);
   }
-
-  set(token: string, grant: TokenGrant): void {
-    this.tokens.set(token, grant);
-  }
-
-  revoke(token: string): void {
-    this.tokens.delete(token);
-  }
-
-  /** The principal for an Authorization header, or undefined when it is missing or unknown. */
-  authenticate(header: string | undefined): Principal | undefined {
-    const match = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
-    if (!match) return undefined;
-    const offered = Buffer.from(match[1]);
-    for (const [token, grant] of this.tokens) {
-      const known = Buffer.from(token);
-      // Constant-time compare so a token cannot be guessed byte by byte from timings.
-      if (known.length === offered.length && timingSafeEqual(known, offered)) return grant;
-    }
-    return undefined;
-  }
+  return [...byGroup].map(([group, resources]) => ({
+    apiGroups: [group],
+    resources,
+    verbs: [...rule.verbs],
+  }));
 }
 
-/** Whether a principal may do `verb` on `resource` in `namespace` (undefined: cluster-wide or cluster-scoped). */
-export function authorize(
-  principal: Principal,
-  verb: Verb,
-  resource: ResourceName,
-  namespace: string | undefined,
-): boolean {
-  return principal.rules.some(
-    (rule) =>
-      (rule.verbs.includes('*') || rule.verbs.includes(verb)) &&
-      (rule.resources.includes('*') || rule.resources.includes(resource)) &&
-      (!rule.namespaces ||
-        rule.namespaces.includes('*') ||
-        (namespace !== undefined && rule.namespaces.includes(namespace))),
-  );
+/** The users and the RBAC objects that stand for legacy token grants, in the order to create them. */
+export function legacyGrants(tokens: Record<string, TokenGrant>): {
+  users: SimUser[];
+  objects: { resource: 'clusterroles' | 'clusterrolebindings' | 'rolebindings'; object: KubeObject }[];
+} {
+  const users: SimUser[] = [];
+  const objects: ReturnType<typeof legacyGrants>['objects'] = [];
+  const labels = { 'simulator.kubegate.dev/token-grant': 'true' };
+  let n = 0;
+  for (const [token, grant] of Object.entries(tokens)) {
+    users.push({ token, user: grant.user });
+    for (const rule of grant.rules) {
+      n += 1;
+      const name = `kubegate-simulator:token-grant:${n}:${grant.user.replace(/[/%]/g, '-')}`;
+      const roleRef = { apiGroup: RBAC_GROUP, kind: 'ClusterRole', name };
+      const subjects = [{ apiGroup: RBAC_GROUP, kind: 'User', name: grant.user }];
+      objects.push({
+        resource: 'clusterroles',
+        object: {
+          apiVersion: `${RBAC_GROUP}/v1`,
+          kind: 'ClusterRole',
+          metadata: { name, labels },
+          rules: rbacRules(rule),
+        },
+      });
+      if (!rule.namespaces || rule.namespaces.includes('*')) {
+        objects.push({
+          resource: 'clusterrolebindings',
+          object: {
+            apiVersion: `${RBAC_GROUP}/v1`,
+            kind: 'ClusterRoleBinding',
+            metadata: { name, labels },
+            roleRef,
+            subjects,
+          },
+        });
+        continue;
+      }
+      for (const namespace of rule.namespaces) {
+        objects.push({
+          resource: 'rolebindings',
+          object: {
+            apiVersion: `${RBAC_GROUP}/v1`,
+            kind: 'RoleBinding',
+            metadata: { name, namespace, labels },
+            roleRef,
+            subjects,
+          },
+        });
+      }
+    }
+  }
+  return { users, objects };
 }

@@ -5,6 +5,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { TokenFileError } from './rbac/authentication.js';
 import { DEFAULT_SCENARIO, startSimulator } from './server.js';
 
 const USAGE = `usage: npm run simulator -- [options]
@@ -18,7 +19,11 @@ const USAGE = `usage: npm run simulator -- [options]
   --churn N            changes per second, 0 for a still cluster (default 2)
   --port N             port on 127.0.0.1 (default 6443; 0 picks a free one)
   --host ADDR          address to listen on (default 127.0.0.1)
-  --token TOKEN        the admin bearer token (default: random)
+  --token TOKEN        the admin bearer token (default: random); user "admin" in group system:masters
+  --token-auth-file F  more users, in kube-apiserver's static token file format: CSV lines of
+                       token,user,uid[,"group1,group2"]; what they may do is up to RBAC
+  --anonymous-auth B   true (default): requests without a token are system:anonymous, allowed
+                       what RBAC allows them (/healthz, /version); false: 401
   --kubeconfig-out F   write a kubeconfig for the simulator to F
   --history N          changes kept for watch resumption (default 50000)
   --bookmark-interval-ms N   BOOKMARK interval on watches (default 10000)
@@ -32,6 +37,8 @@ export interface SimulatorCliOptions {
   port: number;
   host: string;
   token?: string;
+  tokenAuthFile?: string;
+  anonymousAuth?: boolean;
   kubeconfigOut?: string;
   history?: number;
   bookmarkIntervalMs?: number;
@@ -68,6 +75,8 @@ export function parseSimulatorArgs(argv: string[]): SimulatorCliOptions | 'help'
         port: { type: 'string' },
         host: { type: 'string' },
         token: { type: 'string' },
+        'token-auth-file': { type: 'string' },
+        'anonymous-auth': { type: 'string' },
         'kubeconfig-out': { type: 'string' },
         history: { type: 'string' },
         'bookmark-interval-ms': { type: 'string' },
@@ -82,6 +91,10 @@ export function parseSimulatorArgs(argv: string[]): SimulatorCliOptions | 'help'
   if (values.help) return 'help';
   const str = (k: string) => values[k] as string | undefined;
   const maxPerNs = str('max-pods-per-namespace');
+  const anonymous = str('anonymous-auth');
+  if (anonymous !== undefined && anonymous !== 'true' && anonymous !== 'false') {
+    throw new UsageError(`--anonymous-auth: expected true or false, received "${anonymous}"`);
+  }
   return {
     scenario: {
       nodes: integer('nodes', str('nodes'), DEFAULT_SCENARIO.nodes, 1),
@@ -97,6 +110,8 @@ export function parseSimulatorArgs(argv: string[]): SimulatorCliOptions | 'help'
     port: integer('port', str('port'), 6443),
     host: str('host') ?? '127.0.0.1',
     token: str('token'),
+    tokenAuthFile: str('token-auth-file'),
+    anonymousAuth: anonymous === undefined ? undefined : anonymous === 'true',
     kubeconfigOut: str('kubeconfig-out'),
     history: str('history') === undefined ? undefined : integer('history', str('history'), 0, 1),
     bookmarkIntervalMs:
@@ -127,17 +142,29 @@ async function main(): Promise<void> {
     return;
   }
   const started = Date.now();
-  const sim = await startSimulator({
-    host: options.host,
-    port: options.port,
-    scenario: options.scenario,
-    churnPerSecond: options.churn,
-    adminToken: options.token,
-    historyLimit: options.history,
-    bookmarkIntervalMs: options.bookmarkIntervalMs,
-    nodeLeaseRenewMs: options.nodeLeaseRenewMs,
-    log: options.verbose ? (line) => process.stderr.write(`${line}\n`) : undefined,
-  });
+  let sim: Awaited<ReturnType<typeof startSimulator>>;
+  try {
+    sim = await startSimulator({
+      host: options.host,
+      port: options.port,
+      scenario: options.scenario,
+      churnPerSecond: options.churn,
+      adminToken: options.token,
+      tokenAuthFile: options.tokenAuthFile,
+      anonymousAuth: options.anonymousAuth,
+      historyLimit: options.history,
+      bookmarkIntervalMs: options.bookmarkIntervalMs,
+      nodeLeaseRenewMs: options.nodeLeaseRenewMs,
+      log: options.verbose ? (line) => process.stderr.write(`${line}\n`) : undefined,
+    });
+  } catch (err) {
+    // A token file that does not read is the operator's mistake: say so, as kube-apiserver does.
+    if (err instanceof TokenFileError || (err as NodeJS.ErrnoException).code === 'ENOENT') {
+      process.stderr.write(`simulator: --token-auth-file: ${(err as Error).message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
   if (options.kubeconfigOut) writeFileSync(options.kubeconfigOut, sim.kubeconfig(), { mode: 0o600 });
   const s = sim.summary;
   process.stdout.write(

@@ -1,15 +1,22 @@
 /**
- * Legacy discovery documents (/api, /apis, /api/v1, /apis/batch/v1,
- * /apis/coordination.k8s.io/v1) and /version.
- * kubectl 1.33 asks for aggregated discovery first and falls back to these when the
+ * Legacy discovery documents (/api, /apis, /api/v1, /apis/GROUP, /apis/GROUP/VERSION) and
+ * /version. kubectl 1.33 asks for aggregated discovery first and falls back to these when the
  * answer is plain application/json, so these are all a client needs.
  */
+import { REVIEWS } from './rbac/reviews.js';
 import { type ApiGroup, RESOURCES, type ResourceInfo, type ResourceName } from './types.js';
 
-/** The named groups, in the order kube-apiserver lists them (batch before coordination). */
-const GROUPS = ['batch', 'coordination.k8s.io'] as const;
+/** The named groups, in the order kube-apiserver lists them. */
+const GROUPS = [
+  'authentication.k8s.io',
+  'authorization.k8s.io',
+  'batch',
+  'rbac.authorization.k8s.io',
+  'coordination.k8s.io',
+] as const;
+type NamedGroup = (typeof GROUPS)[number];
 
-function apiGroup(name: (typeof GROUPS)[number]) {
+function apiGroup(name: NamedGroup) {
   const version = { groupVersion: `${name}/v1`, version: 'v1' };
   return { name, versions: [version], preferredVersion: version };
 }
@@ -28,6 +35,8 @@ export const SIMULATED_VERSION = {
 };
 
 const VERBS = ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'];
+/** The kinds with a status subresource. */
+const WITH_STATUS = new Set<ResourceName>(['pods', 'nodes', 'jobs', 'namespaces']);
 
 function apiResource(info: ResourceInfo) {
   return {
@@ -56,39 +65,33 @@ export function resourcesOf(group: ApiGroup): ResourceInfo[] {
   return (Object.keys(RESOURCES) as ResourceName[]).map((n) => RESOURCES[n]).filter((r) => r.group === group);
 }
 
+function resourceList(group: NamedGroup | '') {
+  const stored = resourcesOf(group as ApiGroup).flatMap((r) =>
+    WITH_STATUS.has(r.name) ? [apiResource(r), statusSubresource(r)] : [apiResource(r)],
+  );
+  // The reviews are create-only and never stored.
+  const reviews = REVIEWS.filter((r) => r.group === group).map((r) => ({
+    name: r.resource,
+    singularName: r.resource.slice(0, -1),
+    namespaced: r.namespaced,
+    kind: r.kind,
+    verbs: ['create'],
+  }));
+  return {
+    kind: 'APIResourceList',
+    apiVersion: 'v1',
+    groupVersion: group ? `${group}/v1` : 'v1',
+    resources: [...stored, ...reviews],
+  };
+}
+
 export function discoveryDocument(path: string): unknown | undefined {
-  switch (path) {
-    case '/api':
-      return { kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [] };
-    case '/apis':
-      return { kind: 'APIGroupList', apiVersion: 'v1', groups: GROUPS.map(apiGroup) };
-    case '/apis/batch':
-    case '/apis/coordination.k8s.io':
-      return {
-        kind: 'APIGroup',
-        apiVersion: 'v1',
-        ...apiGroup(path === '/apis/batch' ? 'batch' : 'coordination.k8s.io'),
-      };
-    case '/api/v1':
-    case '/apis/batch/v1':
-    case '/apis/coordination.k8s.io/v1': {
-      const group: ApiGroup =
-        path === '/api/v1' ? '' : path === '/apis/batch/v1' ? 'batch' : 'coordination.k8s.io';
-      const resources = resourcesOf(group).flatMap((r) =>
-        r.name === 'pods' || r.name === 'nodes' || r.name === 'jobs' || r.name === 'namespaces'
-          ? [apiResource(r), statusSubresource(r)]
-          : [apiResource(r)],
-      );
-      return {
-        kind: 'APIResourceList',
-        apiVersion: 'v1',
-        groupVersion: group ? `${group}/v1` : 'v1',
-        resources,
-      };
-    }
-    case '/version':
-      return SIMULATED_VERSION;
-    default:
-      return undefined;
-  }
+  if (path === '/api') return { kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [] };
+  if (path === '/apis') return { kind: 'APIGroupList', apiVersion: 'v1', groups: GROUPS.map(apiGroup) };
+  if (path === '/api/v1') return resourceList('');
+  if (path === '/version') return SIMULATED_VERSION;
+  const [, apis, group, version, ...rest] = path.split('/');
+  if (apis !== 'apis' || rest.length || !GROUPS.includes(group as NamedGroup)) return undefined;
+  if (version === undefined) return { kind: 'APIGroup', apiVersion: 'v1', ...apiGroup(group as NamedGroup) };
+  return version === 'v1' ? resourceList(group as NamedGroup) : undefined;
 }

@@ -3,7 +3,7 @@
  * on demand. Set over `POST /simulator/faults` (JSON) or through `Simulator.faults`.
  */
 import type { ApiVerb } from './metrics.js';
-import type { ResourceName } from './types.js';
+import { RESOURCES, type ResourceName } from './types.js';
 
 export interface FaultSettings {
   /** Added to every API request before it is answered, in milliseconds. */
@@ -42,7 +42,7 @@ export const NO_FAULTS: FaultSettings = {
 };
 
 const VERBS: ApiVerb[] = ['LIST', 'GET', 'WATCH', 'CREATE', 'UPDATE', 'PATCH', 'DELETE'];
-const RESOURCE_NAMES: ResourceName[] = ['namespaces', 'nodes', 'pods', 'events', 'jobs', 'leases'];
+const RESOURCE_NAMES = Object.keys(RESOURCES) as ResourceName[];
 
 export class FaultInputError extends Error {}
 

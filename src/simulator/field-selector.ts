@@ -56,13 +56,21 @@ const SUPPORTED: Record<ResourceName, ReadonlySet<string>> = {
   ]),
   jobs: new Set([...META, 'status.successful']),
   leases: new Set(META),
+  clusterrolebindings: new Set(META),
+  clusterroles: new Set(META),
+  rolebindings: new Set(META),
+  roles: new Set(META),
 };
 
 /** Old v1 clients send `spec.host`; the pod conversion function renames it, so do we. */
 const ALIASES: Record<string, string> = { 'spec.host': 'spec.nodeName' };
 
-/** Parses a field selector for one resource; '' selects everything. Throws FieldSelectorError. */
-export function parseFieldSelector(text: string, resource: ResourceName): FieldRequirement[] {
+/**
+ * fields.ParseSelector: the terms of a selector, whatever the fields (a request's
+ * authorisation attributes read `metadata.name` from it before any resource's field
+ * labels are checked). Throws FieldSelectorError.
+ */
+export function parseFieldTerms(text: string): FieldRequirement[] {
   const requirements: FieldRequirement[] = [];
   for (const term of splitTerms(text)) {
     if (term === '') continue; // `a=b,` is accepted by k8s
@@ -72,6 +80,12 @@ export function parseFieldSelector(text: string, resource: ResourceName): FieldR
     }
     requirements.push({ field: lhs, operator: operator === '!=' ? '!=' : '=', value: unescapeValue(rhs) });
   }
+  return requirements;
+}
+
+/** Parses a field selector for one resource; '' selects everything. Throws FieldSelectorError. */
+export function parseFieldSelector(text: string, resource: ResourceName): FieldRequirement[] {
+  const requirements = parseFieldTerms(text);
   // The server checks field labels after the whole selector parsed.
   return requirements.map((r) => {
     const field = resource === 'pods' ? (ALIASES[r.field] ?? r.field) : r.field;

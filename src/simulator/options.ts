@@ -256,11 +256,7 @@ export function parseDeleteOptions(query: URLSearchParams, body: Record<string, 
  * propagationPolicy (4), dryRun (5).
  */
 export function decodeProtobufDeleteOptions(body: Buffer): Record<string, unknown> {
-  const magic = Buffer.from([0x6b, 0x38, 0x73, 0x00]);
-  if (body.length < 4 || !body.subarray(0, 4).equals(magic)) {
-    throw new ParameterError('the protobuf body does not start with the Kubernetes envelope (k8s\\0)');
-  }
-  const raw = fields(body.subarray(4)).find((f) => f.no === 2)?.bytes;
+  const raw = protobufRaw(body);
   const out: Record<string, unknown> = {};
   for (const f of raw ? fields(raw) : []) {
     if (f.no === 1 && f.varint !== undefined) out.gracePeriodSeconds = Number(BigInt.asIntN(64, f.varint));
@@ -271,14 +267,23 @@ export function decodeProtobufDeleteOptions(body: Buffer): Record<string, unknow
   return out;
 }
 
-interface ProtoField {
+export interface ProtoField {
   no: number;
   varint?: bigint;
   bytes?: Buffer;
 }
 
+/** The raw object of a Kubernetes protobuf body: the `k8s\0` envelope's runtime.Unknown `raw` (field 2). */
+export function protobufRaw(body: Buffer): Buffer | undefined {
+  const magic = Buffer.from([0x6b, 0x38, 0x73, 0x00]);
+  if (body.length < 4 || !body.subarray(0, 4).equals(magic)) {
+    throw new ParameterError('the protobuf body does not start with the Kubernetes envelope (k8s\\0)');
+  }
+  return fields(body.subarray(4)).find((f) => f.no === 2)?.bytes;
+}
+
 /** The top-level fields of one protobuf message (varint and length-delimited; fixed ones skipped). */
-function fields(buf: Buffer): ProtoField[] {
+export function fields(buf: Buffer): ProtoField[] {
   const out: ProtoField[] = [];
   let pos = 0;
   const varint = (): bigint => {

@@ -10,14 +10,7 @@ import { createServer, type Server } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { stringify } from 'yaml';
 import { handleResource, parseResourcePath, verbOf } from './api.js';
-import {
-  ADMIN_RULES,
-  authorize,
-  type Principal,
-  TokenAuthenticator,
-  type TokenGrant,
-  type Verb,
-} from './auth.js';
+import { legacyGrants, type TokenGrant } from './auth.js';
 import { Churn } from './churn.js';
 import { discoveryDocument } from './discovery.js';
 import {
@@ -30,12 +23,17 @@ import {
 } from './faults.js';
 import { readBody, sendJson, sendStatus } from './http.js';
 import { JobController } from './job-controller.js';
-import { type ApiVerb, SimulatorMetrics } from './metrics.js';
+import { SimulatorMetrics } from './metrics.js';
 import { NodeLeaseController } from './node-lease.js';
+import { AccessControl, sendForbidden } from './rbac/access.js';
+import { readTokenFile, type SimUser } from './rbac/authentication.js';
+import { requestInfo } from './rbac/request-info.js';
+import { parseReviewPath, serveReview } from './rbac/reviews.js';
+import { SYSTEM_MASTERS, type UserInfo } from './rbac/types.js';
 import { buildScenario, type ScenarioOptions, type ScenarioSummary } from './scenario/index.js';
 import { SimStore } from './store.js';
 import { createServingCertificate } from './tls.js';
-import { RESOURCES, type ResourceName } from './types.js';
+import { type RbacResource, RESOURCES, type ResourceName } from './types.js';
 
 export interface SimulatorOptions {
   /** Default 127.0.0.1. */
@@ -46,9 +44,26 @@ export interface SimulatorOptions {
   scenario?: Partial<ScenarioOptions>;
   /** Changes per second made by the churn; 0 turns it off. Default 2. */
   churnPerSecond?: number;
-  /** The admin token; random when omitted. */
+  /** The admin token (user "admin" in system:masters); random when omitted. */
   adminToken?: string;
-  /** More tokens with their permissions, for 403 tests and per-namespace principals. */
+  /**
+   * Users and their bearer tokens (as `--token-auth-file` lists them); what each may do is
+   * what the cluster's RBAC objects grant its user and groups. Every one is also in
+   * `system:authenticated`.
+   */
+  users?: SimUser[];
+  /** A static token file (`token,user,uid,"group1,group2"` CSV, kube-apiserver's format) of more users. */
+  tokenAuthFile?: string;
+  /**
+   * kube-apiserver's --anonymous-auth: a request without a bearer token is system:anonymous
+   * (group system:unauthenticated), allowed what RBAC allows it. Default true; false answers it 401.
+   */
+  anonymousAuth?: boolean;
+  /**
+   * The first permissions model, kept for older tests: tokens with rules of verbs x resources
+   * x namespaces, turned at start into a ClusterRole per rule bound to the user (cluster-wide,
+   * or by RoleBindings in the listed namespaces).
+   */
   tokens?: Record<string, TokenGrant>;
   /** How many changes are kept for watch resumption. */
   historyLimit?: number;
@@ -67,20 +82,13 @@ export interface SimulatorOptions {
 
 export const DEFAULT_SCENARIO: ScenarioOptions = { seed: 1, nodes: 6, pods: 120, jobs: 12, namespaces: 4 };
 
-const VERB_LOWER: Record<ApiVerb, Verb> = {
-  LIST: 'list',
-  GET: 'get',
-  WATCH: 'watch',
-  CREATE: 'create',
-  UPDATE: 'update',
-  PATCH: 'patch',
-  DELETE: 'delete',
-};
+const RBAC_KINDS = new Set<ResourceName>(['roles', 'clusterroles', 'rolebindings', 'clusterrolebindings']);
 
 export class Simulator {
   readonly store: SimStore;
   readonly metrics: SimulatorMetrics;
-  readonly auth: TokenAuthenticator;
+  /** Authentication, authorisation, the RBAC kinds' rules and the aggregation controller. */
+  readonly access: AccessControl;
   readonly adminToken: string;
   readonly summary: ScenarioSummary;
   private faultSettings: FaultSettings = { ...NO_FAULTS };
@@ -102,10 +110,18 @@ export class Simulator {
     this.summary = buildScenario(this.store, scenario);
     this.metrics = new SimulatorMetrics((r) => this.store.count(r), Object.keys(RESOURCES) as ResourceName[]);
     this.adminToken = options.adminToken ?? randomBytes(24).toString('base64url');
-    this.auth = new TokenAuthenticator({
-      [this.adminToken]: { user: 'admin', rules: ADMIN_RULES },
-      ...options.tokens,
+    const legacy = legacyGrants(options.tokens ?? {});
+    this.access = new AccessControl(this.store, {
+      anonymous: options.anonymousAuth ?? true,
+      users: [
+        { token: this.adminToken, user: 'admin', groups: [SYSTEM_MASTERS] },
+        ...(options.tokenAuthFile ? readTokenFile(options.tokenAuthFile) : []),
+        ...(options.users ?? []),
+        // Last, so a legacy grant given the admin token replaces the admin, as it always did.
+        ...legacy.users,
+      ],
     });
+    for (const { resource, object } of legacy.objects) this.store.create(resource, object);
     this.jobs = new JobController(this.store, { stepMs: options.jobStepMs ?? 1000 });
     this.churn = new Churn(this.store, { ratePerSecond: options.churnPerSecond ?? 2, seed: scenario.seed });
     const renewMs = options.nodeLeaseRenewMs ?? 10_000;
@@ -141,6 +157,19 @@ export class Simulator {
   get url(): string {
     const host = this.host.includes(':') ? `[${this.host}]` : this.host;
     return `https://${host}:${this.port}`;
+  }
+
+  /**
+   * Adds a user (or gives a token to another one) while running: requests with `token` are
+   * `user` from now on, in `groups` and system:authenticated.
+   */
+  addUser(user: SimUser): void {
+    this.access.authenticator.add(user);
+  }
+
+  /** Forgets a token: requests with it get 401 Unauthorized from now on. True when it was known. */
+  removeUser(token: string): boolean {
+    return this.access.authenticator.remove(token);
   }
 
   get faults(): FaultSettings {
@@ -284,28 +313,36 @@ export class Simulator {
     const path = url.pathname.replace(/\/+$/, '') || '/';
     this.options.log?.(`${req.method} ${req.url}`);
 
-    // Public endpoints, as the system:public-info-viewer role makes them on a real server.
-    if (path === '/healthz' || path === '/readyz' || path === '/livez') {
-      res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8' }).end('ok');
-      return;
-    }
-    if (path === '/version') {
-      sendJson(res, 200, discoveryDocument('/version'));
-      return;
-    }
+    // The simulator's own instruments: /metrics is read by benchmarks and tests without a
+    // token (a real server's needs the system:monitoring role), never authenticated.
     if (path === '/metrics') {
       const text = await this.metrics.text();
       res.writeHead(200, { 'Content-Type': this.metrics.registry.contentType }).end(text);
       return;
     }
 
-    const principal = this.auth.authenticate(req.headers.authorization);
-    if (!principal) {
-      sendStatus(res, 401, 'Unauthorized', 'Unauthorized');
+    // As kube-apiserver's filters: authentication, impersonation, then authorisation of what
+    // the request asks (computed from the path before any routing), for every path.
+    const identity = this.access.identify(req, res);
+    if ('refused' in identity) return;
+    const { user } = identity;
+    if (path === '/simulator/faults') {
+      await this.serveFaults(req, res, user);
       return;
     }
-    if (path === '/simulator/faults') {
-      await this.serveFaults(req, res, principal);
+    const info = requestInfo(req.method ?? 'GET', decodedPath(url.pathname), url.searchParams);
+    const target = parseResourcePath(path);
+    const verb = target && req.method ? verbOf(req.method, target, url.searchParams) : undefined;
+    const decision = this.access.authorize(user, info);
+    if (!decision.allowed) {
+      sendForbidden(res, decision.attributes, decision.reason);
+      if (target && verb) this.metrics.requests.inc({ verb, resource: target.resource, code: '403' });
+      return;
+    }
+
+    // Public as system:public-info-viewer makes them (any authenticated or anonymous caller).
+    if (path === '/healthz' || path === '/readyz' || path === '/livez') {
+      res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8' }).end('ok');
       return;
     }
     const discovery = discoveryDocument(path);
@@ -313,8 +350,17 @@ export class Simulator {
       sendJson(res, 200, discovery);
       return;
     }
-    const target = parseResourcePath(path);
-    const verb = target && req.method ? verbOf(req.method, target, url.searchParams) : undefined;
+    const review = parseReviewPath(path);
+    if (review) {
+      const code = await serveReview(this.access.reviews, req, res, review, user);
+      this.metrics.requests.inc({
+        verb: 'CREATE',
+        resource: review.review.resource,
+        code: String(res.statusCode),
+      });
+      this.metrics.responseBytes.inc({ verb: 'CREATE', resource: review.review.resource }, code);
+      return;
+    }
     if (!target || !verb) {
       if (target)
         sendStatus(res, 405, `method ${req.method} is not supported on ${path}`, 'MethodNotAllowed');
@@ -324,27 +370,6 @@ export class Simulator {
     }
     const { resource } = target;
     const done = (code: number) => this.metrics.requests.inc({ verb, resource, code: String(code) });
-    const namespace = resource === 'namespaces' ? undefined : target.namespace;
-    if (
-      !authorize(
-        principal,
-        VERB_LOWER[verb],
-        resource,
-        namespace ?? (resource === 'namespaces' ? target.name : undefined),
-      )
-    ) {
-      const group = RESOURCES[resource].group;
-      const scope = namespace ? `in the namespace "${namespace}"` : 'at the cluster scope';
-      sendStatus(
-        res,
-        403,
-        `${resource}${group ? `.${group}` : ''} is forbidden: User "${principal.user}" cannot ${VERB_LOWER[verb]} resource "${resource}" in API group "${group}" ${scope}`,
-        'Forbidden',
-        { kind: resource, ...(target.name ? { name: target.name } : {}) },
-      );
-      done(403);
-      return;
-    }
 
     const faults = this.faultSettings;
     if (faultApplies(faults, verb, resource)) {
@@ -374,6 +399,9 @@ export class Simulator {
         trackWatch: (r, stream) => this.trackWatch(r, stream),
         countWatchEvent: (r, type) => this.metrics.watchEvents.inc({ resource: r, type }),
         addBytes: (n) => this.metrics.responseBytes.inc({ verb, resource }, n),
+        admit: RBAC_KINDS.has(resource)
+          ? this.access.admission(user, info, resource as RbacResource)
+          : undefined,
       },
       req,
       res,
@@ -397,15 +425,14 @@ export class Simulator {
     };
   }
 
-  private async serveFaults(req: IncomingMessage, res: ServerResponse, principal: Principal): Promise<void> {
-    if (
-      !authorize(principal, 'update', 'nodes', undefined) ||
-      !principal.rules.some((r) => r.resources.includes('*'))
-    ) {
+  private async serveFaults(req: IncomingMessage, res: ServerResponse, user: UserInfo): Promise<void> {
+    // Not an API of Kubernetes: only a member of system:masters may break the cluster.
+    if (!user.groups.includes(SYSTEM_MASTERS)) {
       sendStatus(
         res,
         403,
-        `User "${principal.user}" may not change the simulator's faults: an admin token is required`,
+        `User "${user.name}" may not change the simulator's faults: a user in group "${SYSTEM_MASTERS}" is required`,
+        'Forbidden',
       );
       return;
     }
@@ -431,6 +458,15 @@ export class Simulator {
       }
       throw err;
     }
+  }
+}
+
+/** Go's URL.Path: the path with its escapes decoded (a malformed escape leaves it as sent). */
+function decodedPath(pathname: string): string {
+  try {
+    return decodeURIComponent(pathname);
+  } catch {
+    return pathname;
   }
 }
 

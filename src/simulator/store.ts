@@ -53,6 +53,29 @@ export interface StoreOptions {
  */
 export interface WriteOptions {
   dryRun?: boolean;
+  /**
+   * Admission of the request that writes: called with the object about to be stored (and,
+   * on update, the stored one) after defaulting and before validation, as kube-apiserver's
+   * RBAC storage runs its escalation check. Throws a StoreError to refuse.
+   */
+  admit?: (obj: KubeObject, old: KubeObject | undefined) => void;
+}
+
+/**
+ * What a kind's registry strategy does on a real server beyond the generic rules:
+ * defaulting (as decoding a versioned object applies it) and validation on create and
+ * update. Each hook throws a StoreError (422 Invalid) to refuse.
+ */
+export interface ResourceStrategy {
+  default?(obj: KubeObject): KubeObject;
+  validateCreate?(obj: KubeObject): void;
+  validateUpdate?(obj: KubeObject, old: KubeObject): void;
+}
+
+/** A resource as kube-apiserver's messages name it: `pods`, `jobs.batch`, `roles.rbac.authorization.k8s.io`. */
+export function qualified(resource: ResourceName): string {
+  const group = RESOURCES[resource].group;
+  return group ? `${resource}.${group}` : resource;
 }
 
 export function objectKey(namespace: string | undefined, name: string): string {
@@ -87,6 +110,7 @@ export class SimStore {
   private readonly history: StoredEvent[] = [];
   private historyStart = 0; // index into history of the oldest kept event (ring-ish via splice)
   private readonly listeners = new Map<ResourceName, Set<WatchListener>>();
+  private readonly strategies = new Map<ResourceName, ResourceStrategy>();
   private readonly historyLimit: number;
   private readonly now: () => Date;
   private rv = 1;
@@ -100,6 +124,11 @@ export class SimStore {
       this.buckets.set(name, { objects: new Map(), sorted: [] });
       this.listeners.set(name, new Set());
     }
+  }
+
+  /** Registers a kind's defaulting and validation (rbac/validation.ts for the RBAC kinds). */
+  setStrategy(resource: ResourceName, strategy: ResourceStrategy): void {
+    this.strategies.set(resource, strategy);
   }
 
   /** The current global resourceVersion, as a list would report it. */
@@ -191,9 +220,9 @@ export class SimStore {
   }
 
   /** Creates an object; assigns uid, resourceVersion and creationTimestamp. */
-  create(resource: ResourceName, input: KubeObject, options: WriteOptions = {}): KubeObject {
+  create(resource: ResourceName, given: KubeObject, options: WriteOptions = {}): KubeObject {
     const info = RESOURCES[resource];
-    const meta = { ...input.metadata };
+    const meta = { ...given.metadata };
     if (!meta.name && meta.generateName) meta.name = `${meta.generateName}${randomSuffix()}`;
     if (!meta.name) {
       throw new StoreError(
@@ -214,10 +243,11 @@ export class SimStore {
     }
     if (info.namespaced && !meta.namespace) meta.namespace = 'default';
     if (!info.namespaced) delete meta.namespace;
+    const input = this.admitted(resource, { ...given, metadata: meta }, undefined, options);
     const key = objectKey(meta.namespace, meta.name);
     const bucket = this.bucket(resource);
     if (bucket.objects.has(key)) {
-      throw new StoreError(409, 'AlreadyExists', `${resource} "${meta.name}" already exists`, {
+      throw new StoreError(409, 'AlreadyExists', `${qualified(resource)} "${meta.name}" already exists`, {
         name: meta.name,
         kind: resource,
       });
@@ -261,7 +291,7 @@ export class SimStore {
     );
     const current = bucket.objects.get(key);
     if (!current) {
-      throw new StoreError(404, 'NotFound', `${resource} "${input.metadata.name}" not found`, {
+      throw new StoreError(404, 'NotFound', `${qualified(resource)} "${input.metadata.name}" not found`, {
         name: input.metadata.name,
         kind: resource,
       });
@@ -288,10 +318,29 @@ export class SimStore {
     if (resource === 'jobs' && JSON.stringify(input.spec) !== JSON.stringify(current.spec)) {
       meta.generation = (current.metadata.generation ?? 1) + 1;
     }
-    const obj = freeze({ ...input, apiVersion: current.apiVersion, kind: current.kind, metadata: meta });
+    const admitted = this.admitted(resource, { ...input, metadata: meta }, current, options);
+    const obj = freeze({ ...admitted, apiVersion: current.apiVersion, kind: current.kind, metadata: meta });
     if (options.dryRun) return obj;
     bucket.objects.set(key, obj);
     this.record({ rv, resource, type: 'MODIFIED', object: obj, previous: current });
+    return obj;
+  }
+
+  /**
+   * Defaulting, the request's admission, then validation, in kube-apiserver's order; the
+   * returned object (defaulted) is what gets stored. Kinds without a strategy pass as they came.
+   */
+  private admitted(
+    resource: ResourceName,
+    input: KubeObject,
+    old: KubeObject | undefined,
+    options: WriteOptions,
+  ): KubeObject {
+    const strategy = this.strategies.get(resource);
+    const obj = strategy?.default ? strategy.default(input) : input;
+    options.admit?.(obj, old);
+    if (old) strategy?.validateUpdate?.(obj, old);
+    else strategy?.validateCreate?.(obj);
     return obj;
   }
 
@@ -324,7 +373,10 @@ export class SimStore {
   ): KubeObject {
     const current = this.get(resource, namespace, name);
     if (!current) {
-      throw new StoreError(404, 'NotFound', `${resource} "${name}" not found`, { name, kind: resource });
+      throw new StoreError(404, 'NotFound', `${qualified(resource)} "${name}" not found`, {
+        name,
+        kind: resource,
+      });
     }
     if (type === 'json') return this.jsonPatch(resource, current, patch, options);
     if (!patch || typeof patch !== 'object' || Array.isArray(patch)) {
@@ -395,7 +447,10 @@ export class SimStore {
     const key = objectKey(RESOURCES[resource].namespaced ? namespace : undefined, name);
     const current = bucket.objects.get(key);
     if (!current) {
-      throw new StoreError(404, 'NotFound', `${resource} "${name}" not found`, { name, kind: resource });
+      throw new StoreError(404, 'NotFound', `${qualified(resource)} "${name}" not found`, {
+        name,
+        kind: resource,
+      });
     }
     // A dry-run delete answers with the object as stored, resourceVersion and all.
     if (options.dryRun) return current;

@@ -172,7 +172,37 @@ const COLUMNS: Record<ResourceName, TableColumnDefinition[]> = {
       ['Age', AGE_DOC],
     ] satisfies Column[]
   ).map(col),
+  // Roles have no printer: their storage uses the default table convertor, NAME and CREATED AT.
+  roles: defaultColumns(),
+  clusterroles: defaultColumns(),
+  // printRoleBinding / printClusterRoleBinding: ROLE is Kind/name; -o wide adds the subjects.
+  rolebindings: bindingColumns(
+    'roleBinding',
+    'RoleRef can reference a Role in the current namespace or a ClusterRole in the global namespace. If the RoleRef cannot be resolved, the Authorizer must return an error. This field is immutable.',
+  ),
+  clusterrolebindings: bindingColumns(
+    'clusterRoleBinding',
+    'RoleRef can only reference a ClusterRole in the global namespace. If the RoleRef cannot be resolved, the Authorizer must return an error. This field is immutable.',
+  ),
 };
+
+/** rest.NewDefaultTableConvertor: the name and the creation time as an RFC 3339 date. */
+function defaultColumns(): TableColumnDefinition[] {
+  return [col(['Name', NAME_DOC]), col(['Created At', AGE_DOC, 0, 'date'])];
+}
+
+function bindingColumns(kind: string, roleRefDoc: string): TableColumnDefinition[] {
+  return (
+    [
+      ['Name', NAME_DOC],
+      ['Role', roleRefDoc],
+      ['Age', AGE_DOC],
+      ['Users', `Users in the ${kind}`, 1],
+      ['Groups', `Groups in the ${kind}`, 1],
+      ['ServiceAccounts', `ServiceAccounts in the ${kind}`, 1],
+    ] satisfies Column[]
+  ).map(col);
+}
 
 /** Builds the Table for a list (or, with one object, a get or a watch event) of one resource. */
 export function toTable(resource: ResourceName, objects: KubeObject[], opts: TableOptions): TableObject {
@@ -295,7 +325,40 @@ const CELLS: Record<ResourceName, (obj: KubeObject, now: Date) => TableCell[]> =
     lease.spec?.holderIdentity ?? '',
     since(lease.metadata.creationTimestamp, now),
   ],
+  roles: defaultCells,
+  clusterroles: defaultCells,
+  rolebindings: bindingCells,
+  clusterrolebindings: bindingCells,
 };
+
+/** The default table convertor's cells: the creation time in UTC, RFC 3339, Go's zero time when unset. */
+function defaultCells(obj: KubeObject): TableCell[] {
+  const t = time(obj.metadata.creationTimestamp);
+  const created =
+    t === undefined ? '0001-01-01T00:00:00Z' : new Date(t).toISOString().replace(/\.\d+Z$/, 'Z');
+  return [obj.metadata.name, created];
+}
+
+/** printRoleBinding: rbac.SubjectsStrings splits the subjects (service accounts as namespace/name). */
+function bindingCells(binding: KubeObject, now: Date): TableCell[] {
+  const subjects: Json[] = (binding.subjects as Json[] | undefined) ?? [];
+  const of = (kind: string) => subjects.filter((s) => s.kind === kind);
+  const roleRef: Json = binding.roleRef ?? {};
+  return [
+    binding.metadata.name,
+    `${roleRef.kind ?? ''}/${roleRef.name ?? ''}`,
+    since(binding.metadata.creationTimestamp, now),
+    of('User')
+      .map((s) => s.name)
+      .join(', '),
+    of('Group')
+      .map((s) => s.name)
+      .join(', '),
+    of('ServiceAccount')
+      .map((s) => `${s.namespace ?? ''}/${s.name}`)
+      .join(', '),
+  ];
+}
 
 /** printPod: READY, STATUS and RESTARTS as kubectl users know them. */
 function podCells(pod: KubeObject, now: Date): TableCell[] {

@@ -40,11 +40,26 @@ export interface ObjectMeta {
   managedFields?: unknown[];
 }
 
-/** The resources the simulator serves (plural, lower-case, as in URLs). */
-export type ResourceName = 'namespaces' | 'nodes' | 'pods' | 'events' | 'jobs' | 'leases';
+/** The resources the simulator stores and serves (plural, lower-case, as in URLs). */
+export type ResourceName =
+  | 'namespaces'
+  | 'nodes'
+  | 'pods'
+  | 'events'
+  | 'jobs'
+  | 'leases'
+  | 'clusterrolebindings'
+  | 'clusterroles'
+  | 'rolebindings'
+  | 'roles';
 
-/** The API groups served: the core group (''), batch and coordination.k8s.io. */
-export type ApiGroup = '' | 'batch' | 'coordination.k8s.io';
+/** The kinds of rbac.authorization.k8s.io/v1. */
+export type RbacResource = 'clusterrolebindings' | 'clusterroles' | 'rolebindings' | 'roles';
+
+export const RBAC_GROUP = 'rbac.authorization.k8s.io';
+
+/** The API groups of stored resources: the core group (''), batch, coordination.k8s.io and RBAC. */
+export type ApiGroup = '' | 'batch' | 'coordination.k8s.io' | typeof RBAC_GROUP;
 
 export interface ResourceInfo {
   name: ResourceName;
@@ -132,7 +147,27 @@ export const RESOURCES: Record<ResourceName, ResourceInfo> = {
     shortNames: [],
     categories: [],
   },
+  // rbac.authorization.k8s.io/v1, in the order kube-apiserver's discovery lists them.
+  clusterrolebindings: rbacInfo('clusterrolebindings', 'ClusterRoleBinding', false),
+  clusterroles: rbacInfo('clusterroles', 'ClusterRole', false),
+  rolebindings: rbacInfo('rolebindings', 'RoleBinding', true),
+  roles: rbacInfo('roles', 'Role', true),
 };
+
+function rbacInfo(name: RbacResource, kind: string, namespaced: boolean): ResourceInfo {
+  return {
+    name,
+    singularName: name.slice(0, -1),
+    kind,
+    listKind: `${kind}List`,
+    group: RBAC_GROUP,
+    version: 'v1',
+    apiVersion: `${RBAC_GROUP}/v1`,
+    namespaced,
+    shortNames: [],
+    categories: [],
+  };
+}
 
 export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED';
 

@@ -150,7 +150,7 @@ describe.each([
 
       // Rotate alpha: the new token first, then the file, then the old token goes.
       const m0 = await simMetrics(simA);
-      simA.auth.set('alpha-new', grant('alpha'));
+      simA.addUser({ token: 'alpha-new', user: 'alpha' });
       const reloadMark = reloads.length;
       writeKubeconfig([{ ...alpha, token: 'alpha-new' }, beta]);
       await waitFor(
@@ -160,7 +160,7 @@ describe.each([
       const alphaAfter = registry.get('alpha')!;
       expect(alphaAfter).not.toBe(alphaBefore);
       expect(changesSince(reloadMark)).toEqual([{ added: [], removed: [], replaced: ['alpha'] }]);
-      simA.auth.revoke('alpha-old');
+      simA.removeUser('alpha-old');
       expect(
         (await simFetch(simA, '/api/v1/nodes', { headers: { authorization: 'Bearer alpha-old' } })).status,
       ).toBe(401);
@@ -218,7 +218,7 @@ describe.each([
   it('removes a cluster whose context is removed, and adds one for a new context', async () => {
     const alpha: Entry = { context: 'alpha', sim: simA, token: 'alpha-new' };
     const beta: Entry = { context: 'beta', sim: simB, token: 'beta-token' };
-    simA.auth.set('alpha-new', grant('alpha'));
+    simA.addUser({ token: 'alpha-new', user: 'alpha' });
     await start([alpha, beta]);
     const alphaBefore = registry.get('alpha')!;
     expect(registry.names().sort()).toEqual(['alpha', 'beta']);

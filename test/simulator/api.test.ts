@@ -660,19 +660,45 @@ describe('writes and Status errors', () => {
 });
 
 describe('authentication and authorization', () => {
-  it('answers 401 Unauthorized without a token and with a wrong one, on resources and discovery', async () => {
-    for (const token of [null, 'wrong-token']) {
-      for (const path of ['/api/v1/pods', '/api/v1/namespaces/default/pods', '/api', '/apis/batch/v1']) {
-        const res = await simFetch(sim, path, { token });
-        expect(res.status, `${path} with ${token}`).toBe(401);
-        expect(await res.json()).toMatchObject({ kind: 'Status', reason: 'Unauthorized', code: 401 });
+  it('answers 401 Unauthorized to a wrong token, on resources, discovery and /healthz', async () => {
+    for (const path of [
+      '/api/v1/pods',
+      '/api/v1/namespaces/default/pods',
+      '/api',
+      '/apis/batch/v1',
+      '/healthz',
+    ]) {
+      const res = await simFetch(sim, path, { token: 'wrong-token' });
+      expect(res.status, path).toBe(401);
+      expect(await res.json()).toMatchObject({ kind: 'Status', reason: 'Unauthorized', code: 401 });
+    }
+  });
+
+  it('treats a request without a bearer token as system:anonymous, which RBAC allows /healthz and /version only', async () => {
+    // kube-apiserver's default (--anonymous-auth=true): no token, or another scheme, is
+    // anonymous, and the default bindings give system:unauthenticated system:public-info-viewer.
+    const forbidden: [string, string][] = [
+      [
+        '/api/v1/pods',
+        'pods is forbidden: User "system:anonymous" cannot list resource "pods" in API group "" at the cluster scope',
+      ],
+      [
+        '/api/v1/namespaces/default/pods',
+        'pods is forbidden: User "system:anonymous" cannot list resource "pods" in API group "" in the namespace "default"',
+      ],
+      ['/api', 'forbidden: User "system:anonymous" cannot get path "/api"'],
+      ['/apis/batch/v1', 'forbidden: User "system:anonymous" cannot get path "/apis/batch/v1"'],
+    ];
+    for (const headers of [{}, { authorization: 'Basic YTpi' }] as Record<string, string>[]) {
+      for (const [path, message] of forbidden) {
+        const res = await simFetch(sim, path, { token: null, headers });
+        expect(res.status, path).toBe(403);
+        expect(await res.json()).toMatchObject({ kind: 'Status', reason: 'Forbidden', code: 403, message });
+      }
+      for (const path of ['/healthz', '/version']) {
+        expect((await simFetch(sim, path, { token: null, headers })).status, path).toBe(200);
       }
     }
-    const basic = await simFetch(sim, '/api/v1/pods', {
-      token: null,
-      headers: { authorization: 'Basic YTpi' },
-    });
-    expect(basic.status).toBe(401);
   });
 
   it('lets a namespaced viewer read pods in its namespace and nothing else', async () => {

@@ -19,7 +19,7 @@
  * pod-status.ts and managed-fields.ts; random.ts draws everything from one seed.
  */
 import type { SimStore } from '../store.js';
-import type { KubeObject, ResourceName } from '../types.js';
+import type { KubeObject, RbacResource, ResourceName } from '../types.js';
 import { buildEvents } from './events.js';
 import { buildJob } from './job-objects.js';
 import { allocateJobPods, planJob } from './job-plans.js';
@@ -76,8 +76,11 @@ export interface ScenarioOptions {
   now?: Date;
 }
 
+export type ScenarioResource = Exclude<ResourceName, RbacResource>;
+
 export interface ScenarioSummary {
-  counts: Record<ResourceName, number>;
+  /** Objects of each kind the scenario built (RBAC's default policy is the simulator's, not the scenario's). */
+  counts: Record<ScenarioResource, number>;
   /** Every namespace created, `kube-system` and `default` first, `kube-node-lease` last. */
   namespaces: string[];
   podPhases: Record<PodPhase, number>;
