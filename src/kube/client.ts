@@ -4,7 +4,13 @@
  * connection pool; the calls themselves are the registry's (kinds.ts), so this file knows
  * no kind by name.
  */
-import { ApiException, BatchV1Api, CoreV1Api, VersionApi } from '@kubernetes/client-node';
+import {
+  ApiException,
+  AuthenticationV1Api,
+  BatchV1Api,
+  CoreV1Api,
+  VersionApi,
+} from '@kubernetes/client-node';
 import { HttpMethod, RequestContext } from '@kubernetes/client-node/dist/gen/http/http.js';
 import { ObjectSerializer } from '@kubernetes/client-node/dist/gen/models/ObjectSerializer.js';
 import { type Dispatcher, fetch } from 'undici';
@@ -36,6 +42,15 @@ export interface WatchOptions {
   allowWatchBookmarks: boolean;
 }
 
+/**
+ * What a cluster's TokenReview API said of a bearer token: who it is, or that it is not
+ * one the cluster accepts (with the API server's reason, for logs only: it may describe
+ * the token).
+ */
+export type TokenReviewAnswer =
+  | { authenticated: true; user: { username: string; uid?: string; groups: string[] } }
+  | { authenticated: false; error?: string };
+
 export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
 
 /** A running watch; `stop()` ends it (its `done` callback then fires once). */
@@ -50,10 +65,12 @@ export interface WatchHandle {
 export class ClusterClient {
   readonly apis: KubeApis;
   private readonly versionApi: VersionApi;
+  private readonly authenticationApi: AuthenticationV1Api;
 
   constructor(readonly config: PooledKubeConfig) {
     this.apis = { core: config.makeApiClient(CoreV1Api), batch: config.makeApiClient(BatchV1Api) };
     this.versionApi = config.makeApiClient(VersionApi);
+    this.authenticationApi = config.makeApiClient(AuthenticationV1Api);
   }
 
   get server(): string {
@@ -63,6 +80,30 @@ export class ClusterClient {
   async version(): Promise<string> {
     const info = await this.versionApi.getCode();
     return info.gitVersion;
+  }
+
+  /**
+   * Asks the cluster who a bearer token belongs to (authentication.k8s.io/v1 TokenReview,
+   * with the API server's own audiences). Rejects, as any call does, when the API server
+   * or the network fails: that is not an answer about the token.
+   */
+  async reviewToken(token: string): Promise<TokenReviewAnswer> {
+    const review = await this.authenticationApi.createTokenReview({
+      body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token } },
+    });
+    const status = review.status;
+    const username = status?.user?.username;
+    if (!status?.authenticated || !username) {
+      return { authenticated: false, ...(status?.error ? { error: status.error } : {}) };
+    }
+    return {
+      authenticated: true,
+      user: {
+        username,
+        ...(status.user?.uid ? { uid: status.user.uid } : {}),
+        groups: status.user?.groups ?? [],
+      },
+    };
   }
 
   /** One page of a list (or the whole list without `limit`), selectors pushed down to the server. */
