@@ -9,7 +9,7 @@ import { INFORMER_KINDS } from '../../src/kube/kinds.js';
 import { ClusterRegistry } from '../../src/kube/registry.js';
 import type { ClusterSource } from '../../src/kube/sources.js';
 import { buildSchema } from '../../src/schema/index.js';
-import { createAuthenticator, type TokenPrincipal } from '../../src/server/auth.js';
+import { type AuthenticatorOptions, createAuthenticator, type StaticToken } from '../../src/server/auth.js';
 import { createGateway, type Gateway, type GatewayOptions } from '../../src/server/gateway.js';
 import { createMetrics } from '../../src/server/metrics.js';
 import { parsePrometheusText } from '../../src/simulator/metrics.js';
@@ -28,7 +28,9 @@ export interface HarnessOptions {
   cache?: boolean;
   /** Wait for every informer to sync before returning (default true when cache is on). */
   waitForSync?: boolean;
-  tokens?: TokenPrincipal[];
+  tokens?: StaticToken[];
+  /** More authentication (OIDC, TokenReview, a clock of its own); `tokens` are added to it. */
+  auth?: AuthenticatorOptions;
   /** /metrics on a listener of its own. */
   metricsListener?: { host: string; port: number };
   /** Where the gateway logs unexpected (masked) errors. */
@@ -86,10 +88,15 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     // Readiness does not wait for every kind (events): tests that read them all do.
     await Promise.all(registry.list().map((c) => c.waitForSync(20_000, INFORMER_KINDS)));
   }
+  const auth = createAuthenticator({
+    ...options.auth,
+    tokens: [...(options.auth?.tokens ?? []), ...(options.tokens ?? [])],
+    clock: options.auth?.clock ?? options.clock,
+  });
   const gateway = createGateway({
     schema: buildSchema(),
     directory: registry,
-    auth: createAuthenticator(options.tokens ?? []),
+    auth,
     // As the CLI builds it: the cache and subscription gauges need the directory.
     metrics: createMetrics(registry),
     settings: settingsFromEnv(),
@@ -124,6 +131,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     },
     async close() {
       await gateway.close();
+      await auth.close();
       await registry.stop();
       await Promise.all(sims.filter((s) => s !== options.existingSimulator).map((s) => s.close()));
     },
