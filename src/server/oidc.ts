@@ -281,14 +281,27 @@ export function createOidcMethod(
       // As kube-apiserver: a token of another issuer (or not a JWT) is not this method's.
       if (untrustedIssuer(token) !== options.issuer) return undefined;
       let claims: JWTPayload;
+      const checks = {
+        issuer: options.issuer,
+        audience,
+        algorithms: [...OIDC_ALGORITHMS],
+        requiredClaims: ['iss', 'aud', 'exp'],
+        clockTolerance: OIDC_CLOCK_SKEW_SECONDS,
+        currentDate: new Date(full.clock.now()),
+      };
       try {
-        ({ payload: claims } = await jwtVerify(token, keys.resolve, {
-          issuer: options.issuer,
-          audience,
-          algorithms: [...OIDC_ALGORITHMS],
-          requiredClaims: ['iss', 'aud', 'exp'],
-          clockTolerance: OIDC_CLOCK_SKEW_SECONDS,
-          currentDate: new Date(full.clock.now()),
+        ({ payload: claims } = await jwtVerify(token, keys.resolve, checks).catch(async (err) => {
+          // A token without a kid, and several keys of its algorithm: each is tried (as
+          // go-oidc does); the first whose signature holds decides.
+          if (!(err instanceof errors.JWKSMultipleMatchingKeys)) throw err;
+          for await (const key of err as unknown as AsyncIterable<CryptoKey>) {
+            try {
+              return await jwtVerify(token, key, checks);
+            } catch (inner) {
+              if (!(inner instanceof errors.JWSSignatureVerificationFailed)) throw inner;
+            }
+          }
+          throw new errors.JWSSignatureVerificationFailed();
         }));
       } catch (err) {
         if (err instanceof CheckUnavailable) throw err;

@@ -261,6 +261,27 @@ describe("claims to a Kubernetes user, as kube-apiserver's --oidc-* flags map th
   });
 });
 
+describe('a token without a key id', () => {
+  it('is checked against each published key of its algorithm', async () => {
+    const published = issuer.published;
+    const keyC = await issuerKey('key-c', 'RS256');
+    issuer.published = [keyC, keyA];
+    try {
+      const g = await gatewayWith({});
+      const noKid = async (key: IssuerKey) => issuer.sign(claims(), key, { kid: undefined });
+      expect(await askViewer(g.url, 'post', `Bearer ${await noKid(keyA)}`)).toMatchObject({ kind: 'answer' });
+      expect(await askViewer(g.url, 'post', `Bearer ${await noKid(keyC)}`)).toMatchObject({ kind: 'answer' });
+      const stranger = await issuerKey('key-a');
+      expect(await askViewer(g.url, 'post', `Bearer ${await noKid(stranger)}`)).toMatchObject({
+        kind: 'refused',
+        status: 401,
+      });
+    } finally {
+      issuer.published = published;
+    }
+  });
+});
+
 describe('an issuer that cannot be used', () => {
   it('is 503 UNAVAILABLE with Retry-After (1013 over WebSocket), and is asked again only after the cooldown', async () => {
     issuer.discoveryIssuer = 'https://elsewhere.example/realms/test';
