@@ -105,12 +105,7 @@ export async function main(): Promise<void> {
     oidc: what.oidc,
     kubernetes: review && {
       cluster: review.cluster,
-      // Looked up per review: a kubeconfig reload may have replaced the cluster's client.
-      review: (token) => {
-        const cluster = registry.get(review.cluster);
-        if (!cluster) return Promise.reject(new Error(`cluster "${review.cluster}" is no longer configured`));
-        return cluster.client.reviewToken(token);
-      },
+      review: (token) => registry.reviewToken(review.cluster, token),
     },
     onFailure: authLog(),
   });

@@ -29,8 +29,10 @@ export interface HarnessOptions {
   /** Wait for every informer to sync before returning (default true when cache is on). */
   waitForSync?: boolean;
   tokens?: StaticToken[];
-  /** More authentication (OIDC, TokenReview, a clock of its own); `tokens` are added to it. */
-  auth?: AuthenticatorOptions;
+  /** More authentication (OIDC, a clock of its own); `tokens` are added to it. */
+  auth?: Omit<AuthenticatorOptions, 'kubernetes'>;
+  /** Review the tokens no other method knows with this cluster's TokenReview API, as the CLI does. */
+  tokenReviewCluster?: string;
   /** /metrics on a listener of its own. */
   metricsListener?: { host: string; port: number };
   /** Where the gateway logs unexpected (masked) errors. */
@@ -92,6 +94,14 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     ...options.auth,
     tokens: [...(options.auth?.tokens ?? []), ...(options.tokens ?? [])],
     clock: options.auth?.clock ?? options.clock,
+    ...(options.tokenReviewCluster
+      ? {
+          kubernetes: {
+            cluster: options.tokenReviewCluster,
+            review: (token: string) => registry.reviewToken(options.tokenReviewCluster!, token),
+          },
+        }
+      : {}),
   });
   const gateway = createGateway({
     schema: buildSchema(),
