@@ -10,12 +10,28 @@ import { ClusterRegistry } from './kube/registry.js';
 import { SourceError } from './kube/sources.js';
 import { EXAMPLE_QUERY } from './schema/example.js';
 import { buildSchema } from './schema/index.js';
-import { createAuthenticator } from './server/auth.js';
+import { type AuthFailure, createAuthenticator } from './server/auth.js';
 import { createGateway } from './server/gateway.js';
 import { createMetrics } from './server/metrics.js';
 import { type Simulator, startSimulator } from './simulator/server.js';
 
 const log = (line: string) => process.stderr.write(`kubegate: ${line}\n`);
+
+/**
+ * Logs why credentials were refused or could not be checked (never the credential): each
+ * distinct reason at most once a minute, so a flood of bad tokens cannot flood the log.
+ */
+function authLog(): (failure: AuthFailure) => void {
+  const last = new Map<string, number>();
+  return ({ method, outcome, reason }) => {
+    const line = `auth ${method}: ${outcome === 'unavailable' ? 'could not check a token' : 'refused a token'}: ${reason}`;
+    const now = Date.now();
+    if ((last.get(line) ?? Number.NEGATIVE_INFINITY) > now - 60_000) return;
+    if (last.size >= 1000) last.clear();
+    last.set(line, now);
+    log(line);
+  };
+}
 
 export async function main(): Promise<void> {
   let cli: CliOptions;
@@ -77,10 +93,26 @@ export async function main(): Promise<void> {
     throw err;
   }
 
+  const review = what.kubernetes;
+  if (review && !registry.names().includes(review.cluster)) {
+    log(
+      `auth.kubernetes.cluster: expected one of the clusters ${JSON.stringify(registry.names())}, received ${JSON.stringify(review.cluster)}`,
+    );
+    process.exit(2);
+  }
+  const auth = createAuthenticator({
+    tokens: what.tokens,
+    oidc: what.oidc,
+    kubernetes: review && {
+      cluster: review.cluster,
+      review: (token) => registry.reviewToken(review.cluster, token),
+    },
+    onFailure: authLog(),
+  });
   const gateway = createGateway({
     schema: buildSchema(),
     directory: registry,
-    auth: createAuthenticator(what.tokens),
+    auth,
     defaultQuery: EXAMPLE_QUERY,
     metrics: createMetrics(registry),
     settings: what.settings,
@@ -95,7 +127,7 @@ export async function main(): Promise<void> {
   if (what.open) {
     log(
       `WARNING: no authentication is configured: anyone who can reach ${url} reads every cluster it serves. ` +
-        'It answers only to loopback host names unless --allowed-host says otherwise; configure auth.tokens for anything else.',
+        'It answers only to loopback host names unless --allowed-host says otherwise; configure auth for anything else.',
     );
   }
   const metricsUrl = gateway.metricsUrl();
@@ -119,6 +151,7 @@ export async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     await gateway.close();
+    await auth.close();
     await registry.stop();
     await Promise.all(simulators.map((s) => s.close()));
     process.exit(0);

@@ -9,7 +9,8 @@ import { parseArgs } from 'node:util';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import type { ClusterSource } from './kube/sources.js';
-import type { TokenPrincipal } from './server/auth.js';
+import { type StaticToken, tokenDigest } from './server/auth.js';
+import type { OidcOptions } from './server/oidc.js';
 import type { SimulatorOptions } from './simulator/server.js';
 
 const pool = z.strictObject({
@@ -58,18 +59,65 @@ const origin = z.string().refine((text) => {
   }
 }, 'expected an origin such as "https://dashboard.example.com" (scheme, host and port; no path), never "*"');
 
+const names = z.union([z.literal('*'), z.array(z.string().min(1))]);
+
 const token = z
   .strictObject({
     name: z.string().min(1),
     token: z.string().min(16).optional(),
     tokenEnv: z.string().min(1).optional(),
-    clusters: z.union([z.literal('*'), z.array(z.string().min(1))]).default('*'),
-    namespaces: z.union([z.literal('*'), z.array(z.string().min(1))]).default('*'),
+    /** The token's SHA-256 digest, so the file need not hold the secret. */
+    tokenSha256: z
+      .string()
+      .regex(
+        /^[0-9a-fA-F]{64}$/,
+        'expected the SHA-256 digest of the token as 64 hexadecimal characters (printf %s "$TOKEN" | sha256sum)',
+      )
+      .optional(),
+    // Either lists (a static principal) ...
+    clusters: names.optional(),
+    namespaces: names.optional(),
+    // ... or a Kubernetes identity that each cluster's RBAC authorises.
+    user: z.string().min(1).optional(),
+    groups: z.array(z.string().min(1)).optional(),
+    uid: z.string().min(1).optional(),
   })
-  .refine((t) => (t.token === undefined) !== (t.tokenEnv === undefined), {
+  .refine((t) => [t.token, t.tokenEnv, t.tokenSha256].filter((v) => v !== undefined).length === 1, {
     message:
-      'expected exactly one of "token" (at least 16 characters) or "tokenEnv" (an environment variable name)',
+      'expected exactly one of "token" (at least 16 characters), "tokenEnv" (an environment variable name) or "tokenSha256" (the token\'s SHA-256 digest in hex)',
+  })
+  .refine((t) => t.user === undefined || (t.clusters === undefined && t.namespaces === undefined), {
+    message:
+      'expected either "user" (a Kubernetes identity, with optional "groups" and "uid", that each cluster\'s RBAC authorises) or "clusters"/"namespaces" lists, not both',
+  })
+  .refine((t) => t.user !== undefined || (t.groups === undefined && t.uid === undefined), {
+    message: 'expected "user" with "groups" and "uid": they belong to a Kubernetes identity',
   });
+
+const httpsUrl = z.string().refine((text) => {
+  try {
+    return new URL(text).protocol === 'https:';
+  } catch {
+    return false;
+  }
+}, 'expected an https:// URL');
+
+/** OpenID Connect ID tokens, mapped to users and groups as kube-apiserver's --oidc-* flags do. */
+const oidc = z.strictObject({
+  /** Exactly the `iss` of the tokens; discovery is at {issuer}/.well-known/openid-configuration. */
+  issuer: httpsUrl,
+  /** The `aud` a token must carry (one of them, when a list): the client ID. */
+  audience: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]),
+  usernameClaim: z.string().min(1).optional(),
+  /** Unset: claims other than `email` get `{issuer}#`; "-": none. */
+  usernamePrefix: z.string().optional(),
+  groupsClaim: z.string().min(1).optional(),
+  groupsPrefix: z.string().optional(),
+  /** The key set's URL, instead of discovery's. */
+  jwksUri: httpsUrl.optional(),
+  /** PEM file of the CAs the issuer's certificate is checked against (default: the system's). */
+  caFile: z.string().min(1).optional(),
+});
 
 export const configFileSchema = z.strictObject({
   server: z
@@ -109,7 +157,15 @@ export const configFileSchema = z.strictObject({
         .min(
           1,
           'expected at least one token (remove "auth" to run without authentication, on 127.0.0.1 only)',
-        ),
+        )
+        .optional(),
+      oidc: oidc.optional(),
+      /** Bearer tokens no other method knows are reviewed by this cluster (TokenReview). */
+      kubernetes: z.strictObject({ cluster: z.string().min(1) }).optional(),
+    })
+    .refine((a) => a.tokens !== undefined || a.oidc !== undefined || a.kubernetes !== undefined, {
+      message:
+        'expected at least one of "tokens", "oidc" or "kubernetes" (remove "auth" to run without authentication, on 127.0.0.1 only)',
     })
     .optional(),
 });
@@ -145,9 +201,11 @@ export function validateConfigFile(input: unknown, origin: string): ConfigFile {
     const path = issue.path.length ? issue.path.join('.') : '(top level)';
     let received: unknown = input;
     let secretPath = false;
-    for (const key of issue.path) {
+    for (const [i, key] of issue.path.entries()) {
       received = (received as Record<PropertyKey, unknown> | undefined)?.[key as string];
-      if (typeof key === 'string' && SECRET_KEY.test(key)) secretPath = true;
+      // The auth section's own name is no credential: what is under it is judged by its keys
+      // (auth.tokens.* stays redacted, auth.oidc.issuer is shown).
+      if (typeof key === 'string' && SECRET_KEY.test(key) && !(i === 0 && key === 'auth')) secretPath = true;
     }
     const keys = issue.code === 'unrecognized_keys' ? ` (${issue.keys.join(', ')})` : '';
     // Anything under a credential's key (auth.tokens.0, a kubeconfig's client-key) is redacted.
@@ -203,7 +261,7 @@ With no cluster configured, kubegate starts its embedded Kubernetes API simulato
   --kubeconfig FILE   serve every context of FILE (default: $KUBECONFIG, else none)
   --context NAME      only this context (repeatable)
   --in-cluster        serve the cluster kubegate runs in (service account)
-  --config FILE       a kubegate.yaml with clusters, per-cluster options and auth tokens
+  --config FILE       a kubegate.yaml with clusters, per-cluster options and auth
   --no-cache          no informers: every read goes to the API server
   --max-sockets N     connections per cluster's pool (default 16)
   --simulator         also start the embedded simulator as cluster "simulator"
@@ -314,7 +372,12 @@ export interface Plan {
   metricsListener?: { host: string; port: number };
   sources: ClusterSource[];
   simulators: { name: string; options: SimulatorOptions }[];
-  tokens: TokenPrincipal[];
+  /** Static tokens (tried first). */
+  tokens: StaticToken[];
+  /** OIDC ID tokens (tried second), with the issuer's CA read from caFile. */
+  oidc?: OidcOptions;
+  /** The cluster whose TokenReview API checks the tokens the others do not know (tried last). */
+  kubernetes?: { cluster: string };
   cache: boolean;
   pool: { maxSockets?: number; keepAliveMs?: number };
   port: number;
@@ -354,19 +417,61 @@ export function plan(cli: CliOptions, file: ConfigFile = {}, env: NodeJS.Process
   if (cli.simulator || (sources.length === 0 && simulators.length === 0)) {
     simulators.push({ name: 'simulator', options: { churnPerSecond: 2 } });
   }
-  const tokens: TokenPrincipal[] = (file.auth?.tokens ?? []).map((t) => {
-    const value = t.token ?? env[t.tokenEnv!];
-    if (!value)
+  const tokens: StaticToken[] = (file.auth?.tokens ?? []).map((t) => {
+    const secret = t.tokenSha256
+      ? { tokenSha256: t.tokenSha256.toLowerCase() }
+      : { token: t.token ?? env[t.tokenEnv!] };
+    if (!secret.tokenSha256 && !secret.token)
       throw new ConfigError(`auth.tokens "${t.name}": environment variable ${t.tokenEnv} is not set`);
-    return { name: t.name, token: value, clusters: t.clusters, namespaces: t.namespaces };
+    if (t.user !== undefined) {
+      return {
+        name: t.name,
+        ...secret,
+        user: t.user,
+        ...(t.groups ? { groups: t.groups } : {}),
+        ...(t.uid ? { uid: t.uid } : {}),
+      };
+    }
+    return { name: t.name, ...secret, clusters: t.clusters ?? '*', namespaces: t.namespaces ?? '*' };
   });
+  const seen = new Map<string, string>();
+  for (const t of tokens) {
+    const digest = t.tokenSha256 ?? tokenDigest(t.token!);
+    const other = seen.get(digest);
+    if (other !== undefined) {
+      throw new ConfigError(
+        `auth.tokens "${t.name}" and "${other}": expected different tokens, received the same one`,
+      );
+    }
+    seen.set(digest, t.name);
+  }
+  const oidcFile = file.auth?.oidc;
+  let oidc: OidcOptions | undefined;
+  if (oidcFile) {
+    const { caFile, ...rest } = oidcFile;
+    let ca: string | undefined;
+    if (caFile !== undefined) {
+      try {
+        ca = readFileSync(caFile, 'utf8');
+      } catch (err) {
+        throw new ConfigError(
+          `auth.oidc.caFile: cannot read ${caFile}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`,
+        );
+      }
+      if (!ca.includes('-----BEGIN CERTIFICATE-----')) {
+        throw new ConfigError(`auth.oidc.caFile: expected PEM certificates in ${caFile}, found none`);
+      }
+    }
+    oidc = { ...rest, ...(ca ? { ca } : {}) };
+  }
+  const kubernetes = file.auth?.kubernetes;
   const metricsPort = cli.metricsPort ?? file.metrics?.port;
   const host = cli.host !== '127.0.0.1' ? cli.host : (file.server?.host ?? '127.0.0.1');
-  const open = tokens.length === 0;
+  const open = tokens.length === 0 && !oidc && !kubernetes;
   if (open && !isLoopbackAddress(host) && !cli.insecureNoAuth) {
     throw new ConfigError(
       `refusing to serve without authentication on ${host}: anyone who reaches it could read every cluster. ` +
-        'Configure auth.tokens in --config, bind --host 127.0.0.1, or pass --insecure-no-auth',
+        'Configure auth.tokens, auth.oidc or auth.kubernetes in --config, bind --host 127.0.0.1, or pass --insecure-no-auth',
     );
   }
   const origins = [...cli.corsOrigins, ...(file.cors?.origins ?? [])];
@@ -389,6 +494,8 @@ export function plan(cli: CliOptions, file: ConfigFile = {}, env: NodeJS.Process
     sources,
     simulators,
     tokens,
+    ...(oidc ? { oidc } : {}),
+    ...(kubernetes ? { kubernetes } : {}),
     cache: !cli.noCache && (file.cache ?? true),
     pool: { ...file.pool, ...(cli.maxSockets ? { maxSockets: cli.maxSockets } : {}) },
     port: cli.port !== 4000 ? cli.port : (file.server?.port ?? 4000),

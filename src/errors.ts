@@ -106,8 +106,27 @@ export function forbidden(message: string, extra: Record<string, unknown> = {}):
   return new GatewayError(message, { code: ErrorCode.FORBIDDEN, ...extra });
 }
 
+/** RFC 6750: a 401 names the scheme the client should authenticate with. */
+export const WWW_AUTHENTICATE = 'Bearer realm="kubegate"';
+
 export function unauthenticated(message: string): GatewayError {
-  return new GatewayError(message, { code: ErrorCode.UNAUTHENTICATED, http: { status: 401 } });
+  return new GatewayError(message, {
+    code: ErrorCode.UNAUTHENTICATED,
+    http: { status: 401, headers: { 'WWW-Authenticate': WWW_AUTHENTICATE } },
+  });
+}
+
+/**
+ * Credentials that could not be checked because what checks them (an OIDC issuer's keys, a
+ * cluster's TokenReview API) failed: 503 with Retry-After, not 401, since the credential may
+ * be good and a client told 401 would throw it away. Says nothing about the credential.
+ */
+export function credentialsUnavailable(retryAfterSeconds: number): GatewayError {
+  return new GatewayError('the gateway cannot check credentials right now; retry later', {
+    code: ErrorCode.UNAVAILABLE,
+    retryAfterSeconds,
+    http: { status: 503, headers: { 'Retry-After': String(retryAfterSeconds) } },
+  });
 }
 
 /**

@@ -6,6 +6,7 @@
  */
 import {
   ApiException,
+  AuthenticationV1Api,
   BatchV1Api,
   CoreV1Api,
   RbacAuthorizationV1Api,
@@ -42,6 +43,15 @@ export interface WatchOptions {
   allowWatchBookmarks: boolean;
 }
 
+/**
+ * What a cluster's TokenReview API said of a bearer token: who it is, or that it is not
+ * one the cluster accepts (with the API server's reason, for logs only: it may describe
+ * the token).
+ */
+export type TokenReviewAnswer =
+  | { authenticated: true; user: { username: string; uid?: string; groups: string[] } }
+  | { authenticated: false; error?: string };
+
 export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
 
 /** A running watch; `stop()` ends it (its `done` callback then fires once). */
@@ -56,6 +66,7 @@ export interface WatchHandle {
 export class ClusterClient {
   readonly apis: KubeApis;
   private readonly versionApi: VersionApi;
+  private readonly authenticationApi: AuthenticationV1Api;
 
   constructor(readonly config: PooledKubeConfig) {
     this.apis = {
@@ -64,6 +75,7 @@ export class ClusterClient {
       rbac: config.makeApiClient(RbacAuthorizationV1Api),
     };
     this.versionApi = config.makeApiClient(VersionApi);
+    this.authenticationApi = config.makeApiClient(AuthenticationV1Api);
   }
 
   get server(): string {
@@ -73,6 +85,30 @@ export class ClusterClient {
   async version(): Promise<string> {
     const info = await this.versionApi.getCode();
     return info.gitVersion;
+  }
+
+  /**
+   * Asks the cluster who a bearer token belongs to (authentication.k8s.io/v1 TokenReview,
+   * with the API server's own audiences). Rejects, as any call does, when the API server
+   * or the network fails: that is not an answer about the token.
+   */
+  async reviewToken(token: string): Promise<TokenReviewAnswer> {
+    const review = await this.authenticationApi.createTokenReview({
+      body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token } },
+    });
+    const status = review.status;
+    const username = status?.user?.username;
+    if (!status?.authenticated || !username) {
+      return { authenticated: false, ...(status?.error ? { error: status.error } : {}) };
+    }
+    return {
+      authenticated: true,
+      user: {
+        username,
+        ...(status.user?.uid ? { uid: status.user.uid } : {}),
+        groups: status.user?.groups ?? [],
+      },
+    };
   }
 
   /** One page of a list (or the whole list without `limit`), selectors pushed down to the server. */

@@ -7,6 +7,7 @@
  */
 import { type FSWatcher, watch } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
+import type { TokenReviewAnswer } from './client.js';
 import { type Clock, systemClock } from './clock.js';
 import { Cluster, type ClusterOptions, type ClusterSpec } from './cluster.js';
 import type { EventHub } from './event-hub.js';
@@ -57,6 +58,16 @@ export class ClusterRegistry {
 
   names(): string[] {
     return [...this.clusters.keys()];
+  }
+
+  /**
+   * Reviews a bearer token with a cluster's TokenReview API, through the cluster's client of
+   * the moment (a kubeconfig reload may have replaced it since the gateway started).
+   */
+  reviewToken(cluster: string, token: string): Promise<TokenReviewAnswer> {
+    const current = this.clusters.get(cluster);
+    if (!current) return Promise.reject(new Error(`cluster "${cluster}" is not configured`));
+    return current.client.reviewToken(token);
   }
 
   async waitForSync(timeoutMs?: number): Promise<boolean> {

@@ -17,6 +17,7 @@ import './cluster-summary.js';
 import './cluster.js';
 import './subscriptions.js';
 import './live.js';
+import './viewer.js';
 
 let schema: GraphQLSchema | undefined;
 

@@ -48,8 +48,9 @@ export function useAdmission(
   maxDocumentBytes = MAX_DOCUMENT_BYTES,
 ): Plugin {
   return {
-    onRequestParse({ request }) {
-      principals.set(request, auth.authenticate(request.headers));
+    // yoga awaits this hook (PromiseOrValue) before it reads the body.
+    async onRequestParse({ request }) {
+      principals.set(request, await auth.authenticate(request.headers));
     },
     onParams({ params }) {
       const bytes = documentOverLimit(params.query, maxDocumentBytes);

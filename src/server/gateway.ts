@@ -10,10 +10,11 @@ import type { AddressInfo } from 'node:net';
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { GraphQLError, type GraphQLSchema } from 'graphql';
+import { CloseCode } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import { WebSocketServer } from 'ws';
-import { ErrorCode } from '../errors.js';
+import { ErrorCode, GatewayError, WWW_AUTHENTICATE } from '../errors.js';
 import type { ClusterDirectory } from '../loaders/directory.js';
 import { type Clock, createContext, type GatewayContext } from '../loaders/index.js';
 import type { Principal } from '../loaders/principal.js';
@@ -119,6 +120,9 @@ function isClientError(error: unknown): boolean {
   const original = error.originalError;
   return !original || (original instanceof GraphQLError && isClientError(original));
 }
+
+/** RFC 6455's "Try Again Later": a WebSocket whose credentials could not be checked now. */
+export const WS_TRY_AGAIN_LATER = 1013;
 
 /** The id of the request being served, for masked errors; set per HTTP request (x-request-id). */
 const requestIds = new AsyncLocalStorage<string>();
@@ -244,9 +248,11 @@ export function createGateway(options: GatewayOptions): Gateway {
       }
       // On the GraphQL listener, the metrics (cluster-wide object counts among them) are for
       // callers who see everything: an operator's token when the gateway has auth.
-      const denied = metricsDenied(options.auth, req.headers);
+      const denied = await metricsDenied(options.auth, req.headers);
       if (denied) {
-        res.writeHead(denied.status, { 'Content-Type': 'application/json' }).end(JSON.stringify(denied.body));
+        res
+          .writeHead(denied.status, { ...denied.headers, 'Content-Type': 'application/json' })
+          .end(JSON.stringify(denied.body));
         return;
       }
       await serveMetrics(res);
@@ -319,7 +325,17 @@ export function createGateway(options: GatewayOptions): Gateway {
         const headers = headersFrom(ctx.extra.request.headers, ctx.connectionParams);
         try {
           await principalOf(headers);
-        } catch {
+        } catch (err) {
+          // 4401 (graphql-ws's Unauthorized) as HTTP's 401, rather than the library's 4403
+          // for `false`: graphql-ws clients give up on 4401 and retry 4403 with backoff,
+          // which a bad token can only fail again. A check that could not be made (the
+          // issuer or TokenReview down) closes with 1013 Try Again Later, which they retry.
+          // graphql-ws's own close(4403) that follows is a no-op on a closing socket.
+          const unavailable = err instanceof GatewayError && err.code === ErrorCode.UNAVAILABLE;
+          ctx.extra.socket.close(
+            unavailable ? WS_TRY_AGAIN_LATER : CloseCode.Unauthorized,
+            unavailable ? 'Try Again Later' : 'Unauthorized',
+          );
           return false;
         }
         ctx.extra.upgradeHeaders = headers;
@@ -409,19 +425,28 @@ function listenOn(server: Server, port: number, host: string): Promise<string> {
  * it (they are loopback-only tools); with auth, only a principal who sees every cluster
  * and namespace may read it, since it counts objects cluster-wide.
  */
-function metricsDenied(
+async function metricsDenied(
   auth: Authenticator,
   headers: import('node:http').IncomingHttpHeaders,
-): { status: number; body: unknown } | undefined {
+): Promise<{ status: number; body: unknown; headers?: Record<string, string> } | undefined> {
   if (auth.open) return undefined;
   let principal: Principal;
   try {
-    principal = auth.authenticate(headersFrom(headers));
+    principal = await auth.authenticate(headersFrom(headers));
   } catch (err) {
+    // The same answer as the GraphQL endpoint's: 401, or 503 when the check could not be made.
+    const error = err instanceof GatewayError ? err : undefined;
+    const http = error?.extensions.http as { status?: number; headers?: Record<string, string> } | undefined;
     return {
-      status: 401,
+      status: http?.status ?? 401,
+      headers: http?.headers ?? { 'WWW-Authenticate': WWW_AUTHENTICATE },
       body: {
-        errors: [{ message: (err as Error).message, extensions: { code: ErrorCode.UNAUTHENTICATED } }],
+        errors: [
+          {
+            message: error?.message ?? 'the bearer token was not accepted',
+            extensions: { code: error?.code ?? ErrorCode.UNAUTHENTICATED },
+          },
+        ],
       },
     };
   }

@@ -8,7 +8,7 @@ import { EventHub } from '../../src/kube/event-hub.js';
 import { ClusterRegistry } from '../../src/kube/registry.js';
 import type { ClusterSource } from '../../src/kube/sources.js';
 import { buildSchema } from '../../src/schema/index.js';
-import { createAuthenticator, type TokenPrincipal } from '../../src/server/auth.js';
+import { type AuthenticatorOptions, createAuthenticator, type StaticToken } from '../../src/server/auth.js';
 import { createGateway, type Gateway, type GatewayOptions } from '../../src/server/gateway.js';
 import { createMetrics } from '../../src/server/metrics.js';
 import { parsePrometheusText } from '../../src/simulator/metrics.js';
@@ -27,7 +27,11 @@ export interface HarnessOptions {
   cache?: boolean;
   /** Wait for every informer to sync before returning (default true when cache is on). */
   waitForSync?: boolean;
-  tokens?: TokenPrincipal[];
+  tokens?: StaticToken[];
+  /** More authentication (OIDC, a clock of its own); `tokens` are added to it. */
+  auth?: Omit<AuthenticatorOptions, 'kubernetes'>;
+  /** Review the tokens no other method knows with this cluster's TokenReview API, as the CLI does. */
+  tokenReviewCluster?: string;
   /** /metrics on a listener of its own. */
   metricsListener?: { host: string; port: number };
   /** Where the gateway logs unexpected (masked) errors. */
@@ -85,10 +89,23 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     // Readiness does not wait for every kind (events): tests that read them all do.
     await Promise.all(registry.list().map((c) => c.waitForSync(20_000, c.mirrored)));
   }
+  const auth = createAuthenticator({
+    ...options.auth,
+    tokens: [...(options.auth?.tokens ?? []), ...(options.tokens ?? [])],
+    clock: options.auth?.clock ?? options.clock,
+    ...(options.tokenReviewCluster
+      ? {
+          kubernetes: {
+            cluster: options.tokenReviewCluster,
+            review: (token: string) => registry.reviewToken(options.tokenReviewCluster!, token),
+          },
+        }
+      : {}),
+  });
   const gateway = createGateway({
     schema: buildSchema(),
     directory: registry,
-    auth: createAuthenticator(options.tokens ?? []),
+    auth,
     // As the CLI builds it: the cache and subscription gauges need the directory.
     metrics: createMetrics(registry),
     settings: settingsFromEnv(),
@@ -123,6 +140,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     },
     async close() {
       await gateway.close();
+      await auth.close();
       await registry.stop();
       await Promise.all(sims.filter((s) => s !== options.existingSimulator).map((s) => s.close()));
     },

@@ -1,3 +1,7 @@
+import { createHash } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, parseCli, plan, validateConfigFile } from '../../src/config.js';
 
@@ -156,5 +160,141 @@ describe('limits', () => {
     expect(p.limits).toEqual({ costLimit: 5000, timeoutMs: 2000, maxDepth: 8 });
     expect(() => validateConfigFile({ limits: { costLimit: -1 } }, 'f')).toThrow(/limits\.costLimit/);
     expect(() => validateConfigFile({ limits: { maxDeph: 3 } }, 'f')).toThrow(/maxDeph/);
+  });
+});
+
+describe('auth', () => {
+  const problems = (input: unknown): string => {
+    try {
+      validateConfigFile(input, 'kubegate.yaml');
+    } catch (err) {
+      return (err as Error).message;
+    }
+    return '';
+  };
+  const DIGEST = createHash('sha256').update('a-token-of-20-chars!').digest('hex');
+
+  it('takes a token as its SHA-256 digest, and a token standing for a Kubernetes identity', () => {
+    const file = validateConfigFile(
+      {
+        auth: {
+          tokens: [
+            { name: 'ops', tokenSha256: DIGEST.toUpperCase(), namespaces: ['a'] },
+            { name: 'jane', tokenEnv: 'JANE', user: 'jane', groups: ['dev'], uid: '7' },
+          ],
+        },
+      },
+      'f',
+    );
+    expect(plan(parseCli([], {}), file, { JANE: 'j'.repeat(20) }).tokens).toEqual([
+      { name: 'ops', tokenSha256: DIGEST, clusters: '*', namespaces: ['a'] },
+      { name: 'jane', token: 'j'.repeat(20), user: 'jane', groups: ['dev'], uid: '7' },
+    ]);
+  });
+
+  it('refuses a digest that is not 64 hex digits, and two ways of giving one token', () => {
+    expect(problems({ auth: { tokens: [{ name: 'a', tokenSha256: 'abc' }] } })).toMatch(
+      /auth\.tokens\.0\.tokenSha256: expected the SHA-256 digest of the token as 64 hexadecimal characters/,
+    );
+    expect(problems({ auth: { tokens: [{ name: 'a', tokenSha256: DIGEST, tokenEnv: 'X' }] } })).toMatch(
+      /auth\.tokens\.0: expected exactly one of "token".*"tokenEnv".*"tokenSha256"/,
+    );
+    expect(problems({ auth: { tokens: [{ name: 'a' }] } })).toMatch(/expected exactly one of "token"/);
+  });
+
+  it('refuses a token that mixes an identity with lists, or groups without a user', () => {
+    expect(
+      problems({ auth: { tokens: [{ name: 'a', tokenSha256: DIGEST, user: 'jane', namespaces: ['x'] }] } }),
+    ).toMatch(/auth\.tokens\.0: expected either "user" .* or "clusters"\/"namespaces" lists, not both/);
+    expect(problems({ auth: { tokens: [{ name: 'a', tokenSha256: DIGEST, groups: ['dev'] }] } })).toMatch(
+      /auth\.tokens\.0: expected "user" with "groups" and "uid"/,
+    );
+  });
+
+  it('refuses two tokens with the same value, however each is given', () => {
+    const file = validateConfigFile(
+      {
+        auth: {
+          tokens: [
+            { name: 'a', token: 'a-token-of-20-chars!' },
+            { name: 'b', tokenSha256: DIGEST },
+          ],
+        },
+      },
+      'f',
+    );
+    expect(() => plan(parseCli([], {}), file, {})).toThrow(
+      /auth\.tokens "b" and "a": expected different tokens, received the same one/,
+    );
+  });
+
+  it('takes OIDC with kube-apiserver-like options and reads the CA file', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kubegate-config-'));
+    const caFile = join(dir, 'ca.pem');
+    writeFileSync(caFile, '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n');
+    const oidc = {
+      issuer: 'https://login.example.com/realms/k8s',
+      audience: 'kubegate',
+      usernameClaim: 'email',
+      groupsPrefix: 'oidc:',
+      caFile,
+    };
+    const p = plan(parseCli(['--host', '0.0.0.0'], {}), validateConfigFile({ auth: { oidc } }, 'f'), {});
+    expect(p.open).toBe(false);
+    expect(p.oidc).toEqual({
+      issuer: oidc.issuer,
+      audience: 'kubegate',
+      usernameClaim: 'email',
+      groupsPrefix: 'oidc:',
+      ca: '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n',
+    });
+    const missing = validateConfigFile({ auth: { oidc: { ...oidc, caFile: join(dir, 'nope.pem') } } }, 'f');
+    expect(() => plan(parseCli([], {}), missing, {})).toThrow(
+      /auth\.oidc\.caFile: cannot read .*nope\.pem: ENOENT/,
+    );
+    writeFileSync(caFile, 'not a certificate');
+    expect(() => plan(parseCli([], {}), validateConfigFile({ auth: { oidc } }, 'f'), {})).toThrow(
+      /auth\.oidc\.caFile: expected PEM certificates/,
+    );
+  });
+
+  it('says what was wrong with the OIDC options, showing the issuer (no secret) as it came', () => {
+    const message = problems({
+      auth: { oidc: { issuer: 'http://login.example.com', audience: [], usernameClam: 'email' } },
+    });
+    expect(message).toMatch(
+      /auth\.oidc\.issuer: expected an https:\/\/ URL; received "http:\/\/login\.example\.com"/,
+    );
+    expect(message).toMatch(/auth\.oidc\.audience/);
+    expect(message).toMatch(/Unrecognized key.*usernameClam/);
+  });
+
+  it('takes a cluster for TokenReview, and refuses an auth section with no method', () => {
+    const p = plan(
+      parseCli(['--host', '0.0.0.0'], {}),
+      validateConfigFile({ auth: { kubernetes: { cluster: 'prod' } } }, 'f'),
+      {},
+    );
+    expect({ open: p.open, kubernetes: p.kubernetes, tokens: p.tokens }).toEqual({
+      open: false,
+      kubernetes: { cluster: 'prod' },
+      tokens: [],
+    });
+    expect(problems({ auth: {} })).toMatch(/auth: expected at least one of "tokens", "oidc" or "kubernetes"/);
+    expect(problems({ auth: { kubernetes: {} } })).toMatch(/auth\.kubernetes\.cluster/);
+  });
+
+  it('never prints a token, given by value, from the environment or as a digest', () => {
+    const secret = 'sup3r-s3cret-value-do-not-print';
+    for (const input of [
+      { auth: { tokens: [{ name: 'a', token: secret, user: 'u', clusters: '*' }] } },
+      { auth: { tokens: [{ name: 'a', tokenSha256: secret }] } },
+      { auth: { tokens: [{ name: 'a', token: secret }], oidc: { issuer: 1 } } },
+      { auth: { tokens: [secret] } },
+    ]) {
+      const message = problems(input);
+      expect(message).toContain('invalid configuration in kubegate.yaml');
+      expect(message).not.toContain(secret);
+    }
   });
 });

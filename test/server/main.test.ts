@@ -3,6 +3,7 @@
  * simulator through GraphQL; bad flags and bad config files get a clear error and exit 2.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -85,5 +86,46 @@ describe('kubegate CLI', () => {
     expect(await exited).toBe(2);
     expect(output()).toMatch(/server\.port: .*expected number.*received "eighty"/);
     expect(output()).toMatch(/clusters\.0/);
+  }, 30_000);
+
+  it('serves a token given as its digest, and logs why a token was refused without the token', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kubegate-config-'));
+    const file = join(dir, 'kubegate.yaml');
+    const good = 'cli-test-token-0123456789abcdef';
+    const bad = 'cli-test-bad-token-must-not-be-logged';
+    const digest = createHash('sha256').update(good).digest('hex');
+    writeFileSync(
+      file,
+      `clusters:\n  - simulator: { nodes: 1, pods: 2, jobs: 0 }\nauth:\n  tokens:\n    - { name: ops, tokenSha256: ${digest} }\n`,
+    );
+    const { child, output, exited } = start(['--config', file, '--port', '0']);
+    const [, url] = await printed(output, /kubegate listening on (http:\/\/\S+\/graphql)/);
+    const ask = (token: string) =>
+      fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body: JSON.stringify({ query: '{ viewer { name source } }' }),
+      });
+    expect(await (await ask(good)).json()).toEqual({ data: { viewer: { name: 'ops', source: 'STATIC' } } });
+    expect((await ask(bad)).status).toBe(401);
+    await printed(output, /auth static: refused a token: no method \(static\) knows the token/);
+    expect(output()).not.toContain(bad);
+    expect(output()).not.toMatch(/WARNING: no authentication/);
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+  }, 60_000);
+
+  it('refuses a TokenReview cluster that is not configured, naming the ones that are', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kubegate-config-'));
+    const file = join(dir, 'kubegate.yaml');
+    writeFileSync(
+      file,
+      'clusters:\n  - simulator: { nodes: 1, pods: 2, jobs: 0 }\nauth:\n  kubernetes: { cluster: prod }\n',
+    );
+    const { output, exited } = start(['--config', file, '--port', '0']);
+    expect(await exited).toBe(2);
+    expect(output()).toContain(
+      'auth.kubernetes.cluster: expected one of the clusters ["simulator"], received "prod"',
+    );
   }, 30_000);
 });

@@ -245,21 +245,24 @@ describe('WebSocket authentication', () => {
   it.each([
     ['no token', undefined],
     ['an unknown token', 'not-a-token'],
-  ])('refuses a connection with %s (close 4403), before any subscription', async (_what, token) => {
-    const before = serverSubscriptions(h);
-    const client = createWsClient({
-      url: wsUrl(),
-      webSocketImpl: WebSocket,
-      connectionParams: token ? { authorization: `Bearer ${token}` } : undefined,
-      retryAttempts: 0,
-    });
-    const sub = subscribeOn(client, QUERY);
-    await sub.end();
-    expect(sub.results).toEqual([]);
-    expect((sub.failure as { code?: number }).code).toBe(4403);
-    expect(serverSubscriptions(h)).toBe(before);
-    await client.dispose();
-  });
+  ])(
+    'refuses a connection with %s (close 4401 Unauthorized), before any subscription',
+    async (_what, token) => {
+      const before = serverSubscriptions(h);
+      const client = createWsClient({
+        url: wsUrl(),
+        webSocketImpl: WebSocket,
+        connectionParams: token ? { authorization: `Bearer ${token}` } : undefined,
+        retryAttempts: 0,
+      });
+      const sub = subscribeOn(client, QUERY);
+      await sub.end();
+      expect(sub.results).toEqual([]);
+      expect((sub.failure as { code?: number }).code).toBe(4401);
+      expect(serverSubscriptions(h)).toBe(before);
+      await client.dispose();
+    },
+  );
 
   it('accepts the token in the upgrade request’s headers or in connectionParams', async () => {
     class WithHeaders extends WebSocket {
