@@ -59,6 +59,7 @@ export async function main(): Promise<void> {
       type: 'kubeconfig-text',
       text: sim.kubeconfig({ context: s.name }),
       label: `embedded ${s.name}`,
+      authorization: s.authorization,
     });
     log(`embedded simulator "${s.name}" at ${sim.url} (${JSON.stringify(sim.summary.counts ?? {})})`);
   }
@@ -68,7 +69,7 @@ export async function main(): Promise<void> {
   const registry = new ClusterRegistry({
     hub,
     sources: what.sources,
-    defaults: { cache: what.cache, pool: what.pool },
+    defaults: { cache: what.cache, pool: what.pool, identities: what.identities },
     // One line per change of a (cluster, kind)'s error, not one per retry.
     onError: (cluster, kind, err) => {
       const key = `${cluster}/${kind ?? '-'}`;

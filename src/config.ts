@@ -29,23 +29,33 @@ const simulatorCluster = z.strictObject({
   churn: z.number().min(0).optional(),
 });
 
+/**
+ * How identities are authorised in a cluster: `rbac` (mirror its RBAC objects, decide in
+ * memory; the default), `subjectAccessReview` (not implemented yet: refused clearly), or
+ * `static` (identities see nothing; only tokens with explicit lists).
+ */
+const authorization = z.enum(['rbac', 'subjectAccessReview', 'static']);
+
 const cluster = z.union([
   z.strictObject({
     kubeconfig: z.string().min(1),
     contexts: z.array(z.string().min(1)).optional(),
     cache: z.boolean().optional(),
+    authorization: authorization.optional(),
     pool: pool.optional(),
   }),
   z.strictObject({
     inCluster: z.literal(true),
     name: z.string().min(1).optional(),
     cache: z.boolean().optional(),
+    authorization: authorization.optional(),
     pool: pool.optional(),
   }),
   z.strictObject({
     simulator: simulatorCluster,
     name: z.string().min(1).optional(),
     cache: z.boolean().optional(),
+    authorization: authorization.optional(),
     pool: pool.optional(),
   }),
 ]);
@@ -371,7 +381,7 @@ export interface Plan {
   /** /metrics on its own listener, when configured. */
   metricsListener?: { host: string; port: number };
   sources: ClusterSource[];
-  simulators: { name: string; options: SimulatorOptions }[];
+  simulators: { name: string; options: SimulatorOptions; authorization?: 'rbac' | 'static' }[];
   /** Static tokens (tried first). */
   tokens: StaticToken[];
   /** OIDC ID tokens (tried second), with the issuer's CA read from caFile. */
@@ -379,9 +389,23 @@ export interface Plan {
   /** The cluster whose TokenReview API checks the tokens the others do not know (tried last). */
   kubernetes?: { cluster: string };
   cache: boolean;
+  /** Identities can sign in (static `user:` tokens, OIDC, TokenReview): clusters mirror their RBAC. */
+  identities: boolean;
   pool: { maxSockets?: number; keepAliveMs?: number };
   port: number;
   host: string;
+}
+
+/** A cluster's authorization mode, refusing the one not built yet with what to use instead. */
+function checkAuthorization(
+  mode: 'rbac' | 'subjectAccessReview' | 'static' | undefined,
+  index: number,
+): 'rbac' | 'static' | undefined {
+  if (mode === 'subjectAccessReview')
+    throw new ConfigError(
+      `clusters[${index}].authorization: "subjectAccessReview" is not implemented yet; expected "rbac" (the gateway mirrors the cluster's RBAC objects: its service account needs list and watch on them) or "static"`,
+    );
+  return mode;
 }
 
 /** Turns flags and the config file into what to start. Throws ConfigError/SourceError. */
@@ -404,14 +428,25 @@ export function plan(cli: CliOptions, file: ConfigFile = {}, env: NodeJS.Process
         path: c.kubeconfig,
         contexts: c.contexts,
         cache: c.cache,
+        authorization: checkAuthorization(c.authorization, i),
         pool: c.pool,
       });
     else if ('inCluster' in c)
-      sources.push({ type: 'in-cluster', name: c.name, cache: c.cache, pool: c.pool });
+      sources.push({
+        type: 'in-cluster',
+        name: c.name,
+        cache: c.cache,
+        pool: c.pool,
+        authorization: checkAuthorization(c.authorization, i),
+      });
     else {
       const name = c.name ?? (i === 0 ? 'simulator' : `simulator-${i}`);
       const { churn, ...scenario } = c.simulator;
-      simulators.push({ name, options: { scenario, churnPerSecond: churn } });
+      simulators.push({
+        name,
+        options: { scenario, churnPerSecond: churn },
+        authorization: checkAuthorization(c.authorization, i),
+      });
     }
   }
   if (cli.simulator || (sources.length === 0 && simulators.length === 0)) {
@@ -497,6 +532,10 @@ export function plan(cli: CliOptions, file: ConfigFile = {}, env: NodeJS.Process
     ...(oidc ? { oidc } : {}),
     ...(kubernetes ? { kubernetes } : {}),
     cache: !cli.noCache && (file.cache ?? true),
+    identities:
+      tokens.some((t) => t.user !== undefined) ||
+      file.auth?.oidc !== undefined ||
+      file.auth?.kubernetes !== undefined,
     pool: { ...file.pool, ...(cli.maxSockets ? { maxSockets: cli.maxSockets } : {}) },
     port: cli.port !== 4000 ? cli.port : (file.server?.port ?? 4000),
     host,

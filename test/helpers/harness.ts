@@ -25,6 +25,11 @@ export interface HarnessOptions {
   /** More simulators, each another cluster (named sim-1, sim-2, ...). */
   extraSimulators?: SimulatorOptions[];
   cache?: boolean;
+  /**
+   * Identities (static `user:` tokens, OIDC, TokenReview) may sign in: the clusters mirror
+   * their RBAC objects (authorization: rbac), as the CLI does when such a method is configured.
+   */
+  identities?: boolean;
   /** Wait for every informer to sync before returning (default true when cache is on). */
   waitForSync?: boolean;
   tokens?: StaticToken[];
@@ -80,7 +85,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const registry = new ClusterRegistry({
     hub,
     sources,
-    defaults: { cache },
+    defaults: { cache, identities: options.identities ?? false },
     reflector: { backoff: { initialMs: 50, maxMs: 500 } },
   });
   registry.start();
