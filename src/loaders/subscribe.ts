@@ -73,6 +73,46 @@ function revoked(kind: KindName, clusters: readonly string[]) {
   );
 }
 
+/**
+ * Callbacks run when any RBAC object of a cluster changes: one hub listener per (cluster,
+ * RBAC kind) for all subscriptions, so a thousand live identities cost four listeners.
+ */
+const accessWatchers = new WeakMap<object, Map<string, { callbacks: Set<() => void>; stop: () => void }>>();
+
+function onAccessChange(directory: ClusterDirectory, cluster: string, callback: () => void): () => void {
+  const hub = directory.hub;
+  let byCluster = accessWatchers.get(hub);
+  if (!byCluster) {
+    byCluster = new Map();
+    accessWatchers.set(hub, byCluster);
+  }
+  let watch = byCluster.get(cluster);
+  if (!watch) {
+    const callbacks = new Set<() => void>();
+    const stops = ACCESS_KINDS.map((kind) =>
+      hub.subscribe({ cluster, kind }, () => {
+        for (const cb of [...callbacks]) cb();
+      }),
+    );
+    watch = {
+      callbacks,
+      stop: () => {
+        for (const stop of stops) stop();
+      },
+    };
+    byCluster.set(cluster, watch);
+  }
+  const current = watch;
+  current.callbacks.add(callback);
+  return () => {
+    current.callbacks.delete(callback);
+    if (current.callbacks.size === 0 && byCluster.get(cluster) === current) {
+      current.stop();
+      byCluster.delete(cluster);
+    }
+  };
+}
+
 export function createSubscriptions(
   directory: ClusterDirectory,
   principal: Principal,
@@ -114,13 +154,10 @@ export function createSubscriptions(
       // Identities' rights move with the cluster's RBAC: when none of what was asked may be
       // watched any more, the subscription ends with FORBIDDEN.
       if (principal.user) {
-        const stops = clusters.flatMap((cluster) =>
-          ACCESS_KINDS.map((accessKind) =>
-            directory.hub.subscribe({ cluster, kind: accessKind }, () => {
-              if (!permitted()) queue.fail(revoked(kind, clusters));
-            }),
-          ),
-        );
+        const check = () => {
+          if (!permitted()) queue.fail(revoked(kind, clusters));
+        };
+        const stops = clusters.map((cluster) => onAccessChange(directory, cluster, check));
         queue.onEnd(() => {
           for (const stop of stops) stop();
         });

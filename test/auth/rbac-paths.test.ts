@@ -7,9 +7,10 @@
  * simulator's API; the gateway learns them from its informers, as from a real cluster.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { relayStats } from '../../src/loaders/streams.js';
 import { type Harness, simFetch, startHarness } from '../helpers/harness.js';
 import { waitFor } from '../helpers/wait.js';
-import { type Json, serverSubscriptions, subscribe } from '../subscriptions/clients.js';
+import { type Json, subscribe } from '../subscriptions/clients.js';
 import { withNodes } from './connections.js';
 
 const ADMIN = 'rbac-admin-token-0123456789';
@@ -195,7 +196,7 @@ describe('a user bound to view in one namespace, on every path', () => {
   });
 
   it('subscriptions relay her namespace only, and refuse one she may not watch', async () => {
-    const base = serverSubscriptions(h);
+    const base = relayStats(h.hub).subscribers;
     const all = subscribe('sse', h.url, 'subscription { podEvents { type object { namespace name } } }', {
       token: ALICE,
     });
@@ -208,7 +209,8 @@ describe('a user bound to view in one namespace, on every path', () => {
     try {
       await other.end();
       expect(other.errors.map((e: Json) => e.extensions?.code)).toEqual(['FORBIDDEN']);
-      await waitFor(() => serverSubscriptions(h) === base + 1, 'her subscription to start');
+      // Relayed subscribers: hers, once the refused one has ended.
+      await waitFor(() => relayStats(h.hub).subscribers === base + 1, 'her subscription to start');
       for (const ns of [NS_B, NS_A])
         await apply(`/api/v1/namespaces/${ns}/pods`, {
           apiVersion: 'v1',
