@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import type { AuthorizationMode } from './kube/cluster.js';
 import type { ClusterSource } from './kube/sources.js';
 import { type StaticToken, tokenDigest } from './server/auth.js';
 import type { OidcOptions } from './server/oidc.js';
@@ -31,8 +32,9 @@ const simulatorCluster = z.strictObject({
 
 /**
  * How identities are authorised in a cluster: `rbac` (mirror its RBAC objects, decide in
- * memory; the default), `subjectAccessReview` (not implemented yet: refused clearly), or
- * `static` (identities see nothing; only tokens with explicit lists).
+ * memory; the default), `subjectAccessReview` (ask the API server, a handful of reviews per
+ * page, for clusters whose RBAC the gateway may not list or where webhooks decide), or
+ * `static` (identities see nothing there; only tokens with explicit lists).
  */
 const authorization = z.enum(['rbac', 'subjectAccessReview', 'static']);
 
@@ -185,7 +187,10 @@ export type ConfigFile = z.infer<typeof configFileSchema>;
 export class ConfigError extends Error {}
 
 /** Keys whose values are credentials: never printed, whatever the error. */
-const SECRET_KEY = /token|secret|password|passwd|credential|private|key$|^key|cert|bearer|auth/i;
+const SECRET_PATTERN = /token|secret|password|passwd|credential|private|key$|^key|cert|bearer|auth/i;
+
+/** Keys whose values are credentials; a cluster's `authorization` mode is not one. */
+const SECRET_KEY = { test: (key: string) => key !== 'authorization' && SECRET_PATTERN.test(key) };
 
 /** A copy of `value` with every credential-like key's value replaced, so errors can quote it. */
 export function redact(value: unknown, key?: string): unknown {
@@ -203,11 +208,25 @@ function describeValue(value: unknown, key?: string): string {
   return text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }
 
+type Issue = z.core.$ZodIssue;
+
+/**
+ * A union's "Invalid input" says nothing: report the problems of the branch the input came
+ * closest to (fewest issues; a cluster with `kubeconfig:` is judged as the kubeconfig form).
+ */
+function closestBranch(issue: Issue): Issue[] {
+  if (issue.code !== 'invalid_union' || !('errors' in issue) || issue.errors.length === 0) return [issue];
+  const best = [...issue.errors].sort((a, b) => a.length - b.length)[0];
+  return best.flatMap((nested) =>
+    closestBranch({ ...nested, path: [...issue.path, ...nested.path] } as Issue),
+  );
+}
+
 /** Validates a parsed config file; throws ConfigError listing every problem with its key path. */
 export function validateConfigFile(input: unknown, origin: string): ConfigFile {
   const result = configFileSchema.safeParse(input ?? {});
   if (result.success) return result.data;
-  const lines = result.error.issues.map((issue) => {
+  const lines = result.error.issues.flatMap(closestBranch).map((issue) => {
     const path = issue.path.length ? issue.path.join('.') : '(top level)';
     let received: unknown = input;
     let secretPath = false;
@@ -381,7 +400,7 @@ export interface Plan {
   /** /metrics on its own listener, when configured. */
   metricsListener?: { host: string; port: number };
   sources: ClusterSource[];
-  simulators: { name: string; options: SimulatorOptions; authorization?: 'rbac' | 'static' }[];
+  simulators: { name: string; options: SimulatorOptions; authorization?: AuthorizationMode }[];
   /** Static tokens (tried first). */
   tokens: StaticToken[];
   /** OIDC ID tokens (tried second), with the issuer's CA read from caFile. */
@@ -394,18 +413,6 @@ export interface Plan {
   pool: { maxSockets?: number; keepAliveMs?: number };
   port: number;
   host: string;
-}
-
-/** A cluster's authorization mode, refusing the one not built yet with what to use instead. */
-function checkAuthorization(
-  mode: 'rbac' | 'subjectAccessReview' | 'static' | undefined,
-  index: number,
-): 'rbac' | 'static' | undefined {
-  if (mode === 'subjectAccessReview')
-    throw new ConfigError(
-      `clusters[${index}].authorization: "subjectAccessReview" is not implemented yet; expected "rbac" (the gateway mirrors the cluster's RBAC objects: its service account needs list and watch on them) or "static"`,
-    );
-  return mode;
 }
 
 /** Turns flags and the config file into what to start. Throws ConfigError/SourceError. */
@@ -428,7 +435,7 @@ export function plan(cli: CliOptions, file: ConfigFile = {}, env: NodeJS.Process
         path: c.kubeconfig,
         contexts: c.contexts,
         cache: c.cache,
-        authorization: checkAuthorization(c.authorization, i),
+        authorization: c.authorization,
         pool: c.pool,
       });
     else if ('inCluster' in c)
@@ -437,7 +444,7 @@ export function plan(cli: CliOptions, file: ConfigFile = {}, env: NodeJS.Process
         name: c.name,
         cache: c.cache,
         pool: c.pool,
-        authorization: checkAuthorization(c.authorization, i),
+        authorization: c.authorization,
       });
     else {
       const name = c.name ?? (i === 0 ? 'simulator' : `simulator-${i}`);
@@ -445,7 +452,7 @@ export function plan(cli: CliOptions, file: ConfigFile = {}, env: NodeJS.Process
       simulators.push({
         name,
         options: { scenario, churnPerSecond: churn },
-        authorization: checkAuthorization(c.authorization, i),
+        authorization: c.authorization,
       });
     }
   }

@@ -7,6 +7,7 @@
 import {
   ApiException,
   AuthenticationV1Api,
+  AuthorizationV1Api,
   BatchV1Api,
   CoreV1Api,
   RbacAuthorizationV1Api,
@@ -63,10 +64,28 @@ export interface WatchHandle {
  * The API calls kubegate makes to one cluster: typed lists and gets, watches, version.
  * Everything goes through one PooledKubeConfig, hence one connection pool.
  */
+/** Who a SubjectAccessReview asks about. */
+export interface AccessReviewUser {
+  username: string;
+  uid?: string;
+  groups: readonly string[];
+}
+
+/** The request a SubjectAccessReview asks about (resourceAttributes); no namespace: the cluster scope. */
+export interface AccessReviewAttributes {
+  verb: string;
+  group: string;
+  resource: string;
+  subresource?: string;
+  namespace?: string;
+  name?: string;
+}
+
 export class ClusterClient {
   readonly apis: KubeApis;
   private readonly versionApi: VersionApi;
   private readonly authenticationApi: AuthenticationV1Api;
+  private readonly authorizationApi: AuthorizationV1Api;
 
   constructor(readonly config: PooledKubeConfig) {
     this.apis = {
@@ -76,6 +95,7 @@ export class ClusterClient {
     };
     this.versionApi = config.makeApiClient(VersionApi);
     this.authenticationApi = config.makeApiClient(AuthenticationV1Api);
+    this.authorizationApi = config.makeApiClient(AuthorizationV1Api);
   }
 
   get server(): string {
@@ -109,6 +129,26 @@ export class ClusterClient {
         groups: status.user?.groups ?? [],
       },
     };
+  }
+
+  /**
+   * Whether the API server's authorisers (RBAC, webhooks, whatever the cluster runs) allow
+   * `user` the request described by `attributes`: one SubjectAccessReview.
+   */
+  async reviewAccess(user: AccessReviewUser, attributes: AccessReviewAttributes): Promise<boolean> {
+    const review = await this.authorizationApi.createSubjectAccessReview({
+      body: {
+        apiVersion: 'authorization.k8s.io/v1',
+        kind: 'SubjectAccessReview',
+        spec: {
+          user: user.username,
+          ...(user.uid ? { uid: user.uid } : {}),
+          groups: [...user.groups],
+          resourceAttributes: { ...attributes },
+        },
+      },
+    });
+    return review.status?.allowed === true && review.status?.denied !== true;
   }
 
   /** One page of a list (or the whole list without `limit`), selectors pushed down to the server. */

@@ -5,7 +5,13 @@
 
 import { AccessCache } from './access-cache.js';
 import { PodAggregates } from './aggregates.js';
-import { ClusterClient, type PooledKubeConfig, type PoolOptions } from './client.js';
+import {
+  type AccessReviewAttributes,
+  type AccessReviewUser,
+  ClusterClient,
+  type PooledKubeConfig,
+  type PoolOptions,
+} from './client.js';
 import { type Clock, systemClock } from './clock.js';
 import type { EventHub } from './event-hub.js';
 import { Informer, type InformerOptions, type InformerStatus } from './informer.js';
@@ -203,6 +209,11 @@ export class Cluster {
       roleBindings: i.RoleBinding.store,
       clusterRoleBindings: i.ClusterRoleBinding.store,
     });
+  }
+
+  /** One SubjectAccessReview for `user` (authorization: subjectAccessReview). */
+  reviewAccess(user: AccessReviewUser, attributes: AccessReviewAttributes): Promise<boolean> {
+    return this.client.reviewAccess(user, attributes);
   }
 
   /** The server's gitVersion, asked once and remembered. */

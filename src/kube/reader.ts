@@ -7,6 +7,7 @@
  * never see it.
  */
 import type { JobPodCounts, NodeUsage, PodTotals } from './aggregates.js';
+import type { AccessReviewAttributes, AccessReviewUser } from './client.js';
 import type { AuthorizationMode, Cluster, ClusterStatus } from './cluster.js';
 import type { ReadonlyIndexer } from './indexer.js';
 import type { IndexLookup } from './kinds/define.js';
@@ -80,6 +81,11 @@ export class ClusterReader {
   /** A user's access compiled from the mirrored RBAC objects; undefined until they have synced. */
   access(userKey: string, user: RbacUser): AccessSet | undefined {
     return this.#cluster.access(userKey, user);
+  }
+
+  /** One SubjectAccessReview for `user`, asked of the cluster's API server. */
+  reviewAccess(user: AccessReviewUser, attributes: AccessReviewAttributes): Promise<boolean> {
+    return this.#cluster.reviewAccess(user, attributes);
   }
 
   /** Moves whenever any RBAC object changes; undefined until they have synced. */

@@ -11,7 +11,9 @@
  * `key` identifies the rights, not the principal: memos and relays keyed by it are
  * shared by principals with equal rights and never by principals with different ones.
  */
-import { isNamespaced, type KindName } from '../kube/kinds.js';
+import { LRUCache } from 'lru-cache';
+import type { Clock } from '../kube/clock.js';
+import { isNamespaced, KINDS, type KindName } from '../kube/kinds.js';
 import {
   type AccessSet,
   type Grant,
@@ -22,7 +24,7 @@ import {
   TRACKED_RESOURCES,
 } from '../kube/rbac.js';
 import type { ClusterReader } from '../kube/reader.js';
-import { type Principal, principalKey, type StaticPrincipal } from './principal.js';
+import { type IdentityPrincipal, type Principal, principalKey, type StaticPrincipal } from './principal.js';
 
 export type { ReadVerb } from '../kube/rbac.js';
 
@@ -47,6 +49,19 @@ export interface ClusterAccess {
   allows(verb: ReadVerb, kind: KindName, namespace: string | undefined, name?: string): boolean;
   /** The same for a subresource or resource key from kube/rbac.ts (`/pods/log`). */
   allowsResource(verb: ReadVerb, resourceKey: string, namespace: string | undefined, name?: string): boolean;
+  /**
+   * Makes the decisions `needs` ask answerable (`authorization: subjectAccessReview` asks
+   * the API server, a handful per page); absent where every decision is already in memory.
+   */
+  prepare?(needs: readonly AccessNeed[], fresh?: boolean): Promise<void>;
+}
+
+/** A decision a read is about to need: `verb` on a kind (or resource key) in a namespace, or cluster-wide. */
+export interface AccessNeed {
+  verb: ReadVerb;
+  kind: KindName;
+  /** Undefined: the cluster scope (across every namespace, or a cluster-scoped kind). */
+  namespace?: string;
 }
 
 /** The namespace a request about this object is made in (a Namespace's own name). */
@@ -127,17 +142,151 @@ function rbacAccess(set: AccessSet): ClusterAccess {
   return access;
 }
 
+/** How long a SubjectAccessReview's answer is reused; subscriptions re-ask this often. */
+export const REVIEW_TTL_MS = 2_000;
+
+interface ReviewContext {
+  reader: ClusterReader;
+  user: { username: string; uid?: string; groups: readonly string[] };
+  need: AccessNeed;
+}
+
+/**
+ * Answers of SubjectAccessReviews, per (cluster, user, verb, resource, namespace), reused
+ * for REVIEW_TTL_MS on the gateway's clock and refreshed in the background after (a stale
+ * answer keeps serving the events of a live subscription meanwhile); concurrent identical
+ * questions share one review. Bounded in entries.
+ */
+export class AccessReviews {
+  readonly #cache: LRUCache<string, boolean, ReviewContext>;
+
+  constructor(clock: Clock) {
+    this.#cache = new LRUCache<string, boolean, ReviewContext>({
+      max: 100_000,
+      ttl: REVIEW_TTL_MS,
+      perf: { now: () => clock.now() },
+      allowStale: true,
+      noDeleteOnStaleGet: true,
+      fetchMethod: async (_key, _stale, { context }) => {
+        const def = KINDS[context.need.kind];
+        const ns = context.need.namespace;
+        return context.reader.reviewAccess(context.user, {
+          verb: context.need.verb,
+          group: def.group,
+          resource: def.plural,
+          ...(ns !== undefined ? { namespace: ns } : {}),
+          // kube-apiserver's request for a namespace names it: the same question.
+          ...(context.need.kind === 'Namespace' && ns !== undefined ? { name: ns } : {}),
+        });
+      },
+    });
+  }
+
+  #key(cluster: string, userKey: string, need: AccessNeed): string {
+    return `${cluster}\u0000${userKey}\u0000${need.verb}\u0000${need.kind}\u0000${need.namespace ?? ''}`;
+  }
+
+  /** The answer in memory (stale ones too, refreshed in the background); undefined when never asked. */
+  peek(
+    reader: ClusterReader,
+    userKey: string,
+    user: ReviewContext['user'],
+    need: AccessNeed,
+  ): boolean | undefined {
+    const key = this.#key(reader.name, userKey, need);
+    const value = this.#cache.get(key, { allowStale: true });
+    if (value !== undefined && this.#cache.getRemainingTTL(key) <= 0)
+      this.#cache.fetch(key, { context: { reader, user, need } }).catch(() => undefined);
+    return value;
+  }
+
+  /** Asks what is not in memory (or is stale, when `fresh`); rejects with the review's failure. */
+  async ask(
+    reader: ClusterReader,
+    userKey: string,
+    user: ReviewContext['user'],
+    needs: readonly AccessNeed[],
+    fresh = false,
+  ): Promise<void> {
+    await Promise.all(
+      needs.map((need) =>
+        this.#cache.fetch(this.#key(reader.name, userKey, need), {
+          context: { reader, user, need },
+          ...(fresh ? { allowStale: false } : {}),
+        }),
+      ),
+    );
+  }
+}
+
+const reviewsOf = new WeakMap<object, AccessReviews>();
+
+/** The review answers of one gateway (keyed by its directory), on its clock. */
+export function accessReviews(owner: object, clock: Clock): AccessReviews {
+  let reviews = reviewsOf.get(owner);
+  if (!reviews) {
+    reviews = new AccessReviews(clock);
+    reviewsOf.set(owner, reviews);
+  }
+  return reviews;
+}
+
+/**
+ * An identity's access where the API server decides (`authorization: subjectAccessReview`):
+ * for clusters whose RBAC the gateway may not list, or where webhook authorisers decide.
+ * Decisions are asked per (verb, kind, namespace or the cluster scope), never per object,
+ * so `resourceNames` grants are not honoured here, and a read across every namespace needs
+ * the verb cluster-wide (as `kubectl get -A` does): there is no per-namespace union.
+ * Until asked, a decision is a denial.
+ */
+function reviewedAccess(
+  reviews: AccessReviews,
+  principal: IdentityPrincipal,
+  reader: ClusterReader,
+): ClusterAccess {
+  const userKey = principalKey(principal);
+  const user = principal.user;
+  const known = (verb: ReadVerb, kind: KindName, namespace?: string) =>
+    reviews.peek(reader, userKey, user, { verb, kind, namespace }) === true;
+  const all = (verb: ReadVerb, kind: KindName) => known(verb, kind);
+  return Object.freeze({
+    key: `sar:${userKey}`,
+    everything: false,
+    // Whether an identity may read anything here is not known without asking per
+    // namespace: the cluster is visible to every identity, its contents are not.
+    any: true,
+    all,
+    namespaces: () => [],
+    allows: (verb: ReadVerb, kind: KindName, namespace: string | undefined) =>
+      all(verb, kind) || (namespace !== undefined && known(verb, kind, namespace)),
+    allowsResource: (verb: ReadVerb, resourceKey: string, namespace: string | undefined) => {
+      const kind = (Object.keys(KINDS) as KindName[]).find((k) => resourceKeyOf(k) === resourceKey);
+      return (
+        kind !== undefined && (all(verb, kind) || (namespace !== undefined && known(verb, kind, namespace)))
+      );
+    },
+    prepare: (needs: readonly AccessNeed[], fresh?: boolean) =>
+      reviews.ask(reader, userKey, user, needs, fresh),
+  });
+}
+
 /**
  * The principal's access in a cluster, now. Static principals: their lists (nothing in a
  * cluster not listed). Identities: the cluster's RBAC, compiled (cached per user until an
  * RBAC object changes); nothing until it has synced, or when the cluster does not
  * authorise identities from RBAC.
  */
-export function accessIn(principal: Principal, reader: ClusterReader): ClusterAccess {
+export function accessIn(
+  principal: Principal,
+  reader: ClusterReader,
+  reviews?: AccessReviews,
+): ClusterAccess {
   if (!principal.user) {
     if (principal.clusters !== '*' && !principal.clusters.includes(reader.name)) return NO_ACCESS;
     return staticAccess(principal);
   }
+  if (reader.authorization === 'subjectAccessReview')
+    return reviews ? reviewedAccess(reviews, principal, reader) : NO_ACCESS;
   if (reader.authorization !== 'rbac') return NO_ACCESS;
   const set = reader.access(principalKey(principal), principal.user);
   return set ? rbacAccess(set) : NO_ACCESS;

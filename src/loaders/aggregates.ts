@@ -99,6 +99,7 @@ export function createNodeUsageLoader(reads: RequestReads, onBatch?: BatchHook) 
           const cluster = keys[group[0]].cluster;
           try {
             const reader = reads.reader(cluster);
+            await reads.prepare(cluster, [{ verb: 'list', kind: 'Pod' }]);
             const aggregates = aggregatesFor(reads, reader);
             if (aggregates) {
               for (const i of group) results[i] = aggregates.node(keys[i].nodeName);
@@ -139,6 +140,14 @@ export function createJobPodsLoader(reads: RequestReads, onBatch?: BatchHook) {
           try {
             const reader = reads.reader(cluster);
             const access = reads.access(cluster);
+            await reads.prepare(
+              cluster,
+              [...new Set(group.map((i) => keys[i].namespace))].map((namespace) => ({
+                verb: 'list' as const,
+                kind: 'Pod' as const,
+                namespace,
+              })),
+            );
             const visible = group.filter((i) => {
               if (access.allows('list', 'Pod', keys[i].namespace)) return true;
               results[i] = phaseCountsOfPods([]);
@@ -206,6 +215,11 @@ function cachedObjectPart(reads: RequestReads, reader: ClusterReader): Readonly<
 }
 
 async function summarize(reads: RequestReads, reader: ClusterReader): Promise<ClusterSummary> {
+  await reads.prepare(reader.name, [
+    { verb: 'list', kind: 'Pod' },
+    { verb: 'list', kind: 'Job' },
+    { verb: 'list', kind: 'Node' },
+  ]);
   const cached = cachedObjectPart(reads, reader);
   const s = cached ? copySummary(cached) : await summarizeObjects(reads, reader);
   return addPods(reads, reader, s);

@@ -11,7 +11,7 @@ import { clusterNotFound } from '../errors.js';
 import type { ClusterStatus } from '../kube/cluster.js';
 import type { KindName } from '../kube/kinds.js';
 import { ClusterReader } from '../kube/reader.js';
-import { accessIn, type ClusterAccess, NO_ACCESS } from './access.js';
+import { type AccessReviews, accessIn, type ClusterAccess, NO_ACCESS } from './access.js';
 import type { ClusterDirectory } from './directory.js';
 import type { Principal } from './principal.js';
 
@@ -34,13 +34,22 @@ export interface ClusterCatalog {
 }
 
 /** The principal's access in a cluster now (NO_ACCESS when there is no such cluster). */
-export function accessNow(directory: ClusterDirectory, principal: Principal, name: string): ClusterAccess {
+export function accessNow(
+  directory: ClusterDirectory,
+  principal: Principal,
+  name: string,
+  reviews?: AccessReviews,
+): ClusterAccess {
   const cluster = directory.get(name);
-  return cluster ? accessIn(principal, new ClusterReader(cluster)) : NO_ACCESS;
+  return cluster ? accessIn(principal, new ClusterReader(cluster), reviews) : NO_ACCESS;
 }
 
-export function createCatalog(directory: ClusterDirectory, principal: Principal): ClusterCatalog {
-  const sees = (name: string) => accessNow(directory, principal, name).any;
+export function createCatalog(
+  directory: ClusterDirectory,
+  principal: Principal,
+  reviews?: AccessReviews,
+): ClusterCatalog {
+  const sees = (name: string) => accessNow(directory, principal, name, reviews).any;
   const visible = () =>
     directory
       .list()
@@ -56,6 +65,7 @@ export function createCatalog(directory: ClusterDirectory, principal: Principal)
       return [name];
     },
     status: (name: string) => (sees(name) ? directory.get(name)?.status() : undefined),
-    seesKind: (name: string) => (kind: KindName) => accessNow(directory, principal, name).all('list', kind),
+    seesKind: (name: string) => (kind: KindName) =>
+      accessNow(directory, principal, name, reviews).all('list', kind),
   });
 }

@@ -14,6 +14,7 @@
 import type DataLoader from 'dataloader';
 import type { JobPodCounts, NodeUsage } from '../kube/aggregates.js';
 import { type Clock, systemClock } from '../kube/clock.js';
+import { type AccessReviews, accessReviews } from './access.js';
 import {
   type ClusterSummary,
   createJobPodsLoader,
@@ -108,8 +109,13 @@ export interface ContextOptions {
 
 export const DEFAULT_SUBSCRIBER_QUEUE = 1000;
 
-function createLoaders(directory: ClusterDirectory, principal: Principal, onBatch?: BatchHook): Loaders {
-  const reads = new RequestReads(directory, principal);
+function createLoaders(
+  directory: ClusterDirectory,
+  principal: Principal,
+  reviews: AccessReviews,
+  onBatch?: BatchHook,
+): Loaders {
+  const reads = new RequestReads(directory, principal, reviews);
   return Object.freeze({
     list: createListLoader(reads, onBatch),
     object: createObjectLoader(reads, onBatch),
@@ -133,8 +139,10 @@ export function createContext({
   // A stable view over the current set, so the context can be copied (yoga spreads it
   // into its own) and still renew its loaders.
   let current: Loaders | undefined;
+  // SubjectAccessReview answers are the gateway's (one cache per directory), on its clock.
+  const reviews = accessReviews(directory, clock);
   const now = (): Loaders => {
-    current ??= createLoaders(directory, principal, onBatch);
+    current ??= createLoaders(directory, principal, reviews, onBatch);
     return current;
   };
   const loaders = Object.freeze({
@@ -160,9 +168,11 @@ export function createContext({
       return now().health;
     },
   } satisfies Loaders);
-  const clusters = createCatalog(directory, principal);
+  const clusters = createCatalog(directory, principal, reviews);
   const subscribe = createSubscriptions(directory, principal, {
     queueLimit: settings?.queueLimit ?? DEFAULT_SUBSCRIBER_QUEUE,
+    reviews,
+    clock,
   });
   return Object.freeze({
     clock,

@@ -145,6 +145,15 @@ export function createObjectLoader(reads: RequestReads, onBatch?: BatchHook) {
           try {
             const reader = reads.reader(cluster);
             const access = reads.access(cluster);
+            const namespaces = new Set(
+              group.map((i) => (kind === 'Namespace' ? keys[i].name : keys[i].namespace)),
+            );
+            await reads.prepare(cluster, [
+              { verb: 'get', kind },
+              ...[...namespaces].map(
+                (namespace) => namespace !== undefined && { verb: 'get' as const, kind, namespace },
+              ),
+            ]);
             // What the caller may not `get` is answered without asking anyone: not found,
             // exactly as for an object that does not exist.
             const wanted = group.filter((i) => {

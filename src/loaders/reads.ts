@@ -15,7 +15,14 @@ import { isNamespaced, KIND_INFO, type KindName } from '../kube/kinds.js';
 import { indexLookups, queryKey } from '../kube/query.js';
 import { ClusterReader, type ObjectQuery } from '../kube/reader.js';
 import { LabelSelectorError } from '../kube/selector.js';
-import { accessIn, type ClusterAccess, type ReadVerb, requestNamespace } from './access.js';
+import {
+  type AccessNeed,
+  type AccessReviews,
+  accessIn,
+  type ClusterAccess,
+  type ReadVerb,
+  requestNamespace,
+} from './access.js';
 import type { ClusterDirectory } from './directory.js';
 import type { AnyObject } from './keys.js';
 import type { Principal } from './principal.js';
@@ -44,7 +51,19 @@ export class RequestReads {
   constructor(
     readonly directory: ClusterDirectory,
     readonly principal: Principal,
+    readonly reviews?: AccessReviews,
   ) {}
+
+  /** Asks what the reads of a cluster are about to need (a no-op where decisions are in memory). */
+  async prepare(cluster: string, needs: readonly (AccessNeed | false | undefined)[]): Promise<void> {
+    const access = this.access(cluster);
+    if (!access.prepare) return;
+    try {
+      await access.prepare(needs.filter((n): n is AccessNeed => !!n));
+    } catch (err) {
+      throw readError(err, cluster, 'asking the API server what the caller may read (SubjectAccessReview)');
+    }
+  }
 
   /** Names of the clusters this principal may see (may read anything in), in the directory's order. */
   visibleClusters(): string[] {
@@ -60,7 +79,7 @@ export class RequestReads {
     if (access) return access;
     const cluster = this.directory.get(name);
     if (!cluster) return undefined;
-    access = accessIn(this.principal, this.#readers.get(name) ?? new ClusterReader(cluster));
+    access = accessIn(this.principal, this.#readers.get(name) ?? new ClusterReader(cluster), this.reviews);
     this.#access.set(name, access);
     return access;
   }
@@ -109,12 +128,16 @@ export class RequestReads {
     verb: ReadVerb = 'list',
   ): Promise<readonly AnyObject[]> {
     const access = this.access(reader.name);
+    await this.prepare(reader.name, [
+      { verb, kind },
+      query.namespace !== undefined && { verb, kind, namespace: query.namespace },
+    ]);
     if (access.all(verb, kind)) return this.#read(reader, kind, query);
     const namespaces = access.namespaces(verb, kind);
     let parts: ObjectQuery[];
     if (!isNamespaced(kind))
       parts = namespaces.length > 0 ? [query] : []; // Namespaces: filtered below
-    else if (query.namespace !== undefined) parts = namespaces.includes(query.namespace) ? [query] : [];
+    else if (query.namespace !== undefined) parts = access.allows(verb, kind, query.namespace) ? [query] : [];
     else if (reader.cached(kind) && hasFilterIndex(kind, query))
       parts = [query]; // a filter's own index (a pod's node) is narrower than any namespace
     else parts = namespaces.map((namespace) => ({ ...query, namespace }));

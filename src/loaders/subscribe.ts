@@ -10,15 +10,23 @@
  * it asked for, it ends with FORBIDDEN.
  */
 import { forbidden } from '../errors.js';
+import type { Clock } from '../kube/clock.js';
 import type { HubEvent } from '../kube/event-hub.js';
 import { ACCESS_KINDS, KIND_INFO, type KindName, type KubeObjectOf } from '../kube/kinds.js';
 import { compileQuery, type ObjectQuery, queryKey } from '../kube/query.js';
 import { ClusterReader } from '../kube/reader.js';
-import { type ClusterAccess, type ReadVerb, requestNamespace } from './access.js';
+import {
+  type AccessReviews,
+  type ClusterAccess,
+  REVIEW_TTL_MS,
+  type ReadVerb,
+  requestNamespace,
+} from './access.js';
 import { accessNow } from './catalog.js';
 import type { ClusterDirectory } from './directory.js';
 import type { EventQueue } from './event-queue.js';
 import { type Principal, principalKey } from './principal.js';
+import { readError } from './reads.js';
 import { type ObjectEvent, objectEventStream, selectionComparator } from './streams.js';
 
 export interface ObjectSubscription<K extends KindName> {
@@ -50,6 +58,10 @@ export interface Subscriptions {
 export interface SubscriptionSettings {
   /** Live events that may wait for one subscriber before it is cut off (SLOW_CONSUMER). */
   queueLimit: number;
+  /** Answers of SubjectAccessReviews (clusters with `authorization: subjectAccessReview`). */
+  reviews?: AccessReviews;
+  /** Re-asks those reviews of live subscriptions on it. */
+  clock?: Clock;
 }
 
 type Meta = { metadata?: { namespace?: string; name?: string } };
@@ -118,12 +130,37 @@ export function createSubscriptions(
   principal: Principal,
   settings: SubscriptionSettings,
 ): Subscriptions {
-  const accessOf = (cluster: string) => accessNow(directory, principal, cluster);
+  const accessOf = (cluster: string) => accessNow(directory, principal, cluster, settings.reviews);
+  /** What a subscription needs decided (a no-op where decisions are in memory). */
+  const prepare = async (clusters: readonly string[], kind: KindName, query: ObjectQuery, fresh = false) => {
+    await Promise.all(
+      clusters.map((c) =>
+        accessOf(c).prepare?.(
+          [
+            { verb: 'watch', kind },
+            ...(query.namespace !== undefined
+              ? [{ verb: 'watch' as const, kind, namespace: query.namespace }]
+              : []),
+          ],
+          fresh,
+        ),
+      ),
+    );
+  };
   return Object.freeze({
     async objects<K extends KindName>(options: ObjectSubscription<K>) {
       const { kind, selection, query } = options;
       const clusters = options.clusters;
       const permitted = () => clusters.some((c) => mayWatch(accessOf(c), kind, query));
+      try {
+        await prepare(clusters, kind, query);
+      } catch (err) {
+        throw readError(
+          err,
+          clusters[0] ?? '',
+          'asking the API server what the caller may watch (SubjectAccessReview)',
+        );
+      }
       if (clusters.length > 0 && !permitted())
         throw forbidden(`the caller may not watch ${KIND_INFO[kind].plural} in what it asked for`);
       const match = compileQuery(kind, query);
@@ -158,6 +195,16 @@ export function createSubscriptions(
           if (!permitted()) queue.fail(revoked(kind, clusters));
         };
         const stops = clusters.map((cluster) => onAccessChange(directory, cluster, check));
+        // Where the API server decides, nothing announces a change: ask again, as often as
+        // an answer is reused. A failed review keeps the last answer (the cluster is down).
+        const clock = settings.clock;
+        const reviewed = clusters.some((c) => accessOf(c).prepare !== undefined);
+        if (reviewed && clock) {
+          const timer = clock.setInterval(() => {
+            prepare(clusters, kind, query, true).then(check, () => undefined);
+          }, REVIEW_TTL_MS);
+          stops.push(() => clock.clearInterval(timer));
+        }
         queue.onEnd(() => {
           for (const stop of stops) stop();
         });

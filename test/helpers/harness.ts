@@ -4,6 +4,7 @@
  */
 import { Agent, fetch as undiciFetch } from 'undici';
 import { settingsFromEnv } from '../../src/config.js';
+import type { AuthorizationMode } from '../../src/kube/cluster.js';
 import { EventHub } from '../../src/kube/event-hub.js';
 import { ClusterRegistry } from '../../src/kube/registry.js';
 import type { ClusterSource } from '../../src/kube/sources.js';
@@ -30,6 +31,8 @@ export interface HarnessOptions {
    * their RBAC objects (authorization: rbac), as the CLI does when such a method is configured.
    */
   identities?: boolean;
+  /** How the clusters authorise identities (rbac by default). */
+  authorization?: AuthorizationMode;
   /** Wait for every informer to sync before returning (default true when cache is on). */
   waitForSync?: boolean;
   tokens?: StaticToken[];
@@ -79,6 +82,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     type: 'kubeconfig-text',
     text: s.kubeconfig({ context: i === 0 ? 'sim' : `sim-${i}` }),
     label: `simulator ${i}`,
+    authorization: options.authorization,
   }));
   const hub = new EventHub();
   const cache = options.cache ?? true;

@@ -75,6 +75,33 @@ describe('validateConfigFile', () => {
     expect(file.clusters).toHaveLength(3);
   });
 
+  it('takes how each cluster authorises identities, and mirrors RBAC only where identities can sign in and rbac decides', () => {
+    const file = validateConfigFile(
+      {
+        auth: { tokens: [{ name: 'dev', token: 'a-token-of-20-chars!', user: 'dev' }] },
+        clusters: [
+          { kubeconfig: '/k', authorization: 'subjectAccessReview' },
+          { inCluster: true, name: 'here', authorization: 'static' },
+          { simulator: { nodes: 1 } },
+        ],
+      },
+      'f',
+    );
+    const p = plan(parseCli([]), file, {});
+    expect(p.identities).toBe(true);
+    expect(p.sources.map((s) => s.authorization)).toEqual(['subjectAccessReview', 'static']);
+    expect(p.simulators[0].authorization).toBeUndefined(); // rbac, the default
+    const lists = plan(
+      parseCli([]),
+      validateConfigFile({ auth: { tokens: [{ name: 'ops', token: 'a-token-of-20-chars!' }] } }, 'f'),
+      {},
+    );
+    expect(lists.identities).toBe(false);
+    expect(() =>
+      validateConfigFile({ clusters: [{ kubeconfig: '/k', authorization: 'webhook' }] }, 'kubegate.yaml'),
+    ).toThrow(/clusters\.0\.authorization: .*rbac.*subjectAccessReview.*static.*received "webhook"/);
+  });
+
   it('names the key, what was expected and what came', () => {
     try {
       validateConfigFile({ server: { port: 'x' }, clusterz: [] }, 'kubegate.yaml');
