@@ -66,7 +66,9 @@ async function memoised(
 ): Promise<readonly AnyObject[]> {
   const scope = reader.scope(key.kind);
   const generation = reader.generation(key.kind);
-  if (scope === undefined || generation === undefined) return compute();
+  const access = reads.access(key.cluster);
+  // Rights decided by reviews change without a key of their own: never memoised across requests.
+  if (scope === undefined || generation === undefined || access.prepare) return compute();
   let cache = answers.get(scope);
   if (!cache) {
     cache = new LRUCache<string, { generation: number; items: readonly AnyObject[] }>({
@@ -77,7 +79,7 @@ async function memoised(
     });
     answers.set(scope, cache);
   }
-  const memoKey = `${reads.access(key.cluster).key}\u0000${listCacheKey(key)}`;
+  const memoKey = `${access.key}\u0000${listCacheKey(key)}`;
   const hit = cache.get(memoKey);
   if (hit && hit.generation === generation) return hit.items;
   const items = await compute();

@@ -59,7 +59,11 @@ export class RequestReads {
     const access = this.access(cluster);
     if (!access.prepare) return;
     try {
-      await access.prepare(needs.filter((n): n is AccessNeed => !!n));
+      // Fresh answers (at most REVIEW_TTL_MS old): a read never rests on a stale review.
+      await access.prepare(
+        needs.filter((n): n is AccessNeed => !!n),
+        true,
+      );
     } catch (err) {
       throw readError(err, cluster, 'asking the API server what the caller may read (SubjectAccessReview)');
     }

@@ -152,6 +152,9 @@ describe('authorization: subjectAccessReview', () => {
         return sub.ended;
       }, 'the subscription to end');
       expect(sub.errors.map((e: Json) => e.extensions?.code)).toEqual(['FORBIDDEN']);
+      // And the page she read before is empty now: reads ask afresh, and no answer was memoised on old rights.
+      const after = (await gql(page, ALICE, { a: NS_A, b: NS_B })).data.cluster;
+      expect(after.mine.totalCount).toBe(0);
     } finally {
       sub.dispose();
     }
