@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -125,8 +125,10 @@ describe('the simulator CLI as a process', () => {
   it('prints its URL, writes a kubeconfig kubectl can use, and exits 0 on SIGTERM', async () => {
     await requireKubectl();
     const kubeconfig = join(dir, 'sim.kubeconfig');
+    const tokens = join(dir, 'tokens.csv');
+    writeFileSync(tokens, 'file-user-token,file-user,42,"team-a,team-b"\n');
     const running = runCli(
-      `--port 0 --kubeconfig-out ${kubeconfig} --nodes 3 --pods 24 --jobs 2 --namespaces 2 --churn 0`.split(
+      `--port 0 --kubeconfig-out ${kubeconfig} --nodes 3 --pods 24 --jobs 2 --namespaces 2 --churn 0 --token-auth-file ${tokens}`.split(
         ' ',
       ),
     );
@@ -148,12 +150,30 @@ describe('the simulator CLI as a process', () => {
       expect(nodes).toHaveLength(3);
       const pods = rows(await kubectl.ok(['get', 'pods', '-A', '--no-headers']));
       expect(pods).toHaveLength(24);
+      // A user of the --token-auth-file, with its uid and groups.
+      expect(rows(await kubectl.ok(['--token', 'file-user-token', 'auth', 'whoami']))).toEqual([
+        ['ATTRIBUTE', 'VALUE'],
+        ['Username', 'file-user'],
+        ['UID', '42'],
+        ['Groups', '[team-a team-b system:authenticated]'],
+      ]);
     } finally {
       kubectl.cleanup();
     }
 
     running.child.kill('SIGTERM');
     expect(await running.exited).toEqual({ code: 0, signal: null });
+  });
+
+  it('exits 2 when the token file does not read, saying why as kube-apiserver does', async () => {
+    const tokens = join(dir, 'short.csv');
+    writeFileSync(tokens, 'only-two,columns\n');
+    const running = runCli(['--port', '0', '--churn', '0', '--token-auth-file', tokens]);
+    started.push(running.child);
+    expect(await running.exited).toEqual({ code: 2, signal: null });
+    expect(running.stderr()).toContain(
+      `simulator: --token-auth-file: token file '${tokens}' must have at least 3 columns (token, user name, user uid), found 2`,
+    );
   });
 
   it('exits 2 with the usage on a bad flag', async () => {

@@ -6,7 +6,6 @@
  * The impersonated user gets `system:authenticated` as the filter adds it, and a service
  * account its groups when none are given.
  */
-import type { IncomingHttpHeaders } from 'node:http';
 import type { Authorizer } from './authorizer.js';
 import {
   serviceAccountGroups,
@@ -87,10 +86,11 @@ function buildRequests(headers: Record<string, string[] | undefined>): Impersona
 /** What a request's impersonation headers ask, authorised for the requester. */
 export function impersonate(
   requester: UserInfo,
-  headers: IncomingHttpHeaders | Record<string, string[] | undefined>,
+  /** Every line of each header, by lower-case name (IncomingMessage.headersDistinct). */
+  headers: Record<string, string[] | undefined>,
   authorizer: Authorizer,
 ): Impersonation {
-  const requests = buildRequests(headers as Record<string, string[] | undefined>);
+  const requests = buildRequests(headers);
   if (typeof requests === 'string') return { kind: 'error', message: requests };
   if (requests.length === 0) return { kind: 'none' };
   const groupsSpecified = requests.some((r) => r.kind === 'Group');

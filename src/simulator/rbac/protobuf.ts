@@ -135,3 +135,72 @@ export function decodeRbacProtobuf(
   }
   return obj;
 }
+
+function resourceAttributes(buf: Buffer) {
+  const f = fields(buf);
+  const get = (no: number) => text(one(f, no) ?? { no });
+  const selector = (no: number) => {
+    const s = one(f, no);
+    if (!s) return undefined;
+    const raw = one(fields(s.bytes!), 1);
+    return raw ? { rawSelector: text(raw) } : {};
+  };
+  return compact({
+    namespace: get(1),
+    verb: get(2),
+    group: get(3),
+    version: get(4),
+    resource: get(5),
+    subresource: get(6),
+    name: get(7),
+    fieldSelector: selector(8),
+    labelSelector: selector(9),
+  });
+}
+
+/**
+ * The spec of a review sent as protobuf (k8s.io/api/authorization/v1 and authentication/v1
+ * generated.proto), in its JSON shape; kubectl 1.32 and later send `auth can-i` and
+ * `auth whoami` this way.
+ */
+export function decodeReviewProtobuf(body: Buffer, kind: string): Record<string, unknown> {
+  const raw = protobufRaw(body) ?? Buffer.alloc(0);
+  const top = fields(raw);
+  const specField = kind === 'SelfSubjectReview' ? undefined : one(top, 2);
+  const spec = specField ? fields(specField.bytes!) : [];
+  const get = (no: number) => text(one(spec, no) ?? { no });
+  switch (kind) {
+    case 'TokenReview':
+      return { spec: compact({ token: get(1), audiences: strings(spec, 2) }) };
+    case 'SelfSubjectRulesReview':
+      return { spec: compact({ namespace: get(1) }) };
+    case 'SelfSubjectReview':
+      return {};
+    default: {
+      const resource = one(spec, 1);
+      const nonResource = one(spec, 2);
+      const nonResourceFields = nonResource ? fields(nonResource.bytes!) : [];
+      const extra: Record<string, string[]> = {};
+      for (const entry of all(spec, 5)) {
+        const parts = fields(entry.bytes!);
+        const value = one(parts, 2);
+        extra[text(one(parts, 1) ?? { no: 1 })] = value ? (strings(fields(value.bytes!), 1) ?? []) : [];
+      }
+      return {
+        spec: compact({
+          resourceAttributes: resource ? resourceAttributes(resource.bytes!) : undefined,
+          nonResourceAttributes: nonResource
+            ? compact({
+                path: text(one(nonResourceFields, 1) ?? { no: 1 }),
+                verb: text(one(nonResourceFields, 2) ?? { no: 2 }),
+              })
+            : undefined,
+          user: get(3),
+          groups: strings(spec, 4),
+          extra: Object.keys(extra).length ? extra : undefined,
+          uid: get(6),
+        }),
+      };
+    }
+  }
+}

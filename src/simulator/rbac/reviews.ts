@@ -14,11 +14,12 @@
  * Creating one is a request like any other: the verb `create` on it must be allowed first.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { readBody, sendJson, sendStatus } from '../http.js';
+import { readBodyBytes, sendJson, sendStatus } from '../http.js';
 import { StoreError } from '../store.js';
 import { bearerToken, type TokenAuthenticator } from './authentication.js';
 import type { Authorizer, RbacAuthorizer } from './authorizer.js';
 import { aggregate, goQuote } from './go-format.js';
+import { decodeReviewProtobuf } from './protobuf.js';
 import { type Attributes, nonResourceAttributes, resourceAttributes, type UserInfo } from './types.js';
 
 export const AUTHENTICATION_GROUP = 'authentication.k8s.io';
@@ -375,10 +376,19 @@ export async function serveReview(
   }
   try {
     let body: Json;
-    try {
-      body = JSON.parse((await readBody(req, 1024 * 1024)) || '{}');
-    } catch (err) {
-      throw new BadRequest(`the request body is not valid JSON: ${(err as Error).message}`);
+    const bytes = await readBodyBytes(req, 1024 * 1024);
+    if ((req.headers['content-type'] ?? '').startsWith('application/vnd.kubernetes.protobuf')) {
+      try {
+        body = decodeReviewProtobuf(bytes, target.review.kind);
+      } catch (err) {
+        throw new BadRequest((err as Error).message);
+      }
+    } else {
+      try {
+        body = JSON.parse(bytes.toString('utf8') || '{}');
+      } catch (err) {
+        throw new BadRequest(`the request body is not valid JSON: ${(err as Error).message}`);
+      }
     }
     if (!body || typeof body !== 'object' || Array.isArray(body)) {
       throw new BadRequest(
