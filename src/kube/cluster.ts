@@ -75,6 +75,8 @@ export class Cluster {
   readonly name: string;
   readonly client: ClusterClient;
   readonly aggregates = new PodAggregates();
+  /** The hub its informers publish to (writes wait on it until the cache shows them). */
+  readonly hub: EventHub;
   readonly informers: Informers | undefined;
   /** The kinds this cluster mirrors: the data kinds with the cache, the RBAC kinds when it authorises from them. */
   readonly mirrored: readonly KindName[];
@@ -89,6 +91,7 @@ export class Cluster {
   ) {
     this.name = spec.name;
     this.clock = options.clock ?? systemClock;
+    this.hub = options.hub;
     this.client = new ClusterClient(spec.kubeconfig);
     this.mirrored = INFORMER_KINDS.filter((k) => (KINDS[k].access ? spec.mirrorRbac === true : spec.cache));
     if (this.mirrored.length > 0) {

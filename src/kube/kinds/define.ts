@@ -122,3 +122,16 @@ export function collectionPath(
   const ns = def.namespaced && namespace ? `/namespaces/${encodeURIComponent(namespace)}` : '';
   return `${base}${ns}/${def.plural}`;
 }
+
+/** The REST path of one object (and of one of its subresources: `eviction`, `status`). */
+export function objectPath(
+  def: Pick<KindDefinition<unknown>, 'group' | 'version' | 'namespaced' | 'plural'>,
+  namespace: string | undefined,
+  name: string,
+  subresource?: string,
+): string {
+  const base = def.group ? `/apis/${def.group}/${def.version}` : `/api/${def.version}`;
+  const ns = def.namespaced ? `/namespaces/${encodeURIComponent(namespace ?? 'default')}` : '';
+  const sub = subresource ? `/${subresource}` : '';
+  return `${base}${ns}/${def.plural}/${encodeURIComponent(name)}${sub}`;
+}
