@@ -174,9 +174,41 @@ function statusMessage(body: string | undefined): string | undefined {
   }
 }
 
+/** What a field of an object is wrong with, as an API server's 422 Status lists it (details.causes). */
+export interface FieldCause {
+  field: string;
+  message: string;
+}
+
+/** The causes of an upstream Status (a 422's fields), when there are any. */
+function statusCauses(body: string | undefined): FieldCause[] | undefined {
+  if (body === undefined) return undefined;
+  try {
+    const parsed = JSON.parse(body) as { details?: { causes?: unknown } };
+    const causes = parsed.details?.causes;
+    if (!Array.isArray(causes) || causes.length === 0) return undefined;
+    return causes.slice(0, 20).map((c: { field?: unknown; message?: unknown }) => ({
+      field: typeof c?.field === 'string' ? c.field : '',
+      message: typeof c?.message === 'string' ? c.message : '',
+    }));
+  } catch {
+    return undefined;
+  }
+}
+
+/** Over a rate limit (the gateway's or a cluster's): retry after `retryAfterSeconds`. */
+export function rateLimited(
+  message: string,
+  retryAfterSeconds: number,
+  extra: Record<string, unknown> = {},
+): GatewayError {
+  return new GatewayError(message, { code: ErrorCode.RATE_LIMITED, retryAfterSeconds, ...extra });
+}
+
 /**
  * Maps a failure talking to a cluster's API server to a client error with a stable
- * code. The message names the cluster and says what the server answered.
+ * code. The message names the cluster and says what the server answered; an invalid
+ * object's causes (field and message) come along as `extensions.causes`.
  */
 export function fromUpstream(failure: UpstreamFailureLike, cluster: string, action: string): GatewayError {
   const status = failure.status;
@@ -189,11 +221,14 @@ export function fromUpstream(failure: UpstreamFailureLike, cluster: string, acti
   const base = { cluster, ...(status ? { upstreamStatus: status } : {}) };
   switch (status) {
     case 400:
-    case 422:
+    case 422: {
+      const causes = statusCauses(failure.body);
       return new GatewayError(`cluster "${cluster}" rejected ${action}${detail}`, {
         code: ErrorCode.BAD_USER_INPUT,
         ...base,
+        ...(causes ? { causes } : {}),
       });
+    }
     case 401:
       return new GatewayError(`cluster "${cluster}" did not accept kubegate's credentials for ${action}`, {
         code: ErrorCode.UNAVAILABLE,
@@ -215,7 +250,7 @@ export function fromUpstream(failure: UpstreamFailureLike, cluster: string, acti
         ...base,
       });
     case 429:
-      return new GatewayError(`cluster "${cluster}" is rate limiting ${action}; retry later`, {
+      return new GatewayError(`cluster "${cluster}" is rate limiting ${action}${detail}; retry later`, {
         code: ErrorCode.RATE_LIMITED,
         ...base,
         ...(retryAfterSeconds !== undefined ? { retryAfterSeconds } : {}),

@@ -4,7 +4,8 @@
  * ClusterReader with the principal applied), the principal, the clusters it may see with
  * their status snapshots, and the subscriptions it may start. No Cluster, API client or
  * writable store is reachable from it (test/architecture/context.test.ts proves it, by
- * type and at run time). Writes, when they come, get their own narrow interface here.
+ * type and at run time). Writes get their own narrow interface, `write`: methods that go
+ * to the API server as the caller (writes.ts), never a client.
  *
  * This module is also the schema's door to the lower layers: the Kubernetes rules and
  * the few kube values a resolver needs are re-exported below, so `src/schema/` imports
@@ -31,12 +32,14 @@ import type { Principal } from './principal.js';
 import { RequestReads } from './reads.js';
 import { type ClusterHealth, createHealthLoader, createVersionLoader } from './status.js';
 import { createSubscriptions, type Subscriptions } from './subscribe.js';
+import { createWrites, defaultWriteGate, type WriteGate, type Writes } from './writes.js';
 
 export type { Clock } from '../kube/clock.js';
 export type { ClusterStatus } from '../kube/cluster.js';
 export type { InformerStatus } from '../kube/informer.js';
 export { eventCount, eventLastSeen } from '../kube/kinds/event.js';
 export { isNamespaced, KIND_INFO, KIND_NAMES, type KindName, type KubeObjectOf } from '../kube/kinds.js';
+export { cpuMillis, memoryBytes } from '../kube/quantity.js';
 export {
   containerResources,
   effectivePodRequests,
@@ -65,6 +68,20 @@ export { LiveValue } from './live-value.js';
 export type { ClusterHealth } from './status.js';
 export { isSharedEvent, type ObjectEvent } from './streams.js';
 export type { ObjectSubscription, Subscriptions } from './subscribe.js';
+export {
+  type DrainedPod,
+  type DrainOutcome,
+  type DrainResult,
+  type JobRequest,
+  type ObjectTarget,
+  type PropagationPolicy,
+  WRITE_DEFAULTS,
+  WriteGate,
+  type WriteRecord,
+  type WriteResult,
+  type WriteSettings,
+  type Writes,
+} from './writes.js';
 
 export interface Loaders {
   /** Filtered lists: connections, `node.pods`, `job.pods`, `namespace.pods`, totalCount. */
@@ -90,6 +107,8 @@ export interface GatewayContext {
   readonly clusters: ClusterCatalog;
   /** The subscriptions the principal may start. */
   readonly subscribe: Subscriptions;
+  /** The writes the principal may make: to the API server, as the caller, rate limited. */
+  readonly write: Writes;
   /**
    * Drops this context's loaders, so the next read starts with empty caches: a
    * subscription's context lives as long as it does, and each event must read afresh.
@@ -105,6 +124,8 @@ export interface ContextOptions {
   settings?: { queueLimit?: number | undefined };
   /** Sees every batch every loader runs (tests assert batching with it). */
   onBatch?: BatchHook;
+  /** The gateway's write limits and audit hook (one per gateway); a default one per directory otherwise. */
+  writes?: WriteGate;
 }
 
 export const DEFAULT_SUBSCRIBER_QUEUE = 1000;
@@ -133,6 +154,7 @@ export function createContext({
   settings,
   onBatch,
   clock = systemClock,
+  writes,
 }: ContextOptions): GatewayContext {
   // Built on first use: most subscription events resolve without a loader, and with a
   // thousand subscribers per event that saving counts.
@@ -174,12 +196,19 @@ export function createContext({
     reviews,
     clock,
   });
+  const write = createWrites({
+    gate: writes ?? defaultWriteGate(directory, clock),
+    directory,
+    principal,
+    clusters,
+  });
   return Object.freeze({
     clock,
     loaders,
     principal,
     clusters,
     subscribe,
+    write,
     renewLoaders(): void {
       current = undefined;
     },

@@ -28,6 +28,14 @@ export interface StaticPrincipal {
   /** Namespaces this principal may see in those clusters; '*' for all (and cluster-scoped objects). */
   readonly namespaces: '*' | readonly string[];
   readonly user?: undefined;
+  /**
+   * The Kubernetes identity this principal's writes are made as (impersonated, so that
+   * identity's RBAC decides each write). Without it a static principal may not write: the
+   * gateway never writes with its own rights for someone who has none.
+   */
+  readonly writeAs?: KubeUser;
+  /** The open gateway's principal (no authentication configured). */
+  readonly open?: true;
 }
 
 /** How an identity was established, for logs and metrics. */
@@ -40,29 +48,43 @@ export interface IdentityPrincipal {
   readonly source: IdentitySource;
   readonly clusters?: undefined;
   readonly namespaces?: undefined;
+  readonly writeAs?: undefined;
+  readonly open?: undefined;
 }
 
 export type Principal = StaticPrincipal | IdentityPrincipal;
 
-/** The principal of a gateway without authentication configured: sees everything. */
+/** The principal of a gateway without authentication configured: sees everything, writes nothing. */
 export const OPEN_ACCESS: StaticPrincipal = Object.freeze({
   name: 'anonymous',
   clusters: '*',
   namespaces: '*',
+  open: true,
 });
+
+/** A frozen Kubernetes user with its groups sorted and deduplicated. */
+export function kubeUser(user: { username: string; uid?: string; groups?: readonly string[] }): KubeUser {
+  return Object.freeze({
+    username: user.username,
+    ...(user.uid ? { uid: user.uid } : {}),
+    groups: Object.freeze([...new Set(user.groups ?? [])].sort()),
+  });
+}
+
+/**
+ * The Kubernetes identity a principal's writes are made as: an identity's own user, a
+ * static principal's configured `writeAs`; undefined when it may not write.
+ */
+export function writeIdentity(principal: Principal): KubeUser | undefined {
+  return principal.user ?? principal.writeAs;
+}
 
 /** A frozen identity principal with its groups sorted and deduplicated. */
 export function identityPrincipal(
   user: { username: string; uid?: string; groups?: readonly string[] },
   source: IdentitySource,
 ): IdentityPrincipal {
-  const groups = Object.freeze([...new Set(user.groups ?? [])].sort());
-  const frozenUser: KubeUser = Object.freeze({
-    username: user.username,
-    ...(user.uid ? { uid: user.uid } : {}),
-    groups,
-  });
-  return Object.freeze({ name: user.username, user: frozenUser, source });
+  return Object.freeze({ name: user.username, user: kubeUser(user), source });
 }
 
 export function isIdentity(principal: Principal): principal is IdentityPrincipal {

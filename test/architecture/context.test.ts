@@ -1,9 +1,11 @@
 /**
  * The request context is sealed: what a resolver can reach from `ctx` is read-only —
  * loaders, the principal, the clock, the cluster catalog (names and status snapshots) and
- * the subscriptions it may start. No Cluster, API client, registry, hub, informer, reader
- * or writable store is reachable from it: proved by type (what every property and method
- * returns, four levels deep) and at run time (walking the live object graph of a context).
+ * the subscriptions it may start — plus `write`, whose methods go to the API server as the
+ * caller and answer plain objects. No Cluster, API client, writer, registry, hub, informer,
+ * reader or writable store is reachable from it: proved by type (what every property and
+ * method returns, four levels deep) and at run time (walking the live object graph of a
+ * context, and of what its writes answer).
  */
 import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from 'vitest';
 import type { ClusterClient } from '../../src/kube/client.js';
@@ -14,8 +16,9 @@ import { Informer } from '../../src/kube/informer.js';
 import type { PooledKubeConfig } from '../../src/kube/pooled-config.js';
 import { ClusterReader } from '../../src/kube/reader.js';
 import { ClusterRegistry } from '../../src/kube/registry.js';
+import { ClusterWriter } from '../../src/kube/writer.js';
 import { createContext, type GatewayContext } from '../../src/loaders/index.js';
-import { OPEN_ACCESS } from '../../src/loaders/principal.js';
+import { kubeUser, OPEN_ACCESS, type StaticPrincipal } from '../../src/loaders/principal.js';
 import { type Harness, startHarness } from '../helpers/harness.js';
 
 /** What must not be reachable from a context. */
@@ -27,6 +30,7 @@ type Forbidden =
   | EventHub
   | Informer<'Pod'>
   | PooledKubeConfig
+  | ClusterWriter
   | WritableStore<never>;
 
 /**
@@ -50,8 +54,10 @@ type Reach<T, D extends unknown[] = []> = D['length'] extends 4
 describe('the request context', () => {
   it('has exactly the read-only parts, by type', () => {
     expectTypeOf<keyof GatewayContext>().toEqualTypeOf<
-      'clock' | 'loaders' | 'principal' | 'clusters' | 'subscribe' | 'renewLoaders'
+      'clock' | 'loaders' | 'principal' | 'clusters' | 'subscribe' | 'write' | 'renewLoaders'
     >();
+    // Writes: methods whose answers are objects, versions and flags — never a client or writer.
+    expectTypeOf<Reach<GatewayContext['write']>>().toEqualTypeOf<never>();
     expectTypeOf<Reach<GatewayContext['clusters']>>().toEqualTypeOf<never>();
     expectTypeOf<Reach<GatewayContext['subscribe']>>().toEqualTypeOf<never>();
     expectTypeOf<Reach<GatewayContext['principal']>>().toEqualTypeOf<never>();
@@ -67,6 +73,7 @@ describe('the request context', () => {
       Reach<{ clusters: { get(name: string): Cluster | undefined } }>
     >().not.toEqualTypeOf<never>();
     expectTypeOf<Reach<{ store(): Promise<WritableStore<never>> }>>().not.toEqualTypeOf<never>();
+    expectTypeOf<Reach<{ deletePod(): Promise<{ via: ClusterWriter }> }>>().not.toEqualTypeOf<never>();
   });
 
   describe('at run time', () => {
@@ -99,6 +106,32 @@ describe('the request context', () => {
       expect(ctx.clusters.status('sim')!.kinds.length).toBeGreaterThan(0);
     });
 
+    it('its writes reach no client or writer either, and answer plain frozen objects', async () => {
+      // A static principal that writes as the simulator's own admin (system:masters).
+      const principal: StaticPrincipal = Object.freeze({
+        name: 'probe',
+        clusters: '*',
+        namespaces: '*',
+        writeAs: kubeUser({ username: 'admin', groups: ['system:masters'] }),
+      });
+      const ctx = createContext({ directory: h.registry, principal });
+      const pod = [...h.sim.store.scan('pods')][0];
+      const target = { cluster: 'sim', namespace: pod.metadata.namespace, name: pod.metadata.name };
+      // Every kind of write the interface makes: a dry run, a patch waited for, a drain's list.
+      const results = [
+        await ctx.write.deletePod(target, { dryRun: true }),
+        await ctx.write.setLabels('Pod', target, { set: { probed: 'yes' }, remove: [] }, {}),
+        await ctx.write.drainNode({ cluster: 'sim', name: pod.spec?.nodeName as string }, { dryRun: true }),
+      ];
+      expect(results[1].visible).toBe(true);
+      const found: string[] = [];
+      walk(ctx, 'ctx', 6, new Set(), found);
+      walk(results, 'results', 8, new Set(), found);
+      expect(found).toEqual([]);
+      expect(Object.isFrozen(ctx.write)).toBe(true);
+      for (const r of results) expect(Object.isFrozen(r)).toBe(true);
+    });
+
     it('the walk finds a Cluster where there is one (the check bites)', () => {
       const found: string[] = [];
       walk({ leak: { cluster: h.registry.get('sim') } }, 'probe', 6, new Set(), found);
@@ -114,6 +147,7 @@ const FORBIDDEN_CLASSES: [string, abstract new (...args: never[]) => unknown][] 
   ['EventHub', EventHub],
   ['Informer', Informer],
   ['Indexer', Indexer],
+  ['ClusterWriter', ClusterWriter],
 ];
 
 /** Walks own properties and getters of objects (not into functions' closures: types cover those). */
@@ -123,7 +157,7 @@ function walk(value: unknown, path: string, depth: number, seen: Set<unknown>, f
   for (const [name, cls] of FORBIDDEN_CLASSES) if (value instanceof cls) found.push(`${path}: ${name}`);
   if (
     (value as { constructor?: { name?: string } }).constructor?.name?.match(
-      /^(ClusterClient|PooledKubeConfig|CoreV1Api|BatchV1Api)$/,
+      /^(ClusterClient|ClusterWriter|PooledKubeConfig|CoreV1Api|BatchV1Api|Agent)$/,
     )
   ) {
     found.push(`${path}: ${(value as { constructor: { name: string } }).constructor.name}`);
