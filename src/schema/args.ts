@@ -6,11 +6,13 @@
 import { badUserInput, quote, selectorError } from '../errors.js';
 import {
   type AnyObject,
+  cpuMillis,
   type GatewayContext,
   type KindName,
   type KubeObjectOf,
   LabelSelectorError,
   type ListKey,
+  memoryBytes,
   parseLabelSelector,
 } from '../loaders/index.js';
 import {
@@ -89,4 +91,162 @@ export async function loadPage<K extends KindName>(
   checkPageArgs(args);
   const items = (await ctx.loaders.list.load(key)) as readonly KubeObjectOf<K>[];
   return paginate(items, args, order, (o) => wrap(key.cluster, key.kind, o));
+}
+
+/** Bad input to a mutation, naming the argument or input field (`extensions.field`). */
+function badField(field: string, message: string) {
+  return badUserInput(message, { field });
+}
+
+/** A required object name of a write (pod, job, node): an RFC 1123 subdomain. */
+export function requireName(field: string, value: string): string {
+  return checkName(field, value) ?? badName(field, value);
+}
+
+function badName(field: string, value: string): never {
+  throw badField(field, `expected "${field}" to be an object name, received ${quote(value)}`);
+}
+
+/** A required namespace of a write. */
+export function requireNamespace(field: string, value: string): string {
+  return checkNamespace(field, value) ?? badName(field, value);
+}
+
+/** Every validator above names its argument in the message; writes also carry it as `extensions.field`. */
+export function withField<T>(field: string, check: () => T): T {
+  try {
+    return check();
+  } catch (err) {
+    if (err instanceof Error && 'extensions' in err) {
+      (err as { extensions: Record<string, unknown> }).extensions.field ??= field;
+    }
+    throw err;
+  }
+}
+
+/** A Job's name: a subdomain of at most 63 characters (it becomes the pods' job-name label value). */
+export function checkJobName(field: string, value: string): string {
+  withField(field, () => checkName(field, value));
+  if (value.length > 63) {
+    throw badField(
+      field,
+      `expected "${field}" of at most 63 characters (a Job's name is its pods' job-name label), received ${value.length}`,
+    );
+  }
+  return value;
+}
+
+/** A generateName prefix: the server appends 5 characters, and the result must be a Job name. */
+export function checkGenerateName(field: string, value: string): string {
+  if (value.length === 0 || value.length > 58 || !DNS_SUBDOMAIN.test(`${value}x`)) {
+    throw badField(
+      field,
+      `expected "${field}" to be a name prefix (lowercase letters, digits, "-" and ".", at most 58 characters, e.g. "backup-"), received ${quote(value)}`,
+    );
+  }
+  return value;
+}
+
+/** A container image reference: not empty, no whitespace. */
+export function checkImage(field: string, value: string): string {
+  if (value.trim() === '' || /\s/.test(value) || value.length > 1024) {
+    throw badField(
+      field,
+      `expected "${field}" to be a container image such as "busybox:1.36" (not empty, no spaces), received ${quote(value)}`,
+    );
+  }
+  return value;
+}
+
+/** A non-negative count or number of seconds (`min` 1 where zero means nothing). */
+export function checkCount(field: string, value: number | null | undefined, min = 0): number | undefined {
+  if (value === null || value === undefined) return undefined;
+  if (!Number.isInteger(value) || value < min) {
+    throw badField(field, `expected "${field}" to be an integer of at least ${min}, received ${value}`);
+  }
+  return value;
+}
+
+/** A CPU or memory quantity as Kubernetes writes them ("500m", "1", "256Mi"), not negative. */
+export function checkQuantity(
+  field: string,
+  resource: 'cpu' | 'memory',
+  value: string | null | undefined,
+): string | undefined {
+  if (value === null || value === undefined) return undefined;
+  let amount: number;
+  try {
+    amount = resource === 'cpu' ? cpuMillis(value) : memoryBytes(value);
+  } catch {
+    amount = Number.NaN;
+  }
+  if (value.trim() !== value || value === '' || !Number.isFinite(amount) || amount < 0) {
+    throw badField(
+      field,
+      `expected "${field}" to be a Kubernetes quantity such as ${resource === 'cpu' ? '"500m" or "2"' : '"256Mi" or "1Gi"'}, received ${quote(value)}`,
+    );
+  }
+  return value;
+}
+
+const LABEL_NAME = /^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)$/;
+
+/** A label or annotation key: an optional DNS subdomain prefix and "/", then a name of at most 63 characters. */
+export function checkLabelKey(field: string, key: string): string {
+  const slash = key.lastIndexOf('/');
+  const prefix = slash >= 0 ? key.slice(0, slash) : undefined;
+  const name = slash >= 0 ? key.slice(slash + 1) : key;
+  const ok =
+    name.length <= 63 &&
+    LABEL_NAME.test(name) &&
+    (prefix === undefined || (prefix.length <= 253 && DNS_SUBDOMAIN.test(prefix)));
+  if (!ok) {
+    throw badField(
+      field,
+      `expected "${field}" to be a label key such as "app" or "example.com/tier" (a name of at most 63 letters, digits, "-", "_" and ".", optionally after a DNS prefix and "/"), received ${quote(key)}`,
+    );
+  }
+  return key;
+}
+
+/** A label value: empty, or at most 63 letters, digits, "-", "_" and "." starting and ending alphanumeric. */
+export function checkLabelValue(field: string, value: string): string {
+  if (value !== '' && (value.length > 63 || !LABEL_NAME.test(value))) {
+    throw badField(
+      field,
+      `expected "${field}" to be a label value (empty, or at most 63 letters, digits, "-", "_" and ".", starting and ending with a letter or digit), received ${quote(value)}`,
+    );
+  }
+  return value;
+}
+
+/** An environment variable's name, as the API server accepts it. */
+export function checkEnvName(field: string, value: string): string {
+  if (!/^[-._a-zA-Z][-._a-zA-Z0-9]*$/.test(value)) {
+    throw badField(
+      field,
+      `expected "${field}" to be an environment variable name (letters, digits, "_", "-" and ".", not starting with a digit), received ${quote(value)}`,
+    );
+  }
+  return value;
+}
+
+/** Key/value pairs as a map; a key given twice is refused. */
+export function pairsToMap(
+  field: string,
+  pairs: readonly { key: string; value: string }[] | null | undefined,
+  checkValue: (field: string, value: string) => string = (_f, v) => v,
+): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [i, { key, value }] of (pairs ?? []).entries()) {
+    checkLabelKey(`${field}[${i}].key`, key);
+    checkValue(`${field}[${i}].value`, value);
+    if (Object.hasOwn(out, key))
+      throw badField(
+        `${field}[${i}].key`,
+        `expected each key once in "${field}", received ${quote(key)} twice`,
+      );
+    out[key] = value;
+  }
+  return out;
 }

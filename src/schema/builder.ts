@@ -55,6 +55,11 @@ builder.queryType({
   description: 'Reads over every cluster the caller may see, answered from the informer caches.',
 });
 
+builder.mutationType({
+  description:
+    'Writes, sent straight to the API server as the caller (impersonated: the cluster’s RBAC decides and its audit log names the caller), rate limited per cluster and per caller, answered once the gateway’s cache shows them (`visible`). Each field says the RBAC verb it needs.',
+});
+
 builder.globalConnectionField('totalCount', (t) =>
   t.int({
     description: 'Objects matching the filters (the principal sees), over all pages.',

@@ -10,7 +10,7 @@ import {
   nodeResources,
   nodeRoles,
 } from '../loaders/index.js';
-import { checkNamespace, loadPage, makeOrder } from './args.js';
+import { checkCount, checkNamespace, loadPage, makeOrder, requireName } from './args.js';
 import { builder } from './builder.js';
 import { Condition, KubeObject, NodeResources, OrderDirection, ResourceAmounts } from './common.js';
 import type { Direction } from './pagination.js';
@@ -18,6 +18,7 @@ import { podArgs, podFilters, podOrder } from './pod.js';
 import { ClusterNodeRef, isKind, loadByGlobalId, PodConnection, PodRef } from './refs.js';
 import { DateTime, millis } from './scalars.js';
 import { localId } from './shapes.js';
+import { DRY_RUN_DESCRIPTION, DrainNodePayload, NodeWritePayload } from './writes.js';
 
 type Node = KubeObjectOf<'Node'>;
 
@@ -147,3 +148,50 @@ builder.node(ClusterNodeRef, {
     ),
   }),
 });
+
+for (const [field, cordon] of [
+  ['cordonNode', true],
+  ['uncordonNode', false],
+] as const) {
+  builder.mutationField(field, (t) =>
+    t.field({
+      type: NodeWritePayload,
+      description: cordon
+        ? 'Marks a node unschedulable, as `kubectl cordon` (a strategic merge patch of spec.unschedulable): no new pod is scheduled on it. RBAC: `patch` on `nodes` (cluster scope).'
+        : 'Marks a node schedulable again, as `kubectl uncordon`. RBAC: `patch` on `nodes` (cluster scope).',
+      args: {
+        cluster: t.arg.string({ required: true }),
+        name: t.arg.string({ required: true }),
+        dryRun: t.arg.boolean({ description: DRY_RUN_DESCRIPTION }),
+      },
+      resolve: (_root, args, ctx) =>
+        ctx.write.cordonNode({ cluster: args.cluster, name: requireName('name', args.name) }, cordon, {
+          dryRun: args.dryRun ?? false,
+        }),
+    }),
+  );
+}
+
+builder.mutationField('drainNode', (t) =>
+  t.field({
+    type: DrainNodePayload,
+    description:
+      'Drains a node as `kubectl drain --ignore-daemonsets --delete-emptydir-data --force`: cordons it, then evicts every pod on it (listed from the API server) except DaemonSet-owned and mirror pods, and lists each pod’s outcome. Evictions take the cluster’s write limit in turn (waiting at most writes.visibilityTimeoutMs; the rest are RATE_LIMITED: drain again). RBAC: `patch` on `nodes`, `list` on `pods` in every namespace, `create` on `pods/eviction`.',
+    args: {
+      cluster: t.arg.string({ required: true }),
+      name: t.arg.string({ required: true }),
+      gracePeriodSeconds: t.arg.int({
+        description: 'Seconds each pod gets to stop; default: each pod’s own terminationGracePeriodSeconds.',
+      }),
+      dryRun: t.arg.boolean({ description: DRY_RUN_DESCRIPTION }),
+    },
+    resolve: (_root, args, ctx) =>
+      ctx.write.drainNode(
+        { cluster: args.cluster, name: requireName('name', args.name) },
+        {
+          gracePeriodSeconds: checkCount('gracePeriodSeconds', args.gracePeriodSeconds),
+          dryRun: args.dryRun ?? false,
+        },
+      ),
+  }),
+);

@@ -6,6 +6,7 @@ import type { GraphQLSchema } from 'graphql';
 import { builder } from './builder.js';
 import './scalars.js';
 import './common.js';
+import './writes.js';
 import './container.js';
 import './pod.js';
 import './cluster-node.js';

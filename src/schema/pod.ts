@@ -8,7 +8,16 @@ import {
   podReady,
   podRestarts,
 } from '../loaders/index.js';
-import { checkName, checkNamespace, checkSearch, checkSelector, makeOrder } from './args.js';
+import {
+  checkCount,
+  checkName,
+  checkNamespace,
+  checkSearch,
+  checkSelector,
+  makeOrder,
+  requireName,
+  requireNamespace,
+} from './args.js';
 import { builder } from './builder.js';
 import { Condition, KubeObject, OrderDirection, PodPhaseEnum, ResourceAmounts } from './common.js';
 import { Container, containersOf } from './container.js';
@@ -16,6 +25,7 @@ import type { Direction } from './pagination.js';
 import { ClusterNodeRef, isKind, JobRef, loadByGlobalId, PodRef } from './refs.js';
 import { DateTime, millis } from './scalars.js';
 import { localId, wrap } from './shapes.js';
+import { DRY_RUN_DESCRIPTION, PodWritePayload } from './writes.js';
 
 type Pod = KubeObjectOf<'Pod'>;
 
@@ -155,3 +165,56 @@ builder.node(PodRef, {
     conditions: t.field({ type: [Condition], resolve: (p) => p.object.status?.conditions ?? [] }),
   }),
 });
+
+builder.mutationField('deletePod', (t) =>
+  t.field({
+    type: PodWritePayload,
+    description:
+      'Deletes a pod, as `kubectl delete pod`: gracefully unless gracePeriodSeconds is 0. RBAC: `delete` on `pods` in the namespace.',
+    args: {
+      cluster: t.arg.string({ required: true }),
+      namespace: t.arg.string({ required: true }),
+      name: t.arg.string({ required: true }),
+      gracePeriodSeconds: t.arg.int({
+        description:
+          'Seconds the pod gets to stop (0: at once); default: the pod’s own terminationGracePeriodSeconds.',
+      }),
+      dryRun: t.arg.boolean({ description: DRY_RUN_DESCRIPTION }),
+    },
+    resolve: (_root, args, ctx) =>
+      ctx.write.deletePod(
+        {
+          cluster: args.cluster,
+          namespace: requireNamespace('namespace', args.namespace),
+          name: requireName('name', args.name),
+        },
+        {
+          gracePeriodSeconds: checkCount('gracePeriodSeconds', args.gracePeriodSeconds),
+          dryRun: args.dryRun ?? false,
+        },
+      ),
+  }),
+);
+
+builder.mutationField('evictPod', (t) =>
+  t.field({
+    type: PodWritePayload,
+    description:
+      'Evicts a pod through the Eviction API (policy/v1), as `kubectl drain` does for each pod: the API server deletes it gracefully unless a PodDisruptionBudget forbids it (RATE_LIMITED with the server’s reason). RBAC: `create` on `pods/eviction` in the namespace.',
+    args: {
+      cluster: t.arg.string({ required: true }),
+      namespace: t.arg.string({ required: true }),
+      name: t.arg.string({ required: true }),
+      dryRun: t.arg.boolean({ description: DRY_RUN_DESCRIPTION }),
+    },
+    resolve: (_root, args, ctx) =>
+      ctx.write.evictPod(
+        {
+          cluster: args.cluster,
+          namespace: requireNamespace('namespace', args.namespace),
+          name: requireName('name', args.name),
+        },
+        { dryRun: args.dryRun ?? false },
+      ),
+  }),
+);

@@ -3,7 +3,7 @@
  * does), and it says what the gateway will ask each cluster's RBAC about: the user name
  * (with the OIDC prefix applied) and groups.
  */
-import { OPEN_ACCESS, type Principal } from '../loaders/principal.js';
+import type { Principal } from '../loaders/principal.js';
 import { builder } from './builder.js';
 
 const SOURCES = ['STATIC', 'OPEN', 'TOKEN', 'OIDC', 'KUBERNETES'] as const;
@@ -22,7 +22,7 @@ const AuthSource = builder.enumType('AuthSource', {
 
 function sourceOf(principal: Principal): Source {
   if (principal.user) return principal.source.toUpperCase() as Source;
-  return principal === OPEN_ACCESS ? 'OPEN' : 'STATIC';
+  return principal.open ? 'OPEN' : 'STATIC';
 }
 
 const Viewer = builder.objectRef<Principal>('Viewer').implement({
