@@ -109,6 +109,7 @@ export async function main(): Promise<void> {
       review: (token) => registry.reviewToken(review.cluster, token),
     },
     onFailure: authLog(),
+    openWriteAs: what.openWriteAs,
   });
   const gateway = createGateway({
     schema: buildSchema(),
@@ -122,6 +123,9 @@ export async function main(): Promise<void> {
     limits: what.limits,
     logError: (err, { requestId }) =>
       log(`unexpected error (request ${requestId}): ${(err as Error)?.stack ?? String(err)}`),
+    // One JSON line per write: principal, identity, cluster, verb, object, outcome, latency.
+    logWrite: (record) => log(`write ${JSON.stringify(record)}`),
+    writes: what.writes,
   });
   const started = Date.now();
   const url = await gateway.listen(what.port, what.host);

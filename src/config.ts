@@ -10,7 +10,8 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import type { AuthorizationMode } from './kube/cluster.js';
 import type { ClusterSource } from './kube/sources.js';
-import { type StaticToken, tokenDigest } from './server/auth.js';
+import type { WriteSettings } from './loaders/writes.js';
+import { type StaticToken, tokenDigest, type WriteAs } from './server/auth.js';
 import type { OidcOptions } from './server/oidc.js';
 import type { SimulatorOptions } from './simulator/server.js';
 
@@ -73,6 +74,27 @@ const origin = z.string().refine((text) => {
 
 const names = z.union([z.literal('*'), z.array(z.string().min(1))]);
 
+/** A Kubernetes identity writes are made as (impersonated): a user, with optional groups and uid. */
+const writeAs = z.strictObject({
+  user: z.string().min(1),
+  groups: z.array(z.string().min(1)).optional(),
+  uid: z.string().min(1).optional(),
+});
+
+/** Writes as the caller: limits per cluster and per principal, the read-your-writes bound. */
+const writes = z.strictObject({
+  /** Writes per second to one cluster, sustained (client-go's QPS; default 5). */
+  qps: z.number().positive().max(10_000).optional(),
+  /** Writes to one cluster at once before the rate applies (client-go's burst; default 10). */
+  burst: z.number().int().min(1).max(100_000).optional(),
+  /** Mutations one principal may make per minute (default 60). */
+  perPrincipal: z.strictObject({ perMinute: z.number().int().min(1).max(1_000_000) }).optional(),
+  /** How long a mutation waits for the cache to show its write (default 5000; 0: not at all). */
+  visibilityTimeoutMs: z.number().int().min(0).max(600_000).optional(),
+  /** The open gateway (no auth, loopback only): the identity everyone's writes are made as. */
+  openAs: writeAs.optional(),
+});
+
 const token = z
   .strictObject({
     name: z.string().min(1),
@@ -93,6 +115,8 @@ const token = z
     user: z.string().min(1).optional(),
     groups: z.array(z.string().min(1)).optional(),
     uid: z.string().min(1).optional(),
+    // A token with lists may write only as the identity named here (impersonated).
+    writeAs: writeAs.optional(),
   })
   .refine((t) => [t.token, t.tokenEnv, t.tokenSha256].filter((v) => v !== undefined).length === 1, {
     message:
@@ -104,6 +128,10 @@ const token = z
   })
   .refine((t) => t.user !== undefined || (t.groups === undefined && t.uid === undefined), {
     message: 'expected "user" with "groups" and "uid": they belong to a Kubernetes identity',
+  })
+  .refine((t) => t.user === undefined || t.writeAs === undefined, {
+    message:
+      'expected "writeAs" only on a token with lists: a token with "user" writes as that user (its RBAC decides)',
   });
 
 const httpsUrl = z.string().refine((text) => {
@@ -161,6 +189,7 @@ export const configFileSchema = z.strictObject({
   cache: z.boolean().optional(),
   pool: pool.optional(),
   clusters: z.array(cluster).optional(),
+  writes: writes.optional(),
   // Present but empty would silently mean "open": refused, so an open gateway is a choice.
   auth: z
     .strictObject({
@@ -407,6 +436,10 @@ export interface Plan {
   oidc?: OidcOptions;
   /** The cluster whose TokenReview API checks the tokens the others do not know (tried last). */
   kubernetes?: { cluster: string };
+  /** Write limits and the read-your-writes bound. */
+  writes: WriteSettings;
+  /** The open gateway's writes are made as this identity (loopback only); absent: it may not write. */
+  openWriteAs?: WriteAs;
   cache: boolean;
   /** Identities can sign in (static `user:` tokens, OIDC, TokenReview): clusters mirror their RBAC. */
   identities: boolean;
@@ -474,7 +507,13 @@ export function plan(cli: CliOptions, file: ConfigFile = {}, env: NodeJS.Process
         ...(t.uid ? { uid: t.uid } : {}),
       };
     }
-    return { name: t.name, ...secret, clusters: t.clusters ?? '*', namespaces: t.namespaces ?? '*' };
+    return {
+      name: t.name,
+      ...secret,
+      clusters: t.clusters ?? '*',
+      namespaces: t.namespaces ?? '*',
+      ...(t.writeAs ? { writeAs: t.writeAs } : {}),
+    };
   });
   const seen = new Map<string, string>();
   for (const t of tokens) {
@@ -516,6 +555,17 @@ export function plan(cli: CliOptions, file: ConfigFile = {}, env: NodeJS.Process
         'Configure auth.tokens, auth.oidc or auth.kubernetes in --config, bind --host 127.0.0.1, or pass --insecure-no-auth',
     );
   }
+  const { openAs, ...writeSettings } = file.writes ?? {};
+  if (openAs && !open) {
+    throw new ConfigError(
+      'writes.openAs: expected only on a gateway without auth; with auth, identities write as themselves and a token with lists writes as its "writeAs"',
+    );
+  }
+  if (openAs && !isLoopbackAddress(host)) {
+    throw new ConfigError(
+      `writes.openAs: refusing to let everyone who reaches ${host} write as ${JSON.stringify(openAs.user)}: an open gateway writes only on a loopback address (--host 127.0.0.1), --insecure-no-auth or not`,
+    );
+  }
   const origins = [...cli.corsOrigins, ...(file.cors?.origins ?? [])];
   for (const o of cli.corsOrigins) {
     if (!origin.safeParse(o).success) {
@@ -538,6 +588,8 @@ export function plan(cli: CliOptions, file: ConfigFile = {}, env: NodeJS.Process
     tokens,
     ...(oidc ? { oidc } : {}),
     ...(kubernetes ? { kubernetes } : {}),
+    writes: writeSettings,
+    ...(openAs ? { openWriteAs: openAs } : {}),
     cache: !cli.noCache && (file.cache ?? true),
     identities:
       tokens.some((t) => t.user !== undefined) ||

@@ -22,6 +22,7 @@ import { credentialsUnavailable, GatewayError, unauthenticated } from '../errors
 import { type Clock, systemClock } from '../kube/clock.js';
 import {
   identityPrincipal,
+  kubeUser,
   OPEN_ACCESS,
   type Principal,
   type StaticPrincipal,
@@ -53,6 +54,15 @@ export interface StaticToken {
   user?: string;
   groups?: readonly string[];
   uid?: string;
+  /** A token with lists: the Kubernetes identity its writes are made as (without it, it may not write). */
+  writeAs?: WriteAs;
+}
+
+/** A Kubernetes identity writes are made as (impersonated), for principals that have none of their own. */
+export interface WriteAs {
+  user: string;
+  groups?: readonly string[];
+  uid?: string;
 }
 
 /** The older name of StaticToken (a token with its lists). */
@@ -76,6 +86,11 @@ export interface AuthenticatorOptions {
   clock?: Clock;
   /** Called for every refused or unchecked credential, with the reason (never the credential). */
   onFailure?: (failure: AuthFailure) => void;
+  /**
+   * Without any method (the open gateway): the identity everyone's writes are made as.
+   * Without it the open gateway may not write. The CLI allows it only on loopback.
+   */
+  openWriteAs?: WriteAs;
 }
 
 export interface Authenticator {
@@ -100,6 +115,9 @@ export function tokenDigest(token: string): string {
 /** The principal a static token stands for: its lists, or a Kubernetes identity. */
 export function staticPrincipal(t: StaticToken): Principal {
   if (t.user !== undefined) {
+    if (t.writeAs !== undefined) {
+      throw new Error(`token "${t.name}": "writeAs" is for tokens with lists; a "user" writes as itself`);
+    }
     if (t.clusters !== undefined || t.namespaces !== undefined) {
       throw new Error(`token "${t.name}": expected either "user" or "clusters"/"namespaces", not both`);
     }
@@ -115,8 +133,14 @@ export function staticPrincipal(t: StaticToken): Principal {
     name: t.name,
     clusters: t.clusters ?? '*',
     namespaces: t.namespaces ?? '*',
+    ...(t.writeAs ? { writeAs: writeIdentityOf(t.writeAs) } : {}),
   };
   return Object.freeze(principal);
+}
+
+/** The identity a `writeAs` names, with `system:authenticated` as the API server will add it. */
+function writeIdentityOf(w: WriteAs) {
+  return kubeUser({ username: w.user, uid: w.uid, groups: [...(w.groups ?? []), AUTHENTICATED_GROUP] });
 }
 
 function createStaticMethod(tokens: readonly StaticToken[]): TokenMethod {
@@ -173,7 +197,10 @@ export function createAuthenticator(
     await Promise.all(methods.map((m) => m.close?.()));
   };
   if (methods.length === 0) {
-    return { open: true, methods: names, authenticate: async () => OPEN_ACCESS, close };
+    const open: Principal = options.openWriteAs
+      ? Object.freeze({ ...OPEN_ACCESS, writeAs: writeIdentityOf(options.openWriteAs) })
+      : OPEN_ACCESS;
+    return { open: true, methods: names, authenticate: async () => open, close };
   }
   const report = (failure: AuthFailure) => {
     try {

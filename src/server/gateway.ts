@@ -16,7 +16,14 @@ import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import { WebSocketServer } from 'ws';
 import { ErrorCode, GatewayError, WWW_AUTHENTICATE } from '../errors.js';
 import type { ClusterDirectory } from '../loaders/directory.js';
-import { type Clock, createContext, type GatewayContext } from '../loaders/index.js';
+import {
+  type Clock,
+  createContext,
+  type GatewayContext,
+  WriteGate,
+  type WriteRecord,
+  type WriteSettings,
+} from '../loaders/index.js';
 import type { Principal } from '../loaders/principal.js';
 import { boundedParseCaches, documentOverLimit, documentTooLarge, useAdmission } from './admission.js';
 import { type Authenticator, headersFrom } from './auth.js';
@@ -66,6 +73,13 @@ export interface GatewayOptions {
    * receives credentials.
    */
   logError?: (err: unknown, context: { requestId: string }) => void;
+  /**
+   * Where every write (sent or refused) is logged, one record each: principal, identity,
+   * cluster, verb, object, outcome, latency. Never credentials or object contents.
+   */
+  logWrite?: (record: WriteRecord & { requestId: string }) => void;
+  /** Write limits and the read-your-writes bound (the `writes:` section; defaults in loaders/writes.ts). */
+  writes?: WriteSettings;
   metrics?: GatewayMetrics;
   /** Bounds of subscriptions (config.ts reads them from the environment). */
   settings?: {
@@ -144,6 +158,14 @@ export function createGateway(options: GatewayOptions): Gateway {
     hosts: options.browsers?.hosts,
   });
   const principalOf = async (headers: Headers): Promise<Principal> => options.auth.authenticate(headers);
+  const writes = new WriteGate({
+    settings: options.writes,
+    clock: options.clock,
+    onWrite: (record) => {
+      metrics.recordWrite(record);
+      options.logWrite?.({ ...record, requestId: requestIds.getStore() ?? '' });
+    },
+  });
 
   const yoga = createYoga<ServerContext, GatewayContext>({
     schema: options.schema,
@@ -175,6 +197,7 @@ export function createGateway(options: GatewayOptions): Gateway {
         principal,
         settings: { queueLimit: options.settings?.subscriberQueue },
         clock: options.clock,
+        writes,
       });
     },
     maskedErrors: {

@@ -10,13 +10,16 @@ import {
   usePrometheus,
 } from '@graphql-yoga/plugin-prometheus';
 import type { Plugin } from 'graphql-yoga';
-import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import type { ClusterDirectory } from '../loaders/directory.js';
 import { relayStats } from '../loaders/streams.js';
+import type { WriteRecord } from '../loaders/writes.js';
 
 export interface GatewayMetrics {
   registry: Registry;
   plugin: Plugin;
+  /** Counts one write (sent or refused) in `kubegate_writes_total`. */
+  recordWrite(record: WriteRecord): void;
 }
 
 const OPERATION_LABELS = ['operationName', 'operationType'] as const;
@@ -92,6 +95,14 @@ export function createMetrics(directory?: ClusterDirectory): GatewayMetrics {
       },
     });
   }
+  // Labels bounded: configured clusters (a write names one only once it is known to exist),
+  // four verbs, the written resources, the error codes.
+  const writes = new Counter({
+    name: 'kubegate_writes_total',
+    help: 'Writes made as callers (and refused), by cluster, Kubernetes verb, resource and outcome code (OK or the error code).',
+    labelNames: ['cluster', 'verb', 'resource', 'code'] as const,
+    registers: [registry],
+  });
   const plugin = usePrometheus({
     registry,
     endpoint: false,
@@ -173,5 +184,9 @@ export function createMetrics(directory?: ClusterDirectory): GatewayMetrics {
       graphql_envelop_schema_change: false,
     },
   });
-  return { registry, plugin };
+  return {
+    registry,
+    plugin,
+    recordWrite: (r) => writes.inc({ cluster: r.cluster, verb: r.verb, resource: r.resource, code: r.code }),
+  };
 }

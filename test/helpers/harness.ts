@@ -48,6 +48,10 @@ export interface HarnessOptions {
   limits?: GatewayOptions['limits'];
   /** The gateway's clock (the system's by default); a FakeClock drives its timers. */
   clock?: GatewayOptions['clock'];
+  /** Write limits and the read-your-writes bound (the `writes:` section). */
+  writes?: GatewayOptions['writes'];
+  /** Where the gateway logs each write (the audit line). */
+  logWrite?: GatewayOptions['logWrite'];
 }
 
 export interface Harness {
@@ -122,6 +126,8 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     metricsListener: options.metricsListener,
     limits: options.limits,
     clock: options.clock,
+    writes: options.writes,
+    logWrite: options.logWrite,
   });
   const url = await gateway.listen(0, '127.0.0.1');
   return {
