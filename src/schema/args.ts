@@ -100,7 +100,7 @@ function badField(field: string, message: string) {
 
 /** A required object name of a write (pod, job, node): an RFC 1123 subdomain. */
 export function requireName(field: string, value: string): string {
-  return checkName(field, value) ?? badName(field, value);
+  return withField(field, () => checkName(field, value)) ?? badName(field, value);
 }
 
 function badName(field: string, value: string): never {
@@ -109,7 +109,7 @@ function badName(field: string, value: string): never {
 
 /** A required namespace of a write. */
 export function requireNamespace(field: string, value: string): string {
-  return checkNamespace(field, value) ?? badName(field, value);
+  return withField(field, () => checkNamespace(field, value)) ?? badName(field, value);
 }
 
 /** Every validator above names its argument in the message; writes also carry it as `extensions.field`. */
@@ -244,7 +244,7 @@ export function pairsToMap(
     if (Object.hasOwn(out, key))
       throw badField(
         `${field}[${i}].key`,
-        `expected each key once in "${field}", received ${quote(key)} twice`,
+        `expected "${field}[${i}].key" to be a key not given before in "${field}", received ${quote(key)} again`,
       );
     out[key] = value;
   }
