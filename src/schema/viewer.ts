@@ -3,7 +3,7 @@
  * does), and it says what the gateway will ask each cluster's RBAC about: the user name
  * (with the OIDC prefix applied) and groups.
  */
-import type { Principal } from '../loaders/principal.js';
+import { type Principal, writeIdentity } from '../loaders/principal.js';
 import { builder } from './builder.js';
 
 const SOURCES = ['STATIC', 'OPEN', 'TOKEN', 'OIDC', 'KUBERNETES'] as const;
@@ -44,6 +44,12 @@ const Viewer = builder.objectRef<Principal>('Viewer').implement({
       resolve: (p) => [...(p.user?.groups ?? [])],
     }),
     source: t.field({ type: AuthSource, resolve: (p) => sourceOf(p) }),
+    writesAs: t.string({
+      nullable: true,
+      description:
+        'The Kubernetes user this caller’s mutations are made as (impersonated): an identity’s own user name, a static token’s configured writeAs; null when it may not write at all.',
+      resolve: (p) => writeIdentity(p)?.username ?? null,
+    }),
   }),
 });
 

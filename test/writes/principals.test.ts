@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHarness } from '../helpers/harness.js';
 import { RbacKit } from '../simulator/rbac-kit.js';
-import { LISTS, startWriteKit, type WriteKit } from './kit.js';
+import { LISTS, OPS, startWriteKit, type WriteKit } from './kit.js';
 
 const WRITER = 'writes-writer-token-0123456789';
 const NARROW = 'writes-narrow-token-0123456789';
@@ -48,6 +48,15 @@ afterAll(() => k?.close(), 30_000);
 
 const deletePod = (ns: string, name: string) =>
   `mutation { deletePod(cluster: "sim", namespace: "${ns}", name: "${name}") { pod { name } visible } }`;
+
+describe('viewer.writesAs', () => {
+  it('says whom each caller writes as, or that it may not', async () => {
+    const whom = async (token: string) => (await k.gql('{ viewer { name writesAs } }', {}, token)).data.viewer;
+    expect(await whom(LISTS)).toEqual({ name: 'lists', writesAs: null });
+    expect(await whom(WRITER)).toEqual({ name: 'dashboard', writesAs: 'dash-writer' });
+    expect(await whom(OPS)).toEqual({ name: 'ops', writesAs: 'ops' });
+  });
+});
 
 describe('a token with lists and no writeAs', () => {
   it('may not write: FORBIDDEN, and the API server never hears of it', async () => {
