@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Harness, startHarness } from '../helpers/harness.js';
 import { waitFor } from '../helpers/wait.js';
 import { type Json, serverSubscriptions, subscribe, TRANSPORTS } from '../subscriptions/clients.js';
-import { bindClusterRole, gatewayQuery, simApi, userSubject } from './kit.js';
+import { bindClusterRole, gatewayQuery, RBAC_API, simApi, simCreate, userSubject } from './kit.js';
 
 const BOB = 'revocation-bob-token-0123456';
 const ADMIN = 'revocation-admin-token-01234';
@@ -103,4 +103,58 @@ describe('revoking a RoleBinding', () => {
       }
     });
   }
+
+  it('ends live values (summary, node, status) with FORBIDDEN once no right is left', async () => {
+    const name = 'bob-view-live';
+    await bind(name);
+    // And the nodes (view has none), cluster-wide, so the node's live value is his to see.
+    await simCreate(h, `${RBAC_API}/clusterroles`, {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'ClusterRole',
+      metadata: { name: 'node-reader' },
+      rules: [{ apiGroups: [''], resources: ['nodes'], verbs: ['get', 'list', 'watch'] }],
+    });
+    await bindClusterRole(h, {
+      name: 'bob-nodes',
+      clusterRole: 'node-reader',
+      subjects: [userSubject('bob')],
+    });
+    const cluster = h.registry.get('sim')!;
+    await waitFor(
+      () => mirrored(name) && cluster.informers?.ClusterRoleBinding?.store.get('bob-nodes') !== undefined,
+      'the gateway to mirror both bindings',
+    );
+    const node = (
+      await gql(
+        '{ cluster(name: "sim") { nodes { edges { node { name } } } } }',
+        {},
+        { authorization: `Bearer ${ADMIN}` },
+      )
+    ).data.cluster.nodes.nodes[0].name;
+    const subs = [
+      subscribe('sse', h.url, 'subscription { clusterSummary(cluster: "sim") { pods } }', { token: BOB }),
+      subscribe('ws', h.url, `subscription { nodeSummary(cluster: "sim", name: "${node}") { name } }`, {
+        token: BOB,
+      }),
+      subscribe('sse', h.url, 'subscription { clusterStatus(cluster: "sim") { reason } }', { token: BOB }),
+    ];
+    try {
+      // Each has answered once: they started under bob's rights.
+      for (const sub of subs) await sub.until('a first result', (s) => s.results.length > 0);
+      // One binding gone: he still reads the cluster (its nodes), and every value goes on.
+      expect(await simApi(h, 'DELETE', `${BINDINGS()}/${name}`)).toBe(200);
+      await waitFor(() => !mirrored(name), 'the gateway to see the first deletion');
+      for (const sub of subs) expect(sub.ended).toBe(false);
+      expect(await simApi(h, 'DELETE', `${RBAC_API}/clusterrolebindings/bob-nodes`)).toBe(200);
+      for (const sub of subs) {
+        await sub.end();
+        expect(
+          sub.errors.map((e: Json) => e.extensions?.code),
+          `${sub.field}: ${JSON.stringify(sub.results)} ${String(sub.failure)}`,
+        ).toEqual(['FORBIDDEN']);
+      }
+    } finally {
+      for (const sub of subs) sub.dispose();
+    }
+  });
 });
