@@ -16,5 +16,7 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: 'forks',
+    // A per-run directory for the gateways' logs, scanned for credentials at the end.
+    globalSetup: ['test/helpers/log-global-setup.ts'],
   },
 });
