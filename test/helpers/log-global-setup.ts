@@ -13,16 +13,16 @@ import { LOG_DIR_ENV } from './test-log.js';
  * Scans a run's log directory: throws (and sets the process's exit code) on a finding,
  * keeping the directory for a look; removes it when clean (unless KUBEGATE_TEST_KEEP_LOGS).
  */
-export function scanRunLogs(dir: string): void {
+export function scanRunLogs(dir: string, out: Pick<Console, 'log' | 'error'> = console): void {
   let scanned: ReturnType<typeof assertNoCredentials>;
   try {
     scanned = assertNoCredentials(dir);
   } catch (err) {
     process.exitCode = 1;
-    console.error(`\nlog scan FAILED; the logs and the recorded secrets are kept in ${dir}`);
+    out.error(`\nlog scan FAILED; the logs and the recorded secrets are kept in ${dir}`);
     throw err;
   }
-  console.log(
+  out.log(
     `log scan: ${scanned.lines} lines in ${scanned.files} log file(s), ${scanned.secrets} recorded secrets: no credential`,
   );
   if (!process.env.KUBEGATE_TEST_KEEP_LOGS) rmSync(dir, { recursive: true, force: true });

@@ -95,13 +95,16 @@ describe('the log scan', () => {
     const leaky = tempLogDir();
     testLog(leaky).secret(PLANTED, 'static token ops');
     testLog(leaky).write('gateway-4', 'gateway', `Authorization: ${PLANTED}`);
+    const printed: string[] = [];
+    const out = { log: (line: string) => printed.push(line), error: (line: string) => printed.push(line) };
     const exitCode = process.exitCode;
     try {
-      expect(() => scanRunLogs(leaky)).toThrow(/credentials reached the logs \(1 finding/);
+      expect(() => scanRunLogs(leaky, out)).toThrow(/credentials reached the logs \(1 finding/);
       expect(process.exitCode).toBe(1);
     } finally {
       process.exitCode = exitCode;
     }
+    expect(printed).toEqual([`\nlog scan FAILED; the logs and the recorded secrets are kept in ${leaky}`]);
     expect(existsSync(leaky)).toBe(true);
 
     const clean = tempLogDir();
@@ -109,10 +112,11 @@ describe('the log scan', () => {
     const keep = process.env.KUBEGATE_TEST_KEEP_LOGS;
     delete process.env.KUBEGATE_TEST_KEEP_LOGS;
     try {
-      scanRunLogs(clean);
+      scanRunLogs(clean, out);
     } finally {
       if (keep !== undefined) process.env.KUBEGATE_TEST_KEEP_LOGS = keep;
     }
+    expect(printed[1]).toBe('log scan: 1 lines in 1 log file(s), 0 recorded secrets: no credential');
     expect(existsSync(clean)).toBe(false);
   });
 
