@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import { defineConfig } from 'vitest/config';
+import { captureConsoleLog } from './test/helpers/log-global-setup.js';
 
 const require = createRequire(import.meta.url);
 
@@ -18,5 +19,9 @@ export default defineConfig({
     pool: 'forks',
     // A per-run directory for the gateways' logs, scanned for credentials at the end.
     globalSetup: ['test/helpers/log-global-setup.ts'],
+    // What workers print through console (libraries' loggers) is scanned too.
+    onConsoleLog: (log, type, entity) => {
+      captureConsoleLog(log, type, entity);
+    },
   },
 });

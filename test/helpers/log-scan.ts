@@ -15,6 +15,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
+/** Names the run's log directory; set by the run's globalSetup, inherited by the workers. */
+export const LOG_DIR_ENV = 'KUBEGATE_TEST_LOG_DIR';
 /** Log files end so; each one is one process's (a test worker's gateway log, a CLI's output). */
 export const LOG_SUFFIX = '.log';
 /** Secret files (JSON lines of { label, value }) start so. */

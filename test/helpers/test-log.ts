@@ -9,6 +9,9 @@
  *   logged through their hooks (`gatewayLog()`), errors printed whole (every property, the
  *   cause), stricter than the CLI's one-line summaries, as a structured logger would;
  * - `cli-<pid>.log`: a CLI process's stdout and stderr (main.test.ts);
+ * - `console-<pid>.log`: whatever the tests' processes printed through `console` (yoga's
+ *   logger, graphql-ws's warnings...), collected by vitest in its main process
+ *   (`onConsoleLog` in vitest.config.ts, `captureConsoleLog` in log-global-setup.ts);
  * - `secrets-<pid>.jsonl`: the secret values tests configured or sent.
  *
  * Without the variable (a helper used outside vitest) nothing is written.
@@ -22,9 +25,9 @@ import { describe as describeClusterError } from '../../src/kube/reflector.js';
 import type { RegistryOptions } from '../../src/kube/registry.js';
 import type { AuthFailure } from '../../src/server/auth.js';
 import type { GatewayOptions } from '../../src/server/gateway.js';
-import { LOG_SUFFIX, MIN_SECRET_CHARS, SECRETS_PREFIX, type Secret } from './log-scan.js';
+import { LOG_DIR_ENV, LOG_SUFFIX, MIN_SECRET_CHARS, SECRETS_PREFIX, type Secret } from './log-scan.js';
 
-export const LOG_DIR_ENV = 'KUBEGATE_TEST_LOG_DIR';
+export { LOG_DIR_ENV } from './log-scan.js';
 
 /** Writes into one directory: log lines to named files, secrets to this process's file. */
 export interface TestLog {
