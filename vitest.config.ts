@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import { defineConfig } from 'vitest/config';
+import { captureConsoleLog } from './test/helpers/log-global-setup.js';
 
 const require = createRequire(import.meta.url);
 
@@ -16,5 +17,11 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: 'forks',
+    // A per-run directory for the gateways' logs, scanned for credentials at the end.
+    globalSetup: ['test/helpers/log-global-setup.ts'],
+    // What workers print through console (libraries' loggers) is scanned too.
+    onConsoleLog: (log, type, entity) => {
+      captureConsoleLog(log, type, entity);
+    },
   },
 });

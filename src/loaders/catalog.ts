@@ -29,6 +29,12 @@ export interface ClusterCatalog {
   targets(name: string | null | undefined): string[];
   /** A snapshot of a visible cluster's status; undefined when it is gone (removed from the configuration). */
   status(name: string): ClusterStatus | undefined;
+  /**
+   * Whether a cluster still configured is one the principal may no longer read: for live
+   * values of a cluster it could read when it subscribed (it knows the cluster exists), to
+   * end them with FORBIDDEN. False for a cluster removed from the configuration.
+   */
+  revoked(name: string): boolean;
   /** Whether the principal may list every object of a kind there (figures about the whole kind). */
   seesKind(name: string): (kind: KindName) => boolean;
 }
@@ -65,6 +71,7 @@ export function createCatalog(
       return [name];
     },
     status: (name: string) => (sees(name) ? directory.get(name)?.status() : undefined),
+    revoked: (name: string) => directory.get(name) !== undefined && !sees(name),
     seesKind: (name: string) => (kind: KindName) =>
       accessNow(directory, principal, name, reviews).all('list', kind),
   });

@@ -64,7 +64,7 @@ export type { ClusterCatalog } from './catalog.js';
 export { SlowConsumerError } from './event-queue.js';
 export type { AnyObject, ListKey, ObjectKey } from './keys.js';
 export type { BatchHook } from './lists.js';
-export { LiveValue } from './live-value.js';
+export { LiveValue, unwrapLive } from './live-value.js';
 export type { ClusterHealth } from './status.js';
 export { isSharedEvent, type ObjectEvent } from './streams.js';
 export type { ObjectSubscription, Subscriptions } from './subscribe.js';

@@ -22,6 +22,17 @@ export interface LiveValueOptions<T> {
   clock?: Clock;
 }
 
+/** The last item of a live value whose computation failed; resolvers throw `error` (see `unwrapLive`). */
+export class LiveValueError {
+  constructor(readonly error: unknown) {}
+}
+
+/** A live value's item for a resolver: the value, or the failure that ended it, thrown. */
+export function unwrapLive<T>(item: T | LiveValueError): T {
+  if (item instanceof LiveValueError) throw item.error;
+  return item;
+}
+
 export class LiveValue<T> implements AsyncIterableIterator<T> {
   private dirty = true;
   private closed = false;
@@ -49,14 +60,19 @@ export class LiveValue<T> implements AsyncIterableIterator<T> {
   }
 
   async return(): Promise<IteratorResult<T>> {
+    this.stop();
+    this.waiter?.resolve({ value: undefined, done: true });
+    this.waiter = undefined;
+    return { value: undefined, done: true };
+  }
+
+  private stop(): void {
+    if (this.closed) return;
     this.closed = true;
     this.unsubscribe();
     if (this.poll !== undefined) this.clock.clearInterval(this.poll);
     if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
     this.timer = undefined;
-    this.waiter?.resolve({ value: undefined, done: true });
-    this.waiter = undefined;
-    return { value: undefined, done: true };
   }
 
   [Symbol.asyncIterator](): this {
@@ -88,7 +104,12 @@ export class LiveValue<T> implements AsyncIterableIterator<T> {
       this.computing = false;
       const waiter = this.waiter;
       this.waiter = undefined;
-      waiter?.reject(err);
+      // A failed computation ends the value: the error is its last word (FORBIDDEN when the
+      // caller's rights are gone), delivered as the last item for the field's resolver to
+      // throw — so every transport sends it as a result with errors, then completes, as an
+      // event stream's SLOW_CONSUMER — and the stream ends.
+      this.stop();
+      waiter?.resolve({ value: new LiveValueError(err) as unknown as T, done: false });
       return;
     }
     this.computing = false;

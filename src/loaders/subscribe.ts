@@ -49,8 +49,9 @@ export interface Subscriptions {
    */
   objects<K extends KindName>(options: ObjectSubscription<K>): Promise<EventQueue<ObjectEvent<K>>>;
   /**
-   * Calls `listener` on every change in `cluster` that the principal may see, until the
-   * returned function is called.
+   * Calls `listener` on every change in `cluster` that the principal may see (and, for an
+   * identity, on every change of the cluster's RBAC objects), until the returned function
+   * is called.
    */
   changes(cluster: string, listener: (event: HubEvent) => void): () => void;
 }
@@ -213,7 +214,12 @@ export function createSubscriptions(
     },
     changes(cluster: string, listener: (event: HubEvent) => void) {
       return directory.hub.subscribe({ cluster }, (event) => {
-        if (KIND_INFO[event.kind].access) return;
+        if (KIND_INFO[event.kind].access) {
+          // An identity's rights may have changed: its live values are computed again (and
+          // end FORBIDDEN where it may read nothing any more). The event carries no data.
+          if (principal.user) listener(event);
+          return;
+        }
         const access = accessOf(cluster);
         if (allowed(access, 'watch', event.kind, event.object)) listener(event);
         else if (event.previous && allowed(access, 'watch', event.kind, event.previous)) listener(event);

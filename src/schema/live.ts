@@ -4,12 +4,14 @@
  * subscriber (see LiveValue). `clusterStatus` tells a page when a cluster loses or
  * regains its watches, relists, or goes stale, so "live" can be shown honestly.
  */
-import { notFound } from '../errors.js';
+import { forbidden, notFound } from '../errors.js';
 import {
   type GatewayContext,
+  KIND_INFO,
   type ClusterStatus as KubeClusterStatus,
   type KubeObjectOf,
   LiveValue,
+  unwrapLive,
 } from '../loaders/index.js';
 import { checkName } from './args.js';
 import { builder } from './builder.js';
@@ -26,6 +28,16 @@ const COALESCE_MS = 250;
 function fresh(ctx: GatewayContext): GatewayContext {
   ctx.renewLoaders();
   return ctx;
+}
+
+/**
+ * A live value of a cluster the caller could read when it subscribed: when its rights
+ * there are gone (a binding removed), the subscription ends with FORBIDDEN rather than
+ * going quiet or answering as if the cluster had vanished.
+ */
+function stillReadable(ctx: GatewayContext, cluster: string): void {
+  if (ctx.clusters.revoked(cluster))
+    throw forbidden(`the caller may no longer read cluster "${cluster}": its access changed`, { cluster });
 }
 
 const ClusterStatusEvent = builder
@@ -99,13 +111,16 @@ builder.subscriptionFields((t) => ({
       const [cluster] = targetClusters(ctx, args.cluster);
       return new LiveValue({
         subscribe: (invalidate) => ctx.subscribe.changes(cluster, invalidate),
-        compute: () => fresh(ctx).loaders.summary.load(cluster),
+        compute: () => {
+          stillReadable(ctx, cluster);
+          return fresh(ctx).loaders.summary.load(cluster);
+        },
         key: (s) => JSON.stringify(s),
         intervalMs: COALESCE_MS,
         clock: ctx.clock,
       }) as never;
     },
-    resolve: (summary) => summary as never,
+    resolve: (summary) => unwrapLive(summary) as never,
   }),
   nodeSummary: t.field({
     type: ClusterNodeRef,
@@ -118,6 +133,8 @@ builder.subscriptionFields((t) => ({
         subscribe: (invalidate) =>
           ctx.subscribe.changes(cluster, (event) => {
             if (event.kind === 'Node' && event.object.metadata?.name === name) invalidate();
+            else if (KIND_INFO[event.kind].access)
+              invalidate(); // the caller's rights may have changed
             else if (
               event.kind === 'Pod' &&
               (event.object.spec?.nodeName === name || event.previous?.spec?.nodeName === name)
@@ -126,6 +143,7 @@ builder.subscriptionFields((t) => ({
             }
           }),
         compute: async () => {
+          stillReadable(ctx, cluster);
           const { loaders } = fresh(ctx);
           const [node, usage] = await Promise.all([
             loaders.object.load({ cluster, kind: 'Node', name }),
@@ -147,7 +165,7 @@ builder.subscriptionFields((t) => ({
       }) as never;
     },
     resolve: (value, args) => {
-      const { node } = value as { node: unknown };
+      const { node } = unwrapLive(value) as { node: unknown };
       // A GatewayError, not a plain Error: that one would be masked as INTERNAL (and logged as
       // a server fault) when it is the client's node name that matches nothing.
       if (!node) {
@@ -176,6 +194,7 @@ builder.subscriptionFields((t) => ({
         subscribe: () => () => {},
         pollMs: 500,
         compute: async () => {
+          if (args.cluster) stillReadable(ctx, args.cluster);
           if (pending.length === 0) {
             for (const name of clusters) {
               const next = snapshot(ctx, name);
@@ -194,7 +213,7 @@ builder.subscriptionFields((t) => ({
       }) as never;
     },
     resolve: (value, _args, ctx) => {
-      const s = value as StatusSnapshot;
+      const s = unwrapLive(value) as StatusSnapshot;
       const [reason] = s.signature.split('|');
       const status: KubeClusterStatus = s.status ?? {
         name: s.cluster,

@@ -3,7 +3,11 @@
  * on demand. Set over `POST /simulator/faults` (JSON) or through `Simulator.faults`.
  */
 import type { ApiVerb } from './metrics.js';
+import { REVIEWS, type ReviewResource } from './rbac/reviews.js';
 import { RESOURCES, type ResourceName } from './types.js';
+
+/** What latency and errors can be restricted to: the stored resources and the review APIs (TokenReview...). */
+export type FaultResource = ResourceName | ReviewResource;
 
 export interface FaultSettings {
   /** Added to every API request before it is answered, in milliseconds. */
@@ -16,8 +20,8 @@ export interface FaultSettings {
   retryAfterSeconds: number;
   /** Restrict errors and latency to these verbs (all when empty). */
   verbs: ApiVerb[];
-  /** Restrict errors and latency to these resources (all when empty). */
-  resources: ResourceName[];
+  /** Restrict errors and latency to these resources (all when empty), `tokenreviews` and the other reviews included. */
+  resources: FaultResource[];
 }
 
 /** One-shot actions that can be sent with the settings in the same request. */
@@ -42,7 +46,10 @@ export const NO_FAULTS: FaultSettings = {
 };
 
 const VERBS: ApiVerb[] = ['LIST', 'GET', 'WATCH', 'CREATE', 'UPDATE', 'PATCH', 'DELETE'];
-const RESOURCE_NAMES = Object.keys(RESOURCES) as ResourceName[];
+const RESOURCE_NAMES: FaultResource[] = [
+  ...(Object.keys(RESOURCES) as ResourceName[]),
+  ...REVIEWS.map((r) => r.resource),
+];
 
 export class FaultInputError extends Error {}
 
@@ -133,7 +140,7 @@ function stringList<T extends string>(value: unknown, key: string, allowed: T[])
 }
 
 /** Whether a request of this verb and resource is subject to the injected latency and errors. */
-export function faultApplies(settings: FaultSettings, verb: ApiVerb, resource: ResourceName): boolean {
+export function faultApplies(settings: FaultSettings, verb: ApiVerb, resource: FaultResource): boolean {
   return (
     (settings.verbs.length === 0 || settings.verbs.includes(verb)) &&
     (settings.resources.length === 0 || settings.resources.includes(resource))

@@ -16,6 +16,7 @@ import { discoveryDocument } from './discovery.js';
 import {
   type FaultActions,
   FaultInputError,
+  type FaultResource,
   type FaultSettings,
   faultApplies,
   NO_FAULTS,
@@ -23,7 +24,7 @@ import {
 } from './faults.js';
 import { readBody, sendJson, sendStatus } from './http.js';
 import { JobController } from './job-controller.js';
-import { SimulatorMetrics } from './metrics.js';
+import { type ApiVerb, SimulatorMetrics } from './metrics.js';
 import { NodeLeaseController } from './node-lease.js';
 import { AccessControl, sendForbidden } from './rbac/access.js';
 import { readTokenFile, type SimUser } from './rbac/authentication.js';
@@ -294,6 +295,32 @@ export class Simulator {
     this.port = (this.server.address() as AddressInfo).port;
   }
 
+  /**
+   * The injected latency, then maybe the injected error, for a request of this verb and
+   * resource: the bytes of the error answer when one was sent, else undefined (serve it).
+   */
+  private async injectedFault(
+    res: ServerResponse,
+    verb: ApiVerb,
+    resource: FaultResource,
+  ): Promise<number | undefined> {
+    const faults = this.faultSettings;
+    if (!faultApplies(faults, verb, resource)) return undefined;
+    if (faults.latencyMs > 0) await new Promise((r) => setTimeout(r, faults.latencyMs));
+    if (!(faults.errorRate > 0 && Math.random() < faults.errorRate)) return undefined;
+    const code = faults.errorCode;
+    const headers: Record<string, string> =
+      code === 429 ? { 'Retry-After': String(faults.retryAfterSeconds) } : {};
+    const message =
+      code === 429
+        ? 'Too many requests, please try again later.'
+        : code === 503
+          ? 'The server is currently unable to handle the request'
+          : 'Internal error occurred: injected fault';
+    this.metrics.faultsInjected.inc({ code: String(code) });
+    return sendStatus(res, code, message, undefined, code === 429 ? { kind: resource } : undefined, headers);
+  }
+
   private onConnection(socket: Socket): void {
     if (this.refusing) {
       socket.destroy();
@@ -352,13 +379,12 @@ export class Simulator {
     }
     const review = parseReviewPath(path);
     if (review) {
-      const code = await serveReview(this.access.reviews, req, res, review, user);
-      this.metrics.requests.inc({
-        verb: 'CREATE',
-        resource: review.review.resource,
-        code: String(res.statusCode),
-      });
-      this.metrics.responseBytes.inc({ verb: 'CREATE', resource: review.review.resource }, code);
+      const resource = review.review.resource;
+      // A review is an API request like any other: slow or failing when the server is.
+      const injected = req.method === 'POST' ? await this.injectedFault(res, 'CREATE', resource) : undefined;
+      const bytes = injected ?? (await serveReview(this.access.reviews, req, res, review, user));
+      this.metrics.requests.inc({ verb: 'CREATE', resource, code: String(res.statusCode) });
+      this.metrics.responseBytes.inc({ verb: 'CREATE', resource }, bytes);
       return;
     }
     if (!target || !verb) {
@@ -371,24 +397,9 @@ export class Simulator {
     const { resource } = target;
     const done = (code: number) => this.metrics.requests.inc({ verb, resource, code: String(code) });
 
-    const faults = this.faultSettings;
-    if (faultApplies(faults, verb, resource)) {
-      if (faults.latencyMs > 0) await new Promise((r) => setTimeout(r, faults.latencyMs));
-      if (faults.errorRate > 0 && Math.random() < faults.errorRate) {
-        const code = faults.errorCode;
-        const headers: Record<string, string> =
-          code === 429 ? { 'Retry-After': String(faults.retryAfterSeconds) } : {};
-        const message =
-          code === 429
-            ? 'Too many requests, please try again later.'
-            : code === 503
-              ? 'The server is currently unable to handle the request'
-              : 'Internal error occurred: injected fault';
-        this.metrics.faultsInjected.inc({ code: String(code) });
-        sendStatus(res, code, message, undefined, code === 429 ? { kind: resource } : undefined, headers);
-        done(code);
-        return;
-      }
+    if ((await this.injectedFault(res, verb, resource)) !== undefined) {
+      done(res.statusCode);
+      return;
     }
 
     const bytes = await handleResource(

@@ -17,9 +17,7 @@ import { type Harness, simFetch, startHarness } from '../helpers/harness.js';
 import { waitFor } from '../helpers/wait.js';
 import { Kubectl } from '../simulator/kubectl-runner.js';
 import type { Json } from '../subscriptions/clients.js';
-import { withNodes } from './connections.js';
-
-const RBAC = '/apis/rbac.authorization.k8s.io/v1';
+import { gatewayQuery, RBAC_API as RBAC, simCreate } from './kit.js';
 
 /** A small deterministic PRNG (mulberry32): the scenario is the same on every run. */
 function prng(seed: number) {
@@ -62,23 +60,14 @@ const USERS: (SimUser & { gatewayToken: string })[] = Array.from({ length: 10 },
 
 let h: Harness;
 
-/** A query through the gateway, its connections given `nodes` too (connections.ts). */
-const gql = async (
-  query: string,
-  variables: Record<string, unknown> = {},
-  headers: Record<string, string> = {},
-) => withNodes(await h.query<Json>(query, variables, headers));
+/** A query through the gateway, its connections given `nodes` too. */
+const gql = gatewayQuery(() => h);
 let namespaces: string[];
 let podNames: string[];
 let objectCount = 0;
 
 async function post(path: string, body: object): Promise<void> {
-  const res = await simFetch(h.sim, path, {
-    method: 'POST',
-    body: JSON.stringify(body),
-    headers: { 'content-type': 'application/json' },
-  });
-  if (res.status !== 201) throw new Error(`POST ${path}: ${res.status} ${await res.text()}`);
+  await simCreate(h, path, body);
   objectCount += 1;
 }
 

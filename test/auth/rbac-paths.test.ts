@@ -8,10 +8,10 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { relayStats } from '../../src/loaders/streams.js';
-import { type Harness, simFetch, startHarness } from '../helpers/harness.js';
+import { type Harness, startHarness } from '../helpers/harness.js';
 import { waitFor } from '../helpers/wait.js';
 import { type Json, subscribe } from '../subscriptions/clients.js';
-import { withNodes } from './connections.js';
+import { bindClusterRole, gatewayQuery, groupSubject, simCreate } from './kit.js';
 
 const ADMIN = 'rbac-admin-token-0123456789';
 const ALICE = 'rbac-alice-token-0123456789';
@@ -19,38 +19,10 @@ const NOBODY = 'rbac-nobody-token-012345678';
 
 let h: Harness;
 
-/** A query through the gateway, its connections given `nodes` too (connections.ts). */
-const gql = async (
-  query: string,
-  variables: Record<string, unknown> = {},
-  headers: Record<string, string> = {},
-) => withNodes(await h.query<Json>(query, variables, headers));
+/** A query through the gateway, its connections given `nodes` too. */
+const gql = gatewayQuery(() => h);
 let NS_A: string;
 let NS_B: string;
-
-async function apply(path: string, body: object): Promise<void> {
-  const res = await simFetch(h.sim, path, {
-    method: 'POST',
-    body: JSON.stringify(body),
-    headers: { 'content-type': 'application/json' },
-  });
-  if (res.status !== 201) throw new Error(`POST ${path}: ${res.status} ${await res.text()}`);
-}
-
-function roleBinding(
-  namespace: string,
-  name: string,
-  clusterRole: string,
-  subject: { kind: string; name: string },
-) {
-  return apply(`/apis/rbac.authorization.k8s.io/v1/namespaces/${namespace}/rolebindings`, {
-    apiVersion: 'rbac.authorization.k8s.io/v1',
-    kind: 'RoleBinding',
-    metadata: { name, namespace },
-    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: clusterRole },
-    subjects: [{ apiGroup: 'rbac.authorization.k8s.io', ...subject }],
-  });
-}
 
 const as = (token: string) => ({ authorization: `Bearer ${token}` });
 
@@ -76,7 +48,12 @@ beforeAll(async () => {
   ].sort();
   [NS_A, NS_B] = withJobs;
   expect(NS_B).toBeDefined();
-  await roleBinding(NS_A, 'alice-view', 'view', { kind: 'Group', name: 'team-a' });
+  await bindClusterRole(h, {
+    name: 'alice-view',
+    namespace: NS_A,
+    clusterRole: 'view',
+    subjects: [groupSubject('team-a')],
+  });
   // The gateway has seen the binding when alice sees the cluster.
   await waitFor(async () => {
     const r = await gql('{ clusters { name } }', {}, as(ALICE));
@@ -212,7 +189,7 @@ describe('a user bound to view in one namespace, on every path', () => {
       // Relayed subscribers: hers, once the refused one has ended.
       await waitFor(() => relayStats(h.hub).subscribers === base + 1, 'her subscription to start');
       for (const ns of [NS_B, NS_A])
-        await apply(`/api/v1/namespaces/${ns}/pods`, {
+        await simCreate(h, `/api/v1/namespaces/${ns}/pods`, {
           apiVersion: 'v1',
           kind: 'Pod',
           metadata: { name: 'probe-pod', namespace: ns },

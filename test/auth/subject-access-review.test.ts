@@ -10,10 +10,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REVIEW_TTL_MS } from '../../src/loaders/access.js';
 import { relayStats } from '../../src/loaders/streams.js';
 import { FakeClock } from '../helpers/fake-clock.js';
-import { type Harness, requestCount, simFetch, startHarness } from '../helpers/harness.js';
+import { type Harness, requestCount, startHarness } from '../helpers/harness.js';
 import { waitFor } from '../helpers/wait.js';
 import { type Json, subscribe } from '../subscriptions/clients.js';
-import { withNodes } from './connections.js';
+import { bindClusterRole, gatewayQuery, groupSubject, simApi, userSubject } from './kit.js';
 
 const ADMIN = 'sar-admin-token-0123456789ab';
 const ALICE = 'sar-alice-token-0123456789ab';
@@ -24,18 +24,9 @@ let clock: FakeClock;
 let NS_A: string;
 let NS_B: string;
 
-const gql = async (query: string, token: string, variables: Record<string, unknown> = {}) =>
-  withNodes(await h.query<Json>(query, variables, { authorization: `Bearer ${token}` }));
-
-async function simApi(method: string, path: string, body?: object): Promise<number> {
-  const res = await simFetch(h.sim, path, {
-    method,
-    body: body ? JSON.stringify(body) : undefined,
-    headers: { 'content-type': 'application/json' },
-  });
-  await res.text();
-  return res.status;
-}
+const query = gatewayQuery(() => h);
+const gql = (text: string, token: string, variables: Record<string, unknown> = {}) =>
+  query(text, variables, { authorization: `Bearer ${token}` });
 
 const reviews = async () => requestCount(await h.upstream(), 'CREATE', 'subjectaccessreviews');
 
@@ -57,24 +48,17 @@ beforeAll(async () => {
     await gql('{ cluster(name: "sim") { pods(first: 500) { edges { node { namespace } } } } }', ADMIN)
   ).data.cluster.pods.nodes;
   [NS_A, NS_B] = [...new Set<string>(pods.map((p: Json) => p.namespace))].sort();
-  expect(
-    await simApi('POST', `/apis/rbac.authorization.k8s.io/v1/namespaces/${NS_A}/rolebindings`, {
-      apiVersion: 'rbac.authorization.k8s.io/v1',
-      kind: 'RoleBinding',
-      metadata: { name: 'alice-view', namespace: NS_A },
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'view' },
-      subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: 'alice' }],
-    }),
-  ).toBe(201);
-  expect(
-    await simApi('POST', '/apis/rbac.authorization.k8s.io/v1/clusterrolebindings', {
-      apiVersion: 'rbac.authorization.k8s.io/v1',
-      kind: 'ClusterRoleBinding',
-      metadata: { name: 'auditors-view' },
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'view' },
-      subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: 'auditors' }],
-    }),
-  ).toBe(201);
+  await bindClusterRole(h, {
+    name: 'alice-view',
+    namespace: NS_A,
+    clusterRole: 'view',
+    subjects: [userSubject('alice')],
+  });
+  await bindClusterRole(h, {
+    name: 'auditors-view',
+    clusterRole: 'view',
+    subjects: [groupSubject('auditors')],
+  });
 }, 60_000);
 
 afterAll(() => h?.close(), 30_000);
@@ -142,6 +126,7 @@ describe('authorization: subjectAccessReview', () => {
       expect(other.errors.map((e: Json) => e.extensions?.code)).toEqual(['FORBIDDEN']);
       expect(
         await simApi(
+          h,
           'DELETE',
           `/apis/rbac.authorization.k8s.io/v1/namespaces/${NS_A}/rolebindings/alice-view`,
         ),

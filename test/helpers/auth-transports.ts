@@ -3,11 +3,13 @@
  * uses, with one Authorization value: GraphQL over HTTP (POST and GET), graphql-sse's
  * client (POST, text/event-stream), an EventSource-style GET (yoga's SSE) and graphql-ws.
  * The outcome is either the answer's data or how the transport refused: the HTTP status
- * with its body and headers, or the WebSocket close code.
+ * with its body and headers, or the WebSocket close code. Every token sent is recorded for
+ * the run's log scan (test-log.ts).
  */
 import { createClient as createSseClient, NetworkError } from 'graphql-sse';
 import { createClient as createWsClient } from 'graphql-ws';
 import WebSocket from 'ws';
+import { recordAuthorization } from './test-log.js';
 
 export type AuthTransport = 'post' | 'get' | 'sse' | 'sse-get' | 'ws';
 export const AUTH_TRANSPORTS: readonly AuthTransport[] = ['post', 'get', 'sse', 'sse-get', 'ws'];
@@ -56,6 +58,8 @@ export async function askViewer(
   transport: AuthTransport,
   authorization?: string,
 ): Promise<Outcome> {
+  // Whatever the gateway makes of it, the token must not reach its log.
+  recordAuthorization(authorization, 'a bearer token a test sent');
   const auth: Record<string, string> = authorization === undefined ? {} : { authorization };
   switch (transport) {
     case 'post':

@@ -1,6 +1,10 @@
 /**
  * Test harness: a real simulator over HTTPS, a real ClusterRegistry on its kubeconfig,
  * and the real gateway on an ephemeral port. Tests talk to it over HTTP.
+ *
+ * Everything the gateway, its authenticator, registry and hub log goes to the run's log
+ * directory (test-log.ts), and every secret the harness is given or sends is recorded
+ * there: the run ends with a scan of those logs for any of them (log-scan.ts).
  */
 import { Agent, fetch as undiciFetch } from 'undici';
 import { settingsFromEnv } from '../../src/config.js';
@@ -14,6 +18,7 @@ import { createGateway, type Gateway, type GatewayOptions } from '../../src/serv
 import { createMetrics } from '../../src/server/metrics.js';
 import { parsePrometheusText } from '../../src/simulator/metrics.js';
 import { type Simulator, type SimulatorOptions, startSimulator } from '../../src/simulator/server.js';
+import { gatewayLog, recordAuthorization, recordSecret } from './test-log.js';
 
 export interface HarnessOptions {
   simulator?: SimulatorOptions;
@@ -42,7 +47,7 @@ export interface HarnessOptions {
   tokenReviewCluster?: string;
   /** /metrics on a listener of its own. */
   metricsListener?: { host: string; port: number };
-  /** Where the gateway logs unexpected (masked) errors. */
+  /** Where the gateway logs unexpected (masked) errors (besides the run's log). */
   logError?: (err: unknown, context: { requestId: string }) => void;
   /** The gateway's operation limits (defaults: src/server/limits.ts). */
   limits?: GatewayOptions['limits'];
@@ -75,26 +80,43 @@ export interface Harness {
   close(): Promise<void>;
 }
 
+/** Records a simulator's tokens: its admin's, its users', its legacy grants'. */
+function recordSimulatorSecrets(sim: Simulator, options: SimulatorOptions = {}): void {
+  recordSecret(sim.adminToken, 'simulator admin token');
+  for (const u of options.users ?? []) recordSecret(u.token, `simulator user ${u.user}'s token`);
+  for (const token of Object.keys(options.tokens ?? {})) recordSecret(token, 'simulator grant token');
+}
+
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
+  const log = gatewayLog();
   const sim =
     options.existingSimulator ?? (await startSimulator({ churnPerSecond: 0, ...options.simulator }));
   const extra = await Promise.all(
     (options.extraSimulators ?? []).map((o) => startSimulator({ churnPerSecond: 0, ...o })),
   );
   const sims = [sim, ...extra];
+  recordSimulatorSecrets(sim, options.existingSimulator ? {} : options.simulator);
+  for (const [i, s] of extra.entries()) recordSimulatorSecrets(s, options.extraSimulators?.[i]);
   const sources: ClusterSource[] = sims.map((s, i) => ({
     type: 'kubeconfig-text',
     text: s.kubeconfig({ context: i === 0 ? 'sim' : `sim-${i}` }),
     label: `simulator ${i}`,
     authorization: options.authorization,
   }));
-  const hub = new EventHub();
+  const hub = new EventHub({
+    onListenerError: (err, event) => {
+      log.onListenerError(err, event);
+      console.error('kubegate: event hub listener failed', err);
+    },
+  });
   const cache = options.cache ?? true;
   const registry = new ClusterRegistry({
     hub,
     sources,
     defaults: { cache, identities: options.identities ?? false },
     reflector: { backoff: { initialMs: 50, maxMs: 500 } },
+    onError: log.onClusterError,
+    onReload: log.onReload,
   });
   registry.start();
   if (cache && options.waitForSync !== false) {
@@ -102,10 +124,16 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     // Readiness does not wait for every kind (events): tests that read them all do.
     await Promise.all(registry.list().map((c) => c.waitForSync(20_000, c.mirrored)));
   }
+  const tokens = [...(options.auth?.tokens ?? []), ...(options.tokens ?? [])];
+  for (const t of tokens) recordSecret(t.token, `static token ${t.name}`);
   const auth = createAuthenticator({
     ...options.auth,
-    tokens: [...(options.auth?.tokens ?? []), ...(options.tokens ?? [])],
+    tokens,
     clock: options.auth?.clock ?? options.clock,
+    onFailure: (failure) => {
+      log.onAuthFailure(failure);
+      options.auth?.onFailure?.(failure);
+    },
     ...(options.tokenReviewCluster
       ? {
           kubernetes: {
@@ -122,7 +150,10 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     // As the CLI builds it: the cache and subscription gauges need the directory.
     metrics: createMetrics(registry),
     settings: settingsFromEnv(),
-    logError: options.logError,
+    logError: (err, context) => {
+      log.logError(err, context);
+      options.logError?.(err, context);
+    },
     metricsListener: options.metricsListener,
     limits: options.limits,
     clock: options.clock,
@@ -138,6 +169,9 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     gateway,
     url,
     async query(query, variables, headers = {}) {
+      for (const [name, value] of Object.entries(headers)) {
+        if (name.toLowerCase() === 'authorization') recordAuthorization(value, 'a bearer token a test sent');
+      }
       const res = await fetch(url, {
         method: 'POST',
         headers: {

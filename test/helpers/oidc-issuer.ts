@@ -2,11 +2,14 @@
  * A local OpenID Connect issuer for tests: HTTPS with a CA of its own (what `auth.oidc.ca`
  * must trust), a discovery document and a JWKS endpoint, keys it can rotate, and a count of
  * the requests it served per path, so tests see how often the gateway fetched its keys.
+ * Every token it signs is handed to `onSign`, by default recorded for the run's log scan
+ * (test-log.ts): an ID token must never reach a log.
  */
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, type JWK, SignJWT } from 'jose';
 import { createServingCertificate } from '../../src/simulator/tls.js';
+import { recordSecret } from './test-log.js';
 
 type Key = Awaited<ReturnType<typeof generateKeyPair>>['privateKey'];
 
@@ -41,8 +44,15 @@ export interface TestIssuer {
   close(): Promise<void>;
 }
 
+export interface IssuerOptions {
+  /** Called with every token signed (default: recorded as a secret for the run's log scan). */
+  onSign?: (token: string) => void;
+}
+
 /** Starts an issuer at https://127.0.0.1:PORT/realms/test (a path, as Keycloak's have). */
-export async function startIssuer(keys: IssuerKey[]): Promise<TestIssuer> {
+export async function startIssuer(keys: IssuerKey[], options: IssuerOptions = {}): Promise<TestIssuer> {
+  const onSign =
+    options.onSign ?? ((token: string) => recordSecret(token, 'an ID token the test issuer signed'));
   const cert = await createServingCertificate();
   const hits = new Map<string, number>();
   let issuer!: TestIssuer;
@@ -79,9 +89,11 @@ export async function startIssuer(keys: IssuerKey[]): Promise<TestIssuer> {
     hits,
     async sign(claims, key = issuer.published[0], header = {}) {
       const payload = Object.fromEntries(Object.entries(claims).filter(([, v]) => v !== undefined));
-      return new SignJWT(payload)
+      const token = await new SignJWT(payload)
         .setProtectedHeader({ alg: key.alg, kid: key.kid, ...header })
         .sign(key.privateKey);
+      onSign(token);
+      return token;
     },
     close: () =>
       new Promise<void>((resolve) => {

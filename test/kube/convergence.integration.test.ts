@@ -15,6 +15,7 @@ import { ClusterRegistry } from '../../src/kube/registry.js';
 import { jobNameOfPod } from '../../src/kube/rules.js';
 import { type Simulator, startSimulator } from '../../src/simulator/server.js';
 import { FakeClock } from '../helpers/fake-clock.js';
+import { gatewayLog } from '../helpers/test-log.js';
 import { waitFor } from '../helpers/wait.js';
 import {
   converged,
@@ -107,7 +108,10 @@ describe('informers under churn and faults', () => {
       sources: [{ type: 'kubeconfig-text', text: sim.kubeconfig({ context: 'chaos' }), label: 'chaos' }],
       defaults: { cache: true },
       reflector: { backoff: { initialMs: 50, maxMs: 1000 } },
-      onError: (_cluster, _kind, err) => errors.push(describeError(err)),
+      onError: (cluster, kind, err) => {
+        gatewayLog().onClusterError(cluster, kind, err);
+        errors.push(describeError(err));
+      },
     });
     registry.start();
     cluster = registry.get('chaos')!;

@@ -23,6 +23,7 @@ import { buildSchema } from '../../src/schema/index.js';
 import { createAuthenticator } from '../../src/server/auth.js';
 import { createGateway, type Gateway } from '../../src/server/gateway.js';
 import { createMetrics } from '../../src/server/metrics.js';
+import { gatewayLog } from '../helpers/test-log.js';
 import { waitFor } from '../helpers/wait.js';
 import { type Json, type Subscription, subscribe, TRANSPORTS } from '../subscriptions/clients.js';
 
@@ -150,12 +151,14 @@ describe('a frozen API server (SIGSTOP) and its return (SIGCONT)', () => {
         observe: () => running.output(),
       },
     );
+    const log = gatewayLog();
     registry = new ClusterRegistry({
-      hub: new EventHub(),
+      hub: new EventHub({ onListenerError: log.onListenerError }),
       sources: [{ type: 'kubeconfig', path: kubeconfig }],
       // Requests give up after 2 s; a watch silent for 1 s (5 bookmarks missed) is dead.
       defaults: { cache: true, pool: { headersTimeoutMs: 2000, bodyTimeoutMs: 2000 } },
       reflector: { livenessMs: 1000, backoff: { initialMs: 50, maxMs: 500 } },
+      onError: log.onClusterError,
     });
     registry.start();
     expect(await registry.waitForSync(20_000)).toBe(true);
@@ -166,6 +169,7 @@ describe('a frozen API server (SIGSTOP) and its return (SIGCONT)', () => {
       auth: createAuthenticator([]),
       metrics: createMetrics(registry),
       settings: settingsFromEnv(),
+      logError: log.logError,
     });
     url = await gateway.listen(0, '127.0.0.1');
   });

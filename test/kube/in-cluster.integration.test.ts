@@ -11,6 +11,7 @@ import { EventHub } from '../../src/kube/event-hub.js';
 import { ClusterRegistry } from '../../src/kube/registry.js';
 import { loadSource, SourceError } from '../../src/kube/sources.js';
 import { type Simulator, startSimulator } from '../../src/simulator/server.js';
+import { gatewayLog, recordSecret } from '../helpers/test-log.js';
 
 let sim: Simulator;
 let root: string;
@@ -22,6 +23,7 @@ beforeAll(async () => {
   const dir = join(root, 'var/run/secrets/kubernetes.io/serviceaccount');
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'token'), sim.adminToken);
+  recordSecret(sim.adminToken, 'service account token');
   writeFileSync(join(dir, 'ca.crt'), sim.caPem);
   writeFileSync(join(dir, 'namespace'), 'default');
   const url = new URL(sim.url);
@@ -43,6 +45,7 @@ describe('in-cluster source', () => {
       hub: new EventHub(),
       sources: [{ type: 'in-cluster', root, name: 'home' }],
       defaults: { cache: true },
+      onError: gatewayLog().onClusterError,
     });
     registry.start();
     try {

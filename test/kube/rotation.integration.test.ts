@@ -18,6 +18,7 @@ import { ClusterRegistry } from '../../src/kube/registry.js';
 import { ADMIN_RULES } from '../../src/simulator/auth.js';
 import { type Simulator, startSimulator } from '../../src/simulator/server.js';
 import { simFetch } from '../helpers/harness.js';
+import { gatewayLog, recordSecret } from '../helpers/test-log.js';
 import { waitFor } from '../helpers/wait.js';
 import { requests, simMetrics, stopBackgroundActivity } from './sim-helpers.js';
 
@@ -28,6 +29,7 @@ interface Entry {
 }
 
 function kubeconfigText(entries: Entry[]): string {
+  for (const e of entries) recordSecret(e.token, `kubeconfig token of ${e.context}`);
   return stringify({
     apiVersion: 'v1',
     kind: 'Config',
@@ -101,13 +103,18 @@ describe.each([
 
   const start = async (entries: Entry[]) => {
     writeKubeconfig(entries);
+    const log = gatewayLog();
     registry = new ClusterRegistry({
-      hub: new EventHub(),
+      hub: new EventHub({ onListenerError: log.onListenerError }),
       sources: [{ type: 'kubeconfig', path: file }],
       defaults: { cache },
       reloadDebounceMs: 50,
       reflector: { backoff: { initialMs: 50, maxMs: 500 } },
-      onReload: (change) => reloads.push(change),
+      onError: log.onClusterError,
+      onReload: (change) => {
+        log.onReload(change);
+        reloads.push(change);
+      },
     });
     registry.start();
     if (cache) expect(await registry.waitForSync(15_000)).toBe(true);

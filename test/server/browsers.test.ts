@@ -19,6 +19,7 @@ import { createGateway, type Gateway } from '../../src/server/gateway.js';
 import { createMetrics } from '../../src/server/metrics.js';
 import { parsePrometheusText } from '../../src/simulator/metrics.js';
 import { type Harness, startHarness } from '../helpers/harness.js';
+import { gatewayLog } from '../helpers/test-log.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const LISTED = 'http://dashboard.127.0.0.1.nip.invalid:8080';
@@ -38,6 +39,7 @@ beforeAll(async () => {
     metrics: createMetrics(h.registry),
     browsers: { origins: [LISTED] },
     connectionInitTimeoutMs: 300,
+    logError: gatewayLog().logError,
   });
   url = await gateway.listen(0, '127.0.0.1');
 }, 60_000);

@@ -11,6 +11,7 @@ import { buildSchema } from '../../src/schema/index.js';
 import { createAuthenticator } from '../../src/server/auth.js';
 import { createGateway, type Gateway } from '../../src/server/gateway.js';
 import { type Harness, startHarness } from '../helpers/harness.js';
+import { gatewayLog } from '../helpers/test-log.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
@@ -32,6 +33,7 @@ beforeAll(async () => {
     directory: h.registry,
     auth: createAuthenticator([]),
     defaultQuery: EXAMPLE_QUERY,
+    logError: gatewayLog().logError,
   });
   url = await gateway.listen(0, '127.0.0.1');
   browser = await chromium.launch({

@@ -1,6 +1,10 @@
 /**
  * The CLI as a newcomer runs it: `npm start` with no configuration serves the embedded
  * simulator through GraphQL; bad flags and bad config files get a clear error and exit 2.
+ *
+ * Its own log lines hold no credential: every CLI's stdout and stderr goes to the run's log
+ * directory (scanned at the end of the run, test-log.ts), and after each test here its output
+ * is scanned at once for the secrets this file used, JWTs and `Bearer <token>`.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -8,9 +12,15 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { type Simulator, startSimulator } from '../../src/simulator/server.js';
+import { scanText } from '../helpers/log-scan.js';
+import { recordedSecrets, recordSecret, runLog } from '../helpers/test-log.js';
 import { waitFor } from '../helpers/wait.js';
 
 const running: ChildProcess[] = [];
+/** Each CLI's whole output, scanned after its test. */
+const outputs: (() => string)[] = [];
+const simulators: Simulator[] = [];
 
 function start(args: string[]): {
   child: ChildProcess;
@@ -23,12 +33,17 @@ function start(args: string[]): {
   });
   running.push(child);
   let out = '';
+  const log = runLog();
+  const file = `cli-${child.pid}`;
   child.stdout!.on('data', (d) => {
     out += d;
+    log.append(file, String(d));
   });
   child.stderr!.on('data', (d) => {
     out += d;
+    log.append(file, String(d));
   });
+  outputs.push(() => out);
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   return { child, output: () => out, exited };
 }
@@ -42,8 +57,13 @@ function printed(output: () => string, pattern: RegExp): Promise<RegExpMatchArra
   });
 }
 
-afterEach(() => {
+afterEach(async () => {
   for (const child of running.splice(0)) child.kill('SIGKILL');
+  await Promise.all(simulators.splice(0).map((s) => s.close()));
+  // Said here as well as by the run's scan, so a leak fails the test that made it.
+  for (const output of outputs.splice(0)) {
+    expect(scanText(output(), recordedSecrets()), 'credentials in the CLI output').toEqual([]);
+  }
 });
 
 describe('kubegate CLI', () => {
@@ -93,6 +113,8 @@ describe('kubegate CLI', () => {
     const file = join(dir, 'kubegate.yaml');
     const good = 'cli-test-token-0123456789abcdef';
     const bad = 'cli-test-bad-token-must-not-be-logged';
+    recordSecret(good, 'the CLI test static token');
+    recordSecret(bad, 'a token the CLI test sent');
     const digest = createHash('sha256').update(good).digest('hex');
     writeFileSync(
       file,
@@ -128,4 +150,61 @@ describe('kubegate CLI', () => {
       'auth.kubernetes.cluster: expected one of the clusters ["simulator"], received "prod"',
     );
   }, 30_000);
+
+  it('reviews tokens with a cluster and logs refusals and an outage without a token, JWT or Bearer', async () => {
+    const alice = { token: 'cli-review-alice-token-7d1e0b', user: 'alice', groups: ['dev'] };
+    const sim = await startSimulator({
+      churnPerSecond: 0,
+      scenario: { nodes: 1, pods: 2, jobs: 0, namespaces: 1 },
+      users: [alice],
+    });
+    simulators.push(sim);
+    recordSecret(sim.adminToken, "the reviewing cluster's admin token (in the kubeconfig)");
+    recordSecret(alice.token, "a simulator user's token");
+    const dir = mkdtempSync(join(tmpdir(), 'kubegate-config-'));
+    const kubeconfig = join(dir, 'kubeconfig');
+    writeFileSync(kubeconfig, sim.kubeconfig({ context: 'review' }));
+    const file = join(dir, 'kubegate.yaml');
+    writeFileSync(
+      file,
+      `clusters:\n  - kubeconfig: ${kubeconfig}\n    cache: false\nauth:\n  kubernetes: { cluster: review }\n`,
+    );
+    const { child, output, exited } = start(['--config', file, '--port', '0']);
+    const [, url] = await printed(output, /kubegate listening on (http:\/\/\S+\/graphql)/);
+    const ask = async (token: string) => {
+      recordSecret(token, 'a token the CLI test sent');
+      const res = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body: JSON.stringify({ query: '{ viewer { name source } }' }),
+      });
+      return { status: res.status, body: await res.json() };
+    };
+    expect(await ask(alice.token)).toEqual({
+      status: 200,
+      body: { data: { viewer: { name: 'alice', source: 'KUBERNETES' } } },
+    });
+    // A made-up token, and a JWT of no configured issuer: both go to the cluster, which refuses them.
+    const jwt = `${Buffer.from('{"alg":"RS256","kid":"k"}').toString('base64url')}.${Buffer.from(
+      '{"iss":"https://idp.example","sub":"mallory"}',
+    ).toString('base64url')}.c2lnbmF0dXJl`;
+    expect((await ask('cli-review-unknown-token-4c2f9a')).status).toBe(401);
+    expect((await ask(jwt)).status).toBe(401);
+    await printed(
+      output,
+      /auth kubernetes: refused a token: kubernetes: cluster "review" did not authenticate/,
+    );
+    // The cluster goes away: the token could not be checked, and the log says why.
+    sim.refuseConnections(600);
+    expect((await ask('cli-review-during-outage-token-93be')).status).toBe(503);
+    await printed(
+      output,
+      /auth kubernetes: could not check a token: kubernetes: cluster "review" is unreachable/,
+    );
+    for (const secret of [alice.token, sim.adminToken, jwt, 'cli-review-unknown-token-4c2f9a']) {
+      expect(output()).not.toContain(secret);
+    }
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+  }, 60_000);
 });

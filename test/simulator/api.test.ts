@@ -971,6 +971,33 @@ describe('fault injection', () => {
     }
   });
 
+  it('fails token reviews too (a review is an API request), and only them when resources say tokenreviews', async () => {
+    const review = () =>
+      post('/apis/authentication.k8s.io/v1/tokenreviews', {
+        apiVersion: 'authentication.k8s.io/v1',
+        kind: 'TokenReview',
+        spec: { token: VIEWER },
+      });
+    const before = await scrape(sim);
+    await faults({ errorRate: 1, errorCode: 503, resources: ['tokenreviews'] });
+    try {
+      const res = await review();
+      expect(res.status).toBe(503);
+      expect(await res.json()).toMatchObject({ kind: 'Status', reason: 'ServiceUnavailable', code: 503 });
+      expect((await simFetch(sim, '/api/v1/nodes')).status).toBe(200);
+    } finally {
+      await faults({ reset: true });
+    }
+    const ok = await review();
+    expect(ok.status).toBe(201);
+    expect(await ok.json()).toMatchObject({ status: { authenticated: true, user: { username: 'viewer' } } });
+    const after = await scrape(sim);
+    const reviews = (code: string) =>
+      metric(after, 'apiserver_request_total', { verb: 'CREATE', resource: 'tokenreviews', code }) -
+      metric(before, 'apiserver_request_total', { verb: 'CREATE', resource: 'tokenreviews', code });
+    expect([reviews('503'), reviews('201')]).toEqual([1, 1]);
+  });
+
   it('delays only the chosen requests by latencyMs', async () => {
     await faults({ latencyMs: 400, resources: ['nodes'] });
     try {
