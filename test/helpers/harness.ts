@@ -158,7 +158,10 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     limits: options.limits,
     clock: options.clock,
     writes: options.writes,
-    logWrite: options.logWrite,
+    logWrite: (record) => {
+      log.logWrite(record);
+      options.logWrite?.(record);
+    },
   });
   const url = await gateway.listen(0, '127.0.0.1');
   return {

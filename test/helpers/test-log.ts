@@ -102,6 +102,7 @@ export interface GatewayLogHooks {
   onClusterError: NonNullable<ClusterOptions['onError']>;
   onReload: NonNullable<RegistryOptions['onReload']>;
   onListenerError: NonNullable<EventHubOptions['onListenerError']>;
+  logWrite: NonNullable<GatewayOptions['logWrite']>;
 }
 
 /**
@@ -119,5 +120,7 @@ export function gatewayLog(source = 'gateway'): GatewayLogHooks {
     onReload: (change) => write(`kubeconfig reload: ${show(change)}`),
     onListenerError: (err, event) =>
       write(`event hub listener failed on ${event.cluster}/${event.kind}: ${show(err)}`),
+    // As the CLI prints it: one JSON line per write.
+    logWrite: (record) => write(`write ${JSON.stringify(record)}`),
   };
 }

@@ -11,6 +11,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parsePrometheusText } from '../../src/simulator/metrics.js';
 import { FakeClock } from '../helpers/fake-clock.js';
+import { scanText } from '../helpers/log-scan.js';
+import { recordedSecrets, runLog } from '../helpers/test-log.js';
 import { waitFor } from '../helpers/wait.js';
 import { as, LISTS, OPS, startWriteKit, VIEWER, type WriteKit } from './kit.js';
 
@@ -89,13 +91,16 @@ describe('the CLI', () => {
     child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', '--port', '0', '--config', config], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+    // Into the run's log like every CLI's output, and scanned for credentials below.
     let out = '';
-    child.stdout?.on('data', (d) => {
-      out += d;
-    });
-    child.stderr?.on('data', (d) => {
-      out += d;
-    });
+    const log = runLog();
+    const file = `cli-${child.pid}`;
+    for (const stream of [child.stdout, child.stderr]) {
+      stream?.on('data', (d) => {
+        out += d;
+        log.append(file, String(d));
+      });
+    }
     const [, url] = await waitFor(() => out.match(/kubegate listening on (http:\/\/\S+\/graphql)/), {
       message: 'the gateway to listen',
       timeoutMs: 30_000,
@@ -134,5 +139,6 @@ describe('the CLI', () => {
       upstreamStatus: 403,
     });
     expect(typeof record.latencyMs).toBe('number');
+    expect(scanText(out, recordedSecrets()), 'credentials in the CLI output').toEqual([]);
   }, 60_000);
 });

@@ -51,7 +51,8 @@ const deletePod = (ns: string, name: string) =>
 
 describe('viewer.writesAs', () => {
   it('says whom each caller writes as, or that it may not', async () => {
-    const whom = async (token: string) => (await k.gql('{ viewer { name writesAs } }', {}, token)).data.viewer;
+    const whom = async (token: string) =>
+      (await k.gql('{ viewer { name writesAs } }', {}, token)).data.viewer;
     expect(await whom(LISTS)).toEqual({ name: 'lists', writesAs: null });
     expect(await whom(WRITER)).toEqual({ name: 'dashboard', writesAs: 'dash-writer' });
     expect(await whom(OPS)).toEqual({ name: 'ops', writesAs: 'ops' });
