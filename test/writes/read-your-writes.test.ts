@@ -165,3 +165,29 @@ describe('read-your-writes', () => {
     }
   });
 });
+
+describe('without the cache', () => {
+  it('a mutation is visible at once: the next query reads the API server, which has it', async () => {
+    const direct = await startWriteKit({ cache: false });
+    try {
+      await direct.namespace(NS);
+      await direct.pod(NS, 'direct', { labels: { n: '0' } });
+      const { data } = await direct.gql(
+        `{ cluster(name: "sim") { pod(namespace: "${NS}", name: "direct") { id } } }`,
+      );
+      for (let i = 1; i <= 5; i++) {
+        const m = await direct.gql(
+          'mutation($id: ID!, $v: String!) { setLabels(id: $id, set: [{ key: "n", value: $v }]) { visible } }',
+          { id: data.cluster.pod.id, v: String(i) },
+        );
+        expect(m.data.setLabels.visible).toBe(true);
+        const q = await direct.gql('query($id: ID!) { node(id: $id) { ... on Pod { label(key: "n") } } }', {
+          id: data.cluster.pod.id,
+        });
+        expect(q.data.node.label).toBe(String(i));
+      }
+    } finally {
+      await direct.close();
+    }
+  });
+});
