@@ -43,7 +43,10 @@ export interface Write<K extends KindName> {
   kind: K;
   namespace?: string;
   name: string;
-  /** The object as the server answered, trimmed and frozen as the cache stores it; undefined for a Status answer. */
+  /**
+   * The object as the server answered, trimmed and frozen as the cache stores it; for a
+   * deletion answered with a Status, its last state in the cache; undefined otherwise.
+   */
   object?: KubeObjectOf<K>;
   /** The resourceVersion the server answered with (none for a dry-run create or an eviction). */
   resourceVersion?: string;
@@ -156,6 +159,9 @@ export class ClusterWriter {
     name: string,
     options: { gracePeriodSeconds?: number; propagationPolicy?: PropagationPolicy; dryRun?: boolean } = {},
   ): Promise<Write<K>> {
+    // Most registries answer a deletion with a Status (only pods and namespaces return the
+    // object): the last state is then what the cache held.
+    const before = this.cached(kind, namespace, name);
     const answer = await this.#send({
       method: 'DELETE',
       path: objectPath(kindOf(kind), namespace, name),
@@ -170,7 +176,7 @@ export class ClusterWriter {
         ...(options.dryRun ? { dryRun: ['All'] } : {}),
       },
     });
-    return this.#written(kind, namespace, name, answer, options.dryRun === true, 'delete');
+    return this.#written(kind, namespace, name, answer, options.dryRun === true, 'delete', before);
   }
 
   /**
@@ -300,6 +306,7 @@ export class ClusterWriter {
     answer: unknown,
     dryRun: boolean,
     how: 'write' | 'delete',
+    before?: KubeObjectOf<K>,
   ): Write<K> {
     const isObject =
       answer !== null &&
@@ -309,7 +316,11 @@ export class ClusterWriter {
     const object = isObject ? transformerFor(kind)(ClusterClient.deserialize(kind, answer)) : undefined;
     const meta = (object as Meta | undefined)?.metadata;
     const resourceVersion = meta?.resourceVersion || undefined;
-    const uid = meta?.uid;
+    // A Status names the deleted object's uid in its details.
+    const statusUid = isObject
+      ? undefined
+      : (answer as { details?: { uid?: string } } | undefined)?.details?.uid;
+    const uid = meta?.uid ?? statusUid ?? (before as Meta | undefined)?.metadata?.uid;
     // A deletion the server could finish at once answers the last state; one that waits
     // (grace period, finalizers) answers the object marked with a deletionTimestamp.
     const pending = how === 'delete' && meta?.deletionTimestamp != null;
@@ -317,11 +328,12 @@ export class ClusterWriter {
       how === 'delete' && !pending
         ? { until: 'gone', ...(uid ? { uid } : {}) }
         : { until: 'version', ...(uid ? { uid } : {}), ...(resourceVersion ? { resourceVersion } : {}) };
+    const shown = object ?? (how === 'delete' ? before : undefined);
     return {
       kind,
       namespace: meta?.namespace ?? namespace,
       name: meta?.name ?? name,
-      ...(object ? { object } : {}),
+      ...(shown ? { object: shown } : {}),
       ...(resourceVersion ? { resourceVersion } : {}),
       dryRun,
       expect,
