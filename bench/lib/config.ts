@@ -58,7 +58,7 @@ export interface BenchConfig {
 
 export const USAGE = `usage: npm run bench -- [options]
 
-  --quick              size S only, short runs (about two and a half minutes)
+  --quick              size S only, short runs (about three and a half minutes)
   --tiny               a 3-node cluster and one short run per system (what the test runs)
   --sizes S,L          sizes to run (S: 50 nodes/5,000 pods/5,000 jobs; L: 1,000 nodes/100,000 pods; T: tiny)
   --systems A,B,C,D,R  systems to run (default all); R is B answering as RBAC users

@@ -329,7 +329,7 @@ export function resultsMarkdown(
   const lines = [
     '# kubegate benchmark results',
     '',
-    `Written by \`npm run bench${results.mode === 'full' ? '' : ` -- --${results.mode}`}\` (mode **${results.mode}**), started ${results.startedAt}, took ${n(results.durationSeconds / 60, 1)} min. Raw figures: [\`${jsonPath}\`](${jsonPath}). Reproduce with \`npm run bench\` (sizes S and L, about 25 minutes on this machine) or \`npm run bench -- --quick\` (size S, about two and a half minutes); \`npm run bench -- --help\` lists the options.`,
+    `Written by \`npm run bench${results.mode === 'full' ? '' : ` -- --${results.mode}`}\` (mode **${results.mode}**), started ${results.startedAt}, took ${n(results.durationSeconds / 60, 1)} min. Raw figures: [\`${jsonPath}\`](${jsonPath}). Reproduce with \`npm run bench\` (sizes S and L: about 26 minutes on this machine before system R, which adds an estimated quarter of an hour) or \`npm run bench -- --quick\` (size S, about three and a half minutes); \`npm run bench -- --help\` lists the options.`,
     '',
     `![latency per system, operation and size](${chartPath})`,
     '',
