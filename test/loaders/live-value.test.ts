@@ -3,7 +3,12 @@
  * each asserts when a push may happen as well as when it must not.
  */
 import { describe, expect, it } from 'vitest';
-import { LiveValue, type LiveValueOptions } from '../../src/loaders/live-value.js';
+import {
+  LiveValue,
+  LiveValueError,
+  type LiveValueOptions,
+  unwrapLive,
+} from '../../src/loaders/live-value.js';
 import { FakeClock, settle } from '../helpers/fake-clock.js';
 
 const INTERVAL = 250;
@@ -177,7 +182,7 @@ describe('LiveValue', () => {
     await expect(live.next()).resolves.toEqual({ value: undefined, done: true });
   });
 
-  it('rejects the waiting next() when compute throws', async () => {
+  it('ends with the failure as its last item when compute throws (resolvers throw it), then is done', async () => {
     const { clock, live } = setup({
       compute: async () => {
         throw new Error('boom');
@@ -185,7 +190,9 @@ describe('LiveValue', () => {
     });
     const next = pending(live.next());
     await clock.advanceAsync(0);
-    expect(next.error).toBeInstanceOf(Error);
-    expect((next.error as Error).message).toBe('boom');
+    const item = (next.result as IteratorResult<unknown>).value;
+    expect(item).toBeInstanceOf(LiveValueError);
+    expect(() => unwrapLive(item)).toThrow('boom');
+    expect(await live.next()).toEqual({ value: undefined, done: true });
   });
 });
