@@ -109,10 +109,12 @@ export class PodAggregates implements Aggregator<V1Pod> {
     return { ...this.#phases };
   }
 
-  /** One namespace's pods (zeros for none). Returns a copy. */
-  namespace(namespace: string): NamespacePods {
-    const n = this.#namespaces.get(namespace);
-    return n === undefined ? zeroNamespace() : { ...n, phases: { ...n.phases } };
+  /**
+   * One namespace's pods (zeros for none): the live entry, not a copy — a summary sums a
+   * thousand of them per request, and copies were most of its time. Read it at once.
+   */
+  namespace(namespace: string): Readonly<NamespacePods> {
+    return this.#namespaces.get(namespace) ?? NO_PODS;
   }
 
   /** Cluster-wide: number of pods, and the sum of the node aggregates. */
@@ -195,10 +197,9 @@ export class JobAggregates implements Aggregator<V1Job> {
     for (const job of jobs) this.#contribute(job, 1);
   }
 
-  /** One namespace's jobs by state (zeros for none). Returns a copy. */
-  namespace(namespace: string): Record<JobState, number> {
-    const n = this.#namespaces.get(namespace);
-    return n === undefined ? zeroStates() : { ...n };
+  /** One namespace's jobs by state (zeros for none): the live entry, not a copy; read it at once. */
+  namespace(namespace: string): Readonly<Record<JobState, number>> {
+    return this.#namespaces.get(namespace) ?? NO_JOBS;
   }
 
   /** Every namespace's jobs by state. */
@@ -219,6 +220,9 @@ export class JobAggregates implements Aggregator<V1Job> {
     if (JOB_STATES.every((st) => n[st] === 0)) this.#namespaces.delete(namespace);
   }
 }
+
+const NO_JOBS: Readonly<Record<JobState, number>> = Object.freeze(zeroStates());
+const NO_PODS: Readonly<NamespacePods> = Object.freeze({ ...zeroNamespace(), phases: Object.freeze(zeroPhases()) });
 
 function zeroStates(): Record<JobState, number> {
   return Object.fromEntries(JOB_STATES.map((st) => [st, 0])) as Record<JobState, number>;

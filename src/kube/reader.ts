@@ -28,7 +28,7 @@ export interface ReadResult<T> {
 /** The pod aggregates, read-only (numbers over every namespace: the caller decides who may see them). */
 export interface AggregatesView {
   node(nodeName: string): NodeUsage;
-  namespace(namespace: string): NamespacePods;
+  namespace(namespace: string): Readonly<NamespacePods>;
   job(namespace: string, jobName: string): JobPodCounts;
   phaseCounts(): Record<PodPhase, number>;
   totals(): PodTotals;
@@ -36,7 +36,7 @@ export interface AggregatesView {
 
 /** The job aggregates, read-only. */
 export interface JobAggregatesView {
-  namespace(namespace: string): Record<JobState, number>;
+  namespace(namespace: string): Readonly<Record<JobState, number>>;
   totals(): Record<JobState, number>;
 }
 
