@@ -222,7 +222,10 @@ export class JobAggregates implements Aggregator<V1Job> {
 }
 
 const NO_JOBS: Readonly<Record<JobState, number>> = Object.freeze(zeroStates());
-const NO_PODS: Readonly<NamespacePods> = Object.freeze({ ...zeroNamespace(), phases: Object.freeze(zeroPhases()) });
+const NO_PODS: Readonly<NamespacePods> = Object.freeze({
+  ...zeroNamespace(),
+  phases: Object.freeze(zeroPhases()),
+});
 
 function zeroStates(): Record<JobState, number> {
   return Object.fromEntries(JOB_STATES.map((st) => [st, 0])) as Record<JobState, number>;
