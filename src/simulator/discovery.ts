@@ -8,6 +8,7 @@ import { type ApiGroup, RESOURCES, type ResourceInfo, type ResourceName } from '
 
 /** The named groups, in the order kube-apiserver lists them. */
 const GROUPS = [
+  'apps',
   'authentication.k8s.io',
   'authorization.k8s.io',
   'batch',
@@ -36,7 +37,7 @@ export const SIMULATED_VERSION = {
 
 const VERBS = ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'];
 /** The kinds with a status subresource. */
-const WITH_STATUS = new Set<ResourceName>(['pods', 'nodes', 'jobs', 'namespaces']);
+const WITH_STATUS = new Set<ResourceName>(['pods', 'nodes', 'jobs', 'namespaces', 'daemonsets']);
 
 function apiResource(info: ResourceInfo) {
   return {
