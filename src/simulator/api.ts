@@ -7,6 +7,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { defaultOnCreate } from './defaulting.js';
 import { checkPreconditions, type DeleteOutcome, deleteObject } from './deletion.js';
+import { managerOf, trackFields } from './field-manager.js';
 import {
   type FieldRequirement,
   FieldSelectorError,
@@ -213,6 +214,7 @@ export async function handleResource(
           admit: ctx.admit,
           default: (obj) => defaultOnCreate(target.resource, obj),
           validate: (obj) => validateObject(target.resource, obj),
+          track: tracker(ctx, req, query, target),
         });
         ctx.wrote?.(created, dryRun);
         return reply(ctx, req, res, 201, created, target.resource, query);
@@ -231,6 +233,7 @@ export async function handleResource(
           dryRun,
           admit: ctx.admit,
           validate: (obj, old) => validateObject(target.resource, obj, old),
+          track: tracker(ctx, req, query, target),
         });
         ctx.wrote?.(updated, dryRun);
         return reply(ctx, req, res, 200, updated, target.resource, query);
@@ -256,7 +259,12 @@ export async function handleResource(
           target.namespace,
           target.name!,
           patch,
-          { dryRun, admit: ctx.admit, validate: (obj, old) => validateObject(target.resource, obj, old) },
+          {
+            dryRun,
+            admit: ctx.admit,
+            validate: (obj, old) => validateObject(target.resource, obj, old),
+            track: tracker(ctx, req, query, target),
+          },
           type === STRATEGIC ? 'strategic' : type === JSON_PATCH ? 'json' : 'merge',
         );
         ctx.wrote?.(patched, dryRun);
@@ -272,6 +280,24 @@ export async function handleResource(
     if (err instanceof Error && err.name === 'BodyTooLargeError') return sendStatus(res, 413, err.message);
     throw err;
   }
+}
+
+/** The managedFields entry of a create, update or patch: the manager from fieldManager or the User-Agent. */
+function tracker(ctx: ApiContext, req: IncomingMessage, query: URLSearchParams, target: Target) {
+  const manager = managerOf(query.get('fieldManager'), req.headers['user-agent']);
+  const time = ctx
+    .now()
+    .toISOString()
+    .replace(/\.\d+Z$/, 'Z');
+  return (obj: KubeObject, old: KubeObject | undefined) =>
+    trackFields(
+      obj,
+      old,
+      manager,
+      RESOURCES[target.resource].apiVersion,
+      time,
+      target.subresource === 'status' ? 'status' : undefined,
+    );
 }
 
 const STRATEGIC = 'application/strategic-merge-patch+json';

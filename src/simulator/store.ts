@@ -66,6 +66,8 @@ export interface WriteOptions {
   validate?: (obj: KubeObject, old: KubeObject | undefined) => void;
   /** Defaulting of the request's object on create, after the kind's own (defaulting.ts), with its uid and name set. */
   default?: (obj: KubeObject) => KubeObject;
+  /** Last, once the object is valid: its managedFields with the request's entry (field-manager.ts). */
+  track?: (obj: KubeObject, old: KubeObject | undefined) => unknown[];
   /**
    * The write is a deletion in progress (deletion.ts): it sets `deletionTimestamp` and
    * `deletionGracePeriodSeconds`, which every other update keeps as stored.
@@ -412,6 +414,8 @@ export class SimStore {
     if (old) strategy?.validateUpdate?.(obj, old);
     else strategy?.validateCreate?.(obj);
     options.validate?.(obj, old);
+    // The metadata is the write's own copy (create and update spread it), so it may be set here.
+    if (options.track) obj.metadata.managedFields = options.track(obj, old);
     return obj;
   }
 

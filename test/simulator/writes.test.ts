@@ -829,3 +829,47 @@ describe('protobuf request bodies', () => {
     expect(stored('proto-unread')).toBeUndefined();
   });
 });
+
+describe('managedFields', () => {
+  it('names the writer from fieldManager or its User-Agent, with the fields each write set or changed', async () => {
+    const created = await kit.answer('POST', `${PODS}?fieldManager=dashboard`, {
+      body: {
+        metadata: { name: 'managed', labels: { app: 'web' } },
+        spec: { containers: [{ name: 'web', image: 'nginx' }] },
+      },
+    });
+    expect(created.status).toBe(201);
+    expect(created.body.metadata.managedFields).toEqual([
+      {
+        manager: 'dashboard',
+        operation: 'Update',
+        apiVersion: 'v1',
+        time: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/),
+        fieldsType: 'FieldsV1',
+        fieldsV1: {
+          'f:metadata': { 'f:labels': { '.': {}, 'f:app': {} } },
+          'f:spec': {
+            'f:containers': { '.': {}, 'k:{"name":"web"}': { '.': {}, 'f:image': {}, 'f:name': {} } },
+          },
+        },
+      },
+    ]);
+    const patched = await kit.answer('PATCH', `${PODS}/managed`, {
+      body: { metadata: { labels: { tier: 'front' } } },
+      headers: { 'content-type': 'application/merge-patch+json', 'user-agent': 'kubegate/0.1.0 (linux)' },
+    });
+    expect(patched.body.metadata.managedFields.map((m: AnyJson) => m.manager)).toEqual([
+      'dashboard',
+      'kubegate',
+    ]);
+    expect(patched.body.metadata.managedFields[1].fieldsV1).toEqual({
+      'f:metadata': { 'f:labels': { 'f:tier': {} } },
+    });
+    // A write that changes nothing records nothing new.
+    const again = await kit.answer('PATCH', `${PODS}/managed`, {
+      body: { metadata: { labels: { tier: 'front' } } },
+      headers: { 'content-type': 'application/merge-patch+json', 'user-agent': 'other/1' },
+    });
+    expect(again.body.metadata.managedFields).toEqual(patched.body.metadata.managedFields);
+  });
+});
