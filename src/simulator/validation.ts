@@ -117,10 +117,10 @@ function metadataErrors(resource: ResourceName, obj: KubeObject, creating: boole
   if (creating) {
     const rule = nameRule(resource);
     if (meta.generateName) {
-      // A prefix: its trailing dash is masked before the check (maskTrailingDash).
+      // A prefix: maskTrailingDash replaces a trailing dash and the character before it with 'a'.
       const masked =
         meta.generateName.length > 1 && meta.generateName.endsWith('-')
-          ? `${meta.generateName.slice(0, -1)}a`
+          ? `${meta.generateName.slice(0, -2)}a`
           : meta.generateName;
       for (const msg of rule(masked))
         errors.push(invalid('metadata.generateName', goQuote(meta.generateName), msg));
