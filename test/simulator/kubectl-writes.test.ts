@@ -4,7 +4,8 @@
  * test per version, on one simulator whose controllers run on a fake clock:
  *
  * - `create job NAME --image=busybox -- echo hi` (protobuf from 1.32 on): its pod runs to
- *   completion and the job is Complete;
+ *   completion and the job is Complete; `create namespace` (protobuf too), `run`, `label`, and
+ *   `delete namespace` with the pod in it;
  * - `cordon` taints the node node.kubernetes.io/unschedulable:NoSchedule, `uncordon` removes it;
  * - `drain --ignore-daemonsets --delete-emptydir-data --grace-period=1` evicts every pod of
  *   the node but the DaemonSets' and the mirror pods, and leaves the node cordoned;
@@ -121,7 +122,7 @@ for (const { label, binary, suite, skipped } of eachKubectl()) {
     });
     afterAll(() => kubectl?.cleanup());
 
-    it('creates a job that runs to completion, cordons, drains, deletes with grace and cascades as a cluster does', async () => {
+    it('creates a job that runs to completion, a namespace and a pod, cordons, drains, deletes with grace and cascades as a cluster does', async () => {
       // create job: the pod runs to completion, the job is Complete.
       const job = `${tag}-hello`;
       expect(await kubectl.ok(['create', 'job', job, '--image=busybox', '--', 'echo', 'hi'])).toContain(
@@ -138,6 +139,17 @@ for (const { label, binary, suite, skipped } of eachKubectl()) {
       expect(
         rows(await kubectl.ok(['get', 'pods', '-l', `job-name=${job}`, '--no-headers'])).map((r) => r[2]),
       ).toEqual(['Completed']);
+
+      // create namespace (protobuf from 1.32 on), run a pod in it, label it, delete it with its pod.
+      const ns = `${tag}-space`;
+      await kubectl.ok(['create', 'namespace', ns]);
+      await kubectl.ok(['run', 'solo', '--image=busybox', '-n', ns, '--', 'sleep', '60']);
+      await kubectl.ok(['label', 'namespace', ns, 'team=web']);
+      expect(sim.store.get('namespaces', undefined, ns)!.metadata.labels).toMatchObject({ team: 'web' });
+      expect(pod('solo', ns)!.spec.containers[0]).toMatchObject({ image: 'busybox', args: ['sleep', '60'] });
+      await kubectl.ok(['delete', 'namespace', ns]);
+      expect(sim.store.get('namespaces', undefined, ns)).toBeUndefined();
+      expect(pod('solo', ns)).toBeUndefined();
 
       // cordon / uncordon: the taint follows.
       const node = target;
