@@ -515,6 +515,7 @@ async function serveEviction(
   const pod = store.get('pods', target.namespace, name);
   if (!pod) throw notFound(target);
   checkPreconditions('pods', pod, options.preconditions);
+  let preconditions = options.preconditions;
   if (!options.dryRun) {
     // addConditionAndDeletePod (PodDisruptionConditions, on since 1.26, GA in 1.31).
     const conditions = ((pod.status?.conditions ?? []) as Record<string, unknown>[]).filter(
@@ -532,11 +533,14 @@ async function serveEviction(
       reason: 'EvictionByEvictionAPI',
       message: 'Eviction API: evicting',
     });
-    store.update('pods', { ...pod, status: { ...(pod.status ?? {}), conditions } });
+    const updated = store.update('pods', { ...pod, status: { ...(pod.status ?? {}), conditions } });
+    // The precondition held before the condition was added; the delete holds to the pod as updated.
+    if (preconditions?.resourceVersion !== undefined)
+      preconditions = { ...preconditions, resourceVersion: updated.metadata.resourceVersion };
   }
   const outcome = deleteObject(store, 'pods', target.namespace, name, {
     gracePeriodSeconds: options.gracePeriodSeconds,
-    preconditions: options.preconditions,
+    preconditions,
     dryRun: options.dryRun,
     now: ctx.now(),
   });

@@ -186,6 +186,23 @@ describe('the Eviction API', () => {
     expect(stored('evict-beta')).toBeUndefined();
   });
 
+  it('holds to deleteOptions.preconditions: the current resourceVersion evicts, a stale one is a 409', async () => {
+    const pod = runningPod('evict-precondition');
+    const stale = await evict('evict-precondition', {
+      deleteOptions: { preconditions: { resourceVersion: '1' }, gracePeriodSeconds: 0 },
+    });
+    expect(stale.status).toBe(409);
+    expect(stored('evict-precondition')).toEqual(pod);
+    const current = await evict('evict-precondition', {
+      deleteOptions: {
+        preconditions: { uid: pod.metadata.uid, resourceVersion: pod.metadata.resourceVersion },
+        gracePeriodSeconds: 0,
+      },
+    });
+    expect(current.status).toBe(201);
+    expect(stored('evict-precondition')).toBeUndefined();
+  });
+
   it('answers 404 for a missing pod and 400 when the names differ', async () => {
     const missing = await evict('no-such-pod');
     expect(missing.status).toBe(404);
