@@ -1,7 +1,8 @@
 /**
  * `npm run bench [-- --quick | --tiny | --sizes S,L | --out DIR ...]`: kubegate side by
  * side with the ceiling of its HTTP layer (A), itself without cache (C) and kubectl (D),
- * on a simulated cluster of size S and L. Writes `<out>/<date>-<mode>.json`,
+ * and itself answering as users authorised from the cluster's RBAC (R), on a simulated
+ * cluster of size S and L. Writes `<out>/<date>-<mode>.json`,
  * `<out>/latest.json`, `<out>/latency.svg`, and RESULTS.md (bench/RESULTS.md by default,
  * `<out>/RESULTS.md` with --out). Every child process is stopped at the end, even on failure.
  */

@@ -12,12 +12,14 @@ const COLORS: Record<SystemId, [string, string]> = {
   B: ['#15803d', '#bbf7d0'],
   C: ['#c2410c', '#fed7aa'],
   D: ['#b91c1c', '#fecaca'],
+  R: ['#1d4ed8', '#bfdbfe'],
 };
 const NAMES: Record<SystemId, string> = {
   A: 'A yoga { hello } (ceiling)',
   B: 'B kubegate, cached',
   C: 'C kubegate --no-cache',
   D: 'D kubectl process',
+  R: 'R kubegate as RBAC users',
 };
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
@@ -36,6 +38,10 @@ export function latencySvg(results: Pick<BenchResults, 'sizes' | 'mode' | 'start
       for (const system of ['B', 'C', 'D'] as const) {
         const cell = s.cells[system]?.[id];
         if (cell) rows.push({ label: `${id} ${system}`, system, cell });
+        if (system !== 'B') continue;
+        // R beside B: one row per RBAC user, named by the namespaces it is bound in.
+        for (const v of s.rbac?.variants ?? [])
+          if (v.cells[id]) rows.push({ label: `${id} R${v.namespaces}`, system: 'R', cell: v.cells[id] });
       }
     }
     groups.push({
@@ -91,9 +97,9 @@ export function latencySvg(results: Pick<BenchResults, 'sizes' | 'mode' | 'start
       `<text x="${gx}" y="${y + 14}" text-anchor="middle" fill="#6b7280">${tick(e)}</text>`,
     );
   }
-  const legend = (['A', 'B', 'C', 'D'] as SystemId[]).map(
+  const legend = (['A', 'B', 'C', 'D', 'R'] as SystemId[]).map(
     (s, i) =>
-      `<rect x="${8 + i * 200}" y="30" width="12" height="10" fill="${COLORS[s][0]}"/><text x="${24 + i * 200}" y="39">${esc(NAMES[s])}</text>`,
+      `<rect x="${8 + i * 176}" y="30" width="12" height="10" fill="${COLORS[s][0]}"/><text x="${24 + i * 176}" y="39">${esc(NAMES[s])}</text>`,
   );
   return `<?xml version="1.0" encoding="UTF-8"?>
 <svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="11">

@@ -14,8 +14,25 @@ export const SIZES: Record<string, SizeSpec> = {
 };
 
 export type Mode = 'full' | 'quick' | 'tiny';
-export const SYSTEMS = ['A', 'B', 'C', 'D'] as const;
+/**
+ * A: the ceiling; B: kubegate with caches, open; C: `--no-cache`; D: kubectl; R: B answering
+ * as identities authorised from the cluster's RBAC (bench/lib/rbac.ts), next to B.
+ */
+export const SYSTEMS = ['A', 'B', 'C', 'D', 'R'] as const;
 export type SystemId = (typeof SYSTEMS)[number];
+
+/** System R's knobs. */
+export interface RbacSettings {
+  /** Namespaces the "many" user is bound in (every namespace of the scenario, then empty ones made for it). */
+  manyNamespaces: number;
+  /** RoleBindings for other subjects added before the second compile-time measurement. */
+  otherBindings: number;
+  /** compileAccess runs per user and measurement (after as many again of warm-up), and the time that bounds them. */
+  compileRuns: number;
+  compileBudgetMs: number;
+  /** Revocation runs per transport. */
+  revocationRuns: number;
+}
 
 export interface BenchConfig {
   mode: Mode;
@@ -32,6 +49,7 @@ export interface BenchConfig {
   subscriptionEvents: number;
   /** Measure the honest client under attack on B (bench/lib/attack.ts). */
   attack: boolean;
+  rbac: RbacSettings;
   /** Where JSON, SVG and RESULTS.md go; null: bench/results and bench/RESULTS.md. */
   out: string | null;
   /** Only re-render RESULTS.md and the chart from this results JSON. */
@@ -40,10 +58,11 @@ export interface BenchConfig {
 
 export const USAGE = `usage: npm run bench -- [options]
 
-  --quick              size S only, short runs (about two and a half minutes)
+  --quick              size S only, short runs (about three and a half minutes)
   --tiny               a 3-node cluster and one short run per system (what the test runs)
   --sizes S,L          sizes to run (S: 50 nodes/5,000 pods/5,000 jobs; L: 1,000 nodes/100,000 pods; T: tiny)
-  --systems A,B,C,D    systems to run (default all)
+  --systems A,B,C,D,R  systems to run (default all); R is B answering as RBAC users
+                       (bound to view in 3 and in 1,000 namespaces), reported next to B
   --out DIR            write results JSON, SVG and RESULTS.md to DIR instead of bench/
   --render FILE        only re-render RESULTS.md and latency.svg from a results JSON
   --connections N      autocannon connections (default 10)
@@ -54,6 +73,9 @@ export const USAGE = `usage: npm run bench -- [options]
   --churn N            simulator changes per second (default 20; tiny 2)
   --subscribers LIST   subscriber counts for event latency (default 1,100,1000)
   --events N           timed events per subscription measurement (default 20; quick 5)
+  --rbac-namespaces N  namespaces R's second user is bound in (default 1000; tiny 12)
+  --rbac-other-bindings N   RoleBindings for other subjects present for R's second
+                       compile-time figure (default 10000; tiny 200)
   --no-attack          skip the honest client under attack (B with auth, alone and under
                        each attack class; on by default, off with --tiny unless --attack)
   --help               this text`;
@@ -95,6 +117,8 @@ export function parseBenchArgs(argv: string[]): BenchConfig | 'help' {
       events: { type: 'string' },
       attack: { type: 'boolean' },
       'no-attack': { type: 'boolean' },
+      'rbac-namespaces': { type: 'string' },
+      'rbac-other-bindings': { type: 'string' },
       help: { type: 'boolean' },
     },
   });
@@ -110,6 +134,10 @@ export function parseBenchArgs(argv: string[]): BenchConfig | 'help' {
       events: 20,
       subscribers: '1,100,1000',
       churn: 20,
+      rbacNamespaces: 1_000,
+      rbacOtherBindings: 10_000,
+      compileRuns: 500,
+      revocationRuns: 5,
     },
     quick: {
       sizes: 'S',
@@ -120,6 +148,10 @@ export function parseBenchArgs(argv: string[]): BenchConfig | 'help' {
       events: 5,
       subscribers: '1,100,1000',
       churn: 20,
+      rbacNamespaces: 1_000,
+      rbacOtherBindings: 10_000,
+      compileRuns: 200,
+      revocationRuns: 3,
     },
     tiny: {
       sizes: 'T',
@@ -130,6 +162,10 @@ export function parseBenchArgs(argv: string[]): BenchConfig | 'help' {
       events: 2,
       subscribers: '1,2',
       churn: 2,
+      rbacNamespaces: 12,
+      rbacOtherBindings: 200,
+      compileRuns: 20,
+      revocationRuns: 1,
     },
   }[mode];
   const sizes = (list(values.sizes) ?? list(d.sizes)!).map((name) => {
@@ -139,7 +175,8 @@ export function parseBenchArgs(argv: string[]): BenchConfig | 'help' {
   });
   const systems = (list(values.systems) ?? [...SYSTEMS]).map((s) => {
     const id = s.toUpperCase() as SystemId;
-    if (!SYSTEMS.includes(id)) throw new Error(`--systems: unknown system "${s}" (expected A, B, C, D)`);
+    if (!SYSTEMS.includes(id))
+      throw new Error(`--systems: unknown system "${s}" (expected ${SYSTEMS.join(', ')})`);
     return id;
   });
   const subscribers = (list(values.subscribers) ?? list(d.subscribers)!).map((s) => num('subscribers', s, 1));
@@ -165,6 +202,15 @@ export function parseBenchArgs(argv: string[]): BenchConfig | 'help' {
     subscribers,
     subscriptionEvents: Math.round(num('events', values.events, d.events)),
     attack: values['no-attack'] ? false : (values.attack ?? mode !== 'tiny'),
+    rbac: {
+      manyNamespaces: Math.round(num('rbac-namespaces', values['rbac-namespaces'], d.rbacNamespaces)),
+      otherBindings: Math.round(
+        num('rbac-other-bindings', values['rbac-other-bindings'], d.rbacOtherBindings),
+      ),
+      compileRuns: d.compileRuns,
+      compileBudgetMs: mode === 'tiny' ? 500 : 5_000,
+      revocationRuns: d.revocationRuns,
+    },
     out: values.out ?? null,
     render: values.render ?? null,
   };

@@ -2,7 +2,9 @@
 
 import { describeOutcomes } from './attack.js';
 import type { CellResult } from './load.js';
+import { RBAC_P50_TARGET, REVOCATION_TARGET_MS } from './rbac.js';
 import type { BenchResults, SizeResult } from './results.js';
+import { median } from './stats.js';
 import { WARMUP_EVENTS } from './subscriptions.js';
 
 const n = (x: number | null | undefined, digits = 1) =>
@@ -120,6 +122,7 @@ function sizeSection(s: SizeResult, results: BenchResults): string {
     }
   }
   if (s.attack !== undefined) lines.push('', ...attackSection(s, results));
+  if (s.rbac !== undefined) lines.push('', ...rbacSection(s, results));
   if (s.variables) {
     const v = s.variables;
     lines.push(
@@ -180,6 +183,100 @@ function attackSection(s: SizeResult, results: BenchResults): string[] {
   return lines;
 }
 
+/** System R: B as RBAC users beside the open B, the access-set compile time, the revocation delay. */
+function rbacSection(s: SizeResult, results: BenchResults): string[] {
+  const lines = ['### B as RBAC users (R)', ''];
+  const r = s.rbac;
+  if (!r) {
+    lines.push('Not measured (its set-up or gateway failed; see the errors).');
+    return lines;
+  }
+  const st = results.settings;
+  const count = (x: number) => x.toLocaleString('en');
+  const scenario = r.manyNamespaces - r.createdNamespaces;
+  lines.push(
+    `kubegate with caches and \`auth.tokens\` whose tokens are Kubernetes identities (\`user:\`), so the gateway mirrors the cluster's Roles, ClusterRoles and their bindings and compiles each user's access set (\`src/kube/rbac.ts\`). Each user is bound by RoleBindings to the \`view\` ClusterRole, one per namespace: **bench-few** in ${r.fewNamespaces.length} (${r.fewNamespaces.map((n) => `\`${n}\``).join(', ')}: Q4's, Q5's pod's and one more), **bench-many** in ${count(r.manyNamespaces)} (the cluster's ${count(scenario)} and ${count(r.createdNamespaces)} made for it, empty when made: it lists every namespaced object the open gateway does, through ${count(r.manyNamespaces)} namespace grants rather than a cluster-wide one). The ${count(r.createdNamespaces)} namespaces and ${count(r.createdBindings)} RoleBindings were written through the simulator's API in ${n(r.setupMs / 1000, 1)} s, after the other systems ran and before R's gateway started (churn may start jobs in the new namespaces, as in any other). The same load as B's cells (${st.connections} connections, ${st.warmupSeconds} s warm-up, ${st.runs} runs of ${st.durationSeconds} s, medians); ratios over the open B of this run, whose row is repeated. \`view\` grants no nodes, so neither user sees one (Q2 answers none, Q5's pod comes without its node): read each ratio against the last column, what the query answered for that caller. The RBAC gateway's first sync (the four RBAC kinds included) took ${r.sync ? `${n(r.sync.firstSyncMs / 1000, 2)} s` : 'n/a'}.`,
+    '',
+    '| Op | caller | p50 ms | p99 ms | req/s | p50 × B | p99 × B | req/s × B | upstream req/op | answered |',
+    '|---|---|--:|--:|--:|--:|--:|--:|--:|---|',
+  );
+  const ratio = (x: number | null | undefined, target?: number) =>
+    x == null ? 'n/a' : target !== undefined && x > target ? `**${n(x, 2)}×**` : `${n(x, 2)}×`;
+  const row = (op: string, caller: string, cell: CellResult | undefined, rest: string) => {
+    if (!cell) return `| ${op} | ${caller} | – | – | – | ${rest} |`;
+    if (!cell.ok)
+      return `| ${op} | ${caller} | failed | | | | | | | ${(cell.error ?? '').replace(/\|/g, '/').slice(0, 100)} |`;
+    const seq = cell.mode === 'sequential' ? ' †' : '';
+    const up = cell.upstream ? n(cell.upstream.requestsPerOp, cell.upstream.requestsPerOp % 1 ? 2 : 0) : '–';
+    return `| ${op} | ${caller} | ${ms(cell.p50Ms)}${seq} | ${ms(cell.p99Ms)} | ${n(cell.rps, cell.rps >= 10 ? 0 : 2)} | ${rest.replace('UP', up)}${cell.error ? ` ⚠ ${cell.error.slice(0, 80)}` : ''} |`;
+  };
+  for (const op of results.operations) {
+    const b = s.cells.B?.[op.id];
+    lines.push(row(op.id, 'B, open', b, `1.00× | 1.00× | 1.00× | UP | ${r.openAnswers[op.id] ?? 'n/a'}`));
+    for (const v of r.variants) {
+      const o = v.overB[op.id];
+      lines.push(
+        row(
+          op.id,
+          `R ${v.user} (${count(v.namespaces)} ns)`,
+          v.cells[op.id],
+          `${ratio(o?.p50, RBAC_P50_TARGET)} | ${ratio(o?.p99)} | ${ratio(o?.rps)} | UP | ${v.answers[op.id] ?? 'n/a'}`,
+        ),
+      );
+    }
+  }
+  lines.push(
+    '',
+    `p50 ratios above ${RBAC_P50_TARGET}× (the target) are in bold.${r.variants.some((v) => Object.values(v.cells).some((c) => c?.mode === 'sequential')) ? ' † measured with sequential requests.' : ''}`,
+  );
+
+  const c = r.compile;
+  lines.push('', '#### Access-set compile time', '');
+  if (!c) lines.push('Not measured.');
+  else {
+    lines.push(
+      `\`compileAccess\` (src/kube/rbac.ts) timed in the harness over RBAC stores filled by the gateway's own code (a \`Cluster\` mirroring the four RBAC kinds of this simulator: the same informers, trimming and subject index), with the RBAC gateway stopped. The cluster held ${count(c.roleBindings)} RoleBindings, ${count(c.clusterRoleBindings)} ClusterRoleBindings and ${count(c.clusterRoles)} ClusterRoles; then ${count(c.otherBindings)} RoleBindings for other subjects (one user each, spread over bench-many's namespaces) were written through the API${c.otherBindingsWriteMs !== null ? ` (${n(c.otherBindingsWriteMs / 1000, 1)} s)` : ''} and, once mirrored (${c.roleBindingsWithOthers !== null ? count(c.roleBindingsWithOthers) : 'n/a'} RoleBindings), the same users timed again. Each figure: the median of up to ${count(c.users.length ? Math.max(...c.users.map((u) => u.timing.runs)) : 0)} runs (fewer when ${n(results.mode === 'tiny' ? 0.5 : 5, 1)} s ran out) after as many of warm-up (role grants memoised per role object, as in the gateway: what an RBAC change costs a user, not a cold process's first call).`,
+      '',
+      `| user | its RoleBindings | namespaces granted | p50 ms | p90 ms | runs | with ${count(c.otherBindings)} other RoleBindings: p50 ms | p90 ms | p50 with / without |`,
+      '|---|--:|--:|--:|--:|--:|--:|--:|--:|',
+    );
+    const f = (x: number) => n(x, x >= 10 ? 1 : 3);
+    for (const u of c.users) {
+      const w = u.withOthers;
+      lines.push(
+        `| ${u.user} | ${count(u.bindings)} | ${count(u.namespacesGranted)} | ${f(u.timing.p50Ms)} | ${f(u.timing.p90Ms)} | ${u.timing.runs} | ${w ? f(w.p50Ms) : 'n/a'} | ${w ? f(w.p90Ms) : 'n/a'} | ${w && u.timing.p50Ms > 0 ? `${n(w.p50Ms / u.timing.p50Ms, 2)}×` : 'n/a'} |`,
+      );
+    }
+    if (c.error) lines.push('', `⚠ ${c.error}`);
+  }
+
+  const v = r.revocation;
+  lines.push('', '#### RBAC revocation', '');
+  if (!v) lines.push('Not measured.');
+  else {
+    lines.push(
+      `A user (bench-revoked) bound to \`view\` in \`${v.namespace}\` only, subscribed to that namespace's pod events on the synced RBAC gateway (a primer pod's event first, to know the stream open); its RoleBinding deleted through the API as \`kubectl delete rolebinding\` does. Delay: from just before the DELETE is sent to the FORBIDDEN error at the subscriber (the DELETE's round trip, the watch event to the gateway's informer, the relay's check and the error's way out). Target: under ${n(REVOCATION_TARGET_MS / 1000, 0)} s.`,
+      '',
+      '| transport | runs | ended FORBIDDEN | median ms | max ms | DELETE round trip, median ms |',
+      '|---|--:|--:|--:|--:|--:|',
+    );
+    for (const t of ['sse', 'ws'] as const) {
+      const runs = v.runs.filter((x) => x.transport === t);
+      if (!runs.length) continue;
+      const delays = runs.flatMap((x) => (x.delayMs === null ? [] : [x.delayMs]));
+      const del = runs.flatMap((x) => (x.deleteMs === null ? [] : [x.deleteMs]));
+      lines.push(
+        `| ${t === 'sse' ? 'SSE (graphql-sse)' : 'WebSocket (graphql-ws)'} | ${runs.length} | ${delays.length} | ${ms(median(delays))} | ${delays.length ? ms(Math.max(...delays)) : 'n/a'} | ${ms(median(del))} |`,
+      );
+    }
+    const other = v.runs.filter((x) => x.outcome !== 'FORBIDDEN');
+    if (other.length)
+      lines.push('', `Not FORBIDDEN: ${other.map((x) => `${x.transport} ${x.outcome}`).join('; ')}.`);
+    if (v.error) lines.push('', `⚠ ${v.error}`);
+  }
+  return lines;
+}
+
 /** One table for the whole run: per size and operation, each system's p50 and the ratios. */
 function headline(results: BenchResults): string[] {
   const lines = [
@@ -232,7 +329,7 @@ export function resultsMarkdown(
   const lines = [
     '# kubegate benchmark results',
     '',
-    `Written by \`npm run bench${results.mode === 'full' ? '' : ` -- --${results.mode}`}\` (mode **${results.mode}**), started ${results.startedAt}, took ${n(results.durationSeconds / 60, 1)} min. Raw figures: [\`${jsonPath}\`](${jsonPath}). Reproduce with \`npm run bench\` (sizes S and L, about 25 minutes on this machine) or \`npm run bench -- --quick\` (size S, about two and a half minutes); \`npm run bench -- --help\` lists the options.`,
+    `Written by \`npm run bench${results.mode === 'full' ? '' : ` -- --${results.mode}`}\` (mode **${results.mode}**), started ${results.startedAt}, took ${n(results.durationSeconds / 60, 1)} min. Raw figures: [\`${jsonPath}\`](${jsonPath}). Reproduce with \`npm run bench\` (sizes S and L: about 26 minutes on this machine before system R, which adds an estimated quarter of an hour) or \`npm run bench -- --quick\` (size S, about three and a half minutes); \`npm run bench -- --help\` lists the options.`,
     '',
     `![latency per system, operation and size](${chartPath})`,
     '',
@@ -264,6 +361,11 @@ export function resultsMarkdown(
       (informerSyncPath
         ? ` The informers alone, without the server, are measured by \`bench/informer-sync.ts\`: [${informerSyncPath}](${informerSyncPath}).`
         : ''),
+    ...(results.sizes.some((s) => s.rbac)
+      ? [
+          "- R: B (a gateway of its own, with caches) answering as Kubernetes identities its `auth.tokens` name, authorised from the cluster's RBAC, which it mirrors: a user bound to `view` in 3 namespaces and one in 1,000, with the same load as B; p50, p99 and req/s reported as ratios over B of the same run, with what each query answered for each caller. Also the access-set compile time and the delay from a RoleBinding's deletion to the user's subscription ending FORBIDDEN (see each size's R section).",
+        ]
+      : []),
     `- Subscriptions: ${st.subscribers.join(', ')} subscribers of one identical operation (as many tabs of one live page), ${st.subscriptionEvents} timed pod creations each after ${WARMUP_EVENTS} untimed ones, over graphql-sse (distinct connections; its client reading the body as a Node stream through undici.request, not through the WHATWG streams of the global fetch) and graphql-ws (a connection per subscriber), subscribers and writer in one process.`,
     '- Operations: `bench/operations/*.graphql`, validated against `schema/schema.graphql` at startup: ' +
       results.operations.map((o) => `${o.id} ${o.title}`).join('; ') +

@@ -5,6 +5,7 @@ import type { BenchConfig, SystemId } from './config.js';
 import type { CellResult } from './load.js';
 import type { MachineInfo, Versions } from './machine.js';
 import type { OperationId } from './operations.js';
+import type { RbacFigures } from './rbac.js';
 import type { SubscriptionFigures } from './subscriptions.js';
 import type { QueryVariables, SizeSpec } from './upstream.js';
 
@@ -49,7 +50,7 @@ export interface SizeResult {
   variables: QueryVariables | null;
   /** System A answers `{ hello }`: one cell per size, the ceiling for every operation. */
   ceiling: CellResult | null;
-  cells: Partial<Record<Exclude<SystemId, 'A'>, Partial<Record<OperationId, CellResult>>>>;
+  cells: Partial<Record<Exclude<SystemId, 'A' | 'R'>, Partial<Record<OperationId, CellResult>>>>;
   kubectlNotes: Partial<Record<OperationId, string>>;
   sync: SyncFigures | null;
   memory: MemoryFigures | null;
@@ -57,6 +58,8 @@ export interface SizeResult {
   ratios: Partial<Record<OperationId, Ratios>>;
   /** The honest client alone and under each attack class (B with auth); absent when not run. */
   attack?: AttackFigures | null;
+  /** System R: B as RBAC users, its compile time and revocation delay; absent when not run. */
+  rbac?: RbacFigures | null;
   /** Failures that stopped part of this size's measurements. */
   errors: string[];
 }

@@ -11,7 +11,18 @@ import { startGateway } from './gateway.js';
 import { kubectlEnv, measureKubectl, runKubectl } from './kubectl.js';
 import { type CellResult, measureGraphql } from './load.js';
 import { HELLO_QUERY, kubectlPlan, type Operation, type OperationId, variablesFor } from './operations.js';
+import {
+  answerOf,
+  RBAC_VARIANTS,
+  type RbacFigures,
+  type RbacSetup,
+  ratiosOverB,
+  setUpRbac,
+  writeRbacConfig,
+} from './rbac.js';
+import { measureCompile } from './rbac-compile.js';
 import type { MemoryFigures, Ratios, SizeResult } from './results.js';
+import { measureRevocation } from './revocation.js';
 import { round } from './stats.js';
 import { measureSubscriptionLatency, type Transport } from './subscriptions.js';
 import {
@@ -77,6 +88,9 @@ export async function runSize(size: SizeSpec, ctx: SizeContext): Promise<SizeRes
     result.variables = variables;
     log(`  variables: ${JSON.stringify(variables)}`);
 
+    const openAnswers: RbacFigures['openAnswers'] = {};
+    const rbac = config.systems.includes('R');
+
     if (config.systems.includes('A')) {
       try {
         const ceiling = startNodeChild(`ceiling-${size.name}`, 'bench/ceiling-server.ts', [], opts);
@@ -132,18 +146,17 @@ export async function runSize(size: SizeSpec, ctx: SizeContext): Promise<SizeRes
           }
           const vars = () => variablesFor(op.id, gw.cluster, variables);
           const extra = op.id === 'Q2' ? await secondNodePage(gw.url, gw.cluster, record) : {};
-          const cell = await withLivePod(op.id, upstream, variables, () =>
-            measureGraphql(
-              {
-                url: gw.url,
-                query: op.query,
-                operationName: op.operationName,
-                variables: { ...vars(), ...extra },
-              },
-              config.load,
-              upstream,
-            ),
-          );
+          const target = () => ({
+            url: gw.url,
+            query: op.query,
+            operationName: op.operationName,
+            variables: { ...vars(), ...extra },
+          });
+          const cell = await withLivePod(op.id, upstream, variables, async () => {
+            // What the open gateway answers, for R's report to set its users' answers beside.
+            if (cache && rbac) openAnswers[op.id] = await answerOf(op.id, target());
+            return measureGraphql(target(), config.load, upstream);
+          });
           if (!gw.child.alive())
             cell.error = `${cell.error ? `${cell.error}; ` : ''}the gateway exited during the measurement`;
           cells[op.id] = cell;
@@ -199,6 +212,21 @@ export async function runSize(size: SizeSpec, ctx: SizeContext): Promise<SizeRes
         }
       } catch (err) {
         record('system D', err);
+      }
+    }
+
+    if (rbac) {
+      // Last, so that its namespaces and bindings (written just before its gateway starts)
+      // are not in the cluster the other systems were measured on.
+      result.rbac = null;
+      try {
+        const setup = await setUpRbac(upstream, variables, config.rbac.manyNamespaces);
+        log(
+          `  R set-up: ${setup.createdNamespaces} namespaces and ${setup.createdBindings} RoleBindings written in ${setup.setupMs} ms (bench-few in ${setup.few.namespaces.join(', ')}; bench-many in ${setup.many.namespaces.length})`,
+        );
+        result.rbac = await runRbac(size.name, upstream, setup, openAnswers, result, children, ctx);
+      } catch (err) {
+        record('system R', err);
       }
     }
 
@@ -276,21 +304,155 @@ async function runAttacks(
 }
 
 /**
+ * System R: B as RBAC users (bench/lib/rbac.ts), Q1–Q5 with each user's token on a gateway
+ * that mirrors the cluster's RBAC, set beside B's cells; then the revocation delay on the
+ * same gateway; then, with the gateway stopped, the access-set compile time.
+ */
+async function runRbac(
+  size: string,
+  upstream: Upstream,
+  setup: RbacSetup,
+  openAnswers: RbacFigures['openAnswers'],
+  result: SizeResult,
+  children: Child[],
+  ctx: SizeContext,
+): Promise<RbacFigures> {
+  const { config, log } = ctx;
+  const figures: RbacFigures = {
+    fewNamespaces: setup.few.namespaces,
+    manyNamespaces: setup.many.namespaces.length,
+    createdNamespaces: setup.createdNamespaces,
+    createdBindings: setup.createdBindings,
+    setupMs: setup.setupMs,
+    sync: null,
+    openAnswers,
+    variants: [],
+    compile: null,
+    revocation: null,
+  };
+  const record = (what: string, err: unknown) => {
+    const message = `${what}: ${(err as Error)?.message ?? String(err)}`;
+    result.errors.push(message);
+    log(`  ERROR ${message}`);
+  };
+  const start = () =>
+    startGateway({
+      name: `gateway-R-${size}`,
+      kubeconfig: upstream.kubeconfigPath,
+      configFile: writeRbacConfig(ctx.workDir, size, upstream.kubeconfigPath, setup),
+      token: setup.many.token,
+      cache: true,
+      cwd: ctx.root,
+      logDir: ctx.logDir,
+      syncTimeoutMs: 900_000,
+    });
+  log(
+    `  R: starting kubegate with auth.tokens as RBAC identities (bench-few: ${setup.few.namespaces.length} namespaces, bench-many: ${setup.many.namespaces.length})`,
+  );
+  let gw = await start();
+  children.push(gw.child);
+  figures.sync = gw.sync;
+  log(`  R synced in ${gw.sync?.firstSyncMs} ms (RBAC kinds included)`);
+  try {
+    await sleep(config.mode === 'full' ? 2_000 : config.mode === 'quick' ? 1_000 : 200);
+    const variables = setup.variables;
+    for (const id of RBAC_VARIANTS) {
+      const user = setup[id];
+      const headers = { authorization: `Bearer ${user.token}` };
+      const variant: RbacFigures['variants'][number] = {
+        id,
+        user: user.user,
+        namespaces: user.namespaces.length,
+        cells: {},
+        answers: {},
+        overB: {},
+      };
+      figures.variants.push(variant);
+      for (const op of ctx.operations) {
+        if (!gw.child.alive()) {
+          record(
+            `R ${id} before ${op.id}`,
+            new Error(`the gateway had exited; restarted it:\n${gw.child.tail(10)}`),
+          );
+          gw = await start();
+          children.push(gw.child);
+        }
+        const extra = op.id === 'Q2' ? await secondNodePage(gw.url, gw.cluster, record, headers) : {};
+        const target = () => ({
+          url: gw.url,
+          query: op.query,
+          operationName: op.operationName,
+          variables: { ...variablesFor(op.id, gw.cluster, variables), ...extra },
+          headers,
+        });
+        const cell = await withLivePod(
+          op.id,
+          upstream,
+          variables,
+          async () => {
+            variant.answers[op.id] = await answerOf(op.id, target());
+            return measureGraphql(target(), config.load, upstream);
+          },
+          variables.pod.namespace,
+        );
+        if (!gw.child.alive())
+          cell.error = `${cell.error ? `${cell.error}; ` : ''}the gateway exited during the measurement`;
+        variant.cells[op.id] = cell;
+        variant.overB[op.id] = ratiosOverB(cell, result.cells.B?.[op.id]);
+        log(
+          `  R ${id} ${op.id}: ${describe(cell)}; p50 ${variant.overB[op.id]?.p50 ?? 'n/a'}× B; answered ${variant.answers[op.id]}`,
+        );
+      }
+    }
+    figures.revocation = await measureRevocation({
+      url: gw.url,
+      cluster: gw.cluster,
+      upstream,
+      user: setup.revoked.user,
+      token: setup.revoked.token,
+      namespace: setup.revoked.namespace,
+      runsPerTransport: config.rbac.revocationRuns,
+      log,
+    });
+    if (figures.revocation.error) record('R revocation', new Error(figures.revocation.error));
+  } finally {
+    await gw.child.stop();
+  }
+  // With the gateway stopped, nothing else runs while compileAccess is timed.
+  figures.compile = await measureCompile({
+    kubeconfig: upstream.kubeconfigPath,
+    upstream,
+    users: [
+      { variant: 'few', user: setup.few.user },
+      { variant: 'many', user: setup.many.user },
+    ],
+    namespaces: setup.many.namespaces,
+    otherBindings: config.rbac.otherBindings,
+    runs: config.rbac.compileRuns,
+    budgetMs: config.rbac.compileBudgetMs,
+    log,
+  });
+  if (figures.compile.error) record('R compile time', new Error(figures.compile.error));
+  return figures;
+}
+
+/**
  * Q5 names one pod, and churn or the job controller may delete it: the pod is picked
  * again (and the caches given a moment to see it) when it is gone before or during a
- * measurement, up to three attempts.
+ * measurement, up to three attempts; within `namespace` when given (an RBAC user's).
  */
 async function withLivePod(
   id: OperationId,
   upstream: Upstream,
   variables: QueryVariables,
   measure: () => Promise<CellResult>,
+  namespace?: string,
 ): Promise<CellResult> {
   if (id !== 'Q5') return measure();
   let cell: CellResult | undefined;
   for (let attempt = 0; attempt < 3; attempt++) {
     if (attempt > 0 || !(await podExists(upstream, variables.pod))) {
-      variables.pod = await pickJobPod(upstream);
+      variables.pod = await pickJobPod(upstream, namespace);
       await sleep(1_000);
     }
     cell = await measure();
@@ -305,10 +467,11 @@ async function secondNodePage(
   url: string,
   cluster: string,
   record: (what: string, err: unknown) => void,
+  headers: Record<string, string> = {},
 ): Promise<{ twoPages: boolean; after?: string }> {
   const res = await fetch(url, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...headers },
     body: JSON.stringify({
       query:
         'query($cluster: String!) { cluster(name: $cluster) { nodes(first: 500) { totalCount pageInfo { hasNextPage endCursor } } } }',

@@ -50,7 +50,7 @@ export const WARMUP_EVENTS = 5;
  * protocol (distinct connections), same HTTP/1.1 connections, one per subscriber.
  */
 const sseAgent = new Agent({ keepAliveTimeout: 1_000 });
-async function nodeStreamFetch(url: string | URL | Request, init: RequestInit = {}) {
+export async function nodeStreamFetch(url: string | URL | Request, init: RequestInit = {}) {
   const res = await request(String(url), {
     method: (init.method ?? 'GET') as 'GET' | 'POST',
     headers: init.headers as Record<string, string>,

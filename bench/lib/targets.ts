@@ -5,6 +5,7 @@
  */
 import type { CellResult } from './load.js';
 import type { OperationId } from './operations.js';
+import { RBAC_P50_TARGET, REVOCATION_TARGET_MS } from './rbac.js';
 import type { BenchResults, SizeResult, TargetResult } from './results.js';
 
 const fmt = (x: number | null | undefined, digits = 1) =>
@@ -65,6 +66,7 @@ export function evaluateTargets(results: Pick<BenchResults, 'sizes'>): TargetRes
     }
     subscriptionTargets(s, out);
     attackTarget(s, out);
+    rbacTargets(s, out);
   }
 
   // B beats C by 20x at p50 on Q2 and Q3, size S.
@@ -182,5 +184,56 @@ function attackTarget(s: SizeResult, out: TargetResult[]): void {
     size: s.size.name,
     met: missing ? false : worst.p99Ratio! <= 3,
     figure: `worst ${worst.class}: ${fmt(worst.honest.p99Ms, 2)} ms vs ${fmt(a.alone.p99Ms, 2)} ms alone = ${fmt(worst.p99Ratio, 2)}×; ${rows.map((r) => `${r.class} ${fmt(r.p99Ratio, 2)}×`).join(', ')}${missing ? `; ${missing} class(es) without a figure` : ''}`,
+  });
+}
+
+/**
+ * System R (issue #11): each RBAC user's p50 within 1.15× of the open B's on Q1–Q5, and
+ * the revocation delay under a second. No line when R did not run.
+ */
+function rbacTargets(s: SizeResult, out: TargetResult[]): void {
+  const r = s.rbac;
+  if (r === undefined) return;
+  const size = s.size.name;
+  const ratioTarget = (who: string) =>
+    `B as an RBAC user (${who}): p50 ≤ ${RBAC_P50_TARGET}× the open B's on Q1–Q5`;
+  if (!r) {
+    out.push({
+      target: ratioTarget('view in 3 / 1,000 namespaces'),
+      size,
+      met: null,
+      figure: 'not measured: see the errors',
+    });
+    return;
+  }
+  for (const v of r.variants) {
+    const t = ratioTarget(`view in ${v.namespaces.toLocaleString('en')} namespaces`);
+    const ids = ['Q1', 'Q2', 'Q3', 'Q4', 'Q5'] as OperationId[];
+    const have = ids.filter((id) => v.overB[id]?.p50 != null);
+    if (!have.length) {
+      out.push({ target: t, size, met: null, figure: 'not measured: needs B and R' });
+      continue;
+    }
+    const worst = have.reduce((w, id) => (v.overB[id]!.p50! > v.overB[w]!.p50! ? id : w));
+    const missing = ids.length - have.length;
+    out.push({
+      target: t,
+      size,
+      met: missing ? false : v.overB[worst]!.p50! <= RBAC_P50_TARGET,
+      figure: `worst ${worst}: ${fmt(v.cells[worst]?.p50Ms, 2)} ms vs B ${fmt(s.cells.B?.[worst]?.p50Ms, 2)} ms = ${fmt(v.overB[worst]!.p50, 2)}×; ${have.map((id) => `${id} ${fmt(v.overB[id]!.p50, 2)}×`).join(', ')}${missing ? `; ${missing} operation(s) without a figure` : ''}`,
+    });
+  }
+  const t = `RBAC revocation: a live subscription ends FORBIDDEN < ${REVOCATION_TARGET_MS / 1000} s after its RoleBinding's deletion (median)`;
+  const v = r.revocation;
+  if (!v?.runs.length) {
+    out.push({ target: t, size, met: null, figure: `not measured${v?.error ? `: ${v.error}` : ''}` });
+    return;
+  }
+  const forbidden = v.runs.filter((x) => x.delayMs !== null).length;
+  out.push({
+    target: t,
+    size,
+    met: forbidden === v.runs.length && v.p50Ms < REVOCATION_TARGET_MS,
+    figure: `median ${fmt(v.p50Ms, 1)} ms, max ${fmt(v.maxMs, 1)} ms; ${forbidden}/${v.runs.length} runs ended FORBIDDEN (SSE and WebSocket alternately)`,
   });
 }

@@ -163,11 +163,13 @@ export async function pickVariables(upstream: Upstream): Promise<QueryVariables>
 
 /**
  * A running job pod bound to a node (picked again when the job controller removed it);
- * failing that any job pod on a node, then any running pod on a node (jobName '').
+ * failing that any job pod on a node, then any running pod on a node (jobName ''). Within
+ * `namespace` when given (an RBAC user's Q5 must name a pod it may get).
  */
-export async function pickJobPod(upstream: Upstream): Promise<QueryVariables['pod']> {
+export async function pickJobPod(upstream: Upstream, namespace?: string): Promise<QueryVariables['pod']> {
+  const base = namespace ? `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods` : '/api/v1/pods';
   const list = async (query: string) =>
-    ((await upstream.request(`/api/v1/pods?limit=200&${query}`)).body as { items?: PodItem[] }).items ?? [];
+    ((await upstream.request(`${base}?limit=200&${query}`)).body as { items?: PodItem[] }).items ?? [];
   const pod =
     (await list('labelSelector=job-name&fieldSelector=status.phase%3DRunning')).find(
       (p) => p.spec?.nodeName,

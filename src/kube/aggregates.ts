@@ -12,9 +12,18 @@
  * as long as `prev` is the object previously applied for that pod (what Indexer.update and
  * Indexer.delete return). Not safe to call with a prev that was never applied.
  */
-import type { V1Pod } from '@kubernetes/client-node';
+import type { V1Job, V1Pod } from '@kubernetes/client-node';
 import { keyOf } from './kinds.js';
-import { jobNameOfPod, type NodeUsage, nodeUsageOf, type PodPhase, podPhase } from './rules.js';
+import {
+  JOB_STATES,
+  type JobState,
+  jobNameOfPod,
+  jobState,
+  type NodeUsage,
+  nodeUsageOf,
+  type PodPhase,
+  podPhase,
+} from './rules.js';
 
 export { isTerminated, type NodeUsage, POD_PHASES, type PodPhase, podPhase } from './rules.js';
 
@@ -40,8 +49,24 @@ export const PHASE_FIELD: Record<PodPhase, Exclude<keyof JobPodCounts, 'total'>>
   Unknown: 'unknown',
 };
 
-export class PodAggregates {
+/** What an informer keeps up to date from its kind's changes (PodAggregates, JobAggregates). */
+export interface Aggregator<T> {
+  apply(prev: T | undefined, next: T | undefined): void;
+  reset(items: Iterable<T>): void;
+}
+
+/** One namespace's pods: how many, by phase, and what the non-terminated bound ones hold. */
+export interface NamespacePods extends PodTotals {
+  phases: Record<PodPhase, number>;
+}
+
+export class PodAggregates implements Aggregator<V1Pod> {
   readonly #nodes = new Map<string, NodeUsage>();
+  /**
+   * Per namespace: what a caller granted in some namespaces sees of the cluster summary,
+   * summed over its namespaces in O(namespaces) instead of a walk of their pods.
+   */
+  readonly #namespaces = new Map<string, NamespacePods>();
   readonly #jobs = new Map<string, JobPodCounts>();
   #phases: Record<PodPhase, number> = zeroPhases();
   #pods = 0;
@@ -55,6 +80,7 @@ export class PodAggregates {
   /** Recomputes everything from `pods` (after a relist). */
   reset(pods: Iterable<V1Pod>): void {
     this.#nodes.clear();
+    this.#namespaces.clear();
     this.#jobs.clear();
     this.#phases = zeroPhases();
     this.#pods = 0;
@@ -83,6 +109,14 @@ export class PodAggregates {
     return { ...this.#phases };
   }
 
+  /**
+   * One namespace's pods (zeros for none): the live entry, not a copy — a summary sums a
+   * thousand of them per request, and copies were most of its time. Read it at once.
+   */
+  namespace(namespace: string): Readonly<NamespacePods> {
+    return this.#namespaces.get(namespace) ?? NO_PODS;
+  }
+
   /** Cluster-wide: number of pods, and the sum of the node aggregates. */
   totals(): PodTotals {
     let podCount = 0;
@@ -102,6 +136,20 @@ export class PodAggregates {
     this.#phases[phase] += sign;
 
     const usage = nodeUsageOf(pod);
+    const namespace = pod.metadata?.namespace ?? '';
+    let n = this.#namespaces.get(namespace);
+    if (n === undefined) {
+      n = zeroNamespace();
+      this.#namespaces.set(namespace, n);
+    }
+    n.pods += sign;
+    n.phases[phase] += sign;
+    if (usage !== undefined) {
+      n.podCount += sign;
+      n.cpuMillis += sign * usage.cpuMillis;
+      n.memoryBytes += sign * usage.memoryBytes;
+    }
+    if (n.pods === 0) this.#namespaces.delete(namespace);
     if (usage !== undefined) {
       const { nodeName } = usage;
       let u = this.#nodes.get(nodeName);
@@ -129,6 +177,62 @@ export class PodAggregates {
       if (c.total === 0) this.#jobs.delete(key);
     }
   }
+}
+
+/**
+ * Jobs by state per namespace, kept up to date from job changes: a partial view's summary
+ * sums its namespaces instead of walking every job it may see (bench/rbac-only.ts: the walk
+ * was most of a namespace-limited caller's cluster summary).
+ */
+export class JobAggregates implements Aggregator<V1Job> {
+  readonly #namespaces = new Map<string, Record<JobState, number>>();
+
+  apply(prev: V1Job | undefined, next: V1Job | undefined): void {
+    if (prev !== undefined) this.#contribute(prev, -1);
+    if (next !== undefined) this.#contribute(next, 1);
+  }
+
+  reset(jobs: Iterable<V1Job>): void {
+    this.#namespaces.clear();
+    for (const job of jobs) this.#contribute(job, 1);
+  }
+
+  /** One namespace's jobs by state (zeros for none): the live entry, not a copy; read it at once. */
+  namespace(namespace: string): Readonly<Record<JobState, number>> {
+    return this.#namespaces.get(namespace) ?? NO_JOBS;
+  }
+
+  /** Every namespace's jobs by state. */
+  totals(): Record<JobState, number> {
+    const t = zeroStates();
+    for (const n of this.#namespaces.values()) for (const st of JOB_STATES) t[st] += n[st];
+    return t;
+  }
+
+  #contribute(job: V1Job, sign: 1 | -1): void {
+    const namespace = job.metadata?.namespace ?? '';
+    let n = this.#namespaces.get(namespace);
+    if (n === undefined) {
+      n = zeroStates();
+      this.#namespaces.set(namespace, n);
+    }
+    n[jobState(job)] += sign;
+    if (JOB_STATES.every((st) => n[st] === 0)) this.#namespaces.delete(namespace);
+  }
+}
+
+const NO_JOBS: Readonly<Record<JobState, number>> = Object.freeze(zeroStates());
+const NO_PODS: Readonly<NamespacePods> = Object.freeze({
+  ...zeroNamespace(),
+  phases: Object.freeze(zeroPhases()),
+});
+
+function zeroStates(): Record<JobState, number> {
+  return Object.fromEntries(JOB_STATES.map((st) => [st, 0])) as Record<JobState, number>;
+}
+
+function zeroNamespace(): NamespacePods {
+  return { pods: 0, podCount: 0, cpuMillis: 0, memoryBytes: 0, phases: zeroPhases() };
 }
 
 function zeroPhases(): Record<PodPhase, number> {

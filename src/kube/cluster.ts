@@ -4,7 +4,7 @@
  */
 
 import { AccessCache } from './access-cache.js';
-import { PodAggregates } from './aggregates.js';
+import { type Aggregator, JobAggregates, PodAggregates } from './aggregates.js';
 import {
   type AccessReviewAttributes,
   type AccessReviewUser,
@@ -15,7 +15,7 @@ import {
 import { type Clock, systemClock } from './clock.js';
 import type { EventHub } from './event-hub.js';
 import { Informer, type InformerOptions, type InformerStatus } from './informer.js';
-import { INFORMER_KINDS, KINDS, type KindName } from './kinds.js';
+import { INFORMER_KINDS, KINDS, type KindName, type KubeObjectOf } from './kinds.js';
 import type { AccessSet, RbacUser } from './rbac.js';
 import { describe } from './reflector.js';
 
@@ -75,6 +75,7 @@ export class Cluster {
   readonly name: string;
   readonly client: ClusterClient;
   readonly aggregates = new PodAggregates();
+  readonly jobAggregates = new JobAggregates();
   /** The hub its informers publish to (writes wait on it until the cache shows them). */
   readonly hub: EventHub;
   readonly informers: Informers | undefined;
@@ -101,7 +102,9 @@ export class Cluster {
           kind,
           client: this.client,
           hub: options.hub,
-          aggregates: kind === 'Pod' ? this.aggregates : undefined,
+          aggregates: (kind === 'Pod' ? this.aggregates : kind === 'Job' ? this.jobAggregates : undefined) as
+            | Aggregator<KubeObjectOf<K>>
+            | undefined,
           clock: options.clock,
           reflector: {
             ...options.reflector,

@@ -5,7 +5,7 @@
  * aggregates and the hub in that order, so a hub listener can read a store that
  * already holds the change.
  */
-import type { PodAggregates } from './aggregates.js';
+import type { Aggregator } from './aggregates.js';
 import type { ClusterClient } from './client.js';
 import type { EventHub } from './event-hub.js';
 import { Indexer } from './indexer.js';
@@ -24,8 +24,8 @@ export interface InformerOptions<K extends KindName> {
   kind: K;
   client: Pick<ClusterClient, 'list' | 'watch'>;
   hub: EventHub;
-  /** Kept up to date from pod changes (Pod informers only). */
-  aggregates?: PodAggregates;
+  /** Kept up to date from the kind's changes (pods' and jobs' numbers). */
+  aggregates?: Aggregator<KubeObjectOf<K>>;
   /** Defaults to the kind's trimming transform; pass identity to measure its effect. */
   transform?: TransformFunc<K>;
   clock?: Clock;
@@ -113,7 +113,7 @@ export class Informer<K extends KindName> implements ReflectorSink<K> {
     this.store.replace(next);
     this.changes += 1;
     const { aggregates } = this.options;
-    if (aggregates && this.options.kind === 'Pod') aggregates.reset(next as KubeObjectOf<'Pod'>[]);
+    aggregates?.reset(next);
     // The synthetic events that bring every consumer from the old state to the new one.
     for (const obj of next) {
       const key = objectKey(obj);
@@ -151,12 +151,7 @@ export class Informer<K extends KindName> implements ReflectorSink<K> {
   }
 
   private applyAggregates(prev: KubeObjectOf<K> | undefined, next: KubeObjectOf<K> | undefined): void {
-    if (this.options.kind === 'Pod' && this.options.aggregates) {
-      this.options.aggregates.apply(
-        prev as KubeObjectOf<'Pod'> | undefined,
-        next as KubeObjectOf<'Pod'> | undefined,
-      );
-    }
+    this.options.aggregates?.apply(prev, next);
   }
 
   private publish(

@@ -6,7 +6,7 @@
  * trimmed, frozen objects that match `compileQuery`. Loaders batch onto this; resolvers
  * never see it.
  */
-import type { JobPodCounts, NodeUsage, PodTotals } from './aggregates.js';
+import type { JobPodCounts, NamespacePods, NodeUsage, PodTotals } from './aggregates.js';
 import type { AccessReviewAttributes, AccessReviewUser } from './client.js';
 import type { AuthorizationMode, Cluster, ClusterStatus } from './cluster.js';
 import type { ReadonlyIndexer } from './indexer.js';
@@ -14,7 +14,7 @@ import type { IndexLookup } from './kinds/define.js';
 import { type KindName, type KubeObjectOf, keyOf } from './kinds.js';
 import { compileQuery, indexLookups, type ObjectQuery, serverSelectors } from './query.js';
 import type { AccessSet, RbacUser } from './rbac.js';
-import type { PodPhase } from './rules.js';
+import type { JobState, PodPhase } from './rules.js';
 import { transformerFor } from './transform.js';
 
 export type { ObjectQuery } from './query.js';
@@ -28,9 +28,16 @@ export interface ReadResult<T> {
 /** The pod aggregates, read-only (numbers over every namespace: the caller decides who may see them). */
 export interface AggregatesView {
   node(nodeName: string): NodeUsage;
+  namespace(namespace: string): Readonly<NamespacePods>;
   job(namespace: string, jobName: string): JobPodCounts;
   phaseCounts(): Record<PodPhase, number>;
   totals(): PodTotals;
+}
+
+/** The job aggregates, read-only. */
+export interface JobAggregatesView {
+  namespace(namespace: string): Readonly<Record<JobState, number>>;
+  totals(): Record<JobState, number>;
 }
 
 const DIRECT_PAGE_SIZE = 500;
@@ -91,6 +98,11 @@ export class ClusterReader {
   /** Moves whenever any RBAC object changes; undefined until they have synced. */
   rbacGeneration(): string | undefined {
     return this.#cluster.rbacGeneration();
+  }
+
+  /** Jobs by state per namespace, once jobs are served from memory. */
+  jobAggregates(): JobAggregatesView | undefined {
+    return this.cached('Job') ? this.#cluster.jobAggregates : undefined;
   }
 
   /** The incremental pod aggregates, once pods are served from memory. */

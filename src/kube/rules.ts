@@ -100,12 +100,19 @@ export const JOB_STATES: readonly JobState[] = Object.freeze(['ACTIVE', 'COMPLET
  * `spec.suspend` makes a running job SUSPENDED, as `kubectl get jobs` shows it.
  */
 export function jobState(job: Job): JobState {
-  const conditions = job.status?.conditions ?? [];
-  const isTrue = (type: string) => conditions.some((c) => c.type === type && c.status === 'True');
-  if (isTrue('Complete')) return 'COMPLETE';
-  if (isTrue('Failed')) return 'FAILED';
-  if (job.spec?.suspend === true || isTrue('Suspended')) return 'SUSPENDED';
-  return 'ACTIVE';
+  // One pass and no closure: a namespace-limited caller's summary calls this for every job
+  // it sees, and under tsx (esbuild's keepNames) a closure made per call is also named per
+  // call (Object.defineProperty), which cost more than the rest of it (bench/rbac-only.ts).
+  let complete = false;
+  let failed = false;
+  let suspended = job.spec?.suspend === true;
+  for (const c of job.status?.conditions ?? []) {
+    if (c.status !== 'True') continue;
+    if (c.type === 'Complete') complete = true;
+    else if (c.type === 'Failed') failed = true;
+    else if (c.type === 'Suspended') suspended = true;
+  }
+  return complete ? 'COMPLETE' : failed ? 'FAILED' : suspended ? 'SUSPENDED' : 'ACTIVE';
 }
 
 // ---- Nodes -----------------------------------------------------------------------------

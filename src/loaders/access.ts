@@ -116,7 +116,22 @@ const rbacAccesses = new WeakMap<AccessSet, ClusterAccess>();
 function rbacAccess(set: AccessSet): ClusterAccess {
   let access = rbacAccesses.get(set);
   if (access) return access;
-  const grant = (verb: ReadVerb, kind: KindName): Grant => set.grant(verb, resourceKeyOf(kind));
+  // Looked up by kind and verb without building the set's string keys: a namespace-limited
+  // caller's list checks every object it reads (bench/rbac-only.ts). The set is immutable.
+  const byKind = new Map<KindName, Partial<Record<ReadVerb, Grant>>>();
+  const grant = (verb: ReadVerb, kind: KindName): Grant => {
+    let byVerb = byKind.get(kind);
+    if (!byVerb) {
+      byVerb = {};
+      byKind.set(kind, byVerb);
+    }
+    let g = byVerb[verb];
+    if (!g) {
+      g = set.grant(verb, resourceKeyOf(kind));
+      byVerb[verb] = g;
+    }
+    return g;
+  };
   const namespaceLists = new Map<string, readonly string[]>();
   const everything = TRACKED_RESOURCES.every((r) => READ_VERBS.every((v) => set.grant(v, r.key).all));
   access = Object.freeze({

@@ -187,105 +187,99 @@ export function createJobPodsLoader(reads: RequestReads, onBatch?: BatchHook) {
   );
 }
 
-/**
- * The node and job part of a full-view summary, memoised per cluster until a Node or
- * Job informer changes: it walks every node and job, which a front page asking many
- * times a second would otherwise pay per request. Pod numbers come from the
- * incremental aggregates (O(1)) and are never memoised.
- */
-const objectPartCache = new WeakMap<object, { generation: string; summary: Readonly<ClusterSummary> }>();
-
-/** The memo's scope and generation, when the summary's node and job part may be memoised. */
-function objectPartKey(
-  reads: RequestReads,
-  reader: ClusterReader,
-): { scope: object; generation: string } | undefined {
-  const scope = reader.scope('Node');
-  const nodes = reader.generation('Node');
-  const jobs = reader.generation('Job');
-  if (!fullView(reads, reader) || !scope || nodes === undefined || jobs === undefined) return undefined;
-  return { scope, generation: `${nodes}/${jobs}` };
-}
-
-function cachedObjectPart(reads: RequestReads, reader: ClusterReader): Readonly<ClusterSummary> | undefined {
-  const key = objectPartKey(reads, reader);
-  if (!key) return undefined;
-  const entry = objectPartCache.get(key.scope);
-  return entry?.generation === key.generation ? entry.summary : undefined;
-}
-
-async function summarize(reads: RequestReads, reader: ClusterReader): Promise<ClusterSummary> {
-  await reads.prepare(reader.name, [
-    { verb: 'list', kind: 'Pod' },
-    { verb: 'list', kind: 'Job' },
-    { verb: 'list', kind: 'Node' },
-  ]);
-  const cached = cachedObjectPart(reads, reader);
-  const s = cached ? copySummary(cached) : await summarizeObjects(reads, reader);
-  return addPods(reads, reader, s);
-}
+/** What a summary says about nodes (cluster infrastructure: all of it, or nothing). */
+type NodePart = Pick<ClusterSummary, 'nodes' | 'readyNodes' | 'capacity' | 'allocatable'>;
 
 /**
- * A summary's own copy, to add pod numbers to. Not structuredClone: its serialiser cost
- * more than the rest of a cluster-summary query answered from memory.
+ * The node part, memoised per cluster until the Node informer changes: it walks every
+ * node, which a front page asking many times a second would otherwise pay per request.
+ * Shown only to callers who may list every node, so it is the same for all of them.
  */
-function copySummary(s: Readonly<ClusterSummary>): ClusterSummary {
-  return {
-    ...s,
-    podsByPhase: { ...s.podsByPhase },
-    jobsByState: { ...s.jobsByState },
-    capacity: { ...s.capacity },
-    allocatable: { ...s.allocatable },
-    requested: { ...s.requested },
-  };
-}
+const nodePartCache = new WeakMap<object, { generation: number; part: Readonly<NodePart> }>();
 
-async function summarizeObjects(reads: RequestReads, reader: ClusterReader): Promise<ClusterSummary> {
-  const key = objectPartKey(reads, reader);
-  const [nodes, jobs] = await Promise.all([reads.list(reader, 'Node', {}), reads.list(reader, 'Job', {})]);
-  const s: ClusterSummary = {
+function nodePartOf(nodes: readonly KubeObjectOf<'Node'>[]): NodePart {
+  const part: NodePart = {
     nodes: nodes.length,
     readyNodes: 0,
-    pods: 0,
-    podsByPhase: { Pending: 0, Running: 0, Succeeded: 0, Failed: 0, Unknown: 0 },
-    scheduledPods: 0,
-    jobs: jobs.length,
-    jobsByState: Object.fromEntries(JOB_STATES.map((st) => [st, 0])) as Record<JobState, number>,
     capacity: { cpuMillis: 0, memoryBytes: 0, pods: 0 },
     allocatable: { cpuMillis: 0, memoryBytes: 0, pods: 0 },
-    requested: { cpuMillis: 0, memoryBytes: 0 },
-    namespacesOnly: !fullView(reads, reader),
   };
-  for (const node of nodes as KubeObjectOf<'Node'>[]) {
-    if (nodeReady(node)) s.readyNodes += 1;
+  for (const node of nodes) {
+    if (nodeReady(node)) part.readyNodes += 1;
     for (const which of ['capacity', 'allocatable'] as const) {
       const r = nodeResources(node, which);
-      s[which].cpuMillis += r.cpuMillis ?? 0;
-      s[which].memoryBytes += r.memoryBytes ?? 0;
-      s[which].pods += r.pods ?? 0;
+      part[which].cpuMillis += r.cpuMillis ?? 0;
+      part[which].memoryBytes += r.memoryBytes ?? 0;
+      part[which].pods += r.pods ?? 0;
     }
   }
-  for (const job of jobs as KubeObjectOf<'Job'>[]) s.jobsByState[jobState(job)] += 1;
-  // Stored only if nothing changed while it was computed.
-  const after = objectPartKey(reads, reader);
-  if (key && after && after.generation === key.generation) {
-    objectPartCache.set(key.scope, { generation: key.generation, summary: copySummary(s) });
-  }
-  return s;
+  return part;
 }
 
-async function addPods(
-  reads: RequestReads,
-  reader: ClusterReader,
-  s: ClusterSummary,
-): Promise<ClusterSummary> {
-  const aggregates = aggregatesFor(reads, reader);
+async function addNodes(reads: RequestReads, reader: ClusterReader, s: ClusterSummary): Promise<void> {
+  if (!reads.access(reader.name).all('list', 'Node')) return; // nodes are listed whole, or not at all
+  const scope = reader.scope('Node');
+  const generation = reader.generation('Node');
+  let part: Readonly<NodePart> | undefined;
+  const hit = scope ? nodePartCache.get(scope) : undefined;
+  if (hit && hit.generation === generation) part = hit.part;
+  else {
+    part = nodePartOf((await reads.list(reader, 'Node', {})) as KubeObjectOf<'Node'>[]);
+    // Stored only if nothing changed while it was computed.
+    if (scope && generation !== undefined && reader.generation('Node') === generation)
+      nodePartCache.set(scope, { generation, part });
+  }
+  s.nodes = part.nodes;
+  s.readyNodes = part.readyNodes;
+  s.capacity = { ...part.capacity };
+  s.allocatable = { ...part.allocatable };
+}
+
+/**
+ * Jobs by state: from the incremental job aggregates when jobs are served from memory (all
+ * namespaces, or the caller's granted namespaces summed), else a walk of what it may list.
+ */
+async function addJobs(reads: RequestReads, reader: ClusterReader, s: ClusterSummary): Promise<void> {
+  const access = reads.access(reader.name);
+  const aggregates = reader.jobAggregates();
   if (aggregates) {
+    const counts = access.all('list', 'Job') ? aggregates.totals() : undefined;
+    if (counts) s.jobsByState = counts;
+    else
+      for (const ns of access.namespaces('list', 'Job')) {
+        const n = aggregates.namespace(ns);
+        for (const st of JOB_STATES) s.jobsByState[st] += n[st];
+      }
+  } else {
+    for (const job of (await reads.list(reader, 'Job', {})) as KubeObjectOf<'Job'>[])
+      s.jobsByState[jobState(job)] += 1;
+  }
+  s.jobs = JOB_STATES.reduce((n, st) => n + s.jobsByState[st], 0);
+}
+
+/**
+ * Pods: from the incremental pod aggregates when pods are served from memory (the
+ * cluster's totals for a caller who may list every pod, its granted namespaces' totals
+ * summed for one who may list some), else a walk of what it may list.
+ */
+async function addPods(reads: RequestReads, reader: ClusterReader, s: ClusterSummary): Promise<void> {
+  const access = reads.access(reader.name);
+  const aggregates = reader.aggregates();
+  if (aggregates && access.all('list', 'Pod')) {
     const totals = aggregates.totals();
     s.pods = totals.pods;
     s.podsByPhase = aggregates.phaseCounts();
     s.scheduledPods = totals.podCount;
     s.requested = { cpuMillis: totals.cpuMillis, memoryBytes: totals.memoryBytes };
+  } else if (aggregates) {
+    for (const ns of access.namespaces('list', 'Pod')) {
+      const n = aggregates.namespace(ns);
+      s.pods += n.pods;
+      for (const phase of POD_PHASES) s.podsByPhase[phase] += n.phases[phase];
+      s.scheduledPods += n.podCount;
+      s.requested.cpuMillis += n.cpuMillis;
+      s.requested.memoryBytes += n.memoryBytes;
+    }
   } else {
     const pods = (await reads.list(reader, 'Pod', {})) as Pod[];
     s.pods = pods.length;
@@ -295,6 +289,28 @@ async function addPods(
     s.requested = { cpuMillis: u.cpuMillis, memoryBytes: u.memoryBytes };
   }
   for (const phase of POD_PHASES) s.podsByPhase[phase] ??= 0;
+}
+
+async function summarize(reads: RequestReads, reader: ClusterReader): Promise<ClusterSummary> {
+  await reads.prepare(reader.name, [
+    { verb: 'list', kind: 'Pod' },
+    { verb: 'list', kind: 'Job' },
+    { verb: 'list', kind: 'Node' },
+  ]);
+  const s: ClusterSummary = {
+    nodes: 0,
+    readyNodes: 0,
+    pods: 0,
+    podsByPhase: { Pending: 0, Running: 0, Succeeded: 0, Failed: 0, Unknown: 0 },
+    scheduledPods: 0,
+    jobs: 0,
+    jobsByState: Object.fromEntries(JOB_STATES.map((st) => [st, 0])) as Record<JobState, number>,
+    capacity: { cpuMillis: 0, memoryBytes: 0, pods: 0 },
+    allocatable: { cpuMillis: 0, memoryBytes: 0, pods: 0 },
+    requested: { cpuMillis: 0, memoryBytes: 0 },
+    namespacesOnly: !fullView(reads, reader),
+  };
+  await Promise.all([addNodes(reads, reader, s), addJobs(reads, reader, s), addPods(reads, reader, s)]);
   return s;
 }
 

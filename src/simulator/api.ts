@@ -5,6 +5,9 @@
  * Query parameters are decoded as kube-apiserver decodes them (options.ts).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { defaultOnCreate } from './defaulting.js';
+import { checkPreconditions, type DeleteOutcome, deleteObject } from './deletion.js';
+import { managerOf, trackFields } from './field-manager.js';
 import {
   type FieldRequirement,
   FieldSelectorError,
@@ -24,6 +27,7 @@ import {
   parseListOptions,
   queryBool,
 } from './options.js';
+import { decodeProtobufObject } from './protobuf.js';
 import { decodeRbacProtobuf } from './rbac/protobuf.js';
 import { type SimStore, StoreError, type WriteOptions } from './store.js';
 import { includeObjectParam, toTable, wantsTable } from './table.js';
@@ -35,6 +39,7 @@ import {
   type ResourceName,
   type StoredEvent,
 } from './types.js';
+import { decodeChecks, validateObject } from './validation.js';
 
 /** What a request path names. */
 export interface Target {
@@ -74,11 +79,14 @@ export function parseResourcePath(pathname: string): Target | undefined {
   const info = RESOURCES[target.resource];
   if (!info || info.group !== group) return undefined;
   if (target.namespace !== undefined && !info.namespaced) return undefined;
+  if (target.subresource === 'eviction' && target.resource === 'pods') return target;
   if (target.subresource !== undefined && target.subresource !== 'status') return undefined;
   return target;
 }
 
 export function verbOf(method: string, target: Target, query: URLSearchParams): ApiVerb | undefined {
+  // pods/eviction is create-only (a POST of an Eviction), as kube-apiserver serves it.
+  if (target.subresource === 'eviction') return method === 'POST' ? 'CREATE' : undefined;
   switch (method) {
     case 'GET':
       if (target.name) return 'GET';
@@ -109,6 +117,8 @@ export interface ApiContext {
   addBytes(n: number): void;
   /** The request's admission of writes (RBAC's escalation check), run by the store before validation. */
   admit?: WriteOptions['admit'];
+  /** Told the object a write request changed (or would have, in a dry run), for the audit record. */
+  wrote?: (obj: KubeObject, dryRun: boolean) => void;
 }
 
 interface Filter {
@@ -186,6 +196,7 @@ export async function handleResource(
         return reply(ctx, req, res, 200, obj, target.resource, query);
       }
       case 'CREATE': {
+        if (target.subresource === 'eviction') return await serveEviction(ctx, req, res, target, query);
         const dryRun = dryRunOf(query.getAll('dryRun'), 'CreateOptions');
         const body = await jsonBody(req, target);
         if (target.namespace && body.metadata.namespace && body.metadata.namespace !== target.namespace) {
@@ -194,7 +205,18 @@ export async function handleResource(
           );
         }
         if (target.namespace) body.metadata = { ...body.metadata, namespace: target.namespace };
-        const created = ctx.store.create(target.resource, body, { dryRun, admit: ctx.admit });
+        // rest.BeforeCreate: what only the server sets is the server's, whatever the client sent.
+        const { deletionTimestamp, deletionGracePeriodSeconds, resourceVersion, ...meta } = body.metadata;
+        body.metadata = meta;
+        decodeChecks(target.resource, body);
+        const created = ctx.store.create(target.resource, body, {
+          dryRun,
+          admit: ctx.admit,
+          default: (obj) => defaultOnCreate(target.resource, obj),
+          validate: (obj) => validateObject(target.resource, obj),
+          track: tracker(ctx, req, query, target),
+        });
+        ctx.wrote?.(created, dryRun);
         return reply(ctx, req, res, 201, created, target.resource, query);
       }
       case 'UPDATE': {
@@ -206,7 +228,14 @@ export async function handleResource(
           );
         }
         body.metadata = { ...body.metadata, namespace: target.namespace };
-        const updated = ctx.store.update(target.resource, body, { dryRun, admit: ctx.admit });
+        decodeChecks(target.resource, body);
+        const updated = ctx.store.update(target.resource, body, {
+          dryRun,
+          admit: ctx.admit,
+          validate: (obj, old) => validateObject(target.resource, obj, old),
+          track: tracker(ctx, req, query, target),
+        });
+        ctx.wrote?.(updated, dryRun);
         return reply(ctx, req, res, 200, updated, target.resource, query);
       }
       case 'PATCH': {
@@ -230,9 +259,15 @@ export async function handleResource(
           target.namespace,
           target.name!,
           patch,
-          { dryRun, admit: ctx.admit },
+          {
+            dryRun,
+            admit: ctx.admit,
+            validate: (obj, old) => validateObject(target.resource, obj, old),
+            track: tracker(ctx, req, query, target),
+          },
           type === STRATEGIC ? 'strategic' : type === JSON_PATCH ? 'json' : 'merge',
         );
+        ctx.wrote?.(patched, dryRun);
         return reply(ctx, req, res, 200, patched, target.resource, query);
       }
       case 'DELETE':
@@ -245,6 +280,24 @@ export async function handleResource(
     if (err instanceof Error && err.name === 'BodyTooLargeError') return sendStatus(res, 413, err.message);
     throw err;
   }
+}
+
+/** The managedFields entry of a create, update or patch: the manager from fieldManager or the User-Agent. */
+function tracker(ctx: ApiContext, req: IncomingMessage, query: URLSearchParams, target: Target) {
+  const manager = managerOf(query.get('fieldManager'), req.headers['user-agent']);
+  const time = ctx
+    .now()
+    .toISOString()
+    .replace(/\.\d+Z$/, 'Z');
+  return (obj: KubeObject, old: KubeObject | undefined) =>
+    trackFields(
+      obj,
+      old,
+      manager,
+      RESOURCES[target.resource].apiVersion,
+      time,
+      target.subresource === 'status' ? 'status' : undefined,
+    );
 }
 
 const STRATEGIC = 'application/strategic-merge-patch+json';
@@ -279,11 +332,14 @@ async function jsonBody(req: IncomingMessage, target: Target): Promise<KubeObjec
   const bytes = await readBodyBytes(req);
   const protobuf = (req.headers['content-type'] ?? '').startsWith(PROTOBUF);
   const info = RESOURCES[target.resource];
-  // kubectl's typed clients send the RBAC kinds they create as protobuf.
+  // kubectl's typed clients send what they create as protobuf (1.32 and later: jobs,
+  // namespaces, the RBAC kinds...); protobuf.ts reads the served kinds' messages.
   const body = (
-    protobuf && RBAC_KINDS.has(target.resource)
-      ? decodeRbacProtobuf(bytes, target.resource as RbacResource, info.kind, info.apiVersion)
-      : parseJson(bytes.toString('utf8'))
+    !protobuf
+      ? parseJson(bytes.toString('utf8'))
+      : RBAC_KINDS.has(target.resource)
+        ? decodeRbacProtobuf(bytes, target.resource as RbacResource, info.kind, info.apiVersion)
+        : decodeProtobufObject(bytes, info.kind)
   ) as KubeObject;
   if (!body || typeof body !== 'object' || !body.metadata || typeof body.metadata !== 'object') {
     throw new BadRequest(
@@ -331,31 +387,165 @@ async function serveDelete(
     policy = 'Orphan';
     res.setHeader('Warning', JOB_ORPHAN_WARNING);
   }
+  const request = {
+    gracePeriodSeconds: options.gracePeriodSeconds,
+    preconditions: options.preconditions,
+    now: ctx.now(),
+  };
   if (options.dryRun) {
     // Validated, authorised (before this handler) and found, but nothing changes: no
     // dependent is touched and no watcher hears of it.
-    const current = store.delete(resource, namespace, name, { dryRun: true });
-    return reply(ctx, req, res, 200, current, resource, query);
+    const outcome = deleteObject(store, resource, namespace, name, { ...request, dryRun: true });
+    ctx.wrote?.(outcome.object, true);
+    return replyDeleted(ctx, req, res, outcome, resource, query);
   }
   const owner = store.get(resource, namespace, name);
   if (!owner) store.delete(resource, namespace, name); // the 404, worded as the store words it
+  checkPreconditions(resource, owner!, options.preconditions);
   const uid = owner!.metadata.uid!;
   // Of the served kinds only jobs (their pods) and nodes (mirror pods, their Lease) own anything.
   if (!OWNERS.has(resource)) policy = 'Background';
   if (policy === 'Orphan') orphanDependents(store, uid, owner!.metadata.namespace);
   // Foreground: a real server marks the owner (deletionTimestamp and the
   // foregroundDeletion finalizer) and the garbage collector deletes the dependents
-  // before the owner goes. Without graceful-deletion machinery the simulator does the
-  // same in one step: dependents first, then the owner.
+  // before the owner goes. The simulator does the same in one step: dependents first,
+  // then the owner (which waits for its own finalizers, if it has any).
   if (policy === 'Foreground') deleteDependents(store, uid, owner!.metadata.namespace, 'Foreground');
-  const deleted = store.delete(resource, namespace, name);
-  if (resource === 'namespaces') deleteNamespaceContents(store, name);
+  const outcome = deleteObject(store, resource, namespace, name, request);
+  ctx.wrote?.(outcome.object, false);
+  if (outcome.deleted && resource === 'namespaces') deleteNamespaceContents(store, name);
   // Background: the owner goes now and the garbage collector takes the dependents right
-  // after (asynchronously, as on a real cluster).
-  if (policy === 'Background' && OWNERS.has(resource)) {
+  // after (asynchronously, as on a real cluster). An owner still waiting for finalizers
+  // keeps them (the job controller deletes a job's pods once the job is gone).
+  if (outcome.deleted && policy === 'Background' && OWNERS.has(resource)) {
     setImmediate(() => deleteDependents(store, uid, owner!.metadata.namespace, 'Background'));
   }
-  return reply(ctx, req, res, 200, deleted, resource, query);
+  return replyDeleted(ctx, req, res, outcome, resource, query);
+}
+
+/** Kinds whose registry answers a delete with the object (Store.ReturnDeletedObject); the others with a Status. */
+const RETURN_DELETED_OBJECT = new Set<ResourceName>(['pods', 'namespaces']);
+
+/**
+ * What a DELETE answers: the object while it waits for its grace period or finalizers, and
+ * once gone the object (pods, namespaces) or a Success Status naming it (the other kinds).
+ */
+function replyDeleted(
+  ctx: ApiContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  outcome: DeleteOutcome,
+  resource: ResourceName,
+  query: URLSearchParams,
+): number {
+  const waiting = !outcome.deleted && outcome.object.metadata.deletionTimestamp !== undefined;
+  if (RETURN_DELETED_OBJECT.has(resource) || waiting) {
+    return reply(ctx, req, res, 200, outcome.object, resource, query);
+  }
+  // Gone (or, in a dry run, as good as gone).
+  return sendJson(res, 200, deletedStatus(resource, outcome.object));
+}
+
+function deletedStatus(resource: ResourceName, obj: KubeObject) {
+  const group = RESOURCES[resource].group;
+  return {
+    kind: 'Status',
+    apiVersion: 'v1',
+    metadata: {},
+    status: 'Success',
+    details: { name: obj.metadata.name, ...(group ? { group } : {}), kind: resource, uid: obj.metadata.uid },
+  };
+}
+
+/**
+ * POST pods/NAME/eviction (policy/v1 Eviction, v1beta1 accepted too), as kube-apiserver's
+ * EvictionREST answers it without PodDisruptionBudgets (none are served): the pod gets the
+ * DisruptionTarget condition and is deleted with the Eviction's deleteOptions (grace period,
+ * dry run, preconditions), and the answer is a 201 Success Status.
+ */
+async function serveEviction(
+  ctx: ApiContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  target: Target,
+  query: URLSearchParams,
+): Promise<number> {
+  const requestDryRun = query.getAll('dryRun');
+  dryRunOf(requestDryRun, 'CreateOptions');
+  const bytes = await readBodyBytes(req);
+  const protobuf = (req.headers['content-type'] ?? '').startsWith(PROTOBUF);
+  const eviction = (protobuf ? decodeProtobufObject(bytes, 'Eviction') : parseJson(bytes.toString('utf8'))) as
+    | KubeObject
+    | undefined;
+  if (!eviction || typeof eviction !== 'object' || Array.isArray(eviction)) {
+    throw new BadRequest(`expected an Eviction, received ${JSON.stringify(eviction)?.slice(0, 100)}`);
+  }
+  if (eviction.kind !== undefined && eviction.kind !== 'Eviction') {
+    throw new BadRequest(
+      `expected kind Eviction for pods/eviction, received kind ${JSON.stringify(eviction.kind)}`,
+    );
+  }
+  if (
+    eviction.apiVersion !== undefined &&
+    eviction.apiVersion !== 'policy/v1' &&
+    eviction.apiVersion !== 'policy/v1beta1'
+  ) {
+    throw new BadRequest(
+      `the API version in the data (${eviction.apiVersion}) does not match the expected API version (policy/v1)`,
+    );
+  }
+  const name = target.name!;
+  if (eviction.metadata?.name !== name)
+    throw new BadRequest('name in URL does not match name in Eviction object');
+  const given = (eviction.deleteOptions ?? {}) as Record<string, unknown>;
+  // propagateDryRun: the request's dryRun and the deleteOptions' must agree when both are given.
+  const givenDryRun = Array.isArray(given.dryRun) ? given.dryRun.map(String) : [];
+  if (givenDryRun.length && requestDryRun.length && givenDryRun.join() !== requestDryRun.join()) {
+    throw new StoreError(
+      500,
+      'InternalError',
+      `Internal error occurred: Non-matching dry-run options in request and content: [${requestDryRun.join(' ')}] and [${givenDryRun.join(' ')}]`,
+    );
+  }
+  const options = parseDeleteOptions(new URLSearchParams(), {
+    ...given,
+    dryRun: givenDryRun.length ? givenDryRun : requestDryRun,
+  });
+  const { store } = ctx;
+  const pod = store.get('pods', target.namespace, name);
+  if (!pod) throw notFound(target);
+  checkPreconditions('pods', pod, options.preconditions);
+  let preconditions = options.preconditions;
+  if (!options.dryRun) {
+    // addConditionAndDeletePod (PodDisruptionConditions, on since 1.26, GA in 1.31).
+    const conditions = ((pod.status?.conditions ?? []) as Record<string, unknown>[]).filter(
+      (c) => c.type !== 'DisruptionTarget',
+    );
+    const now = ctx
+      .now()
+      .toISOString()
+      .replace(/\.\d+Z$/, 'Z');
+    conditions.push({
+      type: 'DisruptionTarget',
+      status: 'True',
+      lastProbeTime: null,
+      lastTransitionTime: now,
+      reason: 'EvictionByEvictionAPI',
+      message: 'Eviction API: evicting',
+    });
+    const updated = store.update('pods', { ...pod, status: { ...(pod.status ?? {}), conditions } });
+    // The precondition held before the condition was added; the delete holds to the pod as updated.
+    if (preconditions?.resourceVersion !== undefined)
+      preconditions = { ...preconditions, resourceVersion: updated.metadata.resourceVersion };
+  }
+  const outcome = deleteObject(store, 'pods', target.namespace, name, {
+    gracePeriodSeconds: options.gracePeriodSeconds,
+    preconditions,
+    dryRun: options.dryRun,
+    now: ctx.now(),
+  });
+  ctx.wrote?.(outcome.object, options.dryRun);
+  return sendJson(res, 201, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 });
 }
 
 const OWNED_KINDS = ['pods', 'jobs', 'leases'] as const;

@@ -8,6 +8,7 @@ import { type ApiGroup, RESOURCES, type ResourceInfo, type ResourceName } from '
 
 /** The named groups, in the order kube-apiserver lists them. */
 const GROUPS = [
+  'apps',
   'authentication.k8s.io',
   'authorization.k8s.io',
   'batch',
@@ -36,7 +37,7 @@ export const SIMULATED_VERSION = {
 
 const VERBS = ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'];
 /** The kinds with a status subresource. */
-const WITH_STATUS = new Set<ResourceName>(['pods', 'nodes', 'jobs', 'namespaces']);
+const WITH_STATUS = new Set<ResourceName>(['pods', 'nodes', 'jobs', 'namespaces', 'daemonsets']);
 
 function apiResource(info: ResourceInfo) {
   return {
@@ -65,10 +66,26 @@ export function resourcesOf(group: ApiGroup): ResourceInfo[] {
   return (Object.keys(RESOURCES) as ResourceName[]).map((n) => RESOURCES[n]).filter((r) => r.group === group);
 }
 
+/**
+ * pods/eviction as kube-apiserver lists it: create-only, of kind policy/v1 Eviction. kubectl
+ * drain looks for it here (CheckEvictionSupport) and deletes pods instead when it is absent.
+ */
+const EVICTION = {
+  name: 'pods/eviction',
+  singularName: '',
+  namespaced: true,
+  group: 'policy',
+  version: 'v1',
+  kind: 'Eviction',
+  verbs: ['create'],
+};
+
 function resourceList(group: NamedGroup | '') {
-  const stored = resourcesOf(group as ApiGroup).flatMap((r) =>
-    WITH_STATUS.has(r.name) ? [apiResource(r), statusSubresource(r)] : [apiResource(r)],
-  );
+  const stored = resourcesOf(group as ApiGroup).flatMap((r) => [
+    apiResource(r),
+    ...(r.name === 'pods' ? [EVICTION] : []),
+    ...(WITH_STATUS.has(r.name) ? [statusSubresource(r)] : []),
+  ]);
   // The reviews are create-only and never stored.
   const reviews = REVIEWS.filter((r) => r.group === group).map((r) => ({
     name: r.resource,

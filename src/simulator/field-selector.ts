@@ -28,6 +28,7 @@ const META = ['metadata.name', 'metadata.namespace'];
 /** The field labels each resource's conversion function accepts in kube-apiserver. */
 const SUPPORTED: Record<ResourceName, ReadonlySet<string>> = {
   namespaces: new Set([...META, 'status.phase']),
+  daemonsets: new Set(META),
   nodes: new Set([...META, 'spec.unschedulable']),
   pods: new Set([
     ...META,

@@ -65,6 +65,9 @@ interface TrackedJob {
   uid: string;
   timer?: unknown;
   pods: Map<string, ActivePod>;
+  /** Armed while the job runs with `activeDeadlineSeconds`. */
+  deadlineTimer?: unknown;
+  deadlineExceeded?: boolean;
 }
 
 const SYSTEM_CLOCK: TimeoutClock = {
@@ -95,6 +98,8 @@ export class JobController {
   private readonly now: () => Date;
   private readonly tracked = new Map<string, TrackedJob>();
   private readonly cleanups = new Set<unknown>();
+  /** ttlSecondsAfterFinished timers, by job uid. */
+  private readonly expiries = new Map<string, unknown>();
   private unsubscribe: (() => void) | undefined;
 
   constructor(
@@ -137,10 +142,15 @@ export class JobController {
   stop(): void {
     this.unsubscribe?.();
     this.unsubscribe = undefined;
-    for (const t of this.tracked.values()) this.clock.clearTimeout(t.timer);
+    for (const t of this.tracked.values()) {
+      this.clock.clearTimeout(t.timer);
+      this.clock.clearTimeout(t.deadlineTimer);
+    }
     this.tracked.clear();
     for (const handle of this.cleanups) this.clock.clearTimeout(handle);
     this.cleanups.clear();
+    for (const handle of this.expiries.values()) this.clock.clearTimeout(handle);
+    this.expiries.clear();
   }
 
   private onJobEvent(event: StoredEvent): void {
@@ -149,9 +159,13 @@ export class JobController {
     const t = this.tracked.get(uid);
     if (event.type === 'DELETED') {
       if (t) this.untrack(t);
+      this.clock.clearTimeout(this.expiries.get(uid));
+      this.expiries.delete(uid);
       this.later(() => this.deletePodsOf(job));
       return;
     }
+    // A job finished (by this controller, just now, or by a client's write) that asks for a TTL.
+    if (event.type === 'MODIFIED' && jobFinished(job)) this.expireLater(job, t ? 0 : undefined);
     if (t) {
       // Suspended (or finished by someone else): the next step settles it right away.
       if (!needsWork(job)) this.schedule(t, 0);
@@ -174,7 +188,56 @@ export class JobController {
 
   private untrack(t: TrackedJob): void {
     this.clock.clearTimeout(t.timer);
+    this.clock.clearTimeout(t.deadlineTimer);
     this.tracked.delete(t.uid);
+  }
+
+  /**
+   * The TTL-after-finished controller: a finished job with `ttlSecondsAfterFinished` is
+   * deleted, its pods first (Foreground, as that controller deletes), that long after it
+   * finished. Only jobs that finish while the controller runs: the scenario's finished
+   * jobs are left to the churn's clean-up.
+   */
+  private expireLater(job: KubeObject, sinceFinishedMs?: number): void {
+    const ttl = job.spec?.ttlSecondsAfterFinished;
+    const uid = job.metadata.uid!;
+    if (typeof ttl !== 'number' || this.expiries.has(uid)) return;
+    const finished = ((job.status?.conditions ?? []) as Json[]).find(
+      (c) => (c.type === 'Complete' || c.type === 'Failed') && c.status === 'True',
+    );
+    const at = Date.parse(String(finished?.lastTransitionTime ?? job.status?.completionTime ?? ''));
+    const elapsed = sinceFinishedMs ?? (Number.isNaN(at) ? 0 : Math.max(0, this.now().getTime() - at));
+    const handle = this.clock.setTimeout(
+      () => {
+        this.expiries.delete(uid);
+        const current = this.store.get('jobs', job.metadata.namespace, job.metadata.name);
+        if (!current || current.metadata.uid !== uid) return;
+        this.deletePodsOf(current);
+        try {
+          this.store.delete('jobs', job.metadata.namespace, job.metadata.name);
+        } catch (err) {
+          if (!(err instanceof StoreError)) throw err;
+        }
+      },
+      Math.max(0, ttl * 1000 - elapsed),
+    );
+    this.expiries.set(uid, handle);
+  }
+
+  /** activeDeadlineSeconds: armed when the job starts (or is resumed), on the clock. */
+  private armDeadline(t: TrackedJob, spec: Json, startTime: unknown): void {
+    const seconds = spec.activeDeadlineSeconds;
+    if (typeof seconds !== 'number' || t.deadlineTimer !== undefined || t.deadlineExceeded) return;
+    const started = typeof startTime === 'string' ? Date.parse(startTime) : Number.NaN;
+    const elapsed = Number.isNaN(started) ? 0 : Math.max(0, this.now().getTime() - started);
+    t.deadlineTimer = this.clock.setTimeout(
+      () => {
+        t.deadlineTimer = undefined;
+        t.deadlineExceeded = true;
+        if (this.tracked.get(t.uid) === t) this.schedule(t, 0);
+      },
+      Math.max(0, seconds * 1000 - elapsed),
+    );
   }
 
   private schedule(t: TrackedJob, delay: number): void {
@@ -218,6 +281,9 @@ export class JobController {
     if (spec.suspend) {
       for (const name of t.pods.keys()) this.deletePod(t.namespace, name);
       t.pods.clear();
+      // A suspended job's active time starts again when it resumes.
+      this.clock.clearTimeout(t.deadlineTimer);
+      t.deadlineTimer = undefined;
       if (!conditions.some((c) => c.type === 'Suspended' && c.status === 'True')) {
         conditions = [
           ...conditions.filter((c) => c.type !== 'Suspended'),
@@ -247,13 +313,24 @@ export class JobController {
     const parallelism = Number(spec.parallelism ?? 1);
     const backoffLimit = Number(spec.backoffLimit ?? 6);
     let finished: 'Complete' | 'Failed' | undefined;
+    let pastDeadline = false;
     if (succeeded >= completions) finished = 'Complete';
     else if (failed > backoffLimit) finished = 'Failed';
+    else if (t.deadlineExceeded) {
+      finished = 'Failed';
+      pastDeadline = true;
+      // Its active pods are terminated and counted failed, as the real controller counts them.
+      failed += t.pods.size;
+    }
     if (finished) {
       for (const name of t.pods.keys()) this.deletePod(t.namespace, name);
       t.pods.clear();
-      conditions = [...conditions, ...jobFinishedConditions(finished, now)];
+      conditions = [
+        ...conditions,
+        ...(pastDeadline ? deadlineConditions(now) : jobFinishedConditions(finished, now)),
+      ];
     } else {
+      this.armDeadline(t, spec, status.startTime);
       const want = Math.min(parallelism, completions - succeeded) - t.pods.size;
       if (want > 0) {
         const nodes = schedulableNodes(this.store);
@@ -447,5 +524,79 @@ export class JobController {
     const namespace = job.metadata.namespace;
     const owned = [...this.store.scan('pods', { namespace })].filter((p) => ownedBy(p, uid));
     for (const pod of owned) this.deletePod(namespace!, pod.metadata.name);
+  }
+}
+
+/** The conditions the job controller (v1.31) sets when a job runs past its activeDeadlineSeconds. */
+function deadlineConditions(time: string): Json[] {
+  const message = 'Job was active longer than specified deadline';
+  return [
+    jobCondition('FailureTarget', 'True', time, 'DeadlineExceeded', message),
+    jobCondition('Failed', 'True', time, 'DeadlineExceeded', message),
+  ];
+}
+
+/**
+ * The job controller's hold on its pods: the `batch.kubernetes.io/job-tracking` finalizer,
+ * removed once a pod is accounted for. For a pod being deleted (by a client, an eviction,
+ * the garbage collector) that is when it has finished or is deleted without grace; then the
+ * removal lets the deletion complete (store.ts). A class of its own, outside
+ * JobController's start/stop, so a pause of the simulator's activity never leaves a deleted
+ * pod Terminating for good.
+ */
+export class JobTrackingFinalizers {
+  private readonly clock: TimeoutClock;
+  private readonly scheduled = new Map<string, unknown>();
+  private unsubscribe: (() => void) | undefined;
+
+  constructor(
+    private readonly store: SimStore,
+    opts: { clock?: TimeoutClock } = {},
+  ) {
+    this.clock = opts.clock ?? SYSTEM_CLOCK;
+  }
+
+  start(): void {
+    if (this.unsubscribe) return;
+    this.unsubscribe = this.store.subscribe('pods', (event) => {
+      if (event.type !== 'DELETED') this.consider(event.object);
+    });
+    for (const pod of this.store.scan('pods')) this.consider(pod);
+  }
+
+  stop(): void {
+    this.unsubscribe?.();
+    this.unsubscribe = undefined;
+    for (const handle of this.scheduled.values()) this.clock.clearTimeout(handle);
+    this.scheduled.clear();
+  }
+
+  private consider(pod: KubeObject): void {
+    if (!pod.metadata.deletionTimestamp || !pod.metadata.finalizers?.includes(JOB_TRACKING_FINALIZER)) return;
+    const done = pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed';
+    if (!done && pod.metadata.deletionGracePeriodSeconds) return;
+    const uid = pod.metadata.uid ?? '';
+    if (this.scheduled.has(uid)) return;
+    const handle = this.clock.setTimeout(() => {
+      this.scheduled.delete(uid);
+      this.release(pod.metadata.namespace!, pod.metadata.name, uid);
+    }, 0);
+    this.scheduled.set(uid, handle);
+  }
+
+  private release(namespace: string, name: string, uid: string): void {
+    const pod = this.store.get('pods', namespace, name);
+    if (!pod || pod.metadata.uid !== uid || !pod.metadata.finalizers?.includes(JOB_TRACKING_FINALIZER))
+      return;
+    try {
+      this.store.mutate('pods', namespace, name, (draft) => {
+        const finalizers = (draft.metadata.finalizers ?? []).filter((f) => f !== JOB_TRACKING_FINALIZER);
+        if (finalizers.length) draft.metadata.finalizers = finalizers;
+        else delete draft.metadata.finalizers;
+        return draft;
+      });
+    } catch (err) {
+      if (!(err instanceof StoreError)) throw err;
+    }
   }
 }

@@ -197,8 +197,10 @@ export interface DeleteOptions {
   dryRun: boolean;
   /** undefined when the client sent neither propagationPolicy nor orphanDependents. */
   propagationPolicy: PropagationPolicy | undefined;
-  /** Parsed (a bad one is a 400) but not acted on: deletion is immediate, there is no graceful deletion yet. */
+  /** The grace period asked for (deletion.ts decides what a kind makes of it). */
   gracePeriodSeconds: number | undefined;
+  /** DeleteOptions.preconditions: the delete fails with 409 Conflict unless the object still has them. */
+  preconditions: { uid?: string; resourceVersion?: string } | undefined;
 }
 
 /**
@@ -239,8 +241,17 @@ export function parseDeleteOptions(query: URLSearchParams, body: Record<string, 
     errors.push(notSupported('dryRun', goStringSlice(dryRunValues), ['All']));
   }
   if (errors.length) throw invalidOptions('DeleteOptions', errors);
+  const given = body.preconditions as Record<string, unknown> | undefined | null;
+  const preconditions =
+    given && typeof given === 'object'
+      ? {
+          ...(typeof given.uid === 'string' ? { uid: given.uid } : {}),
+          ...(typeof given.resourceVersion === 'string' ? { resourceVersion: given.resourceVersion } : {}),
+        }
+      : undefined;
   return {
     dryRun: dryRunValues.length > 0,
+    preconditions,
     propagationPolicy:
       (policy as PropagationPolicy | undefined) ??
       (orphan === true ? 'Orphan' : orphan === false ? 'Background' : undefined),
@@ -252,14 +263,22 @@ export function parseDeleteOptions(query: URLSearchParams, body: Record<string, 
  * DeleteOptions sent as a Kubernetes protobuf body (the `k8s\0` envelope around a
  * runtime.Unknown whose `raw` is a meta/v1 DeleteOptions), as a client configured for
  * protobuf sends them, read into the JSON shape parseDeleteOptions takes. Only the
- * fields the simulator acts on: gracePeriodSeconds (1), orphanDependents (3),
- * propagationPolicy (4), dryRun (5).
+ * fields the simulator acts on: gracePeriodSeconds (1), preconditions (2: uid 1,
+ * resourceVersion 2), orphanDependents (3), propagationPolicy (4), dryRun (5).
  */
 export function decodeProtobufDeleteOptions(body: Buffer): Record<string, unknown> {
   const raw = protobufRaw(body);
   const out: Record<string, unknown> = {};
   for (const f of raw ? fields(raw) : []) {
     if (f.no === 1 && f.varint !== undefined) out.gracePeriodSeconds = Number(BigInt.asIntN(64, f.varint));
+    if (f.no === 2 && f.bytes) {
+      const p = fields(f.bytes);
+      const text = (no: number) => p.find((x) => x.no === no && x.bytes)?.bytes?.toString('utf8');
+      out.preconditions = {
+        ...(text(1) !== undefined ? { uid: text(1) } : {}),
+        ...(text(2) !== undefined ? { resourceVersion: text(2) } : {}),
+      };
+    }
     if (f.no === 3 && f.varint !== undefined) out.orphanDependents = f.varint !== 0n;
     if (f.no === 4 && f.bytes) out.propagationPolicy = f.bytes.toString('utf8');
     if (f.no === 5 && f.bytes) out.dryRun = [...((out.dryRun as string[]) ?? []), f.bytes.toString('utf8')];

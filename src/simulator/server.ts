@@ -9,9 +9,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { stringify } from 'yaml';
-import { handleResource, parseResourcePath, verbOf } from './api.js';
+import { handleResource, parseResourcePath, type Target, verbOf } from './api.js';
 import { legacyGrants, type TokenGrant } from './auth.js';
-import { Churn } from './churn.js';
+import { Churn, type IntervalClock } from './churn.js';
 import { discoveryDocument } from './discovery.js';
 import {
   type FaultActions,
@@ -23,12 +23,14 @@ import {
   parseFaultRequest,
 } from './faults.js';
 import { readBody, sendJson, sendStatus } from './http.js';
-import { JobController } from './job-controller.js';
+import { JobController, JobTrackingFinalizers, type TimeoutClock } from './job-controller.js';
+import { Kubelet } from './kubelet.js';
 import { type ApiVerb, SimulatorMetrics } from './metrics.js';
+import { NodeController } from './node-controller.js';
 import { NodeLeaseController } from './node-lease.js';
 import { AccessControl, sendForbidden } from './rbac/access.js';
 import { readTokenFile, type SimUser } from './rbac/authentication.js';
-import { requestInfo } from './rbac/request-info.js';
+import { type RequestInfo, requestInfo } from './rbac/request-info.js';
 import { parseReviewPath, serveReview } from './rbac/reviews.js';
 import { SYSTEM_MASTERS, type UserInfo } from './rbac/types.js';
 import { buildScenario, type ScenarioOptions, type ScenarioSummary } from './scenario/index.js';
@@ -72,6 +74,17 @@ export interface SimulatorOptions {
   bookmarkIntervalMs?: number;
   /** Step of the job controller (pods of API-created jobs progress once per step). */
   jobStepMs?: number;
+  /** Chance that a job's pod fails instead of succeeding. Default 0.1. */
+  jobFailureRate?: number;
+  /**
+   * Where every controller's timers come from: the job controller (steps, activeDeadlineSeconds,
+   * ttlSecondsAfterFinished), the kubelets (graceful deletion), the node controller (cordon's
+   * taint), the job-tracking finalizers, the churn and the node-lease heartbeat. Tests pass a
+   * fake clock and move time instead of waiting. Default the global timers.
+   */
+  clock?: TimeoutClock & IntervalClock;
+  /** Write requests kept in `audit` (the oldest are dropped). Default 10000. */
+  auditLimit?: number;
   /**
    * Node-lease heartbeat: every Ready node renews its Lease in kube-node-lease this often
    * (the kubelet's 10 s by default); 0 turns it off.
@@ -81,9 +94,37 @@ export interface SimulatorOptions {
   log?: (line: string) => void;
 }
 
+/**
+ * One write request as the simulator answered it (kube-apiserver's audit event, flattened):
+ * who (after impersonation, and who impersonated), what, and the answer's code.
+ */
+export interface AuditRecord {
+  /** 1, 2, 3... in the order the answers were sent. */
+  seq: number;
+  /** When it was answered (RFC 3339, milliseconds). */
+  time: string;
+  user: string;
+  groups: string[];
+  /** The authenticated user who sent `Impersonate-User`/`-Group`, when the request was impersonated. */
+  impersonatedBy?: { user: string; groups: string[] };
+  /** The RBAC verb: create, update, patch, delete (an eviction is a create of pods/eviction). */
+  verb: string;
+  apiGroup: string;
+  resource: string;
+  subresource?: string;
+  namespace?: string;
+  /** The object's name (a generated one for a create with generateName), when known. */
+  name?: string;
+  /** The HTTP status answered: 2xx accepted, 403 refused by RBAC, 404, 409, 422... */
+  code: number;
+  dryRun: boolean;
+  userAgent?: string;
+}
+
 export const DEFAULT_SCENARIO: ScenarioOptions = { seed: 1, nodes: 6, pods: 120, jobs: 12, namespaces: 4 };
 
 const RBAC_KINDS = new Set<ResourceName>(['roles', 'clusterroles', 'rolebindings', 'clusterrolebindings']);
+const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 export class Simulator {
   readonly store: SimStore;
@@ -99,6 +140,12 @@ export class Simulator {
   private readonly churn: Churn;
   private readonly jobs: JobController;
   private readonly leases: NodeLeaseController | undefined;
+  /** Reactions to clients' writes, running even while activity is paused. */
+  private readonly kubelet: Kubelet;
+  private readonly nodes: NodeController;
+  private readonly jobTracking: JobTrackingFinalizers;
+  private readonly auditLog: AuditRecord[] = [];
+  private auditSeq = 0;
   private port = 0;
 
   private constructor(
@@ -123,10 +170,23 @@ export class Simulator {
       ],
     });
     for (const { resource, object } of legacy.objects) this.store.create(resource, object);
-    this.jobs = new JobController(this.store, { stepMs: options.jobStepMs ?? 1000 });
-    this.churn = new Churn(this.store, { ratePerSecond: options.churnPerSecond ?? 2, seed: scenario.seed });
+    const clock = options.clock;
+    this.jobs = new JobController(this.store, {
+      stepMs: options.jobStepMs ?? 1000,
+      clock,
+      ...(options.jobFailureRate !== undefined ? { failureRate: options.jobFailureRate } : {}),
+    });
+    this.churn = new Churn(this.store, {
+      ratePerSecond: options.churnPerSecond ?? 2,
+      seed: scenario.seed,
+      clock,
+    });
     const renewMs = options.nodeLeaseRenewMs ?? 10_000;
-    this.leases = renewMs > 0 ? new NodeLeaseController(this.store, { intervalMs: renewMs }) : undefined;
+    this.leases =
+      renewMs > 0 ? new NodeLeaseController(this.store, { intervalMs: renewMs, clock }) : undefined;
+    this.kubelet = new Kubelet(this.store, { clock });
+    this.nodes = new NodeController(this.store, { clock });
+    this.jobTracking = new JobTrackingFinalizers(this.store, { clock });
     server.on('connection', (socket: Socket) => this.onConnection(socket));
     server.on('request', (req, res) => {
       this.onRequest(req, res).catch((err) => {
@@ -145,6 +205,9 @@ export class Simulator {
     server.keepAliveTimeout = 60_000;
     const sim = new Simulator(server, cert.caPem, options);
     await sim.listen(options.port ?? 0);
+    sim.kubelet.start();
+    sim.nodes.start();
+    sim.jobTracking.start();
     sim.jobs.start();
     sim.leases?.start();
     if ((options.churnPerSecond ?? 2) > 0) sim.churn.start();
@@ -223,8 +286,18 @@ export class Simulator {
   }
 
   /**
+   * The write requests answered, oldest first (at most `auditLimit`): who made each one
+   * (impersonated or not), on what, and the code. Tests read it to see a write was made as
+   * the caller; `GET /simulator/audit` serves it to system:masters.
+   */
+  get audit(): readonly AuditRecord[] {
+    return this.auditLog;
+  }
+
+  /**
    * Stops the churn, the job controller and the node-lease heartbeat: the cluster holds
-   * still (tests compare states).
+   * still (tests compare states). What only reacts to clients' writes keeps going: the
+   * kubelets finishing graceful deletions, cordon's taint, the job-tracking finalizers.
    */
   pauseActivity(): void {
     this.churn.stop();
@@ -278,6 +351,9 @@ export class Simulator {
     this.churn.stop();
     this.jobs.stop();
     this.leases?.stop();
+    this.kubelet.stop();
+    this.nodes.stop();
+    this.jobTracking.stop();
     if (this.refusing) clearTimeout(this.refusing);
     this.refusing = undefined;
     for (const socket of this.sockets) socket.destroy();
@@ -357,13 +433,34 @@ export class Simulator {
       await this.serveFaults(req, res, user);
       return;
     }
+    if (path === '/simulator/audit') {
+      this.serveAudit(req, res, user, url.searchParams);
+      return;
+    }
     const info = requestInfo(req.method ?? 'GET', decodedPath(url.pathname), url.searchParams);
     const target = parseResourcePath(path);
     const verb = target && req.method ? verbOf(req.method, target, url.searchParams) : undefined;
+    // Every write to a served resource is recorded as it is answered (before the client can
+    // read the answer), refusals included.
+    let written: { name?: string; dryRun: boolean } | undefined;
+    const audit = () => {
+      if (target && WRITE_METHODS.has(req.method ?? ''))
+        this.record(
+          req,
+          res.statusCode,
+          user,
+          identity.impersonator,
+          info,
+          target,
+          written,
+          url.searchParams,
+        );
+    };
     const decision = this.access.authorize(user, info);
     if (!decision.allowed) {
       sendForbidden(res, decision.attributes, decision.reason);
       if (target && verb) this.metrics.requests.inc({ verb, resource: target.resource, code: '403' });
+      audit();
       return;
     }
 
@@ -388,9 +485,10 @@ export class Simulator {
       return;
     }
     if (!target || !verb) {
-      if (target)
+      if (target) {
         sendStatus(res, 405, `method ${req.method} is not supported on ${path}`, 'MethodNotAllowed');
-      else
+        audit();
+      } else
         sendStatus(res, 404, 'the server could not find the requested resource', 'NotFound', { kind: path });
       return;
     }
@@ -399,6 +497,7 @@ export class Simulator {
 
     if ((await this.injectedFault(res, verb, resource)) !== undefined) {
       done(res.statusCode);
+      audit();
       return;
     }
 
@@ -413,6 +512,9 @@ export class Simulator {
         admit: RBAC_KINDS.has(resource)
           ? this.access.admission(user, info, resource as RbacResource)
           : undefined,
+        wrote: (obj, dryRun) => {
+          written = { name: obj.metadata.name, dryRun };
+        },
       },
       req,
       res,
@@ -422,6 +524,7 @@ export class Simulator {
     );
     this.metrics.responseBytes.inc({ verb, resource }, bytes);
     done(res.statusCode);
+    audit();
   }
 
   private trackWatch(resource: ResourceName, res: ServerResponse): () => void {
@@ -434,6 +537,64 @@ export class Simulator {
       this.watches.delete(res);
       this.metrics.openWatches.dec({ verb: 'WATCH', resource });
     };
+  }
+
+  private record(
+    req: IncomingMessage,
+    code: number,
+    user: UserInfo,
+    impersonator: UserInfo | undefined,
+    info: RequestInfo,
+    target: Target,
+    written: { name?: string; dryRun: boolean } | undefined,
+    query: URLSearchParams,
+  ): void {
+    const name = written?.name ?? target.name;
+    const userAgent = req.headers['user-agent'];
+    this.auditLog.push({
+      seq: ++this.auditSeq,
+      time: new Date().toISOString(),
+      user: user.name,
+      groups: [...user.groups],
+      ...(impersonator
+        ? { impersonatedBy: { user: impersonator.name, groups: [...impersonator.groups] } }
+        : {}),
+      verb: info.verb,
+      apiGroup: RESOURCES[target.resource].group,
+      resource: target.resource,
+      ...(target.subresource ? { subresource: target.subresource } : {}),
+      ...(target.namespace ? { namespace: target.namespace } : {}),
+      ...(name ? { name } : {}),
+      code,
+      dryRun: written?.dryRun ?? query.getAll('dryRun').length > 0,
+      ...(userAgent ? { userAgent } : {}),
+    });
+    const limit = this.options.auditLimit ?? 10_000;
+    if (this.auditLog.length > limit) this.auditLog.splice(0, this.auditLog.length - limit);
+  }
+
+  private serveAudit(
+    req: IncomingMessage,
+    res: ServerResponse,
+    user: UserInfo,
+    query: URLSearchParams,
+  ): void {
+    // Not an API of Kubernetes: only a member of system:masters may read who did what.
+    if (!user.groups.includes(SYSTEM_MASTERS)) {
+      sendStatus(
+        res,
+        403,
+        `User "${user.name}" may not read the simulator's audit: a user in group "${SYSTEM_MASTERS}" is required`,
+        'Forbidden',
+      );
+      return;
+    }
+    if (req.method !== 'GET') {
+      sendStatus(res, 405, `expected GET on /simulator/audit, received ${req.method}`);
+      return;
+    }
+    const since = Number(query.get('since') ?? 0);
+    sendJson(res, 200, { items: this.auditLog.filter((r) => r.seq > since) });
   }
 
   private async serveFaults(req: IncomingMessage, res: ServerResponse, user: UserInfo): Promise<void> {

@@ -59,6 +59,20 @@ export interface WriteOptions {
    * RBAC storage runs its escalation check. Throws a StoreError to refuse.
    */
   admit?: (obj: KubeObject, old: KubeObject | undefined) => void;
+  /**
+   * Validation of the request's object after the kind's own (api.ts: what kube-apiserver's
+   * strategies check for the served kinds), on create and update through the API.
+   */
+  validate?: (obj: KubeObject, old: KubeObject | undefined) => void;
+  /** Defaulting of the request's object on create, after the kind's own (defaulting.ts), with its uid and name set. */
+  default?: (obj: KubeObject) => KubeObject;
+  /** Last, once the object is valid: its managedFields with the request's entry (field-manager.ts). */
+  track?: (obj: KubeObject, old: KubeObject | undefined) => unknown[];
+  /**
+   * The write is a deletion in progress (deletion.ts): it sets `deletionTimestamp` and
+   * `deletionGracePeriodSeconds`, which every other update keeps as stored.
+   */
+  deletion?: { timestamp: string; gracePeriodSeconds: number };
 }
 
 /**
@@ -223,7 +237,19 @@ export class SimStore {
   create(resource: ResourceName, given: KubeObject, options: WriteOptions = {}): KubeObject {
     const info = RESOURCES[resource];
     const meta = { ...given.metadata };
-    if (!meta.name && meta.generateName) meta.name = `${meta.generateName}${randomSuffix()}`;
+    const bucket = this.bucket(resource);
+    if (!meta.name && meta.generateName) {
+      // names.SimpleNameGenerator: the prefix cut to 58 characters, 5 random ones appended;
+      // kube-apiserver retries a name that is taken (RetryGenerateName, on since 1.31).
+      const base = meta.generateName.slice(0, MAX_GENERATED_NAME_LENGTH);
+      for (let attempt = 0; attempt < 8; attempt++) {
+        meta.name = `${base}${randomSuffix()}`;
+        if (
+          !bucket.objects.has(objectKey(info.namespaced ? meta.namespace || 'default' : undefined, meta.name))
+        )
+          break;
+      }
+    }
     if (!meta.name) {
       throw new StoreError(
         422,
@@ -243,9 +269,10 @@ export class SimStore {
     }
     if (info.namespaced && !meta.namespace) meta.namespace = 'default';
     if (!info.namespaced) delete meta.namespace;
+    // Assigned before admission, so a kind's defaulting can use it (a Job's selector names its uid).
+    meta.uid = meta.uid ?? randomUUID();
     const input = this.admitted(resource, { ...given, metadata: meta }, undefined, options);
     const key = objectKey(meta.namespace, meta.name);
-    const bucket = this.bucket(resource);
     if (bucket.objects.has(key)) {
       throw new StoreError(409, 'AlreadyExists', `${qualified(resource)} "${meta.name}" already exists`, {
         name: meta.name,
@@ -258,7 +285,6 @@ export class SimStore {
         kind: 'namespaces',
       });
     }
-    meta.uid = meta.uid ?? randomUUID();
     meta.creationTimestamp =
       meta.creationTimestamp ??
       this.now()
@@ -305,6 +331,26 @@ export class SimStore {
         { name: input.metadata.name, kind: resource },
       );
     }
+    const deleting = current.metadata.deletionTimestamp !== undefined;
+    if (deleting && !options.deletion) {
+      // ValidateObjectMetaUpdate: a finalizer may be removed from an object being deleted, never added.
+      const had = new Set(current.metadata.finalizers ?? []);
+      const added = (input.metadata.finalizers ?? []).filter((f) => !had.has(f));
+      if (added.length) {
+        const detail = `Forbidden: no new finalizers can be added if the object is being deleted, found new finalizers []string{${added.map((f) => JSON.stringify(f)).join(', ')}}`;
+        throw new StoreError(
+          422,
+          'Invalid',
+          `${RESOURCES[resource].kind} ${JSON.stringify(current.metadata.name)} is invalid: metadata.finalizers: ${detail}`,
+          {
+            name: current.metadata.name,
+            ...(RESOURCES[resource].group ? { group: RESOURCES[resource].group } : {}),
+            kind: RESOURCES[resource].kind,
+            causes: [{ reason: 'FieldValueForbidden', message: detail, field: 'metadata.finalizers' }],
+          },
+        );
+      }
+    }
     // A dry run answers with the stored resourceVersion, as a real server does: no new one was made.
     const rv = options.dryRun ? Number(current.metadata.resourceVersion) : this.nextRV();
     const meta = {
@@ -315,12 +361,37 @@ export class SimStore {
       resourceVersion: String(rv),
     };
     if (!RESOURCES[resource].namespaced) delete meta.namespace;
+    // deletionTimestamp and deletionGracePeriodSeconds are the server's: an update keeps the
+    // stored ones (rest.BeforeUpdate); only a deletion (options.deletion) sets them.
+    if (options.deletion) {
+      meta.deletionTimestamp = options.deletion.timestamp;
+      meta.deletionGracePeriodSeconds = options.deletion.gracePeriodSeconds;
+    } else {
+      delete meta.deletionTimestamp;
+      delete meta.deletionGracePeriodSeconds;
+      if (deleting) {
+        meta.deletionTimestamp = current.metadata.deletionTimestamp;
+        if (current.metadata.deletionGracePeriodSeconds !== undefined)
+          meta.deletionGracePeriodSeconds = current.metadata.deletionGracePeriodSeconds;
+      }
+    }
     if (resource === 'jobs' && JSON.stringify(input.spec) !== JSON.stringify(current.spec)) {
       meta.generation = (current.metadata.generation ?? 1) + 1;
     }
     const admitted = this.admitted(resource, { ...input, metadata: meta }, current, options);
     const obj = freeze({ ...admitted, apiVersion: current.apiVersion, kind: current.kind, metadata: meta });
     if (options.dryRun) return obj;
+    if (
+      deleting &&
+      !options.deletion &&
+      !meta.finalizers?.length &&
+      !current.metadata.deletionGracePeriodSeconds
+    ) {
+      // Store.shouldDeleteDuringUpdate: the last finalizer of an object whose deletion is only
+      // waiting for finalizers is gone, so the update deletes it (a DELETED event, no MODIFIED).
+      this.remove(resource, key, obj, current, rv);
+      return obj;
+    }
     bucket.objects.set(key, obj);
     this.record({ rv, resource, type: 'MODIFIED', object: obj, previous: current });
     return obj;
@@ -337,10 +408,14 @@ export class SimStore {
     options: WriteOptions,
   ): KubeObject {
     const strategy = this.strategies.get(resource);
-    const obj = strategy?.default ? strategy.default(input) : input;
+    let obj = strategy?.default ? strategy.default(input) : input;
+    if (!old && options.default) obj = options.default(obj);
     options.admit?.(obj, old);
     if (old) strategy?.validateUpdate?.(obj, old);
     else strategy?.validateCreate?.(obj);
+    options.validate?.(obj, old);
+    // The metadata is the write's own copy (create and update spread it), so it may be set here.
+    if (options.track) obj.metadata.managedFields = options.track(obj, old);
     return obj;
   }
 
@@ -455,13 +530,24 @@ export class SimStore {
     // A dry-run delete answers with the object as stored, resourceVersion and all.
     if (options.dryRun) return current;
     const rv = this.nextRV();
+    // The DELETED event carries the last state with the deletion's resourceVersion.
+    const obj = freeze({ ...current, metadata: { ...current.metadata, resourceVersion: String(rv) } });
+    this.remove(resource, key, obj, current, rv);
+    return obj;
+  }
+
+  private remove(
+    resource: ResourceName,
+    key: string,
+    last: KubeObject,
+    previous: KubeObject,
+    rv: number,
+  ): void {
+    const bucket = this.bucket(resource);
     bucket.objects.delete(key);
     const pos = lowerBound(bucket.sorted, key);
     if (bucket.sorted[pos] === key) bucket.sorted.splice(pos, 1);
-    // The DELETED event carries the last state with the deletion's resourceVersion.
-    const obj = freeze({ ...current, metadata: { ...current.metadata, resourceVersion: String(rv) } });
-    this.record({ rv, resource, type: 'DELETED', object: obj, previous: current });
-    return obj;
+    this.record({ rv, resource, type: 'DELETED', object: last, previous });
   }
 
   /**
@@ -531,6 +617,9 @@ export class SimStore {
     return bucket;
   }
 }
+
+/** names.maxGeneratedNameLength: 63 minus the 5 random characters. */
+const MAX_GENERATED_NAME_LENGTH = 58;
 
 function randomSuffix(): string {
   const alphabet = 'bcdfghjklmnpqrstvwxz2456789';

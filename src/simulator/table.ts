@@ -172,6 +172,49 @@ const COLUMNS: Record<ResourceName, TableColumnDefinition[]> = {
       ['Age', AGE_DOC],
     ] satisfies Column[]
   ).map(col),
+  // printDaemonSet.
+  daemonsets: (
+    [
+      ['Name', NAME_DOC],
+      [
+        'Desired',
+        'The total number of nodes that should be running the daemon pod (including nodes correctly running the daemon pod). More info: https://kubernetes.io/docs/concepts/workloads/controllers/daemonset/',
+        0,
+        'integer',
+      ],
+      [
+        'Current',
+        'The number of nodes that are running at least 1 daemon pod and are supposed to run the daemon pod. More info: https://kubernetes.io/docs/concepts/workloads/controllers/daemonset/',
+        0,
+        'integer',
+      ],
+      [
+        'Ready',
+        'numberReady is the number of nodes that should be running the daemon pod and have one or more of the daemon pod running with a Ready Condition.',
+        0,
+        'integer',
+      ],
+      ['Up-to-date', 'The total number of nodes that are running updated daemon pod', 0, 'integer'],
+      [
+        'Available',
+        'The number of nodes that should be running the daemon pod and have one or more of the daemon pod running and available (ready for at least spec.minReadySeconds)',
+        0,
+        'integer',
+      ],
+      [
+        'Node Selector',
+        'An object that describes the pod that will be created. The DaemonSet will create exactly one copy of this pod on every node that matches the template\'s node selector (or on every node if no node selector is specified). The only allowed template.spec.restartPolicy value is "Always". More info: https://kubernetes.io/docs/concepts/workloads/controllers/replicationcontroller#pod-template',
+      ],
+      ['Age', AGE_DOC],
+      ['Containers', 'Names of each container in the template.', 1],
+      ['Images', 'Images referenced by each container in the template.', 1],
+      [
+        'Selector',
+        "A label query over pods that are managed by the daemon set. Must match in order to be controlled. It must match the pod template's labels. More info: https://kubernetes.io/docs/concepts/overview/working-with-objects/labels/#label-selectors",
+        1,
+      ],
+    ] satisfies Column[]
+  ).map(col),
   // Roles have no printer: their storage uses the default table convertor, NAME and CREATED AT.
   roles: defaultColumns(),
   clusterroles: defaultColumns(),
@@ -320,6 +363,7 @@ const CELLS: Record<ResourceName, (obj: KubeObject, now: Date) => TableCell[]> =
     since(ns.metadata.creationTimestamp, now),
   ],
   events: eventCells,
+  daemonsets: daemonSetCells,
   leases: (lease, now) => [
     lease.metadata.name,
     lease.spec?.holderIdentity ?? '',
@@ -532,6 +576,30 @@ function jobCells(job: KubeObject, now: Date): TableCell[] {
     completions,
     duration,
     since(job.metadata.creationTimestamp, now),
+    containers.map((c) => c.name ?? '').join(','),
+    containers.map((c) => c.image ?? '').join(','),
+    formatSelector(spec.selector),
+  ];
+}
+
+/** printDaemonSet: the status counts, the template's node selector (labels.FormatLabels), containers, images, selector. */
+function daemonSetCells(ds: KubeObject, now: Date): TableCell[] {
+  const spec: Json = ds.spec ?? {};
+  const status: Json = ds.status ?? {};
+  const nodeSelector = Object.entries((spec.template?.spec?.nodeSelector ?? {}) as Record<string, string>)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([k, v]) => `${k}=${v}`)
+    .join(',');
+  const containers: Json[] = spec.template?.spec?.containers ?? [];
+  return [
+    ds.metadata.name,
+    status.desiredNumberScheduled ?? 0,
+    status.currentNumberScheduled ?? 0,
+    status.numberReady ?? 0,
+    status.updatedNumberScheduled ?? 0,
+    status.numberAvailable ?? 0,
+    nodeSelector || '<none>',
+    since(ds.metadata.creationTimestamp, now),
     containers.map((c) => c.name ?? '').join(','),
     containers.map((c) => c.image ?? '').join(','),
     formatSelector(spec.selector),

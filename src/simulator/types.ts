@@ -32,6 +32,7 @@ export interface ObjectMeta {
   generation?: number;
   creationTimestamp?: string;
   deletionTimestamp?: string;
+  deletionGracePeriodSeconds?: number;
   labels?: Record<string, string>;
   annotations?: Record<string, string>;
   ownerReferences?: OwnerReference[];
@@ -48,6 +49,7 @@ export type ResourceName =
   | 'events'
   | 'jobs'
   | 'leases'
+  | 'daemonsets'
   | 'clusterrolebindings'
   | 'clusterroles'
   | 'rolebindings'
@@ -58,8 +60,8 @@ export type RbacResource = 'clusterrolebindings' | 'clusterroles' | 'rolebinding
 
 export const RBAC_GROUP = 'rbac.authorization.k8s.io';
 
-/** The API groups of stored resources: the core group (''), batch, coordination.k8s.io and RBAC. */
-export type ApiGroup = '' | 'batch' | 'coordination.k8s.io' | typeof RBAC_GROUP;
+/** The API groups of stored resources: the core group (''), apps, batch, coordination.k8s.io and RBAC. */
+export type ApiGroup = '' | 'apps' | 'batch' | 'coordination.k8s.io' | typeof RBAC_GROUP;
 
 export interface ResourceInfo {
   name: ResourceName;
@@ -146,6 +148,20 @@ export const RESOURCES: Record<ResourceName, ResourceInfo> = {
     namespaced: true,
     shortNames: [],
     categories: [],
+  },
+  // apps/v1 DaemonSets, so that `kubectl drain --ignore-daemonsets` finds the owners of the
+  // daemon pods it leaves alone (it GETs each one).
+  daemonsets: {
+    name: 'daemonsets',
+    singularName: 'daemonset',
+    kind: 'DaemonSet',
+    listKind: 'DaemonSetList',
+    group: 'apps',
+    version: 'v1',
+    apiVersion: 'apps/v1',
+    namespaced: true,
+    shortNames: ['ds'],
+    categories: ['all'],
   },
   // rbac.authorization.k8s.io/v1, in the order kube-apiserver's discovery lists them.
   clusterrolebindings: rbacInfo('clusterrolebindings', 'ClusterRoleBinding', false),

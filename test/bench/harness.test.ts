@@ -1,8 +1,8 @@
 /**
  * The benchmark harness in its tiny configuration (3 nodes, 30 pods, one short run per
  * system, kubectl once), end to end through its CLI, so that it cannot rot: every system
- * answers every operation, the figures are there and positive, and the files are written
- * to the --out folder, never over bench/RESULTS.md.
+ * (R, B as RBAC users, included) answers every operation, the figures are there and
+ * positive, and the files are written to the --out folder, never over bench/RESULTS.md.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
@@ -45,7 +45,7 @@ beforeAll(async () => {
   });
   expect(code, output).toBe(0);
   results = JSON.parse(readFileSync(join(OUT, 'latest.json'), 'utf8'));
-}, 90_000);
+}, 150_000);
 
 afterAll(() => {
   // The harness stops its own children on SIGTERM.
@@ -120,6 +120,48 @@ describe('npm run bench -- --tiny', () => {
     }
   });
 
+  it('measures B as RBAC users beside B, their access-set compile time and the revocation delay (R)', () => {
+    const r = results.sizes[0].rbac!;
+    expect(r, output).toBeTruthy();
+    expect(r.variants.map((v) => [v.user, v.namespaces])).toEqual([
+      ['bench-few', 3],
+      ['bench-many', 12],
+    ]);
+    for (const v of r.variants) {
+      for (const op of ['Q1', 'Q2', 'Q3', 'Q4', 'Q5'] as const) {
+        positive(v.cells[op], `R ${v.user} ${op}`);
+        expect(v.cells[op]!.upstream!.requestsPerOp, `R ${v.user} ${op} upstream`).toBe(0);
+        expect(v.overB[op]!.p50, `R ${v.user} ${op} over B`).toBeGreaterThan(0);
+        expect(v.answers[op], `R ${v.user} ${op} answer`).not.toMatch(/^error|^no /);
+      }
+      // `view` grants no nodes: the user's Q2 answers none where the open gateway answers all.
+      expect(v.answers.Q2).toBe('0 nodes (of 0)');
+    }
+    expect(r.openAnswers.Q2).toBe('3 nodes (of 3)');
+
+    const c = r.compile!;
+    expect(c.error, c.error).toBeUndefined();
+    expect(c.users.map((u) => [u.user, u.bindings, u.namespacesGranted])).toEqual([
+      ['bench-few', 3, 3],
+      ['bench-many', 12, 12],
+    ]);
+    expect(c.roleBindingsWithOthers).toBeGreaterThanOrEqual(c.roleBindings + 200);
+    for (const u of c.users) {
+      expect(u.timing.p50Ms).toBeGreaterThan(0);
+      expect(u.withOthers!.p50Ms).toBeGreaterThan(0);
+      expect(u.withOthers!.namespacesGranted).toBe(u.namespacesGranted);
+    }
+
+    const v = r.revocation!;
+    expect(v.error, v.error).toBeUndefined();
+    expect(v.runs.map((x) => [x.transport, x.outcome])).toEqual([
+      ['sse', 'FORBIDDEN'],
+      ['ws', 'FORBIDDEN'],
+    ]);
+    for (const x of v.runs) expect(x.delayMs).toBeGreaterThan(0);
+    expect(results.targets.filter((t) => t.target.includes('RBAC')).map((t) => t.met)).toHaveLength(3);
+  });
+
   it('states every target as met, missed or not measured', () => {
     expect(results.targets.length).toBeGreaterThan(10);
     for (const t of results.targets) {
@@ -142,6 +184,8 @@ describe('npm run bench -- --tiny', () => {
     expect(md).toContain('](latency.svg)');
     expect(md).toContain('## Targets');
     expect(md).toMatch(/\| Q2 \| B kubegate \(cache\) \| [\d.,]+ \|/);
+    expect(md).toContain('### B as RBAC users (R)');
+    expect(md).toMatch(/\| Q4 \| R bench-many \(12 ns\) \| [\d.,]+ \|/);
     expect(existsSync(COMMITTED) ? statSync(COMMITTED).mtimeMs : null).toBe(committedBefore);
   });
 });

@@ -192,7 +192,10 @@ describe('query parameters as the apiserver decodes them', () => {
     const rv = before.metadata.resourceVersion;
     const created = await createPod('exact-new');
     const victim = before.items.find((p: AnyJson) => p.metadata.name !== 'exact-new').metadata.name;
-    await simFetch(sim, `/api/v1/namespaces/default/pods/${victim}`, { method: 'DELETE' });
+    // Without a grace period: a running pod deleted gracefully would stay (Terminating) for a while.
+    await simFetch(sim, `/api/v1/namespaces/default/pods/${victim}?gracePeriodSeconds=0`, {
+      method: 'DELETE',
+    });
     await simFetch(sim, `/api/v1/namespaces/default/pods/${before.items[1].metadata.name}`, {
       method: 'PATCH',
       body: JSON.stringify({ metadata: { labels: { changed: 'yes' } } }),

@@ -189,7 +189,9 @@ describe('kubectl describe and delete', () => {
   it('delete pod completes, and the pod is gone', async () => {
     const [pod] = storeObjects('pods', (p) => p.metadata.namespace === 'default');
     const name = pod.metadata.name;
-    const out = await kubectl.ok(['delete', 'pod', name, '-n', 'default']);
+    // kubectl waits until the kubelet has stopped a running pod: a grace period of 1 s bounds that
+    // (kubectl-writes.test.ts follows the default one on a fake clock).
+    const out = await kubectl.ok(['delete', 'pod', name, '-n', 'default', '--grace-period=1']);
     expect(out.trim()).toBe(`pod "${name}" deleted`);
     expect(sim.store.get('pods', 'default', name)).toBeUndefined();
     const again = await kubectl.run(['get', 'pod', name, '-n', 'default']);

@@ -82,6 +82,7 @@ describe('discovery', () => {
   it('lists rbac.authorization.k8s.io/v1 with its four kinds, and the review groups', async () => {
     const groups = (await getJson<AnyJson>(sim, '/apis')).groups.map((g: AnyJson) => g.name);
     expect(groups).toEqual([
+      'apps',
       'authentication.k8s.io',
       'authorization.k8s.io',
       'batch',

@@ -67,10 +67,28 @@ describe('buildScenario: counts and namespaces', () => {
       jobs: 80,
       events: store.count('events'),
       leases: 60,
+      daemonsets: 2,
     });
     const phases = Object.values(summary.podPhases).reduce((a, b) => a + b, 0);
     expect(phases).toBe(3000);
     expect(summary.jobPods).toBe(pods.filter((p) => ownerKind(p) === 'Job').length);
+  });
+
+  it("builds the daemon pods' DaemonSets (kube-proxy, cilium): their owners' uids, one pod per node", () => {
+    const daemonSets = all(store, 'daemonsets');
+    expect(daemonSets.map((ds) => `${ds.metadata.namespace}/${ds.metadata.name}`)).toEqual([
+      'kube-system/cilium',
+      'kube-system/kube-proxy',
+    ]);
+    for (const ds of daemonSets) {
+      const owned = pods.filter((p) => p.metadata.ownerReferences?.some((o) => o.uid === ds.metadata.uid));
+      expect(owned.length).toBe(60);
+      expect(owned.every((p) => p.metadata.ownerReferences![0].name === ds.metadata.name)).toBe(true);
+      expect(ds.status).toMatchObject({ desiredNumberScheduled: 60, currentNumberScheduled: 60 });
+      for (const [k, v] of Object.entries(ds.spec.selector.matchLabels)) {
+        expect(owned.every((p) => p.metadata.labels?.[k] === v)).toBe(true);
+      }
+    }
   });
 
   it('has kube-system, default, the generated team namespaces and kube-node-lease, all Active and labelled', () => {

@@ -27,8 +27,11 @@ export interface AccessOptions {
   now?: () => Date;
 }
 
-/** The caller of a request, or the refusal already written. */
-export type Identity = { user: UserInfo } | { refused: number };
+/**
+ * The caller of a request (and, when it impersonates someone, who authenticated: the
+ * `impersonatedUser`'s requester in kube-apiserver's audit events), or the refusal already written.
+ */
+export type Identity = { user: UserInfo; impersonator?: UserInfo } | { refused: number };
 
 /** responsewriters.forbiddenMessage. */
 function forbiddenMessage(attrs: Attributes): string {
@@ -117,7 +120,7 @@ export class AccessControl {
       case 'none':
         return { user: authn.user };
       case 'user':
-        return { user: result.user };
+        return { user: result.user, impersonator: authn.user };
       case 'forbidden':
         return { refused: sendForbidden(res, result.attributes, result.reason) };
       case 'error': {

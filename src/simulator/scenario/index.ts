@@ -20,6 +20,7 @@
  */
 import type { SimStore } from '../store.js';
 import type { KubeObject, RbacResource, ResourceName } from '../types.js';
+import { daemonSetsOf } from './daemon-sets.js';
 import { buildEvents } from './events.js';
 import { buildJob } from './job-objects.js';
 import { allocateJobPods, planJob } from './job-plans.js';
@@ -196,6 +197,8 @@ export function buildScenario(store: SimStore, opts: ScenarioOptions): ScenarioS
     return { key: `${NODE_LEASE_NAMESPACE}/${node.metadata.name}`, obj: lease };
   });
   createSorted(store, 'leases', leases);
+  // The daemon pods' DaemonSets, derived from the pods (no draw from the seed).
+  const daemonSets = createSorted(store, 'daemonsets', daemonSetsOf(created));
 
   return {
     counts: {
@@ -205,6 +208,7 @@ export function buildScenario(store: SimStore, opts: ScenarioOptions): ScenarioS
       jobs: jobs.length,
       events: events.length,
       leases: leases.length,
+      daemonsets: daemonSets.length,
     },
     namespaces,
     podPhases,

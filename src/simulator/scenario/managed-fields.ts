@@ -6,10 +6,10 @@
  */
 import { deepFreeze, type Json } from './json.js';
 
-type Fields = { [key: string]: Fields };
+export type Fields = { [key: string]: Fields };
 export const NO_FIELDS: Fields = Object.freeze({}) as Fields;
 
-const MERGE_KEYS: Record<string, readonly string[]> = {
+export const MERGE_KEYS: Record<string, readonly string[]> = {
   containers: ['name'],
   initContainers: ['name'],
   env: ['name'],
@@ -71,7 +71,7 @@ const ITEM_KEYS: Record<string, string> = Object.fromEntries(
   Object.keys(MERGE_KEYS).map((k) => [k, `item:${k}`]),
 );
 
-function fieldsOfValue(key: string, value: unknown): Fields {
+export function fieldsOfValue(key: string, value: unknown): Fields {
   if (!value || typeof value !== 'object') return NO_FIELDS;
   const memo = !UNIQUE_FIELDS.has(key) && Object.isFrozen(value);
   if (memo) {
@@ -97,7 +97,7 @@ function fieldsOfValue(key: string, value: unknown): Fields {
 }
 
 /** The `k:{...}` key of a list item, by its merge keys. */
-function itemKey(item: Json, keys: readonly string[]): string {
+export function itemKey(item: Json, keys: readonly string[]): string {
   if (keys.length === 1) {
     const v = item[keys[0]];
     return v === undefined ? 'k:{}' : `k:{${JSON.stringify(keys[0])}:${JSON.stringify(v)}}`;
