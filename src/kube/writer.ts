@@ -52,6 +52,8 @@ export interface Write<K extends KindName> {
   resourceVersion?: string;
   dryRun: boolean;
   expect: Expectation;
+  /** What the cache held before a write the server answered without the object (an eviction). */
+  before?: KubeObjectOf<K>;
 }
 
 export interface WriterOptions {
@@ -189,7 +191,8 @@ export class ClusterWriter {
     name: string,
     options: { gracePeriodSeconds?: number; dryRun?: boolean } = {},
   ): Promise<Write<'Pod'>> {
-    const cachedUid = this.cached('Pod', namespace, name)?.metadata?.uid;
+    const before = this.cached('Pod', namespace, name);
+    const cachedUid = before?.metadata?.uid;
     await this.#send({
       method: 'POST',
       path: objectPath(kindOf('Pod'), namespace, name, 'eviction'),
@@ -212,6 +215,7 @@ export class ClusterWriter {
       name,
       dryRun: options.dryRun === true,
       expect: { until: 'deleting', ...(cachedUid ? { uid: cachedUid } : {}) },
+      ...(before ? { before } : {}),
     };
   }
 

@@ -94,7 +94,8 @@ export interface WriteResult<K extends KindName> {
   readonly kind: K;
   /**
    * The object as the server answered (trimmed as the cache holds it): after a deletion its
-   * last state, after an eviction what the cache shows; null when there is none.
+   * last state; after an eviction what the cache shows (Terminating), or its last state
+   * there when it is gone already; null when there is none.
    */
   readonly object: KubeObjectOf<K> | null;
   /** The resourceVersion the server gave the write; null for a dry-run create and an eviction. */
@@ -428,7 +429,7 @@ export function createWrites(options: {
     return Object.freeze({
       cluster: plan.cluster,
       kind: write.kind,
-      object: write.object ?? seen.object ?? null,
+      object: write.object ?? seen.object ?? write.before ?? null,
       resourceVersion: write.resourceVersion ?? null,
       visible: seen.visible,
       dryRun: plan.dryRun,

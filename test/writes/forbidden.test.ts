@@ -22,9 +22,11 @@ const RESOURCES: { group: string; resource: string }[] = [
   { group: 'batch', resource: 'jobs' },
 ];
 
+const userOf = (verb: string, resource: string) => `lacks-${verb}-${resource.replace('/', '-')}`;
+
 /** A user who may do everything to the writable resources except `verb` on `resource`. */
 async function userLacking(verb: string, resource: string): Promise<string> {
-  const user = `lacks-${verb}-${resource.replace('/', '-')}`;
+  const user = userOf(verb, resource);
   const token = `${user}-token-0123456789`;
   const rules = RESOURCES.map((r) => ({
     apiGroups: [r.group],
@@ -38,6 +40,7 @@ async function userLacking(verb: string, resource: string): Promise<string> {
 
 const LACKING: [string, string][] = [
   ['delete', 'pods'],
+  ['create', 'pods/eviction'],
   ['create', 'jobs'],
   ['delete', 'jobs'],
   ['patch', 'jobs'],
@@ -50,7 +53,7 @@ beforeAll(async () => {
   await requireKubectl();
   k = await startWriteKit({
     tokens: LACKING.map(([verb, resource]) => {
-      const user = `lacks-${verb}-${resource}`;
+      const user = userOf(verb, resource);
       return { name: user, token: `${user}-token-0123456789`, user };
     }),
   });
@@ -70,7 +73,7 @@ beforeAll(async () => {
       const r = await k.gql(
         '{ cluster(name: "sim") { name } }',
         {},
-        `lacks-${verb}-${resource}-token-0123456789`,
+        `${userOf(verb, resource)}-token-0123456789`,
       );
       if (!r.data?.cluster) return false;
     }
@@ -109,6 +112,15 @@ const CASES: Case[] = [
     object: () => ['pod', 'target', '-n', NS],
     operation: async () => ({
       query: `mutation($dryRun: Boolean) { deletePod(cluster: "sim", namespace: "${NS}", name: "target", dryRun: $dryRun) { visible } }`,
+    }),
+  },
+  {
+    mutation: 'evictPod',
+    verb: 'create',
+    resource: 'pods/eviction',
+    object: () => ['pod', 'target', '-n', NS],
+    operation: async () => ({
+      query: `mutation($dryRun: Boolean) { evictPod(cluster: "sim", namespace: "${NS}", name: "target", dryRun: $dryRun) { visible } }`,
     }),
   },
   {
@@ -183,7 +195,7 @@ const CASES: Case[] = [
 describe('a user whose RBAC lacks the verb a mutation needs', () => {
   for (const c of CASES) {
     it(`${c.mutation} without ${c.verb} on ${c.resource}: FORBIDDEN as that user, nothing changed`, async () => {
-      const user = `lacks-${c.verb}-${c.resource}`;
+      const user = userOf(c.verb, c.resource);
       const { query, variables } = await c.operation();
       const before = await state(...c.object());
       const r = await k.gql(query, variables, `${user}-token-0123456789`);
@@ -208,6 +220,16 @@ describe('a user whose RBAC lacks the verb a mutation needs', () => {
         resource: c.resource,
         code: 'FORBIDDEN',
         upstreamStatus: 403,
+      });
+      // The cluster's own audit names the user, impersonated by the gateway's credentials.
+      const [resource, subresource] = c.resource.split('/');
+      expect(k.h.sim.audit.at(-1)).toMatchObject({
+        user,
+        impersonatedBy: { user: 'admin' },
+        verb: c.verb,
+        resource,
+        ...(subresource ? { subresource } : {}),
+        code: 403,
       });
       // With the verb (ops is cluster-admin) the same mutation is allowed (a dry run, to change nothing).
       const allowed = await k.gql(query, { ...variables, dryRun: true });

@@ -68,6 +68,41 @@ describe('deletePod', () => {
       code: 'OK',
       visible: true,
     });
+    // The cluster's own audit: the write was made as ops, the gateway only impersonating.
+    expect(k.h.sim.audit.at(-1)).toMatchObject({
+      user: 'ops',
+      groups: expect.arrayContaining(['ops', 'system:authenticated']),
+      impersonatedBy: { user: 'admin' },
+      verb: 'delete',
+      resource: 'pods',
+      namespace: NS,
+      name: 'doomed',
+      code: 200,
+      dryRun: false,
+    });
+  });
+
+  it('deletes a running pod gracefully: the answer and the next query show it Terminating, the kubelet removes it', async () => {
+    const node = [...k.h.sim.store.scan('nodes')][0].metadata.name;
+    await k.pod(NS, 'graceful', { node });
+    await waitFor(
+      async () => (await k.gql(POD_QUERY, { ns: NS, name: 'graceful' })).data.cluster.pod,
+      'the pod cached',
+    );
+    const r = await k.gql(
+      `mutation { deletePod(cluster: "sim", namespace: "${NS}", name: "graceful") { pod { name deletedAt } visible } }`,
+    );
+    expect(r.data.deletePod.visible).toBe(true);
+    expect(r.data.deletePod.pod.deletedAt).not.toBeNull();
+    const q = await k.gql(
+      `{ cluster(name: "sim") { pod(namespace: "${NS}", name: "graceful") { deletedAt } } }`,
+    );
+    expect(q.data.cluster.pod.deletedAt).toBe(r.data.deletePod.pod.deletedAt);
+    expect((await kubectlGet('pod', 'graceful', '-n', NS))?.metadata.deletionTimestamp).toBeDefined();
+    await waitFor(
+      async () => (await kubectlGet('pod', 'graceful', '-n', NS)) === undefined,
+      'the kubelet to remove it',
+    );
   });
 
   it('answers NOT_FOUND for a pod that is not there', async () => {
@@ -185,6 +220,32 @@ describe('createJob', () => {
       name,
       code: 'OK',
     });
+  });
+
+  it("answers the server's 422 as BAD_USER_INPUT with its causes (a request over its limit), creating nothing", async () => {
+    const r = await k.gql('mutation($input: CreateJobInput!) { createJob(input: $input) { visible } }', {
+      input: {
+        cluster: 'sim',
+        namespace: NS,
+        name: 'greedy',
+        image: 'busybox',
+        requests: { memory: '2Gi' },
+        limits: { memory: '1Gi' },
+      },
+    });
+    expect(r.errors?.[0].extensions).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      upstreamStatus: 422,
+      causes: [
+        {
+          field: 'spec.template.spec.containers[0].resources.requests',
+          message: 'Invalid value: "2Gi": must be less than or equal to memory limit of 1Gi',
+        },
+      ],
+    });
+    expect(r.errors?.[0].message).toContain('Job.batch "greedy" is invalid');
+    expect(await kubectlGet('job', 'greedy', '-n', NS)).toBeUndefined();
+    expect(k.h.sim.audit.at(-1)).toMatchObject({ user: 'ops', resource: 'jobs', code: 422 });
   });
 
   it('answers CONFLICT for a name that is taken', async () => {

@@ -156,7 +156,10 @@ describe('the open gateway', () => {
       const done = await named.query<{ deletePod: { visible: boolean } }>(m);
       expect(done.errors).toBeUndefined();
       expect(done.data?.deletePod.visible).toBe(true);
-      expect(open.sim.store.get('pods', pod.metadata.namespace, pod.metadata.name)).toBeUndefined();
+      // A running pod is deleted gracefully: marked now, gone once its kubelet has stopped it.
+      expect(
+        open.sim.store.get('pods', pod.metadata.namespace, pod.metadata.name)?.metadata.deletionTimestamp,
+      ).toBeDefined();
     } finally {
       await named.close();
       await open.close();
