@@ -24,7 +24,15 @@ beforeAll(async () => {
     metadata: { name: 'j' },
     spec: { template: { spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: 'busybox' }] } } },
   });
-  node = [...k.h.sim.store.scan('nodes')][0].metadata.name;
+  // The node with the most pods that are neither mirror nor DaemonSet pods: a drain evicts them.
+  const evictable = new Map<string, number>();
+  for (const pod of k.h.sim.store.scan('pods')) {
+    const meta = pod.metadata;
+    if (!pod.spec?.nodeName || meta.annotations?.['kubernetes.io/config.mirror']) continue;
+    if (meta.ownerReferences?.some((o) => o.kind === 'DaemonSet')) continue;
+    evictable.set(pod.spec.nodeName as string, (evictable.get(pod.spec.nodeName as string) ?? 0) + 1);
+  }
+  node = [...evictable].sort((a, b) => b[1] - a[1])[0][0];
   await waitFor(
     async () =>
       (await k.gql(`{ cluster(name: "sim") { job(namespace: "${NS}", name: "j") { name } } }`)).data.cluster
@@ -110,6 +118,24 @@ const CASES: {
     ],
   },
   {
+    name: 'evictPod',
+    verb: 'CREATE',
+    resource: 'pods',
+    field: 'evictPod',
+    query: async () => [
+      `mutation { evictPod(cluster: "sim", namespace: "${NS}", name: "p", dryRun: true) { pod { name } resourceVersion visible dryRun } }`,
+    ],
+  },
+  {
+    name: 'drainNode',
+    verb: 'PATCH',
+    resource: 'nodes',
+    field: 'drainNode',
+    query: async () => [
+      `mutation { drainNode(cluster: "sim", name: "${node}", dryRun: true) { node { name unschedulable } pods { name outcome } resourceVersion visible dryRun } }`,
+    ],
+  },
+  {
     name: 'setLabels',
     verb: 'PATCH',
     resource: 'pods',
@@ -138,7 +164,16 @@ describe('dryRun', () => {
       if (c.name === 'createJob')
         expect(payload).toMatchObject({ job: { name: 'dry' }, resourceVersion: null });
       if (c.name === 'suspendJob') expect(payload.job.suspended).toBe(true);
-      if (c.name === 'cordonNode') expect(payload.node.unschedulable).toBe(true);
+      if (c.name === 'cordonNode' || c.name === 'drainNode') expect(payload.node.unschedulable).toBe(true);
+      if (c.name === 'drainNode') {
+        const evicted = payload.pods.filter((p: Json) => p.outcome === 'EVICTED');
+        expect(evicted.length).toBeGreaterThan(0);
+        // Each dry-run eviction reached the server too, and was answered as one.
+        const audited = k.h.sim.audit.filter(
+          (a) => a.subresource === 'eviction' && a.dryRun && a.code === 201,
+        );
+        expect(audited.length).toBeGreaterThanOrEqual(evicted.length);
+      }
       if (c.name === 'setLabels') expect(payload.object.label).toBe('gold');
     });
   }
