@@ -70,15 +70,23 @@ export class PodAggregates implements Aggregator<V1Pod> {
   readonly #jobs = new Map<string, JobPodCounts>();
   #phases: Record<PodPhase, number> = zeroPhases();
   #pods = 0;
+  #version = 0;
+
+  /** Moves on every change: sums derived from the aggregates are valid while it stands. */
+  get version(): number {
+    return this.#version;
+  }
 
   /** Applies one pod transition: prev → next (undefined prev: added; undefined next: deleted). */
   apply(prev: V1Pod | undefined, next: V1Pod | undefined): void {
+    this.#version += 1;
     if (prev !== undefined) this.#contribute(prev, -1);
     if (next !== undefined) this.#contribute(next, 1);
   }
 
   /** Recomputes everything from `pods` (after a relist). */
   reset(pods: Iterable<V1Pod>): void {
+    this.#version += 1;
     this.#nodes.clear();
     this.#namespaces.clear();
     this.#jobs.clear();
@@ -186,13 +194,21 @@ export class PodAggregates implements Aggregator<V1Pod> {
  */
 export class JobAggregates implements Aggregator<V1Job> {
   readonly #namespaces = new Map<string, Record<JobState, number>>();
+  #version = 0;
+
+  /** Moves on every change: sums derived from the aggregates are valid while it stands. */
+  get version(): number {
+    return this.#version;
+  }
 
   apply(prev: V1Job | undefined, next: V1Job | undefined): void {
+    this.#version += 1;
     if (prev !== undefined) this.#contribute(prev, -1);
     if (next !== undefined) this.#contribute(next, 1);
   }
 
   reset(jobs: Iterable<V1Job>): void {
+    this.#version += 1;
     this.#namespaces.clear();
     for (const job of jobs) this.#contribute(job, 1);
   }

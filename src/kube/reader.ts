@@ -27,6 +27,8 @@ export interface ReadResult<T> {
 
 /** The pod aggregates, read-only (numbers over every namespace: the caller decides who may see them). */
 export interface AggregatesView {
+  /** Moves on every change. */
+  readonly version: number;
   node(nodeName: string): NodeUsage;
   namespace(namespace: string): Readonly<NamespacePods>;
   job(namespace: string, jobName: string): JobPodCounts;
@@ -36,6 +38,8 @@ export interface AggregatesView {
 
 /** The job aggregates, read-only. */
 export interface JobAggregatesView {
+  /** Moves on every change. */
+  readonly version: number;
   namespace(namespace: string): Readonly<Record<JobState, number>>;
   totals(): Record<JobState, number>;
 }

@@ -13,6 +13,7 @@
  * Nothing from an invisible namespace can be inferred from any number.
  */
 import DataLoader from 'dataloader';
+import { LRUCache } from 'lru-cache';
 import {
   type JobPodCounts,
   type NodeUsage,
@@ -236,6 +237,28 @@ async function addNodes(reads: RequestReads, reader: ClusterReader, s: ClusterSu
 }
 
 /**
+ * Sums of per-namespace aggregates over a caller's granted namespaces, memoised per rights
+ * (the access key) until the aggregates change: a caller granted in 1,000 namespaces would
+ * otherwise add up 1,000 entries twice per summary (bench R, Q1: 1.6x the open gateway's
+ * p50 before this memo). Bounded: a few hundred distinct rights per cluster.
+ */
+const partialSums = new WeakMap<object, LRUCache<string, { version: number; value: unknown }>>();
+
+function memoSum<T>(owner: { readonly version: number }, key: string, compute: () => T): T {
+  let cache = partialSums.get(owner);
+  if (!cache) {
+    cache = new LRUCache({ max: 512 });
+    partialSums.set(owner, cache);
+  }
+  const hit = cache.get(key);
+  if (hit && hit.version === owner.version) return hit.value as T;
+  const version = owner.version;
+  const value = compute();
+  cache.set(key, { version, value });
+  return value;
+}
+
+/**
  * Jobs by state: from the incremental job aggregates when jobs are served from memory (all
  * namespaces, or the caller's granted namespaces summed), else a walk of what it may list.
  */
@@ -245,11 +268,17 @@ async function addJobs(reads: RequestReads, reader: ClusterReader, s: ClusterSum
   if (aggregates) {
     const counts = access.all('list', 'Job') ? aggregates.totals() : undefined;
     if (counts) s.jobsByState = counts;
-    else
-      for (const ns of access.namespaces('list', 'Job')) {
-        const n = aggregates.namespace(ns);
-        for (const st of JOB_STATES) s.jobsByState[st] += n[st];
-      }
+    else {
+      const sum = memoSum(aggregates, access.key, () => {
+        const t = Object.fromEntries(JOB_STATES.map((st) => [st, 0])) as Record<JobState, number>;
+        for (const ns of access.namespaces('list', 'Job')) {
+          const n = aggregates.namespace(ns);
+          for (const st of JOB_STATES) t[st] += n[st];
+        }
+        return t;
+      });
+      s.jobsByState = { ...sum };
+    }
   } else {
     for (const job of (await reads.list(reader, 'Job', {})) as KubeObjectOf<'Job'>[])
       s.jobsByState[jobState(job)] += 1;
@@ -272,14 +301,22 @@ async function addPods(reads: RequestReads, reader: ClusterReader, s: ClusterSum
     s.scheduledPods = totals.podCount;
     s.requested = { cpuMillis: totals.cpuMillis, memoryBytes: totals.memoryBytes };
   } else if (aggregates) {
-    for (const ns of access.namespaces('list', 'Pod')) {
-      const n = aggregates.namespace(ns);
-      s.pods += n.pods;
-      for (const phase of POD_PHASES) s.podsByPhase[phase] += n.phases[phase];
-      s.scheduledPods += n.podCount;
-      s.requested.cpuMillis += n.cpuMillis;
-      s.requested.memoryBytes += n.memoryBytes;
-    }
+    const sum = memoSum(aggregates, access.key, () => {
+      const t = { pods: 0, podCount: 0, cpuMillis: 0, memoryBytes: 0, phases: { ...s.podsByPhase } };
+      for (const ns of access.namespaces('list', 'Pod')) {
+        const n = aggregates.namespace(ns);
+        t.pods += n.pods;
+        for (const phase of POD_PHASES) t.phases[phase] += n.phases[phase];
+        t.podCount += n.podCount;
+        t.cpuMillis += n.cpuMillis;
+        t.memoryBytes += n.memoryBytes;
+      }
+      return t;
+    });
+    s.pods = sum.pods;
+    s.podsByPhase = { ...sum.phases };
+    s.scheduledPods = sum.podCount;
+    s.requested = { cpuMillis: sum.cpuMillis, memoryBytes: sum.memoryBytes };
   } else {
     const pods = (await reads.list(reader, 'Pod', {})) as Pod[];
     s.pods = pods.length;
