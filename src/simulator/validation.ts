@@ -16,40 +16,12 @@
  * The RBAC kinds have their own strategies (rbac/validation.ts).
  */
 
+import { duplicate, type FieldError, invalid, notSupported, required } from './field-errors.js';
 import { aggregate, goQuote } from './rbac/go-format.js';
 import { StoreError } from './store.js';
 import { type KubeObject, RESOURCES, type ResourceName } from './types.js';
 
 type Json = Record<string, unknown>;
-
-interface FieldError {
-  field: string;
-  reason: 'FieldValueRequired' | 'FieldValueInvalid' | 'FieldValueNotSupported' | 'FieldValueDuplicate';
-  /** What follows `field: ` in the message. */
-  body: string;
-}
-
-const required = (field: string, detail = ''): FieldError => ({
-  field,
-  reason: 'FieldValueRequired',
-  body: detail ? `Required value: ${detail}` : 'Required value',
-});
-/** `value` already as Go's %v/%q prints it. */
-const invalid = (field: string, value: string, detail: string): FieldError => ({
-  field,
-  reason: 'FieldValueInvalid',
-  body: `Invalid value: ${value}: ${detail}`,
-});
-const duplicate = (field: string, value: string): FieldError => ({
-  field,
-  reason: 'FieldValueDuplicate',
-  body: `Duplicate value: ${value}`,
-});
-const notSupported = (field: string, value: string, supported: string[]): FieldError => ({
-  field,
-  reason: 'FieldValueNotSupported',
-  body: `Unsupported value: ${value}: supported values: ${supported.map(goQuote).join(', ')}`,
-});
 
 // k8s.io/apimachinery/pkg/util/validation, word for word.
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;

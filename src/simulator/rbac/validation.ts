@@ -7,6 +7,8 @@
  * (ClusterRole only for a ClusterRoleBinding) of this group and may never change; subjects
  * are User, Group or ServiceAccount.
  */
+
+import { type FieldError, invalid, notSupported as notSupportedPrinted, required } from '../field-errors.js';
 import { fromLabelSelector, type LabelSelector, SelectorParseError } from '../label-selector.js';
 import { type ResourceStrategy, StoreError } from '../store.js';
 import { type KubeObject, RBAC_GROUP, type RbacResource, RESOURCES } from '../types.js';
@@ -14,30 +16,9 @@ import { aggregate, goQuote, goStringSlice } from './go-format.js';
 import { isServiceAccountName } from './service-accounts.js';
 import type { PolicyRule, RoleRef, Subject } from './types.js';
 
-interface FieldError {
-  field: string;
-  /** StatusCause reason. */
-  reason: 'FieldValueRequired' | 'FieldValueInvalid' | 'FieldValueNotSupported';
-  /** ErrorBody: what follows `field: `. */
-  body: string;
-}
-
-const required = (field: string, detail = ''): FieldError => ({
-  field,
-  reason: 'FieldValueRequired',
-  body: detail ? `Required value: ${detail}` : 'Required value',
-});
-/** `value` is already printed as Go prints it (%q for strings, %#v for the rest). */
-const invalid = (field: string, value: string, detail: string): FieldError => ({
-  field,
-  reason: 'FieldValueInvalid',
-  body: `Invalid value: ${value}: ${detail}`,
-});
-const notSupported = (field: string, value: string, supported: string[]): FieldError => ({
-  field,
-  reason: 'FieldValueNotSupported',
-  body: `Unsupported value: ${goQuote(value)}: supported values: ${supported.map(goQuote).join(', ')}`,
-});
+/** An unsupported value as RBAC validation reports it: the value quoted as Go's %q. */
+const notSupported = (field: string, value: string, supported: string[]): FieldError =>
+  notSupportedPrinted(field, goQuote(value), supported);
 
 /** errors.NewInvalid for a kind of rbac.authorization.k8s.io: 422 with one cause per field error. */
 export function invalidObject(kind: string, name: string, errors: FieldError[]): StoreError {
