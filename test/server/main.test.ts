@@ -6,9 +6,9 @@
  * directory (scanned at the end of the run, test-log.ts), and after each test here its output
  * is scanned at once for the secrets this file used, JWTs and `Bearer <token>`.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -22,13 +22,17 @@ const running: ChildProcess[] = [];
 const outputs: (() => string)[] = [];
 const simulators: Simulator[] = [];
 
-function start(args: string[]): {
+function start(
+  args: string[],
+  /** What node runs: the sources through tsx (npm start), or a built entry (npm run start:prod). */
+  entry: string[] = ['--import', 'tsx', 'src/main.ts'],
+): {
   child: ChildProcess;
   output: () => string;
   exited: Promise<number | null>;
 } {
   // Node itself (the pinned one running vitest) with tsx's loader, so SIGTERM reaches our process, not npx.
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', ...args], {
+  const child = spawn(process.execPath, [...entry, ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   running.push(child);
@@ -90,6 +94,37 @@ describe('kubegate CLI', () => {
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
   }, 60_000);
+
+  it('runs from the production build: npm run build compiles src/ to JavaScript that node runs without tsx', async () => {
+    // The build's own config, into a folder of its own inside the repository (the compiled
+    // files import the packages of node_modules, found from there).
+    const outDir = '.build-test';
+    rmSync(outDir, { recursive: true, force: true });
+    try {
+      await new Promise<void>((resolve, reject) =>
+        execFile(
+          process.execPath,
+          ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json', '--outDir', outDir],
+          (err, stdout, stderr) => (err ? reject(new Error(`tsc failed: ${stdout}${stderr}`)) : resolve()),
+        ),
+      );
+      const { child, output, exited } = start(['--port', '0'], [`${outDir}/main.js`]);
+      const [, url] = await printed(output, /kubegate listening on (http:\/\/\S+\/graphql)/);
+      await printed(output, /ready: caches synced/);
+      const res = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query: '{ clusters { name summary { nodes } } }' }),
+      });
+      expect(await res.json()).toEqual({
+        data: { clusters: [{ name: 'simulator', summary: { nodes: 6 } }] },
+      });
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+    } finally {
+      rmSync(outDir, { recursive: true, force: true });
+    }
+  }, 90_000);
 
   it('rejects unknown flags with usage and exit code 2', async () => {
     const { output, exited } = start(['--prot', '4000']);
