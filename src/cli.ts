@@ -151,16 +151,26 @@ export async function main(): Promise<void> {
     });
   }
 
+  // Graceful shutdown (gateway.ts `shutdown`): /readyz 503 at once, connections refused after
+  // the delay, subscriptions ended with SHUTTING_DOWN, in-flight operations given the timeout;
+  // then the authenticator, informers and pools, exit 0. A second signal exits at once.
   let stopping = false;
-  const stop = async () => {
-    if (stopping) return;
+  const stop = async (signal: NodeJS.Signals) => {
+    if (stopping) {
+      log(`${signal} again: exiting now`);
+      process.exit(1);
+    }
     stopping = true;
-    await gateway.close();
+    log(
+      `${signal}: shutting down (/readyz 503; connections accepted for ${what.shutdown.delayMs} ms, then in-flight operations get ${what.shutdown.timeoutMs} ms)`,
+    );
+    await gateway.shutdown(what.shutdown);
     await auth.close();
     await registry.stop();
     await Promise.all(simulators.map((s) => s.close()));
+    log('shut down');
     process.exit(0);
   };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
 }

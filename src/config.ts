@@ -166,6 +166,10 @@ export const configFileSchema = z.strictObject({
       port: z.number().int().min(0).max(65535).optional(),
       /** Host names the gateway answers to (DNS rebinding protection). */
       allowedHosts: z.array(z.string().min(1)).optional(),
+      /** Graceful shutdown: how long connections are still accepted after /readyz turns 503. */
+      shutdownDelayMs: z.number().int().min(0).max(600_000).optional(),
+      /** Graceful shutdown: how long in-flight operations then get before they are cut. */
+      shutdownTimeoutMs: z.number().int().min(0).max(600_000).optional(),
     })
     .optional(),
   /** Browser origins allowed to read cross-origin and open WebSockets. */
@@ -307,6 +311,9 @@ export interface CliOptions {
   /** Serve /metrics on its own listener (host defaults to 127.0.0.1). */
   metricsPort?: number;
   metricsHost?: string;
+  /** Graceful shutdown's drain delay and timeout (milliseconds). */
+  shutdownDelayMs?: number;
+  shutdownTimeoutMs?: number;
   /** Use the embedded simulator even when clusters are configured. */
   simulator: boolean;
   help: boolean;
@@ -331,6 +338,9 @@ With no cluster configured, kubegate starts its embedded Kubernetes API simulato
   --insecure-no-auth  serve without authentication on a non-loopback --host anyway
   --metrics-port N    serve /metrics on a listener of its own (then not on --port)
   --metrics-host ADDR that listener's address (default 127.0.0.1)
+  --shutdown-delay-ms N  on SIGTERM/SIGINT, keep accepting connections this long after
+                      /readyz turns 503 (default 5000: endpoints need time to update)
+  --shutdown-timeout-ms N  then let in-flight operations finish this long (default 10000)
   --help              this text`;
 
 export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): CliOptions {
@@ -355,6 +365,8 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
         'allowed-host': { type: 'string', multiple: true },
         'insecure-no-auth': { type: 'boolean' },
         'metrics-host': { type: 'string' },
+        'shutdown-delay-ms': { type: 'string' },
+        'shutdown-timeout-ms': { type: 'string' },
         help: { type: 'boolean' },
       },
     }));
@@ -384,6 +396,8 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
     allowedHosts: (values['allowed-host'] as string[] | undefined) ?? [],
     insecureNoAuth: values['insecure-no-auth'] === true,
     metricsHost: values['metrics-host'] as string | undefined,
+    shutdownDelayMs: int('shutdown-delay-ms', 0, 600_000),
+    shutdownTimeoutMs: int('shutdown-timeout-ms', 0, 600_000),
     simulator: values.simulator === true,
     help: values.help === true,
   };
@@ -446,6 +460,8 @@ export interface Plan {
   pool: { maxSockets?: number; keepAliveMs?: number };
   port: number;
   host: string;
+  /** Graceful shutdown (gateway.ts `shutdown`): the drain delay and the in-flight timeout. */
+  shutdown: { delayMs: number; timeoutMs: number };
 }
 
 /** Turns flags and the config file into what to start. Throws ConfigError/SourceError. */
@@ -597,6 +613,10 @@ export function plan(cli: CliOptions, file: ConfigFile = {}, env: NodeJS.Process
       file.auth?.kubernetes !== undefined,
     pool: { ...file.pool, ...(cli.maxSockets ? { maxSockets: cli.maxSockets } : {}) },
     port: cli.port !== 4000 ? cli.port : (file.server?.port ?? 4000),
+    shutdown: {
+      delayMs: cli.shutdownDelayMs ?? file.server?.shutdownDelayMs ?? 5_000,
+      timeoutMs: cli.shutdownTimeoutMs ?? file.server?.shutdownTimeoutMs ?? 10_000,
+    },
     host,
   };
 }

@@ -48,6 +48,11 @@ export const ErrorCode = {
   RESPONSE_TOO_LARGE: 'RESPONSE_TOO_LARGE',
   /** An execution that took longer than the limit. */
   TIMEOUT: 'TIMEOUT',
+  /**
+   * The gateway is shutting down: a subscription it ended, or an operation that outlasted
+   * the shutdown timeout. Retrying (another replica answers) is the right move.
+   */
+  SHUTTING_DOWN: 'SHUTTING_DOWN',
   INTERNAL: 'INTERNAL_SERVER_ERROR',
 } as const;
 

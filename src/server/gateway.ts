@@ -15,6 +15,7 @@ import { useServer } from 'graphql-ws/use/ws';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import { WebSocketServer } from 'ws';
 import { ErrorCode, GatewayError, WWW_AUTHENTICATE } from '../errors.js';
+import { systemClock } from '../kube/clock.js';
 import type { ClusterDirectory } from '../loaders/directory.js';
 import {
   type Clock,
@@ -42,6 +43,7 @@ import { armorConfig, useOperationLimits } from './limits.js';
 import { createMetrics, type GatewayMetrics } from './metrics.js';
 import { readiness } from './readiness.js';
 import { useSharedEventExecution } from './shared-events.js';
+import { Drain } from './shutdown.js';
 import { useNodeEventStream } from './sse.js';
 import {
   DEFAULT_SUBSCRIPTIONS_PER_CONNECTION,
@@ -120,8 +122,38 @@ export interface Gateway {
   metricsUrl(): string | undefined;
   /** What the parse caches hold now, by their own (estimated) byte count. */
   parseCacheBytes(): number;
+  /**
+   * Graceful shutdown: /readyz answers 503 at once and answers carry `Connection: close`;
+   * after `delayMs` (so Kubernetes can take the pod out of its endpoints) no new connection
+   * is accepted and every subscription ends with SHUTTING_DOWN and its transport's complete
+   * (graphql-ws sockets then close with 1012 Service Restart); queries and mutations still
+   * running get `timeoutMs` more to finish, after which they are answered SHUTTING_DOWN.
+   * Resolves once everything is closed (as `close`). Timers go through the gateway's clock.
+   */
+  shutdown(options?: ShutdownOptions): Promise<void>;
+  /** Whether shutdown has begun. */
+  readonly shuttingDown: boolean;
   close(): Promise<void>;
 }
+
+export interface ShutdownOptions {
+  /** How long new connections are still accepted after /readyz turns 503 (default 5 s). */
+  delayMs?: number;
+  /** How long in-flight operations get after the delay before they are cut (default 10 s). */
+  timeoutMs?: number;
+}
+
+export const DEFAULT_SHUTDOWN_DELAY_MS = 5_000;
+export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 10_000;
+
+/**
+ * RFC 6455's "Service Restart": the close code of a socket the gateway ends when it shuts
+ * down. graphql-ws clients treat it (like 1001) as one to reconnect on, and it says what
+ * happened: this replica is going away while the service stays, so reconnecting at once
+ * (to another replica behind the Service) is right, where 1001 Going Away is also what a
+ * browser sends leaving a page.
+ */
+export const WS_SERVICE_RESTART = 1012;
 
 /**
  * Errors meant for the client pass unmasked: ours (GatewayError, with a stable code),
@@ -158,6 +190,12 @@ export function createGateway(options: GatewayOptions): Gateway {
     hosts: options.browsers?.hosts,
   });
   const principalOf = async (headers: Headers): Promise<Principal> => options.auth.authenticate(headers);
+  const clock = options.clock ?? systemClock;
+  const drain = new Drain();
+  let shuttingDown = false;
+  let closed = false;
+  /** HTTP requests whose response has not closed (SSE streams among them). */
+  let openRequests = 0;
   const writes = new WriteGate({
     settings: options.writes,
     clock: options.clock,
@@ -235,6 +273,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       useRequestBodyLimit(),
       useCsrfPrevention(),
       useNodeEventStream({ clock: options.clock }),
+      drain.plugin(),
     ],
   });
 
@@ -254,6 +293,12 @@ export function createGateway(options: GatewayOptions): Gateway {
 
   const server = createServer(async (req, res) => {
     const path = (req.url ?? '/').split('?')[0];
+    openRequests++;
+    res.once('close', () => {
+      openRequests--;
+    });
+    // Draining: the client should open its next connection elsewhere (to a ready replica).
+    if (shuttingDown) res.setHeader('Connection', 'close');
     // Probes come addressed to a pod IP: health says nothing a page could use.
     if (path !== '/healthz' && path !== '/livez' && path !== '/readyz') {
       const refused = browserRefusal(req);
@@ -286,6 +331,10 @@ export function createGateway(options: GatewayOptions): Gateway {
       return;
     }
     if (path === '/readyz') {
+      if (shuttingDown) {
+        res.writeHead(503, { 'Content-Type': 'text/plain' }).end('shutting down\n');
+        return;
+      }
       const { status, body } = readiness(options.directory.list(), req.url ?? '/');
       res.writeHead(status, { 'Content-Type': 'text/plain' }).end(body);
       return;
@@ -338,6 +387,11 @@ export function createGateway(options: GatewayOptions): Gateway {
       done(false, refused.status, JSON.parse(refused.body).errors[0].message);
     },
   });
+  /** graphql-ws connections past connection_init: their `subscriptions` hold every operation not yet completed. */
+  const sockets = new Set<{
+    subscriptions: Record<string, unknown>;
+    extra: { socket: import('ws').WebSocket };
+  }>();
   const wsCleanup = useServer<Record<string, unknown>, { upgradeHeaders: Headers }>(
     {
       // graphql-ws closes a socket that has not sent connection_init in time (4408).
@@ -362,7 +416,11 @@ export function createGateway(options: GatewayOptions): Gateway {
           return false;
         }
         ctx.extra.upgradeHeaders = headers;
+        sockets.add(ctx);
         return true;
+      },
+      onClose: (ctx) => {
+        sockets.delete(ctx);
       },
       onSubscribe: async (ctx, id, params) => {
         // Per connection: graphql-ws keeps the ids of this socket's live subscriptions.
@@ -416,7 +474,59 @@ export function createGateway(options: GatewayOptions): Gateway {
     parseCacheBytes: () => parseCaches.documentCache.calculatedSize + parseCaches.errorCache.calculatedSize,
     metricsUrl: () =>
       metricsServer?.listening ? `${urlOf(metricsServer.address() as AddressInfo)}/metrics` : undefined,
+    get shuttingDown() {
+      return shuttingDown;
+    },
+    shutdown: async (shutdownOptions = {}) => {
+      if (shuttingDown) return;
+      shuttingDown = true;
+      const sleep = (ms: number) => new Promise<void>((resolve) => clock.setTimeout(resolve, ms));
+      await sleep(shutdownOptions.delayMs ?? DEFAULT_SHUTDOWN_DELAY_MS);
+      // No new connections from here; the open ones stay until their operations end.
+      const stopped = [server, metricsServer].map((s) =>
+        s?.listening ? new Promise<void>((resolve) => s.close(() => resolve())) : Promise.resolve(),
+      );
+      server.closeIdleConnections();
+      drain.endSubscriptions();
+      const idle = () =>
+        drain.executions === 0 &&
+        drain.subscriptions === 0 &&
+        openRequests === 0 &&
+        [...sockets].every((c) => Object.keys(c.subscriptions).length === 0);
+      const timeoutMs = shutdownOptions.timeoutMs ?? DEFAULT_SHUTDOWN_TIMEOUT_MS;
+      let timedOut = false;
+      const timer = clock.setTimeout(() => {
+        timedOut = true;
+        drain.cut();
+      }, timeoutMs);
+      // Until everything has answered (or was cut and has answered that).
+      while (!idle()) {
+        await sleep(timedOut ? 5 : 10);
+        if (timedOut && drain.executions === 0) {
+          // Cut executions have answered; what is left are responses still being written.
+          await sleep(50);
+          break;
+        }
+      }
+      clock.clearTimeout(timer);
+      // Every operation has completed on the socket; the close tells the client why.
+      const closing = [...sockets].map((c) => {
+        const socket = c.extra.socket;
+        socket.close(WS_SERVICE_RESTART, 'Service Restart: the gateway is shutting down');
+        return new Promise<void>((resolve) => socket.once('close', () => resolve()));
+      });
+      // The close handshake, bounded: a client that does not answer is cut below.
+      await Promise.race([Promise.all(closing), sleep(1_000)]);
+      closed = true;
+      await wsCleanup.dispose();
+      server.closeAllConnections();
+      metricsServer?.closeAllConnections();
+      await Promise.all(stopped);
+    },
     close: async () => {
+      // After shutdown, nothing is left to close.
+      if (closed) return;
+      closed = true;
       await wsCleanup.dispose();
       wss.close();
       for (const s of [server, metricsServer]) {
