@@ -16,6 +16,7 @@ import { type Simulator, startSimulator } from '../../src/simulator/server.js';
 import { scanText } from '../helpers/log-scan.js';
 import { recordedSecrets, recordSecret, runLog } from '../helpers/test-log.js';
 import { waitFor } from '../helpers/wait.js';
+import { subscribe } from '../subscriptions/clients.js';
 
 const running: ChildProcess[] = [];
 /** Each CLI's whole output, scanned after its test. */
@@ -241,5 +242,43 @@ describe('kubegate CLI', () => {
     }
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
+  }, 60_000);
+
+  it('shuts down gracefully on SIGTERM: /readyz 503 during the delay while queries are answered, subscriptions end with SHUTTING_DOWN, exit 0', async () => {
+    const { child, output, exited } = start(['--port', '0', '--shutdown-delay-ms', '3000']);
+    const [, url] = await printed(output, /kubegate listening on (http:\/\/\S+\/graphql)/);
+    await printed(output, /ready: caches synced/);
+    const base = url.replace(/\/graphql$/, '');
+    expect((await fetch(`${base}/readyz`)).status).toBe(200);
+    const sse = subscribe('sse', url, 'subscription { podEvents(initial: true) { type object { name } } }');
+    await sse.count(1);
+    child.kill('SIGTERM');
+    await printed(output, /SIGTERM: shutting down/);
+    const ready = await fetch(`${base}/readyz`);
+    expect(ready.status).toBe(503);
+    expect(await ready.text()).toBe('shutting down\n');
+    const answer = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: '{ clusters { name } }' }),
+    });
+    expect(await answer.json()).toEqual({ data: { clusters: [{ name: 'simulator' }] } });
+    await sse.end();
+    expect(sse.completed).toBe(true);
+    expect(sse.results.at(-1).errors.map((e: { extensions: { code: string } }) => e.extensions.code)).toEqual(
+      ['SHUTTING_DOWN'],
+    );
+    expect(await exited).toBe(0);
+    expect(output()).toMatch(/shut down\n/);
+  }, 60_000);
+
+  it('exits at once on a second signal during the drain', async () => {
+    const { child, output, exited } = start(['--port', '0', '--shutdown-delay-ms', '600000']);
+    await printed(output, /kubegate listening on/);
+    child.kill('SIGTERM');
+    await printed(output, /SIGTERM: shutting down/);
+    child.kill('SIGINT');
+    expect(await exited).toBe(1);
+    expect(output()).toContain('SIGINT again: exiting now');
   }, 60_000);
 });
