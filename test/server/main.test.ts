@@ -73,7 +73,7 @@ afterEach(async () => {
 
 describe('kubegate CLI', () => {
   it('starts the embedded simulator with no configuration and answers GraphQL', async () => {
-    const { child, output, exited } = start(['--port', '0']);
+    const { child, output, exited } = start(['--port', '0', '--shutdown-delay-ms', '0']);
     const [, url] = await printed(output, /kubegate listening on (http:\/\/\S+\/graphql)/);
     await printed(output, /ready: caches synced/);
     const res = await fetch(url, {
@@ -109,7 +109,10 @@ describe('kubegate CLI', () => {
           (err, stdout, stderr) => (err ? reject(new Error(`tsc failed: ${stdout}${stderr}`)) : resolve()),
         ),
       );
-      const { child, output, exited } = start(['--port', '0'], [`${outDir}/main.js`]);
+      const { child, output, exited } = start(
+        ['--port', '0', '--shutdown-delay-ms', '0'],
+        [`${outDir}/main.js`],
+      );
       const [, url] = await printed(output, /kubegate listening on (http:\/\/\S+\/graphql)/);
       await printed(output, /ready: caches synced/);
       const res = await fetch(url, {
@@ -156,7 +159,7 @@ describe('kubegate CLI', () => {
       file,
       `clusters:\n  - simulator: { nodes: 1, pods: 2, jobs: 0 }\nauth:\n  tokens:\n    - { name: ops, tokenSha256: ${digest} }\n`,
     );
-    const { child, output, exited } = start(['--config', file, '--port', '0']);
+    const { child, output, exited } = start(['--config', file, '--port', '0', '--shutdown-delay-ms', '0']);
     const [, url] = await printed(output, /kubegate listening on (http:\/\/\S+\/graphql)/);
     const ask = (token: string) =>
       fetch(url, {
@@ -205,7 +208,7 @@ describe('kubegate CLI', () => {
       file,
       `clusters:\n  - kubeconfig: ${kubeconfig}\n    cache: false\nauth:\n  kubernetes: { cluster: review }\n`,
     );
-    const { child, output, exited } = start(['--config', file, '--port', '0']);
+    const { child, output, exited } = start(['--config', file, '--port', '0', '--shutdown-delay-ms', '0']);
     const [, url] = await printed(output, /kubegate listening on (http:\/\/\S+\/graphql)/);
     const ask = async (token: string) => {
       recordSecret(token, 'a token the CLI test sent');
