@@ -5,8 +5,8 @@ import {
   JSON_PATCH_INVALID_MESSAGE,
   type JsonPatchOperation,
 } from '../../src/simulator/json-patch.js';
-import { type Simulator, startSimulator } from '../../src/simulator/server.js';
-import { eachKubectl, Kubectl, requireKubectl } from './kubectl-runner.js';
+import type { Simulator } from '../../src/simulator/server.js';
+import { eachKubectl, Kubectl, startKubectlSimulator } from './kubectl-runner.js';
 import { type AnyJson, simFetch } from './sim-kit.js';
 
 const apply = (doc: unknown, ops: JsonPatchOperation[]) => applyJsonPatch(doc, decodeJsonPatch(ops));
@@ -109,12 +109,7 @@ describe('applyJsonPatch', () => {
 let sim: Simulator;
 
 beforeAll(async () => {
-  await requireKubectl();
-  sim = await startSimulator({
-    churnPerSecond: 0,
-    jobStepMs: 3_600_000,
-    scenario: { seed: 9, nodes: 2, pods: 4, jobs: 0, namespaces: 1 },
-  });
+  sim = await startKubectlSimulator({ seed: 9, nodes: 2, pods: 4, jobs: 0, namespaces: 1 });
 });
 
 afterAll(async () => {

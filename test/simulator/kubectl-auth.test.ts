@@ -6,20 +6,19 @@
  * allowed and refused as a real cluster answers it.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { type Simulator, startSimulator } from '../../src/simulator/server.js';
-import { eachKubectl, Kubectl, requireKubectl, rows } from './kubectl-runner.js';
+import type { Simulator } from '../../src/simulator/server.js';
+import { eachKubectl, Kubectl, rows, startKubectlSimulator } from './kubectl-runner.js';
 import { RbacKit } from './rbac-kit.js';
 
 let sim: Simulator;
 
 beforeAll(async () => {
-  await requireKubectl();
-  sim = await startSimulator({
-    churnPerSecond: 0,
-    jobStepMs: 3_600_000,
-    nodeLeaseRenewMs: 0,
-    scenario: { seed: 13, nodes: 2, pods: 4, jobs: 0, namespaces: 1 },
-  });
+  sim = await startKubectlSimulator(
+    { seed: 13, nodes: 2, pods: 4, jobs: 0, namespaces: 1 },
+    {
+      nodeLeaseRenewMs: 0,
+    },
+  );
   const kit = new RbacKit(sim);
   await kit.namespace('team');
   await kit.pod('team', 'web');

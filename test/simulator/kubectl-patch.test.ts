@@ -10,19 +10,14 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Simulator, startSimulator } from '../../src/simulator/server.js';
-import { eachKubectl, Kubectl, requireKubectl } from './kubectl-runner.js';
+import type { Simulator } from '../../src/simulator/server.js';
+import { eachKubectl, Kubectl, startKubectlSimulator } from './kubectl-runner.js';
 import { type AnyJson, simFetch } from './sim-kit.js';
 
 let sim: Simulator;
 
 beforeAll(async () => {
-  await requireKubectl();
-  sim = await startSimulator({
-    churnPerSecond: 0,
-    jobStepMs: 3_600_000,
-    scenario: { seed: 5, nodes: 2, pods: 4, jobs: 0, namespaces: 1 },
-  });
+  sim = await startKubectlSimulator({ seed: 5, nodes: 2, pods: 4, jobs: 0, namespaces: 1 });
 });
 
 afterAll(async () => {

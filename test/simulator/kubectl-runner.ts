@@ -8,6 +8,8 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe } from 'vitest';
+import type { ScenarioOptions } from '../../src/simulator/scenario/index.js';
+import { type Simulator, type SimulatorOptions, startSimulator } from '../../src/simulator/server.js';
 
 export const KUBECTL = process.env.KUBECTL ?? 'kubectl';
 
@@ -135,4 +137,16 @@ export function eachKubectl(): {
       skipped: present ? '' : ` (skipped: ${binary} is absent)`,
     };
   });
+}
+
+/**
+ * A simulator for kubectl tests, once kubectl is known to run: a still cluster (no churn,
+ * a job controller that never steps) of the scenario given, with more options on top.
+ */
+export async function startKubectlSimulator(
+  scenario: Partial<ScenarioOptions>,
+  options: SimulatorOptions = {},
+): Promise<Simulator> {
+  await requireKubectl();
+  return startSimulator({ churnPerSecond: 0, jobStepMs: 3_600_000, scenario, ...options });
 }

@@ -1,17 +1,12 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { type Simulator, startSimulator } from '../../src/simulator/server.js';
-import { eachKubectl, Kubectl, requireKubectl } from './kubectl-runner.js';
+import type { Simulator } from '../../src/simulator/server.js';
+import { eachKubectl, Kubectl, startKubectlSimulator } from './kubectl-runner.js';
 import { type AnyJson, metric, scrape } from './sim-kit.js';
 
 let sim: Simulator;
 
 beforeAll(async () => {
-  await requireKubectl();
-  sim = await startSimulator({
-    churnPerSecond: 0,
-    jobStepMs: 3_600_000,
-    scenario: { seed: 4, nodes: 3, pods: 30, jobs: 2, namespaces: 2 },
-  });
+  sim = await startKubectlSimulator({ seed: 4, nodes: 3, pods: 30, jobs: 2, namespaces: 2 });
 });
 
 afterAll(async () => {

@@ -5,7 +5,7 @@ import { type Simulator, startSimulator } from '../../src/simulator/server.js';
 import type { KubeObject } from '../../src/simulator/types.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { sleep, waitFor } from '../helpers/wait.js';
-import { eachKubectl, Kubectl, requireKubectl, rows } from './kubectl-runner.js';
+import { eachKubectl, Kubectl, rows, startKubectlSimulator } from './kubectl-runner.js';
 import { type AnyJson, getJson, simFetch, TABLE_ACCEPT, WatchStream } from './sim-kit.js';
 
 const NS = 'kube-node-lease';
@@ -13,14 +13,13 @@ let sim: Simulator;
 const watches: WatchStream[] = [];
 
 beforeAll(async () => {
-  await requireKubectl();
-  sim = await startSimulator({
-    churnPerSecond: 0,
-    jobStepMs: 3_600_000,
-    // The heartbeat is driven by hand below, on a fake clock.
-    nodeLeaseRenewMs: 0,
-    scenario: { seed: 11, nodes: 4, pods: 20, jobs: 0, namespaces: 1 },
-  });
+  sim = await startKubectlSimulator(
+    { seed: 11, nodes: 4, pods: 20, jobs: 0, namespaces: 1 },
+    {
+      // The heartbeat is driven by hand below, on a fake clock.
+      nodeLeaseRenewMs: 0,
+    },
+  );
 });
 
 afterAll(async () => {
