@@ -257,6 +257,38 @@ describe('follow', () => {
     await waitFor(() => follow.state.ended, { message: 'the stream to end once the pod is gone' });
   });
 
+  it("ends after the container's last line when the container terminates, the pod staying", async () => {
+    const pod = all.filter((p) => running(p) && p.spec.containers.length === 1)[5];
+    const follow = openFollow(sim, logPath(pod, 'follow=true&tailLines=1&timestamps=true'));
+    await follow.opened;
+    await waitFor(() => lines(follow.state.body).length === 1, { message: 'the tail line' });
+    clock.advance(3_000);
+    // The container exits (as the kubelet reports a crash): its status says terminated.
+    const path = `/api/v1/namespaces/${pod.metadata.namespace}/pods/${pod.metadata.name}`;
+    const current = await getJson<AnyJson>(sim, path);
+    const finishedAt = new Date(clock.now()).toISOString().replace(/\.\d+Z$/, 'Z');
+    const [s0] = current.status.containerStatuses;
+    const terminated = {
+      ...s0,
+      ready: false,
+      started: false,
+      state: {
+        terminated: { exitCode: 1, reason: 'Error', startedAt: s0.state.running.startedAt, finishedAt },
+      },
+    };
+    const put = await simFetch(sim, `${path}/status`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ ...current, status: { ...current.status, containerStatuses: [terminated] } }),
+    });
+    expect(put.status).toBe(200);
+    await waitFor(() => follow.state.ended, { message: 'the stream to end once the container stopped' });
+    const times = lines(follow.state.body).map((l) => Date.parse(RFC3339_NANO.exec(l)![1]));
+    expect(times.length).toBeGreaterThan(1);
+    expect(Math.max(...times)).toBeLessThanOrEqual(Date.parse(finishedAt));
+    expect((await simFetch(sim, path)).status).toBe(200);
+  });
+
   it('stops its timer when the client goes away', async () => {
     const pod = simple();
     const pendingBefore = clock.pending;
