@@ -126,6 +126,7 @@ export async function main(): Promise<void> {
     // One JSON line per write: principal, identity, cluster, verb, object, outcome, latency.
     logWrite: (record) => log(`write ${JSON.stringify(record)}`),
     writes: what.writes,
+    logs: what.logs,
   });
   const started = Date.now();
   const url = await gateway.listen(what.port, what.host);

@@ -10,6 +10,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import type { AuthorizationMode } from './kube/cluster.js';
 import type { ClusterSource } from './kube/sources.js';
+import type { LogSettings } from './loaders/logs.js';
 import type { WriteSettings } from './loaders/writes.js';
 import { type StaticToken, tokenDigest, type WriteAs } from './server/auth.js';
 import type { OidcOptions } from './server/oidc.js';
@@ -93,6 +94,21 @@ const writes = z.strictObject({
   visibilityTimeoutMs: z.number().int().min(0).max(600_000).optional(),
   /** The open gateway (no auth, loopback only): the identity everyone's writes are made as. */
   openAs: writeAs.optional(),
+});
+
+/** Container logs: the bytes of one read, and upstream follow streams per cluster and per principal. */
+const logs = z.strictObject({
+  /** Bytes of text one read returns at most: the default and the largest `limitBytes` (default 1 MiB). */
+  maxBytes: z
+    .number()
+    .int()
+    .min(1024)
+    .max(64 * 1024 * 1024)
+    .optional(),
+  /** Upstream follow streams open to one cluster at once (default 200). */
+  maxStreamsPerCluster: z.number().int().min(1).max(100_000).optional(),
+  /** Upstream follow streams one caller's subscriptions use at once (default 20). */
+  maxStreamsPerPrincipal: z.number().int().min(1).max(100_000).optional(),
 });
 
 const token = z
@@ -194,6 +210,7 @@ export const configFileSchema = z.strictObject({
   pool: pool.optional(),
   clusters: z.array(cluster).optional(),
   writes: writes.optional(),
+  logs: logs.optional(),
   // Present but empty would silently mean "open": refused, so an open gateway is a choice.
   auth: z
     .strictObject({
@@ -452,6 +469,8 @@ export interface Plan {
   kubernetes?: { cluster: string };
   /** Write limits and the read-your-writes bound. */
   writes: WriteSettings;
+  /** Container logs' limits (the `logs:` section). */
+  logs: LogSettings;
   /** The open gateway's writes are made as this identity (loopback only); absent: it may not write. */
   openWriteAs?: WriteAs;
   cache: boolean;
@@ -605,6 +624,7 @@ export function plan(cli: CliOptions, file: ConfigFile = {}, env: NodeJS.Process
     ...(oidc ? { oidc } : {}),
     ...(kubernetes ? { kubernetes } : {}),
     writes: writeSettings,
+    logs: file.logs ?? {},
     ...(openAs ? { openWriteAs: openAs } : {}),
     cache: !cli.noCache && (file.cache ?? true),
     identities:

@@ -18,6 +18,8 @@ export const ErrorCode = {
   SLOW_CONSUMER: 'SLOW_CONSUMER',
   /** A subscription over a cap (per caller, per WebSocket connection). */
   TOO_MANY_SUBSCRIPTIONS: 'TOO_MANY_SUBSCRIPTIONS',
+  /** A log follow over a cap of upstream log streams (per cluster, per caller; extensions.scope, limit). */
+  TOO_MANY_LOG_STREAMS: 'TOO_MANY_LOG_STREAMS',
   /** A request a browser could have forged cross-site (no preflight-forcing header). */
   CSRF_HEADER_REQUIRED: 'CSRF_HEADER_REQUIRED',
   /** A Host header this gateway does not answer to (DNS rebinding). */

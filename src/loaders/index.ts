@@ -28,6 +28,7 @@ import { type ClusterCatalog, createCatalog } from './catalog.js';
 import type { ClusterDirectory } from './directory.js';
 import type { AnyObject, ListKey, ObjectKey } from './keys.js';
 import { type BatchHook, createListLoader, createObjectLoader } from './lists.js';
+import { createLogs, defaultLogGate, type LogGate, type Logs } from './logs.js';
 import type { Principal } from './principal.js';
 import { RequestReads } from './reads.js';
 import { type ClusterHealth, createHealthLoader, createVersionLoader } from './status.js';
@@ -65,6 +66,14 @@ export { SlowConsumerError } from './event-queue.js';
 export type { AnyObject, ListKey, ObjectKey } from './keys.js';
 export type { BatchHook } from './lists.js';
 export { LiveValue, unwrapLive } from './live-value.js';
+export {
+  LOG_DEFAULTS,
+  LogGate,
+  type LogLineEvent,
+  type LogSettings,
+  type Logs,
+  type PodLogs,
+} from './logs.js';
 export type { ClusterHealth } from './status.js';
 export { isSharedEvent, type ObjectEvent } from './streams.js';
 export type { ObjectSubscription, Subscriptions } from './subscribe.js';
@@ -109,6 +118,8 @@ export interface GatewayContext {
   readonly subscribe: Subscriptions;
   /** The writes the principal may make: to the API server, as the caller, rate limited. */
   readonly write: Writes;
+  /** Container logs the principal may read: one-shot reads and follows (never cached). */
+  readonly logs: Logs;
   /**
    * Drops this context's loaders, so the next read starts with empty caches: a
    * subscription's context lives as long as it does, and each event must read afresh.
@@ -126,6 +137,8 @@ export interface ContextOptions {
   onBatch?: BatchHook;
   /** The gateway's write limits and audit hook (one per gateway); a default one per directory otherwise. */
   writes?: WriteGate;
+  /** The gateway's log streams and limits (one per gateway); a default one per directory otherwise. */
+  logs?: LogGate;
 }
 
 export const DEFAULT_SUBSCRIBER_QUEUE = 1000;
@@ -155,6 +168,7 @@ export function createContext({
   onBatch,
   clock = systemClock,
   writes,
+  logs: logGate,
 }: ContextOptions): GatewayContext {
   // Built on first use: most subscription events resolve without a loader, and with a
   // thousand subscribers per event that saving counts.
@@ -202,6 +216,14 @@ export function createContext({
     principal,
     clusters,
   });
+  const logs = createLogs({
+    directory,
+    principal,
+    gate: logGate ?? defaultLogGate(directory, clock),
+    queueLimit: settings?.queueLimit ?? DEFAULT_SUBSCRIBER_QUEUE,
+    reviews,
+    targets: (name) => clusters.targets(name),
+  });
   return Object.freeze({
     clock,
     loaders,
@@ -209,6 +231,7 @@ export function createContext({
     clusters,
     subscribe,
     write,
+    logs,
     renewLoaders(): void {
       current = undefined;
     },

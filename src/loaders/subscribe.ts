@@ -92,7 +92,11 @@ function revoked(kind: KindName, clusters: readonly string[]) {
  */
 const accessWatchers = new WeakMap<object, Map<string, { callbacks: Set<() => void>; stop: () => void }>>();
 
-function onAccessChange(directory: ClusterDirectory, cluster: string, callback: () => void): () => void {
+export function onAccessChange(
+  directory: ClusterDirectory,
+  cluster: string,
+  callback: () => void,
+): () => void {
   const hub = directory.hub;
   let byCluster = accessWatchers.get(hub);
   if (!byCluster) {

@@ -17,6 +17,7 @@ import './cluster-status.js';
 import './cluster-summary.js';
 import './cluster.js';
 import './subscriptions.js';
+import './logs.js';
 import './live.js';
 import './viewer.js';
 

@@ -21,6 +21,8 @@ import {
   type Clock,
   createContext,
   type GatewayContext,
+  LogGate,
+  type LogSettings,
   WriteGate,
   type WriteRecord,
   type WriteSettings,
@@ -82,6 +84,8 @@ export interface GatewayOptions {
   logWrite?: (record: WriteRecord & { requestId: string }) => void;
   /** Write limits and the read-your-writes bound (the `writes:` section; defaults in loaders/writes.ts). */
   writes?: WriteSettings;
+  /** Container logs: bytes of a read, upstream follow streams per cluster and per principal (the `logs:` section). */
+  logs?: LogSettings;
   metrics?: GatewayMetrics;
   /** Bounds of subscriptions (config.ts reads them from the environment). */
   settings?: {
@@ -205,6 +209,8 @@ export function createGateway(options: GatewayOptions): Gateway {
     },
   });
 
+  const logs = new LogGate({ settings: options.logs, clock: options.clock });
+
   const yoga = createYoga<ServerContext, GatewayContext>({
     schema: options.schema,
     graphqlEndpoint: '/graphql',
@@ -236,6 +242,7 @@ export function createGateway(options: GatewayOptions): Gateway {
         settings: { queueLimit: options.settings?.subscriberQueue },
         clock: options.clock,
         writes,
+        logs,
       });
     },
     maskedErrors: {

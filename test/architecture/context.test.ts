@@ -13,6 +13,7 @@ import { Cluster } from '../../src/kube/cluster.js';
 import { EventHub } from '../../src/kube/event-hub.js';
 import { Indexer, type WritableStore } from '../../src/kube/indexer.js';
 import { Informer } from '../../src/kube/informer.js';
+import { ClusterLogs } from '../../src/kube/logs.js';
 import type { PooledKubeConfig } from '../../src/kube/pooled-config.js';
 import { ClusterReader } from '../../src/kube/reader.js';
 import { ClusterRegistry } from '../../src/kube/registry.js';
@@ -31,6 +32,7 @@ type Forbidden =
   | Informer<'Pod'>
   | PooledKubeConfig
   | ClusterWriter
+  | ClusterLogs
   | WritableStore<never>;
 
 /**
@@ -54,8 +56,10 @@ type Reach<T, D extends unknown[] = []> = D['length'] extends 4
 describe('the request context', () => {
   it('has exactly the read-only parts, by type', () => {
     expectTypeOf<keyof GatewayContext>().toEqualTypeOf<
-      'clock' | 'loaders' | 'principal' | 'clusters' | 'subscribe' | 'write' | 'renewLoaders'
+      'clock' | 'loaders' | 'principal' | 'clusters' | 'subscribe' | 'write' | 'logs' | 'renewLoaders'
     >();
+    // Logs: lines, flags and queues of lines — never the cluster's log streamer or its client.
+    expectTypeOf<Reach<GatewayContext['logs']>>().toEqualTypeOf<never>();
     // Writes: methods whose answers are objects, versions and flags — never a client or writer.
     expectTypeOf<Reach<GatewayContext['write']>>().toEqualTypeOf<never>();
     expectTypeOf<Reach<GatewayContext['clusters']>>().toEqualTypeOf<never>();
@@ -148,6 +152,7 @@ const FORBIDDEN_CLASSES: [string, abstract new (...args: never[]) => unknown][] 
   ['Informer', Informer],
   ['Indexer', Indexer],
   ['ClusterWriter', ClusterWriter],
+  ['ClusterLogs', ClusterLogs],
 ];
 
 /** Walks own properties and getters of objects (not into functions' closures: types cover those). */

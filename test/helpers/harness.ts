@@ -57,6 +57,8 @@ export interface HarnessOptions {
   writes?: GatewayOptions['writes'];
   /** Where the gateway logs each write (the audit line). */
   logWrite?: GatewayOptions['logWrite'];
+  /** Container logs' limits (the `logs:` section). */
+  logs?: GatewayOptions['logs'];
 }
 
 export interface Harness {
@@ -158,6 +160,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     limits: options.limits,
     clock: options.clock,
     writes: options.writes,
+    logs: options.logs,
     logWrite: (record) => {
       log.logWrite(record);
       options.logWrite?.(record);
