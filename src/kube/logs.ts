@@ -24,13 +24,16 @@ import { HttpMethod, RequestContext } from '@kubernetes/client-node/dist/gen/htt
 import { type Dispatcher, request as undiciRequest } from 'undici';
 import { ApiHttpError, type ClusterClient } from './client.js';
 
-/** One line of a container's log. */
+/** One line of a container's log, naming where it came from (merged streams mix pods). */
 export interface LogLine {
   /** When the container runtime wrote it, RFC 3339 with nanoseconds as the API server sent it. */
-  timestamp?: string;
+  readonly timestamp?: string;
   /** The line's text without its newline: what `kubectl logs` prints. */
-  text: string;
-  container: string;
+  readonly text: string;
+  readonly container: string;
+  readonly pod: string;
+  readonly namespace: string;
+  readonly cluster: string;
 }
 
 export interface LogTarget {
@@ -58,9 +61,13 @@ export interface FollowOptions {
   sinceSeconds?: number;
 }
 
-/** What a follow stream calls: every line, then its end once (with the error that ended it, if any). */
+/**
+ * What a follow stream calls: the lines of each upstream chunk as one batch (the same frozen
+ * array and line objects for every listener), then its end once (with the error that ended
+ * it, if any). Batches keep a burst of lines from costing a queue slot per line.
+ */
 export interface LogListener {
-  line(line: LogLine): void;
+  lines(batch: readonly LogLine[]): void;
   end(error?: unknown): void;
 }
 
@@ -82,6 +89,8 @@ export class LogStreamLimitError extends Error {
 }
 
 export interface ClusterLogsOptions {
+  /** The cluster's name, which every line carries. */
+  cluster: string;
   /** Open upstream follow streams of this cluster at most (joining an open one is free). */
   maxStreams: number;
   /** The most bytes of recent lines a follow stream keeps for those who join it later. */
@@ -92,11 +101,14 @@ export interface ClusterLogsOptions {
 
 const TIMESTAMPED = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,9})?(?:Z|[+-]\d\d:\d\d)) /;
 
+/** Where a line came from. */
+type Origin = Pick<LogLine, 'container' | 'pod' | 'namespace' | 'cluster'>;
+
 /** A line as the API server sends it with timestamps=true: its timestamp parsed off. */
-export function parseLogLine(raw: string, container: string): LogLine {
+export function parseLogLine(raw: string, origin: Origin): LogLine {
   const match = TIMESTAMPED.exec(raw);
-  if (!match) return { text: raw, container };
-  return { timestamp: match[1], text: raw.slice(match[0].length), container };
+  if (!match) return Object.freeze({ text: raw, ...origin });
+  return Object.freeze({ timestamp: match[1], text: raw.slice(match[0].length), ...origin });
 }
 
 /** Milliseconds of an RFC 3339 timestamp with up to nine fractional digits. */
@@ -107,11 +119,13 @@ export function timestampMillis(timestamp: string): number {
 
 /**
  * Splits a body into lines as its chunks come: a line may span chunks; the last one may
- * come without a newline (a cut body). `onLine` returns false to stop reading.
+ * come without a newline (a cut body). `onLine` returns false to stop reading; `onChunk`
+ * runs after each chunk's lines.
  */
 async function readLines(
   body: AsyncIterable<Uint8Array>,
   onLine: (raw: string) => boolean,
+  onChunk?: () => void,
 ): Promise<boolean> {
   const decoder = new TextDecoder();
   let pending = '';
@@ -124,10 +138,12 @@ async function readLines(
       if (!keepGoing) return false;
     }
     pending = pending.slice(start);
+    onChunk?.();
   }
   pending += decoder.decode();
-  if (pending) return onLine(pending);
-  return true;
+  const more = pending ? onLine(pending) : true;
+  onChunk?.();
+  return more;
 }
 
 function logPath(target: LogTarget): string {
@@ -164,7 +180,11 @@ class SharedStream {
     private readonly replayBytes: number,
   ) {}
 
+  /** Lines of the chunk being read, delivered together at its end. */
+  #batch: LogLine[] = [];
+
   push(line: LogLine): void {
+    this.#batch.push(line);
     this.recent.push(line);
     this.recentBytes += byteLength(line.text) + 1;
     const keep = this.options.tailLines;
@@ -175,8 +195,15 @@ class SharedStream {
       const dropped = this.recent.shift() as LogLine;
       this.recentBytes -= byteLength(dropped.text) + 1;
     }
+  }
+
+  /** Hands the chunk's lines to every listener, one shared frozen batch. */
+  flush(): void {
+    if (this.#batch.length === 0) return;
+    const batch = Object.freeze(this.#batch);
+    this.#batch = [];
     // A listener that leaves during delivery (cut off as a slow consumer) is skipped by the Set.
-    for (const listener of this.listeners) listener.line(line);
+    for (const listener of this.listeners) listener.lines(batch);
   }
 
   /**
@@ -193,6 +220,7 @@ class SharedStream {
 
   finish(error?: unknown): void {
     if (this.ended) return;
+    this.flush();
     this.ended = true;
     for (const listener of [...this.listeners]) listener.end(error);
     this.listeners.clear();
@@ -240,7 +268,7 @@ export class ClusterLogs {
     let truncated = false;
     try {
       await readLines(response.body, (raw) => {
-        const line = parseLogLine(raw, target.container);
+        const line = parseLogLine(raw, this.#origin(target));
         const size = byteLength(line.text) + 1;
         if (bytes + size <= options.limitBytes) {
           lines.push(line);
@@ -255,7 +283,7 @@ export class ClusterLogs {
             .subarray(0, left)
             .toString()
             .replace(/\uFFFD$/, '');
-          if (text) lines.push({ ...line, text });
+          if (text) lines.push(Object.freeze({ ...line, text }));
         }
         return false;
       });
@@ -305,6 +333,7 @@ export class ClusterLogs {
 
   #start(key: string, target: LogTarget, options: FollowOptions): SharedStream {
     const stream = new SharedStream(key, target, options, this.options.replayBytes);
+    const origin = this.#origin(target);
     this.#streams.set(key, stream);
     const done = (error?: unknown) => {
       if (this.#streams.get(key) === stream) this.#streams.delete(key);
@@ -327,17 +356,32 @@ export class ClusterLogs {
     stream.opened.catch(() => undefined);
     response.then(
       (res) =>
-        readLines(res.body, (raw) => {
-          if (stream.ended) return false;
-          stream.push(parseLogLine(raw, target.container));
-          return true;
-        }).then(
+        readLines(
+          res.body,
+          (raw) => {
+            if (stream.ended) return false;
+            stream.push(parseLogLine(raw, origin));
+            return true;
+          },
+          () => {
+            if (!stream.ended) stream.flush();
+          },
+        ).then(
           () => done(),
           (err) => done(stream.abort.signal.aborted ? undefined : err),
         ),
       () => undefined,
     );
     return stream;
+  }
+
+  #origin(target: LogTarget): Origin {
+    return {
+      container: target.container,
+      pod: target.pod,
+      namespace: target.namespace,
+      cluster: this.options.cluster,
+    };
   }
 
   /** GET the pod's log with timestamps; the response when 200, else ApiHttpError with the Status body. */

@@ -68,6 +68,7 @@ export type { BatchHook } from './lists.js';
 export { LiveValue, unwrapLive } from './live-value.js';
 export {
   LOG_DEFAULTS,
+  type LogBatch,
   LogGate,
   type LogLineEvent,
   type LogSettings,

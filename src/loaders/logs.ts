@@ -35,6 +35,7 @@ import type { ClusterDirectory } from './directory.js';
 import { EventQueue } from './event-queue.js';
 import { type Principal, principalKey } from './principal.js';
 import { readError } from './reads.js';
+import { shareEvent } from './streams.js';
 import { onAccessChange } from './subscribe.js';
 
 type Pod = KubeObjectOf<'Pod'>;
@@ -81,6 +82,7 @@ export class LogGate {
     if (!logs) {
       const clock = this.#clock;
       logs = new ClusterLogs(cluster.client, {
+        cluster: cluster.name,
         maxStreams: this.settings.maxStreamsPerCluster,
         replayBytes: this.settings.maxBytes,
         now: clock ? () => clock.now() : () => Date.now(),
@@ -133,12 +135,15 @@ export function defaultLogGate(directory: ClusterDirectory, clock?: Clock): LogG
   return gate;
 }
 
-/** A line as a client gets it: the log line with where it came from. */
-export interface LogLineEvent extends LogLine {
-  cluster: string;
-  namespace: string;
-  pod: string;
-}
+/** A line as a client gets it: with the cluster, namespace, pod and container it came from. */
+export type LogLineEvent = LogLine;
+
+/**
+ * What a log subscription's queue holds: the lines of one upstream chunk (the same frozen
+ * array for every subscriber of a stream). The queue's bound counts batches, so a burst of
+ * lines costs one slot, and what a slow subscriber pins is shared with the others.
+ */
+export type LogBatch = readonly LogLineEvent[];
 
 export interface PodLogs {
   lines: LogLineEvent[];
@@ -169,14 +174,14 @@ export interface Logs {
   /** One read of a pod's container log, bounded in bytes. */
   read(pod: PodRef, args: ReadArgs): Promise<PodLogs>;
   /** Follows a pod's container log (shared upstream stream); the queue is the subscription. */
-  follow(pod: PodRef, args: FollowArgs): Promise<EventQueue<LogLineEvent>>;
+  follow(pod: PodRef, args: FollowArgs): Promise<EventQueue<LogBatch>>;
   /** The merged logs of a job's pods, pods that start later included. */
-  job(job: PodRef, args: { tailLines?: number }): Promise<EventQueue<LogLineEvent>>;
+  job(job: PodRef, args: { tailLines?: number }): Promise<EventQueue<LogBatch>>;
   /** The merged logs of the pods a label selector matches in a namespace. */
   workload(
     target: { cluster: string; namespace: string; labelSelector: string },
     args: { tailLines?: number },
-  ): Promise<EventQueue<LogLineEvent>>;
+  ): Promise<EventQueue<LogBatch>>;
 }
 
 export interface LogContextOptions {
@@ -269,18 +274,11 @@ export function createLogs(options: LogContextOptions): Logs {
     return { cluster, pod };
   };
 
-  const event = (ref: PodRef, line: LogLine): LogLineEvent => ({
-    ...line,
-    cluster: ref.cluster,
-    namespace: ref.namespace,
-    pod: ref.name,
-  });
-
   /**
    * Ends `queue` FORBIDDEN when `allowed()` no longer holds for an identity (its cluster's
    * RBAC changed); returns the stop. Static principals' rights do not change.
    */
-  const watchRights = (cluster: string, queue: EventQueue<LogLineEvent>, allowed: () => boolean) => {
+  const watchRights = (cluster: string, queue: EventQueue<LogBatch>, allowed: () => boolean) => {
     if (!principal.user) return () => {};
     return onAccessChange(directory, cluster, () => {
       if (!allowed())
@@ -297,13 +295,17 @@ export function createLogs(options: LogContextOptions): Logs {
     cluster: Cluster,
     target: LogTarget,
     follow: { tailLines?: number; sinceSeconds?: number },
-    onLine: (line: LogLine) => void,
+    onLines: (batch: LogBatch) => void,
     onEnd: (error?: unknown) => void,
   ): Promise<LogFollow> => {
     const release = gate.hold(who, `${cluster.name}\u0000${followKey(target, follow)}`);
     try {
       const joined = await gate.logsOf(cluster).follow(target, follow, {
-        line: onLine,
+        lines: (batch) => {
+          // Every subscriber of the stream gets these very objects: one result per operation.
+          for (const line of batch) shareEvent(line);
+          onLines(batch);
+        },
         end: (error) => {
           release();
           onEnd(error);
@@ -329,7 +331,7 @@ export function createLogs(options: LogContextOptions): Logs {
     matches: (pod: Pod) => boolean,
     tailLines: number | undefined,
     what: string,
-  ): Promise<EventQueue<LogLineEvent>> => {
+  ): Promise<EventQueue<LogBatch>> => {
     const cluster = directory.get(clusterName);
     if (!cluster) throw notFound(`expected a cluster, received ${JSON.stringify(clusterName)}`);
     const reader = new ClusterReader(cluster);
@@ -362,7 +364,7 @@ export function createLogs(options: LogContextOptions): Logs {
         .flatMap((p) => startedContainers(p).map((c) => `${p.metadata?.uid ?? ''}/${c.run}`)),
     );
     let closed = false;
-    const queue: EventQueue<LogLineEvent> = new EventQueue<LogLineEvent>({
+    const queue: EventQueue<LogBatch> = new EventQueue<LogBatch>({
       limit: options.queueLimit,
       onClose: () => {
         closed = true;
@@ -390,7 +392,7 @@ export function createLogs(options: LogContextOptions): Logs {
         runs = new Map();
         followed.set(uid, runs);
       }
-      const ref: PodRef = { cluster: clusterName, namespace, name: pod.metadata?.name ?? '' };
+      const podName = pod.metadata?.name ?? '';
       for (const c of startedContainers(pod)) {
         if (runs.has(c.run)) continue;
         const mine = runs;
@@ -399,9 +401,9 @@ export function createLogs(options: LogContextOptions): Logs {
         const follow = atStart.has(`${uid}/${c.run}`) ? { tailLines } : {};
         join(
           cluster,
-          { namespace, pod: ref.name, container: c.name },
+          { namespace, pod: podName, container: c.name },
           follow,
-          (line) => queue.push(event(ref, line)),
+          (batch) => queue.push(batch),
           () => {
             // A run ends (its container stopped, the pod went): the other runs go on.
             if (mine.get(c.run) !== undefined) mine.set(c.run, undefined);
@@ -413,8 +415,10 @@ export function createLogs(options: LogContextOptions): Logs {
               return;
             }
             mine.set(c.run, joined);
-            queue.reserve(joined.replay.length);
-            for (const line of joined.replay) queue.push(event(ref, line));
+            if (joined.replay.length > 0) {
+              queue.reserve(1);
+              queue.push(Object.freeze(joined.replay));
+            }
           },
           (err) => {
             if (err instanceof LogStreamLimitError) queue.fail(limitError(err));
@@ -468,17 +472,17 @@ export function createLogs(options: LogContextOptions): Logs {
             limitBytes: args.limitBytes ?? max,
           },
         );
-        return { lines: read.lines.map((l) => event(ref, l)), truncated: read.truncated };
+        return { lines: read.lines, truncated: read.truncated };
       } catch (err) {
         throw logError(err, ref.cluster, podAction(ref));
       }
     },
 
-    async follow(ref: PodRef, args: FollowArgs): Promise<EventQueue<LogLineEvent>> {
+    async follow(ref: PodRef, args: FollowArgs): Promise<EventQueue<LogBatch>> {
       const { cluster, pod } = await resolve(ref);
       const container = chooseContainer(pod, args.container);
       let following: LogFollow | undefined;
-      const queue: EventQueue<LogLineEvent> = new EventQueue<LogLineEvent>({
+      const queue: EventQueue<LogBatch> = new EventQueue<LogBatch>({
         limit: options.queueLimit,
         onClose: () => following?.leave(),
       });
@@ -492,7 +496,7 @@ export function createLogs(options: LogContextOptions): Logs {
           cluster,
           { namespace: ref.namespace, pod: ref.name, container },
           { tailLines: args.tailLines, sinceSeconds: args.sinceSeconds },
-          (line) => queue.push(event(ref, line)),
+          (batch) => queue.push(batch),
           (error) => {
             if (error === undefined) queue.end();
             else {
@@ -512,8 +516,10 @@ export function createLogs(options: LogContextOptions): Logs {
         stopRights();
         throw logError(err, ref.cluster, podAction(ref));
       }
-      queue.reserve(following.replay.length);
-      for (const line of following.replay) queue.push(event(ref, line));
+      if (following.replay.length > 0) {
+        queue.reserve(1);
+        queue.push(Object.freeze(following.replay));
+      }
       return queue;
     },
 

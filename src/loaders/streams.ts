@@ -75,6 +75,14 @@ export function relayStats(hub: object): { relays: number; subscribers: number }
   return { relays: byKey?.size ?? 0, subscribers };
 }
 
+/**
+ * Marks an event object every subscriber of a stream receives as such (a log line), so
+ * identical operations compute one result for it (server/shared-events.ts).
+ */
+export function shareEvent(value: object): void {
+  sharedEvents.add(value);
+}
+
 /** Whether every subscriber of a relay got this very object (so results may be shared). */
 export function isSharedEvent(value: unknown): boolean {
   return typeof value === 'object' && value !== null && sharedEvents.has(value);

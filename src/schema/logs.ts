@@ -4,12 +4,11 @@
  * shared by identical subscribers). Rights: `get` on `pods/log` in the pod's namespace.
  */
 import { GatewayError } from '../errors.js';
-import type { GatewayContext, LogLineEvent, PodLogs as PodLogsShape } from '../loaders/index.js';
+import type { LogBatch, LogLineEvent, PodLogs as PodLogsShape } from '../loaders/index.js';
 import { checkCount, checkSelector, requireName, requireNamespace } from './args.js';
 import { builder } from './builder.js';
 import { PodRef } from './refs.js';
 import { DateTime } from './scalars.js';
-import { relay } from './subscriptions.js';
 
 const RIGHTS =
   'RBAC: `get` on `pods/log` in the namespace (and `get` on the pod; a pod you may not get is NOT_FOUND).';
@@ -93,11 +92,36 @@ function unwrap(item: unknown): LogLineEvent {
   return item as LogLineEvent;
 }
 
+/**
+ * A log queue (batches of lines, one per upstream chunk) as the executor reads it: one
+ * line per result. A plain iterator, so a subscriber that leaves releases its stream at once.
+ */
 async function stream(
-  ctx: GatewayContext,
-  start: Promise<AsyncIterableIterator<LogLineEvent | GatewayError>>,
-) {
-  return relay(await start, ctx);
+  start: Promise<AsyncIterableIterator<LogBatch | GatewayError>>,
+): Promise<AsyncIterableIterator<LogLineEvent | GatewayError>> {
+  const queue = await start;
+  let batch: LogBatch = [];
+  let next = 0;
+  const iterator: AsyncIterableIterator<LogLineEvent | GatewayError> = {
+    async next() {
+      while (next >= batch.length) {
+        const result = await queue.next();
+        if (result.done) return { value: undefined, done: true };
+        if (result.value instanceof GatewayError) return { value: result.value, done: false };
+        batch = result.value;
+        next = 0;
+      }
+      return { value: batch[next++], done: false };
+    },
+    async return() {
+      await queue.return?.();
+      return { value: undefined, done: true };
+    },
+    [Symbol.asyncIterator]() {
+      return iterator;
+    },
+  };
+  return iterator;
 }
 
 builder.subscriptionFields((t) => ({
@@ -114,7 +138,6 @@ builder.subscriptionFields((t) => ({
     },
     subscribe: (_root, args, ctx) =>
       stream(
-        ctx,
         ctx.logs.follow(
           {
             cluster: args.cluster,
@@ -144,7 +167,6 @@ builder.subscriptionFields((t) => ({
     },
     subscribe: (_root, args, ctx) =>
       stream(
-        ctx,
         ctx.logs.job(
           {
             cluster: args.cluster,
@@ -170,7 +192,6 @@ builder.subscriptionFields((t) => ({
     },
     subscribe: (_root, args, ctx) =>
       stream(
-        ctx,
         ctx.logs.workload(
           {
             cluster: args.cluster,

@@ -25,7 +25,7 @@ export class SimulatorMetrics {
   });
   readonly openWatches = new Gauge({
     name: 'apiserver_longrunning_requests',
-    help: 'Open long-running requests (watches) by verb and resource.',
+    help: 'Open long-running requests (watches, pods/log) by verb and resource.',
     labelNames: ['verb', 'resource'] as const,
     registers: [this.registry],
   });

@@ -544,21 +544,28 @@ export class Simulator {
       const { verb: servedVerb, resource } = served;
       const injected = await this.injectedFault(res, servedVerb, resource);
       const ctx = { store: this.store, clock: this.logClock };
-      const bytes =
-        injected ??
-        (metricsTarget
-          ? serveMetrics(
-              {
-                store: this.store,
-                nowMs: this.logClock.now(),
-                resolutionMs: (this.options.metricsResolutionSeconds ?? 15) * 1000,
-              },
-              req,
-              res,
-              metricsTarget,
-              url.searchParams,
-            )
-          : await servePodLog(ctx, req, res, logTarget!, url.searchParams));
+      let bytes = injected;
+      if (bytes === undefined && metricsTarget) {
+        bytes = serveMetrics(
+          {
+            store: this.store,
+            nowMs: this.logClock.now(),
+            resolutionMs: (this.options.metricsResolutionSeconds ?? 15) * 1000,
+          },
+          req,
+          res,
+          metricsTarget,
+          url.searchParams,
+        );
+      } else if (bytes === undefined) {
+        // kube-apiserver counts a pods/log request as long-running while it is open (a follow for minutes).
+        this.metrics.openWatches.inc({ verb: servedVerb, resource });
+        try {
+          bytes = await servePodLog(ctx, req, res, logTarget!, url.searchParams);
+        } finally {
+          this.metrics.openWatches.dec({ verb: servedVerb, resource });
+        }
+      }
       this.metrics.requests.inc({ verb: servedVerb, resource, code: String(res.statusCode) });
       this.metrics.responseBytes.inc({ verb: servedVerb, resource }, bytes);
       return;
