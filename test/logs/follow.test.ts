@@ -8,7 +8,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { bindClusterRole, RBAC_API, simApi, userSubject } from '../auth/kit.js';
+import { bindClusterRole, RBAC_API, simApi, simCreate, userSubject } from '../auth/kit.js';
 import type { Harness } from '../helpers/harness.js';
 import { simFetch } from '../helpers/harness.js';
 import { waitFor } from '../helpers/wait.js';
@@ -302,6 +302,29 @@ describe('rights', () => {
     await none.end();
     expect(none.errors[0].extensions.code).toBe('NOT_FOUND');
 
+    // Pods but not pods/log: FORBIDDEN, once the gateway has mirrored the binding.
+    await simCreate(h, `${RBAC_API}/namespaces/${ns}/roles`, {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'Role',
+      metadata: { name: 'pods-only', namespace: ns },
+      rules: [{ apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch'] }],
+    });
+    await simCreate(h, `${RBAC_API}/namespaces/${ns}/rolebindings`, {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'RoleBinding',
+      metadata: { name: 'pods-only', namespace: ns },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'pods-only' },
+      subjects: [userSubject('viewer')],
+    });
+    const refused = await waitFor(async () => {
+      const s = subscribe('ws', h.url, POD_LOGS_SUB, { token: VIEWER, variables: vars(pod) });
+      await s.end();
+      return s.errors[0]?.extensions.code === 'FORBIDDEN' ? s : undefined;
+    }, 'the viewer to be refused its logs once it may get the pod');
+    expect(refused.errors[0].message).toBe(
+      `the caller may not read the logs of pod "${ns}/${pod.metadata.name}": that needs "get" on "pods/log" in namespace "${ns}"`,
+    );
+
     await bindClusterRole(h, {
       name: 'viewer',
       namespace: ns,
@@ -322,7 +345,7 @@ describe('rights', () => {
       message: `expected a pod, but cluster "sim" has no pod "${hidden.metadata.namespace}/${hidden.metadata.name}"`,
       extensions: { code: 'NOT_FOUND' },
     });
-    // The binding goes: the follow ends FORBIDDEN.
+    // The view binding goes (pods-only stays: it may still get the pod): the follow ends FORBIDDEN.
     expect(await simApi(h, 'DELETE', `${RBAC_API}/namespaces/${ns}/rolebindings/viewer`)).toBe(200);
     await live.end();
     expect(live.errors[0].extensions.code).toBe('FORBIDDEN');

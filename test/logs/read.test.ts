@@ -95,6 +95,33 @@ describe('Pod.logs', () => {
         }
       }
     }
+    // A long tail: hundreds of KB in many chunks (lines split across them) and multi-KB lines.
+    // The pod whose container has run longest (the log keeps its last hour).
+    const long = runningPods(h, { containers: 1 }).sort(
+      (a, b) =>
+        Date.parse(a.status.containerStatuses[0].state.running.startedAt) -
+        Date.parse(b.status.containerStatuses[0].state.running.startedAt),
+    )[0];
+    const lc = long.spec.containers[0].name;
+    const printed = await kubectl.ok([
+      'logs',
+      long.metadata.name,
+      '-n',
+      long.metadata.namespace,
+      '-c',
+      lc,
+      '--tail=3000',
+    ]);
+    const r3000 = await gql({
+      ns: long.metadata.namespace,
+      name: long.metadata.name,
+      container: lc,
+      tail: 3000,
+    });
+    const texts = r3000.data.cluster.pod.logs.lines.map((l: Json) => l.text);
+    expect(texts).toEqual(textLines(printed));
+    expect(Buffer.byteLength(printed)).toBeGreaterThan(128 * 1024);
+    expect(texts.some((t: string) => t.length > 2048)).toBe(true);
     // And with timestamps, the timestamp is the one kubectl prints.
     const pod = pods[0];
     const c = pod.spec.containers[0].name;
