@@ -72,8 +72,11 @@ export interface LogListener {
 }
 
 export interface LogFollow {
-  /** The lines the listener starts with (the stream's recent lines when it joined an open one). */
-  replay: LogLine[];
+  /**
+   * The lines the listener started with (the stream's recent lines when it joined an open
+   * one), already handed to it as its first batch.
+   */
+  replay: readonly LogLine[];
   /** Leaves the stream (idempotent); the last one to leave aborts the upstream request. */
   leave(): void;
 }
@@ -308,8 +311,10 @@ export class ClusterLogs {
       stream = this.#start(key, target, options);
     }
     const joined = stream;
-    // Same synchronous step as joining: no line is missed or repeated between replay and live lines.
+    // Same synchronous step as joining: no line is missed or repeated between replay and live
+    // lines, and the replay reaches the listener before any live batch.
     const replay = joined.replay(this.options.now());
+    if (replay.length > 0) listener.lines(Object.freeze(replay));
     joined.listeners.add(listener);
     let left = false;
     const leave = () => {

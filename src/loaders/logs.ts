@@ -415,15 +415,12 @@ export function createLogs(options: LogContextOptions): Logs {
               return;
             }
             mine.set(c.run, joined);
-            if (joined.replay.length > 0) {
-              queue.reserve(1);
-              queue.push(Object.freeze(joined.replay));
-            }
           },
           (err) => {
             if (err instanceof LogStreamLimitError) queue.fail(limitError(err));
-            // Otherwise the run is not readable (yet, or any more: it has not started, the pod
-            // went): it is left out; a later change of the pod brings its next run.
+            // Otherwise the run is not readable (any more: the pod went, or it is being
+            // replaced): it is left out, and a later change of the pod may bring it back.
+            else if (mine.get(c.run) === undefined) mine.delete(c.run);
           },
         );
       }
@@ -482,10 +479,7 @@ export function createLogs(options: LogContextOptions): Logs {
       const { cluster, pod } = await resolve(ref);
       const container = chooseContainer(pod, args.container);
       let following: LogFollow | undefined;
-      const queue: EventQueue<LogBatch> = new EventQueue<LogBatch>({
-        limit: options.queueLimit,
-        onClose: () => following?.leave(),
-      });
+      const queue: EventQueue<LogBatch> = new EventQueue<LogBatch>({ limit: options.queueLimit });
       const stopRights = watchRights(ref.cluster, queue, () => {
         const access = accessOf(ref.cluster);
         return maySee(access, ref.namespace, ref.name) && mayRead(access, ref.namespace, ref.name);
@@ -516,10 +510,9 @@ export function createLogs(options: LogContextOptions): Logs {
         stopRights();
         throw logError(err, ref.cluster, podAction(ref));
       }
-      if (following.replay.length > 0) {
-        queue.reserve(1);
-        queue.push(Object.freeze(following.replay));
-      }
+      // At once when the queue already ended (the stream ended, or overflowed, while opening).
+      const joined = following;
+      queue.onEnd(() => joined.leave());
       return queue;
     },
 
