@@ -102,6 +102,26 @@ describe('validateConfigFile', () => {
     ).toThrow(/clusters\.0\.authorization: .*rbac.*subjectAccessReview.*static.*received "webhook"/);
   });
 
+  it('takes the logs: limits into the plan, and names a bad one', () => {
+    const file = validateConfigFile(
+      { logs: { maxBytes: 2_097_152, maxStreamsPerCluster: 50, maxStreamsPerPrincipal: 5 } },
+      'f',
+    );
+    expect(plan(parseCli([]), file, {}).logs).toEqual({
+      maxBytes: 2_097_152,
+      maxStreamsPerCluster: 50,
+      maxStreamsPerPrincipal: 5,
+    });
+    expect(plan(parseCli([]), validateConfigFile({}, 'f'), {}).logs).toEqual({});
+    expect(() => validateConfigFile({ logs: { maxStreamsPerCluster: 0 } }, 'kubegate.yaml')).toThrow(
+      /logs\.maxStreamsPerCluster: .*>=1.*received 0/,
+    );
+    expect(() => validateConfigFile({ logs: { maxBytes: 10 } }, 'kubegate.yaml')).toThrow(
+      /logs\.maxBytes: .*received 10/,
+    );
+    expect(() => validateConfigFile({ logs: { tail: 10 } }, 'kubegate.yaml')).toThrow(/logs: .*\(tail\)/);
+  });
+
   it('names the key, what was expected and what came', () => {
     try {
       validateConfigFile({ server: { port: 'x' }, clusterz: [] }, 'kubegate.yaml');

@@ -297,8 +297,13 @@ describe('follow', () => {
     await waitFor(() => clock.pending === pendingBefore + 1, {
       message: 'the follow to schedule its next line',
     });
+    // As kube-apiserver, an open pods/log request counts as long-running.
+    const open = async () =>
+      metric(await scrape(sim), 'apiserver_longrunning_requests', { verb: 'GET', resource: 'pods/log' });
+    expect(await open()).toBe(1);
     follow.close();
     await waitFor(() => clock.pending === pendingBefore, { message: 'the follow to clear its timer' });
+    await waitFor(async () => (await open()) === 0, 'the long-running count to drop');
   });
 });
 
