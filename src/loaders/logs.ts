@@ -534,13 +534,20 @@ export function createLogs(options: LogContextOptions): Logs {
           },
         );
       const matches = compileQuery('Pod', { namespace: ref.namespace, jobName: ref.name });
-      return merged(
+      const queue = await merged(
         ref.cluster,
         ref.namespace,
         matches,
         args.tailLines,
         `job "${ref.namespace}/${ref.name}"`,
       );
+      // The job deleted (its pods go with it): the stream ends, after what is queued.
+      const uid = job.metadata?.uid;
+      const stop = directory.hub.subscribe({ cluster: ref.cluster, kind: 'Job' }, (ev) => {
+        if (ev.type === 'DELETED' && ev.object.metadata?.uid === uid) queue.end();
+      });
+      queue.onEnd(stop);
+      return queue;
     },
 
     async workload(

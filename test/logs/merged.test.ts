@@ -68,7 +68,7 @@ async function gatewaySees(name: string): Promise<Json> {
   return pod;
 }
 
-it('jobLogs includes a pod that starts after the subscription began, from its start', async () => {
+it('jobLogs includes a pod that starts after the subscription began, from its start, and ends with the job', async () => {
   const created = await simFetch(h.sim, `/apis/batch/v1/namespaces/${NS}/jobs`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
@@ -92,17 +92,19 @@ it('jobLogs includes a pod that starts after the subscription began, from its st
     variables: { ns: NS, name: 'later', tail: 5 },
   });
   try {
-    await waitFor(() => h.hub.listenerCount() === listeners + 1, 'the job stream to listen for its pods');
+    // Two hub listeners: the job's pods, and the job itself (its deletion ends the stream).
+    await waitFor(() => h.hub.listenerCount() === listeners + 2, 'the job stream to listen for its pods');
     const podOfJob = () =>
       [...h.sim.store.scan('pods')].find(
         (p: Json) => p.metadata.namespace === NS && p.metadata.labels?.['job-name'] === 'later',
       ) as Json | undefined;
     expect(podOfJob()).toBeUndefined();
-    // The job controller creates the pod, then starts it, one step each.
-    env.clock.advance(STEP_MS);
-    const pending = await waitFor(podOfJob, 'the job’s pod');
-    env.clock.advance(STEP_MS);
-    await waitFor(() => podOfJob()?.status?.containerStatuses?.[0]?.state?.running, 'the job’s pod to run');
+    // The job controller creates the pod, binds it to a node if it could not at once, then
+    // starts it: one step each. Steps until it runs (and no further: it would finish).
+    const running = () => podOfJob()?.status?.containerStatuses?.[0]?.state?.running;
+    for (let step = 0; step < 6 && !running(); step++) env.clock.advance(STEP_MS);
+    expect(running()).toBeTruthy();
+    const pending = podOfJob() as Json;
     await gatewaySees(pending.metadata.name);
     // Lines come as the clock moves.
     env.clock.advance(5_000);
@@ -112,6 +114,12 @@ it('jobLogs includes a pod that starts after the subscription began, from its st
     await sub.until('the new pod’s lines', (s) => linesOf(s.events, name).length >= expected.length);
     expect(linesOf(sub.events, name)).toEqual(expected);
     expect(sub.events.every((e: Json) => e.pod === name && e.container === 'worker')).toBe(true);
+    expect(sub.errors).toEqual([]);
+    // The job deleted: the stream completes.
+    const deleted = await simFetch(h.sim, `/apis/batch/v1/namespaces/${NS}/jobs/later`, { method: 'DELETE' });
+    expect(deleted.status).toBe(200);
+    await sub.end();
+    expect(sub.completed).toBe(true);
     expect(sub.errors).toEqual([]);
   } finally {
     sub.dispose();
