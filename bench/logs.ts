@@ -122,7 +122,7 @@ async function main(): Promise<void> {
       clients[Math.floor(i / perSocket)].subscribe(
         {
           query: `subscription($c: String!, $ns: String!, $n: String!) {
-            podLogs(cluster: $c, namespace: $ns, name: $n, tailLines: 0) { exactTimestamp text } }`,
+            podLogs(cluster: $c, namespace: $ns, name: $n, tailLines: 1) { exactTimestamp text } }`,
           variables: { c: gateway.cluster, ns: namespace, n: name },
         },
         {
@@ -139,12 +139,17 @@ async function main(): Promise<void> {
         },
       ),
     );
-    // Let every subscription open (the first opens the upstream request, the rest join it).
+    // Every subscription is open once it has its tail line (the first opened the upstream
+    // request, the rest joined it); what is measured starts after.
     const metric = async (key: string) =>
       parsePrometheusText(
         await (await undiciFetch(`${upstream.url}/metrics`, { dispatcher: agent })).text(),
       ).get(key) ?? 0;
-    await new Promise((r) => setTimeout(r, 2_000));
+    const openBy = Date.now() + 60_000;
+    while (received.some((n) => n === 0)) {
+      if (Date.now() > openBy) throw new Error(`subscriptions did not open: ${JSON.stringify(errors)}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
     latencies.length = 0;
     received.fill(0);
     direct.length = 0;
