@@ -28,6 +28,7 @@ import { Kubelet } from './kubelet.js';
 import { type ApiVerb, SimulatorMetrics } from './metrics.js';
 import { NodeController } from './node-controller.js';
 import { NodeLeaseController } from './node-lease.js';
+import { serveOpenApi } from './openapi.js';
 import { AccessControl, sendForbidden } from './rbac/access.js';
 import { readTokenFile, type SimUser } from './rbac/authentication.js';
 import { type RequestInfo, requestInfo } from './rbac/request-info.js';
@@ -469,6 +470,7 @@ export class Simulator {
       res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8' }).end('ok');
       return;
     }
+    if (serveOpenApi(req, res, path, url.searchParams) !== undefined) return;
     const discovery = discoveryDocument(path);
     if (discovery && req.method === 'GET') {
       sendJson(res, 200, discovery);
