@@ -587,12 +587,27 @@ export interface OpenApiDocuments {
 }
 
 let cached: OpenApiDocuments | undefined;
+let v2Cached: OpenApiV2 | undefined;
+
+/** The served v2 document, built once (field validation reads its definitions too). */
+function openApiV2(): OpenApiV2 {
+  v2Cached ??= buildOpenApiV2();
+  return v2Cached;
+}
+
+/** The served definitions, and the name of a served kind's definition. */
+export function definitionsOf(): {
+  definitions: Record<string, Schema>;
+  nameOf: (group: string, kind: string) => string;
+} {
+  return { definitions: openApiV2().definitions, nameOf: definitionName };
+}
 
 /** The served documents, built on first use and kept (they never change while the process runs). */
 export function documents(): OpenApiDocuments {
   if (cached) return cached;
   const started = performance.now();
-  const v2 = buildOpenApiV2();
+  const v2 = openApiV2();
   const v3 = new Map<string, Served>();
   for (const [gv, doc] of Object.entries(buildOpenApiV3(v2)))
     v3.set(gv, served(Buffer.from(JSON.stringify(doc)), 'application/json'));
