@@ -19,9 +19,13 @@
  * | create -f pod.yaml (validation on, the default) | `pod/NAME created` |
  * | create -f with a misspelt field | `Error from server (BadRequest): error when creating "FILE": Pod in version "v1" cannot be handled as a Pod: strict decoding error: unknown field "spec.containers[0].imagee"`, nothing created |
  * | create -f job.yaml | `job.batch/NAME created` |
- * | apply -f (absent) | `pod/NAME created`, with the last-applied-configuration annotation |
- * | apply -f (changed env of one container) | `pod/NAME configured`; env merged by name, the other container and a label set meanwhile kept (three-way strategic merge) |
- * | apply -f (unchanged) | `pod/NAME unchanged` |
+ * | apply -f ds.yaml (absent) | `daemonset.apps/NAME created`, with the last-applied-configuration annotation |
+ * | apply -f ds.yaml (the same file again) | `daemonset.apps/NAME unchanged` |
+ * | apply -f ds.yaml (one container's env changed: A changed, B dropped, C added) | `daemonset.apps/NAME configured`; env merged by name (B deleted by its key), the other container, a label and an env var set meanwhile by others kept (three-way strategic merge) |
+ *
+ * The apply rows use a DaemonSet: a real cluster refuses a changed env on a Pod (`pod updates
+ * may not change fields other than spec.containers[*].image, ...`), which the simulator does not
+ * check; a DaemonSet's pod template may change.
  * | patch --type json | the op applied |
  * | explain pods.spec.containers | `FIELD: containers <[]Container>`, the description, `name <string> -required-` |
  * | explain jobs.spec --recursive | `template <PodTemplateSpec> -required-` and the pod spec's fields under it |
@@ -51,6 +55,29 @@ ${Object.entries(env)
   .join('\n')}
   - name: sidecar
     image: busybox
+`;
+
+const daemonSetYaml = (name: string, env: Record<string, string>) => `apiVersion: apps/v1
+kind: DaemonSet
+metadata:
+  name: ${name}
+  namespace: default
+spec:
+  selector:
+    matchLabels: { app: ${name} }
+  template:
+    metadata:
+      labels: { app: ${name} }
+    spec:
+      containers:
+      - name: app
+        image: nginx
+        env:
+${Object.entries(env)
+  .map(([k, v]) => `        - name: ${k}\n          value: "${v}"`)
+  .join('\n')}
+      - name: sidecar
+        image: busybox
 `;
 
 const jobYaml = (name: string) => `apiVersion: batch/v1
@@ -83,7 +110,7 @@ for (const { label, binary, suite, skipped } of eachKubectl()) {
       await sim?.close();
     });
 
-    const stored = (resource: 'pods' | 'jobs', name: string) =>
+    const stored = (resource: 'pods' | 'jobs' | 'daemonsets', name: string) =>
       sim.store.get(resource, 'default', name) as AnyJson | undefined;
     const file = (name: string, text: string) => {
       const path = join(kubectl.dir, name);
@@ -112,34 +139,43 @@ for (const { label, binary, suite, skipped } of eachKubectl()) {
       expect(stored('jobs', 'from-file')?.spec.template.spec.containers[0].command).toEqual(['echo', 'hi']);
     });
 
-    it('apply -f creates, then merges a changed env by name, keeps what others set, and then is unchanged', async () => {
+    it('apply -f creates a DaemonSet, is unchanged when applied again, then merges a changed env by name and keeps what others set', async () => {
       const path = join(kubectl.dir, 'applied.yaml');
-      writeFileSync(path, podYaml('applied', { A: '1', B: '2' }));
-      expect((await kubectl.ok(['apply', '-f', path])).trim()).toBe('pod/applied created');
-      const created = stored('pods', 'applied')!;
+      writeFileSync(path, daemonSetYaml('applied', { A: '1', B: '2' }));
+      expect((await kubectl.ok(['apply', '-f', path])).trim()).toBe('daemonset.apps/applied created');
+      const created = stored('daemonsets', 'applied')!;
       expect(
         JSON.parse(created.metadata.annotations['kubectl.kubernetes.io/last-applied-configuration']).spec
-          .containers[0].env,
+          .template.spec.containers[0].env,
       ).toEqual([
         { name: 'A', value: '1' },
         { name: 'B', value: '2' },
       ]);
+      expect((await kubectl.ok(['apply', '-f', path])).trim()).toBe('daemonset.apps/applied unchanged');
 
-      // Someone else labels the pod: the three-way merge leaves what apply never managed.
-      await kubectl.ok(['label', 'pod', 'applied', 'team=web']);
-      writeFileSync(path, podYaml('applied', { A: 'one', B: '2', C: '3' }));
-      expect((await kubectl.ok(['apply', '-f', path])).trim()).toBe('pod/applied configured');
-      const patched = stored('pods', 'applied')!;
-      expect(patched.spec.containers[0].env).toEqual([
-        { name: 'A', value: 'one' },
-        { name: 'B', value: '2' },
-        { name: 'C', value: '3' },
+      // Someone else labels it and adds an env var: the three-way merge keeps what apply never set.
+      await kubectl.ok(['label', 'daemonset', 'applied', 'team=web']);
+      await kubectl.ok([
+        'patch',
+        'daemonset',
+        'applied',
+        '-p',
+        '{"spec":{"template":{"spec":{"containers":[{"name":"app","env":[{"name":"D","value":"4"}]}]}}}}',
       ]);
-      expect(patched.spec.containers[1]).toEqual(created.spec.containers[1]);
+      // A changed, B removed, C added: kubectl sends B's deletion by its merge key (name), which
+      // it knows only from the OpenAPI document's x-kubernetes-patch-merge-key.
+      writeFileSync(path, daemonSetYaml('applied', { A: 'one', C: '3' }));
+      expect((await kubectl.ok(['apply', '-f', path])).trim()).toBe('daemonset.apps/applied configured');
+      const patched = stored('daemonsets', 'applied')!;
+      const byName = (env: AnyJson[]) => [...env].sort((a, b) => a.name.localeCompare(b.name));
+      expect(byName(patched.spec.template.spec.containers[0].env)).toEqual([
+        { name: 'A', value: 'one' },
+        { name: 'C', value: '3' },
+        { name: 'D', value: '4' },
+      ]);
+      expect(patched.spec.template.spec.containers[1]).toEqual(created.spec.template.spec.containers[1]);
       expect(patched.metadata.labels).toEqual({ team: 'web' });
       expect(patched.metadata.uid).toBe(created.metadata.uid);
-
-      expect((await kubectl.ok(['apply', '-f', path])).trim()).toBe('pod/applied unchanged');
     });
 
     it('patch --type json applies the operations', async () => {
