@@ -11,7 +11,8 @@
  *   `-list-map-keys`): strategic-patch.ts's PATCH_META, the table the strategic patch applies;
  * - the kinds and operations: RESOURCES, the review kinds and the subresources discovery lists.
  *
- * Built once, on first request (~20 ms), and kept; each document has a sha512 ETag as
+ * Built once, on first request (~230 ms on this 2-core machine; 430 KB of v2 JSON, 370 KB of
+ * protobuf, 20-290 KB per v3 document), and kept; each document has a sha512 ETag as
  * kube-apiserver's, and v3's documents are addressed by it (`?hash=`).
  */
 import { createHash } from 'node:crypto';
