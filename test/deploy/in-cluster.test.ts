@@ -16,13 +16,24 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml, stringify } from 'yaml';
+import { CALLER_WRITES } from '../../src/kube/upstream-calls.js';
 import { type Simulator, startSimulator } from '../../src/simulator/server.js';
 import { type CliProcess, printed, startCli } from '../helpers/cli-process.js';
 import { scanText } from '../helpers/log-scan.js';
 import { recordedSecrets, recordSecret } from '../helpers/test-log.js';
 import { Kubectl } from '../simulator/kubectl-runner.js';
 import { scrape } from '../simulator/sim-kit.js';
-import { type Manifest, only, productionTree, ROOT, readLockfile, render } from './deploy-kit.js';
+import {
+  type Manifest,
+  only,
+  productionTree,
+  ROOT,
+  readLockfile,
+  render,
+  setDiff,
+  triple,
+  tripleOf,
+} from './deploy-kit.js';
 
 const RBAC_KINDS = new Set(['ClusterRole', 'ClusterRoleBinding']);
 const key = (m: Manifest) => `${m.kind}/${m.metadata.name}`;
@@ -163,6 +174,8 @@ beforeAll(async () => {
   config.server.host = '127.0.0.1';
   config.metrics.host = '127.0.0.1';
   config.metrics.port = 0;
+  // The test sends every mutation in a row: the write limits are a policy, not under test here.
+  config.writes = { ...config.writes, qps: 1000, burst: 1000, perPrincipal: { perMinute: 10_000 } };
   const file = join(kubectl.dir, 'kubegate.yaml');
   writeFileSync(file, stringify(config));
 
@@ -253,5 +266,58 @@ describe('deploy/ against a cluster, as its service account', () => {
       impersonatedBy: { user: serviceAccountUser },
       code: 200,
     });
+  });
+
+  it('sends as the caller exactly the writes upstream-calls.ts lists (every mutation, dry run)', async () => {
+    // Alice may do anything for this test: what is sent is decided by the gateway, not by her rights.
+    await create(
+      [
+        {
+          apiVersion: 'rbac.authorization.k8s.io/v1',
+          kind: 'ClusterRoleBinding',
+          metadata: { name: 'alice-admin' },
+          roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'cluster-admin' },
+          subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: 'alice' }],
+        },
+      ],
+      'alice-admin',
+    );
+    const since = sim.audit.at(-1)?.seq ?? 0;
+    const { data } = await graphql(`{ cluster(name: "in-cluster") {
+      pods(first: 1) { edges { node { id name namespace } } }
+      jobs(first: 1) { edges { node { id name namespace } } }
+      nodes(first: 1) { edges { node { id name } } }
+      namespaces(first: 1) { edges { node { id name } } }
+    } }`);
+    const first = (connection: string) => data.cluster[connection].edges[0].node;
+    const pod = first('pods');
+    const job = first('jobs');
+    const node = first('nodes');
+    const at = 'cluster: "in-cluster"';
+    const mutations = [
+      `deletePod(${at}, namespace: "${pod.namespace}", name: "${pod.name}", dryRun: true) { dryRun }`,
+      `evictPod(${at}, namespace: "${pod.namespace}", name: "${pod.name}", dryRun: true) { dryRun }`,
+      `createJob(input: { ${at}, namespace: "${job.namespace}", generateName: "x-", image: "busybox", dryRun: true }) { dryRun }`,
+      `deleteJob(${at}, namespace: "${job.namespace}", name: "${job.name}", dryRun: true) { dryRun }`,
+      `suspendJob(${at}, namespace: "${job.namespace}", name: "${job.name}", suspend: true, dryRun: true) { dryRun }`,
+      `uncordonNode(${at}, name: "${node.name}", dryRun: true) { dryRun }`,
+      `drainNode(${at}, name: "${node.name}", dryRun: true) { pods { outcome } }`,
+      ...[pod, job, node, first('namespaces')].map(
+        (o) => `setLabels(id: "${o.id}", set: [{ key: "k", value: "v" }], dryRun: true) { dryRun }`,
+      ),
+    ];
+    for (const m of mutations) {
+      const answer = await graphql(`mutation { ${m} }`);
+      expect(answer.errors, m).toBeUndefined();
+    }
+    const sent = sim.audit
+      .filter((r) => r.seq > since)
+      .map((r) => {
+        expect(r).toMatchObject({ user: 'alice', impersonatedBy: { user: serviceAccountUser } });
+        return triple(r.apiGroup, r.subresource ? `${r.resource}/${r.subresource}` : r.resource, r.verb);
+      });
+    // The audit records writes; the drain's list of the node's pods is a read.
+    const listed = CALLER_WRITES.filter((c) => c.verb !== 'list').map(tripleOf);
+    expect(setDiff(listed, sent)).toEqual([]);
   });
 });
