@@ -6,16 +6,16 @@
  * directory (scanned at the end of the run, test-log.ts), and after each test here its output
  * is scanned at once for the secrets this file used, JWTs and `Bearer <token>`.
  */
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { type ChildProcess, execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Simulator, startSimulator } from '../../src/simulator/server.js';
+import { type CliProcess, printed, startCli } from '../helpers/cli-process.js';
 import { scanText } from '../helpers/log-scan.js';
-import { recordedSecrets, recordSecret, runLog } from '../helpers/test-log.js';
-import { waitFor } from '../helpers/wait.js';
+import { recordedSecrets, recordSecret } from '../helpers/test-log.js';
 import { subscribe } from '../subscriptions/clients.js';
 
 const running: ChildProcess[] = [];
@@ -26,40 +26,12 @@ const simulators: Simulator[] = [];
 function start(
   args: string[],
   /** What node runs: the sources through tsx (npm start), or a built entry (npm run start:prod). */
-  entry: string[] = ['--import', 'tsx', 'src/main.ts'],
-): {
-  child: ChildProcess;
-  output: () => string;
-  exited: Promise<number | null>;
-} {
-  // Node itself (the pinned one running vitest) with tsx's loader, so SIGTERM reaches our process, not npx.
-  const child = spawn(process.execPath, [...entry, ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  running.push(child);
-  let out = '';
-  const log = runLog();
-  const file = `cli-${child.pid}`;
-  child.stdout!.on('data', (d) => {
-    out += d;
-    log.append(file, String(d));
-  });
-  child.stderr!.on('data', (d) => {
-    out += d;
-    log.append(file, String(d));
-  });
-  outputs.push(() => out);
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return { child, output: () => out, exited };
-}
-
-function printed(output: () => string, pattern: RegExp): Promise<RegExpMatchArray> {
-  return waitFor(() => output().match(pattern), {
-    message: `the gateway to print ${pattern}`,
-    timeoutMs: 30_000,
-    intervalMs: 100,
-    observe: () => `output so far:\n${output()}`,
-  });
+  entry?: string[],
+): CliProcess {
+  const cli = startCli(args, { entry });
+  running.push(cli.child);
+  outputs.push(cli.output);
+  return cli;
 }
 
 afterEach(async () => {
