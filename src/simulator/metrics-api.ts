@@ -100,8 +100,9 @@ function selected(s: Selection, obj: KubeObject): boolean {
   });
 }
 
-/** Go's time.Duration.String() for whole milliseconds: "15s", "1m0s", "1.5s". */
+/** Go's time.Duration.String() for whole milliseconds: "15s", "1m0s", "1.5s", "500ms". */
 export function goDuration(ms: number): string {
+  if (ms > 0 && ms < 1000) return `${ms}ms`;
   const h = Math.floor(ms / 3_600_000);
   const m = Math.floor((ms % 3_600_000) / 60_000);
   const s = (ms % 60_000) / 1000;
