@@ -33,6 +33,8 @@ export interface RequestLogOptions {
   principal: (request: Request) => { name: string } | undefined;
 }
 
+const GRAPHQL_NAME = /^[_A-Za-z][_0-9A-Za-z]{0,99}$/;
+
 /** Codes that say the gateway or a cluster could not serve: warn. */
 const WARN_CODES = new Set<string>([ErrorCode.UNAVAILABLE, ErrorCode.TIMEOUT, ErrorCode.SLOW_CONSUMER]);
 
@@ -87,18 +89,21 @@ export function useRequestLog(options: RequestLogOptions): Plugin {
       const state = states.get(request);
       if (!state) return;
       state.params = true;
-      if (typeof params.operationName === 'string') state.operationName = params.operationName;
+      // Client input: kept only when it is a GraphQL name (the document's own is taken at execution).
+      if (typeof params.operationName === 'string' && GRAPHQL_NAME.test(params.operationName))
+        state.operationName = params.operationName;
     },
     onExecute({ args }) {
       if (!on()) return;
       const context = args.contextValue as LoggedContext;
-      const operationType = getOperationAST(args.document, args.operationName)?.operation;
-      const operationName = args.operationName ?? undefined;
+      const operation = getOperationAST(args.document, args.operationName);
+      const operationType = operation?.operation;
+      const operationName = operation?.name?.value;
       const principal = context.principal?.name;
       const state = context.request && states.get(context.request);
       if (state && context.connectionId === undefined) {
         state.operationType = operationType;
-        state.operationName ??= operationName;
+        state.operationName = operationName;
         state.principal = principal;
         return;
       }
@@ -129,7 +134,7 @@ export function useRequestLog(options: RequestLogOptions): Plugin {
     onSubscribe({ args }) {
       if (!on()) return;
       const context = args.contextValue as LoggedContext;
-      const operationName = args.operationName ?? undefined;
+      const operationName = getOperationAST(args.document, args.operationName)?.name?.value;
       const state =
         context.request && context.connectionId === undefined ? states.get(context.request) : undefined;
       const start = state?.start ?? performance.now();
@@ -143,7 +148,7 @@ export function useRequestLog(options: RequestLogOptions): Plugin {
       };
       if (state) {
         state.operationType = 'subscription';
-        state.operationName ??= operationName;
+        state.operationName = operationName;
         state.principal = fields.principal;
       }
       const name = `subscription ${operationName ?? 'anonymous'}`;
