@@ -9,9 +9,9 @@
  * - `time` ISO 8601 in UTC;
  * - no `pid` or `hostname`: one process per container, and the collector adds pod and node.
  *
- * Credentials are redacted by configuration (`REDACT_PATHS`, pino's `redact`), whatever
- * object a caller logs: Authorization and cookie headers, tokens, passwords, client keys,
- * a kubeconfig's users' secrets. Errors are serialised as their type, message, stack and
+ * Credentials are redacted by configuration (`REDACT_PATHS`, pino's `redact`): Authorization
+ * and cookie headers, tokens, passwords, client keys, a kubeconfig's users' secrets, at the
+ * top level of a line and in the places secrets sit (headers, options, a kubeconfig). Errors are serialised as their type, message, stack and
  * code only (`serializeError`): pino's default copies every enumerable property, and a
  * client library's error may carry the request it made, headers and all.
  *
@@ -35,7 +35,7 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 /** What a redacted value is replaced with. */
 export const REDACTED = '[redacted]';
 
-/** Keys whose values are credentials wherever they appear (top level, or one or two levels down). */
+/** Keys whose values are credentials, at the top level or inside the containers below. */
 const SECRET_KEYS = [
   'authorization',
   'cookie',
@@ -58,22 +58,37 @@ const SECRET_KEYS = [
   'tokenSha256',
 ];
 
-const at = (prefix: string, key: string) =>
-  /^[A-Za-z_$][\w$]*$/.test(key) ? `${prefix}.${key}` : `${prefix}["${key}"]`;
-
 /**
- * pino's redaction paths: each secret key at the top level and under one or two levels of
- * anything (`headers.authorization`, `req.headers.authorization`), and a kubeconfig's users
- * however it is logged (as the object, or under a key).
+ * Where secrets sit in what a gateway could log: request headers, options and configs, a
+ * kubeconfig's users (as the parsed file, or under `kubeconfig`).
+ *
+ * Named, not `*.token`: pino's redaction (@pinojs/redact) runs for every top-level key a
+ * path could match, so a leading wildcard makes every line pay: measured on a request
+ * line, 3.7 µs with these paths against 137 µs with `*.key` ones and 324 µs with `*.*.key`.
+ * A line without any of these keys (every request line) costs nothing extra.
  */
-export const REDACT_PATHS: readonly string[] = [
-  ...SECRET_KEYS.flatMap((key) => [at('', key).replace(/^\./, ''), at('*', key), at('*.*', key)]),
-  ...['token', 'password', 'client-key-data', 'id-token', 'refresh-token'].flatMap((key) => [
-    at('users[*].user', key),
-    at('*.users[*].user', key),
-    at('users[*].user["auth-provider"].config', key),
-  ]),
+const SECRET_CONTAINERS = [
+  'headers',
+  'req.headers',
+  'request.headers',
+  'options',
+  'config',
+  'auth',
+  'user',
+  'credentials',
+  'kubeconfig.users[*].user',
+  'users[*].user',
+  'kubeconfig.users[*].user["auth-provider"].config',
+  'users[*].user["auth-provider"].config',
 ];
+
+const at = (prefix: string, key: string) =>
+  /^[A-Za-z_$][\w$]*$/.test(key) ? `${prefix}${prefix ? '.' : ''}${key}` : `${prefix}["${key}"]`;
+
+/** pino's redaction paths: each secret key at the top level and in each container. */
+export const REDACT_PATHS: readonly string[] = ['', ...SECRET_CONTAINERS].flatMap((container) =>
+  SECRET_KEYS.map((key) => at(container, key)),
+);
 
 export interface LoggerOptions {
   /** The least severe level written (default info); `silent` writes nothing. */
