@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { parse as parseYaml } from 'yaml';
 import { ConfigError, parseCli, plan, validateConfigFile } from '../../src/config.js';
-import { createLogger, REDACTED } from '../../src/server/logger.js';
+import { createLogger, prettyLine, REDACTED } from '../../src/server/logger.js';
 import { type Harness, startHarness } from '../helpers/harness.js';
 import { recordSecret } from '../helpers/test-log.js';
 import { waitFor } from '../helpers/wait.js';
@@ -293,6 +293,25 @@ describe('credentials', () => {
     });
     // What is not a credential stays: the server and the CA.
     expect(entry.clusters[0].cluster.server).toBe(h.sim.url);
+  });
+});
+
+describe('on a terminal', () => {
+  it("prints each line readably: time, level, message, fields, an error's stack indented below", () => {
+    const written: string[] = [];
+    const logger = createLogger({ pretty: false, destination: { write: (l) => written.push(l) } });
+    const err = new TypeError('boom');
+    logger.error({ err, requestId: 'r-1', codes: ['INTERNAL_SERVER_ERROR'] }, 'unexpected error');
+    const entry = JSON.parse(written[0]);
+    const [first, ...stack] = prettyLine(written[0]).trimEnd().split('\n');
+    expect(first).toBe(
+      `${entry.time.slice(11, 23)} ERROR unexpected error requestId=r-1 codes=["INTERNAL_SERVER_ERROR"]`,
+    );
+    expect(stack[0]).toBe('    TypeError: boom');
+    expect(stack.length).toBeGreaterThan(1);
+    // Colours only when asked (a terminal that has them).
+    expect(prettyLine(written[0], true)).toContain('\x1b[31mERROR\x1b[0m');
+    expect(prettyLine('not json\n')).toBe('not json\n');
   });
 });
 
