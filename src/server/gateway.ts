@@ -40,7 +40,7 @@ import {
 } from './browsers.js';
 import { useCodedHttpErrors, useCompressedGraphiQL } from './http-answers.js';
 import { armorConfig, useOperationLimits } from './limits.js';
-import type { Logger } from './logger.js';
+import { type Logger, yogaLogger } from './logger.js';
 import { createMetrics, type GatewayMetrics } from './metrics.js';
 import { readiness } from './readiness.js';
 import { useRequestLog } from './request-log.js';
@@ -225,6 +225,8 @@ export function createGateway(options: GatewayOptions): Gateway {
       subscriptionsProtocol: 'WS',
     },
     renderGraphiQL,
+    // With a logger, yoga's messages go into it (not to the console).
+    ...(options.logger ? { logging: yogaLogger(options.logger) } : {}),
     // Ours instead (body-limit.ts): the same limit without a stream pipeline per request.
     maxRequestBodySize: false,
     // No CORS unless origins are listed; never `*`, so credentials are never offered to any page.

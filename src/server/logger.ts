@@ -24,6 +24,7 @@
  * them here: `clusterErrorLog` (failures once per episode), `authFailureLog` (each reason
  * at most once a minute).
  */
+import type { YogaLogger } from 'graphql-yoga';
 import pino, { type DestinationStream, type Logger } from 'pino';
 import type { AuthFailure } from './auth.js';
 
@@ -164,6 +165,28 @@ export function prettyLine(line: string, colors = false): string {
     `${clock} ${paint(COLORS[String(level)], label)} ${msg ?? ''}${shown ? ` ${paint('2', shown)}` : ''}\n` +
     (typeof stack === 'string' ? `${stack.replace(/^/gm, '    ')}\n` : '')
   );
+}
+
+/**
+ * yoga's own logger, into ours: its messages at their levels (`component: "yoga"`), except
+ * that its error line for each masked error goes to debug, since the gateway logs that error
+ * itself, at error, with the request id its message names (gateway.ts `maskError`). Without
+ * this yoga prints to the console, in plain text beside the JSON lines.
+ */
+export function yogaLogger(logger: Logger): YogaLogger {
+  const at =
+    (level: 'debug' | 'info' | 'warn') =>
+    (...args: unknown[]) => {
+      if (!logger.isLevelEnabled(level)) return;
+      const [first] = args;
+      if (first instanceof Error) logger[level]({ err: first, component: 'yoga' }, first.message);
+      else
+        logger[level](
+          { component: 'yoga' },
+          args.map((a) => (typeof a === 'string' ? a : String(a))).join(' '),
+        );
+    };
+  return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('debug') };
 }
 
 /**

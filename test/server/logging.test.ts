@@ -143,6 +143,12 @@ describe('a line per operation', () => {
     expect(stack.level).toBe('error');
     expect((stack.err as { type: string; stack: string }).type).toBe('TypeError');
     expect((stack.err as { stack: string }).stack).toMatch(/TypeError/);
+    // yoga's own report of it comes into the same log (not the console), at debug: ours is the error line.
+    expect(
+      await log.one({ component: 'yoga', msg: "Cannot read properties of null (reading 'type')" }),
+    ).toMatchObject({
+      level: 'debug',
+    });
   });
 
   it('replaces an x-request-id that is not a plain token (too long, quotes and spaces, a tab) with a generated one', async () => {
@@ -244,6 +250,20 @@ describe('a line per operation', () => {
         principal: 'ops',
       });
       expect(line.requestId).toMatch(/^[0-9a-f-]{36}$/);
+      // A subscription on the same socket: its start, and its end when the client completes it.
+      const unsubscribe = client.subscribe(
+        { query: 'subscription LiveOverWs { podEvents { type } }' },
+        { next: () => undefined, error: () => undefined, complete: () => undefined },
+      );
+      const started = await log.one({
+        connectionId: 'log-ws-conn-1',
+        msg: 'subscription LiveOverWs started',
+      });
+      expect(started).toMatchObject({ transport: 'ws', operationType: 'subscription', principal: 'ops' });
+      unsubscribe();
+      const ended = await log.one({ connectionId: 'log-ws-conn-1', msg: 'subscription LiveOverWs ended' });
+      expect(ended.requestId).toBe(started.requestId);
+      expect(ended.requestId).not.toBe(line.requestId);
     } finally {
       await client.dispose();
     }
