@@ -12,6 +12,7 @@ import type { AuthorizationMode } from './kube/cluster.js';
 import type { ClusterSource } from './kube/sources.js';
 import type { WriteSettings } from './loaders/writes.js';
 import { type StaticToken, tokenDigest, type WriteAs } from './server/auth.js';
+import { LOG_LEVELS, type LogLevel } from './server/logger.js';
 import type { OidcOptions } from './server/oidc.js';
 import type { SimulatorOptions } from './simulator/server.js';
 
@@ -172,6 +173,8 @@ export const configFileSchema = z.strictObject({
       shutdownTimeoutMs: z.number().int().min(0).max(600_000).optional(),
     })
     .optional(),
+  /** The structured log (src/server/logger.ts): the least severe level written. */
+  logging: z.strictObject({ level: z.enum(LOG_LEVELS).optional() }).optional(),
   /** Browser origins allowed to read cross-origin and open WebSockets. */
   cors: z.strictObject({ origins: z.array(origin) }).optional(),
   /** Per-operation limits (src/server/limits.ts); each rejection carries its code and value. */
@@ -314,6 +317,8 @@ export interface CliOptions {
   /** Graceful shutdown's drain delay and timeout (milliseconds). */
   shutdownDelayMs?: number;
   shutdownTimeoutMs?: number;
+  /** The least severe log level written (--log-level). */
+  logLevel?: LogLevel;
   /** Use the embedded simulator even when clusters are configured. */
   simulator: boolean;
   help: boolean;
@@ -341,6 +346,8 @@ With no cluster configured, kubegate starts its embedded Kubernetes API simulato
   --shutdown-delay-ms N  on SIGTERM/SIGINT, keep accepting connections this long after
                       /readyz turns 503 (default 5000: endpoints need time to update)
   --shutdown-timeout-ms N  then let in-flight operations finish this long (default 10000)
+  --log-level LEVEL   trace, debug, info, warn, error, fatal or silent (default info):
+                      JSON lines on stdout, readable ones when stdout is a terminal
   --help              this text`;
 
 export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): CliOptions {
@@ -367,6 +374,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
         'metrics-host': { type: 'string' },
         'shutdown-delay-ms': { type: 'string' },
         'shutdown-timeout-ms': { type: 'string' },
+        'log-level': { type: 'string' },
         help: { type: 'boolean' },
       },
     }));
@@ -382,6 +390,12 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
     }
     return n;
   };
+  const logLevel = values['log-level'] as string | undefined;
+  if (logLevel !== undefined && !(LOG_LEVELS as readonly string[]).includes(logLevel)) {
+    throw new ConfigError(
+      `--log-level: expected one of ${LOG_LEVELS.join(', ')}, received ${JSON.stringify(logLevel)}`,
+    );
+  }
   return {
     kubeconfig: (values.kubeconfig as string | undefined) ?? (env.KUBECONFIG || undefined),
     contexts: (values.context as string[] | undefined) ?? [],
@@ -398,6 +412,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
     metricsHost: values['metrics-host'] as string | undefined,
     shutdownDelayMs: int('shutdown-delay-ms', 0, 600_000),
     shutdownTimeoutMs: int('shutdown-timeout-ms', 0, 600_000),
+    ...(logLevel !== undefined ? { logLevel: logLevel as LogLevel } : {}),
     simulator: values.simulator === true,
     help: values.help === true,
   };
@@ -462,6 +477,8 @@ export interface Plan {
   host: string;
   /** Graceful shutdown (gateway.ts `shutdown`): the drain delay and the in-flight timeout. */
   shutdown: { delayMs: number; timeoutMs: number };
+  /** The least severe log level written: --log-level, else logging.level, else info. */
+  logLevel: LogLevel;
 }
 
 /** Turns flags and the config file into what to start. Throws ConfigError/SourceError. */
@@ -617,6 +634,7 @@ export function plan(cli: CliOptions, file: ConfigFile = {}, env: NodeJS.Process
       delayMs: cli.shutdownDelayMs ?? file.server?.shutdownDelayMs ?? 5_000,
       timeoutMs: cli.shutdownTimeoutMs ?? file.server?.shutdownTimeoutMs ?? 10_000,
     },
+    logLevel: cli.logLevel ?? file.logging?.level ?? 'info',
     host,
   };
 }

@@ -69,6 +69,8 @@ export interface ClusterOptions {
   clock?: Clock;
   reflector?: InformerOptions<KindName>['reflector'];
   onError?: (cluster: string, kind: KindName | undefined, err: unknown) => void;
+  /** Told when an informer's failing episode ends (its watch opened again): see ReflectorOptions.onRecovered. */
+  onRecovered?: (cluster: string, kind: KindName, episode: { failures: number; durationMs: number }) => void;
 }
 
 export class Cluster {
@@ -109,6 +111,7 @@ export class Cluster {
           reflector: {
             ...options.reflector,
             onError: (err) => options.onError?.(spec.name, kind, err),
+            onRecovered: (episode) => options.onRecovered?.(spec.name, kind, episode),
           },
         });
       const informers: Informers = {};

@@ -31,7 +31,13 @@ export interface InformerOptions<K extends KindName> {
   clock?: Clock;
   reflector?: Pick<
     ReflectorOptions<K>,
-    'pageSize' | 'watchTimeoutSeconds' | 'backoff' | 'livenessMs' | 'staleAfterDisconnectMs' | 'onError'
+    | 'pageSize'
+    | 'watchTimeoutSeconds'
+    | 'backoff'
+    | 'livenessMs'
+    | 'staleAfterDisconnectMs'
+    | 'onError'
+    | 'onRecovered'
   >;
 }
 

@@ -45,13 +45,31 @@ export function startCli(args: string[], options: CliOptions = {}): CliProcess {
   return { child, output: () => out, exited };
 }
 
-/** Waits until the process has printed `pattern`; fails with its output so far. */
+/**
+ * The CLI's output as a person reads it: each JSON log line's `msg` (JSON escapes the
+ * quotes a message holds), any other line (the usage) as it is.
+ */
+export function messagesOf(output: string): string {
+  return output
+    .split('\n')
+    .map((line) => {
+      try {
+        const entry = JSON.parse(line) as { msg?: unknown };
+        return typeof entry.msg === 'string' ? entry.msg : line;
+      } catch {
+        return line;
+      }
+    })
+    .join('\n');
+}
+
+/** Waits until the process has printed `pattern` (in a log line's message); fails with its output so far. */
 export function printed(
   output: () => string,
   pattern: RegExp,
   timeoutMs = 30_000,
 ): Promise<RegExpMatchArray> {
-  return waitFor(() => output().match(pattern), {
+  return waitFor(() => messagesOf(output()).match(pattern), {
     message: `the gateway to print ${pattern}`,
     timeoutMs,
     intervalMs: 100,
