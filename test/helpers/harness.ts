@@ -11,7 +11,7 @@ import { settingsFromEnv } from '../../src/config.js';
 import type { AuthorizationMode } from '../../src/kube/cluster.js';
 import { EventHub } from '../../src/kube/event-hub.js';
 import { describe as describeClusterError, isResourceExpired } from '../../src/kube/reflector.js';
-import { ClusterRegistry } from '../../src/kube/registry.js';
+import { ClusterRegistry, type RegistryOptions } from '../../src/kube/registry.js';
 import type { ClusterSource } from '../../src/kube/sources.js';
 import { buildSchema } from '../../src/schema/index.js';
 import { type AuthenticatorOptions, createAuthenticator, type StaticToken } from '../../src/server/auth.js';
@@ -65,6 +65,8 @@ export interface HarnessOptions {
    */
   logDestination?: { write(line: string): void };
   logLevel?: LogLevel;
+  /** The informers' retention logs (resumable subscriptions): bounds and a clock of their own. */
+  eventLog?: RegistryOptions['eventLog'];
 }
 
 export interface Harness {
@@ -133,6 +135,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       episodes.onError(cluster, kind, err);
     },
     onRecovered: episodes.onRecovered,
+    eventLog: options.eventLog,
     onReload: log.onReload,
   });
   registry.start();
