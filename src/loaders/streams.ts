@@ -168,7 +168,8 @@ export async function objectEventStream<K extends KindName>(
     let floor = answer.since;
     for (const logged of answer.events) {
       const type = classify(logged.type, logged.object, logged.previous, cluster, options);
-      if (type) replay.push({ type, cluster, object: logged.object, resourceVersion: logged.resourceVersion });
+      if (type)
+        replay.push({ type, cluster, object: logged.object, resourceVersion: logged.resourceVersion });
       floor = logged.rv;
     }
     joined.floors.set(queue, floor);
@@ -224,7 +225,13 @@ function startRelay<K extends KindName>(
   return options.hub.subscribe({ kind }, (event) => {
     if (!clusters.has(event.cluster) || event.kind !== kind) return;
     const next = event.object as KubeObjectOf<K>;
-    const type = classify(event.type, next, event.previous as KubeObjectOf<K> | undefined, event.cluster, options);
+    const type = classify(
+      event.type,
+      next,
+      event.previous as KubeObjectOf<K> | undefined,
+      event.cluster,
+      options,
+    );
     if (type) push(type, event.cluster, next, event.resourceVersion);
   });
 }

@@ -183,7 +183,15 @@ function subscribeTo<K extends KindName, A extends CommonArgs>(
     const clusters = targetClusters(ctx, args.cluster);
     const initial = args.initial ?? false;
     const allChanges = args.allChanges ?? false;
-    return startStream(ctx, info, { kind, clusters, query, initial, since, allChanges, dependencies }) as never;
+    return startStream(ctx, info, {
+      kind,
+      clusters,
+      query,
+      initial,
+      since,
+      allChanges,
+      dependencies,
+    }) as never;
   };
 }
 
