@@ -62,6 +62,7 @@ export async function main(): Promise<void> {
     hub,
     sources: what.sources,
     defaults: { cache: what.cache, pool: what.pool, identities: what.identities },
+    eventLog: what.eventLog,
     onError: episodes.onError,
     onRecovered: episodes.onRecovered,
     onReload: (c) =>

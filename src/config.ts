@@ -9,6 +9,7 @@ import { parseArgs } from 'node:util';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import type { AuthorizationMode } from './kube/cluster.js';
+import { DEFAULT_RETAINED_EVENTS } from './kube/event-log.js';
 import type { ClusterSource } from './kube/sources.js';
 import type { WriteSettings } from './loaders/writes.js';
 import { type StaticToken, tokenDigest, type WriteAs } from './server/auth.js';
@@ -197,6 +198,16 @@ export const configFileSchema = z.strictObject({
   pool: pool.optional(),
   clusters: z.array(cluster).optional(),
   writes: writes.optional(),
+  /**
+   * Resumable subscriptions (`sinceResourceVersion`): how long each (cluster, kind) keeps its
+   * events (default 300 s) and at most how many (default 10,000; see kube/event-log.ts).
+   */
+  subscriptions: z
+    .strictObject({
+      retentionSeconds: z.number().int().min(0).max(86_400).optional(),
+      retainedEvents: z.number().int().min(0).max(10_000_000).optional(),
+    })
+    .optional(),
   // Present but empty would silently mean "open": refused, so an open gateway is a choice.
   auth: z
     .strictObject({
@@ -319,6 +330,8 @@ export interface CliOptions {
   shutdownTimeoutMs?: number;
   /** The least severe log level written (--log-level). */
   logLevel?: LogLevel;
+  /** How long events stay resumable (seconds). */
+  retentionSeconds?: number;
   /** Use the embedded simulator even when clusters are configured. */
   simulator: boolean;
   help: boolean;
@@ -348,6 +361,8 @@ With no cluster configured, kubegate starts its embedded Kubernetes API simulato
   --shutdown-timeout-ms N  then let in-flight operations finish this long (default 10000)
   --log-level LEVEL   trace, debug, info, warn, error, fatal or silent (default info):
                       JSON lines on stdout, readable ones when stdout is a terminal
+  --retention-seconds N  how long subscriptions can resume with sinceResourceVersion
+                      (default 300; at most subscriptions.retainedEvents per cluster and kind)
   --help              this text`;
 
 export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): CliOptions {
@@ -375,6 +390,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
         'shutdown-delay-ms': { type: 'string' },
         'shutdown-timeout-ms': { type: 'string' },
         'log-level': { type: 'string' },
+        'retention-seconds': { type: 'string' },
         help: { type: 'boolean' },
       },
     }));
@@ -413,6 +429,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
     shutdownDelayMs: int('shutdown-delay-ms', 0, 600_000),
     shutdownTimeoutMs: int('shutdown-timeout-ms', 0, 600_000),
     ...(logLevel !== undefined ? { logLevel: logLevel as LogLevel } : {}),
+    retentionSeconds: int('retention-seconds', 0, 86_400),
     simulator: values.simulator === true,
     help: values.help === true,
   };
@@ -479,6 +496,8 @@ export interface Plan {
   shutdown: { delayMs: number; timeoutMs: number };
   /** The least severe log level written: --log-level, else logging.level, else info. */
   logLevel: LogLevel;
+  /** Every informer's retention log (resumable subscriptions). */
+  eventLog: { retentionMs: number; maxEvents: number };
 }
 
 /** Turns flags and the config file into what to start. Throws ConfigError/SourceError. */
@@ -635,6 +654,10 @@ export function plan(cli: CliOptions, file: ConfigFile = {}, env: NodeJS.Process
       timeoutMs: cli.shutdownTimeoutMs ?? file.server?.shutdownTimeoutMs ?? 10_000,
     },
     logLevel: cli.logLevel ?? file.logging?.level ?? 'info',
+    eventLog: {
+      retentionMs: (cli.retentionSeconds ?? file.subscriptions?.retentionSeconds ?? 300) * 1000,
+      maxEvents: file.subscriptions?.retainedEvents ?? DEFAULT_RETAINED_EVENTS,
+    },
     host,
   };
 }
