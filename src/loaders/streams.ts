@@ -30,6 +30,11 @@ export interface ObjectEvent<K extends KindName> {
   cluster: string;
   resourceVersion: string;
   object: KubeObjectOf<K>;
+  /**
+   * One of an `initial` snapshot's objects: they come in no resourceVersion order, so a
+   * client resumes only from a change's resourceVersion, never from a snapshot's.
+   */
+  snapshot?: true;
 }
 
 export interface ObjectStreamOptions<K extends KindName> {
@@ -191,6 +196,7 @@ export async function objectEventStream<K extends KindName>(
             cluster: name,
             object: obj,
             resourceVersion: obj.metadata?.resourceVersion ?? '',
+            snapshot: true,
           });
         }
       }

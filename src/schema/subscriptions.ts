@@ -45,7 +45,15 @@ function eventType<K extends KindName>(
     fields: (t) => ({
       type: t.field({ type: WatchEventType, resolve: (e) => e.type }),
       cluster: t.exposeString('cluster'),
-      resourceVersion: t.exposeString('resourceVersion'),
+      resourceVersion: t.exposeString('resourceVersion', {
+        description:
+          'The change’s resourceVersion (a DELETED’s is the deletion’s). Keep the last one of a change to resume with `sinceResourceVersion`.',
+      }),
+      snapshot: t.boolean({
+        description:
+          'True for the objects `initial: true` sends first: they come in no resourceVersion order, so do not resume from them; false for changes.',
+        resolve: (e) => e.snapshot === true,
+      }),
       object: t.field({
         type: objectRef as never,
         description: 'The object after the change (for DELETED, its last state).',

@@ -41,6 +41,9 @@ beforeAll(async () => {
   h = await startHarness({
     // A short history: the simulator must not keep every large version for watch resumption.
     simulator: { scenario: { nodes: 2, pods: 10, jobs: 1, namespaces: 1, seed: 4 }, historyLimit: 200 },
+    // Likewise the gateway's retention log (resumable subscriptions), which keeps versions on
+    // purpose within its own bound: what is measured here is what the queues keep.
+    eventLog: { maxEvents: 200 },
   });
   stopBackgroundActivity(h.sim);
 });
