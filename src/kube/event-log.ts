@@ -31,9 +31,11 @@ export interface EventLogOptions {
 }
 
 /**
- * At the default scenario a retained pod event costs about 1.4 KB of heap beyond the store
- * (one superseded trimmed object plus the entry; scripts/measure-event-log.ts), an Event
- * about 1 KB: 10,000 per (cluster, kind) bound a busy cluster's logs to ~15 MB per kind.
+ * At the default scenario a retained pod change costs 1.7 KB of heap beyond the store (the
+ * superseded trimmed version it keeps alive, and the entry; measured with
+ * scripts/measure-event-log.ts), a trimmed Event about 1 KB: 10,000 per (cluster, kind)
+ * bound a busy cluster's pod log to ~17 MB. The bound is a count, not bytes: objects with
+ * unusually large fields (the trim keeps annotations and labels) cost more each.
  */
 export const DEFAULT_RETAINED_EVENTS = 10_000;
 export const DEFAULT_RETENTION_MS = 300_000;
