@@ -223,6 +223,80 @@ describe('sinceResourceVersion', () => {
     ]);
   });
 
+  it('resumes jobEvents, nodeEvents and events as well', async () => {
+    const tag = fresh('kinds');
+    const since = latestRV();
+    const [node] = [...h.sim.store.scan('nodes')].map((n) => n.metadata.name);
+    const relabel = (resource: 'jobs' | 'nodes', ns: string | undefined, name: string, step: string) =>
+      h.sim.store.mutate(resource, ns, name, (d) => ({
+        ...d,
+        metadata: { ...d.metadata, labels: { ...d.metadata.labels, step } },
+      }));
+    h.sim.store.create('jobs', {
+      apiVersion: 'batch/v1',
+      kind: 'Job',
+      metadata: { name: `${tag}-job`, namespace: NS },
+      spec: { suspend: true, completions: 1, parallelism: 1, template: { spec: { containers: [] } } },
+      status: {},
+    });
+    relabel('jobs', NS, `${tag}-job`, '1');
+    relabel('nodes', undefined, node, `${tag}-1`);
+    const event = (name: string) => ({
+      apiVersion: 'v1',
+      kind: 'Event',
+      metadata: { name, namespace: NS },
+      involvedObject: { kind: 'Pod', name: 'x', namespace: NS },
+      reason: 'Resumed',
+      type: 'Normal',
+      count: 1,
+    });
+    h.sim.store.create('events', event(`${tag}-event-1`));
+    h.sim.store.delete('events', NS, `${tag}-event-1`);
+    const cases = [
+      {
+        field: 'jobEvents',
+        args: `namespace: "${NS}"`,
+        path: `/apis/batch/v1/namespaces/${NS}/jobs`,
+        last: () => h.sim.store.delete('jobs', NS, `${tag}-job`),
+      },
+      {
+        field: 'nodeEvents',
+        args: '',
+        path: '/api/v1/nodes',
+        last: () => relabel('nodes', undefined, node, `${tag}-2`),
+      },
+      {
+        field: 'events',
+        args: `namespace: "${NS}"`,
+        path: `/api/v1/namespaces/${NS}/events`,
+        last: () => h.sim.store.create('events', event(`${tag}-event-2`)),
+      },
+    ];
+    for (const c of cases) {
+      const s = subscribe(
+        'sse',
+        h.url,
+        `subscription { ${c.field}(cluster: "sim", allChanges: true, ${c.args} sinceResourceVersion: "${since}") { type resourceVersion object { name } } }`,
+        { token: ADMIN },
+      );
+      const lastRV = c.last()!.metadata.resourceVersion;
+      await s.until(`the ${c.field} event at ${lastRV}`, (x) =>
+        x.events.some((e: Json) => e.resourceVersion === lastRV),
+      );
+      s.dispose();
+      const watch = await WatchStream.open(h.sim, `${c.path}?watch=true&resourceVersion=${since}`);
+      const said = await watch.until((e) => e.object.metadata?.resourceVersion === lastRV, 15_000);
+      watch.close();
+      const got = s.events.map((e: Json) => `${e.type} ${e.object.name}@${e.resourceVersion}`);
+      expect(got, c.field).toEqual(
+        said
+          .filter((e) => e.type !== 'BOOKMARK')
+          .map((e) => `${e.type} ${e.object.metadata.name}@${e.object.metadata.resourceVersion}`),
+      );
+      expect(got.length, c.field).toBeGreaterThanOrEqual(2);
+    }
+  });
+
   for (const transport of TRANSPORTS) {
     it(`leaves no gap and no duplicate at the seam between replay and live, under churn (${transport})`, async () => {
       const churn = new Churn(h.sim.store, { ratePerSecond: 0, seed: 31 });
