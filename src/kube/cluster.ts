@@ -68,7 +68,11 @@ export interface ClusterOptions {
   hub: EventHub;
   clock?: Clock;
   reflector?: InformerOptions<KindName>['reflector'];
+  /** Every informer's retention log (resumable subscriptions): retention, count, clock. */
+  eventLog?: InformerOptions<KindName>['eventLog'];
   onError?: (cluster: string, kind: KindName | undefined, err: unknown) => void;
+  /** Told when an informer's failing episode ends (its watch opened again): see ReflectorOptions.onRecovered. */
+  onRecovered?: (cluster: string, kind: KindName, episode: { failures: number; durationMs: number }) => void;
 }
 
 export class Cluster {
@@ -106,9 +110,11 @@ export class Cluster {
             | Aggregator<KubeObjectOf<K>>
             | undefined,
           clock: options.clock,
+          eventLog: options.eventLog,
           reflector: {
             ...options.reflector,
             onError: (err) => options.onError?.(spec.name, kind, err),
+            onRecovered: (episode) => options.onRecovered?.(spec.name, kind, episode),
           },
         });
       const informers: Informers = {};

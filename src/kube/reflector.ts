@@ -63,6 +63,12 @@ export interface ReflectorOptions<K extends KindName> {
   clock?: Clock;
   /** Told about every failure, for logs. Never receives credentials (errors carry codes and Status text). */
   onError?: (err: unknown) => void;
+  /**
+   * Told once when a failing episode ends, i.e. when a watch opens after one or more failures
+   * (and relists): how many failures it had and how long it lasted on the clock. With
+   * `onError` it lets a log say an outage once and its end once, not once per retry.
+   */
+  onRecovered?: (episode: { failures: number; durationMs: number }) => void;
 }
 
 export interface ReflectorStatus {
@@ -93,9 +99,12 @@ class ExpiredError extends Error {}
 
 export class Reflector<K extends KindName> {
   private readonly opts: Required<
-    Omit<ReflectorOptions<K>, 'namespace' | 'onError' | 'backoff' | 'livenessMs' | 'staleAfterDisconnectMs'>
+    Omit<
+      ReflectorOptions<K>,
+      'namespace' | 'onError' | 'onRecovered' | 'backoff' | 'livenessMs' | 'staleAfterDisconnectMs'
+    >
   > &
-    Pick<ReflectorOptions<K>, 'namespace' | 'onError'>;
+    Pick<ReflectorOptions<K>, 'namespace' | 'onError' | 'onRecovered'>;
   private readonly backoff: { initialMs: number; maxMs: number; resetAfterMs: number };
   private readonly livenessMs: number;
   private readonly staleAfterDisconnectMs: number;
@@ -108,6 +117,8 @@ export class Reflector<K extends KindName> {
   private stopCurrent: (() => void) | undefined;
   private wake: (() => void) | undefined;
   private failures = 0;
+  /** The failing episode under way: failures since the last watch opened, and since when. */
+  private episode: { failures: number; since: number } | undefined;
   private readonly statusListeners = new Set<(status: ReflectorStatus) => void>();
   private readonly state: ReflectorState = {
     synced: false,
@@ -235,6 +246,8 @@ export class Reflector<K extends KindName> {
     this.state.lastError = describe(err);
     this.state.lastErrorAt = new Date(this.opts.clock.now());
     this.setConnected(false);
+    this.episode ??= { failures: 0, since: this.opts.clock.now() };
+    this.episode.failures += 1;
     this.opts.onError?.(err);
     this.changed();
   }
@@ -340,6 +353,11 @@ export class Reflector<K extends KindName> {
     this.heardAt = clock.now();
     this.setConnected(true);
     this.changed();
+    if (this.episode && !this.stopped) {
+      const { failures, since } = this.episode;
+      this.episode = undefined;
+      this.opts.onRecovered?.({ failures, durationMs: clock.now() - since });
+    }
     // Liveness: one timer per watch, due when the silence would reach livenessMs; an event
     // that came meanwhile moves the due time instead of re-arming a timer per event.
     let liveness: unknown;
@@ -371,6 +389,11 @@ export class Reflector<K extends KindName> {
 
 function isExpired(err: unknown): boolean {
   return (err as { code?: number }).code === 410;
+}
+
+/** Whether a reflector's failure was its resourceVersion expiring (410 Gone): a relist follows, routinely. */
+export function isResourceExpired(err: unknown): boolean {
+  return err instanceof ExpiredError || isExpired(err);
 }
 
 function retryAfterMs(err: unknown): number | undefined {

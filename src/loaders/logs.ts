@@ -10,7 +10,7 @@
  * An identity's follow ends FORBIDDEN once its rights no longer allow it (the RBAC informers
  * announce the change, as for object subscriptions).
  *
- * Limits (the gateway's LogGate, `logs:` in the config file): bytes of a read (`maxBytes`,
+ * Limits (the gateway's LogGate, `containerLogs:` in the config file): bytes of a read (`maxBytes`,
  * the default and the largest `limitBytes`), upstream follow streams per cluster and per
  * principal (a principal holds a stream while one of its subscriptions uses it, however many).
  */
@@ -40,7 +40,7 @@ import { onAccessChange } from './subscribe.js';
 
 type Pod = KubeObjectOf<'Pod'>;
 
-/** The `logs:` section of the configuration. */
+/** The `containerLogs:` section of the configuration. */
 export interface LogSettings {
   /** Bytes of text one read returns at most: the default and the largest `limitBytes` (1 MiB). */
   maxBytes?: number;
@@ -453,7 +453,7 @@ export function createLogs(options: LogContextOptions): Logs {
       const max = gate.settings.maxBytes;
       if (args.limitBytes !== undefined && args.limitBytes > max)
         throw badUserInput(
-          `expected "limitBytes" of at most ${max} (logs.maxBytes), received ${args.limitBytes}`,
+          `expected "limitBytes" of at most ${max} (containerLogs.maxBytes), received ${args.limitBytes}`,
           {
             field: 'limitBytes',
             limit: max,

@@ -44,7 +44,7 @@ const PodLogs = builder.objectRef<PodLogsShape>('PodLogs').implement({
     lines: t.field({ type: [LogLine], resolve: (l) => l.lines }),
     truncated: t.boolean({
       description:
-        'The byte limit (`limitBytes`, at most the gateway’s `logs.maxBytes`) cut the log: there is more.',
+        'The byte limit (`limitBytes`, at most the gateway’s `containerLogs.maxBytes`) cut the log: there is more.',
       resolve: (l) => l.truncated,
     }),
   }),
@@ -65,7 +65,7 @@ builder.objectFields(PodRef, (t) => ({
       previous: t.arg.boolean({ description: 'The previous (terminated) run of a restarted container.' }),
       limitBytes: t.arg.int({
         description:
-          'Bytes of text at most (default and maximum: the gateway’s `logs.maxBytes`, 1 MiB unless configured).',
+          'Bytes of text at most (default and maximum: the gateway’s `containerLogs.maxBytes`, 1 MiB unless configured).',
       }),
     },
     resolve: (p, args, ctx) =>

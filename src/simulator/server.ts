@@ -34,6 +34,7 @@ import {
 } from './metrics-api.js';
 import { NodeController } from './node-controller.js';
 import { NodeLeaseController } from './node-lease.js';
+import { serveOpenApi } from './openapi.js';
 import { queryBool } from './options.js';
 import { type LogClock, parsePodLogPath, servePodLog } from './pod-logs.js';
 import { AccessControl, sendForbidden } from './rbac/access.js';
@@ -525,6 +526,7 @@ export class Simulator {
       res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8' }).end('ok');
       return;
     }
+    if (serveOpenApi(req, res, path, url.searchParams) !== undefined) return;
     const discovery = discoveryDocument(path, { metrics: this.metricsApi });
     if (discovery && req.method === 'GET') {
       sendJson(res, 200, discovery);

@@ -47,7 +47,7 @@ beforeAll(async () => {
   process.env.KUBEGATE_SUBSCRIBER_QUEUE = String(QUEUE_LIMIT);
   env = await startLogsHarness({
     identities: true,
-    logs: { maxStreamsPerCluster: 3, maxStreamsPerPrincipal: 2 },
+    containerLogs: { maxStreamsPerCluster: 3, maxStreamsPerPrincipal: 2 },
     tokens: [
       { name: 'admin', token: ADMIN, clusters: '*', namespaces: '*' },
       { name: 'other', token: OTHER, clusters: '*', namespaces: '*' },

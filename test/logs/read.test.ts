@@ -188,7 +188,7 @@ describe('Pod.logs', () => {
     // Over the gateway's maximum (1 MiB by default): refused, naming the maximum.
     const over = await gql({ ns: namespace, name, container: c, limit: 2 * 1024 * 1024 });
     expect(over.errors?.[0]).toMatchObject({
-      message: 'expected "limitBytes" of at most 1048576 (logs.maxBytes), received 2097152',
+      message: 'expected "limitBytes" of at most 1048576 (containerLogs.maxBytes), received 2097152',
       extensions: { code: 'BAD_USER_INPUT', field: 'limitBytes', limit: 1048576 },
     });
     const zero = await gql({ ns: namespace, name, container: c, limit: 0 });

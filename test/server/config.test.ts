@@ -102,24 +102,26 @@ describe('validateConfigFile', () => {
     ).toThrow(/clusters\.0\.authorization: .*rbac.*subjectAccessReview.*static.*received "webhook"/);
   });
 
-  it('takes the logs: limits into the plan, and names a bad one', () => {
+  it('takes the containerLogs: limits into the plan, and names a bad one', () => {
     const file = validateConfigFile(
-      { logs: { maxBytes: 2_097_152, maxStreamsPerCluster: 50, maxStreamsPerPrincipal: 5 } },
+      { containerLogs: { maxBytes: 2_097_152, maxStreamsPerCluster: 50, maxStreamsPerPrincipal: 5 } },
       'f',
     );
-    expect(plan(parseCli([]), file, {}).logs).toEqual({
+    expect(plan(parseCli([]), file, {}).containerLogs).toEqual({
       maxBytes: 2_097_152,
       maxStreamsPerCluster: 50,
       maxStreamsPerPrincipal: 5,
     });
-    expect(plan(parseCli([]), validateConfigFile({}, 'f'), {}).logs).toEqual({});
-    expect(() => validateConfigFile({ logs: { maxStreamsPerCluster: 0 } }, 'kubegate.yaml')).toThrow(
-      /logs\.maxStreamsPerCluster: .*>=1.*received 0/,
+    expect(plan(parseCli([]), validateConfigFile({}, 'f'), {}).containerLogs).toEqual({});
+    expect(() => validateConfigFile({ containerLogs: { maxStreamsPerCluster: 0 } }, 'kubegate.yaml')).toThrow(
+      /containerLogs\.maxStreamsPerCluster: .*>=1.*received 0/,
     );
-    expect(() => validateConfigFile({ logs: { maxBytes: 10 } }, 'kubegate.yaml')).toThrow(
-      /logs\.maxBytes: .*received 10/,
+    expect(() => validateConfigFile({ containerLogs: { maxBytes: 10 } }, 'kubegate.yaml')).toThrow(
+      /containerLogs\.maxBytes: .*received 10/,
     );
-    expect(() => validateConfigFile({ logs: { tail: 10 } }, 'kubegate.yaml')).toThrow(/logs: .*\(tail\)/);
+    expect(() => validateConfigFile({ containerLogs: { tail: 10 } }, 'kubegate.yaml')).toThrow(
+      /containerLogs: .*\(tail\)/,
+    );
   });
 
   it('names the key, what was expected and what came', () => {
@@ -343,5 +345,20 @@ describe('auth', () => {
       expect(message).toContain('invalid configuration in kubegate.yaml');
       expect(message).not.toContain(secret);
     }
+  });
+});
+
+describe('subscriptions', () => {
+  it('keeps events resumable 300 s by default, 10,000 per cluster and kind; the file and --retention-seconds change it', () => {
+    expect(plan(parseCli([], {}), {}, {}).eventLog).toEqual({ retentionMs: 300_000, maxEvents: 10_000 });
+    const file = validateConfigFile({ subscriptions: { retentionSeconds: 60, retainedEvents: 500 } }, 'f');
+    expect(plan(parseCli([], {}), file, {}).eventLog).toEqual({ retentionMs: 60_000, maxEvents: 500 });
+    expect(plan(parseCli(['--retention-seconds', '30'], {}), file, {}).eventLog.retentionMs).toBe(30_000);
+    expect(() => parseCli(['--retention-seconds', 'soon'], {})).toThrow(
+      /--retention-seconds: expected an integer from 0 to 86400, received "soon"/,
+    );
+    expect(() => validateConfigFile({ subscriptions: { retentionSeconds: -1 } }, 'f')).toThrow(
+      /subscriptions\.retentionSeconds/,
+    );
   });
 });

@@ -8,6 +8,7 @@
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Simulator } from '../../src/simulator/server.js';
+import { formatCpu, formatMemory } from '../../src/simulator/usage-model.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { waitFor } from '../helpers/wait.js';
 import { eachKubectl, Kubectl, rows, startKubectlSimulator } from './kubectl-runner.js';
@@ -122,6 +123,20 @@ for (const { label, binary, suite, skipped } of eachKubectl()) {
         item.containers
           .map((c: AnyJson) => [name, c.name, cpuCell(nanos(c.usage.cpu)), memoryCell(bytes(c.usage.memory))])
           .sort(),
+      );
+    });
+
+    it("get podmetrics prints metrics-server's Table: NAME, CPU, MEMORY, WINDOW", async () => {
+      const items = (await getJson<AnyJson>(sim, `${M}/namespaces/kube-system/pods`)).items;
+      const [header, ...body] = rows(await kubectl.ok(['get', 'podmetrics', '-n', 'kube-system']));
+      expect(header).toEqual(['NAME', 'CPU', 'MEMORY', 'WINDOW']);
+      expect(body).toEqual(
+        items.map((m: AnyJson) => [
+          m.metadata.name,
+          formatCpu(m.containers.reduce((s: number, c: AnyJson) => s + nanos(c.usage.cpu), 0)),
+          formatMemory(m.containers.reduce((s: number, c: AnyJson) => s + bytes(c.usage.memory), 0)),
+          '15s',
+        ]),
       );
     });
 

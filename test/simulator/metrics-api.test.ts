@@ -6,6 +6,7 @@
  * requests and some close to their memory limits. Time is a FakeClock, moved, never waited for.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { goDuration } from '../../src/simulator/metrics-api.js';
 import { type Simulator, startSimulator } from '../../src/simulator/server.js';
 import {
   containerUsage,
@@ -222,6 +223,29 @@ describe('the wire format, as metrics-server writes it', () => {
 });
 
 describe('the usage model', () => {
+  it('formats quantities as resource.Quantity prints them, and the window as time.Duration does', () => {
+    expect([123_456_789, 250e6, 1.5e9, 2e9, 0].map(formatCpu)).toEqual([
+      '123456789n',
+      '250m',
+      '1500m',
+      '2',
+      '0',
+    ]);
+    expect([3 * 4096, 2 * 2 ** 20, 3 * 2 ** 30, 1000].map(formatMemory)).toEqual([
+      '12Ki',
+      '2Mi',
+      '3Gi',
+      '1000',
+    ]);
+    expect([15_000, 60_000, 90_000, 1500, 500].map(goDuration)).toEqual([
+      '15s',
+      '1m0s',
+      '1m30s',
+      '1.5s',
+      '500ms',
+    ]);
+  });
+
   it('is deterministic: another simulator of the same scenario on the same clock answers the same bytes', async () => {
     const other = await start({ clock: new FakeClock(clock.now()) });
     try {
