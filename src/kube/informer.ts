@@ -55,6 +55,7 @@ export class Informer<K extends KindName> implements ReflectorSink<K> {
     this.transform = options.transform ?? transformerFor(options.kind);
     this.reflector = new Reflector({
       kind: options.kind,
+      cluster: options.cluster,
       client: options.client,
       sink: this,
       clock: options.clock,
