@@ -14,6 +14,7 @@ import { type AuthFailure, createAuthenticator } from './server/auth.js';
 import { createGateway } from './server/gateway.js';
 import { createMetrics } from './server/metrics.js';
 import { type Simulator, startSimulator } from './simulator/server.js';
+import { startTracing, type Tracing } from './tracing.js';
 
 const log = (line: string) => process.stderr.write(`kubegate: ${line}\n`);
 
@@ -36,6 +37,7 @@ function authLog(): (failure: AuthFailure) => void {
 export async function main(): Promise<void> {
   let cli: CliOptions;
   let what: Plan;
+  let tracing: Tracing | undefined;
   try {
     cli = parseCli(process.argv.slice(2));
     if (cli.help) {
@@ -43,6 +45,8 @@ export async function main(): Promise<void> {
       return;
     }
     what = plan(cli, cli.config ? loadConfigFile(cli.config) : {});
+    // OpenTelemetry traces (src/tracing.ts): only when an OTLP endpoint is set in OTEL_* variables.
+    tracing = await startTracing(process.env);
   } catch (err) {
     if (err instanceof ConfigError || err instanceof SourceError) {
       log(`${err.message}\n\n${USAGE}`);
@@ -51,6 +55,7 @@ export async function main(): Promise<void> {
     throw err;
   }
 
+  if (tracing) log(`traces: exporting to ${tracing.settings.endpoint} (${tracing.settings.protocol})`);
   const simulators: Simulator[] = [];
   for (const s of what.simulators) {
     const sim = await startSimulator(s.options);
@@ -168,6 +173,7 @@ export async function main(): Promise<void> {
     await auth.close();
     await registry.stop();
     await Promise.all(simulators.map((s) => s.close()));
+    await tracing?.shutdown();
     log('shut down');
     process.exit(0);
   };

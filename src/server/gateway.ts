@@ -50,6 +50,7 @@ import {
   tooManySubscriptions,
   useSubscriptionLimits,
 } from './subscription-limits.js';
+import { useTracing } from './tracing.js';
 
 export interface GatewayOptions {
   schema: GraphQLSchema;
@@ -268,6 +269,8 @@ export function createGateway(options: GatewayOptions): Gateway {
           type === 'Query' && field === 'clusters' ? options.directory.list().length : undefined,
       }),
       metrics.plugin,
+      // A trace span per operation (a no-op unless the CLI started the OpenTelemetry SDK).
+      useTracing({ masked: (error) => !isClientError(error), requestId: () => requestIds.getStore() }),
       useSubscriptionLimits(options.settings?.subscriptionsPerPrincipal),
       useSharedEventExecution(),
       useRequestBodyLimit(),
