@@ -28,8 +28,10 @@ export const SAMPLERS = [
 export type SamplerName = (typeof SAMPLERS)[number];
 
 export interface TracingSettings {
-  /** Where spans go, as the exporter computes it (for the log line: no credentials, no query). */
+  /** Where spans go (for the log line: no credentials, no query). */
   endpoint: string;
+  /** The URL spans are posted to, as given (it may hold credentials: never printed). */
+  url: string;
   protocol: OtlpProtocol;
   sampler: SamplerName;
   /** The ratio of the `traceidratio` samplers. */
@@ -134,7 +136,7 @@ export function tracingSettings(env: Env): TracingSettings | undefined {
   // As the exporter builds it: the general endpoint gets the signal's path, the traces one is used as it is.
   const url = new URL(endpoint.url);
   if (endpoint.signalPath) url.pathname = `${url.pathname.replace(/\/$/, '')}/v1/traces`;
-  return { endpoint: printable(url), protocol, sampler, ratio };
+  return { endpoint: printable(url), url: url.toString(), protocol, sampler, ratio };
 }
 
 /**
@@ -167,13 +169,24 @@ export async function startTracing(env: Env = process.env): Promise<Tracing | un
         root: root[settings.sampler.slice('parentbased_'.length) as keyof typeof root](),
       })
     : root[settings.sampler as keyof typeof root]();
-  // Ours first, then what the environment says (OTEL_RESOURCE_ATTRIBUTES, OTEL_SERVICE_NAME) wins.
-  const resource = resources
-    .defaultResource()
-    .merge(resources.resourceFromAttributes({ 'service.name': 'kubegate' }))
-    .merge(resources.detectResources({ detectors: [resources.envDetector] }));
-  // The exporter reads the endpoint, headers, timeout, compression and TLS files from the environment itself.
-  const exporter = new exporterModule.OTLPTraceExporter();
+  // From `env`, not from process.env as the SDK's own detector would: the SDK's
+  // attributes, then OTEL_RESOURCE_ATTRIBUTES, then OTEL_SERVICE_NAME (or ours) as the name.
+  const attributes = core.parseKeyPairsIntoRecord(read(env, 'OTEL_RESOURCE_ATTRIBUTES'));
+  const resource = resources.defaultResource().merge(
+    resources.resourceFromAttributes({
+      ...attributes,
+      'service.name': read(env, 'OTEL_SERVICE_NAME') ?? attributes['service.name'] ?? 'kubegate',
+    }),
+  );
+  // The endpoint and headers from `env` (headers: the general ones, the traces ones winning);
+  // timeout, compression and TLS files the exporter reads from the process's environment.
+  const exporter = new exporterModule.OTLPTraceExporter({
+    url: settings.url,
+    headers: {
+      ...core.parseKeyPairsIntoRecord(read(env, 'OTEL_EXPORTER_OTLP_HEADERS')),
+      ...core.parseKeyPairsIntoRecord(read(env, 'OTEL_EXPORTER_OTLP_TRACES_HEADERS')),
+    },
+  });
   const provider = new sdk.TracerProvider({
     resource,
     sampler,
