@@ -34,12 +34,13 @@ export const ATTR_NAMESPACE = 'k8s.namespace.name';
  * The template of a Kubernetes REST path: the namespace and the object's name replaced,
  * the query dropped. `/api/v1/namespaces/a/pods/b/eviction` →
  * `/api/v1/namespaces/{namespace}/pods/{name}/eviction`; `/api/v1/namespaces/a` →
- * `/api/v1/namespaces/{name}`. Anything it does not recognise keeps only its first segment.
+ * `/api/v1/namespaces/{name}`. Anything else keeps only its first segment (`/version`, `/healthz/{path}`).
  */
 export function pathTemplate(path: string): string {
   const segments = path.split('?')[0].split('/').filter(Boolean);
   const prefix = segments[0] === 'api' ? 2 : segments[0] === 'apis' ? 3 : 0;
-  if (prefix === 0 || segments.length < prefix) return segments.length ? `/${segments[0]}/{path}` : '/';
+  if (prefix === 0 || segments.length < prefix)
+    return segments.length > 1 ? `/${segments[0]}/{path}` : `/${segments.join('/')}`;
   const out = segments.slice(0, prefix);
   let rest = segments.slice(prefix);
   if (rest[0] === 'namespaces' && rest.length >= 3) {
