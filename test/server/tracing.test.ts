@@ -17,6 +17,7 @@ import { type CliProcess, startCli } from '../helpers/cli-process.js';
 import { scanText } from '../helpers/log-scan.js';
 import { descends, spansOf, startReceiver } from '../helpers/otlp-receiver.js';
 import { recordedSecrets, recordSecret } from '../helpers/test-log.js';
+import { subscribe } from '../subscriptions/clients.js';
 
 const cleanups: (() => Promise<unknown> | unknown)[] = [];
 const processes: CliProcess[] = [];
@@ -149,6 +150,16 @@ describe('OpenTelemetry traces', () => {
     });
     expect(mutation).toEqual({ data: { setLabels: { visible: true } } });
 
+    // A subscription: its span covers its start (the snapshot), not its life.
+    const sse = subscribe(
+      'sse',
+      url,
+      'subscription WatchPods($ns: String!) { podEvents(cluster: "cached", namespace: $ns, initial: true) { type } }',
+      { token, variables: { ns: namespace } },
+    );
+    cleanups.push(() => sse.dispose());
+    await sse.count(1);
+
     gateway.child.kill('SIGTERM');
     expect(await gateway.exited).toBe(0);
 
@@ -247,6 +258,11 @@ describe('OpenTelemetry traces', () => {
       'kubegate.wait.outcome': 'visible',
       'k8s.cluster.name': 'cached',
       'kubegate.kind': 'Pod',
+    });
+
+    expect(spans.find((s) => s.name === 'subscription WatchPods')?.attributes).toMatchObject({
+      'graphql.operation.type': 'subscription',
+      'graphql.operation.name': 'WatchPods',
     });
 
     // The informers' lists: root spans of their own, their pages below them.
