@@ -269,14 +269,16 @@ export function createGateway(options: GatewayOptions): Gateway {
           type === 'Query' && field === 'clusters' ? options.directory.list().length : undefined,
       }),
       metrics.plugin,
-      // A trace span per operation (a no-op unless the CLI started the OpenTelemetry SDK).
-      useTracing({ masked: (error) => !isClientError(error), requestId: () => requestIds.getStore() }),
       useSubscriptionLimits(options.settings?.subscriptionsPerPrincipal),
       useSharedEventExecution(),
       useRequestBodyLimit(),
       useCsrfPrevention(),
       useNodeEventStream({ clock: options.clock }),
       drain.plugin(),
+      // A trace span per operation (a no-op unless the CLI started the OpenTelemetry SDK).
+      // Last: it wraps the execute and subscribe functions the plugins above set (shared
+      // events replaces subscribe outright), so they all run inside the span.
+      useTracing({ masked: (error) => !isClientError(error), requestId: () => requestIds.getStore() }),
     ],
   });
 

@@ -282,6 +282,51 @@ describe('OpenTelemetry traces', () => {
     }
   }, 120_000);
 
+  it('traces a subscription that waits for an informer to sync, until its timeout', async () => {
+    const receiver = await startReceiver();
+    cleanups.push(() => new Promise((resolve) => receiver.server.close(resolve)));
+    const sim = await startSimulator({
+      churnPerSecond: 0,
+      scenario: { nodes: 1, pods: 2, jobs: 0, namespaces: 1 },
+    });
+    cleanups.push(() => sim.close());
+    recordSecret(sim.adminToken, "the simulator's admin token (the gateway's credentials)");
+    // Pods never sync: every LIST of them fails, so the snapshot's wait can only end in its timeout (30 s).
+    sim.injectFaults({ errorRate: 1, errorCode: 503, verbs: ['LIST'], resources: ['pods'] });
+    const dir = mkdtempSync(join(tmpdir(), 'kubegate-tracing-'));
+    writeFileSync(join(dir, 'kubeconfig'), sim.kubeconfig({ context: 'slow' }));
+    const gateway = startCli(
+      ['--kubeconfig', join(dir, 'kubeconfig'), '--port', '0', '--shutdown-delay-ms', '0'],
+      { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' },
+    );
+    processes.push(gateway);
+    const [, url] = await gateway.printed(/kubegate listening on (http:\/\/\S+\/graphql)/);
+    const sse = subscribe('sse', url, 'subscription Snapshot { podEvents(initial: true) { type } }');
+    cleanups.push(() => sse.dispose());
+    await sse.until('the refusal', (s) => s.errors.length > 0, 60_000);
+    expect(sse.errors.map((e: { extensions?: { code?: string } }) => e.extensions?.code)).toEqual([
+      'BAD_USER_INPUT',
+    ]);
+    gateway.child.kill('SIGTERM');
+    expect(await gateway.exited).toBe(0);
+
+    const spans = spansOf(receiver.received);
+    const operation = spans.find((s) => s.name === 'subscription Snapshot');
+    const wait = spans.find((s) => s.name === 'cache.wait sync');
+    expect(operation && wait && descends(spans, wait, operation)).toBe(true);
+    expect(wait?.attributes).toMatchObject({
+      'kubegate.wait': 'sync',
+      'kubegate.wait.outcome': 'timeout',
+      'k8s.cluster.name': 'slow',
+      'kubegate.kind': ['Pod'],
+    });
+    expect(operation?.attributes['graphql.error.codes']).toEqual(['BAD_USER_INPUT']);
+    // The informer's failed LISTs: root spans with the status the API server answered.
+    const failed = spans.find((s) => s.name === 'GET /api/v1/pods');
+    expect(failed?.attributes).toMatchObject({ 'http.response.status_code': 503, 'error.type': '503' });
+    expect(failed?.status.code).toBe(2);
+  }, 120_000);
+
   it('exports OTLP protobuf by default (http/protobuf), and flushes on SIGTERM', async () => {
     const receiver = await startReceiver();
     cleanups.push(() => new Promise((resolve) => receiver.server.close(resolve)));
