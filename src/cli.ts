@@ -40,7 +40,8 @@ export async function main(): Promise<void> {
   }
   const logger = createLogger({ level: what.logLevel });
 
-  if (tracing) logger.info(`traces: exporting to ${tracing.settings.endpoint} (${tracing.settings.protocol})`);
+  if (tracing)
+    logger.info(`traces: exporting to ${tracing.settings.endpoint} (${tracing.settings.protocol})`);
   const simulators: Simulator[] = [];
   for (const s of what.simulators) {
     const sim = await startSimulator(s.options);

@@ -104,7 +104,13 @@ export class Reflector<K extends KindName> {
   private readonly opts: Required<
     Omit<
       ReflectorOptions<K>,
-      'cluster' | 'namespace' | 'onError' | 'onRecovered' | 'backoff' | 'livenessMs' | 'staleAfterDisconnectMs'
+      | 'cluster'
+      | 'namespace'
+      | 'onError'
+      | 'onRecovered'
+      | 'backoff'
+      | 'livenessMs'
+      | 'staleAfterDisconnectMs'
     >
   > &
     Pick<ReflectorOptions<K>, 'cluster' | 'namespace' | 'onError' | 'onRecovered'>;
