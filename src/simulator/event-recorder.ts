@@ -22,6 +22,9 @@ type Json = Record<string, unknown>;
 /** kube-apiserver's --event-ttl default: one hour. */
 export const DEFAULT_EVENT_TTL_SECONDS = 3600;
 
+const SPAM_BURST = 25;
+const SPAM_REFILL_MS = 300_000;
+
 const SYSTEM_CLOCK: TimeoutClock = {
   setTimeout: (callback, ms) => setTimeout(callback, ms),
   clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
@@ -57,7 +60,7 @@ function seconds(date: Date): string {
 
 export class EventRecorder {
   /** Events written (created) and repeats aggregated into an existing one. */
-  readonly stats = { created: 0, aggregated: 0 };
+  readonly stats = { created: 0, aggregated: 0, dropped: 0 };
   private readonly clock: TimeoutClock;
   private readonly now: () => Date;
   private queue: EventInput[] = [];
@@ -66,6 +69,8 @@ export class EventRecorder {
   private readonly byKey = new Map<string, { namespace: string; name: string }>();
   private readonly keyOf = new Map<string, string>();
   private sequence = 0;
+  /** The spam filter's token buckets, per source and involved object. */
+  private readonly buckets = new Map<string, { tokens: number; at: number }>();
   private readonly unsubscribe: () => void;
 
   constructor(
@@ -115,7 +120,33 @@ export class EventRecorder {
     this.unsubscribe();
   }
 
+  /**
+   * client-go's EventSourceObjectSpamFilter: per source and object, a burst of 25 events,
+   * then one per 5 minutes; the rest are dropped (a pod that cannot be scheduled for an
+   * hour does not write an event per attempt).
+   */
+  private allowed(input: EventInput): boolean {
+    const key = `${input.source.component}\u0000${input.source.host ?? ''}\u0000${input.involved.metadata.uid ?? input.involved.metadata.name}`;
+    const now = this.now().getTime();
+    const bucket = this.buckets.get(key) ?? { tokens: SPAM_BURST, at: now };
+    bucket.tokens = Math.min(SPAM_BURST, bucket.tokens + (now - bucket.at) / SPAM_REFILL_MS);
+    bucket.at = now;
+    if (this.buckets.size > 10_000) {
+      // Forget the objects that have been quiet long enough to have a full bucket again.
+      for (const [k, b] of this.buckets)
+        if (b.tokens + (now - b.at) / SPAM_REFILL_MS >= SPAM_BURST) this.buckets.delete(k);
+    }
+    this.buckets.set(key, bucket);
+    if (bucket.tokens < 1) return false;
+    bucket.tokens -= 1;
+    return true;
+  }
+
   private write(input: EventInput): void {
+    if (!this.allowed(input)) {
+      this.stats.dropped += 1;
+      return;
+    }
     const meta = input.involved.metadata;
     const namespace = meta.namespace ?? 'default';
     const uid = input.uid ?? meta.uid ?? '';
@@ -134,16 +165,11 @@ export class EventRecorder {
     ].join('\u0000');
     const now = seconds(this.now());
     const existing = this.byKey.get(key);
-    if (existing) {
-      const done = this.store.mutate('events', existing.namespace, existing.name, (event) => {
-        event.count = Number(event.count ?? 1) + 1;
-        event.lastTimestamp = now;
-        return event;
-      });
-      if (done) {
-        this.stats.aggregated += 1;
-        return;
-      }
+    const event = existing && this.store.get('events', existing.namespace, existing.name);
+    if (event) {
+      this.store.update('events', { ...event, count: Number(event.count ?? 1) + 1, lastTimestamp: now });
+      this.stats.aggregated += 1;
+      return;
     }
     const involvedObject: Json = {
       kind: input.involved.kind,
@@ -190,13 +216,21 @@ export interface EventTtlOptions {
   clock?: TimeoutClock;
 }
 
-/** Deletes events `ttlSeconds` after they were last written (created or updated). */
+/**
+ * Deletes events `ttlSeconds` after they were last written (created or updated). Events
+ * written in the same turn of the clock share one timer (a batch), so that thousands of
+ * events cost a few timers, not one each.
+ */
 export class EventTtl {
   /** Events deleted for their age. */
   readonly stats = { expired: 0 };
   readonly ttlSeconds: number;
   private readonly clock: TimeoutClock;
-  private readonly timers = new Map<string, unknown>();
+  /** Each timed event's uid and the batch it expires with. */
+  private readonly timed = new Map<string, { uid: string | undefined; batch: Set<string> }>();
+  /** The batch of this turn of the clock, closed by a timer of delay 0. */
+  private current: Set<string> | undefined;
+  private readonly timers = new Set<unknown>();
   private unsubscribe: (() => void) | undefined;
 
   constructor(
@@ -213,7 +247,7 @@ export class EventTtl {
 
   /** Events being timed now. */
   get tracked(): number {
-    return this.timers.size;
+    return this.timed.size;
   }
 
   start(): void {
@@ -224,29 +258,52 @@ export class EventTtl {
   stop(): void {
     this.unsubscribe?.();
     this.unsubscribe = undefined;
-    for (const handle of this.timers.values()) this.clock.clearTimeout(handle);
+    for (const handle of this.timers) this.clock.clearTimeout(handle);
     this.timers.clear();
+    this.timed.clear();
+    this.current = undefined;
   }
 
   private onEvent(e: StoredEvent): void {
-    const namespace = e.object.metadata.namespace;
-    const name = e.object.metadata.name;
-    const ref = `${namespace}/${name}`;
-    this.clock.clearTimeout(this.timers.get(ref));
-    this.timers.delete(ref);
+    const ref = `${e.object.metadata.namespace}/${e.object.metadata.name}`;
+    this.timed.get(ref)?.batch.delete(ref);
+    this.timed.delete(ref);
     if (e.type === 'DELETED') return;
-    const uid = e.object.metadata.uid;
-    const handle = this.clock.setTimeout(() => {
-      this.timers.delete(ref);
-      const current = this.store.get('events', namespace, name);
-      if (!current || current.metadata.uid !== uid) return;
+    const batch = this.current ?? this.openBatch();
+    batch.add(ref);
+    this.timed.set(ref, { uid: e.object.metadata.uid, batch });
+  }
+
+  private openBatch(): Set<string> {
+    const batch = new Set<string>();
+    this.current = batch;
+    const close = this.clock.setTimeout(() => {
+      this.timers.delete(close);
+      if (this.current === batch) this.current = undefined;
+    }, 0);
+    const expire = this.clock.setTimeout(() => {
+      this.timers.delete(expire);
+      if (this.current === batch) this.current = undefined;
+      this.expire(batch);
+    }, this.ttlSeconds * 1000);
+    this.timers.add(close);
+    this.timers.add(expire);
+    return batch;
+  }
+
+  private expire(batch: Set<string>): void {
+    for (const ref of [...batch]) {
+      const entry = this.timed.get(ref);
+      this.timed.delete(ref);
+      const slash = ref.indexOf('/');
+      const current = this.store.get('events', ref.slice(0, slash), ref.slice(slash + 1));
+      if (!current || current.metadata.uid !== entry?.uid) continue;
       try {
-        this.store.delete('events', namespace, name);
+        this.store.delete('events', current.metadata.namespace, current.metadata.name);
         this.stats.expired += 1;
       } catch (err) {
         if (!(err instanceof StoreError)) throw err;
       }
-    }, this.ttlSeconds * 1000);
-    this.timers.set(ref, handle);
+    }
   }
 }

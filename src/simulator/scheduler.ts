@@ -27,6 +27,9 @@ type Json = Record<string, unknown>;
 
 export const DEFAULT_SCHEDULER = 'default-scheduler';
 
+/** How soon pods waiting for room are tried again after a pod let go of some. */
+const RETRY_MS = 1000;
+
 const SYSTEM_CLOCK: TimeoutClock = {
   setTimeout: (callback, ms) => setTimeout(callback, ms),
   clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
@@ -347,6 +350,7 @@ export class Scheduler {
   /** Pods that found no node, tried again when something makes room. */
   private readonly unschedulable = new Map<string, string>();
   private timer: unknown;
+  private retryTimer: unknown;
   private unsubscribe: (() => void)[] = [];
 
   constructor(
@@ -388,6 +392,8 @@ export class Scheduler {
     this.unsubscribe = [];
     this.clock.clearTimeout(this.timer);
     this.timer = undefined;
+    this.clock.clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
     this.active.clear();
     this.unschedulable.clear();
     if (this.ownsAccounting) this.accounting.close();
@@ -410,10 +416,23 @@ export class Scheduler {
       this.unschedulable.delete(uid);
       // A pod that let go of its node's resources may make room for one waiting.
       const before = e.type === 'DELETED' ? pod : e.previous;
-      if (before && holdsResources(before) && (e.type === 'DELETED' || !holdsResources(pod))) this.retryAll();
+      if (before && holdsResources(before) && (e.type === 'DELETED' || !holdsResources(pod)))
+        this.retrySoon();
       return;
     }
     if (e.type === 'ADDED') this.enqueue(pod);
+  }
+
+  /**
+   * Pods come and go all the time under churn: waiting pods are retried at most once a
+   * second for those (the real scheduler's initial backoff), at once for a node's change.
+   */
+  private retrySoon(): void {
+    if (this.unschedulable.size === 0 || this.retryTimer !== undefined) return;
+    this.retryTimer = this.clock.setTimeout(() => {
+      this.retryTimer = undefined;
+      this.retryAll();
+    }, RETRY_MS);
   }
 
   private retryAll(): void {
@@ -455,10 +474,10 @@ export class Scheduler {
     const meta = pod.metadata;
     if ('node' in placement) {
       // The binding subresource: nodeName set, PodScheduled True.
-      this.store.mutate('pods', meta.namespace, meta.name, (draft) => {
-        draft.spec = { ...draft.spec, nodeName: placement.node };
-        draft.status = { ...(draft.status ?? {}), phase: 'Pending', conditions: withScheduled(draft, now) };
-        return draft;
+      this.store.update('pods', {
+        ...pod,
+        spec: { ...pod.spec, nodeName: placement.node },
+        status: { ...(pod.status ?? {}), phase: 'Pending', conditions: withScheduled(pod, now) },
       });
       this.stats.scheduled += 1;
       this.recorder?.record({
@@ -473,8 +492,8 @@ export class Scheduler {
     this.unschedulable.set(meta.uid ?? '', objectKey(meta.namespace, meta.name));
     const current = ((pod.status?.conditions ?? []) as Json[]).find((c) => c.type === 'PodScheduled');
     if (current?.status !== 'False' || current.message !== placement.message) {
-      this.store.mutate('pods', meta.namespace, meta.name, (draft) => {
-        const others = ((draft.status?.conditions ?? []) as Json[]).filter((c) => c.type !== 'PodScheduled');
+      {
+        const others = ((pod.status?.conditions ?? []) as Json[]).filter((c) => c.type !== 'PodScheduled');
         const condition = {
           type: 'PodScheduled',
           status: 'False',
@@ -483,9 +502,11 @@ export class Scheduler {
           reason: 'Unschedulable',
           message: placement.message,
         };
-        draft.status = { ...(draft.status ?? {}), phase: 'Pending', conditions: [...others, condition] };
-        return draft;
-      });
+        this.store.update('pods', {
+          ...pod,
+          status: { ...(pod.status ?? {}), phase: 'Pending', conditions: [...others, condition] },
+        });
+      }
     }
     this.recorder?.record({
       involved: pod,

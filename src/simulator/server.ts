@@ -238,6 +238,11 @@ export class Simulator {
     return sim;
   }
 
+  /** How many changes of each kind the churn made. */
+  get churnStats(): Readonly<Churn['stats']> {
+    return this.churn.stats;
+  }
+
   get host(): string {
     return this.options.host ?? '127.0.0.1';
   }
