@@ -20,6 +20,7 @@ import { splitKey } from './churn/key-pool.js';
 import { heartbeat, nodeFlip, recoverDueNode } from './churn/nodes.js';
 import { finish, recoverPod, replace, restart, schedule, startPod } from './churn/pods.js';
 import { buildIndex, type ChurnContext, type PodClass } from './churn/state.js';
+import type { EventRecorder } from './event-recorder.js';
 import { isoTime, mulberry32, type RandomFn } from './scenario/index.js';
 import { NodeAccounting } from './scheduler.js';
 import { type SimStore, StoreError } from './store.js';
@@ -46,6 +47,8 @@ export interface ChurnOptions {
    * rule; the churn keeps one of its own while started when none is given.
    */
   accounting?: NodeAccounting;
+  /** Where the kubelets' events about the churn's pods go (BackOff of a crash-looping container). */
+  recorder?: EventRecorder;
 }
 
 export type ChurnAction =
@@ -158,6 +161,7 @@ export class Churn {
       random: this.random,
       index: buildIndex(this.store),
       accounting: this.opts.accounting ?? new NodeAccounting(this.store),
+      recorder: this.opts.recorder,
       nowIso: () => isoTime(this.now().getTime()),
     };
     return this.context;

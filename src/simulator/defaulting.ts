@@ -1,10 +1,16 @@
 /**
- * What kube-apiserver fills in when a Job is created through the API (batch/v1
- * SetDefaults_Job and the job strategy's PrepareForCreate, v1.31): the selector on the job's
- * own uid with the template labels it matches (unless `manualSelector`), parallelism and
- * completions 1 when neither is given, backoffLimit 6, completionMode NonIndexed, suspend
- * false and podReplacementPolicy TerminatingOrFailed. So a job reads back as from a real
- * cluster, at generation 1, before the job controller has seen it.
+ * What kube-apiserver fills in when an object is created through the API.
+ *
+ * A Job (batch/v1 SetDefaults_Job and the job strategy's PrepareForCreate, v1.31): the
+ * selector on the job's own uid with the template labels it matches (unless
+ * `manualSelector`), parallelism and completions 1 when neither is given, backoffLimit 6,
+ * completionMode NonIndexed, suspend false and podReplacementPolicy TerminatingOrFailed. So
+ * a job reads back as from a real cluster, at generation 1, before the job controller has
+ * seen it.
+ *
+ * A Pod: admission's and the v1 defaults (see defaultPod), and a Pending status with its
+ * QoS class; the scheduler (scheduler.ts) and the kubelets (pod-runtime.ts) take it from
+ * there.
  */
 import { podQosClass } from './resources.js';
 import { jobPodLabels, randomSuffix } from './scenario/index.js';
@@ -138,7 +144,14 @@ function defaultJob(job: KubeObject): KubeObject {
 
 /** The defaults of an object created through the API (kinds without any pass as sent). */
 export function defaultOnCreate(resource: ResourceName, obj: KubeObject): KubeObject {
-  if (resource === 'jobs') return defaultJob(obj);
-  if (resource === 'pods') return defaultPod(obj);
-  return obj;
+  return resource === 'jobs' ? defaultJob(obj) : obj;
+}
+
+/**
+ * The defaults added once the request's managedFields entry is made, so that it names
+ * only the fields the client sent (the simulator does not tell decoding's defaults from
+ * admission's, which a real server tracks and does not): a pod's.
+ */
+export function defaultUntracked(resource: ResourceName, obj: KubeObject): KubeObject {
+  return resource === 'pods' ? defaultPod(obj) : obj;
 }

@@ -6,6 +6,10 @@
  * status follows (active, ready, succeeded, failed, startTime, completionTime, the
  * Complete or Failed conditions). Deleting a job deletes its pods, as the garbage
  * collector would. Everything goes through the store, so every change is a watch event.
+ * Given the simulator's scheduler, new pods are created unbound and the scheduler places
+ * them where they fit; given a recorder, the job controller's events (SuccessfulCreate,
+ * SuccessfulDelete, Completed, BackoffLimitExceeded, DeadlineExceeded) and its pods'
+ * kubelet events are written.
  *
  * Store listeners run synchronously inside the store's write, so the controller never
  * writes from a listener (other watchers would see its MODIFIED before the ADDED that

@@ -4,6 +4,8 @@
  * `node.kubernetes.io/unschedulable:NoSchedule` (with its timeAdded), and loses it once
  * uncordoned. Listeners only schedule (on the injectable clock, delay 0); the taint is
  * written by its own update, a MODIFIED event after the client's, as on a real cluster.
+ * It also records the events a cluster writes when a node changes state: NodeNotSchedulable
+ * / NodeSchedulable on cordon and uncordon, NodeNotReady / NodeReady when Ready flips.
  */
 import type { EventRecorder } from './event-recorder.js';
 import type { TimeoutClock } from './job-controller.js';

@@ -81,8 +81,9 @@ export interface SimulatorOptions {
   jobFailureRate?: number;
   /**
    * Where every controller's timers come from: the job controller (steps, activeDeadlineSeconds,
-   * ttlSecondsAfterFinished), the kubelets (graceful deletion), the node controller (cordon's
-   * taint), the job-tracking finalizers, the churn and the node-lease heartbeat. Tests pass a
+   * ttlSecondsAfterFinished), the kubelets (graceful deletion, starting pods), the scheduler,
+   * the node controller (cordon's taint), the job-tracking finalizers, the churn, events'
+   * writes and TTL, and the node-lease heartbeat. Tests pass a
    * fake clock and move time instead of waiting. Default the global timers.
    */
   clock?: TimeoutClock & IntervalClock;
@@ -98,6 +99,11 @@ export interface SimulatorOptions {
    * controllers or by clients) are deleted this long after their last write. Default 3600.
    */
   eventTtlSeconds?: number;
+  /**
+   * The scheduler and the kubelets' start of the pods clients create. Default true; false
+   * leaves such pods Pending as created (for tests that compare a pod with what they wrote).
+   */
+  podLifecycle?: boolean;
   /** Log a line per request to stderr. */
   log?: (line: string) => void;
 }
@@ -201,6 +207,7 @@ export class Simulator {
       seed: scenario.seed,
       clock,
       accounting,
+      recorder: this.recorder,
     });
     const renewMs = options.nodeLeaseRenewMs ?? 10_000;
     this.leases =
@@ -227,8 +234,10 @@ export class Simulator {
     const sim = new Simulator(server, cert.caPem, options);
     await sim.listen(options.port ?? 0);
     sim.eventTtl.start();
-    sim.scheduler.start();
-    sim.runtime.start();
+    if (options.podLifecycle ?? true) {
+      sim.scheduler.start();
+      sim.runtime.start();
+    }
     sim.kubelet.start();
     sim.nodes.start();
     sim.jobTracking.start();

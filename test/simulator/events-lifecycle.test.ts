@@ -181,3 +181,33 @@ describe('event TTL', () => {
     );
   });
 });
+
+describe('the churn’s crash loops', () => {
+  it('write the kubelet’s BackOff event for the container that crashed', async () => {
+    const churnClock = new FakeClock();
+    const churning = await startSimulator({
+      clock: churnClock,
+      churnPerSecond: 100,
+      jobStepMs: 1000,
+      nodeLeaseRenewMs: 0,
+      scenario: { seed: 9, nodes: 6, pods: 200, jobs: 2, namespaces: 2 },
+    });
+    try {
+      const before = new Set([...churning.store.scan('events')].map((e) => e.metadata.uid));
+      for (let i = 0; i < 300; i++) churnClock.advance(100);
+      const backOffs = [...churning.store.scan('events')].filter(
+        (e: AnyJson) => !before.has(e.metadata.uid) && e.reason === 'BackOff',
+      ) as AnyJson[];
+      expect(backOffs.length).toBeGreaterThan(0);
+      for (const e of backOffs) {
+        const container = /^spec\.containers\{(.+)\}$/.exec(e.involvedObject.fieldPath)![1];
+        expect(e).toMatchObject({ type: 'Warning', source: { component: 'kubelet' } });
+        expect(e.message).toBe(
+          `Back-off restarting failed container ${container} in pod ${e.involvedObject.name}_${e.involvedObject.namespace}(${e.involvedObject.uid})`,
+        );
+      }
+    } finally {
+      await churning.close();
+    }
+  });
+});

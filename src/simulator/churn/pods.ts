@@ -202,6 +202,16 @@ export function restart(ctx: ChurnContext, pod: KubeObject | undefined): boolean
   const containerStatuses = statuses.map((s, k) => (k === i ? next : s));
   const conditions = crash ? readiness(status, false, [String(c.name)], now) : status.conditions;
   writePod(ctx, pod, pod.spec as Json, { ...status, conditions, containerStatuses });
+  if (crash && pod.spec?.nodeName) {
+    ctx.recorder?.record({
+      involved: pod,
+      fieldPath: `spec.containers{${c.name}}`,
+      reason: 'BackOff',
+      message: `Back-off restarting failed container ${c.name} in pod ${pod.metadata.name}_${pod.metadata.namespace}(${pod.metadata.uid})`,
+      type: 'Warning',
+      source: { component: 'kubelet', host: String(pod.spec.nodeName) },
+    });
+  }
   return true;
 }
 

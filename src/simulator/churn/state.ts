@@ -5,6 +5,7 @@
  * changes made by others (the API, the job controller) are seen too.
  */
 
+import type { EventRecorder } from '../event-recorder.js';
 import { jobFinished } from '../job-controller.js';
 import { type RandomFn, schedulableNodes as scanSchedulableNodes } from '../scenario/index.js';
 import type { NodeAccounting } from '../scheduler.js';
@@ -61,6 +62,8 @@ export interface ChurnContext {
   readonly index: ChurnIndex;
   /** The scheduler's view of the nodes: a pod is placed only where its requests fit. */
   readonly accounting: NodeAccounting;
+  /** Where the kubelets' BackOff events go, when the churn runs in a simulator. */
+  readonly recorder?: EventRecorder;
   /** The time to write into objects, as an ISO string. */
   nowIso(): string;
 }
