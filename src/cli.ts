@@ -15,10 +15,12 @@ import { createGateway } from './server/gateway.js';
 import { authFailureLog, clusterErrorLog, createLogger } from './server/logger.js';
 import { createMetrics } from './server/metrics.js';
 import { type Simulator, startSimulator } from './simulator/server.js';
+import { startTracing, type Tracing } from './tracing.js';
 
 export async function main(): Promise<void> {
   let cli: CliOptions;
   let what: Plan;
+  let tracing: Tracing | undefined;
   try {
     cli = parseCli(process.argv.slice(2));
     if (cli.help) {
@@ -26,6 +28,8 @@ export async function main(): Promise<void> {
       return;
     }
     what = plan(cli, cli.config ? loadConfigFile(cli.config) : {});
+    // OpenTelemetry traces (src/tracing.ts): only when an OTLP endpoint is set in OTEL_* variables.
+    tracing = await startTracing(process.env);
   } catch (err) {
     // Before any logger exists (its level is configuration): the usage, for a person, on stderr.
     if (err instanceof ConfigError || err instanceof SourceError) {
@@ -36,6 +40,8 @@ export async function main(): Promise<void> {
   }
   const logger = createLogger({ level: what.logLevel });
 
+  if (tracing)
+    logger.info(`traces: exporting to ${tracing.settings.endpoint} (${tracing.settings.protocol})`);
   const simulators: Simulator[] = [];
   for (const s of what.simulators) {
     const sim = await startSimulator(s.options);
@@ -158,6 +164,7 @@ export async function main(): Promise<void> {
     await auth.close();
     await registry.stop();
     await Promise.all(simulators.map((s) => s.close()));
+    await tracing?.shutdown();
     logger.info('shut down');
     process.exit(0);
   };

@@ -67,6 +67,7 @@ export class Informer<K extends KindName> implements ReflectorSink<K> {
     this.log = new EventLog<K>({ clock: options.clock, ...options.eventLog });
     this.reflector = new Reflector({
       kind: options.kind,
+      cluster: options.cluster,
       client: options.client,
       sink: this,
       clock: options.clock,

@@ -15,6 +15,7 @@
 import { type ClusterClient, MalformedWatchLineError, WatchHttpError, WatchSilentError } from './client.js';
 import { type Clock, systemClock } from './clock.js';
 import type { KindName, KubeObjectOf } from './kinds.js';
+import { ATTR_CLUSTER, ATTR_KIND, ATTR_NAMESPACE, detached, informerListSpan } from './tracing.js';
 
 /** What a reflector feeds: the informer's store (and through it indexes, aggregates, hub). */
 export interface ReflectorSink<K extends KindName> {
@@ -37,6 +38,8 @@ export type { Clock } from './clock.js';
 
 export interface ReflectorOptions<K extends KindName> {
   kind: K;
+  /** The cluster's name, for traces. */
+  cluster?: string;
   client: Pick<ClusterClient, 'list' | 'watch'>;
   sink: ReflectorSink<K>;
   /** Restrict to one namespace (default: cluster-wide). */
@@ -101,10 +104,16 @@ export class Reflector<K extends KindName> {
   private readonly opts: Required<
     Omit<
       ReflectorOptions<K>,
-      'namespace' | 'onError' | 'onRecovered' | 'backoff' | 'livenessMs' | 'staleAfterDisconnectMs'
+      | 'cluster'
+      | 'namespace'
+      | 'onError'
+      | 'onRecovered'
+      | 'backoff'
+      | 'livenessMs'
+      | 'staleAfterDisconnectMs'
     >
   > &
-    Pick<ReflectorOptions<K>, 'namespace' | 'onError' | 'onRecovered'>;
+    Pick<ReflectorOptions<K>, 'cluster' | 'namespace' | 'onError' | 'onRecovered'>;
   private readonly backoff: { initialMs: number; maxMs: number; resetAfterMs: number };
   private readonly livenessMs: number;
   private readonly staleAfterDisconnectMs: number;
@@ -175,7 +184,8 @@ export class Reflector<K extends KindName> {
     this.stopped = false;
     this.heardAt = this.opts.clock.now();
     this.disconnectedAt = this.heardAt;
-    this.running = this.loop();
+    // Its own trace (each relist a root span), whoever started it.
+    this.running = detached(() => this.loop());
   }
 
   async stop(): Promise<void> {
@@ -274,7 +284,21 @@ export class Reflector<K extends KindName> {
     });
   }
 
-  private async listAll(): Promise<void> {
+  /** A (re)list, traced as a root span of its own (kube/tracing.ts): its pages are its children. */
+  private listAll(): Promise<void> {
+    const { cluster, kind, namespace } = this.opts;
+    return informerListSpan(
+      () => ({
+        [ATTR_CLUSTER]: cluster ?? '',
+        [ATTR_KIND]: kind,
+        ...(namespace !== undefined ? { [ATTR_NAMESPACE]: namespace } : {}),
+        'kubegate.relist': this.state.synced,
+      }),
+      (span) => this.listPages((items) => span.setAttribute('kubegate.objects', items)),
+    );
+  }
+
+  private async listPages(listed: (items: number) => void): Promise<void> {
     const { client, kind, namespace, pageSize, sink } = this.opts;
     const prepare = sink.prepare?.bind(sink);
     const items: KubeObjectOf<K>[] = [];
@@ -299,6 +323,7 @@ export class Reflector<K extends KindName> {
       }
       if (this.stopped) return;
     } while (continueToken);
+    listed(items.length);
     sink.replace(items, resourceVersion);
     if (this.state.synced || this.state.lastSyncAt) this.state.relists += 1;
     this.state.synced = true;

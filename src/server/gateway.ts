@@ -54,6 +54,7 @@ import {
   tooManySubscriptions,
   useSubscriptionLimits,
 } from './subscription-limits.js';
+import { useTracing } from './tracing.js';
 
 export interface GatewayOptions {
   schema: GraphQLSchema;
@@ -303,6 +304,10 @@ export function createGateway(options: GatewayOptions): Gateway {
       useCsrfPrevention(),
       useNodeEventStream({ clock: options.clock }),
       drain.plugin(),
+      // A trace span per operation (a no-op unless the CLI started the OpenTelemetry SDK).
+      // Last: it wraps the execute and subscribe functions the plugins above set (shared
+      // events replaces subscribe outright), so they all run inside the span.
+      useTracing({ masked: (error) => !isClientError(error), requestId: () => requestIds.getStore() }),
     ],
   });
 
