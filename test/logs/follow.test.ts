@@ -353,3 +353,24 @@ describe('rights', () => {
     await untilOpenLogRequests(h, 0);
   });
 });
+
+it('ends a follow UNAVAILABLE when the upstream connection breaks mid-stream', async () => {
+  const pod = all[10];
+  const sub = subscribe('sse', h.url, POD_LOGS_SUB, { token: ADMIN, variables: vars(pod, 2) });
+  try {
+    await sub.count(2);
+    // The API server goes away for a second: every connection drops (the informers reconnect).
+    h.sim.refuseConnections(1);
+    await sub.end();
+    expect(sub.errors[0]).toMatchObject({
+      // The network's own code says how it broke (a reset socket: UND_ERR_SOCKET, ECONNRESET).
+      message: expect.stringMatching(
+        /^cluster "sim" is unreachable for reading the logs of pod "[^"]+" \([A-Z_]+\)$/,
+      ),
+      extensions: { code: 'UNAVAILABLE', cluster: 'sim' },
+    });
+  } finally {
+    sub.dispose();
+  }
+  await waitFor(() => !h.sim.down, 'the simulator to listen again');
+});

@@ -9,8 +9,16 @@ import { bindClusterRole, RBAC_API, simCreate, userSubject } from '../auth/kit.j
 import type { Harness } from '../helpers/harness.js';
 import { waitFor } from '../helpers/wait.js';
 import { Kubectl, requireKubectl } from '../simulator/kubectl-runner.js';
-import type { Json } from '../subscriptions/clients.js';
-import { type LogsHarness, POD_LOGS, runningPods, startLogsHarness, T0, textLines } from './kit.js';
+import { type Json, subscribe } from '../subscriptions/clients.js';
+import {
+  type LogsHarness,
+  POD_LOGS,
+  POD_LOGS_SUB,
+  runningPods,
+  startLogsHarness,
+  T0,
+  textLines,
+} from './kit.js';
 
 const ADMIN = 'logs-read-admin-token-0123';
 const NO_LOGS = 'logs-read-nologs-token-0123';
@@ -210,6 +218,35 @@ describe('Pod.logs', () => {
     // kubectl says the same through the API server.
     const refused = await kubectl.run(['logs', name, '-n', namespace]);
     expect(refused.code).not.toBe(0);
+  });
+
+  it("maps the API server's failures to codes, for reads and follows", async () => {
+    const pod = runningPods(h)[2];
+    const { namespace, name } = pod.metadata;
+    const c = pod.spec.containers[0].name;
+    for (const [status, code] of [
+      [500, 'UNAVAILABLE'],
+      [503, 'UNAVAILABLE'],
+      [429, 'RATE_LIMITED'],
+    ] as const) {
+      h.sim.injectFaults({ errorRate: 1, errorCode: status, resources: ['pods/log'] });
+      try {
+        const r = await gql({ ns: namespace, name, container: c, tail: 1 });
+        expect(r.errors?.[0].extensions).toMatchObject({ code, cluster: 'sim', upstreamStatus: status });
+        expect(r.errors?.[0].message).toContain(`reading the logs of pod "${namespace}/${name}"`);
+        const follow = subscribe('sse', h.url, POD_LOGS_SUB, {
+          token: ADMIN,
+          variables: { ns: namespace, name, container: c, tail: 1 },
+        });
+        await follow.end();
+        expect(follow.errors[0]?.extensions).toMatchObject({ code, upstreamStatus: status });
+      } finally {
+        h.sim.injectFaults({ reset: true });
+      }
+    }
+    expect(
+      (await gql({ ns: namespace, name, container: c, tail: 1 })).data.cluster.pod.logs.lines,
+    ).toHaveLength(1);
   });
 
   it('is FORBIDDEN without get pods/log, and NOT_FOUND for a pod the caller may not get', async () => {
