@@ -18,6 +18,7 @@ import { Informer, type InformerOptions, type InformerStatus } from './informer.
 import { INFORMER_KINDS, KINDS, type KindName, type KubeObjectOf } from './kinds.js';
 import type { AccessSet, RbacUser } from './rbac.js';
 import { describe } from './reflector.js';
+import { ClusterUsage } from './usage.js';
 
 export interface ClusterSpec {
   /** Stable name used in the schema: the kubeconfig context name. */
@@ -36,6 +37,8 @@ export interface ClusterSpec {
   /** Mirror the RBAC kinds (set when the mode is `rbac` and identities can sign in). */
   mirrorRbac?: boolean;
   pool?: PoolOptions;
+  /** The metrics API (usage): its window, metrics-server's resolution (default 15 s). */
+  metrics?: { windowSeconds?: number };
   /** A fingerprint of what the spec was built from, so a reload can tell what changed. */
   fingerprint: string;
 }
@@ -83,6 +86,7 @@ export class Cluster {
   readonly mirrored: readonly KindName[];
   private readonly clock: Clock;
   readonly #access = new AccessCache();
+  readonly #usage = new Map<Clock, ClusterUsage>();
   private versionText: string | undefined;
   private lastError: string | undefined;
 
@@ -220,6 +224,24 @@ export class Cluster {
   /** One SubjectAccessReview for `user` (authorization: subjectAccessReview). */
   reviewAccess(user: AccessReviewUser, attributes: AccessReviewAttributes): Promise<boolean> {
     return this.client.reviewAccess(user, attributes);
+  }
+
+  /**
+   * The cluster's usage cache (metrics API, read on demand; see usage.ts), one per clock:
+   * a gateway reads it on its own clock, which tests drive.
+   */
+  usage(clock: Clock = this.clock): ClusterUsage {
+    let usage = this.#usage.get(clock);
+    if (!usage) {
+      usage = new ClusterUsage({
+        cluster: this.name,
+        client: this.client,
+        clock,
+        windowSeconds: this.spec.metrics?.windowSeconds,
+      });
+      this.#usage.set(clock, usage);
+    }
+    return usage;
   }
 
   /** The server's gitVersion, asked once and remembered. */

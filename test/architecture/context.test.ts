@@ -16,6 +16,7 @@ import { Informer } from '../../src/kube/informer.js';
 import type { PooledKubeConfig } from '../../src/kube/pooled-config.js';
 import { ClusterReader } from '../../src/kube/reader.js';
 import { ClusterRegistry } from '../../src/kube/registry.js';
+import { ClusterUsage } from '../../src/kube/usage.js';
 import { ClusterWriter } from '../../src/kube/writer.js';
 import { createContext, type GatewayContext } from '../../src/loaders/index.js';
 import { kubeUser, OPEN_ACCESS, type StaticPrincipal } from '../../src/loaders/principal.js';
@@ -31,6 +32,7 @@ type Forbidden =
   | Informer<'Pod'>
   | PooledKubeConfig
   | ClusterWriter
+  | ClusterUsage
   | WritableStore<never>;
 
 /**
@@ -64,10 +66,11 @@ describe('the request context', () => {
     expectTypeOf<Reach<GatewayContext['clock']>>().toEqualTypeOf<never>();
     expectTypeOf<Reach<GatewayContext['renewLoaders']>>().toEqualTypeOf<never>();
     // The loaders' answers: objects, numbers, statuses — never a store or a client.
-    type Answers = {
-      [K in keyof GatewayContext['loaders']]: Awaited<ReturnType<GatewayContext['loaders'][K]['load']>>;
-    };
+    type Loaders = Omit<GatewayContext['loaders'], 'usage'>;
+    type Answers = { [K in keyof Loaders]: Awaited<ReturnType<Loaders[K]['load']>> };
     expectTypeOf<Reach<Answers>>().toEqualTypeOf<never>();
+    // Usage: answers are numbers, records and samples — never the cluster's usage cache.
+    expectTypeOf<Reach<GatewayContext['loaders']['usage']>>().toEqualTypeOf<never>();
     // The check itself bites: a context that handed out a Cluster would not pass.
     expectTypeOf<
       Reach<{ clusters: { get(name: string): Cluster | undefined } }>
@@ -148,6 +151,7 @@ const FORBIDDEN_CLASSES: [string, abstract new (...args: never[]) => unknown][] 
   ['Informer', Informer],
   ['Indexer', Indexer],
   ['ClusterWriter', ClusterWriter],
+  ['ClusterUsage', ClusterUsage],
 ];
 
 /** Walks own properties and getters of objects (not into functions' closures: types cover those). */
