@@ -26,8 +26,16 @@ import { readBody, sendJson, sendStatus } from './http.js';
 import { JobController, JobTrackingFinalizers, type TimeoutClock } from './job-controller.js';
 import { Kubelet } from './kubelet.js';
 import { type ApiVerb, SimulatorMetrics } from './metrics.js';
+import {
+  aggregatedMetricsReader,
+  metricsResourceLabel,
+  parseMetricsPath,
+  serveMetrics,
+} from './metrics-api.js';
 import { NodeController } from './node-controller.js';
 import { NodeLeaseController } from './node-lease.js';
+import { queryBool } from './options.js';
+import { type LogClock, parsePodLogPath, servePodLog } from './pod-logs.js';
 import { AccessControl, sendForbidden } from './rbac/access.js';
 import { readTokenFile, type SimUser } from './rbac/authentication.js';
 import { type RequestInfo, requestInfo } from './rbac/request-info.js';
@@ -82,7 +90,18 @@ export interface SimulatorOptions {
    * taint), the job-tracking finalizers, the churn and the node-lease heartbeat. Tests pass a
    * fake clock and move time instead of waiting. Default the global timers.
    */
-  clock?: TimeoutClock & IntervalClock;
+  clock?: TimeoutClock &
+    IntervalClock & {
+      /** "Now" for the metrics API's buckets and the containers' logs; default Date.now. */
+      now?: () => number;
+    };
+  /**
+   * Serve metrics.k8s.io as metrics-server does (default true); false: the group is absent
+   * from discovery and its paths are 404, as on a cluster without metrics-server.
+   */
+  metrics?: boolean;
+  /** metrics-server's --metric-resolution: usage values change once per this many seconds. Default 15. */
+  metricsResolutionSeconds?: number;
   /** Write requests kept in `audit` (the oldest are dropped). Default 10000. */
   auditLimit?: number;
   /**
@@ -147,6 +166,8 @@ export class Simulator {
   private readonly auditLog: AuditRecord[] = [];
   private auditSeq = 0;
   private port = 0;
+  private readonly metricsApi: boolean;
+  private readonly logClock: LogClock;
 
   private constructor(
     private readonly server: Server,
@@ -171,6 +192,25 @@ export class Simulator {
     });
     for (const { resource, object } of legacy.objects) this.store.create(resource, object);
     const clock = options.clock;
+    this.metricsApi = options.metrics ?? true;
+    const resolution = options.metricsResolutionSeconds ?? 15;
+    if (!(resolution > 0)) {
+      throw new RangeError(
+        `metricsResolutionSeconds: expected a number of seconds > 0, received ${resolution}`,
+      );
+    }
+    // metrics-server's own manifest adds this role; a cluster without it has none.
+    if (this.metricsApi) {
+      const created =
+        this.store.get('namespaces', undefined, 'kube-system')?.metadata.creationTimestamp ??
+        new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+      this.store.create('clusterroles', aggregatedMetricsReader(created));
+    }
+    this.logClock = {
+      now: clock?.now ?? (() => Date.now()),
+      setTimeout: clock ? (cb, ms) => clock.setTimeout(cb, ms) : (cb, ms) => setTimeout(cb, ms),
+      clearTimeout: clock ? (h) => clock.clearTimeout(h) : (h) => clearTimeout(h as NodeJS.Timeout),
+    };
     this.jobs = new JobController(this.store, {
       stepMs: options.jobStepMs ?? 1000,
       clock,
@@ -456,10 +496,26 @@ export class Simulator {
           url.searchParams,
         );
     };
+    // Served beside the stored kinds: metrics.k8s.io (when on) and container logs.
+    const metricsTarget = this.metricsApi ? parseMetricsPath(path) : undefined;
+    const logTarget = parsePodLogPath(path);
+    const served = metricsTarget
+      ? {
+          verb: (metricsTarget.name
+            ? 'GET'
+            : queryBool(url.searchParams, 'watch')
+              ? 'WATCH'
+              : 'LIST') as ApiVerb,
+          resource: metricsResourceLabel(metricsTarget.resource),
+        }
+      : logTarget
+        ? { verb: 'GET' as ApiVerb, resource: 'pods/log' as const }
+        : undefined;
     const decision = this.access.authorize(user, info);
     if (!decision.allowed) {
       sendForbidden(res, decision.attributes, decision.reason);
       if (target && verb) this.metrics.requests.inc({ verb, resource: target.resource, code: '403' });
+      if (served) this.metrics.requests.inc({ ...served, code: '403' });
       audit();
       return;
     }
@@ -469,7 +525,7 @@ export class Simulator {
       res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8' }).end('ok');
       return;
     }
-    const discovery = discoveryDocument(path);
+    const discovery = discoveryDocument(path, { metrics: this.metricsApi });
     if (discovery && req.method === 'GET') {
       sendJson(res, 200, discovery);
       return;
@@ -482,6 +538,29 @@ export class Simulator {
       const bytes = injected ?? (await serveReview(this.access.reviews, req, res, review, user));
       this.metrics.requests.inc({ verb: 'CREATE', resource, code: String(res.statusCode) });
       this.metrics.responseBytes.inc({ verb: 'CREATE', resource }, bytes);
+      return;
+    }
+    if (served) {
+      const { verb: servedVerb, resource } = served;
+      const injected = await this.injectedFault(res, servedVerb, resource);
+      const ctx = { store: this.store, clock: this.logClock };
+      const bytes =
+        injected ??
+        (metricsTarget
+          ? serveMetrics(
+              {
+                store: this.store,
+                nowMs: this.logClock.now(),
+                resolutionMs: (this.options.metricsResolutionSeconds ?? 15) * 1000,
+              },
+              req,
+              res,
+              metricsTarget,
+              url.searchParams,
+            )
+          : await servePodLog(ctx, req, res, logTarget!, url.searchParams));
+      this.metrics.requests.inc({ verb: servedVerb, resource, code: String(res.statusCode) });
+      this.metrics.responseBytes.inc({ verb: servedVerb, resource }, bytes);
       return;
     }
     if (!target || !verb) {
