@@ -155,7 +155,11 @@ export class UsageRing {
     const out: UsageSample[] = [];
     for (let i = n; i > 0; i--) {
       const at = (this.#next - i + this.capacity) % this.capacity;
-      out.push({ timestamp: this.#seconds[at] * 1000, cpuMillis: this.#cpu[at], memoryBytes: this.#memory[at] });
+      out.push({
+        timestamp: this.#seconds[at] * 1000,
+        cpuMillis: this.#cpu[at],
+        memoryBytes: this.#memory[at],
+      });
     }
     return out;
   }
@@ -215,7 +219,9 @@ interface RawItem {
 function itemsOf(body: unknown, what: string): RawItem[] {
   const items = (body as { items?: unknown } | undefined)?.items;
   if (!Array.isArray(items))
-    throw new Error(`expected the metrics API to answer a ${what} list with "items", received ${typeof body}`);
+    throw new Error(
+      `expected the metrics API to answer a ${what} list with "items", received ${typeof body}`,
+    );
   return items as RawItem[];
 }
 
@@ -294,7 +300,9 @@ export class ClusterUsage {
     this.#clusterHistory = new UsageRing(this.#capacity);
     this.#cache = new LRUCache<Key, Answer>({
       max: 2,
-      ttl: this.windowMs,
+      // lru-cache's ttl is exclusive (stale once older than it): an answer is due for a
+      // refresh once a whole window old, when the next sample is.
+      ttl: this.windowMs - 1,
       perf: { now: () => options.clock.now() },
       allowStale: true,
       noDeleteOnStaleGet: true,
@@ -312,7 +320,8 @@ export class ClusterUsage {
   /**
    * The node metrics of the current window (shared, cached; a stale answer while its
    * refresh is in flight). `fresh`: wait for an answer fetched within the last window
-   * (a live subscription's tick), still sharing one fetch with everyone else.
+   * (a live subscription's tick: waits for the refresh instead of taking the stale
+   * answer), still sharing one fetch with everyone else.
    */
   nodes(options: { fresh?: boolean } = {}): Promise<NodeMetricsAnswer> {
     return this.#get('nodes', options.fresh) as Promise<NodeMetricsAnswer>;
@@ -344,9 +353,7 @@ export class ClusterUsage {
   }
 
   async #get(key: Key, fresh = false): Promise<Answer> {
-    // At exactly one window old an entry is not yet stale for lru-cache; for a tick it is.
-    const expired = fresh && this.#cache.getRemainingTTL(key) <= 0;
-    const answer = await this.#cache.fetch(key, expired ? { forceRefresh: true, allowStale: false } : {});
+    const answer = await this.#cache.fetch(key, fresh ? { allowStale: false } : {});
     if (!answer) throw new Error(`metrics cache of cluster "${this.#options.cluster}" answered nothing`);
     return answer;
   }
@@ -430,7 +437,10 @@ function limitOf(parse: (q: string) => number, q: string | undefined): number | 
 export function effectivePodLimits(pod: V1Pod): PodLimits {
   const spec = pod.spec;
   if (!spec) return {};
-  const running = [...(spec.containers ?? []), ...(spec.initContainers ?? []).filter((c) => c.restartPolicy === 'Always')];
+  const running = [
+    ...(spec.containers ?? []),
+    ...(spec.initContainers ?? []).filter((c) => c.restartPolicy === 'Always'),
+  ];
   const out: PodLimits = {};
   const podLevel = spec.resources?.limits;
   for (const [resource, field, parse] of [

@@ -189,7 +189,10 @@ export class AccessReviews {
       noDeleteOnStaleGet: true,
       fetchMethod: async (_key, _stale, { context }) => {
         const { need } = context;
-        const { group, resource } = need.resource ?? { group: KINDS[need.kind].group, resource: KINDS[need.kind].plural };
+        const { group, resource } = need.resource ?? {
+          group: KINDS[need.kind].group,
+          resource: KINDS[need.kind].plural,
+        };
         const ns = need.namespace;
         return context.reader.reviewAccess(context.user, {
           verb: need.verb,
@@ -284,11 +287,13 @@ function reviewedAccess(
       all(verb, kind) || (namespace !== undefined && known(verb, kind, namespace)),
     allowsResource: (verb: ReadVerb, resourceKey: string, namespace: string | undefined) => {
       const kind = (Object.keys(KINDS) as KindName[]).find((k) => resourceKeyOf(k) === resourceKey);
-      if (kind !== undefined) return all(verb, kind) || (namespace !== undefined && known(verb, kind, namespace));
+      if (kind !== undefined)
+        return all(verb, kind) || (namespace !== undefined && known(verb, kind, namespace));
       // A tracked resource that is no kind (the metrics API's): asked about as itself.
       const resource = TRACKED_RESOURCES.find((r) => r.key === resourceKey);
       if (!resource) return false;
-      const asked = (ns?: string) => reviews.peek(reader, userKey, user, { verb, resource, namespace: ns }) === true;
+      const asked = (ns?: string) =>
+        reviews.peek(reader, userKey, user, { verb, resource, namespace: ns }) === true;
       return asked() || (namespace !== undefined && asked(namespace));
     },
     prepare: (needs: readonly AccessNeed[], fresh?: boolean) =>

@@ -18,6 +18,7 @@ import './cluster-summary.js';
 import './cluster.js';
 import './subscriptions.js';
 import './live.js';
+import './usage.js';
 import './viewer.js';
 
 let schema: GraphQLSchema | undefined;
