@@ -110,6 +110,13 @@ function podForbidden(cluster: string, namespace: string): GatewayError {
   );
 }
 
+function podsForbidden(cluster: string): GatewayError {
+  return forbidden(
+    `the caller may not get pods.metrics.k8s.io in any namespace of cluster "${cluster}" where it may list pods: a pod's usage needs "get" on "pods" in API group "metrics.k8s.io" in its namespace`,
+    { cluster },
+  );
+}
+
 /** The answer, or the client error it stands for. */
 function nodesOrThrow(answer: NodeMetricsAnswer, cluster: string): NodeMetrics {
   if (answer.kind === 'unavailable') throw unavailable(cluster, answer.reason);
@@ -273,12 +280,12 @@ export function createUsageLoaders(reads: RequestReads, clock: Clock, onBatch?: 
       const reader = reads.reader(cluster);
       const access = reads.access(cluster);
       await reads.prepare(cluster, [{ verb: 'get', resource: POD_METRICS }]);
-      // Fails as the pod usage fields do: no metrics API; no right to any pod's usage.
-      const metrics = podsOrThrow(await podAnswer(reader), cluster);
+      // Fails as the pod usage fields do: no right to any pod's usage (nothing fetched then); no metrics API.
       const some =
         access.allowsResource('get', POD_METRICS.key, undefined) ||
         access.namespaces('list', 'Pod').some((ns) => access.allowsResource('get', POD_METRICS.key, ns));
-      if (!some) throw podForbidden(cluster, '*');
+      if (!some) throw podsForbidden(cluster);
+      const metrics = podsOrThrow(await podAnswer(reader), cluster);
       const list = (await reads.list(reader, 'Pod', {})) as readonly Pod[];
       const view = await pods(cluster);
       const key = `${metrics.seq}:${view.version}`;
