@@ -87,8 +87,10 @@ export async function apiPods(h: Harness): Promise<Map<string, ApiPodUsage>> {
 }
 
 /** LISTs of the metrics API the simulator has answered (any status). */
-export async function metricsLists(h: Harness): Promise<{ nodes: number; pods: number }> {
-  const metrics = await h.upstream();
+export async function metricsLists(
+  h: Pick<Harness, 'upstream' | 'sim'>,
+): Promise<{ nodes: number; pods: number }> {
+  const metrics = await h.upstream(h.sim);
   return {
     nodes: requestCount(metrics, 'LIST', 'nodes.metrics.k8s.io'),
     pods: requestCount(metrics, 'LIST', 'pods.metrics.k8s.io'),
