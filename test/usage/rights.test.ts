@@ -197,3 +197,42 @@ describe('usage rights of a static principal', () => {
     expect(c.pods.nodes.some((p: Json) => p.usage)).toBe(true);
   });
 });
+
+describe('usage rights where the API server decides (authorization: subjectAccessReview)', () => {
+  let sar: Harness;
+  beforeAll(async () => {
+    sar = await startHarness({
+      existingSimulator: h.sim,
+      identities: true,
+      authorization: 'subjectAccessReview',
+      tokens: [
+        { name: 'lister', token: LISTER, user: 'lister' },
+        { name: 'viewer', token: VIEWER, user: 'viewer' },
+      ],
+    });
+  }, 60_000);
+  afterAll(() => sar?.close(), 30_000);
+
+  const ask = async (token: string, text: string, variables: Record<string, unknown> = {}) =>
+    withNodes(await sar.query<Json>(text, variables, { authorization: `Bearer ${token}` }));
+
+  it('asks the reviews for metrics.k8s.io as for any read: lister forbidden, viewer in its namespace only', async () => {
+    const page = `query($ns: String!) { cluster(name: "sim") {
+      nodes { edges { node { name usage { cpuMillis } } } }
+      pods(namespace: $ns) { edges { node { name usage { cpuMillis } } } }
+    } }`;
+    const lister = await ask(LISTER, page, { ns: NS_A });
+    expect(lister.data.cluster.pods.nodes.length).toBeGreaterThan(0);
+    expect(lister.data.cluster.pods.nodes.every((p: Json) => p.usage === null)).toBe(true);
+    expect(lister.errors).toHaveLength(1);
+    expect(lister.errors[0].extensions).toMatchObject({ code: 'FORBIDDEN', cluster: 'sim' });
+
+    const viewer = await ask(VIEWER, page, { ns: NS_A });
+    expect(viewer.data.cluster.pods.nodes.some((p: Json) => p.usage)).toBe(true);
+    expect(viewer.data.cluster.nodes.nodes.every((n: Json) => n.usage === null)).toBe(true);
+    expect(viewer.errors).toHaveLength(1);
+    expect(viewer.errors[0].message).toContain('nodes.metrics.k8s.io');
+    const elsewhere = await ask(VIEWER, page, { ns: NS_B });
+    expect(elsewhere.data.cluster.pods.nodes).toEqual([]);
+  });
+});
