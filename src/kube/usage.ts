@@ -304,6 +304,9 @@ export class ClusterUsage {
       // refresh once a whole window old, when the next sample is.
       ttl: this.windowMs - 1,
       perf: { now: () => options.clock.now() },
+      // Read the clock on every check: lru-cache would otherwise keep one reading until a
+      // real 1 ms timer fires, which a clock moved by hand never waits for.
+      ttlResolution: 0,
       allowStale: true,
       noDeleteOnStaleGet: true,
       noDeleteOnFetchRejection: true,
