@@ -15,16 +15,22 @@ import { ClusterSummary } from './cluster-summary.js';
 import { Container } from './container.js';
 import { ClusterNodeRef, ClusterRef, PodRef } from './refs.js';
 import { DateTime } from './scalars.js';
+import type { NodeShape } from './shapes.js';
 
 /** Runs a usage read; its error is thrown for the first field of its cluster and code, null for the rest. */
-async function softly<T>(ctx: GatewayContext, read: () => Promise<T>): Promise<T | null> {
-  try {
-    return await read();
-  } catch (err) {
+function softly<T>(ctx: GatewayContext, read: () => Promise<T>): Promise<T | null> {
+  return read().catch((err: unknown) => {
     const first = ctx.loaders.usage.once(err);
     if (first) throw first;
     return null;
-  }
+  });
+}
+
+/** A node's usage (one promise per node and request: the field and its utilization share it). */
+function nodeUsage(n: NodeShape, ctx: GatewayContext): Promise<Usage | null> {
+  return softly(ctx, () =>
+    ctx.loaders.usage.node.load({ cluster: n.cluster, name: n.object.metadata?.name ?? '' }),
+  );
 }
 
 export const UsageType = builder.objectRef<Usage>('Usage').implement({
@@ -106,12 +112,8 @@ builder.objectFields(ClusterNodeRef, (t) => ({
     type: NodeUtilization,
     nullable: true,
     description: `Usage over allocatable (\`kubectl top node\`'s CPU% and MEMORY%, as fractions). ${RIGHTS_NODE}`,
-    resolve: async (n, _args, ctx) => {
-      const usage = await softly(ctx, () =>
-        ctx.loaders.usage.node.load({ cluster: n.cluster, name: n.object.metadata?.name ?? '' }),
-      );
-      return usage ? nodeUtilization(n.object, usage) : null;
-    },
+    resolve: (n, _args, ctx) =>
+      nodeUsage(n, ctx).then((usage) => (usage ? nodeUtilization(n.object, usage) : null)),
   }),
   usageHistory: t.field({
     type: [UsageSampleType],
