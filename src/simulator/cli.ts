@@ -28,6 +28,8 @@ const USAGE = `usage: npm run simulator -- [options]
   --history N          changes kept for watch resumption (default 50000)
   --bookmark-interval-ms N   BOOKMARK interval on watches (default 10000)
   --node-lease-renew-ms N    Ready nodes renew their Lease this often, 0 never (default 10000)
+  --metrics-resolution D    metrics.k8s.io usage changes once per D (Go duration: 15s, 1m; default 15s)
+  --no-metrics-api     serve no metrics.k8s.io (as a cluster without metrics-server: absent, 404)
   --verbose            log every request to stderr
   --help               this text`;
 
@@ -43,6 +45,9 @@ export interface SimulatorCliOptions {
   history?: number;
   bookmarkIntervalMs?: number;
   nodeLeaseRenewMs?: number;
+  /** false with --no-metrics-api; undefined (served) otherwise. */
+  metrics?: boolean;
+  metricsResolutionSeconds?: number;
   verbose: boolean;
 }
 
@@ -55,6 +60,19 @@ function integer(name: string, value: string | undefined, fallback: number, min 
     throw new UsageError(`--${name}: expected an integer >= ${min}, received "${value}"`);
   }
   return n;
+}
+
+/** A Go duration of whole seconds or minutes ("15s", "1m", "1m30s"), as metrics-server's --metric-resolution. */
+function resolutionSeconds(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const m = /^(?:(\d+)m)?(?:(\d+)s)?$/.exec(value);
+  const seconds = m && (m[1] || m[2]) ? Number(m[1] ?? 0) * 60 + Number(m[2] ?? 0) : 0;
+  if (seconds < 1) {
+    throw new UsageError(
+      `--metrics-resolution: expected a duration of at least 1s such as 15s, 1m or 1m30s, received "${value}"`,
+    );
+  }
+  return seconds;
 }
 
 export function parseSimulatorArgs(argv: string[]): SimulatorCliOptions | 'help' {
@@ -81,6 +99,8 @@ export function parseSimulatorArgs(argv: string[]): SimulatorCliOptions | 'help'
         history: { type: 'string' },
         'bookmark-interval-ms': { type: 'string' },
         'node-lease-renew-ms': { type: 'string' },
+        'metrics-resolution': { type: 'string' },
+        'no-metrics-api': { type: 'boolean' },
         verbose: { type: 'boolean' },
         help: { type: 'boolean' },
       },
@@ -122,6 +142,8 @@ export function parseSimulatorArgs(argv: string[]): SimulatorCliOptions | 'help'
       str('node-lease-renew-ms') === undefined
         ? undefined
         : integer('node-lease-renew-ms', str('node-lease-renew-ms'), 0),
+    metrics: values['no-metrics-api'] === true ? false : undefined,
+    metricsResolutionSeconds: resolutionSeconds(str('metrics-resolution')),
     verbose: values.verbose === true,
   };
 }
@@ -155,6 +177,8 @@ async function main(): Promise<void> {
       historyLimit: options.history,
       bookmarkIntervalMs: options.bookmarkIntervalMs,
       nodeLeaseRenewMs: options.nodeLeaseRenewMs,
+      metrics: options.metrics,
+      metricsResolutionSeconds: options.metricsResolutionSeconds,
       log: options.verbose ? (line) => process.stderr.write(`${line}\n`) : undefined,
     });
   } catch (err) {

@@ -100,8 +100,9 @@ function selected(s: Selection, obj: KubeObject): boolean {
   });
 }
 
-/** Go's time.Duration.String() for whole milliseconds: "15s", "1m0s", "1.5s". */
+/** Go's time.Duration.String() for whole milliseconds: "15s", "1m0s", "1.5s", "500ms". */
 export function goDuration(ms: number): string {
+  if (ms > 0 && ms < 1000) return `${ms}ms`;
   const h = Math.floor(ms / 3_600_000);
   const m = Math.floor((ms % 3_600_000) / 60_000);
   const s = (ms % 60_000) / 1000;
@@ -182,19 +183,20 @@ function podMetrics(pod: KubeObject, scrape: Scrape): { item: PodMetrics; totals
 
 /** What every running pod on each Ready node uses, summed per node. */
 function usageByNode(store: SimStore, ready: Map<string, KubeObject>, bucket: number): Map<string, Usage> {
-  const byNode = new Map<string, Usage[]>();
+  const byNode = new Map<string, Usage>();
   for (const pod of store.scan('pods')) {
     const nodeName = pod.spec?.nodeName as string | undefined;
     if (!nodeName || !ready.has(nodeName)) continue;
     const containers = podUsage(pod, bucket);
     if (containers.length === 0) continue;
-    const list = byNode.get(nodeName) ?? [];
-    byNode.set(nodeName, list);
-    for (const c of containers) list.push(c.usage);
+    const sum = byNode.get(nodeName) ?? { cpuNanos: 0, memoryBytes: 0 };
+    for (const c of containers) {
+      sum.cpuNanos += c.usage.cpuNanos;
+      sum.memoryBytes += c.usage.memoryBytes;
+    }
+    byNode.set(nodeName, sum);
   }
-  const out = new Map<string, Usage>();
-  for (const [name, list] of byNode) out.set(name, sumUsage(list));
-  return out;
+  return byNode;
 }
 
 function nodeMetrics(node: KubeObject, pods: Usage | undefined, scrape: Scrape): NodeMetrics {
@@ -256,10 +258,8 @@ export function serveMetrics(
     if (target.name) {
       const node = store.get('nodes', undefined, target.name);
       if (!node || !nodeIsReady(node)) return metricsNotFound(res, 'nodemetrics', target.name);
-      const pods = sumUsage(
-        [...store.scan('pods')]
-          .filter((p) => p.spec?.nodeName === target.name)
-          .flatMap((p) => podUsage(p, scrape.bucket).map((c) => c.usage)),
+      const pods = usageByNode(store, new Map([[node.metadata.name, node]]), scrape.bucket).get(
+        node.metadata.name,
       );
       const item = nodeMetrics(node, pods, scrape);
       if (table) return sendJson(res, 200, nodeTable([item], query));

@@ -432,7 +432,7 @@ class LimitedWriter {
   }
 
   async write(text: string): Promise<boolean> {
-    if (this.full) return false;
+    if (this.full || this.res.writableEnded) return false;
     let chunk = text;
     if (this.limit !== undefined) {
       const left = this.limit - this.written;
@@ -564,8 +564,11 @@ function follow(
       if (timer !== undefined) ctx.clock.clearTimeout(timer);
       unsubscribe();
       res.off('close', finish);
-      if (!res.destroyed) res.end();
-      resolve();
+      // Lines already being written go out first (the container's last ones), then the end.
+      writing.then(() => {
+        if (!res.destroyed && !res.writableEnded) res.end();
+        resolve();
+      });
     };
     /** Writes the lines in (cursor, until]. */
     const flush = (until: number) => {

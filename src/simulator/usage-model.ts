@@ -55,8 +55,8 @@ interface Profile {
   phase: number;
 }
 
-function profileOf(identity: string, hasMemoryLimit: boolean): Profile {
-  const random = mulberry32(hashSeed(identity));
+function profileOf(seed: number, hasMemoryLimit: boolean): Profile {
+  const random = mulberry32(seed);
   const cpuRoll = random();
   // 15 % of containers run above their CPU request (CPU is compressible: no limit to hit).
   const cpuFraction = cpuRoll < 0.15 ? 1.05 + random() * 0.6 : 0.05 + random() * 0.75;
@@ -79,9 +79,9 @@ function profileOf(identity: string, hasMemoryLimit: boolean): Profile {
   };
 }
 
-/** One draw in [-1, 1) for (identity, bucket, salt). */
-function jitter(identity: string, bucket: number, salt: number): number {
-  return mulberry32(hashSeed(`${identity}#${bucket}`, salt))() * 2 - 1;
+/** One draw in [-1, 1) for (seed, bucket, salt): integer mixing, no strings (this runs per container per request). */
+function jitter(seed: number, bucket: number, salt: number): number {
+  return mulberry32((seed ^ Math.imul(bucket, 0x9e3779b1) ^ Math.imul(salt, 0x85ebca6b)) >>> 0)() * 2 - 1;
 }
 
 function wave(p: Profile, bucket: number): number {
@@ -99,25 +99,33 @@ export interface Resources {
   memoryLimit?: number;
 }
 
+/** Parsed once per resources object: the scenario shares one frozen object among a workload's pods. */
+const parsed = new WeakMap<object, Resources>();
+
 export function resourcesOf(container: Json): Resources {
   const r = (container.resources ?? {}) as { requests?: Json; limits?: Json };
+  const cached = parsed.get(r);
+  if (cached) return cached;
   const value = (v: unknown) => (v === undefined ? undefined : quantityValue(v));
-  return {
+  const out = {
+    // An unset request is defaulted from the limit, as the API server does.
     cpuRequest: value(r.requests?.cpu ?? r.limits?.cpu),
     memoryRequest: value(r.requests?.memory ?? r.limits?.memory),
     memoryLimit: value(r.limits?.memory),
   };
+  if (typeof r === 'object') parsed.set(r, out);
+  return out;
 }
 
 /** The memory class a container is in (fixed for its life). */
 export function memoryClassOf(podUid: string, container: Json): MemoryClass {
   const res = resourcesOf(container);
-  return profileOf(`${podUid}/${container.name}`, res.memoryLimit !== undefined).memoryClass;
+  return profileOf(hashSeed(`${podUid}/${container.name}`), res.memoryLimit !== undefined).memoryClass;
 }
 
 /** What a container uses during `bucket`. */
 export function containerUsage(podUid: string, container: Json, bucket: number): Usage {
-  const identity = `${podUid}/${container.name}`;
+  const identity = hashSeed(`${podUid}/${container.name}`);
   const res = resourcesOf(container);
   const p = profileOf(identity, res.memoryLimit !== undefined);
   const w = wave(p, bucket);
@@ -143,9 +151,10 @@ export function containerUsage(podUid: string, container: Json, bucket: number):
 
 /** What a node's system (kubelet, runtime, OS) uses during `bucket`, on top of its pods. */
 export function systemOverhead(nodeName: string, bucket: number): Usage {
-  const random = mulberry32(hashSeed(`node/${nodeName}`));
-  const cpu = (0.08 + random() * 0.17) * (1 + 0.2 * jitter(nodeName, bucket, 3));
-  const memory = (600 + random() * 600) * MI * (1 + 0.02 * jitter(nodeName, bucket, 4));
+  const seed = hashSeed(`node/${nodeName}`);
+  const random = mulberry32(seed);
+  const cpu = (0.08 + random() * 0.17) * (1 + 0.2 * jitter(seed, bucket, 3));
+  const memory = (600 + random() * 600) * MI * (1 + 0.02 * jitter(seed, bucket, 4));
   return { cpuNanos: Math.round(cpu * 1e9), memoryBytes: roundToPage(memory) };
 }
 
@@ -162,13 +171,26 @@ export function measuredContainers(pod: KubeObject): Json[] {
   return ((pod.spec?.containers ?? []) as Json[]).filter((c) => running.has(c.name as string));
 }
 
+export type PodUsage = readonly { name: string; usage: Usage }[];
+
+/**
+ * The last bucket's answer per stored pod object. Stored objects are immutable (an update
+ * stores a new one), so the object is the key: a node list and a pod list in the same bucket
+ * compute each pod once, and a replaced pod's entry goes with it.
+ */
+const lastBucket = new WeakMap<KubeObject, { bucket: number; usage: PodUsage }>();
+
 /** Each measured container of a pod with what it uses during `bucket`; empty when the pod has no metrics. */
-export function podUsage(pod: KubeObject, bucket: number): { name: string; usage: Usage }[] {
+export function podUsage(pod: KubeObject, bucket: number): PodUsage {
+  const hit = lastBucket.get(pod);
+  if (hit?.bucket === bucket) return hit.usage;
   const uid = pod.metadata.uid ?? `${pod.metadata.namespace}/${pod.metadata.name}`;
-  return measuredContainers(pod).map((c) => ({
+  const usage = measuredContainers(pod).map((c) => ({
     name: c.name as string,
     usage: containerUsage(uid, c, bucket),
   }));
+  lastBucket.set(pod, { bucket, usage });
+  return usage;
 }
 
 export function sumUsage(parts: Iterable<Usage>): Usage {
@@ -189,10 +211,11 @@ const DECIMAL_SUFFIXES = ['n', 'u', 'm', '', 'k', 'M', 'G', 'T', 'P', 'E'];
  */
 export function formatCpu(nanos: number): string {
   if (nanos === 0) return '0';
-  let n = BigInt(Math.round(nanos));
+  // Numbers are exact here: usage stays far below 2^53 nanocores or bytes.
+  let n = Math.round(nanos);
   let i = 0;
-  while (n % 1000n === 0n && i < DECIMAL_SUFFIXES.length - 1) {
-    n /= 1000n;
+  while (n % 1000 === 0 && i < DECIMAL_SUFFIXES.length - 1) {
+    n /= 1000;
     i += 1;
   }
   return `${n}${DECIMAL_SUFFIXES[i]}`;
@@ -206,10 +229,10 @@ const BINARY_SUFFIXES = ['', 'Ki', 'Mi', 'Gi', 'Ti', 'Pi', 'Ei'];
  */
 export function formatMemory(bytes: number): string {
   if (bytes > -1024 && bytes < 1024) return String(bytes);
-  let n = BigInt(Math.round(bytes));
+  let n = Math.round(bytes);
   let i = 0;
-  while (n % 1024n === 0n && i < BINARY_SUFFIXES.length - 1) {
-    n /= 1024n;
+  while (n % 1024 === 0 && i < BINARY_SUFFIXES.length - 1) {
+    n /= 1024;
     i += 1;
   }
   return `${n}${BINARY_SUFFIXES[i]}`;
