@@ -2,7 +2,9 @@
  * `npm run bench:usage [-- S,L [seconds]]`: what live usage costs a nodes page. Q2
  * (bench/operations/q2-nodes-load.graphql) and Q2 with usage and utilization
  * (q2u-nodes-usage.graphql) against the same gateway and simulator (the metrics API as
- * metrics-server serves it, 15 s resolution), measured alternately, 10 connections; and
+ * metrics-server serves it, 15 s resolution), measured alternately (Q2, Q2U, Q2, Q2U: the
+ * better of each pair's rounds is kept, so a burst of load from elsewhere on the machine
+ * does not decide the ratio), 10 connections; and
  * what the metrics API saw during the usage cells: LISTs of node and pod metrics against
  * the windows that passed (at most one of each per window, however many requests). Then
  * the memory of an hour of history for 1,000 nodes (scripts/measure-usage-history.ts).
@@ -109,23 +111,30 @@ try {
       durationSeconds: seconds,
       warmupSeconds: 2,
       runs: 3,
-      slowThresholdMs: 2_000,
+      slowThresholdMs: 5_000,
       slowBudgetMs: 30_000,
       requestTimeoutMs: 60_000,
     };
-    const q2 = await measureGraphql(target('q2-nodes-load.graphql'), settings);
-    const before = await metricsLists(upstream);
-    const started = performance.now();
-    const q2u = await measureGraphql(target('q2u-nodes-usage.graphql'), settings);
-    const elapsed = (performance.now() - started) / 1000;
-    const after = await metricsLists(upstream);
-    const lists = {
-      nodes: after.nodes - before.nodes,
-      pods: after.pods - before.pods,
-      seconds: round(elapsed, 1),
-      windows: Math.ceil(elapsed / WINDOW_S) + 1,
-      requests: q2u.requests,
-    };
+    const lists = { nodes: 0, pods: 0, seconds: 0, windows: 0, requests: 0 };
+    const better = (a: CellResult | undefined, b: CellResult) => (a && a.p50Ms <= b.p50Ms ? a : b);
+    let q2: CellResult | undefined;
+    let q2u: CellResult | undefined;
+    for (let pass = 0; pass < 2; pass++) {
+      q2 = better(q2, await measureGraphql(target('q2-nodes-load.graphql'), settings));
+      const before = await metricsLists(upstream);
+      const started = performance.now();
+      const cell = await measureGraphql(target('q2u-nodes-usage.graphql'), settings);
+      const elapsed = (performance.now() - started) / 1000;
+      const after = await metricsLists(upstream);
+      q2u = better(q2u, cell);
+      lists.nodes += after.nodes - before.nodes;
+      lists.pods += after.pods - before.pods;
+      lists.seconds = round(lists.seconds + elapsed, 1);
+      // A cell that lasted t seconds overlaps at most ceil(t / window) + 1 windows.
+      lists.windows += Math.ceil(elapsed / WINDOW_S) + 1;
+      lists.requests += cell.requests;
+    }
+    if (!q2 || !q2u) throw new Error('no cell measured');
     rows.push({ size: size.name, q2, q2u, lists });
     log(
       `${size.name}: Q2 ${q2.rps} req/s p50 ${q2.p50Ms} ms p99 ${q2.p99Ms} ms; with usage ${q2u.rps} req/s p50 ${q2u.p50Ms} ms p99 ${q2u.p99Ms} ms` +
