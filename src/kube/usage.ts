@@ -290,7 +290,6 @@ export class ClusterUsage {
   readonly #clusterHistory: UsageRing;
   readonly #capacity: number;
   #seq = 0;
-  #lists = 0;
 
   constructor(options: ClusterUsageOptions) {
     this.#options = options;
@@ -313,11 +312,6 @@ export class ClusterUsage {
       allowStaleOnFetchRejection: true,
       fetchMethod: (key, stale) => this.#load(key, stale),
     });
-  }
-
-  /** How many metrics LISTs this cache has sent (tests and the bench read it). */
-  get lists(): number {
-    return this.#lists;
   }
 
   /**
@@ -364,7 +358,6 @@ export class ClusterUsage {
   async #load(key: Key, stale: Answer | undefined): Promise<Answer> {
     const fetchedAt = this.#options.clock.now();
     const seq = ++this.#seq;
-    this.#lists += 1;
     let body: unknown;
     try {
       body = await this.#options.client.request({ method: 'GET', path: `${METRICS_API}/${key}` });
