@@ -26,11 +26,27 @@ function softly<T>(ctx: GatewayContext, read: () => Promise<T>): Promise<T | nul
   });
 }
 
-/** A node's usage (one promise per node and request: the field and its utilization share it). */
-function nodeUsage(n: NodeShape, ctx: GatewayContext): Promise<Usage | null> {
-  return softly(ctx, () =>
-    ctx.loaders.usage.node.load({ cluster: n.cluster, name: n.object.metadata?.name ?? '' }),
-  );
+/** A read's outcome, kept to be reported (once) by each field that uses it. */
+type Outcome<T> = { value: T } | { error: unknown };
+
+/** Node shapes are made per request: their usage read is shared by `usage` and `utilization`. */
+const nodeReads = new WeakMap<NodeShape, Promise<Outcome<Usage | null>>>();
+
+/** A node's usage: one load per node and request; its error reported once per cluster and code. */
+async function nodeUsage(n: NodeShape, ctx: GatewayContext): Promise<Usage | null> {
+  let read = nodeReads.get(n);
+  if (!read) {
+    read = ctx.loaders.usage.node.load({ cluster: n.cluster, name: n.object.metadata?.name ?? '' }).then(
+      (value) => ({ value }),
+      (error: unknown) => ({ error }),
+    );
+    nodeReads.set(n, read);
+  }
+  const outcome = await read;
+  if ('value' in outcome) return outcome.value;
+  const first = ctx.loaders.usage.once(outcome.error);
+  if (first) throw first;
+  return null;
 }
 
 export const UsageType = builder.objectRef<Usage>('Usage').implement({
