@@ -115,6 +115,14 @@ try {
       slowBudgetMs: 30_000,
       requestTimeoutMs: 60_000,
     };
+    // The first ask of usage waits for the cluster's first metrics LIST (at L the simulator
+    // sums 100,000 pods' usage for it): made once before measuring, as a running gateway has.
+    const prime = target('q2u-nodes-usage.graphql');
+    await fetch(prime.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: prime.query, variables }),
+    }).then((r) => r.text());
     const lists = { nodes: 0, pods: 0, seconds: 0, windows: 0, requests: 0 };
     const better = (a: CellResult | undefined, b: CellResult) => (a && a.p50Ms <= b.p50Ms ? a : b);
     let q2: CellResult | undefined;
