@@ -53,6 +53,11 @@ export const ErrorCode = {
    * the shutdown timeout. Retrying (another replica answers) is the right move.
    */
   SHUTTING_DOWN: 'SHUTTING_DOWN',
+  /**
+   * A subscription's `sinceResourceVersion` is older than what the gateway retained (or
+   * not one it can place): refetch with `initial: true`.
+   */
+  RESUME_EXPIRED: 'RESUME_EXPIRED',
   INTERNAL: 'INTERNAL_SERVER_ERROR',
 } as const;
 
@@ -109,6 +114,20 @@ export function notFound(message: string, extra: Record<string, unknown> = {}): 
 
 export function forbidden(message: string, extra: Record<string, unknown> = {}): GatewayError {
   return new GatewayError(message, { code: ErrorCode.FORBIDDEN, ...extra });
+}
+
+/**
+ * A resume the gateway cannot serve: `oldest` is the oldest resourceVersion it can resume
+ * the cluster's kind from (null when none: not synced since a relist, or not cached).
+ */
+export function resumeExpired(
+  message: string,
+  details: { cluster: string; oldestResourceVersion: string | null },
+): GatewayError {
+  return new GatewayError(
+    `${message}; ${details.oldestResourceVersion === null ? 'nothing can be resumed here right now' : `the oldest resourceVersion this gateway can resume from is ${details.oldestResourceVersion}`}: refetch with initial: true`,
+    { code: ErrorCode.RESUME_EXPIRED, ...details },
+  );
 }
 
 /** RFC 6750: a 401 names the scheme the client should authenticate with. */

@@ -5,7 +5,7 @@
  * Query parameters are decoded as kube-apiserver decodes them (options.ts).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { defaultOnCreate } from './defaulting.js';
+import { defaultOnCreate, defaultUntracked } from './defaulting.js';
 import { checkPreconditions, type DeleteOutcome, deleteObject } from './deletion.js';
 import { managerOf, trackFields } from './field-manager.js';
 import {
@@ -14,6 +14,7 @@ import {
   matchesFields,
   parseFieldSelector,
 } from './field-selector.js';
+import { fieldValidationOf, validateFields } from './field-validation.js';
 import { readBody, readBodyBytes, sendJson, sendStatus, statusBody, writeChunk } from './http.js';
 import { matchesLabels, parseLabelSelector, type Requirement, SelectorParseError } from './label-selector.js';
 import type { ApiVerb } from './metrics.js';
@@ -209,14 +210,17 @@ export async function handleResource(
         const { deletionTimestamp, deletionGracePeriodSeconds, resourceVersion, ...meta } = body.metadata;
         body.metadata = meta;
         decodeChecks(target.resource, body);
+        const warnings = validateFields(fieldValidationOf(query), RESOURCES[target.resource], body, true);
         const created = ctx.store.create(target.resource, body, {
           dryRun,
           admit: ctx.admit,
           default: (obj) => defaultOnCreate(target.resource, obj),
+          untracked: (obj) => defaultUntracked(target.resource, obj),
           validate: (obj) => validateObject(target.resource, obj),
           track: tracker(ctx, req, query, target),
         });
         ctx.wrote?.(created, dryRun);
+        if (warnings.length) res.setHeader('Warning', warnings);
         return reply(ctx, req, res, 201, created, target.resource, query);
       }
       case 'UPDATE': {
@@ -229,6 +233,7 @@ export async function handleResource(
         }
         body.metadata = { ...body.metadata, namespace: target.namespace };
         decodeChecks(target.resource, body);
+        const warnings = validateFields(fieldValidationOf(query), RESOURCES[target.resource], body, true);
         const updated = ctx.store.update(target.resource, body, {
           dryRun,
           admit: ctx.admit,
@@ -236,6 +241,7 @@ export async function handleResource(
           track: tracker(ctx, req, query, target),
         });
         ctx.wrote?.(updated, dryRun);
+        if (warnings.length) res.setHeader('Warning', warnings);
         return reply(ctx, req, res, 200, updated, target.resource, query);
       }
       case 'PATCH': {
@@ -254,6 +260,11 @@ export async function handleResource(
           );
         }
         const patch = parseJson(await readBody(req));
+        // A JSON patch names paths, not fields: only merge and strategic patches are checked.
+        const warnings =
+          type === JSON_PATCH
+            ? []
+            : validateFields(fieldValidationOf(query), RESOURCES[target.resource], patch, false);
         const patched = ctx.store.patch(
           target.resource,
           target.namespace,
@@ -268,6 +279,7 @@ export async function handleResource(
           type === STRATEGIC ? 'strategic' : type === JSON_PATCH ? 'json' : 'merge',
         );
         ctx.wrote?.(patched, dryRun);
+        if (warnings.length) res.setHeader('Warning', warnings);
         return reply(ctx, req, res, 200, patched, target.resource, query);
       }
       case 'DELETE':

@@ -38,7 +38,7 @@ export const SIMULATED_VERSION = {
 
 const VERBS = ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'];
 /** The kinds with a status subresource. */
-const WITH_STATUS = new Set<ResourceName>(['pods', 'nodes', 'jobs', 'namespaces', 'daemonsets']);
+export const WITH_STATUS = new Set<ResourceName>(['pods', 'nodes', 'jobs', 'namespaces', 'daemonsets']);
 
 function apiResource(info: ResourceInfo) {
   return {

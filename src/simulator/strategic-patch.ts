@@ -29,8 +29,8 @@ export interface PatchField {
 
 /**
  * The patch metadata of the served kinds (core/v1 Pod, Node, Namespace, Event; batch/v1
- * Job; coordination/v1 Lease), taken from the `patchStrategy` / `patchMergeKey` struct tags of kubernetes/api
- * core/v1/types.go, batch/v1/types.go and rbac/v1/types.go (commit 10b39a39, July 2026) and of
+ * Job; apps/v1 DaemonSet; coordination/v1 Lease), taken from the `patchStrategy` / `patchMergeKey` struct tags of kubernetes/api
+ * core/v1/types.go, batch/v1/types.go, apps/v1/types.go and rbac/v1/types.go (commit 10b39a39, July 2026) and of
  * k8s.io/apimachinery meta/v1 ObjectMeta. A struct field not listed has no tag: a list is
  * replaced whole (Pod tolerations, Node taints, Namespace spec.finalizers, containerStatuses,
  * envFrom, readinessGates...), a map merges key by key. Only the structs on the way to a
@@ -88,6 +88,15 @@ export const PATCH_META: Record<string, Record<string, PatchField>> = {
   Job: { metadata: { type: 'ObjectMeta' }, spec: { type: 'JobSpec' }, status: { type: 'JobStatus' } },
   JobSpec: { template: { type: 'PodTemplateSpec' } },
   JobStatus: { conditions: { strategy: 'merge', key: 'type' } },
+  // apps/v1 (types.go): a DaemonSet's pod template is mutable, so `kubectl apply` of a changed
+  // container env lands here (a Pod's spec is not, on a real cluster).
+  DaemonSet: {
+    metadata: { type: 'ObjectMeta' },
+    spec: { type: 'DaemonSetSpec' },
+    status: { type: 'DaemonSetStatus' },
+  },
+  DaemonSetSpec: { template: { type: 'PodTemplateSpec' } },
+  DaemonSetStatus: { conditions: { strategy: 'merge', key: 'type' } },
   // rbac/v1: rules and subjects have no patch strategy (replaced whole).
   Role: { metadata: { type: 'ObjectMeta' } },
   ClusterRole: { metadata: { type: 'ObjectMeta' } },

@@ -6,15 +6,17 @@
  * directory (scanned at the end of the run, test-log.ts), and after each test here its output
  * is scanned at once for the secrets this file used, JWTs and `Bearer <token>`.
  */
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { type ChildProcess, execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Simulator, startSimulator } from '../../src/simulator/server.js';
+import { type CliProcess, messagesOf, printed, startCli } from '../helpers/cli-process.js';
 import { scanText } from '../helpers/log-scan.js';
-import { recordedSecrets, recordSecret, runLog } from '../helpers/test-log.js';
+import { recordedSecrets, recordSecret } from '../helpers/test-log.js';
 import { waitFor } from '../helpers/wait.js';
 import { subscribe } from '../subscriptions/clients.js';
 
@@ -26,40 +28,12 @@ const simulators: Simulator[] = [];
 function start(
   args: string[],
   /** What node runs: the sources through tsx (npm start), or a built entry (npm run start:prod). */
-  entry: string[] = ['--import', 'tsx', 'src/main.ts'],
-): {
-  child: ChildProcess;
-  output: () => string;
-  exited: Promise<number | null>;
-} {
-  // Node itself (the pinned one running vitest) with tsx's loader, so SIGTERM reaches our process, not npx.
-  const child = spawn(process.execPath, [...entry, ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  running.push(child);
-  let out = '';
-  const log = runLog();
-  const file = `cli-${child.pid}`;
-  child.stdout!.on('data', (d) => {
-    out += d;
-    log.append(file, String(d));
-  });
-  child.stderr!.on('data', (d) => {
-    out += d;
-    log.append(file, String(d));
-  });
-  outputs.push(() => out);
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return { child, output: () => out, exited };
-}
-
-function printed(output: () => string, pattern: RegExp): Promise<RegExpMatchArray> {
-  return waitFor(() => output().match(pattern), {
-    message: `the gateway to print ${pattern}`,
-    timeoutMs: 30_000,
-    intervalMs: 100,
-    observe: () => `output so far:\n${output()}`,
-  });
+  entry?: string[],
+): CliProcess {
+  const cli = startCli(args, { entry });
+  running.push(cli.child);
+  outputs.push(cli.output);
+  return cli;
 }
 
 afterEach(async () => {
@@ -185,7 +159,7 @@ describe('kubegate CLI', () => {
     );
     const { output, exited } = start(['--config', file, '--port', '0']);
     expect(await exited).toBe(2);
-    expect(output()).toContain(
+    expect(messagesOf(output())).toContain(
       'auth.kubernetes.cluster: expected one of the clusters ["simulator"], received "prod"',
     );
   }, 30_000);
@@ -272,7 +246,7 @@ describe('kubegate CLI', () => {
       ['SHUTTING_DOWN'],
     );
     expect(await exited).toBe(0);
-    expect(output()).toMatch(/shut down\n/);
+    expect(messagesOf(output())).toMatch(/shut down\n/);
   }, 60_000);
 
   it('exits at once on a second signal during the drain', async () => {
@@ -284,4 +258,66 @@ describe('kubegate CLI', () => {
     expect(await exited).toBe(1);
     expect(output()).toContain('SIGINT again: exiting now');
   }, 60_000);
+
+  it('writes JSON lines on stdout, and with --log-level warn drops every info line: startup, requests, shutdown', async () => {
+    // The port is chosen here: the line that names it is info, which warn drops.
+    const port = await freePort();
+    const { child, output } = start([
+      '--port',
+      String(port),
+      '--log-level',
+      'warn',
+      '--shutdown-delay-ms',
+      '0',
+    ]);
+    const closed = new Promise((resolve) => child.on('close', resolve));
+    const url = `http://127.0.0.1:${port}/graphql`;
+    const answer = await waitFor(
+      () =>
+        fetch(url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-request-id': 'cli-warn-level-1' },
+          body: JSON.stringify({ query: '{ clusters { name } }' }),
+        }).then((r) => r.json()),
+      { message: 'the gateway to answer', timeoutMs: 30_000, observe: () => output() },
+    );
+    expect(answer).toEqual({ data: { clusters: [{ name: 'simulator' }] } });
+    child.kill('SIGTERM');
+    await closed;
+    const lines = output()
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as { level: string; msg: string });
+    // The open gateway's warning is warn: it stays, and it is all there is.
+    expect(lines.map((l) => [l.level, l.msg.slice(0, 40)])).toEqual([
+      ['warn', 'WARNING: no authentication is configured'],
+    ]);
+    expect(output()).not.toContain('cli-warn-level-1');
+  }, 60_000);
+
+  it('refuses a bad --log-level or logging.level, naming what it expected', async () => {
+    const flag = start(['--log-level', 'loud']);
+    expect(await flag.exited).toBe(2);
+    expect(flag.output()).toContain(
+      '--log-level: expected one of trace, debug, info, warn, error, fatal, silent, received "loud"',
+    );
+    const dir = mkdtempSync(join(tmpdir(), 'kubegate-config-'));
+    const file = join(dir, 'kubegate.yaml');
+    writeFileSync(file, 'logging:\n  level: verbose\n');
+    const config = start(['--config', file]);
+    expect(await config.exited).toBe(2);
+    expect(config.output()).toMatch(/logging\.level: .*"info".*; received "verbose"/);
+  }, 30_000);
 });
+
+/** A port nothing listens on now (the kernel's choice, released at once). */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}

@@ -21,6 +21,8 @@ export interface FetchInit {
   headers?: Record<string, string>;
   /** A bearer token other than the admin one; null sends no Authorization header. */
   token?: string | null;
+  /** 'manual' answers a redirect as it comes instead of following it. */
+  redirect?: 'manual';
 }
 
 function authHeaders(sim: Simulator, token: string | null | undefined): Record<string, string> {
@@ -40,6 +42,7 @@ export function simFetch(sim: Simulator, path: string, init: FetchInit = {}) {
     body: init.body,
     headers: { ...authHeaders(sim, init.token), ...init.headers },
     dispatcher: agent,
+    redirect: init.redirect,
   });
 }
 
