@@ -185,6 +185,9 @@ export class AccessReviews {
       max: 100_000,
       ttl: REVIEW_TTL_MS,
       perf: { now: () => clock.now() },
+      // Read "now" on every check: lru-cache otherwise keeps one reading until a real 1 ms
+      // timer fires, so an answer would outlive its TTL on a clock that jumps (a FakeClock).
+      ttlResolution: 0,
       allowStale: true,
       noDeleteOnStaleGet: true,
       fetchMethod: async (_key, _stale, { context }) => {
