@@ -8,7 +8,7 @@ import { EventHub } from './kube/event-hub.js';
 import { describe, isResourceExpired } from './kube/reflector.js';
 import { ClusterRegistry } from './kube/registry.js';
 import { SourceError } from './kube/sources.js';
-import { EXAMPLE_QUERY } from './schema/example.js';
+import { EXAMPLE_QUERY, USAGE_EXAMPLE_QUERY } from './schema/example.js';
 import { buildSchema } from './schema/index.js';
 import { createAuthenticator } from './server/auth.js';
 import { createGateway } from './server/gateway.js';
@@ -111,6 +111,7 @@ export async function main(): Promise<void> {
     directory: registry,
     auth,
     defaultQuery: EXAMPLE_QUERY,
+    exampleTabs: [USAGE_EXAMPLE_QUERY],
     metrics: createMetrics(registry),
     settings: what.settings,
     metricsListener: what.metricsListener,

@@ -42,6 +42,9 @@ const simulatorCluster = z.strictObject({
  */
 const authorization = z.enum(['rbac', 'subjectAccessReview', 'static']);
 
+/** The metrics API (usage fields): its window, metrics-server's resolution (cache TTL). */
+const metrics = z.strictObject({ windowSeconds: z.number().int().min(1).max(3600).optional() });
+
 const cluster = z.union([
   z.strictObject({
     kubeconfig: z.string().min(1),
@@ -49,6 +52,7 @@ const cluster = z.union([
     cache: z.boolean().optional(),
     authorization: authorization.optional(),
     pool: pool.optional(),
+    metrics: metrics.optional(),
   }),
   z.strictObject({
     inCluster: z.literal(true),
@@ -56,6 +60,7 @@ const cluster = z.union([
     cache: z.boolean().optional(),
     authorization: authorization.optional(),
     pool: pool.optional(),
+    metrics: metrics.optional(),
   }),
   z.strictObject({
     simulator: simulatorCluster,
@@ -63,6 +68,7 @@ const cluster = z.union([
     cache: z.boolean().optional(),
     authorization: authorization.optional(),
     pool: pool.optional(),
+    metrics: metrics.optional(),
   }),
 ]);
 
@@ -541,6 +547,7 @@ export function plan(cli: CliOptions, file: ConfigFile = {}, env: NodeJS.Process
         cache: c.cache,
         authorization: c.authorization,
         pool: c.pool,
+        metrics: c.metrics,
       });
     else if ('inCluster' in c)
       sources.push({
@@ -549,6 +556,7 @@ export function plan(cli: CliOptions, file: ConfigFile = {}, env: NodeJS.Process
         cache: c.cache,
         pool: c.pool,
         authorization: c.authorization,
+        metrics: c.metrics,
       });
     else {
       const name = c.name ?? (i === 0 ? 'simulator' : `simulator-${i}`);

@@ -19,6 +19,7 @@ import { INFORMER_KINDS, KINDS, type KindName, type KubeObjectOf } from './kinds
 import type { AccessSet, RbacUser } from './rbac.js';
 import { describe } from './reflector.js';
 import { ATTR_CLUSTER, ATTR_KIND, cacheWaitSpan } from './tracing.js';
+import { ClusterUsage } from './usage.js';
 
 export interface ClusterSpec {
   /** Stable name used in the schema: the kubeconfig context name. */
@@ -37,6 +38,8 @@ export interface ClusterSpec {
   /** Mirror the RBAC kinds (set when the mode is `rbac` and identities can sign in). */
   mirrorRbac?: boolean;
   pool?: PoolOptions;
+  /** The metrics API (usage): its window, metrics-server's resolution (default 15 s). */
+  metrics?: { windowSeconds?: number };
   /** A fingerprint of what the spec was built from, so a reload can tell what changed. */
   fingerprint: string;
 }
@@ -88,6 +91,7 @@ export class Cluster {
   readonly mirrored: readonly KindName[];
   private readonly clock: Clock;
   readonly #access = new AccessCache();
+  readonly #usage = new Map<Clock, ClusterUsage>();
   private versionText: string | undefined;
   private lastError: string | undefined;
 
@@ -238,6 +242,24 @@ export class Cluster {
   /** One SubjectAccessReview for `user` (authorization: subjectAccessReview). */
   reviewAccess(user: AccessReviewUser, attributes: AccessReviewAttributes): Promise<boolean> {
     return this.client.reviewAccess(user, attributes);
+  }
+
+  /**
+   * The cluster's usage cache (metrics API, read on demand; see usage.ts), one per clock:
+   * a gateway reads it on its own clock, which tests drive.
+   */
+  usage(clock: Clock = this.clock): ClusterUsage {
+    let usage = this.#usage.get(clock);
+    if (!usage) {
+      usage = new ClusterUsage({
+        cluster: this.name,
+        client: this.client,
+        clock,
+        windowSeconds: this.spec.metrics?.windowSeconds,
+      });
+      this.#usage.set(clock, usage);
+    }
+    return usage;
   }
 
   /** The server's gitVersion, asked once and remembered. */

@@ -40,6 +40,11 @@ function toScalar(q: string): number {
   }
 }
 
+/** A quantity's exact value as a number ("250m" -> 0.25, "1Ki" -> 1024); malformed -> throws. Not rounded, not cached. */
+export function quantityValue(q: string): number {
+  return toScalar(q);
+}
+
 /**
  * Kubernetes rounds MilliValue()/Value() up ("1n" CPU is 1m). Float noise from the division in
  * quantityToScalar (e.g. 0.7 * 1000 = 700.0000000000001) must not be rounded up, hence the epsilon.

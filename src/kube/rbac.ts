@@ -47,10 +47,17 @@ function tracked(group: string, resource: string, subresource?: string): Tracked
   });
 }
 
-/** The resources of the data kinds, and the subresources the gateway reads (logs). */
+/** The metrics API's node metrics: `get` on them is what a node's usage needs (cluster scope). */
+export const NODE_METRICS: TrackedResource = tracked('metrics.k8s.io', 'nodes');
+/** The metrics API's pod metrics: `get` on them in its namespace is what a pod's usage needs. */
+export const POD_METRICS: TrackedResource = tracked('metrics.k8s.io', 'pods');
+
+/** The resources of the data kinds, the subresources the gateway reads (logs), and the metrics API's. */
 export const TRACKED_RESOURCES: readonly TrackedResource[] = Object.freeze([
   ...DATA_KINDS.map((k) => tracked(KINDS[k].group, KINDS[k].plural)),
   tracked('', 'pods', 'log'),
+  NODE_METRICS,
+  POD_METRICS,
 ]);
 
 /** The tracked resource key of a kind. */

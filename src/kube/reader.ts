@@ -8,6 +8,7 @@
  */
 import type { JobPodCounts, NamespacePods, NodeUsage, PodTotals } from './aggregates.js';
 import type { AccessReviewAttributes, AccessReviewUser } from './client.js';
+import type { Clock } from './clock.js';
 import type { AuthorizationMode, Cluster, ClusterStatus } from './cluster.js';
 import type { ResumeAnswer } from './event-log.js';
 import type { ReadonlyIndexer } from './indexer.js';
@@ -17,6 +18,7 @@ import { compileQuery, indexLookups, type ObjectQuery, serverSelectors } from '.
 import type { AccessSet, RbacUser } from './rbac.js';
 import type { JobState, PodPhase } from './rules.js';
 import { transformerFor } from './transform.js';
+import type { ClusterUsage } from './usage.js';
 
 export type { ObjectQuery } from './query.js';
 
@@ -103,6 +105,11 @@ export class ClusterReader {
   /** Moves whenever any RBAC object changes; undefined until they have synced. */
   rbacGeneration(): string | undefined {
     return this.#cluster.rbacGeneration();
+  }
+
+  /** The cluster's usage (metrics API) on this clock: cached per window, shared by every request. */
+  usage(clock: Clock): ClusterUsage {
+    return this.#cluster.usage(clock);
   }
 
   /** Jobs by state per namespace, once jobs are served from memory. */

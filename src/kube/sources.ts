@@ -22,6 +22,8 @@ interface SourceOptions {
   cache?: boolean;
   pool?: PoolOptions;
   authorization?: AuthorizationMode;
+  /** The metrics API's window (metrics-server's resolution), seconds. */
+  metrics?: { windowSeconds?: number };
 }
 
 /** The cache, pool and authorisation of a source's cluster, from the source or the defaults. */
@@ -32,6 +34,7 @@ function options(source: SourceOptions, defaults: ClusterDefaults) {
     pool: source.pool ?? defaults.pool,
     authorization,
     mirrorRbac: authorization === 'rbac' && defaults.identities === true,
+    ...(source.metrics ? { metrics: source.metrics } : {}),
   };
 }
 

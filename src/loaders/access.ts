@@ -18,10 +18,12 @@ import {
   type AccessSet,
   type Grant,
   grantAllows,
+  NODE_METRICS,
   READ_VERBS,
   type ReadVerb,
   resourceKeyOf,
   TRACKED_RESOURCES,
+  type TrackedResource,
 } from '../kube/rbac.js';
 import type { ClusterReader } from '../kube/reader.js';
 import { type IdentityPrincipal, type Principal, principalKey, type StaticPrincipal } from './principal.js';
@@ -56,13 +58,12 @@ export interface ClusterAccess {
   prepare?(needs: readonly AccessNeed[], fresh?: boolean): Promise<void>;
 }
 
-/** A decision a read is about to need: `verb` on a kind (or resource key) in a namespace, or cluster-wide. */
-export interface AccessNeed {
+/** A decision a read is about to need: `verb` on a kind (or a tracked resource) in a namespace, or cluster-wide. */
+export type AccessNeed = {
   verb: ReadVerb;
-  kind: KindName;
   /** Undefined: the cluster scope (across every namespace, or a cluster-scoped kind). */
   namespace?: string;
-}
+} & ({ kind: KindName; resource?: undefined } | { resource: TrackedResource; kind?: undefined });
 
 /** The namespace a request about this object is made in (a Namespace's own name). */
 export function requestNamespace(
@@ -103,8 +104,12 @@ function staticAccess(principal: StaticPrincipal): ClusterAccess {
     all: (_verb: ReadVerb, kind: KindName) => everything || (kind !== 'Namespace' && !isNamespaced(kind)),
     namespaces: () => (everything ? [] : [...set]),
     allows: (_verb: ReadVerb, kind: KindName, namespace: string | undefined) => sees(kind, namespace),
+    // Nodes, and their usage, are visible to whoever sees the cluster.
     allowsResource: (_verb: ReadVerb, resourceKey: string, namespace: string | undefined) =>
-      everything || (namespace !== undefined && set.has(namespace)) || resourceKey === '/nodes',
+      everything ||
+      (namespace !== undefined && set.has(namespace)) ||
+      resourceKey === '/nodes' ||
+      resourceKey === NODE_METRICS.key,
   });
   staticAccesses.set(principal, access);
   return access;
@@ -180,15 +185,23 @@ export class AccessReviews {
       max: 100_000,
       ttl: REVIEW_TTL_MS,
       perf: { now: () => clock.now() },
+      // Read "now" on every check: lru-cache otherwise keeps one reading until a real 1 ms
+      // timer fires, so an answer would outlive its TTL on a clock that jumps (a FakeClock).
+      ttlResolution: 0,
       allowStale: true,
       noDeleteOnStaleGet: true,
       fetchMethod: async (_key, _stale, { context }) => {
-        const def = KINDS[context.need.kind];
-        const ns = context.need.namespace;
+        const { need } = context;
+        const { group, resource } = need.resource ?? {
+          group: KINDS[need.kind].group,
+          resource: KINDS[need.kind].plural,
+        };
+        const ns = need.namespace;
         return context.reader.reviewAccess(context.user, {
-          verb: context.need.verb,
-          group: def.group,
-          resource: def.plural,
+          verb: need.verb,
+          group,
+          resource,
+          ...(need.resource?.subresource ? { subresource: need.resource.subresource } : {}),
           ...(ns !== undefined ? { namespace: ns } : {}),
           // kube-apiserver's request for a namespace names it: the same question.
           ...(context.need.kind === 'Namespace' && ns !== undefined ? { name: ns } : {}),
@@ -198,7 +211,8 @@ export class AccessReviews {
   }
 
   #key(cluster: string, userKey: string, need: AccessNeed): string {
-    return `${cluster}\u0000${userKey}\u0000${need.verb}\u0000${need.kind}\u0000${need.namespace ?? ''}`;
+    const what = need.resource?.key ?? need.kind;
+    return `${cluster}\u0000${userKey}\u0000${need.verb}\u0000${what}\u0000${need.namespace ?? ''}`;
   }
 
   /** The answer in memory (stale ones too, refreshed in the background); undefined when never asked. */
@@ -276,9 +290,14 @@ function reviewedAccess(
       all(verb, kind) || (namespace !== undefined && known(verb, kind, namespace)),
     allowsResource: (verb: ReadVerb, resourceKey: string, namespace: string | undefined) => {
       const kind = (Object.keys(KINDS) as KindName[]).find((k) => resourceKeyOf(k) === resourceKey);
-      return (
-        kind !== undefined && (all(verb, kind) || (namespace !== undefined && known(verb, kind, namespace)))
-      );
+      if (kind !== undefined)
+        return all(verb, kind) || (namespace !== undefined && known(verb, kind, namespace));
+      // A tracked resource that is no kind (the metrics API's): asked about as itself.
+      const resource = TRACKED_RESOURCES.find((r) => r.key === resourceKey);
+      if (!resource) return false;
+      const asked = (ns?: string) =>
+        reviews.peek(reader, userKey, user, { verb, resource, namespace: ns }) === true;
+      return asked() || (namespace !== undefined && asked(namespace));
     },
     prepare: (needs: readonly AccessNeed[], fresh?: boolean) =>
       reviews.ask(reader, userKey, user, needs, fresh),

@@ -57,6 +57,8 @@ export interface Amounts {
 }
 
 export interface ClusterSummary {
+  /** The cluster summarised (usage fields are looked up by it). */
+  cluster: string;
   nodes: number;
   readyNodes: number;
   /** Pods the principal sees, any phase. */
@@ -336,6 +338,7 @@ async function summarize(reads: RequestReads, reader: ClusterReader): Promise<Cl
     { verb: 'list', kind: 'Node' },
   ]);
   const s: ClusterSummary = {
+    cluster: reader.name,
     nodes: 0,
     readyNodes: 0,
     pods: 0,

@@ -33,6 +33,7 @@ import type { Principal } from './principal.js';
 import { RequestReads } from './reads.js';
 import { type ClusterHealth, createHealthLoader, createVersionLoader } from './status.js';
 import { createSubscriptions, type Subscriptions } from './subscribe.js';
+import { createUsageLoaders, type UsageLoaders } from './usage.js';
 import { createWrites, defaultWriteGate, type WriteGate, type Writes } from './writes.js';
 
 export type { Clock } from '../kube/clock.js';
@@ -60,6 +61,18 @@ export {
   podRestarts,
 } from '../kube/rules.js';
 export { LabelSelectorError, parseLabelSelector } from '../kube/selector.js';
+export {
+  type ContainerUsage,
+  cpuOverRequest,
+  effectivePodLimits,
+  MEMORY_NEAR_LIMIT,
+  memoryNearLimit,
+  type PodUsage,
+  type PodUtilization,
+  podUtilization,
+  type Usage,
+  type UsageSample,
+} from '../kube/usage.js';
 export type { ClusterSummary, JobPodsKey, NodeUsageKey } from './aggregates.js';
 export type { ClusterCatalog } from './catalog.js';
 export { SlowConsumerError } from './event-queue.js';
@@ -78,6 +91,7 @@ export {
 export type { ClusterHealth } from './status.js';
 export { isSharedEvent, type ObjectEvent } from './streams.js';
 export type { ObjectSubscription, Subscriptions } from './subscribe.js';
+export type { PodSignals, UsageLoaders, UsageView } from './usage.js';
 export {
   type DrainedPod,
   type DrainOutcome,
@@ -105,6 +119,8 @@ export interface Loaders {
   readonly summary: DataLoader<string, ClusterSummary>;
   readonly version: DataLoader<string, string>;
   readonly health: DataLoader<string, ClusterHealth>;
+  /** Live usage (the metrics API, one fetch per cluster and window) joined to nodes and pods. */
+  readonly usage: UsageLoaders;
 }
 
 export interface GatewayContext {
@@ -148,6 +164,7 @@ function createLoaders(
   directory: ClusterDirectory,
   principal: Principal,
   reviews: AccessReviews,
+  clock: Clock,
   onBatch?: BatchHook,
 ): Loaders {
   const reads = new RequestReads(directory, principal, reviews);
@@ -159,6 +176,7 @@ function createLoaders(
     summary: createSummaryLoader(reads, onBatch),
     version: createVersionLoader(reads, onBatch),
     health: createHealthLoader(reads, onBatch),
+    usage: createUsageLoaders(reads, clock, onBatch),
   });
 }
 
@@ -179,7 +197,7 @@ export function createContext({
   // SubjectAccessReview answers are the gateway's (one cache per directory), on its clock.
   const reviews = accessReviews(directory, clock);
   const now = (): Loaders => {
-    current ??= createLoaders(directory, principal, reviews, onBatch);
+    current ??= createLoaders(directory, principal, reviews, clock, onBatch);
     return current;
   };
   const loaders = Object.freeze({
@@ -203,6 +221,9 @@ export function createContext({
     },
     get health() {
       return now().health;
+    },
+    get usage() {
+      return now().usage;
     },
   } satisfies Loaders);
   const clusters = createCatalog(directory, principal, reviews);

@@ -82,15 +82,55 @@ export function makeOrder<T extends AnyObject>(
   };
 }
 
+/**
+ * An order (and filter) that needs more than the objects: usage, read for the page's
+ * cluster before the list is sorted (`resolve`).
+ */
+export interface DeferredOrder<T> {
+  resolve(ctx: GatewayContext, cluster: string): Promise<{ order: Order<T>; keep?: (item: T) => boolean }>;
+}
+
+/**
+ * An order by a value some objects lack (usage: a pod that is not running, a node the
+ * caller may not see the usage of): those sort last in either direction, then by
+ * namespace, name and uid.
+ */
+export function makeOptionalOrder<T extends AnyObject>(
+  field: string,
+  direction: Direction,
+  value: (obj: T) => number | undefined,
+  memo: string,
+): Order<T> {
+  const missing = direction === 'ASC' ? 1 : 0;
+  return {
+    field,
+    direction,
+    memo,
+    key: (o) => {
+      const v = value(o);
+      return [
+        v === undefined ? missing : 1 - missing,
+        v ?? 0,
+        o.metadata?.namespace ?? '',
+        o.metadata?.name ?? '',
+        o.metadata?.uid ?? '',
+      ];
+    },
+  };
+}
+
 export async function loadPage<K extends KindName>(
   ctx: GatewayContext,
   key: ListKey & { kind: K },
   args: PageArgs,
-  order: Order<KubeObjectOf<K>>,
+  given: Order<KubeObjectOf<K>> | DeferredOrder<KubeObjectOf<K>>,
 ): Promise<Page<KubeShape<K>>> {
   checkPageArgs(args);
-  const items = (await ctx.loaders.list.load(key)) as readonly KubeObjectOf<K>[];
-  return paginate(items, args, order, (o) => wrap(key.cluster, key.kind, o));
+  const [items, { order, keep }] = await Promise.all([
+    ctx.loaders.list.load(key) as Promise<readonly KubeObjectOf<K>[]>,
+    'resolve' in given ? given.resolve(ctx, key.cluster) : { order: given, keep: undefined },
+  ]);
+  return paginate(keep ? items.filter(keep) : items, args, order, (o) => wrap(key.cluster, key.kind, o));
 }
 
 /** Bad input to a mutation, naming the argument or input field (`extensions.field`). */

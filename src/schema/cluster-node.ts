@@ -9,11 +9,20 @@ import {
   nodeReady,
   nodeResources,
   nodeRoles,
+  type Usage,
 } from '../loaders/index.js';
-import { checkCount, checkNamespace, loadPage, makeOrder, requireName } from './args.js';
+import {
+  checkCount,
+  checkNamespace,
+  type DeferredOrder,
+  loadPage,
+  makeOptionalOrder,
+  makeOrder,
+  requireName,
+} from './args.js';
 import { builder } from './builder.js';
 import { Condition, KubeObject, NodeResources, OrderDirection, ResourceAmounts } from './common.js';
-import type { Direction } from './pagination.js';
+import type { Direction, Order } from './pagination.js';
 import { podArgs, podFilters, podOrder } from './pod.js';
 import { ClusterNodeRef, isKind, loadByGlobalId, PodConnection, PodRef } from './refs.js';
 import { DateTime, millis } from './scalars.js';
@@ -22,7 +31,30 @@ import { DRY_RUN_DESCRIPTION, DrainNodePayload, NodeWritePayload } from './write
 
 type Node = KubeObjectOf<'Node'>;
 
-const NodeOrderField = builder.enumType('ClusterNodeOrderField', { values: ['NAME', 'CREATED_AT'] as const });
+const NodeOrderField = builder.enumType('ClusterNodeOrderField', {
+  description:
+    'CPU_USAGE and MEMORY_USAGE order by live usage, CPU_UTILIZATION and MEMORY_UTILIZATION by usage over allocatable; nodes without usage (no metrics API, or usage the caller may not see) sort last either way.',
+  values: [
+    'NAME',
+    'CREATED_AT',
+    'CPU_USAGE',
+    'MEMORY_USAGE',
+    'CPU_UTILIZATION',
+    'MEMORY_UTILIZATION',
+  ] as const,
+});
+
+type NodeOrderName = (typeof NodeOrderField)['$inferType'];
+
+const BY_USAGE: Record<
+  Exclude<NodeOrderName, 'NAME' | 'CREATED_AT'>,
+  (n: Node, u: Usage) => number | null
+> = {
+  CPU_USAGE: (_n, u) => u.cpuMillis,
+  MEMORY_USAGE: (_n, u) => u.memoryBytes,
+  CPU_UTILIZATION: (n, u) => nodeUtilization(n, u).cpu,
+  MEMORY_UTILIZATION: (n, u) => nodeUtilization(n, u).memory,
+};
 
 const NodeOrder = builder.inputType('ClusterNodeOrder', {
   fields: (t) => ({
@@ -39,11 +71,34 @@ export const nodeArgs = builder.args((t) => ({
   orderBy: t.field({ type: NodeOrder }),
 }));
 
-export function nodeOrder(arg: { field: 'NAME' | 'CREATED_AT'; direction: Direction } | null | undefined) {
+/** A node's usage over its allocatable resources (fractions); null where it has none. */
+export function nodeUtilization(n: Node, u: Usage): { cpu: number | null; memory: number | null } {
+  const allocatable = nodeResources(n, 'allocatable');
+  return {
+    cpu: allocatable.cpuMillis ? u.cpuMillis / allocatable.cpuMillis : null,
+    memory: allocatable.memoryBytes ? u.memoryBytes / allocatable.memoryBytes : null,
+  };
+}
+
+export function nodeOrder(
+  arg: { field: NodeOrderName; direction: Direction } | null | undefined,
+): Order<Node> | DeferredOrder<Node> {
   const field = arg?.field ?? 'NAME';
-  return makeOrder<Node>(field, arg?.direction ?? 'ASC', (n) =>
-    field === 'NAME' ? (n.metadata?.name ?? '') : millis(n.metadata?.creationTimestamp),
-  );
+  const direction = arg?.direction ?? 'ASC';
+  if (field === 'NAME' || field === 'CREATED_AT')
+    return makeOrder<Node>(field, direction, (n) =>
+      field === 'NAME' ? (n.metadata?.name ?? '') : millis(n.metadata?.creationTimestamp),
+    );
+  return {
+    resolve: async (ctx, cluster) => {
+      const view = await ctx.loaders.usage.nodes(cluster);
+      const value = (n: Node) => {
+        const u = view.get(n.metadata?.name ?? '');
+        return (u && BY_USAGE[field](n, u)) ?? undefined;
+      };
+      return { order: makeOptionalOrder<Node>(field, direction, value, view.version) };
+    },
+  };
 }
 
 const Taint = builder
@@ -141,7 +196,7 @@ builder.node(ClusterNodeRef, {
               nodeName: n.object.metadata?.name ?? '',
             },
             args,
-            podOrder(args.orderBy),
+            podOrder(args.orderBy, args),
           ),
       },
       PodConnection,

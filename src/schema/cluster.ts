@@ -125,7 +125,12 @@ builder.node(ClusterRef, {
         nullable: true,
         args: { ...podArgs, ...podScopeArgs },
         resolve: (c, args, ctx) =>
-          loadPage(ctx, { ...podFilters(args), cluster: c.name, kind: 'Pod' }, args, podOrder(args.orderBy)),
+          loadPage(
+            ctx,
+            { ...podFilters(args), cluster: c.name, kind: 'Pod' },
+            args,
+            podOrder(args.orderBy, args),
+          ),
       },
       PodConnection,
     ),

@@ -14,6 +14,8 @@ export interface ContainerShape {
   spec: V1Container;
   status?: V1ContainerStatus;
   init: boolean;
+  /** The pod it belongs to (its usage is looked up by it). */
+  pod?: { cluster: string; namespace: string; name: string };
 }
 
 interface StateShape {
@@ -106,6 +108,12 @@ export function containersOf(
   specs: readonly V1Container[] | undefined,
   statuses: readonly V1ContainerStatus[] | undefined,
   init: boolean,
+  pod?: ContainerShape['pod'],
 ): ContainerShape[] {
-  return (specs ?? []).map((spec) => ({ spec, status: statuses?.find((s) => s.name === spec.name), init }));
+  return (specs ?? []).map((spec) => ({
+    spec,
+    status: statuses?.find((s) => s.name === spec.name),
+    init,
+    ...(pod ? { pod } : {}),
+  }));
 }

@@ -50,3 +50,37 @@ query Overview {
   }
 }
 `;
+
+/**
+ * GraphiQL's second tab: a nodes page with live usage (the metrics API, read at most once
+ * per window for everyone), hottest nodes first, and the pods near their memory limit.
+ */
+export const USAGE_EXAMPLE_QUERY = `# Live usage, as \`kubectl top\` shows it: read from each cluster's metrics API
+# (metrics-server) at most once per 15 s window, whoever asks.
+query NodesWithUsage {
+  clusters {
+    name
+    summary {
+      usage { cpuMillis memoryBytes timestamp window }
+      utilization { cpu memory }
+      podsNearMemoryLimit
+      podsOverCpuRequest
+    }
+    nodes(first: 20, orderBy: { field: CPU_UTILIZATION, direction: DESC }) {
+      edges {
+        node {
+          name
+          ready
+          allocatable { cpuMillis memoryBytes }
+          usage { cpuMillis memoryBytes timestamp }
+          utilization { cpu memory }
+          usageHistory(last: 8) { timestamp cpuMillis }
+        }
+      }
+    }
+    hot: pods(first: 5, memoryNearLimit: true, orderBy: { field: MEMORY_USAGE, direction: DESC }) {
+      edges { node { namespace name usage { memoryBytes } utilization { memoryOfLimit } } }
+    }
+  }
+}
+`;

@@ -19,6 +19,7 @@ import './cluster.js';
 import './subscriptions.js';
 import './logs.js';
 import './live.js';
+import './usage.js';
 import './viewer.js';
 
 let schema: GraphQLSchema | undefined;

@@ -119,7 +119,7 @@ builder.node(JobRef, {
               jobName: j.object.metadata?.name ?? '',
             },
             args,
-            podOrder(args.orderBy),
+            podOrder(args.orderBy, args),
           ),
       },
       PodConnection,

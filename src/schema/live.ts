@@ -4,6 +4,7 @@
  * subscriber (see LiveValue). `clusterStatus` tells a page when a cluster loses or
  * regains its watches, relists, or goes stale, so "live" can be shown honestly.
  */
+import { type GraphQLResolveInfo, Kind, type SelectionSetNode } from 'graphql';
 import { forbidden, notFound } from '../errors.js';
 import {
   type GatewayContext,
@@ -102,34 +103,75 @@ function reasonFor(prev: StatusSnapshot | undefined, next: StatusSnapshot): stri
   return 'ERROR';
 }
 
+/** The fields of a live value that read usage (the metrics API) rather than the caches. */
+const USAGE_FIELDS = new Set([
+  'usage',
+  'utilization',
+  'usageHistory',
+  'podsNearMemoryLimit',
+  'podsOverCpuRequest',
+]);
+const SIGNAL_FIELDS = new Set(['podsNearMemoryLimit', 'podsOverCpuRequest']);
+
+/** Whether the subscription's selection (fragments included) asks for one of `names`, at its first level. */
+function selects(info: GraphQLResolveInfo, names: ReadonlySet<string>): boolean {
+  const visit = (set: SelectionSetNode | undefined): boolean =>
+    (set?.selections ?? []).some((s) => {
+      if (s.kind === Kind.FIELD) return names.has(s.name.value);
+      if (s.kind === Kind.INLINE_FRAGMENT) return visit(s.selectionSet);
+      return visit(info.fragments[s.name.value]?.selectionSet);
+    });
+  return info.fieldNodes.some((f) => visit(f.selectionSet));
+}
+
+/**
+ * Usage changes once per metrics window and nothing publishes it: a live value that shows
+ * it ticks once per window (only while subscribed), reading an answer fetched within the
+ * window — one fetch per cluster and window, however many subscribers — and pushes when
+ * a new window's answer came (its version moves).
+ */
+async function usageStamp(ctx: GatewayContext, cluster: string, pods: boolean): Promise<string> {
+  const { usage } = ctx.loaders;
+  await usage.refresh(cluster, { pods });
+  const [nodes, podView] = await Promise.all([usage.nodes(cluster), pods ? usage.pods(cluster) : undefined]);
+  return `${nodes.version}|${podView?.version ?? ''}`;
+}
+
 builder.subscriptionFields((t) => ({
   clusterSummary: t.field({
     type: ClusterSummary,
     description: 'The cluster overview numbers, pushed when they change (at most 4 times a second).',
     args: { cluster: t.arg.string({ required: true }) },
-    subscribe: (_root, args, ctx) => {
+    subscribe: (_root, args, ctx, info) => {
       const [cluster] = targetClusters(ctx, args.cluster);
+      const withUsage = selects(info, USAGE_FIELDS);
+      const withSignals = selects(info, SIGNAL_FIELDS);
       return new LiveValue({
         subscribe: (invalidate) => ctx.subscribe.changes(cluster, invalidate),
-        compute: () => {
+        ...(withUsage ? { pollMs: ctx.loaders.usage.windowSeconds(cluster) * 1000 } : {}),
+        compute: async () => {
           stillReadable(ctx, cluster);
-          return fresh(ctx).loaders.summary.load(cluster);
+          const c = fresh(ctx);
+          const stamp = withUsage ? await usageStamp(c, cluster, withSignals) : undefined;
+          return { summary: await c.loaders.summary.load(cluster), stamp };
         },
         key: (s) => JSON.stringify(s),
         intervalMs: COALESCE_MS,
         clock: ctx.clock,
       }) as never;
     },
-    resolve: (summary) => unwrapLive(summary) as never,
+    resolve: (value) => (unwrapLive(value) as { summary: unknown }).summary as never,
   }),
   nodeSummary: t.field({
     type: ClusterNodeRef,
     description: 'One node with its podCount and requested resources, pushed when they change.',
     args: { cluster: t.arg.string({ required: true }), name: t.arg.string({ required: true }) },
-    subscribe: (_root, args, ctx) => {
+    subscribe: (_root, args, ctx, info) => {
       const [cluster] = targetClusters(ctx, args.cluster);
       const name = checkName('name', args.name)!;
+      const withUsage = selects(info, USAGE_FIELDS);
       return new LiveValue({
+        ...(withUsage ? { pollMs: ctx.loaders.usage.windowSeconds(cluster) * 1000 } : {}),
         subscribe: (invalidate) =>
           ctx.subscribe.changes(cluster, (event) => {
             if (event.kind === 'Node' && event.object.metadata?.name === name) invalidate();
@@ -144,20 +186,23 @@ builder.subscriptionFields((t) => ({
           }),
         compute: async () => {
           stillReadable(ctx, cluster);
-          const { loaders } = fresh(ctx);
-          const [node, usage] = await Promise.all([
+          const c = fresh(ctx);
+          const { loaders } = c;
+          const [node, usage, stamp] = await Promise.all([
             loaders.object.load({ cluster, kind: 'Node', name }),
             loaders.nodeUsage.load({ cluster, nodeName: name }),
+            withUsage ? usageStamp(c, cluster, false) : undefined,
           ]);
-          return { node, usage };
+          return { node, usage, stamp };
         },
-        key: ({ node, usage }) => {
+        key: ({ node, usage, stamp }) => {
           const n = node as KubeObjectOf<'Node'> | null;
           return JSON.stringify([
             n?.metadata?.uid ?? null,
             n?.status?.allocatable ?? null,
             n?.spec?.unschedulable,
             usage,
+            stamp ?? null,
           ]);
         },
         intervalMs: COALESCE_MS,

@@ -79,7 +79,7 @@ builder.node(NamespaceRef, {
               namespace: n.object.metadata?.name ?? '',
             },
             args,
-            podOrder(args.orderBy),
+            podOrder(args.orderBy, args),
           ),
       },
       PodConnection,

@@ -18,6 +18,11 @@ export interface Order<T> {
   direction: Direction;
   /** Unique per object: ends with the uid. */
   key(item: T): SortKey;
+  /**
+   * What else the keys depend on besides the objects (a usage order: the metrics answer and
+   * the caller's rights), so sorted lists are memoised per that too.
+   */
+  memo?: string;
 }
 
 export interface PageArgs {
@@ -115,7 +120,7 @@ type Entry<T> = { item: T; key: SortKey };
 const sortedMemo = new WeakMap<readonly unknown[], Map<string, Entry<unknown>[]>>();
 
 function sortedEntries<T>(items: readonly T[], order: Order<T>): Entry<T>[] {
-  const memoKey = `${order.field}\u0000${order.direction}`;
+  const memoKey = `${order.field}\u0000${order.direction}\u0000${order.memo ?? ''}`;
   const cached = Object.isFrozen(items) ? sortedMemo.get(items)?.get(memoKey) : undefined;
   if (cached) return cached as Entry<T>[];
   const sign = order.direction === 'DESC' ? -1 : 1;

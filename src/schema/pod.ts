@@ -1,12 +1,16 @@
 /** Pod: the object, its relations (node, job) and the pod connections' arguments and ordering. */
 import {
+  cpuOverRequest,
   effectivePodRequests,
   jobNameOfPod,
   type KubeObjectOf,
+  memoryNearLimit,
   POD_PHASES,
+  type PodUsage,
   podPhase,
   podReady,
   podRestarts,
+  podUtilization,
 } from '../loaders/index.js';
 import {
   checkCount,
@@ -14,6 +18,8 @@ import {
   checkNamespace,
   checkSearch,
   checkSelector,
+  type DeferredOrder,
+  makeOptionalOrder,
   makeOrder,
   requireName,
   requireNamespace,
@@ -21,16 +27,29 @@ import {
 import { builder } from './builder.js';
 import { Condition, KubeObject, OrderDirection, PodPhaseEnum, ResourceAmounts } from './common.js';
 import { Container, containersOf } from './container.js';
-import type { Direction } from './pagination.js';
+import type { Direction, Order } from './pagination.js';
 import { ClusterNodeRef, isKind, JobRef, loadByGlobalId, PodRef } from './refs.js';
 import { DateTime, millis } from './scalars.js';
-import { localId, wrap } from './shapes.js';
+import { localId, type PodShape, wrap } from './shapes.js';
 import { DRY_RUN_DESCRIPTION, PodWritePayload } from './writes.js';
 
 type Pod = KubeObjectOf<'Pod'>;
 
 const PodOrderField = builder.enumType('PodOrderField', {
-  values: ['NAME', 'NAMESPACE', 'CREATED_AT', 'PHASE', 'RESTARTS', 'NODE'] as const,
+  description:
+    'CPU_USAGE and MEMORY_USAGE order by live usage, CPU_UTILIZATION and MEMORY_UTILIZATION by usage over requests (utilization.cpuOfRequest, memoryOfRequest); pods without usage (not running, no metrics API, or usage the caller may not see) or without a request sort last either way.',
+  values: [
+    'NAME',
+    'NAMESPACE',
+    'CREATED_AT',
+    'PHASE',
+    'RESTARTS',
+    'NODE',
+    'CPU_USAGE',
+    'MEMORY_USAGE',
+    'CPU_UTILIZATION',
+    'MEMORY_UTILIZATION',
+  ] as const,
 });
 
 const PodOrder = builder.inputType('PodOrder', {
@@ -40,7 +59,19 @@ const PodOrder = builder.inputType('PodOrder', {
   }),
 });
 
-const PRIMARY: Record<(typeof PodOrderField)['$inferType'], (p: Pod) => string | number> = {
+type PodOrderName = (typeof PodOrderField)['$inferType'];
+type UsageOrderName = 'CPU_USAGE' | 'MEMORY_USAGE' | 'CPU_UTILIZATION' | 'MEMORY_UTILIZATION';
+
+const BY_USAGE: Record<UsageOrderName, (p: Pod, u: PodUsage) => number | null> = {
+  CPU_USAGE: (_p, u) => u.cpuMillis,
+  MEMORY_USAGE: (_p, u) => u.memoryBytes,
+  CPU_UTILIZATION: (p, u) => podUtilization(p, u).cpuOfRequest,
+  MEMORY_UTILIZATION: (p, u) => podUtilization(p, u).memoryOfRequest,
+};
+
+const isUsageOrder = (field: PodOrderName): field is UsageOrderName => Object.hasOwn(BY_USAGE, field);
+
+const PRIMARY: Record<Exclude<PodOrderName, UsageOrderName>, (p: Pod) => string | number> = {
   NAME: (p) => p.metadata?.name ?? '',
   NAMESPACE: (p) => p.metadata?.namespace ?? '',
   CREATED_AT: (p) => millis(p.metadata?.creationTimestamp),
@@ -49,10 +80,53 @@ const PRIMARY: Record<(typeof PodOrderField)['$inferType'], (p: Pod) => string |
   NODE: (p) => p.spec?.nodeName ?? '',
 };
 
-/** Default: by namespace, then name, as `kubectl get pods -A` lists them. */
-export function podOrder(arg: { field: keyof typeof PRIMARY; direction: Direction } | null | undefined) {
+/** The usage signals a pod connection filters on. */
+export interface PodSignalArgs {
+  memoryNearLimit?: boolean | null;
+  cpuOverRequest?: boolean | null;
+}
+
+/**
+ * Default: by namespace, then name, as `kubectl get pods -A` lists them. Orders by usage
+ * and the usage signals read the cluster's pod metrics (one fetch per window, shared)
+ * before the list is sorted.
+ */
+export function podOrder(
+  arg: { field: PodOrderName; direction: Direction } | null | undefined,
+  signals: PodSignalArgs = {},
+): Order<Pod> | DeferredOrder<Pod> {
   const field = arg?.field ?? 'NAMESPACE';
-  return makeOrder<Pod>(field, arg?.direction ?? 'ASC', PRIMARY[field]);
+  const direction = arg?.direction ?? 'ASC';
+  const near = signals.memoryNearLimit ?? undefined;
+  const over = signals.cpuOverRequest ?? undefined;
+  if (!isUsageOrder(field) && near === undefined && over === undefined)
+    return makeOrder<Pod>(field, direction, PRIMARY[field]);
+  return {
+    resolve: async (ctx, cluster) => {
+      const view = await ctx.loaders.usage.pods(cluster);
+      const usage = (p: Pod) => view.get(p.metadata?.namespace ?? '', p.metadata?.name ?? '');
+      const order = isUsageOrder(field)
+        ? makeOptionalOrder<Pod>(
+            field,
+            direction,
+            (p) => {
+              const u = usage(p);
+              return (u && BY_USAGE[field](p, u)) ?? undefined;
+            },
+            view.version,
+          )
+        : makeOrder<Pod>(field, direction, PRIMARY[field]);
+      if (near === undefined && over === undefined) return { order };
+      const keep = (p: Pod) => {
+        const u = usage(p);
+        const utilization = u ? podUtilization(p, u) : undefined;
+        if (near !== undefined && (utilization ? memoryNearLimit(utilization) : false) !== near) return false;
+        if (over !== undefined && (utilization ? cpuOverRequest(utilization) : false) !== over) return false;
+        return true;
+      };
+      return { order, keep };
+    },
+  };
 }
 
 /** Arguments every pod connection takes. */
@@ -61,6 +135,14 @@ export const podArgs = builder.args((t) => ({
   phase: t.field({ type: PodPhaseEnum }),
   search: t.string({ description: 'Case-insensitive substring of the name.' }),
   orderBy: t.field({ type: PodOrder }),
+  memoryNearLimit: t.boolean({
+    description:
+      'true: only pods using at least 90 % of their memory limit (utilization.memoryOfLimit >= 0.9: the OOM killer is near); false: only the others. Reads live usage (metrics.k8s.io).',
+  }),
+  cpuOverRequest: t.boolean({
+    description:
+      'true: only pods using more CPU than they request (utilization.cpuOfRequest > 1; pods without a CPU request never are); false: only the others. Reads live usage (metrics.k8s.io).',
+  }),
 }));
 
 /** Arguments of pod connections that are not already narrowed to a node or job. */
@@ -90,6 +172,12 @@ export function podFilters(args: PodArgs) {
     search: checkSearch(args.search),
   };
 }
+
+const podRef = (p: PodShape) => ({
+  cluster: p.cluster,
+  namespace: p.object.metadata?.namespace ?? '',
+  name: p.object.metadata?.name ?? '',
+});
 
 builder.node(PodRef, {
   interfaces: [KubeObject],
@@ -150,12 +238,13 @@ builder.node(PodRef, {
     restartPolicy: t.string({ nullable: true, resolve: (p) => p.object.spec?.restartPolicy }),
     containers: t.field({
       type: [Container],
-      resolve: (p) => containersOf(p.object.spec?.containers, p.object.status?.containerStatuses, false),
+      resolve: (p) =>
+        containersOf(p.object.spec?.containers, p.object.status?.containerStatuses, false, podRef(p)),
     }),
     initContainers: t.field({
       type: [Container],
       resolve: (p) =>
-        containersOf(p.object.spec?.initContainers, p.object.status?.initContainerStatuses, true),
+        containersOf(p.object.spec?.initContainers, p.object.status?.initContainerStatuses, true, podRef(p)),
     }),
     requested: t.field({
       type: ResourceAmounts,

@@ -62,6 +62,8 @@ export interface GatewayOptions {
   auth: Authenticator;
   /** The query GraphiQL opens with. */
   defaultQuery?: string;
+  /** More queries GraphiQL opens in tabs after the default one (the live usage example). */
+  exampleTabs?: readonly string[];
   /** Limits on operations (limits.ts; defaults in DEFAULT_LIMITS there). */
   limits?: {
     maxDepth?: number;
@@ -229,6 +231,9 @@ export function createGateway(options: GatewayOptions): Gateway {
     graphiql: {
       title: 'kubegate',
       defaultQuery: options.defaultQuery,
+      ...(options.defaultQuery && options.exampleTabs?.length
+        ? { defaultTabs: [options.defaultQuery, ...options.exampleTabs].map((query) => ({ query })) }
+        : {}),
       subscriptionsProtocol: 'WS',
     },
     renderGraphiQL,

@@ -17,6 +17,7 @@ import { ClusterLogs } from '../../src/kube/logs.js';
 import type { PooledKubeConfig } from '../../src/kube/pooled-config.js';
 import { ClusterReader } from '../../src/kube/reader.js';
 import { ClusterRegistry } from '../../src/kube/registry.js';
+import { ClusterUsage } from '../../src/kube/usage.js';
 import { ClusterWriter } from '../../src/kube/writer.js';
 import { createContext, type GatewayContext } from '../../src/loaders/index.js';
 import { kubeUser, OPEN_ACCESS, type StaticPrincipal } from '../../src/loaders/principal.js';
@@ -33,6 +34,7 @@ type Forbidden =
   | PooledKubeConfig
   | ClusterWriter
   | ClusterLogs
+  | ClusterUsage
   | WritableStore<never>;
 
 /**
@@ -68,10 +70,11 @@ describe('the request context', () => {
     expectTypeOf<Reach<GatewayContext['clock']>>().toEqualTypeOf<never>();
     expectTypeOf<Reach<GatewayContext['renewLoaders']>>().toEqualTypeOf<never>();
     // The loaders' answers: objects, numbers, statuses — never a store or a client.
-    type Answers = {
-      [K in keyof GatewayContext['loaders']]: Awaited<ReturnType<GatewayContext['loaders'][K]['load']>>;
-    };
+    type Loaders = Omit<GatewayContext['loaders'], 'usage'>;
+    type Answers = { [K in keyof Loaders]: Awaited<ReturnType<Loaders[K]['load']>> };
     expectTypeOf<Reach<Answers>>().toEqualTypeOf<never>();
+    // Usage: answers are numbers, records and samples — never the cluster's usage cache.
+    expectTypeOf<Reach<GatewayContext['loaders']['usage']>>().toEqualTypeOf<never>();
     // The check itself bites: a context that handed out a Cluster would not pass.
     expectTypeOf<
       Reach<{ clusters: { get(name: string): Cluster | undefined } }>
@@ -153,6 +156,7 @@ const FORBIDDEN_CLASSES: [string, abstract new (...args: never[]) => unknown][] 
   ['Indexer', Indexer],
   ['ClusterWriter', ClusterWriter],
   ['ClusterLogs', ClusterLogs],
+  ['ClusterUsage', ClusterUsage],
 ];
 
 /** Walks own properties and getters of objects (not into functions' closures: types cover those). */

@@ -40,6 +40,8 @@ export interface HarnessOptions {
   identities?: boolean;
   /** How the clusters authorise identities (rbac by default). */
   authorization?: AuthorizationMode;
+  /** The clusters' metrics API window (`clusters[].metrics`), for the usage cache. */
+  metrics?: { windowSeconds?: number };
   /** Wait for every informer to sync before returning (default true when cache is on). */
   waitForSync?: boolean;
   tokens?: StaticToken[];
@@ -118,6 +120,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     text: s.kubeconfig({ context: i === 0 ? 'sim' : `sim-${i}` }),
     label: `simulator ${i}`,
     authorization: options.authorization,
+    ...(options.metrics ? { metrics: options.metrics } : {}),
   }));
   const hub = new EventHub({
     onListenerError: (err, event) => {

@@ -124,6 +124,25 @@ describe('validateConfigFile', () => {
     );
   });
 
+  it("takes each cluster's metrics window (the usage cache's ttl), 1 to 3600 seconds", () => {
+    const file = validateConfigFile(
+      { clusters: [{ kubeconfig: '/k', metrics: { windowSeconds: 30 } }, { inCluster: true }] },
+      'f',
+    );
+    const p = plan(parseCli([]), file, {});
+    expect(p.sources.map((s) => s.metrics)).toEqual([{ windowSeconds: 30 }, undefined]);
+    for (const bad of [0, 1.5, 7200])
+      expect(() =>
+        validateConfigFile(
+          { clusters: [{ kubeconfig: '/k', metrics: { windowSeconds: bad } }] },
+          'kubegate.yaml',
+        ),
+      ).toThrow(/clusters\.0\.metrics\.windowSeconds/);
+    expect(() =>
+      validateConfigFile({ clusters: [{ kubeconfig: '/k', metrics: { resolution: 15 } }] }, 'kubegate.yaml'),
+    ).toThrow(/clusters\.0\.metrics/);
+  });
+
   it('names the key, what was expected and what came', () => {
     try {
       validateConfigFile({ server: { port: 'x' }, clusterz: [] }, 'kubegate.yaml');
