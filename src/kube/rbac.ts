@@ -53,9 +53,12 @@ export const NODE_METRICS: TrackedResource = tracked('metrics.k8s.io', 'nodes');
 export const POD_METRICS: TrackedResource = tracked('metrics.k8s.io', 'pods');
 
 /** The resources of the data kinds, the subresources the gateway reads (logs), and the metrics API's. */
+/** Containers' logs: `get` on them in the pod's namespace is what reading a pod's logs needs. */
+export const POD_LOG: TrackedResource = tracked('', 'pods', 'log');
+
 export const TRACKED_RESOURCES: readonly TrackedResource[] = Object.freeze([
   ...DATA_KINDS.map((k) => tracked(KINDS[k].group, KINDS[k].plural)),
-  tracked('', 'pods', 'log'),
+  POD_LOG,
   NODE_METRICS,
   POD_METRICS,
 ]);

@@ -245,6 +245,7 @@ export function createContext({
     queueLimit: settings?.queueLimit ?? DEFAULT_SUBSCRIBER_QUEUE,
     reviews,
     targets: (name) => clusters.targets(name),
+    clock,
   });
   return Object.freeze({
     clock,

@@ -28,8 +28,9 @@ import {
   type LogTarget,
 } from '../kube/logs.js';
 import { compileQuery, type ObjectQuery } from '../kube/query.js';
+import { POD_LOG } from '../kube/rbac.js';
 import { ClusterReader } from '../kube/reader.js';
-import type { AccessReviews, ClusterAccess } from './access.js';
+import { type AccessNeed, type AccessReviews, type ClusterAccess, REVIEW_TTL_MS } from './access.js';
 import { accessNow } from './catalog.js';
 import type { ClusterDirectory } from './directory.js';
 import { EventQueue } from './event-queue.js';
@@ -57,7 +58,7 @@ export const LOG_DEFAULTS: Required<LogSettings> = Object.freeze({
 });
 
 /** What the RBAC resource of logs is called in access sets (kube/rbac.ts). */
-const POD_LOG = '/pods/log';
+const POD_LOG_KEY = POD_LOG.key;
 
 /**
  * The gateway's log streams and their limits: one ClusterLogs per cluster object (a swapped
@@ -193,6 +194,8 @@ export interface LogContextOptions {
   reviews?: AccessReviews;
   /** The clusters the principal may see (NOT_FOUND otherwise, as everywhere). */
   targets: (cluster: string) => string[];
+  /** Where the API server decides (SubjectAccessReviews), follows ask again on it. */
+  clock?: Clock;
 }
 
 const podAction = (pod: PodRef) => `reading the logs of pod "${pod.namespace}/${pod.name}"`;
@@ -246,13 +249,28 @@ export function createLogs(options: LogContextOptions): Logs {
   const maySee = (access: ClusterAccess, namespace: string, name: string) =>
     access.allows('get', 'Pod', namespace, name);
   const mayRead = (access: ClusterAccess, namespace: string, name: string) =>
-    access.allowsResource('get', POD_LOG, namespace, name);
+    access.allowsResource('get', POD_LOG_KEY, namespace, name);
+
+  /** What reading logs in a namespace needs decided: `get` on its pods and on their logs. */
+  const needs = (namespace: string): AccessNeed[] => [
+    { verb: 'get', kind: 'Pod', namespace },
+    { verb: 'get', resource: POD_LOG, namespace },
+  ];
+  /** Asks those decisions where the API server makes them (a no-op where they are in memory). */
+  const prepare = async (cluster: string, namespace: string, fresh = false) => {
+    try {
+      await accessOf(cluster).prepare?.(needs(namespace), fresh);
+    } catch (err) {
+      throw readError(err, cluster, 'asking the API server what the caller may read (SubjectAccessReview)');
+    }
+  };
 
   /** The cluster (checked against the principal) and the pod, with the rights to read its logs. */
   const resolve = async (ref: PodRef): Promise<{ cluster: Cluster; pod: Pod }> => {
     options.targets(ref.cluster);
     const cluster = directory.get(ref.cluster);
     if (!cluster) throw notFound(`expected a cluster, received ${JSON.stringify(ref.cluster)}`);
+    await prepare(ref.cluster, ref.namespace);
     const access = accessOf(ref.cluster);
     const missing = () =>
       notFound(`expected a pod, but cluster "${ref.cluster}" has no pod "${ref.namespace}/${ref.name}"`, {
@@ -278,16 +296,34 @@ export function createLogs(options: LogContextOptions): Logs {
    * Ends `queue` FORBIDDEN when `allowed()` no longer holds for an identity (its cluster's
    * RBAC changed); returns the stop. Static principals' rights do not change.
    */
-  const watchRights = (cluster: string, queue: EventQueue<LogBatch>, allowed: () => boolean) => {
+  const watchRights = (
+    cluster: string,
+    namespace: string,
+    queue: EventQueue<LogBatch>,
+    allowed: () => boolean,
+  ) => {
     if (!principal.user) return () => {};
-    return onAccessChange(directory, cluster, () => {
+    const check = () => {
       if (!allowed())
         queue.fail(
           forbidden(`the caller may no longer read these logs: its access changed (cluster "${cluster}")`, {
             cluster,
           }),
         );
-    });
+    };
+    const stops = [onAccessChange(directory, cluster, check)];
+    // Where the API server decides, nothing announces a change: ask again, as often as an
+    // answer is reused (a failed review keeps the last answer: the cluster is down).
+    const clock = options.clock;
+    if (clock && accessOf(cluster).prepare) {
+      const timer = clock.setInterval(() => {
+        prepare(cluster, namespace, true).then(check, () => undefined);
+      }, REVIEW_TTL_MS);
+      stops.push(() => clock.clearInterval(timer));
+    }
+    return () => {
+      for (const stop of stops) stop();
+    };
   };
 
   /** Joins one container's follow stream for `queue`, held for the principal. */
@@ -340,6 +376,7 @@ export function createLogs(options: LogContextOptions): Logs {
       throw badUserInput(
         `${what} needs the cluster's pod cache, but "${clusterName}" has none (not synced yet, or --no-cache)`,
       );
+    await prepare(clusterName, namespace);
     const access = () => accessOf(clusterName);
     const member = (pod: Pod) =>
       pod.metadata?.namespace === namespace &&
@@ -347,7 +384,7 @@ export function createLogs(options: LogContextOptions): Logs {
       maySee(access(), namespace, pod.metadata.name ?? '');
     const readable = (pod: Pod) => mayRead(access(), namespace, pod.metadata?.name ?? '');
     const coversAnything = () =>
-      access().allowsResource('get', POD_LOG, namespace) ||
+      access().allowsResource('get', POD_LOG_KEY, namespace) ||
       (reader.snapshot('Pod') ?? []).some((p) => member(p) && readable(p));
     if (!coversAnything())
       throw forbidden(
@@ -434,7 +471,7 @@ export function createLogs(options: LogContextOptions): Logs {
     });
     // An identity's rights may change: nothing readable left ends the stream FORBIDDEN;
     // otherwise the pods no longer readable (or visible) leave it.
-    const stopRights = watchRights(clusterName, queue, () => {
+    const stopRights = watchRights(clusterName, namespace, queue, () => {
       if (!coversAnything()) return false;
       for (const [uid] of followed) {
         const pod = (reader.snapshot('Pod') ?? []).find((p) => p.metadata?.uid === uid);
@@ -480,7 +517,7 @@ export function createLogs(options: LogContextOptions): Logs {
       const container = chooseContainer(pod, args.container);
       let following: LogFollow | undefined;
       const queue: EventQueue<LogBatch> = new EventQueue<LogBatch>({ limit: options.queueLimit });
-      const stopRights = watchRights(ref.cluster, queue, () => {
+      const stopRights = watchRights(ref.cluster, ref.namespace, queue, () => {
         const access = accessOf(ref.cluster);
         return maySee(access, ref.namespace, ref.name) && mayRead(access, ref.namespace, ref.name);
       });
@@ -519,6 +556,15 @@ export function createLogs(options: LogContextOptions): Logs {
     async job(ref: PodRef, args: { tailLines?: number }) {
       options.targets(ref.cluster);
       const cluster = directory.get(ref.cluster);
+      try {
+        await accessOf(ref.cluster).prepare?.([{ verb: 'get', kind: 'Job', namespace: ref.namespace }]);
+      } catch (err) {
+        throw readError(
+          err,
+          ref.cluster,
+          'asking the API server what the caller may read (SubjectAccessReview)',
+        );
+      }
       const access = accessOf(ref.cluster);
       const job =
         cluster && access.allows('get', 'Job', ref.namespace, ref.name)

@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bindClusterRole, RBAC_API, simCreate, userSubject } from '../auth/kit.js';
-import type { Harness } from '../helpers/harness.js';
+import { type Harness, startHarness } from '../helpers/harness.js';
 import { waitFor } from '../helpers/wait.js';
 import { Kubectl, requireKubectl } from '../simulator/kubectl-runner.js';
 import { type Json, subscribe } from '../subscriptions/clients.js';
@@ -274,5 +274,48 @@ describe('Pod.logs', () => {
     );
     expect(elsewhere.data?.cluster?.pod ?? null).toBeNull();
     expect(elsewhere.errors).toBeUndefined();
+  });
+});
+
+describe('where the API server decides (authorization: subjectAccessReview)', () => {
+  let sar: Harness;
+  beforeAll(async () => {
+    sar = await startHarness({
+      existingSimulator: h.sim,
+      identities: true,
+      authorization: 'subjectAccessReview',
+      tokens: [
+        { name: 'no-logs', token: NO_LOGS, user: 'no-logs' },
+        { name: 'reader', token: READER, user: 'reader' },
+      ],
+    });
+  }, 60_000);
+  afterAll(() => sar?.close(), 30_000);
+
+  it('asks the reviews for pods/log: the reader reads and follows, the one without it is FORBIDDEN', async () => {
+    const pod = runningPods(h, { namespace: ns })[0];
+    const variables = { ns, name: pod.metadata.name, container: pod.spec.containers[0].name, tail: 3 };
+    const reader = await sar.query<Json>(POD_LOGS, variables, { authorization: `Bearer ${READER}` });
+    expect(reader.errors).toBeUndefined();
+    expect(reader.data.cluster.pod.logs.lines).toHaveLength(3);
+    const refused = await sar.query<Json>(POD_LOGS, variables, { authorization: `Bearer ${NO_LOGS}` });
+    expect(refused.errors?.[0].extensions?.code).toBe('FORBIDDEN');
+    const follow = subscribe('ws', sar.url, POD_LOGS_SUB, { token: READER, variables });
+    try {
+      await follow.count(3);
+      expect(follow.events.map((e: Json) => e.text)).toEqual(
+        reader.data.cluster.pod.logs.lines.map((l: Json) => l.text),
+      );
+    } finally {
+      follow.dispose();
+    }
+    // A namespace the reader may not get pods in: no such pod, as ever.
+    const hidden = runningPods(h, { namespace: otherNs })[0];
+    const elsewhere = subscribe('ws', sar.url, POD_LOGS_SUB, {
+      token: READER,
+      variables: { ns: otherNs, name: hidden.metadata.name, container: hidden.spec.containers[0].name },
+    });
+    await elsewhere.end();
+    expect(elsewhere.errors[0].extensions.code).toBe('NOT_FOUND');
   });
 });
