@@ -6,9 +6,9 @@
 import { gql } from '@apollo/client';
 import { filter, firstValueFrom } from 'rxjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApolloClient } from '../../examples/clients/apollo.js';
+import { createApolloClient, typePolicies } from '../../examples/clients/apollo.js';
 import type { Harness } from '../helpers/harness.js';
-import { captureWarnings, podsByName, startClientHarness } from './kit.js';
+import { captureWarnings, connectionFields, fieldsOf, podsByName, startClientHarness } from './kit.js';
 
 const PODS = gql`
   query ApolloPods($cluster: String!, $first: Int!, $after: String) {
@@ -52,6 +52,10 @@ afterAll(() => h?.close(), 60_000);
 const warnings = captureWarnings();
 
 describe('Apollo Client', () => {
+  it("has a relayStylePagination policy for exactly the schema's connection fields", () => {
+    expect(fieldsOf(typePolicies)).toEqual(connectionFields());
+  });
+
   it('pages through pods twice with fetchMore and relayStylePagination merges them, without warnings', async () => {
     const client = createApolloClient({ url: h.url, subscriptions: 'ws' });
     const query = client.watchQuery<PodsData>({ query: PODS, variables: { cluster: 'sim', first: 7 } });

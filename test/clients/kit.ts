@@ -4,6 +4,8 @@
  * prints through console.warn/console.error (cache warnings are how Apollo and graphcache
  * say a type policy or key is missing).
  */
+import { readFileSync } from 'node:fs';
+import { buildSchema, getNamedType, isObjectType } from 'graphql';
 import { afterEach, beforeEach, vi } from 'vitest';
 import { type Harness, startHarness } from '../helpers/harness.js';
 import { SCENARIO, simObjects } from '../schema/helpers.js';
@@ -41,4 +43,46 @@ export function captureWarnings(): string[] {
     vi.restoreAllMocks();
   });
   return seen;
+}
+
+/** The committed SDL (a test elsewhere keeps it equal to the Pothos schema). */
+export const schema = buildSchema(
+  readFileSync(new URL('../../schema/schema.graphql', import.meta.url), 'utf8'),
+);
+
+function objectTypes() {
+  const roots = new Set(
+    [schema.getQueryType(), schema.getMutationType(), schema.getSubscriptionType()].map((t) => t?.name),
+  );
+  return Object.values(schema.getTypeMap()).filter(
+    (t) => isObjectType(t) && !t.name.startsWith('__') && !roots.has(t.name),
+  ) as import('graphql').GraphQLObjectType[];
+}
+
+/** Object types a normalising cache cannot key by `id` (nor `_id`), sorted. */
+export function idLessTypes(): string[] {
+  return objectTypes()
+    .filter((t) => !('id' in t.getFields()) && !('_id' in t.getFields()))
+    .map((t) => t.name)
+    .sort();
+}
+
+/** Every connection field as `Type.field` (a field whose type is a *Connection), sorted. */
+export function connectionFields(): string[] {
+  return objectTypes()
+    .flatMap((t) =>
+      Object.values(t.getFields())
+        .filter((f) => getNamedType(f.type).name.endsWith('Connection'))
+        .map((f) => `${t.name}.${f.name}`),
+    )
+    .sort();
+}
+
+/** `{ Type: { field: ... } }` as `Type.field`, sorted. */
+export function fieldsOf(
+  config: Record<string, Record<string, unknown> | { fields: Record<string, unknown> }>,
+) {
+  return Object.entries(config)
+    .flatMap(([type, v]) => Object.keys('fields' in v ? (v.fields as object) : v).map((f) => `${type}.${f}`))
+    .sort();
 }
