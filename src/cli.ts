@@ -7,6 +7,7 @@ import { type CliOptions, ConfigError, loadConfigFile, type Plan, parseCli, plan
 import { EventHub } from './kube/event-hub.js';
 import { describe } from './kube/reflector.js';
 import { ClusterRegistry } from './kube/registry.js';
+import { owns, shardLabel } from './kube/shard.js';
 import { SourceError } from './kube/sources.js';
 import { EXAMPLE_QUERY } from './schema/example.js';
 import { buildSchema } from './schema/index.js';
@@ -52,7 +53,10 @@ export async function main(): Promise<void> {
   }
 
   const simulators: Simulator[] = [];
+  // An embedded simulator another shard owns is not started here (nothing would read it).
+  const configuredElsewhere = what.simulators.filter((s) => !owns(what.shard, s.name)).map((s) => s.name);
   for (const s of what.simulators) {
+    if (configuredElsewhere.includes(s.name)) continue;
     const sim = await startSimulator(s.options);
     simulators.push(sim);
     what.sources.push({
@@ -70,6 +74,8 @@ export async function main(): Promise<void> {
     hub,
     sources: what.sources,
     defaults: { cache: what.cache, pool: what.pool, identities: what.identities },
+    shard: what.shard,
+    configuredElsewhere,
     // One line per change of a (cluster, kind)'s error, not one per retry.
     onError: (cluster, kind, err) => {
       const key = `${cluster}/${kind ?? '-'}`;
@@ -95,6 +101,13 @@ export async function main(): Promise<void> {
   }
 
   const review = what.kubernetes;
+  const reviewOwner = review && registry.notOwnedClusters().get(review.cluster);
+  if (review && reviewOwner) {
+    log(
+      `auth.kubernetes.cluster: ${JSON.stringify(review.cluster)} is served by shard ${reviewOwner}, not by this replica's shard ${registry.shard}: every replica reviews tokens with it, so it must be one each serves (run it unsharded, or use OIDC or static tokens with --shard)`,
+    );
+    process.exit(2);
+  }
   if (review && !registry.names().includes(review.cluster)) {
     log(
       `auth.kubernetes.cluster: expected one of the clusters ${JSON.stringify(registry.names())}, received ${JSON.stringify(review.cluster)}`,
@@ -141,6 +154,12 @@ export async function main(): Promise<void> {
     `kubegate listening on ${url} (GraphiQL: open it in a browser)\n` +
       `clusters: ${registry.names().join(', ')}${what.cache ? '' : ' (no cache: reads go to the API server)'}\n`,
   );
+  if (what.shard) {
+    const others = [...registry.notOwnedClusters()].map(([name, shard]) => `${name} (${shard})`);
+    process.stdout.write(
+      `shard ${shardLabel(what.shard)}: serving ${registry.names().length} of ${registry.names().length + others.length} clusters; other shards serve: ${others.join(', ') || 'none'}\n`,
+    );
+  }
   if (what.cache) {
     registry.waitForSync(120_000).then((ok) => {
       process.stdout.write(

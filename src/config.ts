@@ -9,6 +9,7 @@ import { parseArgs } from 'node:util';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import type { AuthorizationMode } from './kube/cluster.js';
+import { parseShard, type Shard } from './kube/shard.js';
 import type { ClusterSource } from './kube/sources.js';
 import type { WriteSettings } from './loaders/writes.js';
 import { type StaticToken, tokenDigest, type WriteAs } from './server/auth.js';
@@ -193,6 +194,13 @@ export const configFileSchema = z.strictObject({
   cache: z.boolean().optional(),
   pool: pool.optional(),
   clusters: z.array(cluster).optional(),
+  /** This replica's shard "i/n": it serves only the clusters rendezvous hashing gives shard i. */
+  shard: z
+    .string()
+    .refine((text) => !('error' in parseShard(text)), {
+      message: 'expected "i/n": this replica\'s shard i of n shards, integers with 0 ≤ i < n (e.g. "0/3")',
+    })
+    .optional(),
   writes: writes.optional(),
   // Present but empty would silently mean "open": refused, so an open gateway is a choice.
   auth: z
@@ -316,6 +324,8 @@ export interface CliOptions {
   shutdownTimeoutMs?: number;
   /** Use the embedded simulator even when clusters are configured. */
   simulator: boolean;
+  /** This replica's shard, "i/n" as given (validated by plan). */
+  shard?: string;
   help: boolean;
 }
 
@@ -341,6 +351,8 @@ With no cluster configured, kubegate starts its embedded Kubernetes API simulato
   --shutdown-delay-ms N  on SIGTERM/SIGINT, keep accepting connections this long after
                       /readyz turns 503 (default 5000: endpoints need time to update)
   --shutdown-timeout-ms N  then let in-flight operations finish this long (default 10000)
+  --shard i/n         serve only shard i of n: the clusters rendezvous hashing of their
+                      names gives it; the others answer WRONG_SHARD naming their shard
   --help              this text`;
 
 export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): CliOptions {
@@ -367,6 +379,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
         'metrics-host': { type: 'string' },
         'shutdown-delay-ms': { type: 'string' },
         'shutdown-timeout-ms': { type: 'string' },
+        shard: { type: 'string' },
         help: { type: 'boolean' },
       },
     }));
@@ -399,6 +412,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
     shutdownDelayMs: int('shutdown-delay-ms', 0, 600_000),
     shutdownTimeoutMs: int('shutdown-timeout-ms', 0, 600_000),
     simulator: values.simulator === true,
+    shard: values.shard as string | undefined,
     help: values.help === true,
   };
 }
@@ -462,6 +476,8 @@ export interface Plan {
   host: string;
   /** Graceful shutdown (gateway.ts `shutdown`): the drain delay and the in-flight timeout. */
   shutdown: { delayMs: number; timeoutMs: number };
+  /** This replica's shard (--shard, else the file's `shard`); absent: it serves every cluster. */
+  shard?: Shard;
 }
 
 /** Turns flags and the config file into what to start. Throws ConfigError/SourceError. */
@@ -582,6 +598,14 @@ export function plan(cli: CliOptions, file: ConfigFile = {}, env: NodeJS.Process
       `writes.openAs: refusing to let everyone who reaches ${host} write as ${JSON.stringify(openAs.user)}: an open gateway writes only on a loopback address (--host 127.0.0.1), --insecure-no-auth or not`,
     );
   }
+  let shard: Shard | undefined;
+  const shardText = cli.shard ?? file.shard;
+  if (shardText !== undefined) {
+    const parsed = parseShard(shardText);
+    if ('error' in parsed)
+      throw new ConfigError(`${cli.shard !== undefined ? '--shard' : 'shard'}: ${parsed.error}`);
+    shard = parsed;
+  }
   const origins = [...cli.corsOrigins, ...(file.cors?.origins ?? [])];
   for (const o of cli.corsOrigins) {
     if (!origin.safeParse(o).success) {
@@ -618,6 +642,7 @@ export function plan(cli: CliOptions, file: ConfigFile = {}, env: NodeJS.Process
       timeoutMs: cli.shutdownTimeoutMs ?? file.server?.shutdownTimeoutMs ?? 10_000,
     },
     host,
+    ...(shard ? { shard } : {}),
   };
 }
 

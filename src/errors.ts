@@ -53,6 +53,11 @@ export const ErrorCode = {
    * the shutdown timeout. Retrying (another replica answers) is the right move.
    */
   SHUTTING_DOWN: 'SHUTTING_DOWN',
+  /**
+   * A cluster another replica's shard serves (sharding): `extensions.shard` names it; send
+   * the request there (the Ingress routes by cluster, see the README's Sharding).
+   */
+  WRONG_SHARD: 'WRONG_SHARD',
   INTERNAL: 'INTERNAL_SERVER_ERROR',
 } as const;
 
@@ -144,6 +149,17 @@ export function clusterNotFound(name: string, visible: readonly string[]): Gatew
     {
       cluster: name,
     },
+  );
+}
+
+/**
+ * A configured cluster this replica's shard does not serve: which shard does, so a client
+ * or router can go there. It confirms the name exists (a missing one is NOT_FOUND).
+ */
+export function wrongShard(name: string, owner: string, self: string | undefined): GatewayError {
+  return new GatewayError(
+    `cluster ${quote(name)} is served by shard ${owner}, not by this replica (shard ${self ?? '?'}): send the request to shard ${owner}`,
+    { code: ErrorCode.WRONG_SHARD, cluster: name, shard: owner, ...(self ? { servedBy: self } : {}) },
   );
 }
 

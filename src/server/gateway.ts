@@ -42,6 +42,7 @@ import { useCodedHttpErrors, useCompressedGraphiQL } from './http-answers.js';
 import { armorConfig, useOperationLimits } from './limits.js';
 import { createMetrics, type GatewayMetrics } from './metrics.js';
 import { readiness } from './readiness.js';
+import { useShardExtension } from './shard.js';
 import { useSharedEventExecution } from './shared-events.js';
 import { Drain } from './shutdown.js';
 import { useNodeEventStream } from './sse.js';
@@ -274,6 +275,8 @@ export function createGateway(options: GatewayOptions): Gateway {
       useCsrfPrevention(),
       useNodeEventStream({ clock: options.clock }),
       drain.plugin(),
+      // A sharded replica's lists of clusters say which clusters other shards serve.
+      useShardExtension(),
     ],
   });
 
@@ -335,7 +338,11 @@ export function createGateway(options: GatewayOptions): Gateway {
         res.writeHead(503, { 'Content-Type': 'text/plain' }).end('shutting down\n');
         return;
       }
-      const { status, body } = readiness(options.directory.list(), req.url ?? '/');
+      const { status, body } = readiness(
+        options.directory.list(),
+        req.url ?? '/',
+        options.directory.notOwnedClusters?.(),
+      );
       res.writeHead(status, { 'Content-Type': 'text/plain' }).end(body);
       return;
     }
