@@ -100,7 +100,7 @@ export function createApolloClient({ url, token, subscriptions }: ApolloOptions)
             // The token travels in connection_init: browsers cannot set headers on a WebSocket.
             connectionParams: token ? { authorization: `Bearer ${token}` } : {},
             // graphql-ws reconnects by itself; resubscribing resumes nothing (see the README's
-            // "Resuming a subscription" for the loop that does).
+            // "Resuming subscriptions" for the loop that does).
             retryAttempts: Number.POSITIVE_INFINITY,
           }),
         )
