@@ -120,6 +120,19 @@ describe('two shards over one fleet', () => {
     expect(right).toEqual({ data: { node: { name: pod.name } } });
   });
 
+  it("a mutation in another shard's cluster answers WRONG_SHARD before anything is sent", async () => {
+    const [h] = shards;
+    const other = owned(1)[0];
+    const r = (await h.query(
+      `mutation($c: String!) { deletePod(cluster: $c, namespace: "default", name: "any", dryRun: true) { dryRun } }`,
+      { c: other },
+      ADMIN,
+    )) as Answer;
+    expect(r.errors?.map((e) => e.extensions)).toEqual([
+      expect.objectContaining({ code: 'WRONG_SHARD', cluster: other, shard: '1/2' }),
+    ]);
+  });
+
   for (const transport of TRANSPORTS) {
     it(`a subscription naming another shard's cluster ends WRONG_SHARD (${transport})`, async () => {
       const [h] = shards;
