@@ -9,7 +9,7 @@ import {
   type Disposable,
   type Environment,
   fetchQuery,
-  getSelector,
+  getSingularSelector,
   requestSubscription,
 } from 'relay-runtime';
 import clusterFragment, { type operations_cluster$data } from './__generated__/operations_cluster.graphql.js';
@@ -29,10 +29,10 @@ export function readPods(environment: Environment, variables: operationsPodsQuer
     cluster: object | null;
   };
   if (!root.cluster) return null;
-  const cluster = environment.lookup(getSelector(clusterFragment, root.cluster) as never)
+  const cluster = environment.lookup(getSingularSelector(clusterFragment, root.cluster))
     .data as operations_cluster$data;
   const pods = (cluster.pods?.edges ?? []).map(
-    (e) => environment.lookup(getSelector(podFragment, e.node) as never).data as operations_pod$data,
+    (e) => environment.lookup(getSingularSelector(podFragment, e.node)).data as operations_pod$data,
   );
   return { cluster, pods };
 }
@@ -63,7 +63,7 @@ export async function refetchPod(environment: Environment, id: string): Promise<
   await fetchQuery(environment, podRefetchQuery, { id }, { fetchPolicy: 'network-only' }).toPromise();
   const operation = createOperationDescriptor(podRefetchQuery, { id });
   const node = (environment.lookup(operation.fragment).data as { node: object }).node;
-  return environment.lookup(getSelector(podFragment, node) as never).data as operations_pod$data;
+  return environment.lookup(getSingularSelector(podFragment, node)).data as operations_pod$data;
 }
 
 /** Pods of a namespace, live: the objects first (`initial: true`), then every change. */
