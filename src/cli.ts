@@ -5,38 +5,23 @@
  */
 import { type CliOptions, ConfigError, loadConfigFile, type Plan, parseCli, plan, USAGE } from './config.js';
 import { EventHub } from './kube/event-hub.js';
-import { describe } from './kube/reflector.js';
+import { describe, isResourceExpired } from './kube/reflector.js';
 import { ClusterRegistry } from './kube/registry.js';
 import { owns, shardLabel } from './kube/shard.js';
 import { SourceError } from './kube/sources.js';
 import { EXAMPLE_QUERY } from './schema/example.js';
 import { buildSchema } from './schema/index.js';
-import { type AuthFailure, createAuthenticator } from './server/auth.js';
+import { createAuthenticator } from './server/auth.js';
 import { createGateway } from './server/gateway.js';
+import { authFailureLog, clusterErrorLog, createLogger } from './server/logger.js';
 import { createMetrics } from './server/metrics.js';
 import { type Simulator, startSimulator } from './simulator/server.js';
-
-const log = (line: string) => process.stderr.write(`kubegate: ${line}\n`);
-
-/**
- * Logs why credentials were refused or could not be checked (never the credential): each
- * distinct reason at most once a minute, so a flood of bad tokens cannot flood the log.
- */
-function authLog(): (failure: AuthFailure) => void {
-  const last = new Map<string, number>();
-  return ({ method, outcome, reason }) => {
-    const line = `auth ${method}: ${outcome === 'unavailable' ? 'could not check a token' : 'refused a token'}: ${reason}`;
-    const now = Date.now();
-    if ((last.get(line) ?? Number.NEGATIVE_INFINITY) > now - 60_000) return;
-    if (last.size >= 1000) last.clear();
-    last.set(line, now);
-    log(line);
-  };
-}
+import { startTracing, type Tracing } from './tracing.js';
 
 export async function main(): Promise<void> {
   let cli: CliOptions;
   let what: Plan;
+  let tracing: Tracing | undefined;
   try {
     cli = parseCli(process.argv.slice(2));
     if (cli.help) {
@@ -44,14 +29,20 @@ export async function main(): Promise<void> {
       return;
     }
     what = plan(cli, cli.config ? loadConfigFile(cli.config) : {});
+    // OpenTelemetry traces (src/tracing.ts): only when an OTLP endpoint is set in OTEL_* variables.
+    tracing = await startTracing(process.env);
   } catch (err) {
+    // Before any logger exists (its level is configuration): the usage, for a person, on stderr.
     if (err instanceof ConfigError || err instanceof SourceError) {
-      log(`${err.message}\n\n${USAGE}`);
+      process.stderr.write(`kubegate: ${err.message}\n\n${USAGE}\n`);
       process.exit(2);
     }
     throw err;
   }
+  const logger = createLogger({ level: what.logLevel });
 
+  if (tracing)
+    logger.info(`traces: exporting to ${tracing.settings.endpoint} (${tracing.settings.protocol})`);
   const simulators: Simulator[] = [];
   // An embedded simulator another shard owns is not started here (nothing would read it).
   const configuredElsewhere = what.simulators.filter((s) => !owns(what.shard, s.name)).map((s) => s.name);
@@ -65,36 +56,40 @@ export async function main(): Promise<void> {
       label: `embedded ${s.name}`,
       authorization: s.authorization,
     });
-    log(`embedded simulator "${s.name}" at ${sim.url} (${JSON.stringify(sim.summary.counts ?? {})})`);
+    logger.info(
+      { simulator: s.name, url: sim.url, counts: sim.summary.counts ?? {} },
+      `embedded simulator "${s.name}" at ${sim.url}`,
+    );
   }
 
-  const hub = new EventHub();
-  const lastError = new Map<string, string>();
+  const hub = new EventHub({
+    onListenerError: (err, event) =>
+      logger.error({ err, cluster: event.cluster, kind: event.kind }, 'event hub listener failed'),
+  });
+  // Failures, relists and watch restarts once per episode (and its recovery), not per retry.
+  const episodes = clusterErrorLog(logger, describe, isResourceExpired);
   const registry = new ClusterRegistry({
     hub,
     sources: what.sources,
     defaults: { cache: what.cache, pool: what.pool, identities: what.identities },
     shard: what.shard,
     configuredElsewhere,
-    // One line per change of a (cluster, kind)'s error, not one per retry.
-    onError: (cluster, kind, err) => {
-      const key = `${cluster}/${kind ?? '-'}`;
-      const text = describe(err);
-      if (lastError.get(key) !== text) log(`cluster "${cluster}" ${kind ?? ''}: ${text} (retrying)`);
-      lastError.set(key, text);
-    },
+    eventLog: what.eventLog,
+    onError: episodes.onError,
+    onRecovered: episodes.onRecovered,
     onReload: (c) =>
-      log(
-        c.error
-          ? `kubeconfig reload kept the current clusters: ${c.error}`
-          : `kubeconfig reloaded: added [${c.added}] removed [${c.removed}] replaced [${c.replaced}]`,
-      ),
+      c.error
+        ? logger.warn({ error: c.error }, `kubeconfig reload kept the current clusters: ${c.error}`)
+        : logger.info(
+            { added: c.added, removed: c.removed, replaced: c.replaced },
+            `kubeconfig reloaded: added [${c.added}] removed [${c.removed}] replaced [${c.replaced}]`,
+          ),
   });
   try {
     registry.start();
   } catch (err) {
     if (err instanceof SourceError) {
-      log(err.message);
+      logger.fatal(err.message);
       process.exit(2);
     }
     throw err;
@@ -103,13 +98,13 @@ export async function main(): Promise<void> {
   const review = what.kubernetes;
   const reviewOwner = review && registry.notOwnedClusters().get(review.cluster);
   if (review && reviewOwner) {
-    log(
+    logger.fatal(
       `auth.kubernetes.cluster: ${JSON.stringify(review.cluster)} is served by shard ${reviewOwner}, not by this replica's shard ${registry.shard}: every replica reviews tokens with it, so it must be one each serves (run it unsharded, or use OIDC or static tokens with --shard)`,
     );
     process.exit(2);
   }
   if (review && !registry.names().includes(review.cluster)) {
-    log(
+    logger.fatal(
       `auth.kubernetes.cluster: expected one of the clusters ${JSON.stringify(registry.names())}, received ${JSON.stringify(review.cluster)}`,
     );
     process.exit(2);
@@ -121,7 +116,7 @@ export async function main(): Promise<void> {
       cluster: review.cluster,
       review: (token) => registry.reviewToken(review.cluster, token),
     },
-    onFailure: authLog(),
+    onFailure: authFailureLog(logger),
     openWriteAs: what.openWriteAs,
   });
   const gateway = createGateway({
@@ -134,39 +129,40 @@ export async function main(): Promise<void> {
     metricsListener: what.metricsListener,
     browsers: what.browsers,
     limits: what.limits,
-    logError: (err, { requestId }) =>
-      log(`unexpected error (request ${requestId}): ${(err as Error)?.stack ?? String(err)}`),
-    // One JSON line per write: principal, identity, cluster, verb, object, outcome, latency.
-    logWrite: (record) => log(`write ${JSON.stringify(record)}`),
+    // A line per operation, unexpected errors with their stack, one per write (the audit line).
+    logger,
     writes: what.writes,
   });
   const started = Date.now();
   const url = await gateway.listen(what.port, what.host);
   if (what.open) {
-    log(
+    logger.warn(
       `WARNING: no authentication is configured: anyone who can reach ${url} reads every cluster it serves. ` +
         'It answers only to loopback host names unless --allowed-host says otherwise; configure auth for anything else.',
     );
   }
   const metricsUrl = gateway.metricsUrl();
-  if (metricsUrl) process.stdout.write(`metrics on ${metricsUrl}\n`);
-  process.stdout.write(
-    `kubegate listening on ${url} (GraphiQL: open it in a browser)\n` +
-      `clusters: ${registry.names().join(', ')}${what.cache ? '' : ' (no cache: reads go to the API server)'}\n`,
+  if (metricsUrl) logger.info({ url: metricsUrl }, `metrics on ${metricsUrl}`);
+  logger.info(
+    { url, clusters: registry.names(), cache: what.cache },
+    `kubegate listening on ${url} (GraphiQL: open it in a browser); clusters: ${registry.names().join(', ')}${what.cache ? '' : ' (no cache: reads go to the API server)'}`,
   );
   if (what.shard) {
-    const others = [...registry.notOwnedClusters()].map(([name, shard]) => `${name} (${shard})`);
-    process.stdout.write(
-      `shard ${shardLabel(what.shard)}: serving ${registry.names().length} of ${registry.names().length + others.length} clusters; other shards serve: ${others.join(', ') || 'none'}\n`,
+    const notOwned = Object.fromEntries(registry.notOwnedClusters());
+    const others = Object.entries(notOwned).map(([name, shard]) => `${name} (${shard})`);
+    logger.info(
+      { shard: shardLabel(what.shard), clusters: registry.names(), notOwned },
+      `shard ${shardLabel(what.shard)}: serving ${registry.names().length} of ${registry.names().length + others.length} clusters; other shards serve: ${others.join(', ') || 'none'}`,
     );
   }
   if (what.cache) {
     registry.waitForSync(120_000).then((ok) => {
-      process.stdout.write(
-        ok
-          ? `ready: caches synced in ${Date.now() - started} ms\n`
-          : 'caches not yet synced; answering from the API server meanwhile\n',
-      );
+      if (ok)
+        logger.info(
+          { durationMs: Date.now() - started },
+          `ready: caches synced in ${Date.now() - started} ms`,
+        );
+      else logger.warn('caches not yet synced; answering from the API server meanwhile');
     });
   }
 
@@ -176,18 +172,20 @@ export async function main(): Promise<void> {
   let stopping = false;
   const stop = async (signal: NodeJS.Signals) => {
     if (stopping) {
-      log(`${signal} again: exiting now`);
+      logger.warn({ signal }, `${signal} again: exiting now`);
       process.exit(1);
     }
     stopping = true;
-    log(
+    logger.info(
+      { signal, ...what.shutdown },
       `${signal}: shutting down (/readyz 503; connections accepted for ${what.shutdown.delayMs} ms, then in-flight operations get ${what.shutdown.timeoutMs} ms)`,
     );
     await gateway.shutdown(what.shutdown);
     await auth.close();
     await registry.stop();
     await Promise.all(simulators.map((s) => s.close()));
-    log('shut down');
+    await tracing?.shutdown();
+    logger.info('shut down');
     process.exit(0);
   };
   process.on('SIGINT', stop);

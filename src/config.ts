@@ -9,10 +9,12 @@ import { parseArgs } from 'node:util';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import type { AuthorizationMode } from './kube/cluster.js';
+import { DEFAULT_RETAINED_EVENTS } from './kube/event-log.js';
 import { parseShard, type Shard } from './kube/shard.js';
 import type { ClusterSource } from './kube/sources.js';
 import type { WriteSettings } from './loaders/writes.js';
 import { type StaticToken, tokenDigest, type WriteAs } from './server/auth.js';
+import { LOG_LEVELS, type LogLevel } from './server/logger.js';
 import type { OidcOptions } from './server/oidc.js';
 import type { SimulatorOptions } from './simulator/server.js';
 
@@ -173,6 +175,8 @@ export const configFileSchema = z.strictObject({
       shutdownTimeoutMs: z.number().int().min(0).max(600_000).optional(),
     })
     .optional(),
+  /** The structured log (src/server/logger.ts): the least severe level written. */
+  logging: z.strictObject({ level: z.enum(LOG_LEVELS).optional() }).optional(),
   /** Browser origins allowed to read cross-origin and open WebSockets. */
   cors: z.strictObject({ origins: z.array(origin) }).optional(),
   /** Per-operation limits (src/server/limits.ts); each rejection carries its code and value. */
@@ -202,6 +206,16 @@ export const configFileSchema = z.strictObject({
     })
     .optional(),
   writes: writes.optional(),
+  /**
+   * Resumable subscriptions (`sinceResourceVersion`): how long each (cluster, kind) keeps its
+   * events (default 300 s) and at most how many (default 10,000; see kube/event-log.ts).
+   */
+  subscriptions: z
+    .strictObject({
+      retentionSeconds: z.number().int().min(0).max(86_400).optional(),
+      retainedEvents: z.number().int().min(0).max(10_000_000).optional(),
+    })
+    .optional(),
   // Present but empty would silently mean "open": refused, so an open gateway is a choice.
   auth: z
     .strictObject({
@@ -322,6 +336,10 @@ export interface CliOptions {
   /** Graceful shutdown's drain delay and timeout (milliseconds). */
   shutdownDelayMs?: number;
   shutdownTimeoutMs?: number;
+  /** The least severe log level written (--log-level). */
+  logLevel?: LogLevel;
+  /** How long events stay resumable (seconds). */
+  retentionSeconds?: number;
   /** Use the embedded simulator even when clusters are configured. */
   simulator: boolean;
   /** This replica's shard, "i/n" as given (validated by plan). */
@@ -351,6 +369,10 @@ With no cluster configured, kubegate starts its embedded Kubernetes API simulato
   --shutdown-delay-ms N  on SIGTERM/SIGINT, keep accepting connections this long after
                       /readyz turns 503 (default 5000: endpoints need time to update)
   --shutdown-timeout-ms N  then let in-flight operations finish this long (default 10000)
+  --log-level LEVEL   trace, debug, info, warn, error, fatal or silent (default info):
+                      JSON lines on stdout, readable ones when stdout is a terminal
+  --retention-seconds N  how long subscriptions can resume with sinceResourceVersion
+                      (default 300; at most subscriptions.retainedEvents per cluster and kind)
   --shard i/n         serve only shard i of n: the clusters rendezvous hashing of their
                       names gives it; the others answer WRONG_SHARD naming their shard
   --help              this text`;
@@ -379,6 +401,8 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
         'metrics-host': { type: 'string' },
         'shutdown-delay-ms': { type: 'string' },
         'shutdown-timeout-ms': { type: 'string' },
+        'log-level': { type: 'string' },
+        'retention-seconds': { type: 'string' },
         shard: { type: 'string' },
         help: { type: 'boolean' },
       },
@@ -395,6 +419,12 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
     }
     return n;
   };
+  const logLevel = values['log-level'] as string | undefined;
+  if (logLevel !== undefined && !(LOG_LEVELS as readonly string[]).includes(logLevel)) {
+    throw new ConfigError(
+      `--log-level: expected one of ${LOG_LEVELS.join(', ')}, received ${JSON.stringify(logLevel)}`,
+    );
+  }
   return {
     kubeconfig: (values.kubeconfig as string | undefined) ?? (env.KUBECONFIG || undefined),
     contexts: (values.context as string[] | undefined) ?? [],
@@ -411,6 +441,8 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
     metricsHost: values['metrics-host'] as string | undefined,
     shutdownDelayMs: int('shutdown-delay-ms', 0, 600_000),
     shutdownTimeoutMs: int('shutdown-timeout-ms', 0, 600_000),
+    ...(logLevel !== undefined ? { logLevel: logLevel as LogLevel } : {}),
+    retentionSeconds: int('retention-seconds', 0, 86_400),
     simulator: values.simulator === true,
     shard: values.shard as string | undefined,
     help: values.help === true,
@@ -476,6 +508,10 @@ export interface Plan {
   host: string;
   /** Graceful shutdown (gateway.ts `shutdown`): the drain delay and the in-flight timeout. */
   shutdown: { delayMs: number; timeoutMs: number };
+  /** The least severe log level written: --log-level, else logging.level, else info. */
+  logLevel: LogLevel;
+  /** Every informer's retention log (resumable subscriptions). */
+  eventLog: { retentionMs: number; maxEvents: number };
   /** This replica's shard (--shard, else the file's `shard`); absent: it serves every cluster. */
   shard?: Shard;
 }
@@ -640,6 +676,11 @@ export function plan(cli: CliOptions, file: ConfigFile = {}, env: NodeJS.Process
     shutdown: {
       delayMs: cli.shutdownDelayMs ?? file.server?.shutdownDelayMs ?? 5_000,
       timeoutMs: cli.shutdownTimeoutMs ?? file.server?.shutdownTimeoutMs ?? 10_000,
+    },
+    logLevel: cli.logLevel ?? file.logging?.level ?? 'info',
+    eventLog: {
+      retentionMs: (cli.retentionSeconds ?? file.subscriptions?.retentionSeconds ?? 300) * 1000,
+      maxEvents: file.subscriptions?.retainedEvents ?? DEFAULT_RETAINED_EVENTS,
     },
     host,
     ...(shard ? { shard } : {}),

@@ -54,8 +54,13 @@ export const ErrorCode = {
    */
   SHUTTING_DOWN: 'SHUTTING_DOWN',
   /**
+   * A subscription's `sinceResourceVersion` is older than what the gateway retained (or
+   * not one it can place): refetch with `initial: true`.
+   */
+  RESUME_EXPIRED: 'RESUME_EXPIRED',
+  /**
    * A cluster another replica's shard serves (sharding): `extensions.shard` names it; send
-   * the request there (the Ingress routes by cluster, see the README's Sharding).
+   * the request there (the README's Sharding shows routing by shard).
    */
   WRONG_SHARD: 'WRONG_SHARD',
   INTERNAL: 'INTERNAL_SERVER_ERROR',
@@ -114,6 +119,20 @@ export function notFound(message: string, extra: Record<string, unknown> = {}): 
 
 export function forbidden(message: string, extra: Record<string, unknown> = {}): GatewayError {
   return new GatewayError(message, { code: ErrorCode.FORBIDDEN, ...extra });
+}
+
+/**
+ * A resume the gateway cannot serve: `oldest` is the oldest resourceVersion it can resume
+ * the cluster's kind from (null when none: not synced since a relist, or not cached).
+ */
+export function resumeExpired(
+  message: string,
+  details: { cluster: string; oldestResourceVersion: string | null },
+): GatewayError {
+  return new GatewayError(
+    `${message}; ${details.oldestResourceVersion === null ? 'nothing can be resumed here right now' : `the oldest resourceVersion this gateway can resume from is ${details.oldestResourceVersion}`}: refetch with initial: true`,
+    { code: ErrorCode.RESUME_EXPIRED, ...details },
+  );
 }
 
 /** RFC 6750: a 401 names the scheme the client should authenticate with. */

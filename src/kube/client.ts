@@ -13,12 +13,20 @@ import {
   RbacAuthorizationV1Api,
   VersionApi,
 } from '@kubernetes/client-node';
-import { HttpMethod, RequestContext } from '@kubernetes/client-node/dist/gen/http/http.js';
+import type { Configuration } from '@kubernetes/client-node/dist/gen/configuration.js';
+import {
+  HttpMethod,
+  RequestContext,
+  type ResponseContext,
+} from '@kubernetes/client-node/dist/gen/http/http.js';
+import type { Middleware } from '@kubernetes/client-node/dist/gen/middleware.js';
 import { ObjectSerializer } from '@kubernetes/client-node/dist/gen/models/ObjectSerializer.js';
+import { of } from '@kubernetes/client-node/dist/gen/rxjsStub.js';
 import { type Dispatcher, fetch, request as undiciRequest } from 'undici';
-import { collectionPath, type KubeApis } from './kinds/define.js';
+import { collectionPath, type KubeApis, objectPath } from './kinds/define.js';
 import { type KindName, type KubeObjectOf, kindOf } from './kinds.js';
 import type { PooledKubeConfig } from './pooled-config.js';
+import { apiCallSpan, recordApiStatus } from './tracing.js';
 
 export { PooledKubeConfig, type PoolOptions } from './pooled-config.js';
 
@@ -105,21 +113,58 @@ export interface ApiRequest {
   impersonate?: Impersonation;
 }
 
+/**
+ * client-node's typed APIs answer with the body only: this response middleware hands the
+ * status to the span of the call (tracing.ts `recordApiStatus`; a no-op without one).
+ */
+const statusMiddleware: Middleware = {
+  pre: (request) => of(request),
+  post: (response: ResponseContext) => {
+    recordApiStatus(response.httpStatusCode);
+    return of(response);
+  },
+};
+
+/** An API class whose instances also run `statusMiddleware` (after client-node's own). */
+function withStatus<T>(api: new (config: Configuration) => T): new (config: Configuration) => T {
+  return class extends (api as new (config: Configuration) => object) {
+    constructor(config: Configuration) {
+      config.middleware.push(statusMiddleware);
+      super(config);
+    }
+  } as new (
+    config: Configuration,
+  ) => T;
+}
+
 export class ClusterClient {
   readonly apis: KubeApis;
   private readonly versionApi: VersionApi;
   private readonly authenticationApi: AuthenticationV1Api;
   private readonly authorizationApi: AuthorizationV1Api;
 
-  constructor(readonly config: PooledKubeConfig) {
+  /** `cluster`: the gateway's name of the cluster, for traces. */
+  constructor(
+    readonly config: PooledKubeConfig,
+    readonly cluster = '',
+  ) {
     this.apis = {
-      core: config.makeApiClient(CoreV1Api),
-      batch: config.makeApiClient(BatchV1Api),
-      rbac: config.makeApiClient(RbacAuthorizationV1Api),
+      core: config.makeApiClient(withStatus(CoreV1Api)),
+      batch: config.makeApiClient(withStatus(BatchV1Api)),
+      rbac: config.makeApiClient(withStatus(RbacAuthorizationV1Api)),
     };
-    this.versionApi = config.makeApiClient(VersionApi);
-    this.authenticationApi = config.makeApiClient(AuthenticationV1Api);
-    this.authorizationApi = config.makeApiClient(AuthorizationV1Api);
+    this.versionApi = config.makeApiClient(withStatus(VersionApi));
+    this.authenticationApi = config.makeApiClient(withStatus(AuthenticationV1Api));
+    this.authorizationApi = config.makeApiClient(withStatus(AuthorizationV1Api));
+  }
+
+  /** Runs one API call in its trace span (kube/tracing.ts); `path` is called only when recording. */
+  private traced<T>(
+    method: string,
+    path: () => string,
+    run: (setStatus: (code: number) => void) => Promise<T>,
+  ): Promise<T> {
+    return apiCallSpan(() => ({ cluster: this.cluster, method, path: path(), server: this.server }), run);
   }
 
   get server(): string {
@@ -127,7 +172,11 @@ export class ClusterClient {
   }
 
   async version(): Promise<string> {
-    const info = await this.versionApi.getCode();
+    const info = await this.traced(
+      'GET',
+      () => '/version',
+      () => this.versionApi.getCode(),
+    );
     return info.gitVersion;
   }
 
@@ -137,9 +186,14 @@ export class ClusterClient {
    * or the network fails: that is not an answer about the token.
    */
   async reviewToken(token: string): Promise<TokenReviewAnswer> {
-    const review = await this.authenticationApi.createTokenReview({
-      body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token } },
-    });
+    const review = await this.traced(
+      'POST',
+      () => '/apis/authentication.k8s.io/v1/tokenreviews',
+      () =>
+        this.authenticationApi.createTokenReview({
+          body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token } },
+        }),
+    );
     const status = review.status;
     const username = status?.user?.username;
     if (!status?.authenticated || !username) {
@@ -160,18 +214,23 @@ export class ClusterClient {
    * `user` the request described by `attributes`: one SubjectAccessReview.
    */
   async reviewAccess(user: AccessReviewUser, attributes: AccessReviewAttributes): Promise<boolean> {
-    const review = await this.authorizationApi.createSubjectAccessReview({
-      body: {
-        apiVersion: 'authorization.k8s.io/v1',
-        kind: 'SubjectAccessReview',
-        spec: {
-          user: user.username,
-          ...(user.uid ? { uid: user.uid } : {}),
-          groups: [...user.groups],
-          resourceAttributes: { ...attributes },
-        },
-      },
-    });
+    const review = await this.traced(
+      'POST',
+      () => '/apis/authorization.k8s.io/v1/subjectaccessreviews',
+      () =>
+        this.authorizationApi.createSubjectAccessReview({
+          body: {
+            apiVersion: 'authorization.k8s.io/v1',
+            kind: 'SubjectAccessReview',
+            spec: {
+              user: user.username,
+              ...(user.uid ? { uid: user.uid } : {}),
+              groups: [...user.groups],
+              resourceAttributes: { ...attributes },
+            },
+          },
+        }),
+    );
     return review.status?.allowed === true && review.status?.denied !== true;
   }
 
@@ -179,13 +238,19 @@ export class ClusterClient {
   async list<K extends KindName>(kind: K, options: ListOptions = {}): Promise<ListPage<K>> {
     const { namespace, labelSelector, fieldSelector, limit, continueToken, resourceVersion } = options;
     const def = kindOf(kind);
-    const list = await def.list(this.apis, def.namespaced ? namespace : undefined, {
-      labelSelector,
-      fieldSelector,
-      limit,
-      _continue: continueToken,
-      resourceVersion,
-    });
+    const scope = def.namespaced ? namespace : undefined;
+    const list = await this.traced(
+      'GET',
+      () => collectionPath(def, scope),
+      () =>
+        def.list(this.apis, scope, {
+          labelSelector,
+          fieldSelector,
+          limit,
+          _continue: continueToken,
+          resourceVersion,
+        }),
+    );
     return {
       items: list.items,
       resourceVersion: list.metadata?.resourceVersion ?? '',
@@ -199,8 +264,13 @@ export class ClusterClient {
     namespace: string | undefined,
     name: string,
   ): Promise<KubeObjectOf<K> | undefined> {
+    const def = kindOf(kind);
     try {
-      return await kindOf(kind).get(this.apis, namespace, name);
+      return await this.traced(
+        'GET',
+        () => objectPath(def, namespace, name),
+        () => def.get(this.apis, namespace, name),
+      );
     } catch (err) {
       if ((err as { code?: number }).code === 404) return undefined;
       throw err;
@@ -217,7 +287,15 @@ export class ClusterClient {
    * answer; rejects with ApiHttpError for any other status (Status body and Retry-After
    * kept), or with the network's error.
    */
-  async request(req: ApiRequest): Promise<unknown> {
+  request(req: ApiRequest): Promise<unknown> {
+    return this.traced(
+      req.method,
+      () => req.path,
+      (setStatus) => this.#request(req, setStatus),
+    );
+  }
+
+  async #request(req: ApiRequest, setStatus: (code: number) => void): Promise<unknown> {
     const url = new URL(this.server + req.path);
     for (const [key, value] of Object.entries(req.query ?? {}))
       if (value !== undefined) url.searchParams.set(key, value);
@@ -238,6 +316,7 @@ export class ClusterClient {
       body: req.body === undefined ? undefined : JSON.stringify(req.body),
       ...(dispatcher ? { dispatcher } : {}),
     });
+    setStatus(response.statusCode);
     const text = await response.body.text();
     if (response.statusCode < 200 || response.statusCode >= 300) {
       const retryAfter = response.headers['retry-after'];

@@ -18,6 +18,7 @@ import { Informer, type InformerOptions, type InformerStatus } from './informer.
 import { INFORMER_KINDS, KINDS, type KindName, type KubeObjectOf } from './kinds.js';
 import type { AccessSet, RbacUser } from './rbac.js';
 import { describe } from './reflector.js';
+import { ATTR_CLUSTER, ATTR_KIND, cacheWaitSpan } from './tracing.js';
 
 export interface ClusterSpec {
   /** Stable name used in the schema: the kubeconfig context name. */
@@ -68,7 +69,11 @@ export interface ClusterOptions {
   hub: EventHub;
   clock?: Clock;
   reflector?: InformerOptions<KindName>['reflector'];
+  /** Every informer's retention log (resumable subscriptions): retention, count, clock. */
+  eventLog?: InformerOptions<KindName>['eventLog'];
   onError?: (cluster: string, kind: KindName | undefined, err: unknown) => void;
+  /** Told when an informer's failing episode ends (its watch opened again): see ReflectorOptions.onRecovered. */
+  onRecovered?: (cluster: string, kind: KindName, episode: { failures: number; durationMs: number }) => void;
 }
 
 export class Cluster {
@@ -93,7 +98,7 @@ export class Cluster {
     this.name = spec.name;
     this.clock = options.clock ?? systemClock;
     this.hub = options.hub;
-    this.client = new ClusterClient(spec.kubeconfig);
+    this.client = new ClusterClient(spec.kubeconfig, spec.name);
     this.mirrored = INFORMER_KINDS.filter((k) => (KINDS[k].access ? spec.mirrorRbac === true : spec.cache));
     if (this.mirrored.length > 0) {
       const make = <K extends KindName>(kind: K): Informer<K> =>
@@ -106,9 +111,11 @@ export class Cluster {
             | Aggregator<KubeObjectOf<K>>
             | undefined,
           clock: options.clock,
+          eventLog: options.eventLog,
           reflector: {
             ...options.reflector,
             onError: (err) => options.onError?.(spec.name, kind, err),
+            onRecovered: (episode) => options.onRecovered?.(spec.name, kind, episode),
           },
         });
       const informers: Informers = {};
@@ -165,6 +172,17 @@ export class Cluster {
   async waitForSync(timeoutMs = 60_000, kinds: readonly KindName[] = this.readinessKinds): Promise<boolean> {
     const informers = this.informers;
     if (!informers || kinds.some((kind) => !informers[kind])) return false;
+    if (kinds.every((kind) => this.isSynced(kind))) return true;
+    // A request waiting for the cache: traced as such (a no-op outside a traced request).
+    return cacheWaitSpan(
+      'sync',
+      () => ({ [ATTR_CLUSTER]: this.name, [ATTR_KIND]: [...kinds] }),
+      () => this.#waitForSync(informers, kinds, timeoutMs),
+      (synced) => (synced ? 'synced' : 'timeout'),
+    );
+  }
+
+  async #waitForSync(informers: Informers, kinds: readonly KindName[], timeoutMs: number): Promise<boolean> {
     let timer: unknown;
     const synced = Promise.all(kinds.map((kind) => informers[kind]?.waitForSync())).then(() => true);
     const timeout = new Promise<boolean>((resolve) => {

@@ -8,6 +8,7 @@
 import type { Aggregator } from './aggregates.js';
 import type { ClusterClient } from './client.js';
 import type { EventHub } from './event-hub.js';
+import { EventLog, type EventLogOptions } from './event-log.js';
 import { Indexer } from './indexer.js';
 import { type KindName, type KubeObjectOf, kindOf, objectKey } from './kinds.js';
 import {
@@ -29,9 +30,17 @@ export interface InformerOptions<K extends KindName> {
   /** Defaults to the kind's trimming transform; pass identity to measure its effect. */
   transform?: TransformFunc<K>;
   clock?: Clock;
+  /** The retention log's bounds (its clock defaults to `clock`). */
+  eventLog?: EventLogOptions;
   reflector?: Pick<
     ReflectorOptions<K>,
-    'pageSize' | 'watchTimeoutSeconds' | 'backoff' | 'livenessMs' | 'staleAfterDisconnectMs' | 'onError'
+    | 'pageSize'
+    | 'watchTimeoutSeconds'
+    | 'backoff'
+    | 'livenessMs'
+    | 'staleAfterDisconnectMs'
+    | 'onError'
+    | 'onRecovered'
   >;
 }
 
@@ -47,14 +56,18 @@ function rvOf(obj: { metadata?: { resourceVersion?: string } }): string | undefi
 export class Informer<K extends KindName> implements ReflectorSink<K> {
   readonly store: Indexer<KubeObjectOf<K>>;
   readonly reflector: Reflector<K>;
+  /** Every event published, kept for resuming subscriptions (event-log.ts). */
+  readonly log: EventLog<K>;
   private readonly transform: TransformFunc<K>;
   private readonly syncWaiters: (() => void)[] = [];
 
   constructor(private readonly options: InformerOptions<K>) {
     this.store = new Indexer(kindOf(options.kind).indexers);
     this.transform = options.transform ?? transformerFor(options.kind);
+    this.log = new EventLog<K>({ clock: options.clock, ...options.eventLog });
     this.reflector = new Reflector({
       kind: options.kind,
+      cluster: options.cluster,
       client: options.client,
       sink: this,
       clock: options.clock,
@@ -114,6 +127,9 @@ export class Informer<K extends KindName> implements ReflectorSink<K> {
     this.changes += 1;
     const { aggregates } = this.options;
     aggregates?.reset(next);
+    // Before the synthetic events: a resume from before this list is expired, and the
+    // diff below is not logged (its events all carry the list's resourceVersion).
+    this.log.reset(resourceVersion);
     // The synthetic events that bring every consumer from the old state to the new one.
     for (const obj of next) {
       const key = objectKey(obj);
@@ -139,6 +155,8 @@ export class Informer<K extends KindName> implements ReflectorSink<K> {
     const old = this.store.delete(objectKey(obj));
     this.changes += 1;
     this.applyAggregates(old, undefined);
+    // The deletion's resourceVersion (the DELETED event carries it, as kube-apiserver's does).
+    this.log.append('DELETED', obj, old, rvOf(obj) ?? '');
     this.publish('DELETED', obj, old, rvOf(obj));
   }
 
@@ -147,6 +165,9 @@ export class Informer<K extends KindName> implements ReflectorSink<K> {
     const old = this.store.update(obj);
     this.changes += 1;
     this.applyAggregates(old, obj);
+    // Logged before it is published: a subscriber joining the hub and reading the log in
+    // one synchronous step sees every event exactly once, in one or the other.
+    this.log.append(old ? 'MODIFIED' : 'ADDED', obj, old, rvOf(obj) ?? '');
     this.publish(old ? 'MODIFIED' : 'ADDED', obj, old, rvOf(obj));
   }
 

@@ -9,6 +9,7 @@
 import type { JobPodCounts, NamespacePods, NodeUsage, PodTotals } from './aggregates.js';
 import type { AccessReviewAttributes, AccessReviewUser } from './client.js';
 import type { AuthorizationMode, Cluster, ClusterStatus } from './cluster.js';
+import type { ResumeAnswer } from './event-log.js';
 import type { ReadonlyIndexer } from './indexer.js';
 import type { IndexLookup } from './kinds/define.js';
 import { type KindName, type KubeObjectOf, keyOf } from './kinds.js';
@@ -135,6 +136,26 @@ export class ClusterReader {
   /** Every stored object of a synced kind (subscription snapshots); undefined when not synced. */
   snapshot<K extends KindName>(kind: K): readonly KubeObjectOf<K>[] | undefined {
     return this.#store(kind)?.list();
+  }
+
+  /**
+   * What a subscriber that last saw `since` missed of a synced kind, from its informer's
+   * retention log (event-log.ts); undefined when the kind is not served from memory. Read
+   * in the same synchronous step as joining the hub, so nothing falls in between.
+   */
+  resume<K extends KindName>(kind: K, since: string): ResumeAnswer<K> | undefined {
+    if (!this.cached(kind)) return undefined;
+    return this.#cluster.informers?.[kind]?.log.since(since) as ResumeAnswer<K> | undefined;
+  }
+
+  /** The resourceVersion the kind's informer has reached (events and bookmarks). */
+  informerResourceVersion(kind: KindName): string | undefined {
+    return this.cached(kind) ? this.#cluster.informers?.[kind]?.status().resourceVersion : undefined;
+  }
+
+  /** The API server's current resourceVersion, from a one-item LIST of the kind. */
+  async serverResourceVersion(kind: KindName): Promise<string> {
+    return (await this.#cluster.client.list(kind, { limit: 1 })).resourceVersion;
   }
 
   /**

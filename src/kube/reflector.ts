@@ -15,6 +15,7 @@
 import { type ClusterClient, MalformedWatchLineError, WatchHttpError, WatchSilentError } from './client.js';
 import { type Clock, systemClock } from './clock.js';
 import type { KindName, KubeObjectOf } from './kinds.js';
+import { ATTR_CLUSTER, ATTR_KIND, ATTR_NAMESPACE, detached, informerListSpan } from './tracing.js';
 
 /** What a reflector feeds: the informer's store (and through it indexes, aggregates, hub). */
 export interface ReflectorSink<K extends KindName> {
@@ -37,6 +38,8 @@ export type { Clock } from './clock.js';
 
 export interface ReflectorOptions<K extends KindName> {
   kind: K;
+  /** The cluster's name, for traces. */
+  cluster?: string;
   client: Pick<ClusterClient, 'list' | 'watch'>;
   sink: ReflectorSink<K>;
   /** Restrict to one namespace (default: cluster-wide). */
@@ -63,6 +66,12 @@ export interface ReflectorOptions<K extends KindName> {
   clock?: Clock;
   /** Told about every failure, for logs. Never receives credentials (errors carry codes and Status text). */
   onError?: (err: unknown) => void;
+  /**
+   * Told once when a failing episode ends, i.e. when a watch opens after one or more failures
+   * (and relists): how many failures it had and how long it lasted on the clock. With
+   * `onError` it lets a log say an outage once and its end once, not once per retry.
+   */
+  onRecovered?: (episode: { failures: number; durationMs: number }) => void;
 }
 
 export interface ReflectorStatus {
@@ -93,9 +102,18 @@ class ExpiredError extends Error {}
 
 export class Reflector<K extends KindName> {
   private readonly opts: Required<
-    Omit<ReflectorOptions<K>, 'namespace' | 'onError' | 'backoff' | 'livenessMs' | 'staleAfterDisconnectMs'>
+    Omit<
+      ReflectorOptions<K>,
+      | 'cluster'
+      | 'namespace'
+      | 'onError'
+      | 'onRecovered'
+      | 'backoff'
+      | 'livenessMs'
+      | 'staleAfterDisconnectMs'
+    >
   > &
-    Pick<ReflectorOptions<K>, 'namespace' | 'onError'>;
+    Pick<ReflectorOptions<K>, 'cluster' | 'namespace' | 'onError' | 'onRecovered'>;
   private readonly backoff: { initialMs: number; maxMs: number; resetAfterMs: number };
   private readonly livenessMs: number;
   private readonly staleAfterDisconnectMs: number;
@@ -108,6 +126,8 @@ export class Reflector<K extends KindName> {
   private stopCurrent: (() => void) | undefined;
   private wake: (() => void) | undefined;
   private failures = 0;
+  /** The failing episode under way: failures since the last watch opened, and since when. */
+  private episode: { failures: number; since: number } | undefined;
   private readonly statusListeners = new Set<(status: ReflectorStatus) => void>();
   private readonly state: ReflectorState = {
     synced: false,
@@ -164,7 +184,8 @@ export class Reflector<K extends KindName> {
     this.stopped = false;
     this.heardAt = this.opts.clock.now();
     this.disconnectedAt = this.heardAt;
-    this.running = this.loop();
+    // Its own trace (each relist a root span), whoever started it.
+    this.running = detached(() => this.loop());
   }
 
   async stop(): Promise<void> {
@@ -235,6 +256,8 @@ export class Reflector<K extends KindName> {
     this.state.lastError = describe(err);
     this.state.lastErrorAt = new Date(this.opts.clock.now());
     this.setConnected(false);
+    this.episode ??= { failures: 0, since: this.opts.clock.now() };
+    this.episode.failures += 1;
     this.opts.onError?.(err);
     this.changed();
   }
@@ -261,7 +284,21 @@ export class Reflector<K extends KindName> {
     });
   }
 
-  private async listAll(): Promise<void> {
+  /** A (re)list, traced as a root span of its own (kube/tracing.ts): its pages are its children. */
+  private listAll(): Promise<void> {
+    const { cluster, kind, namespace } = this.opts;
+    return informerListSpan(
+      () => ({
+        [ATTR_CLUSTER]: cluster ?? '',
+        [ATTR_KIND]: kind,
+        ...(namespace !== undefined ? { [ATTR_NAMESPACE]: namespace } : {}),
+        'kubegate.relist': this.state.synced,
+      }),
+      (span) => this.listPages((items) => span.setAttribute('kubegate.objects', items)),
+    );
+  }
+
+  private async listPages(listed: (items: number) => void): Promise<void> {
     const { client, kind, namespace, pageSize, sink } = this.opts;
     const prepare = sink.prepare?.bind(sink);
     const items: KubeObjectOf<K>[] = [];
@@ -286,6 +323,7 @@ export class Reflector<K extends KindName> {
       }
       if (this.stopped) return;
     } while (continueToken);
+    listed(items.length);
     sink.replace(items, resourceVersion);
     if (this.state.synced || this.state.lastSyncAt) this.state.relists += 1;
     this.state.synced = true;
@@ -340,6 +378,11 @@ export class Reflector<K extends KindName> {
     this.heardAt = clock.now();
     this.setConnected(true);
     this.changed();
+    if (this.episode && !this.stopped) {
+      const { failures, since } = this.episode;
+      this.episode = undefined;
+      this.opts.onRecovered?.({ failures, durationMs: clock.now() - since });
+    }
     // Liveness: one timer per watch, due when the silence would reach livenessMs; an event
     // that came meanwhile moves the due time instead of re-arming a timer per event.
     let liveness: unknown;
@@ -371,6 +414,11 @@ export class Reflector<K extends KindName> {
 
 function isExpired(err: unknown): boolean {
   return (err as { code?: number }).code === 410;
+}
+
+/** Whether a reflector's failure was its resourceVersion expiring (410 Gone): a relist follows, routinely. */
+export function isResourceExpired(err: unknown): boolean {
+  return err instanceof ExpiredError || isExpired(err);
 }
 
 function retryAfterMs(err: unknown): number | undefined {

@@ -14,6 +14,7 @@ import type { Cluster } from './cluster.js';
 import type { HubEvent } from './event-hub.js';
 import { collectionPath, objectPath } from './kinds/define.js';
 import { type KindName, type KubeObjectOf, keyOf, kindOf, objectKey } from './kinds.js';
+import { ATTR_CLUSTER, ATTR_KIND, cacheWaitSpan } from './tracing.js';
 import { transformerFor } from './transform.js';
 
 export type { Impersonation } from './client.js';
@@ -278,6 +279,21 @@ export class ClusterWriter {
     const key = keyOf(kindOf(kind).namespaced ? write.namespace : undefined, write.name);
     const now = informer.store.get(key) as KubeObjectOf<K> | undefined;
     if (shows(expect, now as Meta | undefined, false)) return Promise.resolve({ visible: true, object: now });
+    return cacheWaitSpan(
+      'visible',
+      () => ({ [ATTR_CLUSTER]: this.name, [ATTR_KIND]: kind }),
+      () => this.#shown(write, key, timeoutMs),
+      (result) => (result.visible ? 'visible' : 'timeout'),
+    );
+  }
+
+  /** Waits on the hub until the informer applied the write (or `timeoutMs` on the clock). */
+  #shown<K extends KindName>(
+    write: Write<K>,
+    key: string,
+    timeoutMs: number,
+  ): Promise<{ visible: boolean; object?: KubeObjectOf<K> }> {
+    const { kind, expect } = write;
     return new Promise((resolve) => {
       let done = false;
       const finish = (visible: boolean, object?: KubeObjectOf<K>) => {

@@ -36,6 +36,7 @@ import {
 import { commonNamespace, groupBy } from './keys.js';
 import type { BatchHook } from './lists.js';
 import { type RequestReads, readError } from './reads.js';
+import { tracedBatch } from './tracing.js';
 
 type Pod = KubeObjectOf<'Pod'>;
 
@@ -92,7 +93,7 @@ function aggregatesFor(reads: RequestReads, reader: ClusterReader) {
 
 export function createNodeUsageLoader(reads: RequestReads, onBatch?: BatchHook) {
   return new DataLoader<NodeUsageKey, NodeUsage, string>(
-    async (keys) => {
+    tracedBatch('nodeUsage', async (keys) => {
       onBatch?.('nodeUsage', keys);
       const results: (NodeUsage | Error)[] = new Array(keys.length);
       await Promise.all(
@@ -125,14 +126,14 @@ export function createNodeUsageLoader(reads: RequestReads, onBatch?: BatchHook) 
         }),
       );
       return results;
-    },
+    }),
     { cacheKeyFn: (k) => JSON.stringify([k.cluster, k.nodeName]) },
   );
 }
 
 export function createJobPodsLoader(reads: RequestReads, onBatch?: BatchHook) {
   return new DataLoader<JobPodsKey, JobPodCounts, string>(
-    async (keys) => {
+    tracedBatch('jobPods', async (keys) => {
       onBatch?.('jobPods', keys);
       const results: (JobPodCounts | Error)[] = new Array(keys.length);
       await Promise.all(
@@ -183,7 +184,7 @@ export function createJobPodsLoader(reads: RequestReads, onBatch?: BatchHook) {
         }),
       );
       return results;
-    },
+    }),
     { cacheKeyFn: (k) => JSON.stringify([k.cluster, k.namespace, k.jobName]) },
   );
 }
@@ -352,16 +353,18 @@ async function summarize(reads: RequestReads, reader: ClusterReader): Promise<Cl
 }
 
 export function createSummaryLoader(reads: RequestReads, onBatch?: BatchHook) {
-  return new DataLoader<string, ClusterSummary>(async (clusters) => {
-    onBatch?.('summary', clusters);
-    return Promise.all(
-      clusters.map(async (cluster) => {
-        try {
-          return await summarize(reads, reads.reader(cluster));
-        } catch (err) {
-          return readError(err, cluster, 'summarizing the cluster');
-        }
-      }),
-    );
-  });
+  return new DataLoader<string, ClusterSummary>(
+    tracedBatch('summary', async (clusters) => {
+      onBatch?.('summary', clusters);
+      return Promise.all(
+        clusters.map(async (cluster) => {
+          try {
+            return await summarize(reads, reads.reader(cluster));
+          } catch (err) {
+            return readError(err, cluster, 'summarizing the cluster');
+          }
+        }),
+      );
+    }),
+  );
 }

@@ -22,6 +22,7 @@ import {
   objectCacheKey,
 } from './keys.js';
 import { type RequestReads, readError } from './reads.js';
+import { tracedBatch } from './tracing.js';
 
 /** Called with every batch a loader runs: the loader's name and the keys, in order. */
 export type BatchHook = (loader: string, keys: readonly unknown[]) => void;
@@ -90,7 +91,7 @@ async function memoised(
 
 export function createListLoader(reads: RequestReads, onBatch?: BatchHook) {
   return new DataLoader<ListKey, readonly AnyObject[], string>(
-    async (keys) => {
+    tracedBatch('list', async (keys) => {
       onBatch?.('list', keys);
       const results: (readonly AnyObject[] | Error)[] = new Array(keys.length);
       await Promise.all(
@@ -130,14 +131,14 @@ export function createListLoader(reads: RequestReads, onBatch?: BatchHook) {
         }),
       );
       return results;
-    },
+    }),
     { cacheKeyFn: listCacheKey },
   );
 }
 
 export function createObjectLoader(reads: RequestReads, onBatch?: BatchHook) {
   return new DataLoader<ObjectKey, AnyObject | null, string>(
-    async (keys) => {
+    tracedBatch('object', async (keys) => {
       onBatch?.('object', keys);
       const results: (AnyObject | null | Error)[] = new Array(keys.length);
       await Promise.all(
@@ -192,7 +193,7 @@ export function createObjectLoader(reads: RequestReads, onBatch?: BatchHook) {
         }),
       );
       return results;
-    },
+    }),
     { cacheKeyFn: objectCacheKey },
   );
 }

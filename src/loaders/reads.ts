@@ -15,6 +15,7 @@ import { isNamespaced, KIND_INFO, type KindName } from '../kube/kinds.js';
 import { indexLookups, queryKey } from '../kube/query.js';
 import { ClusterReader, type ObjectQuery } from '../kube/reader.js';
 import { LabelSelectorError } from '../kube/selector.js';
+import { ATTR_CLUSTER, ATTR_KIND, cacheWaitSpan } from '../kube/tracing.js';
 import {
   type AccessNeed,
   type AccessReviews,
@@ -47,6 +48,8 @@ export class RequestReads {
   readonly #access = new Map<string, ClusterAccess>();
   readonly #direct = new Map<string, Promise<readonly AnyObject[]>>();
   readonly #gets = new Map<string, Promise<AnyObject | undefined>>();
+  /** Memo keys of the reads above still waiting for the API server. */
+  readonly #inFlight = new Set<string>();
 
   constructor(
     readonly directory: ClusterDirectory,
@@ -156,16 +159,15 @@ export class RequestReads {
   async get(reader: ClusterReader, kind: KindName, namespace: string | undefined, name: string) {
     if (reader.cached(kind)) return reader.get(kind, namespace, name);
     const memo = JSON.stringify([reader.name, kind, namespace ?? null, name]);
-    let pending = this.#gets.get(memo);
-    if (!pending) {
-      pending = reader
-        .get(kind, namespace, name)
-        .catch((err: unknown) =>
-          Promise.reject(readError(err, reader.name, `getting ${KIND_INFO[kind].plural} "${name}"`)),
-        );
-      this.#gets.set(memo, pending);
-    }
-    return pending;
+    const pending = this.#gets.get(memo);
+    if (pending) return this.#shared(memo, pending, reader.name, kind);
+    const fetched = reader
+      .get(kind, namespace, name)
+      .catch((err: unknown) =>
+        Promise.reject(readError(err, reader.name, `getting ${KIND_INFO[kind].plural} "${name}"`)),
+      );
+    this.#gets.set(memo, this.#track(memo, fetched));
+    return fetched;
   }
 
   #read(reader: ClusterReader, kind: KindName, query: ObjectQuery): Promise<readonly AnyObject[]> {
@@ -177,15 +179,33 @@ export class RequestReads {
       );
     }
     const memo = `${reader.name}\u0000${queryKey(kind, query)}`;
-    let pending = this.#direct.get(memo);
-    if (!pending) {
-      pending = reader.list(kind, query).then(
-        (r) => r.items,
-        (err: unknown) => Promise.reject(readError(err, reader.name, action)),
-      );
-      this.#direct.set(memo, pending);
-    }
-    return pending;
+    const pending = this.#direct.get(memo);
+    if (pending) return this.#shared(memo, pending, reader.name, kind);
+    const fetched = reader.list(kind, query).then(
+      (r) => r.items,
+      (err: unknown) => Promise.reject(readError(err, reader.name, action)),
+    );
+    this.#direct.set(memo, this.#track(memo, fetched));
+    return fetched;
+  }
+
+  /** Notes a read as in flight until it settles. */
+  #track<T>(memo: string, fetched: Promise<T>): Promise<T> {
+    this.#inFlight.add(memo);
+    const settled = () => this.#inFlight.delete(memo);
+    fetched.then(settled, settled);
+    return fetched;
+  }
+
+  /** Another loader's read of the same thing: a cache wait while it is still in flight. */
+  #shared<T>(memo: string, pending: Promise<T>, cluster: string, kind: KindName): Promise<T> {
+    if (!this.#inFlight.has(memo)) return pending;
+    return cacheWaitSpan(
+      'shared-fetch',
+      () => ({ [ATTR_CLUSTER]: cluster, [ATTR_KIND]: kind }),
+      () => pending,
+      () => 'answered',
+    );
   }
 }
 

@@ -10,12 +10,18 @@
  *   change filtering); without it every change is sent.
  * - `initial` snapshots the store and subscribes in the same synchronous step, so no
  *   change is lost or duplicated between the snapshot and the live events.
+ * - `since` (a resume) replays the cluster's retention log after that resourceVersion and
+ *   subscribes in the same synchronous step, each logged event judged as a live one is
+ *   (filters, rights now, selection); live events at or below what was replayed (a replica
+ *   whose informer is behind the one the client came from) are dropped.
  */
-import { badUserInput } from '../errors.js';
-import type { EventHub } from '../kube/event-hub.js';
+import { badUserInput, resumeExpired } from '../errors.js';
+import type { EventHub, WatchEventType } from '../kube/event-hub.js';
+import { parseResourceVersion } from '../kube/event-log.js';
 import type { KindName, KubeObjectOf } from '../kube/kinds.js';
 import type { ClusterReader } from '../kube/reader.js';
 import { EventQueue } from './event-queue.js';
+import { readError } from './reads.js';
 
 export type ObjectEventType = 'ADDED' | 'MODIFIED' | 'DELETED';
 
@@ -24,6 +30,11 @@ export interface ObjectEvent<K extends KindName> {
   cluster: string;
   resourceVersion: string;
   object: KubeObjectOf<K>;
+  /**
+   * One of an `initial` snapshot's objects: they come in no resourceVersion order, so a
+   * client resumes only from a change's resourceVersion, never from a snapshot's.
+   */
+  snapshot?: true;
 }
 
 export interface ObjectStreamOptions<K extends KindName> {
@@ -38,6 +49,11 @@ export interface ObjectStreamOptions<K extends KindName> {
   /** Whether a MODIFIED matters to this subscriber; undefined: every change does. */
   changed?: (prev: KubeObjectOf<K>, next: KubeObjectOf<K>) => boolean;
   initial: boolean;
+  /**
+   * Resume after this resourceVersion (one cluster only): the missed events from the
+   * retention log, then live. RESUME_EXPIRED as the only result when it cannot be.
+   */
+  since?: string;
   /** Live events that may wait for a slow subscriber before it is cut off. */
   queueLimit: number;
   /** How long `initial` waits for a cache to sync. */
@@ -59,6 +75,8 @@ export interface ObjectStreamOptions<K extends KindName> {
  */
 interface Relay<K extends KindName> {
   readonly members: Set<EventQueue<ObjectEvent<K>>>;
+  /** Resumed members: live events at or below this resourceVersion were replayed or seen already. */
+  readonly floors: Map<EventQueue<ObjectEvent<K>>, bigint>;
   unsubscribe?: () => void;
 }
 
@@ -86,8 +104,11 @@ export async function objectEventStream<K extends KindName>(
 ): Promise<EventQueue<ObjectEvent<K>>> {
   const { kind } = options;
   const clusters = new Set(options.clusters);
-  if (options.initial) {
-    // A snapshot needs synced stores; wait for them (bounded) before subscribing.
+  const resuming = options.since !== undefined;
+  if (resuming && clusters.size !== 1)
+    throw badUserInput('sinceResourceVersion needs exactly one cluster: pass `cluster`');
+  if (options.initial || resuming) {
+    // A snapshot or a resume needs synced stores; wait for them (bounded) before subscribing.
     const waiting = [...clusters]
       .map((name) => options.reader(name))
       .filter((c): c is ClusterReader => c !== undefined);
@@ -96,11 +117,13 @@ export async function objectEventStream<K extends KindName>(
     );
     const unsynced = waiting.filter((_, i) => !synced[i]).map((c) => c.name);
     if (unsynced.length) {
+      const what = resuming ? 'sinceResourceVersion' : 'initial: true';
       throw badUserInput(
-        `initial: true needs a synced cache, but ${unsynced.map((n) => `"${n}"`).join(', ')} has none (not synced yet, or --no-cache); subscribe without initial`,
+        `${what} needs a synced cache, but ${unsynced.map((n) => `"${n}"`).join(', ')} has none (not synced yet, or --no-cache); subscribe without ${resuming ? 'it' : 'initial'}`,
       );
     }
   }
+  const ahead = resuming ? await aheadOfCluster(options, [...clusters][0], options.since!) : undefined;
   const hub = options.hub;
   let byKey = relays.get(hub);
   if (!byKey) {
@@ -110,7 +133,7 @@ export async function objectEventStream<K extends KindName>(
   const key = options.shareKey;
   let relay = (key === undefined ? undefined : byKey.get(key)) as Relay<K> | undefined;
   if (!relay) {
-    relay = { members: new Set() };
+    relay = { members: new Set(), floors: new Map() };
     const created = relay;
     created.unsubscribe = startRelay(options, clusters, created);
     if (key !== undefined) byKey.set(key, created as unknown as Relay<KindName>);
@@ -120,12 +143,45 @@ export async function objectEventStream<K extends KindName>(
     limit: options.queueLimit,
     onClose: () => {
       joined.members.delete(queue);
+      joined.floors.delete(queue);
       if (joined.members.size > 0) return;
       joined.unsubscribe?.();
       if (key !== undefined && byKey.get(key) === (joined as unknown as Relay<KindName>)) byKey.delete(key);
     },
   });
   joined.members.add(queue);
+
+  if (resuming) {
+    // Same synchronous step as joining the relay: the informer logs each event before it
+    // publishes it, so every event is either in the log now or delivered live later.
+    const cluster = [...clusters][0];
+    const answer = ahead ?? options.reader(cluster)?.resume(kind, options.since!);
+    if (!answer?.ok) {
+      const oldest = answer?.oldest ?? null;
+      const why =
+        answer === undefined
+          ? `cluster "${cluster}" is not served from memory right now`
+          : answer.reason === 'invalid'
+            ? `sinceResourceVersion ${quoteRV(options.since!)} is not a resourceVersion this gateway can place (expected the decimal resourceVersion of an event)`
+            : answer.reason === 'ahead'
+              ? `sinceResourceVersion ${options.since} is ahead of cluster "${cluster}" (its current resourceVersion is ${answer.current})`
+              : `sinceResourceVersion ${options.since} is older than the events kept for cluster "${cluster}"`;
+      queue.fail(resumeExpired(why, { cluster, oldestResourceVersion: oldest }));
+      return queue;
+    }
+    const replay: ObjectEvent<K>[] = [];
+    let floor = answer.since;
+    for (const logged of answer.events) {
+      const type = classify(logged.type, logged.object, logged.previous, cluster, options);
+      if (type)
+        replay.push({ type, cluster, object: logged.object, resourceVersion: logged.resourceVersion });
+      floor = logged.rv;
+    }
+    joined.floors.set(queue, floor);
+    queue.reserve(replay.length);
+    for (const event of replay) queue.push(event);
+    return queue;
+  }
 
   if (options.initial) {
     // Same synchronous step as joining the relay above: nothing can happen in between.
@@ -140,6 +196,7 @@ export async function objectEventStream<K extends KindName>(
             cluster: name,
             object: obj,
             resourceVersion: obj.metadata?.resourceVersion ?? '',
+            snapshot: true,
           });
         }
       }
@@ -156,36 +213,92 @@ function startRelay<K extends KindName>(
   clusters: ReadonlySet<string>,
   relay: Relay<K>,
 ): () => void {
-  const { kind, matches, changed } = options;
+  const { kind } = options;
   const push = (type: ObjectEventType, cluster: string, object: KubeObjectOf<K>, resourceVersion: string) => {
     const event: ObjectEvent<K> = { type, cluster, object, resourceVersion };
     sharedEvents.add(event);
     // A member cut off here (SLOW_CONSUMER) leaves the set during the loop, which Sets allow.
-    for (const queue of relay.members) queue.push(event);
+    for (const queue of relay.members) {
+      const floor = relay.floors.size > 0 ? relay.floors.get(queue) : undefined;
+      if (floor !== undefined) {
+        const rv = parseResourceVersion(resourceVersion);
+        if (rv !== undefined && rv <= floor) continue; // replayed, or seen where the client came from
+        relay.floors.delete(queue); // resourceVersions only grow: no later event is below it
+      }
+      queue.push(event);
+    }
   };
   return options.hub.subscribe({ kind }, (event) => {
     if (!clusters.has(event.cluster) || event.kind !== kind) return;
     const next = event.object as KubeObjectOf<K>;
-    const prev = event.previous as KubeObjectOf<K> | undefined;
-    const rv = event.resourceVersion;
-    const now = matches(next, event.cluster);
-    switch (event.type) {
-      case 'ADDED':
-        if (now) push('ADDED', event.cluster, next, rv);
-        break;
-      case 'DELETED':
-        if (now || (prev && matches(prev, event.cluster))) push('DELETED', event.cluster, next, rv);
-        break;
-      case 'MODIFIED': {
-        const before = prev ? matches(prev, event.cluster) : now;
-        if (now && before) {
-          if (!prev || !changed || changed(prev, next)) push('MODIFIED', event.cluster, next, rv);
-        } else if (now) push('ADDED', event.cluster, next, rv);
-        else if (before) push('DELETED', event.cluster, next, rv);
-        break;
-      }
-    }
+    const type = classify(
+      event.type,
+      next,
+      event.previous as KubeObjectOf<K> | undefined,
+      event.cluster,
+      options,
+    );
+    if (type) push(type, event.cluster, next, event.resourceVersion);
   });
+}
+
+/**
+ * What one change is to a subscriber (live or replayed from the log): a MODIFIED that
+ * moves the object into (out of) its filter is ADDED (DELETED), as a filtered Kubernetes
+ * watch says it; a MODIFIED that changes nothing it selected is nothing.
+ */
+function classify<K extends KindName>(
+  type: WatchEventType,
+  next: KubeObjectOf<K>,
+  prev: KubeObjectOf<K> | undefined,
+  cluster: string,
+  { matches, changed }: Pick<ObjectStreamOptions<K>, 'matches' | 'changed'>,
+): ObjectEventType | undefined {
+  const now = matches(next, cluster);
+  switch (type) {
+    case 'ADDED':
+      return now ? 'ADDED' : undefined;
+    case 'DELETED':
+      return now || (prev && matches(prev, cluster)) ? 'DELETED' : undefined;
+    case 'MODIFIED': {
+      const before = prev ? matches(prev, cluster) : now;
+      if (now && before) return !prev || !changed || changed(prev, next) ? 'MODIFIED' : undefined;
+      if (now) return 'ADDED';
+      return before ? 'DELETED' : undefined;
+    }
+  }
+}
+
+type Ahead = { ok: false; reason: 'ahead'; oldest: string | undefined; current: string };
+
+/**
+ * A resourceVersion beyond what this replica's informer has seen is fine when it came from
+ * another replica a little ahead (the events in between arrive live and are dropped), but
+ * not when the cluster itself has not reached it: then it is made up, or from another
+ * cluster. Asked of the API server only in that case (one one-item LIST).
+ */
+async function aheadOfCluster<K extends KindName>(
+  options: ObjectStreamOptions<K>,
+  cluster: string,
+  since: string,
+): Promise<Ahead | undefined> {
+  const from = parseResourceVersion(since);
+  const reader = options.reader(cluster);
+  const seen = parseResourceVersion(reader?.informerResourceVersion(options.kind));
+  if (from === undefined || !reader || seen === undefined || from <= seen) return undefined;
+  let current: string;
+  try {
+    current = await reader.serverResourceVersion(options.kind);
+  } catch (err) {
+    throw readError(err, cluster, 'asking the API server for its current resourceVersion');
+  }
+  const server = parseResourceVersion(current);
+  if (server !== undefined && from <= server) return undefined;
+  return { ok: false, reason: 'ahead', oldest: reader.resume(options.kind, since)?.oldest, current };
+}
+
+function quoteRV(text: string): string {
+  return JSON.stringify(text.length > 40 ? `${text.slice(0, 40)}…` : text);
 }
 
 /**

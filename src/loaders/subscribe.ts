@@ -35,6 +35,8 @@ export interface ObjectSubscription<K extends KindName> {
   clusters: readonly string[];
   query: ObjectQuery;
   initial: boolean;
+  /** Resume after this resourceVersion of the one cluster (streams.ts `since`). */
+  since?: string;
   /**
    * The fields the subscriber selected, and what each reads of the object: a MODIFIED is
    * sent only when one of them changed. Undefined: every change is sent.
@@ -187,6 +189,7 @@ export function createSubscriptions(
           ? selectionComparator(selection.fields, selection.dependencies as never)
           : undefined,
         initial: options.initial,
+        since: options.since,
         queueLimit: settings.queueLimit,
       });
       // Identities' rights move with the cluster's RBAC: when none of what was asked may be

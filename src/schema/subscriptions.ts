@@ -6,7 +6,7 @@
  * `allChanges`, only the MODIFIED events that change a field it selected.
  */
 import type { GraphQLResolveInfo } from 'graphql';
-import { GatewayError } from '../errors.js';
+import { badUserInput, GatewayError } from '../errors.js';
 import {
   type GatewayContext,
   KIND_INFO,
@@ -45,7 +45,15 @@ function eventType<K extends KindName>(
     fields: (t) => ({
       type: t.field({ type: WatchEventType, resolve: (e) => e.type }),
       cluster: t.exposeString('cluster'),
-      resourceVersion: t.exposeString('resourceVersion'),
+      resourceVersion: t.exposeString('resourceVersion', {
+        description:
+          'The change’s resourceVersion (a DELETED’s is the deletion’s). Keep the last one of a change to resume with `sinceResourceVersion`.',
+      }),
+      snapshot: t.boolean({
+        description:
+          'True for the objects `initial: true` sends first: they come in no resourceVersion order, so do not resume from them; false for changes.',
+        resolve: (e) => e.snapshot === true,
+      }),
       object: t.field({
         type: objectRef as never,
         description: 'The object after the change (for DELETED, its last state).',
@@ -106,6 +114,7 @@ interface StreamArgs {
   clusters: string[];
   query: ObjectSubscription<KindName>['query'];
   initial: boolean;
+  since?: string;
   allChanges: boolean;
   dependencies: Record<string, (obj: never) => unknown>;
 }
@@ -116,6 +125,7 @@ async function startStream(ctx: GatewayContext, info: GraphQLResolveInfo, args: 
     clusters: args.clusters,
     query: args.query,
     initial: args.initial,
+    since: args.since,
     selection: args.allChanges
       ? undefined
       : { fields: selectedObjectFields(info), dependencies: args.dependencies },
@@ -132,12 +142,37 @@ const common = {
     description:
       'Send every MODIFIED event; by default only those that change a field you selected under `object`.',
   },
+  sinceResourceVersion: {
+    description:
+      'Resume: first every event of `cluster` after this resourceVersion (the last one you received) that you would have received, then the live events, with no gap and no duplicate — on this replica or any other. Needs `cluster` (resourceVersions are per cluster). Older than the gateway keeps (5 minutes by default, or before the replica last relisted): the only result is an error coded RESUME_EXPIRED; refetch with `initial: true`.',
+  },
 };
 
 interface CommonArgs {
   cluster?: string | null;
   initial?: boolean | null;
   allChanges?: boolean | null;
+  sinceResourceVersion?: string | null;
+}
+
+/**
+ * A resume names one cluster: resourceVersions are one cluster's counter, and one
+ * subscription per cluster lets each resume (or expire) on its own.
+ */
+function checkResume(args: CommonArgs): string | undefined {
+  const since = args.sinceResourceVersion ?? undefined;
+  if (since === undefined) return undefined;
+  if (args.initial)
+    throw badUserInput(
+      'expected either initial: true (a snapshot, then live) or sinceResourceVersion (a resume), received both',
+      { field: 'sinceResourceVersion' },
+    );
+  if (args.cluster === undefined || args.cluster === null)
+    throw badUserInput(
+      'sinceResourceVersion needs `cluster`: a resourceVersion belongs to one cluster; subscribe once per cluster to resume each',
+      { field: 'cluster' },
+    );
+  return since;
 }
 
 /**
@@ -152,10 +187,19 @@ function subscribeTo<K extends KindName, A extends CommonArgs>(
 ) {
   return (_root: unknown, args: A, ctx: GatewayContext, info: GraphQLResolveInfo) => {
     const query = filters(args);
+    const since = checkResume(args);
     const clusters = targetClusters(ctx, args.cluster);
     const initial = args.initial ?? false;
     const allChanges = args.allChanges ?? false;
-    return startStream(ctx, info, { kind, clusters, query, initial, allChanges, dependencies }) as never;
+    return startStream(ctx, info, {
+      kind,
+      clusters,
+      query,
+      initial,
+      since,
+      allChanges,
+      dependencies,
+    }) as never;
   };
 }
 
@@ -163,6 +207,7 @@ builder.subscriptionFields((t) => {
   const flags = {
     initial: t.arg.boolean({ defaultValue: false, ...common.initial }),
     allChanges: t.arg.boolean({ defaultValue: false, ...common.allChanges }),
+    sinceResourceVersion: t.arg.string(common.sinceResourceVersion),
   };
   return {
     podEvents: t.field({

@@ -40,8 +40,10 @@ import {
 } from './browsers.js';
 import { useCodedHttpErrors, useCompressedGraphiQL } from './http-answers.js';
 import { armorConfig, useOperationLimits } from './limits.js';
+import { type Logger, yogaLogger } from './logger.js';
 import { createMetrics, type GatewayMetrics } from './metrics.js';
 import { readiness } from './readiness.js';
+import { useRequestLog } from './request-log.js';
 import { useShardExtension } from './shard.js';
 import { useSharedEventExecution } from './shared-events.js';
 import { Drain } from './shutdown.js';
@@ -51,6 +53,7 @@ import {
   tooManySubscriptions,
   useSubscriptionLimits,
 } from './subscription-limits.js';
+import { useTracing } from './tracing.js';
 
 export interface GatewayOptions {
   schema: GraphQLSchema;
@@ -72,8 +75,14 @@ export interface GatewayOptions {
     timeoutMs?: number;
   };
   /**
-   * Where unexpected (masked) errors are logged, with the id the client was given. Never
-   * receives credentials.
+   * The structured log (logger.ts): a line per operation (request-log.ts), unexpected
+   * errors with their stack, writes, WebSocket connections. Without it the gateway logs
+   * only through the hooks below.
+   */
+  logger?: Logger;
+  /**
+   * Where unexpected (masked) errors are logged, with the id the client was given (besides
+   * `logger`). Never receives credentials.
    */
   logError?: (err: unknown, context: { requestId: string }) => void;
   /**
@@ -202,7 +211,9 @@ export function createGateway(options: GatewayOptions): Gateway {
     clock: options.clock,
     onWrite: (record) => {
       metrics.recordWrite(record);
-      options.logWrite?.({ ...record, requestId: requestIds.getStore() ?? '' });
+      const logged = { ...record, requestId: requestIds.getStore() ?? '' };
+      options.logger?.info(logged, `write ${record.mutation} ${record.code}`);
+      options.logWrite?.(logged);
     },
   });
 
@@ -216,6 +227,8 @@ export function createGateway(options: GatewayOptions): Gateway {
       subscriptionsProtocol: 'WS',
     },
     renderGraphiQL,
+    // With a logger, yoga's messages go into it (not to the console).
+    ...(options.logger ? { logging: yogaLogger(options.logger) } : {}),
     // Ours instead (body-limit.ts): the same limit without a stream pipeline per request.
     maxRequestBodySize: false,
     // No CORS unless origins are listed; never `*`, so credentials are never offered to any page.
@@ -245,6 +258,7 @@ export function createGateway(options: GatewayOptions): Gateway {
         const original = error instanceof GraphQLError ? (error.originalError ?? error) : error;
         // A subscription's later events run outside the request's async context: they get an id of their own.
         const requestId = requestIds.getStore() ?? randomUUID();
+        options.logger?.error({ err: original, requestId }, `unexpected error (request ${requestId})`);
         options.logError?.(original, { requestId });
         return new GraphQLError(`${message} It was logged as request ${requestId}.`, {
           nodes: error instanceof GraphQLError ? error.nodes : undefined,
@@ -269,6 +283,15 @@ export function createGateway(options: GatewayOptions): Gateway {
           type === 'Query' && field === 'clusters' ? options.directory.list().length : undefined,
       }),
       metrics.plugin,
+      ...(options.logger
+        ? [
+            useRequestLog({
+              logger: options.logger,
+              requestId: () => requestIds.getStore(),
+              principal: (request) => admitted.get(request),
+            }),
+          ]
+        : []),
       useSubscriptionLimits(options.settings?.subscriptionsPerPrincipal),
       useSharedEventExecution(),
       useRequestBodyLimit(),
@@ -277,6 +300,10 @@ export function createGateway(options: GatewayOptions): Gateway {
       drain.plugin(),
       // A sharded replica's lists of clusters say which clusters other shards serve.
       useShardExtension(),
+      // A trace span per operation (a no-op unless the CLI started the OpenTelemetry SDK).
+      // Last: it wraps the execute and subscribe functions the plugins above set (shared
+      // events replaces subscribe outright), so they all run inside the span.
+      useTracing({ masked: (error) => !isClientError(error), requestId: () => requestIds.getStore() }),
     ],
   });
 
@@ -399,7 +426,10 @@ export function createGateway(options: GatewayOptions): Gateway {
     subscriptions: Record<string, unknown>;
     extra: { socket: import('ws').WebSocket };
   }>();
-  const wsCleanup = useServer<Record<string, unknown>, { upgradeHeaders: Headers }>(
+  const wsCleanup = useServer<
+    Record<string, unknown>,
+    { upgradeHeaders: Headers; connectionId: string; openedAt: number }
+  >(
     {
       // graphql-ws closes a socket that has not sent connection_init in time (4408).
       connectionInitWaitTimeout: options.connectionInitTimeoutMs ?? 3_000,
@@ -407,8 +437,12 @@ export function createGateway(options: GatewayOptions): Gateway {
         // Auth over WebSocket: the upgrade request's headers, or connectionParams
         // (browsers cannot set headers on a WebSocket), as graphql-ws clients send them.
         const headers = headersFrom(ctx.extra.request.headers, ctx.connectionParams);
+        // The upgrade request's x-request-id (or a new one) names the connection in the log
+        // lines of every operation it carries; each operation has a request id of its own.
+        const connectionId = requestIdOf(ctx.extra.request);
+        let principal: Principal;
         try {
-          await principalOf(headers);
+          principal = await principalOf(headers);
         } catch (err) {
           // 4401 (graphql-ws's Unauthorized) as HTTP's 401, rather than the library's 4403
           // for `false`: graphql-ws clients give up on 4401 and retry 4403 with backoff,
@@ -423,11 +457,26 @@ export function createGateway(options: GatewayOptions): Gateway {
           return false;
         }
         ctx.extra.upgradeHeaders = headers;
+        ctx.extra.connectionId = connectionId;
+        ctx.extra.openedAt = performance.now();
+        options.logger?.info(
+          { connectionId, transport: 'ws', principal: principal.name },
+          'websocket connected',
+        );
         sockets.add(ctx);
         return true;
       },
-      onClose: (ctx) => {
-        sockets.delete(ctx);
+      onClose: (ctx, code) => {
+        if (sockets.delete(ctx))
+          options.logger?.info(
+            {
+              connectionId: ctx.extra.connectionId,
+              transport: 'ws',
+              code,
+              durationMs: Math.round(performance.now() - (ctx.extra.openedAt ?? performance.now())),
+            },
+            `websocket closed (${code})`,
+          );
       },
       onSubscribe: async (ctx, id, params) => {
         // Per connection: graphql-ws keeps the ids of this socket's live subscriptions.
@@ -441,6 +490,7 @@ export function createGateway(options: GatewayOptions): Gateway {
           socket: ctx.extra.socket,
           params,
           upgradeHeaders: ctx.extra.upgradeHeaders,
+          connectionId: ctx.extra.connectionId,
           request: new Request('http://ws/graphql', { headers: ctx.extra.upgradeHeaders }),
         });
         const bytes = documentOverLimit(params.query);

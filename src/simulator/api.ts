@@ -5,7 +5,7 @@
  * Query parameters are decoded as kube-apiserver decodes them (options.ts).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { defaultOnCreate } from './defaulting.js';
+import { defaultOnCreate, defaultUntracked } from './defaulting.js';
 import { checkPreconditions, type DeleteOutcome, deleteObject } from './deletion.js';
 import { managerOf, trackFields } from './field-manager.js';
 import {
@@ -215,6 +215,7 @@ export async function handleResource(
           dryRun,
           admit: ctx.admit,
           default: (obj) => defaultOnCreate(target.resource, obj),
+          untracked: (obj) => defaultUntracked(target.resource, obj),
           validate: (obj) => validateObject(target.resource, obj),
           track: tracker(ctx, req, query, target),
         });

@@ -20,7 +20,9 @@ import { splitKey } from './churn/key-pool.js';
 import { heartbeat, nodeFlip, recoverDueNode } from './churn/nodes.js';
 import { finish, recoverPod, replace, restart, schedule, startPod } from './churn/pods.js';
 import { buildIndex, type ChurnContext, type PodClass } from './churn/state.js';
+import type { EventRecorder } from './event-recorder.js';
 import { isoTime, mulberry32, type RandomFn } from './scenario/index.js';
+import { NodeAccounting } from './scheduler.js';
 import { type SimStore, StoreError } from './store.js';
 
 export interface IntervalClock {
@@ -40,6 +42,13 @@ export interface ChurnOptions {
   now?: () => Date;
   /** Jobs are only created in namespaces holding fewer pods than this. */
   maxPodsPerNamespace?: number;
+  /**
+   * The scheduler's accounting, shared so that the churn places pods by the same fit
+   * rule; the churn keeps one of its own while started when none is given.
+   */
+  accounting?: NodeAccounting;
+  /** Where the kubelets' events about the churn's pods go (BackOff of a crash-looping container). */
+  recorder?: EventRecorder;
 }
 
 export type ChurnAction =
@@ -125,6 +134,7 @@ export class Churn {
     if (this.timer !== undefined) this.clock.clearInterval(this.timer);
     this.timer = undefined;
     for (const unsubscribe of this.context?.index.unsubscribe ?? []) unsubscribe();
+    if (this.context && !this.opts.accounting) this.context.accounting.close();
     this.context = undefined;
   }
 
@@ -150,6 +160,8 @@ export class Churn {
       store: this.store,
       random: this.random,
       index: buildIndex(this.store),
+      accounting: this.opts.accounting ?? new NodeAccounting(this.store),
+      recorder: this.opts.recorder,
       nowIso: () => isoTime(this.now().getTime()),
     };
     return this.context;

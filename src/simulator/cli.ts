@@ -28,6 +28,10 @@ const USAGE = `usage: npm run simulator -- [options]
   --history N          changes kept for watch resumption (default 50000)
   --bookmark-interval-ms N   BOOKMARK interval on watches (default 10000)
   --node-lease-renew-ms N    Ready nodes renew their Lease this often, 0 never (default 10000)
+  --metrics-resolution D    metrics.k8s.io usage changes once per D (Go duration: 15s, 1m; default 15s)
+  --no-metrics-api     serve no metrics.k8s.io (as a cluster without metrics-server: absent, 404)
+  --event-ttl D        events are deleted this long after their last write, a Go duration
+                       as kube-apiserver's --event-ttl takes it: 1h (default), 30m, 90s, 1h30m
   --verbose            log every request to stderr
   --help               this text`;
 
@@ -43,10 +47,42 @@ export interface SimulatorCliOptions {
   history?: number;
   bookmarkIntervalMs?: number;
   nodeLeaseRenewMs?: number;
+  /** false with --no-metrics-api; undefined (served) otherwise. */
+  metrics?: boolean;
+  metricsResolutionSeconds?: number;
+  eventTtlSeconds?: number;
   verbose: boolean;
 }
 
 export class UsageError extends Error {}
+
+const DURATION_UNITS: Record<string, number> = {
+  ns: 1e-9,
+  us: 1e-6,
+  µs: 1e-6,
+  ms: 1e-3,
+  s: 1,
+  m: 60,
+  h: 3600,
+};
+
+/** A Go duration (time.ParseDuration: "1h", "1h30m", "90s", "1.5h") in seconds, > 0. */
+export function parseGoDuration(name: string, value: string): number {
+  const parts = /^(?:\d+(?:\.\d*)?|\.\d+)(?:ns|us|µs|ms|s|m|h)/;
+  let rest = value;
+  let seconds = 0;
+  while (rest.length > 0) {
+    const m = parts.exec(rest);
+    if (!m) break;
+    const unit = /(ns|us|µs|ms|s|m|h)$/.exec(m[0])![1];
+    seconds += Number(m[0].slice(0, -unit.length)) * DURATION_UNITS[unit];
+    rest = rest.slice(m[0].length);
+  }
+  if (value.length === 0 || rest.length > 0 || !(seconds > 0)) {
+    throw new UsageError(`--${name}: expected a duration > 0 such as 1h, 30m or 90s, received "${value}"`);
+  }
+  return seconds;
+}
 
 function integer(name: string, value: string | undefined, fallback: number, min = 0): number {
   if (value === undefined) return fallback;
@@ -55,6 +91,19 @@ function integer(name: string, value: string | undefined, fallback: number, min 
     throw new UsageError(`--${name}: expected an integer >= ${min}, received "${value}"`);
   }
   return n;
+}
+
+/** A Go duration of whole seconds or minutes ("15s", "1m", "1m30s"), as metrics-server's --metric-resolution. */
+function resolutionSeconds(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const m = /^(?:(\d+)m)?(?:(\d+)s)?$/.exec(value);
+  const seconds = m && (m[1] || m[2]) ? Number(m[1] ?? 0) * 60 + Number(m[2] ?? 0) : 0;
+  if (seconds < 1) {
+    throw new UsageError(
+      `--metrics-resolution: expected a duration of at least 1s such as 15s, 1m or 1m30s, received "${value}"`,
+    );
+  }
+  return seconds;
 }
 
 export function parseSimulatorArgs(argv: string[]): SimulatorCliOptions | 'help' {
@@ -81,6 +130,9 @@ export function parseSimulatorArgs(argv: string[]): SimulatorCliOptions | 'help'
         history: { type: 'string' },
         'bookmark-interval-ms': { type: 'string' },
         'node-lease-renew-ms': { type: 'string' },
+        'metrics-resolution': { type: 'string' },
+        'no-metrics-api': { type: 'boolean' },
+        'event-ttl': { type: 'string' },
         verbose: { type: 'boolean' },
         help: { type: 'boolean' },
       },
@@ -122,6 +174,10 @@ export function parseSimulatorArgs(argv: string[]): SimulatorCliOptions | 'help'
       str('node-lease-renew-ms') === undefined
         ? undefined
         : integer('node-lease-renew-ms', str('node-lease-renew-ms'), 0),
+    metrics: values['no-metrics-api'] === true ? false : undefined,
+    metricsResolutionSeconds: resolutionSeconds(str('metrics-resolution')),
+    eventTtlSeconds:
+      str('event-ttl') === undefined ? undefined : parseGoDuration('event-ttl', str('event-ttl')!),
     verbose: values.verbose === true,
   };
 }
@@ -155,6 +211,9 @@ async function main(): Promise<void> {
       historyLimit: options.history,
       bookmarkIntervalMs: options.bookmarkIntervalMs,
       nodeLeaseRenewMs: options.nodeLeaseRenewMs,
+      metrics: options.metrics,
+      metricsResolutionSeconds: options.metricsResolutionSeconds,
+      eventTtlSeconds: options.eventTtlSeconds,
       log: options.verbose ? (line) => process.stderr.write(`${line}\n`) : undefined,
     });
   } catch (err) {

@@ -3,6 +3,7 @@
  * /version. kubectl 1.33 asks for aggregated discovery first and falls back to these when the
  * answer is plain application/json, so these are all a client needs.
  */
+import { METRICS_API_GROUP, METRICS_GROUP, METRICS_RESOURCE_LIST, METRICS_VERSION } from './metrics-api.js';
 import { REVIEWS } from './rbac/reviews.js';
 import { type ApiGroup, RESOURCES, type ResourceInfo, type ResourceName } from './types.js';
 
@@ -80,10 +81,13 @@ const EVICTION = {
   verbs: ['create'],
 };
 
+/** pods/log: get only, of kind Pod (the subresource kube-apiserver lists for `kubectl logs`). */
+const LOG = { name: 'pods/log', singularName: '', namespaced: true, kind: 'Pod', verbs: ['get'] };
+
 function resourceList(group: NamedGroup | '') {
   const stored = resourcesOf(group as ApiGroup).flatMap((r) => [
     apiResource(r),
-    ...(r.name === 'pods' ? [EVICTION] : []),
+    ...(r.name === 'pods' ? [EVICTION, LOG] : []),
     ...(WITH_STATUS.has(r.name) ? [statusSubresource(r)] : []),
   ]);
   // The reviews are create-only and never stored.
@@ -102,9 +106,25 @@ function resourceList(group: NamedGroup | '') {
   };
 }
 
-export function discoveryDocument(path: string): unknown | undefined {
+export interface DiscoveryOptions {
+  /** metrics.k8s.io is served (as when metrics-server's APIService is registered): listed last, as aggregated groups are. */
+  metrics: boolean;
+}
+
+export function discoveryDocument(
+  path: string,
+  options: DiscoveryOptions = { metrics: false },
+): unknown | undefined {
   if (path === '/api') return { kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [] };
-  if (path === '/apis') return { kind: 'APIGroupList', apiVersion: 'v1', groups: GROUPS.map(apiGroup) };
+  if (path === '/apis')
+    return {
+      kind: 'APIGroupList',
+      apiVersion: 'v1',
+      groups: [...GROUPS.map(apiGroup), ...(options.metrics ? [METRICS_API_GROUP] : [])],
+    };
+  if (options.metrics && path === `/apis/${METRICS_GROUP}`)
+    return { kind: 'APIGroup', apiVersion: 'v1', ...METRICS_API_GROUP };
+  if (options.metrics && path === `/apis/${METRICS_GROUP}/${METRICS_VERSION}`) return METRICS_RESOURCE_LIST;
   if (path === '/api/v1') return resourceList('');
   if (path === '/version') return SIMULATED_VERSION;
   const [, apis, group, version, ...rest] = path.split('/');

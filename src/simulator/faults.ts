@@ -6,8 +6,15 @@ import type { ApiVerb } from './metrics.js';
 import { REVIEWS, type ReviewResource } from './rbac/reviews.js';
 import { RESOURCES, type ResourceName } from './types.js';
 
-/** What latency and errors can be restricted to: the stored resources and the review APIs (TokenReview...). */
-export type FaultResource = ResourceName | ReviewResource;
+/**
+ * What latency and errors can be restricted to: the stored resources, the review APIs
+ * (TokenReview...), container logs and the metrics API (named as the simulator counts them).
+ */
+export type FaultResource = ResourceName | ReviewResource | ServedElsewhere;
+
+/** Served beside the stored kinds: pods/log (pod-logs.ts) and metrics.k8s.io (metrics-api.ts). */
+export type ServedElsewhere = 'pods/log' | 'nodes.metrics.k8s.io' | 'pods.metrics.k8s.io';
+const SERVED_ELSEWHERE: ServedElsewhere[] = ['pods/log', 'nodes.metrics.k8s.io', 'pods.metrics.k8s.io'];
 
 export interface FaultSettings {
   /** Added to every API request before it is answered, in milliseconds. */
@@ -49,6 +56,7 @@ const VERBS: ApiVerb[] = ['LIST', 'GET', 'WATCH', 'CREATE', 'UPDATE', 'PATCH', '
 const RESOURCE_NAMES: FaultResource[] = [
   ...(Object.keys(RESOURCES) as ResourceName[]),
   ...REVIEWS.map((r) => r.resource),
+  ...SERVED_ELSEWHERE,
 ];
 
 export class FaultInputError extends Error {}

@@ -6,11 +6,17 @@
  * status follows (active, ready, succeeded, failed, startTime, completionTime, the
  * Complete or Failed conditions). Deleting a job deletes its pods, as the garbage
  * collector would. Everything goes through the store, so every change is a watch event.
+ * Given the simulator's scheduler, new pods are created unbound and the scheduler places
+ * them where they fit; given a recorder, the job controller's events (SuccessfulCreate,
+ * SuccessfulDelete, Completed, BackoffLimitExceeded, DeadlineExceeded) and its pods'
+ * kubelet events are written.
  *
  * Store listeners run synchronously inside the store's write, so the controller never
  * writes from a listener (other watchers would see its MODIFIED before the ADDED that
  * caused it): listeners only schedule work on the clock.
  */
+import type { EventRecorder } from './event-recorder.js';
+import { podQosClass } from './resources.js';
 import {
   admitPodSpec,
   creatorEntry,
@@ -30,6 +36,7 @@ import {
   schedulableNodes,
   statusEntry,
 } from './scenario/index.js';
+import type { Scheduler } from './scheduler.js';
 import { type SimStore, StoreError } from './store.js';
 import type { KubeObject, StoredEvent } from './types.js';
 
@@ -51,6 +58,13 @@ export interface JobControllerOptions {
   failureRate?: number;
   /** Timestamps. Default the wall clock. */
   now?: () => Date;
+  /**
+   * The cluster's scheduler: new pods are created unbound and it places them where they
+   * fit. Without one (the controller on its own), pods go to a random schedulable node.
+   */
+  scheduler?: Scheduler;
+  /** Where SuccessfulCreate/SuccessfulDelete, Completed and the pods' kubelet events go. */
+  recorder?: EventRecorder;
 }
 
 interface ActivePod {
@@ -96,6 +110,8 @@ export class JobController {
   private readonly random: RandomFn;
   private readonly failureRate: number;
   private readonly now: () => Date;
+  private readonly scheduler: Scheduler | undefined;
+  private readonly recorder: EventRecorder | undefined;
   private readonly tracked = new Map<string, TrackedJob>();
   private readonly cleanups = new Set<unknown>();
   /** ttlSecondsAfterFinished timers, by job uid. */
@@ -111,6 +127,8 @@ export class JobController {
     this.random = opts.random ?? Math.random;
     this.failureRate = opts.failureRate ?? 0.1;
     this.now = opts.now ?? (() => new Date());
+    this.scheduler = opts.scheduler;
+    this.recorder = opts.recorder;
   }
 
   /** Jobs being worked on, for tests and metrics. */
@@ -323,6 +341,7 @@ export class JobController {
       failed += t.pods.size;
     }
     if (finished) {
+      this.finishedEvent(job, finished, pastDeadline);
       for (const name of t.pods.keys()) this.deletePod(t.namespace, name);
       t.pods.clear();
       conditions = [
@@ -399,6 +418,11 @@ export class JobController {
     const spec = pod.spec as Json;
     const created = pod.metadata.creationTimestamp ?? now;
     if (phase === 'Pending') {
+      if (!spec.nodeName && this.scheduler) {
+        // The scheduler's to place; asked again in case it has not seen the pod yet.
+        this.scheduler.enqueue(pod);
+        return undefined;
+      }
       if (!spec.nodeName) {
         const nodes = schedulableNodes(this.store);
         if (nodes.length === 0) return undefined;
@@ -411,6 +435,7 @@ export class JobController {
       const hostIP = (pod.status?.hostIP as string | undefined) ?? (node && nodeInternalIP(node));
       const podIP = node ? randomPodIP(node, this.random) : hostIP;
       this.writePod(pod, spec, this.status('running', spec, pod, now, hostIP, podIP, now), now);
+      this.kubeletEvents(pod, String(spec.nodeName));
       return undefined;
     }
     active.runSteps -= 1;
@@ -469,17 +494,25 @@ export class JobController {
     let name: string;
     do name = `${t.name}-${randomSuffix(this.random)}`;
     while (this.store.get('pods', t.namespace, name));
-    const node = nodes.length > 0 ? nodes[randomInt(this.random, nodes.length)] : undefined;
     const admitted = admitPodSpec(template.spec as Json | undefined, this.random);
-    const spec = node ? { ...admitted, nodeName: node.metadata.name } : admitted;
-    const status = podStatus({
-      state: node ? 'creating' : 'unschedulable',
-      spec,
-      created: now,
-      hostIP: node && nodeInternalIP(node),
-      nodeCount: this.store.count('nodes'),
-      random: this.random,
-    });
+    let spec: Json;
+    let status: Json;
+    if (this.scheduler) {
+      // As the API server stores it; the scheduler binds it.
+      spec = admitted;
+      status = { phase: 'Pending', qosClass: podQosClass(spec) };
+    } else {
+      const node = nodes.length > 0 ? nodes[randomInt(this.random, nodes.length)] : undefined;
+      spec = node ? { ...admitted, nodeName: node.metadata.name } : admitted;
+      status = podStatus({
+        state: node ? 'creating' : 'unschedulable',
+        spec,
+        created: now,
+        hostIP: node && nodeInternalIP(node),
+        nodeCount: this.store.count('nodes'),
+        random: this.random,
+      });
+    }
     const metadata: Json = {
       name,
       generateName: `${t.name}-`,
@@ -512,10 +545,82 @@ export class JobController {
       status,
     });
     t.pods.set(name, { name, runSteps: 1 + randomInt(this.random, 3) });
+    this.recorder?.record({
+      involved: job,
+      reason: 'SuccessfulCreate',
+      message: `Created pod: ${name}`,
+      source: { component: 'job-controller' },
+    });
   }
 
   private deletePod(namespace: string, name: string): void {
-    if (this.store.get('pods', namespace, name)) this.store.delete('pods', namespace, name);
+    const pod = this.store.get('pods', namespace, name);
+    if (!pod) return;
+    this.store.delete('pods', namespace, name);
+    const owner = pod.metadata.ownerReferences?.find((o) => o.kind === 'Job');
+    const job = owner && this.store.get('jobs', namespace, owner.name);
+    if (job) {
+      this.recorder?.record({
+        involved: job,
+        reason: 'SuccessfulDelete',
+        message: `Deleted pod: ${name}`,
+        source: { component: 'job-controller' },
+      });
+    }
+  }
+
+  /** The job controller's event when a job finishes, as v1.31 words it. */
+  private finishedEvent(job: KubeObject, finished: 'Complete' | 'Failed', pastDeadline: boolean): void {
+    const [reason, message] =
+      finished === 'Complete'
+        ? ['Completed', 'Job completed']
+        : pastDeadline
+          ? ['DeadlineExceeded', 'Job was active longer than specified deadline']
+          : ['BackoffLimitExceeded', 'Job has reached the specified backoff limit'];
+    this.recorder?.record({
+      involved: job,
+      reason,
+      message,
+      type: finished === 'Complete' ? 'Normal' : 'Warning',
+      source: { component: 'job-controller' },
+    });
+  }
+
+  /** The kubelet's events for a job's pod whose containers it started. */
+  private kubeletEvents(pod: KubeObject, host: string): void {
+    if (!this.recorder) return;
+    for (const c of (pod.spec?.containers ?? []) as Json[]) {
+      const fieldPath = `spec.containers{${c.name}}`;
+      const source = { component: 'kubelet', host };
+      this.recorder.record({
+        involved: pod,
+        fieldPath,
+        reason: 'Pulling',
+        message: `Pulling image "${c.image}"`,
+        source,
+      });
+      this.recorder.record({
+        involved: pod,
+        fieldPath,
+        reason: 'Pulled',
+        message: `Successfully pulled image "${c.image}" in 1.2s (1.2s including waiting)`,
+        source,
+      });
+      this.recorder.record({
+        involved: pod,
+        fieldPath,
+        reason: 'Created',
+        message: `Created container ${c.name}`,
+        source,
+      });
+      this.recorder.record({
+        involved: pod,
+        fieldPath,
+        reason: 'Started',
+        message: `Started container ${c.name}`,
+        source,
+      });
+    }
   }
 
   /** The garbage collector's part: a deleted job's pods go too. */

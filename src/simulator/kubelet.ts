@@ -12,6 +12,7 @@
  * schedule work; nothing is written from inside one.
  */
 import { deleteObject } from './deletion.js';
+import type { EventRecorder } from './event-recorder.js';
 import type { TimeoutClock } from './job-controller.js';
 import { type SimStore, StoreError } from './store.js';
 import type { KubeObject, StoredEvent } from './types.js';
@@ -22,6 +23,8 @@ export interface KubeletOptions {
   clock?: TimeoutClock;
   /** Timestamps written (finishedAt, conditions). Default the wall clock. */
   now?: () => Date;
+  /** Where the Killing events go. */
+  recorder?: EventRecorder;
 }
 
 const SYSTEM_CLOCK: TimeoutClock = {
@@ -51,6 +54,7 @@ export class Kubelet {
   readonly stats = { terminated: 0 };
   private readonly clock: TimeoutClock;
   private readonly now: () => Date;
+  private readonly recorder: EventRecorder | undefined;
   private readonly pending = new Map<string, Pending>();
   private unsubscribe: (() => void) | undefined;
 
@@ -60,6 +64,7 @@ export class Kubelet {
   ) {
     this.clock = opts.clock ?? SYSTEM_CLOCK;
     this.now = opts.now ?? (() => new Date());
+    this.recorder = opts.recorder;
   }
 
   /** Pods whose containers are being stopped now. */
@@ -99,11 +104,27 @@ export class Kubelet {
     // A second delete may shorten the period: the kubelet then kills sooner.
     if (existing && existing.gracePeriodSeconds <= grace) return;
     if (existing) this.clock.clearTimeout(existing.handle);
+    else this.killing(pod);
     const handle = this.clock.setTimeout(() => {
       this.pending.delete(uid);
       this.terminate(pod.metadata.namespace!, pod.metadata.name, uid);
     }, terminationDelayMs(pod));
     this.pending.set(uid, { handle, gracePeriodSeconds: grace });
+  }
+
+  /** The kubelet's Killing event for each container it sends SIGTERM to. */
+  private killing(pod: KubeObject): void {
+    if (!this.recorder || !pod.spec?.nodeName) return;
+    for (const c of (pod.status?.containerStatuses ?? []) as Json[]) {
+      if (!(c.state as Json | undefined)?.running) continue;
+      this.recorder.record({
+        involved: pod,
+        fieldPath: `spec.containers{${c.name}}`,
+        reason: 'Killing',
+        message: `Stopping container ${c.name}`,
+        source: { component: 'kubelet', host: String(pod.spec.nodeName) },
+      });
+    }
   }
 
   /** The containers have stopped: the final status, then the delete with a period of 0. */

@@ -4,7 +4,10 @@
  * `node.kubernetes.io/unschedulable:NoSchedule` (with its timeAdded), and loses it once
  * uncordoned. Listeners only schedule (on the injectable clock, delay 0); the taint is
  * written by its own update, a MODIFIED event after the client's, as on a real cluster.
+ * It also records the events a cluster writes when a node changes state: NodeNotSchedulable
+ * / NodeSchedulable on cordon and uncordon, NodeNotReady / NodeReady when Ready flips.
  */
+import type { EventRecorder } from './event-recorder.js';
 import type { TimeoutClock } from './job-controller.js';
 import { type SimStore, StoreError } from './store.js';
 import type { KubeObject, StoredEvent } from './types.js';
@@ -17,6 +20,8 @@ export interface NodeControllerOptions {
   clock?: TimeoutClock;
   /** The taint's timeAdded. Default the wall clock. */
   now?: () => Date;
+  /** Where NodeNotSchedulable/NodeSchedulable and NodeNotReady/NodeReady events go. */
+  recorder?: EventRecorder;
 }
 
 const SYSTEM_CLOCK: TimeoutClock = {
@@ -30,6 +35,10 @@ function hasTaint(node: KubeObject): boolean {
   );
 }
 
+function readyStatus(node: KubeObject): unknown {
+  return ((node.status?.conditions ?? []) as Json[]).find((c) => c.type === 'Ready')?.status;
+}
+
 /** Whether the node's taints disagree with its `spec.unschedulable`. */
 function needsSync(node: KubeObject): boolean {
   return Boolean(node.spec?.unschedulable) !== hasTaint(node);
@@ -38,6 +47,7 @@ function needsSync(node: KubeObject): boolean {
 export class NodeController {
   private readonly clock: TimeoutClock;
   private readonly now: () => Date;
+  private readonly recorder: EventRecorder | undefined;
   private readonly scheduled = new Map<string, unknown>();
   private unsubscribe: (() => void) | undefined;
 
@@ -47,6 +57,7 @@ export class NodeController {
   ) {
     this.clock = opts.clock ?? SYSTEM_CLOCK;
     this.now = opts.now ?? (() => new Date());
+    this.recorder = opts.recorder;
   }
 
   start(): void {
@@ -64,6 +75,47 @@ export class NodeController {
 
   private onNode(event: StoredEvent): void {
     if (event.type !== 'DELETED' && needsSync(event.object)) this.schedule(event.object.metadata.name);
+    if (event.type === 'MODIFIED' && event.previous) this.statusEvents(event.previous, event.object);
+  }
+
+  /**
+   * What a cluster records when a node changes state: the kubelet's NodeNotSchedulable /
+   * NodeSchedulable when it sees itself cordoned or uncordoned (its events name the node by
+   * name, uid included), the node lifecycle controller's NodeNotReady when Ready leaves True
+   * (and the kubelet's NodeReady when it comes back).
+   */
+  private statusEvents(before: KubeObject, after: KubeObject): void {
+    if (!this.recorder) return;
+    const name = after.metadata.name;
+    const cordoned = Boolean(after.spec?.unschedulable);
+    if (cordoned !== Boolean(before.spec?.unschedulable)) {
+      const status = cordoned ? 'NodeNotSchedulable' : 'NodeSchedulable';
+      this.recorder.record({
+        involved: after,
+        uid: name,
+        reason: status,
+        message: `Node ${name} status is now: ${status}`,
+        source: { component: 'kubelet', host: name },
+      });
+    }
+    const ready = readyStatus(after);
+    const was = readyStatus(before);
+    if (was === 'True' && ready !== 'True') {
+      this.recorder.record({
+        involved: after,
+        reason: 'NodeNotReady',
+        message: `Node ${name} status is now: NodeNotReady`,
+        source: { component: 'node-controller' },
+      });
+    } else if (was !== 'True' && ready === 'True') {
+      this.recorder.record({
+        involved: after,
+        uid: name,
+        reason: 'NodeReady',
+        message: `Node ${name} status is now: NodeReady`,
+        source: { component: 'kubelet', host: name },
+      });
+    }
   }
 
   private schedule(name: string): void {

@@ -13,6 +13,7 @@ import { handleResource, parseResourcePath, type Target, verbOf } from './api.js
 import { legacyGrants, type TokenGrant } from './auth.js';
 import { Churn, type IntervalClock } from './churn.js';
 import { discoveryDocument } from './discovery.js';
+import { EventRecorder, EventTtl } from './event-recorder.js';
 import {
   type FaultActions,
   FaultInputError,
@@ -26,15 +27,25 @@ import { readBody, sendJson, sendStatus } from './http.js';
 import { JobController, JobTrackingFinalizers, type TimeoutClock } from './job-controller.js';
 import { Kubelet } from './kubelet.js';
 import { type ApiVerb, SimulatorMetrics } from './metrics.js';
+import {
+  aggregatedMetricsReader,
+  metricsResourceLabel,
+  parseMetricsPath,
+  serveMetrics,
+} from './metrics-api.js';
 import { NodeController } from './node-controller.js';
 import { NodeLeaseController } from './node-lease.js';
 import { serveOpenApi } from './openapi.js';
+import { queryBool } from './options.js';
+import { type LogClock, parsePodLogPath, servePodLog } from './pod-logs.js';
+import { PodRuntime } from './pod-runtime.js';
 import { AccessControl, sendForbidden } from './rbac/access.js';
 import { readTokenFile, type SimUser } from './rbac/authentication.js';
 import { type RequestInfo, requestInfo } from './rbac/request-info.js';
 import { parseReviewPath, serveReview } from './rbac/reviews.js';
 import { SYSTEM_MASTERS, type UserInfo } from './rbac/types.js';
 import { buildScenario, type ScenarioOptions, type ScenarioSummary } from './scenario/index.js';
+import { NodeAccounting, Scheduler } from './scheduler.js';
 import { SimStore } from './store.js';
 import { createServingCertificate } from './tls.js';
 import { type RbacResource, RESOURCES, type ResourceName } from './types.js';
@@ -79,11 +90,23 @@ export interface SimulatorOptions {
   jobFailureRate?: number;
   /**
    * Where every controller's timers come from: the job controller (steps, activeDeadlineSeconds,
-   * ttlSecondsAfterFinished), the kubelets (graceful deletion), the node controller (cordon's
-   * taint), the job-tracking finalizers, the churn and the node-lease heartbeat. Tests pass a
+   * ttlSecondsAfterFinished), the kubelets (graceful deletion, starting pods), the scheduler,
+   * the node controller (cordon's taint), the job-tracking finalizers, the churn, events'
+   * writes and TTL, and the node-lease heartbeat. Tests pass a
    * fake clock and move time instead of waiting. Default the global timers.
    */
-  clock?: TimeoutClock & IntervalClock;
+  clock?: TimeoutClock &
+    IntervalClock & {
+      /** "Now" for the metrics API's buckets and the containers' logs; default Date.now. */
+      now?: () => number;
+    };
+  /**
+   * Serve metrics.k8s.io as metrics-server does (default true); false: the group is absent
+   * from discovery and its paths are 404, as on a cluster without metrics-server.
+   */
+  metrics?: boolean;
+  /** metrics-server's --metric-resolution: usage values change once per this many seconds. Default 15. */
+  metricsResolutionSeconds?: number;
   /** Write requests kept in `audit` (the oldest are dropped). Default 10000. */
   auditLimit?: number;
   /**
@@ -91,6 +114,16 @@ export interface SimulatorOptions {
    * (the kubelet's 10 s by default); 0 turns it off.
    */
   nodeLeaseRenewMs?: number;
+  /**
+   * kube-apiserver's --event-ttl: events written while the simulator runs (by its
+   * controllers or by clients) are deleted this long after their last write. Default 3600.
+   */
+  eventTtlSeconds?: number;
+  /**
+   * The scheduler and the kubelets' start of the pods clients create. Default true; false
+   * leaves such pods Pending as created (for tests that compare a pod with what they wrote).
+   */
+  podLifecycle?: boolean;
   /** Log a line per request to stderr. */
   log?: (line: string) => void;
 }
@@ -145,9 +178,16 @@ export class Simulator {
   private readonly kubelet: Kubelet;
   private readonly nodes: NodeController;
   private readonly jobTracking: JobTrackingFinalizers;
+  /** The cluster's scheduler, the kubelets' starting of pods, events and their TTL. */
+  readonly scheduler: Scheduler;
+  private readonly runtime: PodRuntime;
+  readonly recorder: EventRecorder;
+  private readonly eventTtl: EventTtl;
   private readonly auditLog: AuditRecord[] = [];
   private auditSeq = 0;
   private port = 0;
+  private readonly metricsApi: boolean;
+  private readonly logClock: LogClock;
 
   private constructor(
     private readonly server: Server,
@@ -172,21 +212,49 @@ export class Simulator {
     });
     for (const { resource, object } of legacy.objects) this.store.create(resource, object);
     const clock = options.clock;
+    this.metricsApi = options.metrics ?? true;
+    const resolution = options.metricsResolutionSeconds ?? 15;
+    if (!(resolution > 0)) {
+      throw new RangeError(
+        `metricsResolutionSeconds: expected a number of seconds > 0, received ${resolution}`,
+      );
+    }
+    // metrics-server's own manifest adds this role; a cluster without it has none.
+    if (this.metricsApi) {
+      const created =
+        this.store.get('namespaces', undefined, 'kube-system')?.metadata.creationTimestamp ??
+        new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+      this.store.create('clusterroles', aggregatedMetricsReader(created));
+    }
+    this.logClock = {
+      now: clock?.now ?? (() => Date.now()),
+      setTimeout: clock ? (cb, ms) => clock.setTimeout(cb, ms) : (cb, ms) => setTimeout(cb, ms),
+      clearTimeout: clock ? (h) => clock.clearTimeout(h) : (h) => clearTimeout(h as NodeJS.Timeout),
+    };
+    this.eventTtl = new EventTtl(this.store, { clock, ttlSeconds: options.eventTtlSeconds });
+    this.recorder = new EventRecorder(this.store, { clock });
+    const accounting = new NodeAccounting(this.store);
+    this.scheduler = new Scheduler(this.store, { clock, recorder: this.recorder, accounting });
+    this.runtime = new PodRuntime(this.store, { clock, recorder: this.recorder });
     this.jobs = new JobController(this.store, {
       stepMs: options.jobStepMs ?? 1000,
       clock,
+      scheduler: this.scheduler,
+      recorder: this.recorder,
       ...(options.jobFailureRate !== undefined ? { failureRate: options.jobFailureRate } : {}),
     });
     this.churn = new Churn(this.store, {
       ratePerSecond: options.churnPerSecond ?? 2,
       seed: scenario.seed,
       clock,
+      accounting,
+      recorder: this.recorder,
     });
     const renewMs = options.nodeLeaseRenewMs ?? 10_000;
     this.leases =
       renewMs > 0 ? new NodeLeaseController(this.store, { intervalMs: renewMs, clock }) : undefined;
-    this.kubelet = new Kubelet(this.store, { clock });
-    this.nodes = new NodeController(this.store, { clock });
+    this.kubelet = new Kubelet(this.store, { clock, recorder: this.recorder });
+    this.nodes = new NodeController(this.store, { clock, recorder: this.recorder });
     this.jobTracking = new JobTrackingFinalizers(this.store, { clock });
     server.on('connection', (socket: Socket) => this.onConnection(socket));
     server.on('request', (req, res) => {
@@ -206,6 +274,11 @@ export class Simulator {
     server.keepAliveTimeout = 60_000;
     const sim = new Simulator(server, cert.caPem, options);
     await sim.listen(options.port ?? 0);
+    sim.eventTtl.start();
+    if (options.podLifecycle ?? true) {
+      sim.scheduler.start();
+      sim.runtime.start();
+    }
     sim.kubelet.start();
     sim.nodes.start();
     sim.jobTracking.start();
@@ -213,6 +286,11 @@ export class Simulator {
     sim.leases?.start();
     if ((options.churnPerSecond ?? 2) > 0) sim.churn.start();
     return sim;
+  }
+
+  /** How many changes of each kind the churn made. */
+  get churnStats(): Readonly<Churn['stats']> {
+    return this.churn.stats;
   }
 
   get host(): string {
@@ -298,7 +376,8 @@ export class Simulator {
   /**
    * Stops the churn, the job controller and the node-lease heartbeat: the cluster holds
    * still (tests compare states). What only reacts to clients' writes keeps going: the
-   * kubelets finishing graceful deletions, cordon's taint, the job-tracking finalizers.
+   * kubelets finishing graceful deletions, cordon's taint, the job-tracking finalizers,
+   * the scheduler and the kubelets' starting of clients' pods, events and their TTL.
    */
   pauseActivity(): void {
     this.churn.stop();
@@ -355,6 +434,11 @@ export class Simulator {
     this.kubelet.stop();
     this.nodes.stop();
     this.jobTracking.stop();
+    this.runtime.stop();
+    this.scheduler.stop();
+    this.scheduler.accounting.close();
+    this.recorder.stop();
+    this.eventTtl.stop();
     if (this.refusing) clearTimeout(this.refusing);
     this.refusing = undefined;
     for (const socket of this.sockets) socket.destroy();
@@ -457,10 +541,26 @@ export class Simulator {
           url.searchParams,
         );
     };
+    // Served beside the stored kinds: metrics.k8s.io (when on) and container logs.
+    const metricsTarget = this.metricsApi ? parseMetricsPath(path) : undefined;
+    const logTarget = parsePodLogPath(path);
+    const served = metricsTarget
+      ? {
+          verb: (metricsTarget.name
+            ? 'GET'
+            : queryBool(url.searchParams, 'watch')
+              ? 'WATCH'
+              : 'LIST') as ApiVerb,
+          resource: metricsResourceLabel(metricsTarget.resource),
+        }
+      : logTarget
+        ? { verb: 'GET' as ApiVerb, resource: 'pods/log' as const }
+        : undefined;
     const decision = this.access.authorize(user, info);
     if (!decision.allowed) {
       sendForbidden(res, decision.attributes, decision.reason);
       if (target && verb) this.metrics.requests.inc({ verb, resource: target.resource, code: '403' });
+      if (served) this.metrics.requests.inc({ ...served, code: '403' });
       audit();
       return;
     }
@@ -471,7 +571,7 @@ export class Simulator {
       return;
     }
     if (serveOpenApi(req, res, path, url.searchParams) !== undefined) return;
-    const discovery = discoveryDocument(path);
+    const discovery = discoveryDocument(path, { metrics: this.metricsApi });
     if (discovery && req.method === 'GET') {
       sendJson(res, 200, discovery);
       return;
@@ -484,6 +584,29 @@ export class Simulator {
       const bytes = injected ?? (await serveReview(this.access.reviews, req, res, review, user));
       this.metrics.requests.inc({ verb: 'CREATE', resource, code: String(res.statusCode) });
       this.metrics.responseBytes.inc({ verb: 'CREATE', resource }, bytes);
+      return;
+    }
+    if (served) {
+      const { verb: servedVerb, resource } = served;
+      const injected = await this.injectedFault(res, servedVerb, resource);
+      const ctx = { store: this.store, clock: this.logClock };
+      const bytes =
+        injected ??
+        (metricsTarget
+          ? serveMetrics(
+              {
+                store: this.store,
+                nowMs: this.logClock.now(),
+                resolutionMs: (this.options.metricsResolutionSeconds ?? 15) * 1000,
+              },
+              req,
+              res,
+              metricsTarget,
+              url.searchParams,
+            )
+          : await servePodLog(ctx, req, res, logTarget!, url.searchParams));
+      this.metrics.requests.inc({ verb: servedVerb, resource, code: String(res.statusCode) });
+      this.metrics.responseBytes.inc({ verb: servedVerb, resource }, bytes);
       return;
     }
     if (!target || !verb) {

@@ -69,6 +69,11 @@ export interface WriteOptions {
   /** Last, once the object is valid: its managedFields with the request's entry (field-manager.ts). */
   track?: (obj: KubeObject, old: KubeObject | undefined) => unknown[];
   /**
+   * Defaults added on create after the managedFields are computed, so that they are no
+   * writer's fields (a pod's admission and defaults: defaulting.ts).
+   */
+  untracked?: (obj: KubeObject) => KubeObject;
+  /**
    * The write is a deletion in progress (deletion.ts): it sets `deletionTimestamp` and
    * `deletionGracePeriodSeconds`, which every other update keeps as stored.
    */
@@ -416,6 +421,7 @@ export class SimStore {
     options.validate?.(obj, old);
     // The metadata is the write's own copy (create and update spread it), so it may be set here.
     if (options.track) obj.metadata.managedFields = options.track(obj, old);
+    if (!old && options.untracked) obj = options.untracked(obj);
     return obj;
   }
 

@@ -149,7 +149,7 @@ export function quantityError(value: unknown): string | undefined {
 }
 
 /** A quantity's value (parsed by quantityError first), for comparisons. */
-function quantityValue(value: unknown): number {
+export function quantityValue(value: unknown): number {
   if (typeof value === 'number') return value;
   const m = QUANTITY.exec(String(value))!;
   const scale: Record<string, number> = {

@@ -14,6 +14,8 @@ export interface CliProcess {
   output: () => string;
   /** The exit code (null when killed by a signal). */
   exited: Promise<number | null>;
+  /** The first match of `pattern` in a log line's message; fails (with the output) if it never comes or the process exits. */
+  printed(pattern: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
 }
 
 export interface CliOptions {
@@ -23,6 +25,8 @@ export interface CliOptions {
   cwd?: string;
   /** The environment (default this process's). */
   env?: NodeJS.ProcessEnv;
+  /** Variables added to the environment (this process's, or `env`). */
+  extraEnv?: Record<string, string>;
 }
 
 export function startCli(args: string[], options: CliOptions = {}): CliProcess {
@@ -30,7 +34,7 @@ export function startCli(args: string[], options: CliOptions = {}): CliProcess {
   const child = spawn(process.execPath, [...entry, ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
     ...(options.cwd ? { cwd: options.cwd } : {}),
-    ...(options.env ? { env: options.env } : {}),
+    env: { ...(options.env ?? process.env), ...options.extraEnv },
   });
   let out = '';
   const log = runLog();
@@ -41,20 +45,58 @@ export function startCli(args: string[], options: CliOptions = {}): CliProcess {
       log.append(file, String(d));
     });
   }
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return { child, output: () => out, exited };
+  let exitCode: number | null | undefined;
+  const exited = new Promise<number | null>((resolve) =>
+    child.on('exit', (code) => {
+      exitCode = code;
+      resolve(code);
+    }),
+  );
+  const output = () => out;
+  return {
+    child,
+    output,
+    exited,
+    printed: (pattern, timeoutMs = 30_000) =>
+      printed(
+        output,
+        pattern,
+        timeoutMs,
+        () => exitCode !== undefined && `the gateway exited with ${exitCode}`,
+      ),
+  };
 }
 
-/** Waits until the process has printed `pattern`; fails with its output so far. */
+/**
+ * The CLI's output as a person reads it: each JSON log line's `msg` (JSON escapes the
+ * quotes a message holds), any other line (the usage) as it is.
+ */
+export function messagesOf(output: string): string {
+  return output
+    .split('\n')
+    .map((line) => {
+      try {
+        const entry = JSON.parse(line) as { msg?: unknown };
+        return typeof entry.msg === 'string' ? entry.msg : line;
+      } catch {
+        return line;
+      }
+    })
+    .join('\n');
+}
+
+/** Waits until the process has printed `pattern` (in a log line's message); fails with its output so far. */
 export function printed(
   output: () => string,
   pattern: RegExp,
   timeoutMs = 30_000,
+  giveUpIf?: () => string | false,
 ): Promise<RegExpMatchArray> {
-  return waitFor(() => output().match(pattern), {
+  return waitFor(() => messagesOf(output()).match(pattern), {
     message: `the gateway to print ${pattern}`,
     timeoutMs,
     intervalMs: 100,
     observe: () => `output so far:\n${output()}`,
+    ...(giveUpIf ? { giveUpIf } : {}),
   });
 }

@@ -10,16 +10,18 @@ import { Agent, fetch as undiciFetch } from 'undici';
 import { settingsFromEnv } from '../../src/config.js';
 import type { AuthorizationMode } from '../../src/kube/cluster.js';
 import { EventHub } from '../../src/kube/event-hub.js';
-import { ClusterRegistry } from '../../src/kube/registry.js';
+import { describe as describeClusterError, isResourceExpired } from '../../src/kube/reflector.js';
+import { ClusterRegistry, type RegistryOptions } from '../../src/kube/registry.js';
 import type { Shard } from '../../src/kube/shard.js';
 import type { ClusterSource } from '../../src/kube/sources.js';
 import { buildSchema } from '../../src/schema/index.js';
 import { type AuthenticatorOptions, createAuthenticator, type StaticToken } from '../../src/server/auth.js';
 import { createGateway, type Gateway, type GatewayOptions } from '../../src/server/gateway.js';
+import { authFailureLog, clusterErrorLog, type LogLevel } from '../../src/server/logger.js';
 import { createMetrics } from '../../src/server/metrics.js';
 import { parsePrometheusText } from '../../src/simulator/metrics.js';
 import { type Simulator, type SimulatorOptions, startSimulator } from '../../src/simulator/server.js';
-import { gatewayLog, recordAuthorization, recordSecret } from './test-log.js';
+import { gatewayLog, gatewayLogger, recordAuthorization, recordSecret } from './test-log.js';
 
 export interface HarnessOptions {
   simulator?: SimulatorOptions;
@@ -65,6 +67,14 @@ export interface HarnessOptions {
   writes?: GatewayOptions['writes'];
   /** Where the gateway logs each write (the audit line). */
   logWrite?: GatewayOptions['logWrite'];
+  /**
+   * Also write the structured log's JSON lines here (they always go to the run's
+   * `pino-<pid>.log`, test-log.ts), at `logLevel` (default debug).
+   */
+  logDestination?: { write(line: string): void };
+  logLevel?: LogLevel;
+  /** The informers' retention logs (resumable subscriptions): bounds and a clock of their own. */
+  eventLog?: RegistryOptions['eventLog'];
 }
 
 export interface Harness {
@@ -97,6 +107,10 @@ function recordSimulatorSecrets(sim: Simulator, options: SimulatorOptions = {}):
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
   const log = gatewayLog();
+  // The structured log, wired as the CLI wires it (cli.ts), into the run's log directory.
+  const logger = gatewayLogger({ level: options.logLevel, also: options.logDestination });
+  const episodes = clusterErrorLog(logger, describeClusterError, isResourceExpired);
+  const authLog = authFailureLog(logger);
   const existing =
     options.existingSimulators ?? (options.existingSimulator ? [options.existingSimulator] : []);
   const sim = existing[0] ?? (await startSimulator({ churnPerSecond: 0, ...options.simulator }));
@@ -117,6 +131,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const hub = new EventHub({
     onListenerError: (err, event) => {
       log.onListenerError(err, event);
+      logger.error({ err, cluster: event.cluster, kind: event.kind }, 'event hub listener failed');
       console.error('kubegate: event hub listener failed', err);
     },
   });
@@ -127,7 +142,12 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     defaults: { cache, identities: options.identities ?? false },
     reflector: { backoff: { initialMs: 50, maxMs: 500 } },
     shard: options.shard,
-    onError: log.onClusterError,
+    onError: (cluster, kind, err) => {
+      log.onClusterError(cluster, kind, err);
+      episodes.onError(cluster, kind, err);
+    },
+    onRecovered: episodes.onRecovered,
+    eventLog: options.eventLog,
     onReload: log.onReload,
   });
   registry.start();
@@ -144,6 +164,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     clock: options.auth?.clock ?? options.clock,
     onFailure: (failure) => {
       log.onAuthFailure(failure);
+      authLog(failure);
       options.auth?.onFailure?.(failure);
     },
     ...(options.tokenReviewCluster
@@ -162,6 +183,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     // As the CLI builds it: the cache and subscription gauges need the directory.
     metrics: createMetrics(registry),
     settings: settingsFromEnv(),
+    logger,
     logError: (err, context) => {
       log.logError(err, context);
       options.logError?.(err, context);

@@ -14,7 +14,7 @@ import { askViewer } from './auth-transports.js';
 import { startHarness } from './harness.js';
 import { scanRunLogs } from './log-global-setup.js';
 import { assertNoCredentials, describeFindings, scanLogDir } from './log-scan.js';
-import { LOG_DIR_ENV, testLog } from './test-log.js';
+import { gatewayLogger, LOG_DIR_ENV, testLog } from './test-log.js';
 
 const PLANTED = 'planted-token-8f3a1c9e5b7d2046';
 // {"alg":"RS256","kid":"k1"} . {"sub":"someone"} . a signature: never recorded anywhere.
@@ -120,6 +120,18 @@ describe('the log scan', () => {
     expect(existsSync(clean)).toBe(false);
   });
 
+  it('finds a token in a structured (pino) line where redaction does not reach: a message', () => {
+    const dir = tempLogDir();
+    testLog(dir).secret(PLANTED, 'static token ops');
+    const logger = gatewayLogger({ dir });
+    logger.info({ headers: { authorization: `Bearer ${PLANTED}` } }, 'redacted: not found');
+    logger.info(`a careless message with ${PLANTED}`);
+    const { findings } = scanLogDir(dir);
+    expect(findings.map((f) => [f.file, f.line, f.kind])).toEqual([
+      [join(dir, `pino-${process.pid}.log`), 2, 'secret'],
+    ]);
+  });
+
   it("is fed by the harness: its gateway's log lines and the secrets it was given", async () => {
     const dir = process.env[LOG_DIR_ENV];
     expect(dir, 'the run has a log directory (vitest.config.ts globalSetup)').toBeTruthy();
@@ -139,6 +151,17 @@ describe('the log scan', () => {
           .join('');
       expect(read('gateway-')).toContain(
         'gateway: auth static: rejected: no method (static) knows the token',
+      );
+      // The structured log's own lines too: the refusal and its 401 request line.
+      const structured = read('pino-')
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => JSON.parse(line));
+      expect(structured).toContainEqual(
+        expect.objectContaining({ msg: 'auth static: refused a token: no method (static) knows the token' }),
+      );
+      expect(structured).toContainEqual(
+        expect.objectContaining({ status: 401, codes: ['UNAUTHENTICATED'], msg: 'request anonymous 401' }),
       );
       const secrets = read('secrets-');
       for (const value of [token, unknown, h.sim.adminToken])

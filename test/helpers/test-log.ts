@@ -8,6 +8,8 @@
  * - `gateway-<pid>.log`: what the harness's gateways, authenticators, registries and hubs
  *   logged through their hooks (`gatewayLog()`), errors printed whole (every property, the
  *   cause), stricter than the CLI's one-line summaries, as a structured logger would;
+ * - `pino-<pid>.log`: the structured log itself (src/server/logger.ts) of the harness's
+ *   gateways (`gatewayLogger()`), at debug: the JSON lines the CLI writes, with its redaction;
  * - `cli-<pid>.log`: a CLI process's stdout and stderr (main.test.ts);
  * - `console-<pid>.log`: whatever the tests' processes printed through `console` (yoga's
  *   logger, graphql-ws's warnings...), collected by vitest in its main process
@@ -19,12 +21,14 @@
 import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
+import pino, { type DestinationStream } from 'pino';
 import type { ClusterOptions } from '../../src/kube/cluster.js';
 import type { EventHubOptions } from '../../src/kube/event-hub.js';
 import { describe as describeClusterError } from '../../src/kube/reflector.js';
 import type { RegistryOptions } from '../../src/kube/registry.js';
 import type { AuthFailure } from '../../src/server/auth.js';
 import type { GatewayOptions } from '../../src/server/gateway.js';
+import { createLogger, type Logger, type LogLevel } from '../../src/server/logger.js';
 import { LOG_DIR_ENV, LOG_SUFFIX, MIN_SECRET_CHARS, SECRETS_PREFIX, type Secret } from './log-scan.js';
 
 export { LOG_DIR_ENV } from './log-scan.js';
@@ -123,4 +127,37 @@ export function gatewayLog(source = 'gateway'): GatewayLogHooks {
     // As the CLI prints it: one JSON line per write.
     logWrite: (record) => write(`write ${JSON.stringify(record)}`),
   };
+}
+
+/** One open file per directory and process: every harness gateway of a worker appends to it. */
+const pinoFiles = new Map<string, DestinationStream>();
+
+/**
+ * The structured logger of a test's gateway: its JSON lines go to `pino-<pid>.log` in the
+ * run's directory (or `dir`), scanned at the end of the run like every log, and to `also`
+ * (a test that reads its lines) when given.
+ */
+export function gatewayLogger(
+  options: { level?: LogLevel; also?: DestinationStream; dir?: string } = {},
+): Logger {
+  const dir = options.dir ?? runDir();
+  let file: DestinationStream | undefined;
+  if (dir) {
+    const path = join(dir, `pino-${process.pid}${LOG_SUFFIX}`);
+    file = pinoFiles.get(path);
+    if (!file) {
+      file = pino.destination({ dest: path, sync: true, append: true });
+      pinoFiles.set(path, file);
+    }
+  }
+  const targets = [file, options.also].filter((d): d is DestinationStream => d !== undefined);
+  return createLogger({
+    level: options.level ?? 'debug',
+    pretty: false,
+    destination: {
+      write(line) {
+        for (const target of targets) target.write(line);
+      },
+    },
+  });
 }

@@ -216,6 +216,30 @@ describe('Reflector timing on a fake clock', () => {
     expect(client.lastWatch.stopped).toBe(false);
   });
 
+  it('reports the end of a failing episode once, when a watch opens: its failures and duration on the clock', async () => {
+    const episodes: { failures: number; durationMs: number }[] = [];
+    const { clock, client, errors } = await setup({
+      backoff: { initialMs: 800, maxMs: 10_000, resetAfterMs: 60_000 },
+      onRecovered: (episode) => episodes.push(episode),
+    });
+    expect(episodes, 'the first watch opening ends no episode').toEqual([]);
+    client.watchErrors.push(...Array.from({ length: 3 }, serverError));
+    client.lastWatch.fail(new Error('connection reset'));
+    await clock.advanceAsync(0);
+    // Retries after 600, 1200, 2400 ms fail; the one after 4800 ms opens.
+    await clock.advanceAsync(600 + 1200 + 2400 + 4800);
+    expect(errors).toHaveLength(4);
+    expect(client.lastWatch.stopped).toBe(false);
+    expect(episodes).toEqual([{ failures: 4, durationMs: 9000 }]);
+    // A relist after 410 is an episode of one, ended by the watch that follows it at once.
+    client.lastWatch.emit('ERROR', { kind: 'Status', code: 410, message: 'too old resource version' });
+    await clock.advanceAsync(0);
+    expect(episodes).toEqual([
+      { failures: 4, durationMs: 9000 },
+      { failures: 1, durationMs: 0 },
+    ]);
+  });
+
   it('honours Retry-After when it is longer than the backoff', async () => {
     const { clock, client, reflector } = await setup({ backoff: { initialMs: 50, maxMs: 1000 } });
     client.watchErrors.push(

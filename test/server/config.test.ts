@@ -325,3 +325,18 @@ describe('auth', () => {
     }
   });
 });
+
+describe('subscriptions', () => {
+  it('keeps events resumable 300 s by default, 10,000 per cluster and kind; the file and --retention-seconds change it', () => {
+    expect(plan(parseCli([], {}), {}, {}).eventLog).toEqual({ retentionMs: 300_000, maxEvents: 10_000 });
+    const file = validateConfigFile({ subscriptions: { retentionSeconds: 60, retainedEvents: 500 } }, 'f');
+    expect(plan(parseCli([], {}), file, {}).eventLog).toEqual({ retentionMs: 60_000, maxEvents: 500 });
+    expect(plan(parseCli(['--retention-seconds', '30'], {}), file, {}).eventLog.retentionMs).toBe(30_000);
+    expect(() => parseCli(['--retention-seconds', 'soon'], {})).toThrow(
+      /--retention-seconds: expected an integer from 0 to 86400, received "soon"/,
+    );
+    expect(() => validateConfigFile({ subscriptions: { retentionSeconds: -1 } }, 'f')).toThrow(
+      /subscriptions\.retentionSeconds/,
+    );
+  });
+});

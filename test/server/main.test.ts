@@ -9,13 +9,15 @@
 import { type ChildProcess, execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Simulator, startSimulator } from '../../src/simulator/server.js';
-import { type CliProcess, printed, startCli } from '../helpers/cli-process.js';
+import { type CliProcess, messagesOf, printed, startCli } from '../helpers/cli-process.js';
 import { scanText } from '../helpers/log-scan.js';
 import { recordedSecrets, recordSecret } from '../helpers/test-log.js';
+import { waitFor } from '../helpers/wait.js';
 import { subscribe } from '../subscriptions/clients.js';
 
 const running: ChildProcess[] = [];
@@ -157,7 +159,7 @@ describe('kubegate CLI', () => {
     );
     const { output, exited } = start(['--config', file, '--port', '0']);
     expect(await exited).toBe(2);
-    expect(output()).toContain(
+    expect(messagesOf(output())).toContain(
       'auth.kubernetes.cluster: expected one of the clusters ["simulator"], received "prod"',
     );
   }, 30_000);
@@ -244,7 +246,7 @@ describe('kubegate CLI', () => {
       ['SHUTTING_DOWN'],
     );
     expect(await exited).toBe(0);
-    expect(output()).toMatch(/shut down\n/);
+    expect(messagesOf(output())).toMatch(/shut down\n/);
   }, 60_000);
 
   it('exits at once on a second signal during the drain', async () => {
@@ -256,4 +258,66 @@ describe('kubegate CLI', () => {
     expect(await exited).toBe(1);
     expect(output()).toContain('SIGINT again: exiting now');
   }, 60_000);
+
+  it('writes JSON lines on stdout, and with --log-level warn drops every info line: startup, requests, shutdown', async () => {
+    // The port is chosen here: the line that names it is info, which warn drops.
+    const port = await freePort();
+    const { child, output } = start([
+      '--port',
+      String(port),
+      '--log-level',
+      'warn',
+      '--shutdown-delay-ms',
+      '0',
+    ]);
+    const closed = new Promise((resolve) => child.on('close', resolve));
+    const url = `http://127.0.0.1:${port}/graphql`;
+    const answer = await waitFor(
+      () =>
+        fetch(url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-request-id': 'cli-warn-level-1' },
+          body: JSON.stringify({ query: '{ clusters { name } }' }),
+        }).then((r) => r.json()),
+      { message: 'the gateway to answer', timeoutMs: 30_000, observe: () => output() },
+    );
+    expect(answer).toEqual({ data: { clusters: [{ name: 'simulator' }] } });
+    child.kill('SIGTERM');
+    await closed;
+    const lines = output()
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as { level: string; msg: string });
+    // The open gateway's warning is warn: it stays, and it is all there is.
+    expect(lines.map((l) => [l.level, l.msg.slice(0, 40)])).toEqual([
+      ['warn', 'WARNING: no authentication is configured'],
+    ]);
+    expect(output()).not.toContain('cli-warn-level-1');
+  }, 60_000);
+
+  it('refuses a bad --log-level or logging.level, naming what it expected', async () => {
+    const flag = start(['--log-level', 'loud']);
+    expect(await flag.exited).toBe(2);
+    expect(flag.output()).toContain(
+      '--log-level: expected one of trace, debug, info, warn, error, fatal, silent, received "loud"',
+    );
+    const dir = mkdtempSync(join(tmpdir(), 'kubegate-config-'));
+    const file = join(dir, 'kubegate.yaml');
+    writeFileSync(file, 'logging:\n  level: verbose\n');
+    const config = start(['--config', file]);
+    expect(await config.exited).toBe(2);
+    expect(config.output()).toMatch(/logging\.level: .*"info".*; received "verbose"/);
+  }, 30_000);
 });
+
+/** A port nothing listens on now (the kernel's choice, released at once). */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}

@@ -15,6 +15,8 @@ const watches: WatchStream[] = [];
 
 beforeAll(async () => {
   sim = await startSimulator({
+    // Pods stay as created: the tests compare them with what they wrote and read back.
+    podLifecycle: false,
     churnPerSecond: 0,
     jobStepMs: 3_600_000,
     bookmarkIntervalMs: 200,

@@ -29,6 +29,8 @@ const watches: WatchStream[] = [];
 
 beforeAll(async () => {
   sim = await startSimulator({
+    // Pods stay as created: the tests compare them with what they wrote and read back.
+    podLifecycle: false,
     churnPerSecond: 0,
     // Park the job controller: the scenario's running jobs would otherwise make changes.
     jobStepMs: 3_600_000,

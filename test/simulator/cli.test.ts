@@ -74,6 +74,19 @@ describe('parseSimulatorArgs', () => {
     expect(usageError(['--pods']).message).toMatch(/--pods/);
     expect(usageError(['extra']).message).toMatch(/extra/);
     expect(usageError(['--verbose=yes']).message).toMatch(/--verbose/);
+    expect(usageError(['--metrics-resolution', '15']).message).toBe(
+      '--metrics-resolution: expected a duration of at least 1s such as 15s, 1m or 1m30s, received "15"',
+    );
+    expect(usageError(['--metrics-resolution', '0s']).message).toMatch(/at least 1s/);
+  });
+
+  it('reads the metrics API flags: a resolution as a Go duration, and --no-metrics-api', () => {
+    expect(parseSimulatorArgs(['--metrics-resolution', '1m30s'])).toMatchObject({
+      metricsResolutionSeconds: 90,
+    });
+    expect(parseSimulatorArgs(['--metrics-resolution=15s'])).toMatchObject({ metricsResolutionSeconds: 15 });
+    expect(parseSimulatorArgs(['--no-metrics-api'])).toMatchObject({ metrics: false });
+    expect(parseSimulatorArgs([])).toMatchObject({ metrics: undefined, metricsResolutionSeconds: undefined });
   });
 });
 

@@ -26,6 +26,8 @@ let core: CoreV1Api;
 
 beforeAll(async () => {
   sim = await startSimulator({
+    // Pods stay as created: the tests compare them with what they wrote and read back.
+    podLifecycle: false,
     // The test drives the churn itself (below), so it can stop it before comparing.
     churnPerSecond: 0,
     // Jobs the churn starts get their first pods at once, then stay put.

@@ -11,11 +11,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Simulator, startSimulator } from '../../src/simulator/server.js';
-import { keyOf, metric, scrape } from './sim-kit.js';
+import { type AnyJson, getJson, keyOf, metric, scrape, simFetch } from './sim-kit.js';
 
 /** The system Python (Debian's python3-kubernetes installs there, not into a pyenv). */
 const PYTHON = process.env.KUBEGATE_PYTHON ?? '/usr/bin/python3';
 const SCRIPT = join(import.meta.dirname, 'python_client.py');
+const LOGS_SCRIPT = join(import.meta.dirname, 'python_logs.py');
 
 let sim: Simulator;
 let dir: string;
@@ -41,6 +42,8 @@ beforeAll(async () => {
     );
   }
   sim = await startSimulator({
+    // Pods stay as created: the tests compare them with what they wrote and read back.
+    podLifecycle: false,
     churnPerSecond: 0,
     jobStepMs: 3_600_000,
     bookmarkIntervalMs: 300,
@@ -84,5 +87,36 @@ describe('the official Python client', () => {
     // LISTs: the full list, the pages and the relist; the watches were watches, not lists.
     expect((await count('LIST')) - listsBefore).toBe(1 + out.pages + 1);
     expect(await count('WATCH')).toBeGreaterThanOrEqual(2);
+  });
+
+  it("reads a restarted container's previous and current logs, and the metrics API", async () => {
+    const kubeconfig = join(dir, 'kubeconfig');
+    writeFileSync(kubeconfig, sim.kubeconfig(), { mode: 0o600 });
+    const pod = [...sim.store.scan('pods')].find(
+      (p) => p.status?.phase === 'Running' && p.status.containerStatuses[0].restartCount > 0,
+    )!;
+    const { namespace, name } = pod.metadata;
+    const container = pod.spec.containers[0].name as string;
+    const result = await run([LOGS_SCRIPT, kubeconfig, namespace!, name, container]);
+    expect(result.code, result.stderr).toBe(0);
+    const out = JSON.parse(result.stdout);
+
+    // The previous run has ended: its log is fixed, so the client must read exactly the API's bytes.
+    const logPath = `/api/v1/namespaces/${namespace}/pods/${name}/log?container=${container}`;
+    const previous = await (await simFetch(sim, `${logPath}&previous=true&tailLines=8`)).text();
+    expect(previous.split('\n')).toHaveLength(9);
+    expect(out.previous).toBe(previous);
+    const current = out.current.split('\n').slice(0, -1);
+    expect(current).toHaveLength(3);
+    for (const line of current) expect(line).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z /);
+    expect(out.badContainer).toEqual({ status: 400, message: `container nope is not valid for pod ${name}` });
+
+    const nodes = await getJson<AnyJson>(sim, '/apis/metrics.k8s.io/v1beta1/nodes');
+    expect(out.nodeMetrics).toEqual({
+      kind: 'NodeMetricsList',
+      names: nodes.items.map((n: AnyJson) => n.metadata.name),
+    });
+    const pods = await getJson<AnyJson>(sim, `/apis/metrics.k8s.io/v1beta1/namespaces/${namespace}/pods`);
+    expect(out.podMetrics).toEqual(pods.items.map((p: AnyJson) => p.metadata.name).sort());
   });
 });

@@ -88,6 +88,8 @@ describe('discovery', () => {
       'batch',
       'rbac.authorization.k8s.io',
       'coordination.k8s.io',
+      // Aggregated (metrics-server's), so last.
+      'metrics.k8s.io',
     ]);
     const list = await getJson<AnyJson>(sim, RBAC);
     expect(list.groupVersion).toBe('rbac.authorization.k8s.io/v1');
@@ -175,12 +177,14 @@ describe('the default policy', () => {
     const [toView, toEdit, toAdmin] = await Promise.all(
       ['system:aggregate-to-view', 'system:aggregate-to-edit', 'system:aggregate-to-admin'].map(get),
     );
+    // metrics-server's role (the metrics API is on by default) aggregates to all three.
+    const metricsReader = await get('system:aggregated-metrics-reader');
     const view = await get('view');
-    expect(view).toEqual(toView);
-    // Selected roles in name order: edit takes system:aggregate-to-edit, then view.
+    expect(view).toEqual(union(toView, metricsReader));
+    // Selected roles in name order: edit takes system:aggregate-to-edit, the metrics reader, then view.
     const edit = await get('edit');
-    expect(edit).toEqual(union(toEdit, view));
-    expect(await get('admin')).toEqual(union(edit, toAdmin));
+    expect(edit).toEqual(union(toEdit, metricsReader, view));
+    expect(await get('admin')).toEqual(union(edit, toAdmin, metricsReader));
     expect(view).toContainEqual({
       apiGroups: [''],
       resources: ['namespaces'],

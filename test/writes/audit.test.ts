@@ -83,7 +83,7 @@ describe('the CLI', () => {
   let child: ChildProcess | undefined;
   afterAll(() => child?.kill('SIGKILL'));
 
-  it('prints one JSON line per write on stderr', async () => {
+  it('logs one JSON line per write (the structured log on stdout)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'kubegate-writes-'));
     const config = join(dir, 'kubegate.yaml');
     // The open gateway writes as local-dev, whom the embedded simulator's RBAC grants nothing.
@@ -121,11 +121,12 @@ describe('the CLI', () => {
     const body = (await res.json()) as { errors?: { message: string; extensions: { code: string } }[] };
     expect(body.errors?.[0].extensions.code).toBe('FORBIDDEN');
     expect(body.errors?.[0].message).toContain('User "local-dev" cannot patch resource "nodes"');
-    const [line] = await waitFor(() => out.match(/kubegate: write (\{.*\})/), {
+    const [line] = await waitFor(() => out.match(/^\{.*"msg":"write cordonNode FORBIDDEN"\}$/m), {
       message: 'the audit line',
       observe: () => out,
     });
-    const record = JSON.parse(line.replace(/^kubegate: write /, ''));
+    const record = JSON.parse(line);
+    expect(record.level).toBe('info');
     expect(record).toMatchObject({
       mutation: 'cordonNode',
       principal: 'anonymous',

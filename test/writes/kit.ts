@@ -54,7 +54,8 @@ export interface WriteKit {
 export async function startWriteKit(options: HarnessOptions = {}): Promise<WriteKit> {
   const records: WriteKit['records'] = [];
   const h = await startHarness({
-    simulator: { scenario: { nodes: 3, pods: 12, jobs: 2, namespaces: 2, seed: 13 } },
+    // Pods made here stay as made (unscheduled unless given a node): the tests write to them.
+    simulator: { scenario: { nodes: 3, pods: 12, jobs: 2, namespaces: 2, seed: 13 }, podLifecycle: false },
     identities: true,
     ...options,
     tokens: [

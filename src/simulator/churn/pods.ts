@@ -18,7 +18,7 @@ import {
   statusEntry,
 } from '../scenario/index.js';
 import type { KubeObject } from '../types.js';
-import { type ChurnContext, type Json, schedulableNodes } from './state.js';
+import type { ChurnContext, Json } from './state.js';
 
 function podState(
   ctx: ChurnContext,
@@ -51,12 +51,22 @@ function writePod(ctx: ChurnContext, pod: KubeObject, spec: Json, status: Json):
   ctx.store.update('pods', { ...pod, metadata: { ...pod.metadata, managedFields }, spec, status });
 }
 
+/**
+ * Where the scheduler would put a pod: among the nodes new pods may go to (Ready, not
+ * cordoned, untainted: churn/state.ts), the one with the most room where its requests fit
+ * (scheduler.ts). Undefined when there is none: the pod stays (or becomes) unscheduled.
+ */
+function placeNode(ctx: ChurnContext, spec: Json): KubeObject | undefined {
+  const placement = ctx.accounting.place(spec);
+  if (!('node' in placement)) return undefined;
+  return ctx.store.get('nodes', undefined, placement.node);
+}
+
 /** The scheduler binds an unscheduled pod to a node; its containers are being created. */
 export function schedule(ctx: ChurnContext, pod: KubeObject | undefined): boolean {
   if (!pod) return false;
-  const nodes = schedulableNodes(ctx);
-  if (nodes.length === 0) return false;
-  const node = nodes[randomInt(ctx.random, nodes.length)];
+  const node = placeNode(ctx, pod.spec as Json);
+  if (!node) return false;
   const spec = { ...pod.spec, nodeName: node.metadata.name };
   writePod(ctx, pod, spec, podState(ctx, 'creating', pod, spec, { hostIP: nodeInternalIP(node) }));
   return true;
@@ -99,10 +109,12 @@ export function replace(ctx: ChurnContext, pod: KubeObject | undefined): boolean
   const { nodeName, ...unscheduled } = pod.spec as Json;
   let node: KubeObject | undefined;
   if (owner.kind === 'DaemonSet') {
-    node = store.get('nodes', undefined, String(nodeName));
+    // Its node's slot, freed by the delete above, unless someone took the room meanwhile.
+    node = ctx.accounting.fits(unscheduled, String(nodeName))
+      ? store.get('nodes', undefined, String(nodeName))
+      : undefined;
   } else {
-    const nodes = schedulableNodes(ctx);
-    node = nodes.length > 0 ? nodes[randomInt(random, nodes.length)] : undefined;
+    node = placeNode(ctx, unscheduled);
   }
   const spec = node ? { ...unscheduled, nodeName: node.metadata.name } : unscheduled;
   const generateName = meta.generateName ?? `${meta.name.slice(0, meta.name.lastIndexOf('-'))}-`;
@@ -190,6 +202,16 @@ export function restart(ctx: ChurnContext, pod: KubeObject | undefined): boolean
   const containerStatuses = statuses.map((s, k) => (k === i ? next : s));
   const conditions = crash ? readiness(status, false, [String(c.name)], now) : status.conditions;
   writePod(ctx, pod, pod.spec as Json, { ...status, conditions, containerStatuses });
+  if (crash && pod.spec?.nodeName) {
+    ctx.recorder?.record({
+      involved: pod,
+      fieldPath: `spec.containers{${c.name}}`,
+      reason: 'BackOff',
+      message: `Back-off restarting failed container ${c.name} in pod ${pod.metadata.name}_${pod.metadata.namespace}(${pod.metadata.uid})`,
+      type: 'Warning',
+      source: { component: 'kubelet', host: String(pod.spec.nodeName) },
+    });
+  }
   return true;
 }
 

@@ -5,8 +5,10 @@
  * changes made by others (the API, the job controller) are seen too.
  */
 
+import type { EventRecorder } from '../event-recorder.js';
 import { jobFinished } from '../job-controller.js';
 import { type RandomFn, schedulableNodes as scanSchedulableNodes } from '../scenario/index.js';
+import type { NodeAccounting } from '../scheduler.js';
 import { objectKey, type SimStore } from '../store.js';
 import type { KubeObject, StoredEvent } from '../types.js';
 import { KeyPool } from './key-pool.js';
@@ -58,6 +60,10 @@ export interface ChurnContext {
   readonly store: SimStore;
   readonly random: RandomFn;
   readonly index: ChurnIndex;
+  /** The scheduler's view of the nodes: a pod is placed only where its requests fit. */
+  readonly accounting: NodeAccounting;
+  /** Where the kubelets' BackOff events go, when the churn runs in a simulator. */
+  readonly recorder?: EventRecorder;
   /** The time to write into objects, as an ISO string. */
   nowIso(): string;
 }

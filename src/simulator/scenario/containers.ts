@@ -6,8 +6,9 @@
 import { deepFreeze, EMPTY_OBJECT, type Json } from './json.js';
 import { type RandomFn, randomInt } from './random.js';
 
-export const CPU_STEPS = ['100m', '250m', '500m', '1', '2'];
-export const MEMORY_STEPS = ['128Mi', '256Mi', '512Mi', '1Gi', '2Gi', '4Gi'];
+/** Modest, as teams size pods that run a hundred to a node; the scenario's nodes hold them all. */
+export const CPU_STEPS = ['50m', '100m', '250m', '500m', '1'];
+export const MEMORY_STEPS = ['64Mi', '128Mi', '256Mi', '512Mi', '1Gi', '2Gi'];
 
 export const CONTAINER_SECURITY = deepFreeze({
   capabilities: { drop: ['ALL'] },

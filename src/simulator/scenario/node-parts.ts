@@ -12,11 +12,37 @@ export type SpecialNode = 'tainted' | 'cordoned' | 'NotReady' | 'Unknown';
 const REGION = 'eu-west-1';
 export const ZONES = ['eu-west-1a', 'eu-west-1b', 'eu-west-1c'];
 export const KUBELET_VERSIONS = ['v1.31.4', 'v1.31.4', 'v1.31.4', 'v1.31.3'];
+/**
+ * The first is the control planes'. Workers are large enough, and run enough pods (EKS's
+ * max-pods with prefix delegation: 110 below 30 vCPUs, 250 above), that the scenario's
+ * densest sizes (100 pods a node) fit their requests in allocatable.
+ */
 export const INSTANCE_TYPES = [
-  { type: 'm6i.2xlarge', cpu: '8', allocatable: '7910m', memoryKi: 32_386_740, arch: 'amd64' },
-  { type: 'm6i.4xlarge', cpu: '16', allocatable: '15890m', memoryKi: 65_842_000, arch: 'amd64' },
-  { type: 'm6i.8xlarge', cpu: '32', allocatable: '31850m', memoryKi: 131_631_120, arch: 'amd64' },
-  { type: 'm7g.4xlarge', cpu: '16', allocatable: '15890m', memoryKi: 65_229_820, arch: 'arm64' },
+  { type: 'm6i.4xlarge', cpu: '16', allocatable: '15890m', memoryKi: 65_842_000, pods: '110', arch: 'amd64' },
+  {
+    type: 'm6i.8xlarge',
+    cpu: '32',
+    allocatable: '31850m',
+    memoryKi: 131_631_120,
+    pods: '250',
+    arch: 'amd64',
+  },
+  {
+    type: 'm6i.16xlarge',
+    cpu: '64',
+    allocatable: '63770m',
+    memoryKi: 263_570_400,
+    pods: '250',
+    arch: 'amd64',
+  },
+  {
+    type: 'm7g.8xlarge',
+    cpu: '32',
+    allocatable: '31850m',
+    memoryKi: 130_459_640,
+    pods: '250',
+    arch: 'arm64',
+  },
 ] as const;
 export type InstanceType = (typeof INSTANCE_TYPES)[number];
 

@@ -2,6 +2,7 @@
  * The scenario's nodes: cloud-shaped (zones, instance types, providerIDs), mostly Ready,
  * a few tainted, cordoned or gone, and the slots the scenario places pods on.
  */
+import { quantityValue } from '../resources.js';
 import type { KubeObject } from '../types.js';
 import type { Json } from './json.js';
 import { fieldsOf, managedEntry, NO_FIELDS } from './managed-fields.js';
@@ -40,6 +41,8 @@ export interface NodeSlot {
   workerTarget: boolean;
   podIPs: number;
   daemonAffinity?: Json;
+  /** What is left of allocatable as pods are placed (millicores, bytes, pods). */
+  room: { milliCpu: number; memory: number; pods: number };
 }
 
 /** A few workers (from eight on) are tainted, cordoned, NotReady or Unknown, as in any real cluster. */
@@ -135,7 +138,7 @@ export function buildNodes(
         'hugepages-1Gi': '0',
         'hugepages-2Mi': '0',
         memory: `${memoryKi}Ki`,
-        pods: '110',
+        pods: instance.pods,
       },
       allocatable: {
         cpu: instance.allocatable,
@@ -143,7 +146,7 @@ export function buildNodes(
         'hugepages-1Gi': '0',
         'hugepages-2Mi': '0',
         memory: `${memoryKi - 1_458_132}Ki`,
-        pods: '110',
+        pods: instance.pods,
       },
       conditions: nodeConditions(ready, heartbeatIso, createdIso, lostIso),
       addresses: [
@@ -186,6 +189,11 @@ export function buildNodes(
       controlPlane,
       workerTarget: !controlPlane && kind !== 'tainted',
       podIPs: 0,
+      room: {
+        milliCpu: Math.round(quantityValue(instance.allocatable) * 1000),
+        memory: (memoryKi - 1_458_132) * 1024,
+        pods: Number(instance.pods),
+      },
     });
   }
   return { slots, objects };

@@ -3,6 +3,7 @@
  * it, each with its own name, uid, node, state and status. The scenario's builders
  * (deployments, stateful sets, kube-system, jobs) describe a workload and add its pods here.
  */
+import { podRequest } from '../resources.js';
 import type { KubeObject, OwnerReference } from '../types.js';
 import { deepFreeze, type Json } from './json.js';
 import { creatorEntry, statusEntry } from './managed-fields.js';
@@ -104,16 +105,17 @@ export function makePod(
   ctx: BuildContext,
   w: Workload,
   name: string,
-  node: NodeSlot | undefined,
+  wanted: NodeSlot | undefined,
   state: PodState,
   extra: PodExtras = {},
 ): void {
   const base = extra.spec ? deepFreeze(extra.spec) : w.spec;
-  const scheduled = state !== 'unschedulable' && node !== undefined;
-  const spec = scheduled ? Object.freeze({ ...base, nodeName: node.name }) : base;
+  const node = state === 'unschedulable' ? undefined : placed(ctx, w, base, wanted, state);
+  const scheduled = node !== undefined;
+  const spec = node ? Object.freeze({ ...base, nodeName: node.name }) : base;
   const effective: PodState = scheduled || state === 'unschedulable' ? state : 'unschedulable';
   const hasIP = scheduled && effective !== 'creating' && effective !== 'evicted';
-  const podIP = hasIP ? (w.hostNetwork ? node.ip : ctx.ips.next(node)) : undefined;
+  const podIP = hasIP && node ? (w.hostNetwork ? node.ip : ctx.ips.next(node)) : undefined;
   const uid = randomUid(ctx.random);
   const created = extra.created ?? w.created;
   const status = podStatus({
@@ -122,7 +124,7 @@ export function makePod(
     created,
     started: extra.started ?? w.started,
     ready: extra.ready ?? w.ready,
-    hostIP: scheduled ? node.ip : undefined,
+    hostIP: node?.ip,
     podIP,
     restartCount: extra.restartCount,
     lastRestart: extra.lastRestart,
@@ -157,6 +159,47 @@ export function makePod(
     },
     state: effective,
   });
+}
+
+/** Pod states that hold their node's resources (not finished). */
+const HOLDS: ReadonlySet<PodState> = new Set(['creating', 'imagePull', 'running', 'crashLoop']);
+
+/**
+ * The node a pod goes on, so that no node's summed requests exceed its allocatable (the
+ * scheduler's NodeResourcesFit): `wanted` if the pod fits there, else the next worker
+ * target (in slot order from it) where it fits, else none (the pod is unschedulable).
+ * DaemonSet and static pods stay on their node, as they do on a cluster. No random draw,
+ * so the rest of the scenario stays as it was.
+ */
+function placed(
+  ctx: BuildContext,
+  w: Workload,
+  spec: Json,
+  wanted: NodeSlot | undefined,
+  state: PodState,
+): NodeSlot | undefined {
+  if (!wanted || !HOLDS.has(state)) return wanted;
+  const request = podRequest(spec);
+  const fits = (n: NodeSlot) =>
+    n.room.pods >= 1 && n.room.milliCpu >= request.milliCpu && n.room.memory >= request.memory;
+  let node: NodeSlot | undefined = wanted;
+  if (w.ownerKind !== 'DaemonSet' && w.ownerKind !== 'Node' && !fits(wanted)) {
+    const targets = ctx.workerTargets.length > 0 ? ctx.workerTargets : ctx.nodes;
+    const start = Math.max(0, targets.indexOf(wanted));
+    node = undefined;
+    for (let k = 1; k <= targets.length; k++) {
+      const candidate = targets[(start + k) % targets.length];
+      if (fits(candidate)) {
+        node = candidate;
+        break;
+      }
+    }
+    if (!node) return undefined;
+  }
+  node.room.milliCpu -= request.milliCpu;
+  node.room.memory -= request.memory;
+  node.room.pods -= 1;
+  return node;
 }
 
 /** A random node for a regular pod, or undefined when the cluster has no nodes. */
