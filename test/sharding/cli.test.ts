@@ -75,6 +75,26 @@ describe('--shard through the CLI', () => {
     expect(await cli.exited).toBe(0);
   });
 
+  it('starts only the embedded simulators its shard owns', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'kubegate-shard-sim-')), 'kubegate.yaml');
+    const scenario = '{ nodes: 1, pods: 2, jobs: 0, namespaces: 1 }';
+    writeFileSync(
+      file,
+      `clusters:\n${NAMES.map((n) => `  - { name: ${n}, simulator: ${scenario} }\n`).join('')}`,
+    );
+    const cli = startCli(['--config', file, '--shard', '1/2', '--port', '0', '--shutdown-delay-ms', '0']);
+    running.push(cli);
+    await printed(cli.output, /ready: caches synced/);
+    const started = [...cli.output().matchAll(/embedded simulator \\"([\w-]+)\\"/g)].map((m) => m[1]);
+    expect(started).toEqual(NAMES.filter((n) => ownerOf(n, 2) === 1));
+    await printed(
+      cli.output,
+      /shard 1\/2: serving 1 of 4 clusters; other shards serve: fleet-a \(0\/2\), fleet-b \(0\/2\), fleet-c \(0\/2\)/,
+    );
+    cli.child.kill('SIGTERM');
+    expect(await cli.exited).toBe(0);
+  });
+
   it('a bad --shard exits 2 saying what it expected', async () => {
     const cli = startCli(['--config', config, '--shard', '2/2', '--port', '0']);
     running.push(cli);
