@@ -7,6 +7,7 @@ import { type CliOptions, ConfigError, loadConfigFile, type Plan, parseCli, plan
 import { EventHub } from './kube/event-hub.js';
 import { describe, isResourceExpired } from './kube/reflector.js';
 import { ClusterRegistry } from './kube/registry.js';
+import { owns, shardLabel } from './kube/shard.js';
 import { SourceError } from './kube/sources.js';
 import { EXAMPLE_QUERY, USAGE_EXAMPLE_QUERY } from './schema/example.js';
 import { buildSchema } from './schema/index.js';
@@ -43,7 +44,10 @@ export async function main(): Promise<void> {
   if (tracing)
     logger.info(`traces: exporting to ${tracing.settings.endpoint} (${tracing.settings.protocol})`);
   const simulators: Simulator[] = [];
+  // An embedded simulator another shard owns is not started here (nothing would read it).
+  const configuredElsewhere = what.simulators.filter((s) => !owns(what.shard, s.name)).map((s) => s.name);
   for (const s of what.simulators) {
+    if (configuredElsewhere.includes(s.name)) continue;
     const sim = await startSimulator(s.options);
     simulators.push(sim);
     what.sources.push({
@@ -68,6 +72,8 @@ export async function main(): Promise<void> {
     hub,
     sources: what.sources,
     defaults: { cache: what.cache, pool: what.pool, identities: what.identities },
+    shard: what.shard,
+    configuredElsewhere,
     eventLog: what.eventLog,
     onError: episodes.onError,
     onRecovered: episodes.onRecovered,
@@ -90,6 +96,13 @@ export async function main(): Promise<void> {
   }
 
   const review = what.kubernetes;
+  const reviewOwner = review && registry.notOwnedClusters().get(review.cluster);
+  if (review && reviewOwner) {
+    logger.fatal(
+      `auth.kubernetes.cluster: ${JSON.stringify(review.cluster)} is served by shard ${reviewOwner}, not by this replica's shard ${registry.shard}: every replica reviews tokens with it, so it must be one each serves (run it unsharded, or use OIDC or static tokens with --shard)`,
+    );
+    process.exit(2);
+  }
   if (review && !registry.names().includes(review.cluster)) {
     logger.fatal(
       `auth.kubernetes.cluster: expected one of the clusters ${JSON.stringify(registry.names())}, received ${JSON.stringify(review.cluster)}`,
@@ -136,6 +149,14 @@ export async function main(): Promise<void> {
     { url, clusters: registry.names(), cache: what.cache },
     `kubegate listening on ${url} (GraphiQL: open it in a browser); clusters: ${registry.names().join(', ')}${what.cache ? '' : ' (no cache: reads go to the API server)'}`,
   );
+  if (what.shard) {
+    const notOwned = Object.fromEntries(registry.notOwnedClusters());
+    const others = Object.entries(notOwned).map(([name, shard]) => `${name} (${shard})`);
+    logger.info(
+      { shard: shardLabel(what.shard), clusters: registry.names(), notOwned },
+      `shard ${shardLabel(what.shard)}: serving ${registry.names().length} of ${registry.names().length + others.length} clusters; other shards serve: ${others.join(', ') || 'none'}`,
+    );
+  }
   if (what.cache) {
     registry.waitForSync(120_000).then((ok) => {
       if (ok)

@@ -10,6 +10,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import type { AuthorizationMode } from './kube/cluster.js';
 import { DEFAULT_RETAINED_EVENTS } from './kube/event-log.js';
+import { parseShard, type Shard } from './kube/shard.js';
 import type { ClusterSource } from './kube/sources.js';
 import type { LogSettings } from './loaders/logs.js';
 import type { WriteSettings } from './loaders/writes.js';
@@ -219,6 +220,13 @@ export const configFileSchema = z.strictObject({
   cache: z.boolean().optional(),
   pool: pool.optional(),
   clusters: z.array(cluster).optional(),
+  /** This replica's shard "i/n": it serves only the clusters rendezvous hashing gives shard i. */
+  shard: z
+    .string()
+    .refine((text) => !('error' in parseShard(text)), {
+      message: 'expected "i/n": this replica\'s shard i of n shards, integers with 0 ≤ i < n (e.g. "0/3")',
+    })
+    .optional(),
   writes: writes.optional(),
   containerLogs: containerLogs.optional(),
   /**
@@ -357,6 +365,8 @@ export interface CliOptions {
   retentionSeconds?: number;
   /** Use the embedded simulator even when clusters are configured. */
   simulator: boolean;
+  /** This replica's shard, "i/n" as given (validated by plan). */
+  shard?: string;
   help: boolean;
 }
 
@@ -386,6 +396,8 @@ With no cluster configured, kubegate starts its embedded Kubernetes API simulato
                       JSON lines on stdout, readable ones when stdout is a terminal
   --retention-seconds N  how long subscriptions can resume with sinceResourceVersion
                       (default 300; at most subscriptions.retainedEvents per cluster and kind)
+  --shard i/n         serve only shard i of n: the clusters rendezvous hashing of their
+                      names gives it; the others answer WRONG_SHARD naming their shard
   --help              this text`;
 
 export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): CliOptions {
@@ -414,6 +426,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
         'shutdown-timeout-ms': { type: 'string' },
         'log-level': { type: 'string' },
         'retention-seconds': { type: 'string' },
+        shard: { type: 'string' },
         help: { type: 'boolean' },
       },
     }));
@@ -454,6 +467,7 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv = process.env): 
     ...(logLevel !== undefined ? { logLevel: logLevel as LogLevel } : {}),
     retentionSeconds: int('retention-seconds', 0, 86_400),
     simulator: values.simulator === true,
+    shard: values.shard as string | undefined,
     help: values.help === true,
   };
 }
@@ -523,6 +537,8 @@ export interface Plan {
   logLevel: LogLevel;
   /** Every informer's retention log (resumable subscriptions). */
   eventLog: { retentionMs: number; maxEvents: number };
+  /** This replica's shard (--shard, else the file's `shard`); absent: it serves every cluster. */
+  shard?: Shard;
 }
 
 /** Turns flags and the config file into what to start. Throws ConfigError/SourceError. */
@@ -645,6 +661,14 @@ export function plan(cli: CliOptions, file: ConfigFile = {}, env: NodeJS.Process
       `writes.openAs: refusing to let everyone who reaches ${host} write as ${JSON.stringify(openAs.user)}: an open gateway writes only on a loopback address (--host 127.0.0.1), --insecure-no-auth or not`,
     );
   }
+  let shard: Shard | undefined;
+  const shardText = cli.shard ?? file.shard;
+  if (shardText !== undefined) {
+    const parsed = parseShard(shardText);
+    if ('error' in parsed)
+      throw new ConfigError(`${cli.shard !== undefined ? '--shard' : 'shard'}: ${parsed.error}`);
+    shard = parsed;
+  }
   const origins = [...cli.corsOrigins, ...(file.cors?.origins ?? [])];
   for (const o of cli.corsOrigins) {
     if (!origin.safeParse(o).success) {
@@ -687,6 +711,7 @@ export function plan(cli: CliOptions, file: ConfigFile = {}, env: NodeJS.Process
       maxEvents: file.subscriptions?.retainedEvents ?? DEFAULT_RETAINED_EVENTS,
     },
     host,
+    ...(shard ? { shard } : {}),
   };
 }
 

@@ -60,6 +60,11 @@ export const ErrorCode = {
    * not one it can place): refetch with `initial: true`.
    */
   RESUME_EXPIRED: 'RESUME_EXPIRED',
+  /**
+   * A cluster another replica's shard serves (sharding): `extensions.shard` names it; send
+   * the request there (the README's Sharding shows routing by shard).
+   */
+  WRONG_SHARD: 'WRONG_SHARD',
   INTERNAL: 'INTERNAL_SERVER_ERROR',
 } as const;
 
@@ -165,6 +170,17 @@ export function clusterNotFound(name: string, visible: readonly string[]): Gatew
     {
       cluster: name,
     },
+  );
+}
+
+/**
+ * A configured cluster this replica's shard does not serve: which shard does, so a client
+ * or router can go there. It confirms the name exists (a missing one is NOT_FOUND).
+ */
+export function wrongShard(name: string, owner: string, self: string | undefined): GatewayError {
+  return new GatewayError(
+    `cluster ${quote(name)} is served by shard ${owner}, not by this replica (shard ${self ?? '?'}): send the request to shard ${owner}`,
+    { code: ErrorCode.WRONG_SHARD, cluster: name, shard: owner, ...(self ? { servedBy: self } : {}) },
   );
 }
 

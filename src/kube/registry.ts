@@ -11,6 +11,7 @@ import type { TokenReviewAnswer } from './client.js';
 import { type Clock, systemClock } from './clock.js';
 import { Cluster, type ClusterOptions, type ClusterSpec } from './cluster.js';
 import type { EventHub } from './event-hub.js';
+import { ownerOf, owns, type Shard, shardLabel } from './shard.js';
 import { type ClusterDefaults, type ClusterSource, loadSources } from './sources.js';
 
 export interface RegistryOptions extends ClusterOptions {
@@ -22,10 +23,19 @@ export interface RegistryOptions extends ClusterOptions {
   reloadDebounceMs?: number;
   /** Told what a reload did (names only, never credentials). */
   onReload?: (change: { added: string[]; removed: string[]; replaced: string[]; error?: string }) => void;
+  /**
+   * This replica's shard (shard.ts): it starts only the clusters the shard owns; the others
+   * are remembered by name and owner, with no client and no informer.
+   */
+  shard?: Shard;
+  /** More configured cluster names the caller did not load (embedded simulators another shard owns). */
+  configuredElsewhere?: string[];
 }
 
 export class ClusterRegistry {
   private readonly clusters = new Map<string, Cluster>();
+  /** Configured clusters another shard owns: name → that shard's label ("j/n"). */
+  private elsewhere = new Map<string, string>();
   private readonly watchers: FSWatcher[] = [];
   private reloadTimer: unknown;
   private reloading: Promise<void> = Promise.resolve();
@@ -40,7 +50,7 @@ export class ClusterRegistry {
 
   /** Loads the sources and starts every cluster. Throws SourceError for bad configuration. */
   start(): void {
-    for (const spec of loadSources(this.options.sources, this.options.defaults)) {
+    for (const spec of this.owned(loadSources(this.options.sources, this.options.defaults))) {
       const cluster = this.build(spec);
       this.clusters.set(spec.name, cluster);
       cluster.start();
@@ -54,6 +64,21 @@ export class ClusterRegistry {
 
   get(name: string): Cluster | undefined {
     return this.clusters.get(name);
+  }
+
+  /** This replica's shard as "i/n"; undefined when it is not sharded. */
+  get shard(): string | undefined {
+    return this.options.shard && shardLabel(this.options.shard);
+  }
+
+  /** The shard ("j/n") owning a configured cluster this replica does not; undefined otherwise. */
+  ownerOf(name: string): string | undefined {
+    return this.elsewhere.get(name);
+  }
+
+  /** Configured clusters other shards own, name → shard, in configuration order. */
+  notOwnedClusters(): ReadonlyMap<string, string> {
+    return this.elsewhere;
   }
 
   names(): string[] {
@@ -90,6 +115,18 @@ export class ClusterRegistry {
     return this.reloading;
   }
 
+  /** The specs this replica's shard owns; records the rest (replacing the last record). */
+  private owned(specs: ClusterSpec[]): ClusterSpec[] {
+    const shard = this.options.shard;
+    const elsewhere = new Map<string, string>();
+    const names = [...specs.map((s) => s.name), ...(this.options.configuredElsewhere ?? [])];
+    for (const name of names) {
+      if (!owns(shard, name)) elsewhere.set(name, `${ownerOf(name, shard!.count)}/${shard!.count}`);
+    }
+    this.elsewhere = elsewhere;
+    return specs.filter((s) => !elsewhere.has(s.name));
+  }
+
   private build(spec: ClusterSpec): Cluster {
     return new Cluster(spec, this.options);
   }
@@ -98,7 +135,7 @@ export class ClusterRegistry {
     if (this.stopped) return;
     let specs: ClusterSpec[];
     try {
-      specs = loadSources(this.options.sources, this.options.defaults);
+      specs = this.owned(loadSources(this.options.sources, this.options.defaults));
     } catch (err) {
       // A half-written or broken file keeps the clusters we have; the next change retries.
       this.options.onReload?.({ added: [], removed: [], replaced: [], error: (err as Error).message });

@@ -10,4 +10,13 @@ export interface ClusterDirectory {
   list(): Cluster[];
   get(name: string): Cluster | undefined;
   readonly hub: EventHub;
+  /**
+   * For a sharded replica: the shard ("j/n") that owns a configured cluster this one does
+   * not serve, undefined for the clusters it serves and names nobody configured.
+   */
+  ownerOf?(name: string): string | undefined;
+  /** Sharded: the configured clusters other shards serve, name → "j/n". */
+  notOwnedClusters?(): ReadonlyMap<string, string>;
+  /** This replica's shard ("i/n"), when sharded. */
+  readonly shard?: string;
 }

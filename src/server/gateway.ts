@@ -46,6 +46,7 @@ import { type Logger, yogaLogger } from './logger.js';
 import { createMetrics, type GatewayMetrics } from './metrics.js';
 import { readiness } from './readiness.js';
 import { useRequestLog } from './request-log.js';
+import { useShardExtension } from './shard.js';
 import { useSharedEventExecution } from './shared-events.js';
 import { Drain } from './shutdown.js';
 import { useNodeEventStream } from './sse.js';
@@ -309,6 +310,8 @@ export function createGateway(options: GatewayOptions): Gateway {
       useCsrfPrevention(),
       useNodeEventStream({ clock: options.clock }),
       drain.plugin(),
+      // A sharded replica's lists of clusters say which clusters other shards serve.
+      useShardExtension(),
       // A trace span per operation (a no-op unless the CLI started the OpenTelemetry SDK).
       // Last: it wraps the execute and subscribe functions the plugins above set (shared
       // events replaces subscribe outright), so they all run inside the span.
@@ -374,7 +377,11 @@ export function createGateway(options: GatewayOptions): Gateway {
         res.writeHead(503, { 'Content-Type': 'text/plain' }).end('shutting down\n');
         return;
       }
-      const { status, body } = readiness(options.directory.list(), req.url ?? '/');
+      const { status, body } = readiness(
+        options.directory.list(),
+        req.url ?? '/',
+        options.directory.notOwnedClusters?.(),
+      );
       res.writeHead(status, { 'Content-Type': 'text/plain' }).end(body);
       return;
     }

@@ -12,6 +12,7 @@ import type { AuthorizationMode } from '../../src/kube/cluster.js';
 import { EventHub } from '../../src/kube/event-hub.js';
 import { describe as describeClusterError, isResourceExpired } from '../../src/kube/reflector.js';
 import { ClusterRegistry, type RegistryOptions } from '../../src/kube/registry.js';
+import type { Shard } from '../../src/kube/shard.js';
 import type { ClusterSource } from '../../src/kube/sources.js';
 import { buildSchema } from '../../src/schema/index.js';
 import { type AuthenticatorOptions, createAuthenticator, type StaticToken } from '../../src/server/auth.js';
@@ -32,6 +33,13 @@ export interface HarnessOptions {
   existingSimulator?: Simulator;
   /** More simulators, each another cluster (named sim-1, sim-2, ...). */
   extraSimulators?: SimulatorOptions[];
+  /**
+   * Serve these running simulators (sim, sim-1, sim-2, ...) instead of starting any;
+   * `close()` leaves them running. Lets several gateways (shards) serve one fleet.
+   */
+  existingSimulators?: Simulator[];
+  /** The replica's shard (--shard i/n): it serves only the clusters its shard owns. */
+  shard?: Shard;
   cache?: boolean;
   /**
    * Identities (static `user:` tokens, OIDC, TokenReview) may sign in: the clusters mirror
@@ -107,11 +115,14 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const logger = gatewayLogger({ level: options.logLevel, also: options.logDestination });
   const episodes = clusterErrorLog(logger, describeClusterError, isResourceExpired);
   const authLog = authFailureLog(logger);
-  const sim =
-    options.existingSimulator ?? (await startSimulator({ churnPerSecond: 0, ...options.simulator }));
-  const extra = await Promise.all(
-    (options.extraSimulators ?? []).map((o) => startSimulator({ churnPerSecond: 0, ...o })),
-  );
+  const existing =
+    options.existingSimulators ?? (options.existingSimulator ? [options.existingSimulator] : []);
+  const sim = existing[0] ?? (await startSimulator({ churnPerSecond: 0, ...options.simulator }));
+  const extra = options.existingSimulators
+    ? options.existingSimulators.slice(1)
+    : await Promise.all(
+        (options.extraSimulators ?? []).map((o) => startSimulator({ churnPerSecond: 0, ...o })),
+      );
   const sims = [sim, ...extra];
   recordSimulatorSecrets(sim, options.existingSimulator ? {} : options.simulator);
   for (const [i, s] of extra.entries()) recordSimulatorSecrets(s, options.extraSimulators?.[i]);
@@ -135,6 +146,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     sources,
     defaults: { cache, identities: options.identities ?? false },
     reflector: { backoff: { initialMs: 50, maxMs: 500 } },
+    shard: options.shard,
     onError: (cluster, kind, err) => {
       log.onClusterError(cluster, kind, err);
       episodes.onError(cluster, kind, err);
@@ -222,7 +234,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       await gateway.close();
       await auth.close();
       await registry.stop();
-      await Promise.all(sims.filter((s) => s !== options.existingSimulator).map((s) => s.close()));
+      await Promise.all(sims.filter((s) => !existing.includes(s)).map((s) => s.close()));
     },
   };
 }
