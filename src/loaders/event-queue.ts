@@ -12,15 +12,21 @@ export interface EventQueueOptions {
   limit: number;
   /** Called once when the consumer goes away or is cut off: unsubscribe here. */
   onClose?: () => void;
+  /** What a cut-off consumer should do next (the SLOW_CONSUMER message's advice). */
+  resumeAdvice?: string;
 }
+
+const EVENTS_ADVICE = 'resubscribe (with initial: true to resynchronise)';
+/** A log follow has no snapshot to resynchronise from: the caller picks its lines again. */
+export const LOGS_ADVICE = 'resubscribe (with tailLines or sinceSeconds to pick up the lines missed)';
 
 /** The item a queue ends with when its consumer fell behind: resolvers throw it. */
 export class SlowConsumerError extends GatewayError {
-  constructor(limit: number) {
-    super(
-      `subscriber fell more than ${limit} events behind and was disconnected; resubscribe (with initial: true to resynchronise)`,
-      { code: ErrorCode.SLOW_CONSUMER, queueLimit: limit },
-    );
+  constructor(limit: number, advice: string = EVENTS_ADVICE) {
+    super(`subscriber fell more than ${limit} events behind and was disconnected; ${advice}`, {
+      code: ErrorCode.SLOW_CONSUMER,
+      queueLimit: limit,
+    });
   }
 }
 
@@ -72,7 +78,7 @@ export class EventQueue<T> implements AsyncIterableIterator<T | GatewayError> {
       this.overflowed = true;
       this.items.length = 0;
       this.head = 0;
-      this.items.push(new SlowConsumerError(this.options.limit));
+      this.items.push(new SlowConsumerError(this.options.limit, this.options.resumeAdvice));
       this.release();
       return false;
     }

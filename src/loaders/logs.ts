@@ -33,7 +33,7 @@ import { ClusterReader } from '../kube/reader.js';
 import { type AccessNeed, type AccessReviews, type ClusterAccess, REVIEW_TTL_MS } from './access.js';
 import { accessNow } from './catalog.js';
 import type { ClusterDirectory } from './directory.js';
-import { EventQueue } from './event-queue.js';
+import { EventQueue, LOGS_ADVICE } from './event-queue.js';
 import { type Principal, principalKey } from './principal.js';
 import { readError } from './reads.js';
 import { shareEvent } from './streams.js';
@@ -403,6 +403,7 @@ export function createLogs(options: LogContextOptions): Logs {
     let closed = false;
     const queue: EventQueue<LogBatch> = new EventQueue<LogBatch>({
       limit: options.queueLimit,
+      resumeAdvice: LOGS_ADVICE,
       onClose: () => {
         closed = true;
         stopHub();
@@ -516,7 +517,10 @@ export function createLogs(options: LogContextOptions): Logs {
       const { cluster, pod } = await resolve(ref);
       const container = chooseContainer(pod, args.container);
       let following: LogFollow | undefined;
-      const queue: EventQueue<LogBatch> = new EventQueue<LogBatch>({ limit: options.queueLimit });
+      const queue: EventQueue<LogBatch> = new EventQueue<LogBatch>({
+        limit: options.queueLimit,
+        resumeAdvice: LOGS_ADVICE,
+      });
       const stopRights = watchRights(ref.cluster, ref.namespace, queue, () => {
         const access = accessOf(ref.cluster);
         return maySee(access, ref.namespace, ref.name) && mayRead(access, ref.namespace, ref.name);
