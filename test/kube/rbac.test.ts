@@ -92,7 +92,7 @@ describe('RBAC compiled as the API server decides', () => {
     expect(may(jane, 'list', PODS, 'kube-system')).toBe(false);
     expect(may(jane, 'list', PODS)).toBe(false); // across all namespaces needs a cluster-wide grant
     expect(may(jane, 'list', JOBS, 'default')).toBe(false);
-    expect(may(jane, 'get', resourceKeyOf('Pod') + '/log', 'default')).toBe(false); // a subresource is not its resource
+    expect(may(jane, 'get', `${resourceKeyOf('Pod')}/log`, 'default')).toBe(false); // a subresource is not its resource
     const bob = compileAccess(s, { username: 'bob', groups: [] });
     expect(bob.any).toBe(false);
   });
