@@ -26,6 +26,7 @@ import { Informer } from '../src/kube/informer.js';
 import { KIND_NAMES, type KindName, type KubeObjectOf } from '../src/kube/kinds.js';
 import { loadSource } from '../src/kube/sources.js';
 import { defaultInterner } from '../src/kube/transform.js';
+import { type FloorResult, listFloor } from './lib/list-floor.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const RESULTS = join(ROOT, 'bench', 'results');
@@ -67,7 +68,28 @@ const SCENARIOS: Scenario[] = [
   },
 ];
 
-type Mode = 'trimmed' | 'identity';
+type Mode = 'trimmed' | 'identity' | 'floor';
+
+/** What a floor child reports: the bare client's fetch+parse of the pod LIST (lib/list-floor.ts). */
+interface FloorMeasurement extends FloorResult {
+  mode: 'floor';
+  peakRssBytes: number;
+}
+
+/** The bare client's pass over every page of the pod LIST, with the reflector's page size. */
+async function measureFloor(kubeconfig: string): Promise<FloorMeasurement> {
+  const spec = loadSource({ type: 'kubeconfig', path: kubeconfig }, { cache: true })[0];
+  await gcHard();
+  let peakRss = process.memoryUsage.rss();
+  const sampler = setInterval(() => {
+    peakRss = Math.max(peakRss, process.memoryUsage.rss());
+  }, 5);
+  const result = await listFloor(spec.kubeconfig, '/api/v1/pods', 500);
+  clearInterval(sampler);
+  peakRss = Math.max(peakRss, process.resourceUsage().maxRSS * 1024);
+  await spec.kubeconfig.closePool();
+  return { mode: 'floor', ...result, peakRssBytes: peakRss };
+}
 
 /** What one measuring child reports. */
 interface Measurement {
@@ -229,9 +251,21 @@ function stop(child: ChildProcess): void {
 
 async function startSimulator(scenario: Scenario, kubeconfig: string) {
   const started = Date.now();
+  // KUBEGATE_BENCH_CPU_PROF=DIR: the simulator writes a profile there too when it stops
+  // (its build first, then its serving: the file's samples carry their times).
+  const profileDir = process.env.KUBEGATE_BENCH_CPU_PROF;
+  const profiling = profileDir
+    ? [
+        '--cpu-prof',
+        `--cpu-prof-dir=${profileDir}`,
+        `--cpu-prof-name=informer-sync-simulator-${scenario.id}.cpuprofile`,
+      ]
+    : [];
   const { child, match } = await spawnAndWait(
-    'npx',
+    process.execPath,
     [
+      ...profiling,
+      '--import',
       'tsx',
       'src/simulator/cli.ts',
       ...scenario.args,
@@ -248,19 +282,47 @@ async function startSimulator(scenario: Scenario, kubeconfig: string) {
   return { child, url: match[1], counts: JSON.parse(match[3]), readyMs: Date.now() - started };
 }
 
-async function runMeasurement(kubeconfig: string, mode: Mode): Promise<Measurement> {
+let profiles = 0;
+
+/**
+ * One measurement in a fresh child. KUBEGATE_BENCH_CPU_PROF=DIR: the child writes a V8 CPU
+ * profile there (`informer-sync-<mode>-<n>.cpuprofile`) when it exits.
+ */
+async function runMeasurement(kubeconfig: string, mode: 'floor'): Promise<FloorMeasurement>;
+async function runMeasurement(kubeconfig: string, mode: 'trimmed' | 'identity'): Promise<Measurement>;
+async function runMeasurement(kubeconfig: string, mode: Mode): Promise<Measurement | FloorMeasurement> {
   const self = fileURLToPath(import.meta.url);
   const execArgv = process.execArgv.includes('--expose-gc')
-    ? process.execArgv
+    ? [...process.execArgv]
     : [...process.execArgv, '--expose-gc'];
+  const profileDir = process.env.KUBEGATE_BENCH_CPU_PROF;
+  if (profileDir) {
+    mkdirSync(profileDir, { recursive: true });
+    execArgv.push(
+      '--cpu-prof',
+      `--cpu-prof-dir=${profileDir}`,
+      `--cpu-prof-name=informer-sync-${mode}-${++profiles}.cpuprofile`,
+    );
+  }
   const { child, match } = await spawnAndWait(
     process.execPath,
     [...execArgv, '--max-old-space-size=8192', self, '--worker', JSON.stringify({ kubeconfig, mode })],
     /^RESULT (.*)$/m,
     600_000,
   );
-  stop(child);
-  return JSON.parse(match[1]) as Measurement;
+  // The child exits by itself once it has printed; a profile is written as it exits.
+  await new Promise<void>((resolveExit) => {
+    if (child.exitCode !== null) return resolveExit();
+    const timer = setTimeout(() => {
+      stop(child);
+      resolveExit();
+    }, 60_000);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolveExit();
+    });
+  });
+  return JSON.parse(match[1]) as Measurement | FloorMeasurement;
 }
 
 const MB = 1024 * 1024;
@@ -275,32 +337,52 @@ interface ScenarioResult {
   label: string;
   simulator: { counts: Record<string, number>; readyMs: number };
   trimmed: Measurement[];
-  identity: Measurement;
+  /** The bare client's runs, alternated with the trimmed ones (same count). */
+  floor: FloorMeasurement[];
+  identity?: Measurement;
   summary: Summary;
 }
 
 interface Summary {
   runs: number;
   syncMsMedian: number;
+  /** The Pod informer's own sync (what the floor is comparable with). */
+  podSyncMsMedian: number;
+  floorMsMedian: number;
+  /** Median over runs of (Pod sync / floor of the same pair): target ≤ 1.25. */
+  podSyncOverFloorMedian: number;
+  /** Median over runs of (whole sync, all kinds / floor). */
+  syncOverFloorMedian: number;
+  floorPeakRssMB: number;
   targetSyncMs: number;
   peakRssMB: number;
   rssBeforeSyncMB: number;
   /** Steady heap per 10,000 pods: objects + store/indexes/aggregates (and their split). */
-  heapPer10kPodsMB: { trimmed: number; trimmedObjects: number; trimmedIndexes: number; identity: number };
-  heapPerPodBytes: { trimmed: number; trimmedObjects: number; identity: number };
+  heapPer10kPodsMB: { trimmed: number; trimmedObjects: number; trimmedIndexes: number; identity?: number };
+  heapPerPodBytes: { trimmed: number; trimmedObjects: number; identity?: number };
   /** Everything the mirror keeps (all four kinds) divided by the pods, per 10,000. */
-  mirrorHeapPer10kPodsMB: { trimmed: number; identity: number };
+  mirrorHeapPer10kPodsMB: { trimmed: number; identity?: number };
 }
 
 const round = (x: number, digits = 1) => Number(x.toFixed(digits));
 
-function summarise(scenario: Scenario, trimmed: Measurement[], identity: Measurement): Summary {
+function summarise(
+  scenario: Scenario,
+  trimmed: Measurement[],
+  floor: FloorMeasurement[],
+  identity: Measurement | undefined,
+): Summary {
   const perPod = (m: Measurement, bytes: (m: Measurement) => number) => bytes(m) / m.pods;
   const trimmedPerPod = (bytes: (m: Measurement) => number) => median(trimmed.map((m) => perPod(m, bytes)));
   const per10kMB = (bytesPerPod: number) => round((bytesPerPod * 10_000) / MB);
   return {
     runs: trimmed.length,
     syncMsMedian: median(trimmed.map((m) => m.syncMs)),
+    podSyncMsMedian: median(trimmed.map((m) => m.syncMsByKind.Pod)),
+    floorMsMedian: median(floor.map((f) => f.ms)),
+    podSyncOverFloorMedian: round(median(trimmed.map((m, i) => m.syncMsByKind.Pod / floor[i].ms)), 2),
+    syncOverFloorMedian: round(median(trimmed.map((m, i) => m.syncMs / floor[i].ms)), 2),
+    floorPeakRssMB: round(Math.max(...floor.map((f) => f.peakRssBytes)) / MB),
     targetSyncMs: scenario.targetSyncMs,
     peakRssMB: round(Math.max(...trimmed.map((m) => m.peakRssBytes)) / MB),
     rssBeforeSyncMB: round(median(trimmed.map((m) => m.rssBeforeSyncBytes)) / MB),
@@ -308,16 +390,16 @@ function summarise(scenario: Scenario, trimmed: Measurement[], identity: Measure
       trimmed: per10kMB(trimmedPerPod((m) => m.podHeapBytes)),
       trimmedObjects: per10kMB(trimmedPerPod((m) => m.podObjectHeapBytes)),
       trimmedIndexes: per10kMB(trimmedPerPod((m) => m.podIndexHeapBytes)),
-      identity: per10kMB(perPod(identity, (m) => m.podHeapBytes)),
+      identity: identity && per10kMB(perPod(identity, (m) => m.podHeapBytes)),
     },
     heapPerPodBytes: {
       trimmed: Math.round(trimmedPerPod((m) => m.podHeapBytes)),
       trimmedObjects: Math.round(trimmedPerPod((m) => m.podObjectHeapBytes)),
-      identity: Math.round(perPod(identity, (m) => m.podHeapBytes)),
+      identity: identity && Math.round(perPod(identity, (m) => m.podHeapBytes)),
     },
     mirrorHeapPer10kPodsMB: {
       trimmed: per10kMB(trimmedPerPod((m) => m.mirrorHeapBytes)),
-      identity: per10kMB(perPod(identity, (m) => m.mirrorHeapBytes)),
+      identity: identity && per10kMB(perPod(identity, (m) => m.mirrorHeapBytes)),
     },
   };
 }
@@ -326,8 +408,8 @@ const ok = (pass: boolean) => (pass ? '✅' : '❌');
 
 function table(results: ScenarioResult[]): string {
   const rows = [
-    '| scenario | first sync, median (target) | peak RSS during sync (before) | heap / 10k pods, trimmed: objects + indexes | per trimmed pod: object / with indexes (target ≤ 3 KB) | heap / 10k pods, identity transform | whole mirror / 10k pods, trimmed / identity |',
-    '|---|---:|---:|---:|---:|---:|---:|',
+    '| scenario | first sync, median (target) | Pod sync / floor, median of pairs (target ≤ 1.25×) | peak RSS during sync (before; target < 1 GB) | heap / 10k pods, trimmed: objects + indexes | per trimmed pod: object / with indexes (target ≤ 3 KB) | heap / 10k pods, identity transform | whole mirror / 10k pods, trimmed / identity |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|',
   ];
   for (const r of results) {
     const s = r.summary;
@@ -337,10 +419,13 @@ function table(results: ScenarioResult[]): string {
       [
         `| ${r.label}`,
         `${(s.syncMsMedian / 1000).toFixed(2)} s of ${s.runs} (< ${s.targetSyncMs / 1000} s) ${ok(s.syncMsMedian < s.targetSyncMs)}`,
-        `${s.peakRssMB} MB (${s.rssBeforeSyncMB} MB)`,
+        `${(s.podSyncMsMedian / 1000).toFixed(2)} s / ${(s.floorMsMedian / 1000).toFixed(2)} s = ${s.podSyncOverFloorMedian}× ${ok(s.podSyncOverFloorMedian <= 1.25)} (all kinds ${s.syncOverFloorMedian}×)`,
+        `${s.peakRssMB} MB (${s.rssBeforeSyncMB} MB) ${ok(s.peakRssMB < 1024)}`,
         `${h.trimmed} MB = ${h.trimmedObjects} + ${h.trimmedIndexes} MB`,
         `${(p.trimmedObjects / 1024).toFixed(2)} KB ${ok(p.trimmedObjects <= 3072)} / ${(p.trimmed / 1024).toFixed(2)} KB ${ok(p.trimmed <= 3072)}`,
-        `${h.identity} MB (${(p.identity / 1024).toFixed(1)} KB per pod)`,
+        p.identity === undefined
+          ? 'not run'
+          : `${h.identity} MB (${(p.identity / 1024).toFixed(1)} KB per pod)`,
         `${s.mirrorHeapPer10kPodsMB.trimmed} / ${s.mirrorHeapPer10kPodsMB.identity} MB |`,
       ].join(' | '),
     );
@@ -350,11 +435,16 @@ function table(results: ScenarioResult[]): string {
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { worker: { type: 'string' }, only: { type: 'string' }, runs: { type: 'string' } },
+    options: {
+      worker: { type: 'string' },
+      only: { type: 'string' },
+      runs: { type: 'string' },
+      'no-identity': { type: 'boolean' },
+    },
   });
   if (values.worker) {
     const { kubeconfig, mode } = JSON.parse(values.worker) as { kubeconfig: string; mode: Mode };
-    const result = await measure(kubeconfig, mode);
+    const result = mode === 'floor' ? await measureFloor(kubeconfig) : await measure(kubeconfig, mode);
     process.stdout.write(`RESULT ${JSON.stringify(result)}\n`);
     process.exit(0);
   }
@@ -371,19 +461,30 @@ async function main(): Promise<void> {
       try {
         const runs = values.runs ? Number(values.runs) : scenario.runs;
         const trimmed: Measurement[] = [];
+        const floor: FloorMeasurement[] = [];
+        // The machine may be shared: each run is a pair (floor, sync), alternating which goes
+        // first, and ratios are taken within a pair.
         for (let i = 0; i < runs; i++) {
-          trimmed.push(await runMeasurement(kubeconfig, 'trimmed'));
-          process.stderr.write(`  trimmed run ${i + 1}: ${JSON.stringify(trimmed[i])}\n`);
+          const floorRun = () => runMeasurement(kubeconfig, 'floor').then((f) => floor.push(f));
+          const syncRun = () => runMeasurement(kubeconfig, 'trimmed').then((m) => trimmed.push(m));
+          if (i % 2 === 0) await floorRun().then(syncRun);
+          else await syncRun().then(floorRun);
+          const m = trimmed[i];
+          const f = floor[i];
+          process.stderr.write(
+            `  run ${i + 1}: floor ${f.ms} ms (${f.pages} pages, ${Math.round(f.bytes / 1024 / 1024)} MB, parse ${f.parseMs} ms), sync ${m.syncMs} ms (Pod ${m.syncMsByKind.Pod} ms, ${(m.syncMsByKind.Pod / f.ms).toFixed(2)}×), peak RSS ${Math.round(m.peakRssBytes / 1024 / 1024)} MB, load ${loadavg()[0].toFixed(2)}\n`,
+          );
         }
-        const identity = await runMeasurement(kubeconfig, 'identity');
-        process.stderr.write(`  identity: ${JSON.stringify(identity)}\n`);
+        const identity = values['no-identity'] ? undefined : await runMeasurement(kubeconfig, 'identity');
+        if (identity) process.stderr.write(`  identity: ${JSON.stringify(identity)}\n`);
         results.push({
           scenario: scenario.id,
           label: scenario.label,
           simulator: { counts: sim.counts, readyMs: sim.readyMs },
           trimmed,
+          floor,
           identity,
-          summary: summarise(scenario, trimmed, identity),
+          summary: summarise(scenario, trimmed, floor, identity),
         });
       } finally {
         stop(sim.child);

@@ -95,6 +95,8 @@ function sizeSection(s: SizeResult, results: BenchResults): string {
       '|---|--:|',
       `| first sync (gateway's figure: listening → every informer synced) | ${s.sync ? `${n(s.sync.firstSyncMs / 1000, 2)} s` : 'n/a'} |`,
       `| process spawn → synced | ${s.sync ? `${n(s.sync.spawnToReadyMs / 1000, 2)} s` : 'n/a'} |`,
+      `| floor: a bare client's fetch + JSON.parse of every pod LIST page (500), just before | ${s.sync?.floor ? `${n(s.sync.floor.ms / 1000, 2)} s (${s.sync.floor.pages} pages, ${mib(s.sync.floor.bytes)}, parse ${n(s.sync.floor.parseMs / 1000, 2)} s)` : 'n/a'} |`,
+      `| sync / floor | ${s.sync?.floor ? `${n(s.sync.firstSyncMs / s.sync.floor.ms, 2)}×` : 'n/a'} |`,
       `| peak RSS during sync | ${mib(s.sync?.peakRssDuringSyncBytes)} |`,
       `| steady RSS after sync (after a full GC) | ${mib(m?.cache.rss)} |`,
       `| heap used after sync (after a full GC) | ${mib(m?.cache.heapUsed)} |`,

@@ -16,6 +16,12 @@ export interface SyncFigures {
   spawnToReadyMs: number;
   /** Peak resident set size of the gateway process up to the moment it synced (VmHWM). */
   peakRssDuringSyncBytes: number | null;
+  /**
+   * The floor (issue #16): a bare client fetching and `JSON.parse`-ing every page of the pod
+   * LIST (page size 500) from the same simulator, just before the gateway started
+   * (lib/list-floor.ts). Null when it failed.
+   */
+  floor?: { ms: number; pages: number; bytes: number; parseMs: number } | null;
 }
 
 export interface MemoryFigures {

@@ -4,11 +4,14 @@
  * the derived figures (memory per pod, ratios). A failure is recorded in the size's
  * `errors` and the run goes on; every process of the size is stopped in `finally`.
  */
+
+import { loadSource } from '../../src/kube/sources.js';
 import { measureUnderAttack, writeAttackConfig } from './attack.js';
 import { type Child, startNodeChild } from './children.js';
 import type { BenchConfig } from './config.js';
 import { startGateway } from './gateway.js';
 import { kubectlEnv, measureKubectl, runKubectl } from './kubectl.js';
+import { listFloor } from './list-floor.js';
 import { type CellResult, measureGraphql } from './load.js';
 import { HELLO_QUERY, kubectlPlan, type Operation, type OperationId, variablesFor } from './operations.js';
 import {
@@ -21,7 +24,7 @@ import {
   writeRbacConfig,
 } from './rbac.js';
 import { measureCompile } from './rbac-compile.js';
-import type { MemoryFigures, Ratios, SizeResult } from './results.js';
+import type { MemoryFigures, Ratios, SizeResult, SyncFigures } from './results.js';
 import { measureRevocation } from './revocation.js';
 import { round } from './stats.js';
 import { measureSubscriptionLatency, type Transport } from './subscriptions.js';
@@ -118,13 +121,17 @@ export async function runSize(size: SizeSpec, ctx: SizeContext): Promise<SizeRes
           syncTimeoutMs: 900_000,
         });
       try {
+        // The floor B's first sync is measured against, right before it on the same simulator.
+        const floor = cache ? await measureFloor(upstream.kubeconfigPath, record) : undefined;
         log(`  ${system}: starting kubegate${cache ? '' : ' --no-cache'}`);
         let gw = await start();
         children.push(gw.child);
         result.cluster = gw.cluster;
         if (cache) {
-          result.sync = gw.sync;
-          log(`  B synced in ${gw.sync?.firstSyncMs} ms (peak RSS ${mb(gw.sync?.peakRssDuringSyncBytes)})`);
+          result.sync = gw.sync && { ...gw.sync, floor };
+          log(
+            `  B synced in ${gw.sync?.firstSyncMs} ms (peak RSS ${mb(gw.sync?.peakRssDuringSyncBytes)}; floor ${floor?.ms} ms)`,
+          );
         }
         await sleep(config.mode === 'full' ? 2_000 : config.mode === 'quick' ? 1_000 : 200);
         const memory = await gw.child.memoryAfterGc().catch((err) => {
@@ -245,6 +252,23 @@ export async function runSize(size: SizeSpec, ctx: SizeContext): Promise<SizeRes
  * B once more, with auth configured (the unauthenticated class needs a gateway that
  * authenticates), for the honest client's Q5 alone and under each attack class.
  */
+/** The bare client's pass over the pod LIST (lib/list-floor.ts), in this process; null when it fails. */
+async function measureFloor(
+  kubeconfigPath: string,
+  record: (what: string, err: unknown) => void,
+): Promise<NonNullable<SyncFigures['floor']> | null> {
+  const spec = loadSource({ type: 'kubeconfig', path: kubeconfigPath }, { cache: true })[0];
+  try {
+    const { ms, pages, bytes, parseMs } = await listFloor(spec.kubeconfig, '/api/v1/pods', 500);
+    return { ms, pages, bytes, parseMs };
+  } catch (err) {
+    record('sync floor', err);
+    return null;
+  } finally {
+    await spec.kubeconfig.closePool();
+  }
+}
+
 async function runAttacks(
   size: string,
   upstream: Upstream,

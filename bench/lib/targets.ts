@@ -121,6 +121,24 @@ export function evaluateTargets(results: Pick<BenchResults, 'sizes'>): TargetRes
         figure: `${fmt(L.sync.firstSyncMs / 1000, 1)} s`,
       });
   }
+  {
+    // Issue #16: bound by bytes, not by our own work, and within a memory budget.
+    const t = 'B first sync ≤ 1.25× the floor (bare LIST + JSON.parse), peak RSS < 1 GB';
+    const floor = L?.sync?.floor;
+    const peak = L?.sync?.peakRssDuringSyncBytes;
+    if (!L) notMeasured(t, 'L', 'size L not run');
+    else if (!L.sync) notMeasured(t, 'L', 'needs B');
+    else if (!floor) notMeasured(t, 'L', 'the floor was not measured');
+    else {
+      const ratio = L.sync.firstSyncMs / floor.ms;
+      out.push({
+        target: t,
+        size: 'L',
+        met: ratio <= 1.25 && peak != null && peak < 1024 ** 3,
+        figure: `${fmt(ratio, 2)}× (${fmt(L.sync.firstSyncMs / 1000, 1)} s / ${fmt(floor.ms / 1000, 1)} s), peak RSS ${peak == null ? 'n/a' : `${fmt(peak / 1024 ** 2, 0)} MB`}`,
+      });
+    }
+  }
   return out;
 }
 

@@ -6,7 +6,7 @@
  * already holds the change.
  */
 import type { Aggregator } from './aggregates.js';
-import type { ClusterClient } from './client.js';
+import { ClusterClient } from './client.js';
 import type { EventHub } from './event-hub.js';
 import { EventLog, type EventLogOptions } from './event-log.js';
 import { Indexer } from './indexer.js';
@@ -14,6 +14,7 @@ import { type KindName, type KubeObjectOf, kindOf, objectKey } from './kinds.js'
 import {
   type Clock,
   Reflector,
+  type ReflectorClient,
   type ReflectorOptions,
   type ReflectorSink,
   type ReflectorStatus,
@@ -23,7 +24,7 @@ import { type TransformFunc, transformerFor } from './transform.js';
 export interface InformerOptions<K extends KindName> {
   cluster: string;
   kind: K;
-  client: Pick<ClusterClient, 'list' | 'watch'>;
+  client: ReflectorClient;
   hub: EventHub;
   /** Kept up to date from the kind's changes (pods' and jobs' numbers). */
   aggregates?: Aggregator<KubeObjectOf<K>>;
@@ -59,11 +60,19 @@ export class Informer<K extends KindName> implements ReflectorSink<K> {
   /** Every event published, kept for resuming subscriptions (event-log.ts). */
   readonly log: EventLog<K>;
   private readonly transform: TransformFunc<K>;
+  private readonly transformRaw: (raw: Record<string, unknown>) => KubeObjectOf<K>;
   private readonly syncWaiters: (() => void)[] = [];
 
   constructor(private readonly options: InformerOptions<K>) {
     this.store = new Indexer(kindOf(options.kind).indexers);
     this.transform = options.transform ?? transformerFor(options.kind);
+    // The kind's trim reads plain JSON as well as model objects (timestamps as strings or
+    // Dates, transform.ts) and gives the same result: listed pages skip the models. A
+    // transform of the caller's own gets the model objects it was written for.
+    const kind = options.kind;
+    this.transformRaw = options.transform
+      ? (raw) => this.transform(ClusterClient.deserialize(kind, raw))
+      : (raw) => this.transform(raw as unknown as KubeObjectOf<K>);
     this.log = new EventLog<K>({ clock: options.clock, ...options.eventLog });
     this.reflector = new Reflector({
       kind: options.kind,
@@ -116,6 +125,11 @@ export class Informer<K extends KindName> implements ReflectorSink<K> {
   /** Listed objects are transformed page by page as they arrive (see ReflectorSink.prepare). */
   prepare(raw: KubeObjectOf<K>): KubeObjectOf<K> {
     return this.transform(raw);
+  }
+
+  /** A listed object from its plain JSON (see ReflectorSink.prepareRaw). */
+  prepareRaw(raw: Record<string, unknown>): KubeObjectOf<K> {
+    return this.transformRaw(raw);
   }
 
   /** `items` have been through prepare() already: the reflector transforms each page as it arrives. */

@@ -12,7 +12,14 @@
  *   `livenessMs` as dead (a hung API server keeps the socket open and sends nothing):
  *   it is stopped and retried through the same backoff, and the status says stale.
  */
-import { type ClusterClient, MalformedWatchLineError, WatchHttpError, WatchSilentError } from './client.js';
+import {
+  ApiHttpError,
+  type ClusterClient,
+  MalformedWatchLineError,
+  type RawListPage,
+  WatchHttpError,
+  WatchSilentError,
+} from './client.js';
 import { type Clock, systemClock } from './clock.js';
 import type { KindName, KubeObjectOf } from './kinds.js';
 import { ATTR_CLUSTER, ATTR_KIND, ATTR_NAMESPACE, detached, informerListSpan } from './tracing.js';
@@ -26,6 +33,12 @@ export interface ReflectorSink<K extends KindName> {
    * trimmed mirror is ~250 MB; with it, one page at a time.
    */
   prepare?(obj: KubeObjectOf<K>): KubeObjectOf<K>;
+  /**
+   * Optional: what each listed object becomes from its plain JSON (timestamps as strings).
+   * With it, and a client with `listRaw`, lists never build client-node model objects:
+   * they were most of a first sync's CPU (issue #16). Replaces prepare() for lists.
+   */
+  prepareRaw?(raw: Record<string, unknown>): KubeObjectOf<K>;
   /** The complete state after a (re)list, each item through prepare() if the sink has one; the sink reconciles by diff. */
   replace(items: KubeObjectOf<K>[], resourceVersion: string): void;
   added(obj: KubeObjectOf<K>): void;
@@ -40,7 +53,8 @@ export interface ReflectorOptions<K extends KindName> {
   kind: K;
   /** The cluster's name, for traces. */
   cluster?: string;
-  client: Pick<ClusterClient, 'list' | 'watch'>;
+  /** `listRaw` is used for lists when present and the sink has `prepareRaw`; `list` otherwise. */
+  client: ReflectorClient;
   sink: ReflectorSink<K>;
   /** Restrict to one namespace (default: cluster-wide). */
   namespace?: string;
@@ -73,6 +87,12 @@ export interface ReflectorOptions<K extends KindName> {
    */
   onRecovered?: (episode: { failures: number; durationMs: number }) => void;
 }
+
+/** The calls a reflector makes. */
+export type ReflectorClient = Pick<ClusterClient, 'list' | 'watch'> & Partial<Pick<ClusterClient, 'listRaw'>>;
+
+/** A page as both list paths give it. */
+type Page<T> = { items: T[]; resourceVersion: string; continueToken?: string };
 
 export interface ReflectorStatus {
   synced: boolean;
@@ -298,31 +318,63 @@ export class Reflector<K extends KindName> {
     );
   }
 
-  private async listPages(listed: (items: number) => void): Promise<void> {
+  private listPages(listed: (items: number) => void): Promise<void> {
     const { client, kind, namespace, pageSize, sink } = this.opts;
-    const prepare = sink.prepare?.bind(sink);
-    const items: KubeObjectOf<K>[] = [];
+    const options = (continueToken: string | undefined) => ({ namespace, limit: pageSize, continueToken });
+    if (client.listRaw && sink.prepareRaw) {
+      const listRaw = client.listRaw.bind(client);
+      const prepareRaw = sink.prepareRaw.bind(sink);
+      return this.pagesInto<Record<string, unknown>>(
+        (token): Promise<RawListPage> => listRaw(kind, options(token)),
+        prepareRaw,
+        listed,
+      );
+    }
+    const prepare = sink.prepare?.bind(sink) ?? ((obj: KubeObjectOf<K>) => obj);
+    return this.pagesInto((token) => client.list(kind, options(token)), prepare, listed);
+  }
+
+  /**
+   * Lists every page and hands the whole to the sink. One page ahead: the request for page
+   * n+1 goes out (its continue token is in page n) before page n's items are prepared, so
+   * the API server serialises and sends it while we trim; never more than one, so memory
+   * stays one page in flight plus one being prepared, whatever the list's size.
+   */
+  private async pagesInto<T>(
+    fetchPage: (continueToken: string | undefined) => Promise<Page<T>>,
+    prepare: (item: T) => KubeObjectOf<K>,
+    listed: (items: number) => void,
+  ): Promise<void> {
+    const { sink } = this.opts;
+    let items: KubeObjectOf<K>[] = [];
     let continueToken: string | undefined;
     let resourceVersion = '';
     let restarted = false;
-    do {
+    let next: Promise<Page<T>> | undefined = fetchPage(undefined);
+    while (next) {
+      let page: Page<T>;
       try {
-        const page = await client.list(kind, { namespace, limit: pageSize, continueToken });
-        for (const item of page.items) items.push(prepare ? prepare(item) : item);
-        if (!continueToken) resourceVersion = page.resourceVersion;
-        continueToken = page.continueToken;
+        page = await next;
       } catch (err) {
         // An expired continue token: start the list again from the top, once.
         if (continueToken && isExpired(err) && !restarted) {
           restarted = true;
-          items.length = 0;
+          items = [];
           continueToken = undefined;
+          next = fetchPage(undefined);
           continue;
         }
         throw err;
       }
       if (this.stopped) return;
-    } while (continueToken);
+      if (!continueToken) resourceVersion = page.resourceVersion;
+      continueToken = page.continueToken;
+      next = continueToken ? fetchPage(continueToken) : undefined;
+      // Awaited above on the next turn; this only keeps a stop() or a throwing prepare()
+      // from leaving its rejection unhandled.
+      next?.catch(() => {});
+      for (const item of page.items) items.push(prepare(item));
+    }
     listed(items.length);
     sink.replace(items, resourceVersion);
     if (this.state.synced || this.state.lastSyncAt) this.state.relists += 1;
@@ -423,7 +475,7 @@ export function isResourceExpired(err: unknown): boolean {
 
 function retryAfterMs(err: unknown): number | undefined {
   let header: string | null | undefined;
-  if (err instanceof WatchHttpError) header = err.retryAfter;
+  if (err instanceof WatchHttpError || err instanceof ApiHttpError) header = err.retryAfter;
   else header = (err as { headers?: Record<string, string> }).headers?.['retry-after'];
   const seconds = header ? Number(header) : Number.NaN;
   return Number.isFinite(seconds) ? seconds * 1000 : undefined;

@@ -16,7 +16,8 @@
  * fields that were absent (or null) are omitted rather than set to undefined, because every
  * own property costs a slot. Equal `Date`s are one shared frozen instance (see Interner);
  * Object.freeze cannot stop Date#setTime, so "read-only" is a contract consumers must honour,
- * not only something the runtime enforces. Input timestamps may be Dates or RFC 3339 strings.
+ * not only something the runtime enforces. Input may be client-node model objects (a watch's)
+ * or the plain JSON of a listed page (timestamps as RFC 3339 strings): the result is the same.
  */
 import type {
   V1Container,
@@ -27,9 +28,10 @@ import type {
   V1Node,
   V1ObjectMeta,
   V1Pod,
-  V1PodStatus,
   V1ResourceRequirements,
 } from '@kubernetes/client-node';
+import { V1PodStatus } from '@kubernetes/client-node';
+import { ObjectSerializer } from '@kubernetes/client-node/dist/gen/models/ObjectSerializer.js';
 import { defaultInterner, type Interner } from './interner.js';
 import { KIND_INFO, type KindName, type KubeObjectOf, kindOf } from './kinds.js';
 
@@ -76,6 +78,9 @@ function freezeTree<T>(value: T): T {
 
 type Rec = Record<string, unknown>;
 
+/** The pod status fields client-node's model has (what a model object can carry). */
+const POD_STATUS_FIELDS: ReadonlySet<string> = new Set(V1PodStatus.getAttributeTypeMap().map((a) => a.name));
+
 /** Sets o[k] = v unless v is undefined or null, so absent fields stay absent (no empty slots). */
 export function put<T extends object, K extends keyof T>(o: T, k: K, v: T[K] | null | undefined): void {
   if (v !== undefined && v !== null) o[k] = v as T[K];
@@ -92,6 +97,16 @@ export function clone(v: unknown): unknown {
     if (x !== undefined && x !== null) o[k] = clone(x);
   }
   return o;
+}
+
+/**
+ * A subtree kept whole, as client-node's model type `type` (timestamps as Dates, unknown
+ * fields dropped), whether it comes as plain JSON (a listed page) or as a model already (a
+ * watch event): the trim gives the same result for both. Only for small subtrees whose
+ * field names are the JSON's (client-node renames a few, such as `_continue`).
+ */
+function asModel(value: unknown, type: string): unknown {
+  return ObjectSerializer.deserialize(value, type, '');
 }
 
 /** `b` when equal to `a`, so two equal fields of one object share one string. */
@@ -287,7 +302,9 @@ export class Trimmer {
           o.allocatedResources = n.shared(this.rec(s.allocatedResources)!);
           break;
         default:
-          (o as Rec)[k] = clone(v); // small or rare: podIP, message, resource claim statuses
+          // Small or rare (podIP, message, resource claim statuses), and known to the model:
+          // a listed page's plain JSON may carry fields client-node's model would have dropped.
+          if (POD_STATUS_FIELDS.has(k)) (o as Rec)[k] = clone(v);
       }
     }
     return o;
@@ -390,7 +407,12 @@ export class Trimmer {
         s.addresses?.map((a) => ({ type: n.string(a.type), address: a.address })),
       );
       // Versions, OS and architecture repeat on every node.
-      put(status, 'nodeInfo', this.internDeep(s.nodeInfo) as NodeStatus['nodeInfo']);
+      if (s.nodeInfo)
+        put(
+          status,
+          'nodeInfo',
+          this.internDeep(asModel(s.nodeInfo, 'V1NodeSystemInfo')) as NodeStatus['nodeInfo'],
+        );
       put(status, 'phase', n.string(s.phase));
       o.status = status;
     }
@@ -414,15 +436,16 @@ export class Trimmer {
       put(spec, 'ttlSecondsAfterFinished', s.ttlSecondsAfterFinished);
       o.spec = spec;
     }
-    put(o, 'status', this.internDeep(j.status) as V1Job['status']);
+    // Kept whole, so its timestamps are typed by client-node's model (plain JSON has strings).
+    if (j.status) put(o, 'status', this.internDeep(asModel(j.status, 'V1JobStatus')) as V1Job['status']);
     return o;
   }
 
   namespace(ns: V1Namespace): V1Namespace {
     const o: V1Namespace = { apiVersion: KIND_INFO.Namespace.apiVersion, kind: 'Namespace' };
     put(o, 'metadata', this.meta(ns.metadata, true));
-    put(o, 'spec', clone(ns.spec) as V1Namespace['spec']);
-    put(o, 'status', clone(ns.status) as V1Namespace['status']);
+    if (ns.spec) put(o, 'spec', clone(asModel(ns.spec, 'V1NamespaceSpec')) as V1Namespace['spec']);
+    if (ns.status) put(o, 'status', clone(asModel(ns.status, 'V1NamespaceStatus')) as V1Namespace['status']);
     return o;
   }
 }
