@@ -15,23 +15,9 @@ import { killChildrenOnExit, stopAll } from './children.js';
 import { SIZES } from './config.js';
 import { createFloor, floorBody } from './floor.js';
 import { loadOperations, loadSchema } from './operations.js';
+import type { FloorFigures } from './results.js';
 import { median, percentile, round } from './stats.js';
 import { startUpstream } from './upstream.js';
-
-export interface FloorFigures {
-  id: 'Q2' | 'Q3' | 'hello';
-  samples: number;
-  /** B's p50 (ms): one request at a time over loopback HTTP, the answer read to its end. */
-  bP50Ms: number;
-  bP99Ms: number;
-  /** The floor's p50 (ms): the plain function and JSON.stringify. */
-  floorP50Ms: number;
-  /** bP50Ms / floorP50Ms. */
-  ratio: number;
-  /** Requests per second one core would serve at the floor's p50. */
-  floorRps: number;
-  responseBytes: number;
-}
 
 const argv = process.argv.slice(2);
 const flag = (name: string) => {
