@@ -44,7 +44,7 @@ export interface Ratios {
 }
 
 export interface FloorFigures {
-  id: 'Q2' | 'Q3' | 'hello';
+  id: OperationId | 'hello';
   samples: number;
   /** B's p50 (ms): one request at a time over loopback HTTP, the answer read to its end. */
   bP50Ms: number;
