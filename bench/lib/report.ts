@@ -123,6 +123,7 @@ function sizeSection(s: SizeResult, results: BenchResults): string {
       );
     }
   }
+  if (s.floor !== undefined) lines.push('', ...floorSection(s));
   if (s.attack !== undefined) lines.push('', ...attackSection(s, results));
   if (s.rbac !== undefined) lines.push('', ...rbacSection(s, results));
   if (s.variables) {
@@ -145,6 +146,25 @@ function sizeSection(s: SizeResult, results: BenchResults): string {
   if (s.errors.length)
     lines.push('', '**Errors during this size:**', '', ...s.errors.map((e) => `- ${e.split('\n')[0]}`));
   return lines.join('\n');
+}
+
+/** B's single-request p50 on Q2 and Q3 beside the floor's, timed alternately in one process. */
+function floorSection(s: SizeResult): string[] {
+  const lines = ['### Wide answers beside their floor (B)', ''];
+  if (!s.floor?.length) return [...lines, 'Not measured: see the errors.'];
+  lines.push(
+    'The floor: the same `data`, built by plain functions from the stores and aggregates and serialized (bench/lib/floor.ts; test/bench/floor.test.ts checks it equals B’s). B and the floor alternate in one process (bench/floor.ts), one request at a time; B over loopback HTTP. B req/s under load is the B row above.',
+    '',
+    '| Op | B p50 ms | B p99 ms | floor p50 ms | B/floor p50 | floor req/s (one core) | B req/s under load | floor/B req/s | answer |',
+    '|---|--:|--:|--:|--:|--:|--:|--:|--:|',
+  );
+  for (const f of s.floor) {
+    const rps = f.id === 'hello' ? undefined : s.cells.B?.[f.id]?.rps;
+    lines.push(
+      `| ${f.id} | ${ms(f.bP50Ms)} | ${ms(f.bP99Ms)} | ${ms(f.floorP50Ms)} | ${times(f.ratio)} | ${n(f.floorRps, 0)} | ${rps ? n(rps, 0) : 'n/a'} | ${rps ? times(f.floorRps / rps) : 'n/a'} | ${kib(f.responseBytes)} |`,
+    );
+  }
+  return lines;
 }
 
 /** The honest client alone and under each attack class, side by side, with what the attackers sent. */

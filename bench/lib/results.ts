@@ -49,6 +49,21 @@ export interface Ratios {
   DoverB_p50: number | null;
 }
 
+export interface FloorFigures {
+  id: OperationId | 'hello';
+  samples: number;
+  /** B's p50 (ms): one request at a time over loopback HTTP, the answer read to its end. */
+  bP50Ms: number;
+  bP99Ms: number;
+  /** The floor's p50 (ms): the plain function and JSON.stringify. */
+  floorP50Ms: number;
+  /** bP50Ms / floorP50Ms. */
+  ratio: number;
+  /** Requests per second one core would serve at the floor's p50. */
+  floorRps: number;
+  responseBytes: number;
+}
+
 export interface SizeResult {
   size: SizeSpec;
   simulator: { buildMs: number; podsAtStart: number };
@@ -66,6 +81,11 @@ export interface SizeResult {
   attack?: AttackFigures | null;
   /** System R: B as RBAC users, its compile time and revocation delay; absent when not run. */
   rbac?: RbacFigures | null;
+  /**
+   * B's single-request p50 on Q2 and Q3 beside their floor (bench/lib/floor.ts), both timed
+   * in one process (bench/floor.ts); absent when B did not run, null when it failed.
+   */
+  floor?: FloorFigures[] | null;
   /** Failures that stopped part of this size's measurements. */
   errors: string[];
 }

@@ -24,7 +24,7 @@ import {
   writeRbacConfig,
 } from './rbac.js';
 import { measureCompile } from './rbac-compile.js';
-import type { MemoryFigures, Ratios, SizeResult, SyncFigures } from './results.js';
+import type { FloorFigures, MemoryFigures, Ratios, SizeResult, SyncFigures } from './results.js';
 import { measureRevocation } from './revocation.js';
 import { round } from './stats.js';
 import { measureSubscriptionLatency, type Transport } from './subscriptions.js';
@@ -180,6 +180,17 @@ export async function runSize(size: SizeSpec, ctx: SizeContext): Promise<SizeRes
         await gw.child.stop();
       } catch (err) {
         record(`system ${system}`, err);
+      }
+      if (cache) {
+        // With B's own process stopped: B again beside the floor, in a process of their own.
+        try {
+          result.floor = null;
+          result.floor = await runFloor(size.name, upstream, children, ctx);
+          for (const f of result.floor)
+            log(`  floor ${f.id}: B p50 ${f.bP50Ms} ms, floor p50 ${f.floorP50Ms} ms = ${f.ratio}×`);
+        } catch (err) {
+          record('B beside the floor', err);
+        }
       }
       if (cache && config.attack) {
         try {
@@ -458,6 +469,27 @@ async function runRbac(
   });
   if (figures.compile.error) record('R compile time', new Error(figures.compile.error));
   return figures;
+}
+
+/**
+ * bench/floor.ts on this size's simulator: B's single-request service time on Q2 and Q3
+ * and their floor, alternating in one process (issue #16).
+ */
+async function runFloor(size: string, upstream: Upstream, children: Child[], ctx: SizeContext) {
+  const rounds = ctx.config.mode === 'full' ? 30 : ctx.config.mode === 'quick' ? 10 : 2;
+  const child = startNodeChild(
+    `floor-${size}`,
+    'bench/floor.ts',
+    ['--kubeconfig', upstream.kubeconfigPath, String(rounds)],
+    { cwd: ctx.root, logDir: ctx.logDir },
+  );
+  children.push(child);
+  try {
+    const [, json] = await child.waitFor(/floor-result (.*)/, 1_800_000);
+    return JSON.parse(json) as FloorFigures[];
+  } finally {
+    await child.stop();
+  }
 }
 
 /**

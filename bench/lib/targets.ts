@@ -64,6 +64,7 @@ export function evaluateTargets(results: Pick<BenchResults, 'sizes'>): TargetRes
           figure: `D ${fmt(s.cells.D?.[id]?.p50Ms)} ms vs B ${fmt(s.cells.B?.[id]?.p50Ms, 2)} ms = ${fmt(r, 0)}×`,
         });
     }
+    floorTargets(s, out);
     subscriptionTargets(s, out);
     attackTarget(s, out);
     rbacTargets(s, out);
@@ -254,4 +255,29 @@ function rbacTargets(s: SizeResult, out: TargetResult[]): void {
     met: forbidden === v.runs.length && v.p50Ms < REVOCATION_TARGET_MS,
     figure: `median ${fmt(v.p50Ms, 1)} ms, max ${fmt(v.maxMs, 1)} ms; ${forbidden}/${v.runs.length} runs ended FORBIDDEN (SSE and WebSocket alternately)`,
   });
+}
+
+/**
+ * Issue #16: on Q2 and Q3, B's single-request p50 within 2.5× of the floor's (both timed in
+ * one process), and B's requests/s under load within 3× of the floor's rate. No line when the
+ * floor was not run.
+ */
+function floorTargets(s: SizeResult, out: TargetResult[]): void {
+  if (s.floor === undefined) return;
+  for (const id of ['Q2', 'Q3'] as const) {
+    const t = `B ${id} p50 ≤ 2.5× its floor; B req/s ≥ ⅓ of the floor's`;
+    const f = s.floor?.find((x) => x.id === id);
+    if (!f || !Number.isFinite(f.ratio)) {
+      out.push({ target: t, size: s.size.name, met: null, figure: 'not measured: see the errors' });
+      continue;
+    }
+    const rps = good(s.cells.B?.[id])?.rps;
+    const rate = rps ? f.floorRps / rps : null;
+    out.push({
+      target: t,
+      size: s.size.name,
+      met: f.ratio <= 2.5 && rate !== null && rate <= 3,
+      figure: `p50 B ${fmt(f.bP50Ms, 2)} ms vs floor ${fmt(f.floorP50Ms, 3)} ms = ${fmt(f.ratio, 2)}×; rate floor ${fmt(f.floorRps, 0)}/s vs B ${fmt(rps, 0)}/s = ${fmt(rate, 2)}×`,
+    });
+  }
 }

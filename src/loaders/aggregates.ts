@@ -93,8 +93,42 @@ function aggregatesFor(reads: RequestReads, reader: ClusterReader) {
   return reads.access(reader.name).all('list', 'Pod') ? reader.aggregates() : undefined;
 }
 
+/**
+ * A DataLoader whose values may also be answered synchronously: `now(key)` gives the value
+ * when it is in memory and the principal's access to it is decided without I/O (no
+ * SubjectAccessReview pending), else undefined and the caller `load`s. A wide page (1,000
+ * nodes, each with its pod count) then costs no promise, batch or tick per field (issue
+ * #16's profile); what needs I/O is still batched. `now` answers exactly what the batch
+ * function would for the same key.
+ */
+export class InMemoryLoader<K, V> extends DataLoader<K, V, string> {
+  readonly #now: (key: K) => V | undefined;
+
+  constructor(
+    batch: DataLoader.BatchLoadFn<K, V>,
+    options: DataLoader.Options<K, V, string>,
+    now: (key: K) => V | undefined,
+  ) {
+    super(batch, options);
+    this.#now = now;
+  }
+
+  now(key: K): V | undefined {
+    try {
+      return this.#now(key);
+    } catch {
+      return undefined; // an unknown or hidden cluster: `load` answers its error
+    }
+  }
+}
+
+/** The value now when `loader` has it in memory, else its promise. */
+export function loadNow<K, V>(loader: InMemoryLoader<K, V>, key: K): V | Promise<V> {
+  return loader.now(key) ?? loader.load(key);
+}
+
 export function createNodeUsageLoader(reads: RequestReads, onBatch?: BatchHook) {
-  return new DataLoader<NodeUsageKey, NodeUsage, string>(
+  return new InMemoryLoader<NodeUsageKey, NodeUsage>(
     tracedBatch('nodeUsage', async (keys) => {
       onBatch?.('nodeUsage', keys);
       const results: (NodeUsage | Error)[] = new Array(keys.length);
@@ -130,11 +164,15 @@ export function createNodeUsageLoader(reads: RequestReads, onBatch?: BatchHook) 
       return results;
     }),
     { cacheKeyFn: (k) => JSON.stringify([k.cluster, k.nodeName]) },
+    (key) => {
+      if (reads.access(key.cluster).prepare) return undefined;
+      return aggregatesFor(reads, reads.reader(key.cluster))?.node(key.nodeName);
+    },
   );
 }
 
 export function createJobPodsLoader(reads: RequestReads, onBatch?: BatchHook) {
-  return new DataLoader<JobPodsKey, JobPodCounts, string>(
+  return new InMemoryLoader<JobPodsKey, JobPodCounts>(
     tracedBatch('jobPods', async (keys) => {
       onBatch?.('jobPods', keys);
       const results: (JobPodCounts | Error)[] = new Array(keys.length);
@@ -188,6 +226,13 @@ export function createJobPodsLoader(reads: RequestReads, onBatch?: BatchHook) {
       return results;
     }),
     { cacheKeyFn: (k) => JSON.stringify([k.cluster, k.namespace, k.jobName]) },
+    (key) => {
+      const access = reads.access(key.cluster);
+      if (access.prepare) return undefined;
+      // As the batch: a namespace the caller may not list pods in counts nothing.
+      if (!access.allows('list', 'Pod', key.namespace)) return phaseCountsOfPods([]);
+      return reads.reader(key.cluster).aggregates()?.job(key.namespace, key.jobName);
+    },
   );
 }
 

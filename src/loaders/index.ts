@@ -21,6 +21,7 @@ import {
   createJobPodsLoader,
   createNodeUsageLoader,
   createSummaryLoader,
+  type InMemoryLoader,
   type JobPodsKey,
   type NodeUsageKey,
 } from './aggregates.js';
@@ -73,7 +74,13 @@ export {
   type Usage,
   type UsageSample,
 } from '../kube/usage.js';
-export type { ClusterSummary, JobPodsKey, NodeUsageKey } from './aggregates.js';
+export {
+  type ClusterSummary,
+  InMemoryLoader,
+  type JobPodsKey,
+  loadNow,
+  type NodeUsageKey,
+} from './aggregates.js';
 export type { ClusterCatalog } from './catalog.js';
 export { SlowConsumerError } from './event-queue.js';
 export type { AnyObject, ListKey, ObjectKey } from './keys.js';
@@ -113,9 +120,9 @@ export interface Loaders {
   /** One object by (cluster, kind, namespace, name); null when absent or invisible. */
   readonly object: DataLoader<ObjectKey, AnyObject | null, string>;
   /** A node's non-terminated pods and their effective requests. */
-  readonly nodeUsage: DataLoader<NodeUsageKey, NodeUsage, string>;
+  readonly nodeUsage: InMemoryLoader<NodeUsageKey, NodeUsage>;
   /** A job's pods by phase. */
-  readonly jobPods: DataLoader<JobPodsKey, JobPodCounts, string>;
+  readonly jobPods: InMemoryLoader<JobPodsKey, JobPodCounts>;
   readonly summary: DataLoader<string, ClusterSummary>;
   readonly version: DataLoader<string, string>;
   readonly health: DataLoader<string, ClusterHealth>;

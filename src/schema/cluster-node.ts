@@ -5,6 +5,7 @@
  */
 import {
   type KubeObjectOf,
+  loadNow,
   NODE_ROLE_PREFIX,
   nodeReady,
   nodeResources,
@@ -169,15 +170,19 @@ builder.node(ClusterNodeRef, {
       description:
         'Summed effective requests of its non-terminated pods. For a caller limited to some namespaces: of its pods in those namespaces.',
       resolve: (n, _args, ctx) =>
-        ctx.loaders.nodeUsage.load({ cluster: n.cluster, nodeName: n.object.metadata?.name ?? '' }),
+        loadNow(ctx.loaders.nodeUsage, { cluster: n.cluster, nodeName: n.object.metadata?.name ?? '' }),
     }),
     podCount: t.int({
       nullable: true,
       description:
         'Non-terminated pods bound to it, as `kubectl describe node` counts. For a caller limited to some namespaces: its pods only.',
-      resolve: async (n, _args, ctx) =>
-        (await ctx.loaders.nodeUsage.load({ cluster: n.cluster, nodeName: n.object.metadata?.name ?? '' }))
-          .podCount,
+      resolve: (n, _args, ctx) => {
+        const usage = loadNow(ctx.loaders.nodeUsage, {
+          cluster: n.cluster,
+          nodeName: n.object.metadata?.name ?? '',
+        });
+        return usage instanceof Promise ? usage.then((u) => u.podCount) : usage.podCount;
+      },
     }),
     pods: t.connection(
       {

@@ -1,6 +1,6 @@
 /** Job: state, counts, its pods (connection) and its pods by phase (jobPods loader). */
 import { badUserInput } from '../errors.js';
-import { JOB_STATES, type JobState, jobState, type KubeObjectOf } from '../loaders/index.js';
+import { JOB_STATES, type JobState, jobState, type KubeObjectOf, loadNow } from '../loaders/index.js';
 import {
   checkCount,
   checkEnvName,
@@ -97,7 +97,7 @@ builder.node(JobRef, {
       nullable: true,
       description: 'Its pods that exist now, by phase (the job status counts pods that are gone too).',
       resolve: (j, _args, ctx) =>
-        ctx.loaders.jobPods.load({
+        loadNow(ctx.loaders.jobPods, {
           cluster: j.cluster,
           namespace: j.object.metadata?.namespace ?? '',
           jobName: j.object.metadata?.name ?? '',

@@ -181,18 +181,44 @@ export function paginate<T, N>(
     hasNextPage = end < hi;
     hasPreviousPage = lo > 0;
   }
-  const edges = page.map((e) => ({
-    cursor: encodeCursor(order as Order<unknown>, e.key),
-    node: wrap(e.item),
-  }));
+  const edges = page.map((e) => new Edge(order as Order<unknown>, e.key, wrap(e.item)));
+  const first = edges[0];
+  const last = edges[edges.length - 1];
   return {
     edges,
     pageInfo: {
       hasNextPage,
       hasPreviousPage,
-      startCursor: edges[0]?.cursor ?? null,
-      endCursor: edges[edges.length - 1]?.cursor ?? null,
+      get startCursor() {
+        return first?.cursor ?? null;
+      },
+      get endCursor() {
+        return last?.cursor ?? null;
+      },
     },
     totalCount: items.length,
   };
+}
+
+/**
+ * An edge whose cursor is encoded when it is read: a page of 500 nodes whose operation
+ * selects no `cursor` (a dashboard's table) would otherwise stringify and base64 500 keys
+ * for nothing (issue #16's profile).
+ */
+class Edge<N> {
+  readonly #order: Order<unknown>;
+  readonly #key: SortKey;
+  #cursor: string | undefined;
+  readonly node: N;
+
+  constructor(order: Order<unknown>, key: SortKey, node: N) {
+    this.#order = order;
+    this.#key = key;
+    this.node = node;
+  }
+
+  get cursor(): string {
+    this.#cursor ??= encodeCursor(this.#order, this.#key);
+    return this.#cursor;
+  }
 }

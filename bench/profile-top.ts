@@ -1,0 +1,77 @@
+/**
+ * `npx tsx bench/profile-top.ts FILE.cpuprofile [N]`: the top N (default 25) frames of a V8
+ * CPU profile by self time, then self time by package (node_modules/<name>, node:
+ * internals, our src/ folders), for the notes of a performance change.
+ */
+import { readFileSync } from 'node:fs';
+
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number; columnNumber: number };
+  children?: number[];
+}
+interface Profile {
+  nodes: ProfileNode[];
+  samples: number[];
+  timeDeltas: number[];
+}
+
+const [file, n = '25'] = process.argv.slice(2);
+if (!file) {
+  process.stderr.write('usage: npx tsx bench/profile-top.ts FILE.cpuprofile [N]\n');
+  process.exit(2);
+}
+const profile = JSON.parse(readFileSync(file, 'utf8')) as Profile;
+const byId = new Map(profile.nodes.map((node) => [node.id, node]));
+const self = new Map<number, number>();
+for (let i = 0; i < profile.samples.length; i++)
+  self.set(profile.samples[i], (self.get(profile.samples[i]) ?? 0) + (profile.timeDeltas[i] ?? 0));
+const total = [...self.values()].reduce((a, b) => a + b, 0);
+
+function where(url: string): string {
+  if (!url) return '(native)';
+  const nm = url.lastIndexOf('node_modules/');
+  if (nm >= 0) {
+    const rest = url.slice(nm + 13).split('/');
+    return rest[0].startsWith('@') ? `${rest[0]}/${rest[1]}` : rest[0];
+  }
+  if (url.startsWith('node:')) return 'node:internals';
+  const src = url.match(/\/(src|bench)\/([^/]+)\//);
+  return src ? `${src[1]}/${src[2]}` : url.replace(/^.*\//, '');
+}
+
+const frames = new Map<string, number>();
+const packages = new Map<string, number>();
+for (const [id, us] of self) {
+  const { functionName, url, lineNumber, columnNumber } = byId.get(id)!.callFrame;
+  const name = `${functionName || '(anonymous)'} ${url ? `${url.replace(/^.*node_modules\//, '').replace(/^.*\/(src|bench)\//, '$1/')}:${lineNumber + 1}:${columnNumber + 1}` : ''}`;
+  frames.set(name, (frames.get(name) ?? 0) + us);
+  packages.set(where(url), (packages.get(where(url)) ?? 0) + us);
+}
+// Inclusive: each sample counts once for every distinct function on its stack.
+const parent = new Map<number, number>();
+for (const node of profile.nodes) for (const c of node.children ?? []) parent.set(c, node.id);
+const nameOf = (id: number) => {
+  const { functionName, url, lineNumber, columnNumber } = byId.get(id)!.callFrame;
+  return `${functionName || '(anonymous)'} ${url ? `${url.replace(/^.*node_modules\//, '').replace(/^.*\/(src|bench)\//, '$1/')}:${lineNumber + 1}:${columnNumber + 1}` : ''}`;
+};
+const inclusive = new Map<string, number>();
+for (let i = 0; i < profile.samples.length; i++) {
+  const seen = new Set<string>();
+  for (let id: number | undefined = profile.samples[i]; id !== undefined; id = parent.get(id))
+    seen.add(nameOf(id));
+  for (const name of seen) inclusive.set(name, (inclusive.get(name) ?? 0) + (profile.timeDeltas[i] ?? 0));
+}
+const pct = (us: number) => `${((100 * us) / total).toFixed(1).padStart(5)}%`;
+process.stdout.write(`${file}: ${(total / 1000).toFixed(0)} ms sampled\n`);
+for (const [name, us] of [...frames].sort((a, b) => b[1] - a[1]).slice(0, Number(n)))
+  process.stdout.write(`${pct(us)}  ${name}\n`);
+process.stdout.write('inclusive, our code (src/):\n');
+for (const [name, us] of [...inclusive]
+  .filter(([name]) => name.includes(' src/'))
+  .sort((a, b) => b[1] - a[1])
+  .slice(0, Number(n)))
+  process.stdout.write(`${pct(us)}  ${name}\n`);
+process.stdout.write('by package:\n');
+for (const [name, us] of [...packages].sort((a, b) => b[1] - a[1]).slice(0, 15))
+  process.stdout.write(`${pct(us)}  ${name}\n`);
