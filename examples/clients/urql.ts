@@ -51,6 +51,9 @@ export const keys: KeyingConfig = {
   NodeWritePayload: embedded,
   PodWritePayload: embedded,
   SetLabelsPayload: embedded,
+  // Log lines (Pod.logs, podLogs, jobLogs, workloadLogs).
+  LogLine: embedded,
+  PodLogs: embedded,
   // Values of their parent.
   ClusterStatus: embedded,
   ClusterSummary: embedded,
@@ -65,10 +68,14 @@ export const keys: KeyingConfig = {
   NodeAddress: embedded,
   NodeInfo: embedded,
   NodeResources: embedded,
+  NodeUtilization: embedded,
   OwnerReference: embedded,
   PodPhaseCounts: embedded,
+  PodUtilization: embedded,
   ResourceAmounts: embedded,
   Taint: embedded,
+  Usage: embedded,
+  UsageSample: embedded,
   Viewer: embedded,
 };
 
