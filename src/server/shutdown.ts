@@ -18,30 +18,73 @@ const ENDED = Symbol('ended');
 
 type ExecuteFn = (args: ExecutionArgs) => unknown;
 
+/**
+ * A one-shot signal that work can be raced against. Not `Promise.race` with a promise that
+ * stays pending until shutdown: every race registers a reaction on that promise which keeps
+ * the race's own promise, and so its settled value (a whole ExecutionResult), reachable
+ * until the promise settles, i.e. for the process's life. Measured before this: RSS grew by
+ * ~48 KB per query (3.2 GB after 66k Q2 requests). Here a race's callback leaves the set as
+ * soon as its work settles.
+ */
+class Signal {
+  fired = false;
+  private readonly waiting = new Set<() => void>();
+
+  fire(): void {
+    if (this.fired) return;
+    this.fired = true;
+    for (const wake of this.waiting) wake();
+    this.waiting.clear();
+  }
+
+  /** `work`'s outcome, or `onFire()` if the signal fires first. */
+  race<T>(work: Promise<T>, onFire: () => T): Promise<T> {
+    if (this.fired) return Promise.resolve(onFire());
+    return new Promise<T>((resolve, reject) => {
+      const wake = () => resolve(onFire());
+      this.waiting.add(wake);
+      work.then(
+        (value) => {
+          this.waiting.delete(wake);
+          resolve(value);
+        },
+        (error: unknown) => {
+          this.waiting.delete(wake);
+          reject(error);
+        },
+      );
+    });
+  }
+
+  /** Races in flight: 0 when nothing waits (tests check that nothing is kept). */
+  get size(): number {
+    return this.waiting.size;
+  }
+}
+
 export class Drain {
   /** Queries and mutations executing now. */
   executions = 0;
   /** Subscriptions whose stream has not ended. */
   subscriptions = 0;
-  private endAll!: () => void;
-  private readonly ended = new Promise<typeof ENDED>((resolve) => {
-    this.endAll = () => resolve(ENDED);
-  });
-  private cutAll!: () => void;
-  private readonly cutting = new Promise<typeof ENDED>((resolve) => {
-    this.cutAll = () => resolve(ENDED);
-  });
+  private readonly ending = new Signal();
+  private readonly cutting = new Signal();
   private subscriptionsEnded = false;
 
   /** Every live subscription (and any started from now on) ends with SHUTTING_DOWN. */
   endSubscriptions(): void {
     this.subscriptionsEnded = true;
-    this.endAll();
+    this.ending.fire();
   }
 
   /** Every execution still running answers SHUTTING_DOWN now (its resolvers finish unobserved). */
   cut(): void {
-    this.cutAll();
+    this.cutting.fire();
+  }
+
+  /** Executions and subscription reads waiting on the drain now (none once they settled). */
+  get waiting(): number {
+    return this.ending.size + this.cutting.size;
   }
 
   plugin(): Plugin {
@@ -51,17 +94,18 @@ export class Drain {
         setExecuteFn(((args: ExecutionArgs) => {
           this.executions++;
           const running = Promise.resolve().then(() => execute(args));
-          const cut = this.cutting.then(() => ({
-            data: null,
-            errors: [
-              shuttingDown(
-                'the gateway is shutting down and this operation outlasted its shutdown timeout; retry it',
-              ),
-            ],
-          }));
-          return Promise.race([running, cut]).finally(() => {
-            this.executions--;
-          });
+          return this.cutting
+            .race<unknown>(running, () => ({
+              data: null,
+              errors: [
+                shuttingDown(
+                  'the gateway is shutting down and this operation outlasted its shutdown timeout; retry it',
+                ),
+              ],
+            }))
+            .finally(() => {
+              this.executions--;
+            });
         }) as typeof executeFn);
       },
       onSubscribe: () => ({
@@ -99,7 +143,10 @@ export class Drain {
           void iterator.return?.();
           return { done: false, value: last() };
         }
-        const next = await Promise.race([iterator.next(), this.ended]);
+        const next = await this.ending.race<IteratorResult<ExecutionResult> | typeof ENDED>(
+          iterator.next(),
+          () => ENDED,
+        );
         if (next === ENDED) {
           finish();
           void iterator.return?.();
