@@ -13,9 +13,10 @@
  * values. A node uses the sum of its running pods plus its system overhead (kubelet, runtime,
  * OS), drawn from its name.
  */
+
+import { quantityValue } from './resources.js';
 import { mulberry32 } from './scenario/random.js';
 import type { KubeObject } from './types.js';
-import { quantityValue } from './validation.js';
 
 type Json = Record<string, unknown>;
 

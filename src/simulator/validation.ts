@@ -18,6 +18,7 @@
 
 import { duplicate, type FieldError, invalid, notSupported, required } from './field-errors.js';
 import { aggregate, goQuote } from './rbac/go-format.js';
+import { quantityValue } from './resources.js';
 import { StoreError } from './store.js';
 import { type KubeObject, RESOURCES, type ResourceName } from './types.js';
 
@@ -146,32 +147,6 @@ export function quantityError(value: unknown): string | undefined {
   if (!/^[+-]?(\d+\.?\d*|\.\d+)$/.test(m[1])) return 'unable to parse numeric part of quantity';
   if (!SUFFIXES.has(m[2]) && !/^[eE][-+]?\d+$/.test(m[2])) return "unable to parse quantity's suffix";
   return undefined;
-}
-
-/** A quantity's value (parsed by quantityError first), for comparisons. */
-export function quantityValue(value: unknown): number {
-  if (typeof value === 'number') return value;
-  const m = QUANTITY.exec(String(value))!;
-  const scale: Record<string, number> = {
-    n: 1e-9,
-    u: 1e-6,
-    m: 1e-3,
-    '': 1,
-    k: 1e3,
-    M: 1e6,
-    G: 1e9,
-    T: 1e12,
-    P: 1e15,
-    E: 1e18,
-    Ki: 2 ** 10,
-    Mi: 2 ** 20,
-    Gi: 2 ** 30,
-    Ti: 2 ** 40,
-    Pi: 2 ** 50,
-    Ei: 2 ** 60,
-  };
-  const factor = m[2] in scale ? scale[m[2]] : 10 ** Number(m[2].slice(1));
-  return Number(m[1]) * factor;
 }
 
 function podSpecOf(resource: ResourceName, obj: KubeObject): { spec: Json; path: string } | undefined {
