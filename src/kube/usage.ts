@@ -329,6 +329,20 @@ export class ClusterUsage {
     return this.#get('pods', options.fresh) as Promise<PodMetricsAnswer>;
   }
 
+  /**
+   * The answer `nodes()` would resolve to, now: the cached one (a stale one starts its
+   * refresh, as `nodes()` does), or undefined while there is none yet (the first fetch, or
+   * one after an answer fell out of the cache, is in flight: wait for `nodes()`).
+   */
+  nodesNow(): NodeMetricsAnswer | undefined {
+    return this.#now('nodes') as NodeMetricsAnswer | undefined;
+  }
+
+  /** The pod metrics of the current window now (see `nodesNow`). */
+  podsNow(): PodMetricsAnswer | undefined {
+    return this.#now('pods') as PodMetricsAnswer | undefined;
+  }
+
   /** The newest `last` samples of a node (all by default), oldest first. */
   nodeHistory(name: string, last?: number): UsageSample[] {
     return this.#nodeHistory.get(name)?.samples(last) ?? [];
@@ -347,6 +361,14 @@ export class ClusterUsage {
   /** Bytes of history sample storage held now: the cluster ring and one per node. */
   historyBytes(): number {
     return UsageRing.bytes(this.#capacity) * (1 + this.#nodeHistory.size);
+  }
+
+  #now(key: Key): Answer | undefined {
+    // `get` answers a stale value (allowStale), also while its refresh is in flight; `has`
+    // is false once it is stale: then start the refresh `fetch` would have started.
+    const answer = this.#cache.get(key);
+    if (answer !== undefined && !this.#cache.has(key)) this.#get(key).catch(() => undefined);
+    return answer;
   }
 
   async #get(key: Key, fresh = false): Promise<Answer> {

@@ -98,7 +98,7 @@ export {
 export type { ClusterHealth } from './status.js';
 export { isSharedEvent, type ObjectEvent } from './streams.js';
 export type { ObjectSubscription, Subscriptions } from './subscribe.js';
-export type { PodSignals, UsageLoaders, UsageView } from './usage.js';
+export type { NodeUsageRef, PodSignals, PodUsageRef, UsageLoaders, UsageView } from './usage.js';
 export {
   type DrainedPod,
   type DrainOutcome,

@@ -6,7 +6,14 @@
  * the field is null, with ONE error per cluster and code for the whole operation (not one
  * per node or pod), and the rest of the answer is intact.
  */
-import type { GatewayContext, PodUtilization, ClusterSummary as Summary, Usage } from '../loaders/index.js';
+import type {
+  GatewayContext,
+  PodUsage,
+  PodUsageRef,
+  PodUtilization,
+  ClusterSummary as Summary,
+  Usage,
+} from '../loaders/index.js';
 import { podUtilization, type UsageSample } from '../loaders/index.js';
 import { checkCount } from './args.js';
 import { builder } from './builder.js';
@@ -15,7 +22,7 @@ import { ClusterSummary } from './cluster-summary.js';
 import { Container } from './container.js';
 import { ClusterNodeRef, ClusterRef, PodRef } from './refs.js';
 import { DateTime } from './scalars.js';
-import type { NodeShape } from './shapes.js';
+import type { NodeShape, PodShape } from './shapes.js';
 
 /** Runs a usage read; its error is thrown for the first field of its cluster and code, null for the rest. */
 function softly<T>(ctx: GatewayContext, read: () => Promise<T>): Promise<T | null> {
@@ -26,27 +33,53 @@ function softly<T>(ctx: GatewayContext, read: () => Promise<T>): Promise<T | nul
   });
 }
 
-/** A read's outcome, kept to be reported (once) by each field that uses it. */
-type Outcome<T> = { value: T } | { error: unknown };
-
-/** Node shapes are made per request: their usage read is shared by `usage` and `utilization`. */
-const nodeReads = new WeakMap<NodeShape, Promise<Outcome<Usage | null>>>();
-
-/** A node's usage: one load per node and request; its error reported once per cluster and code. */
-async function nodeUsage(n: NodeShape, ctx: GatewayContext): Promise<Usage | null> {
-  let read = nodeReads.get(n);
-  if (!read) {
-    read = ctx.loaders.usage.node.load({ cluster: n.cluster, name: n.object.metadata?.name ?? '' }).then(
-      (value) => ({ value }),
-      (error: unknown) => ({ error }),
-    );
-    nodeReads.set(n, read);
-  }
-  const outcome = await read;
-  if ('value' in outcome) return outcome.value;
-  const first = ctx.loaders.usage.once(outcome.error);
+/** `softly` for a value read now: an error is thrown for the first field of its cluster and code, null for the rest. */
+function softlyNow<T>(ctx: GatewayContext, value: T | Error): T | null {
+  if (!(value instanceof Error)) return value;
+  const first = ctx.loaders.usage.once(value);
   if (first) throw first;
   return null;
+}
+
+/**
+ * A usage read: synchronous when the request's window answer is in memory (the usual case
+ * once a cluster's metrics were read this window: a page of 1,000 nodes then costs no
+ * promise per node), else the DataLoader's batch; errors reported once per cluster and code.
+ */
+function usageRead<R, T>(
+  ctx: GatewayContext,
+  now: (ref: R) => T | null | Error | undefined,
+  load: (ref: R) => Promise<T | null>,
+  ref: R,
+): T | null | Promise<T | null> {
+  const value = now(ref);
+  return value === undefined ? softly(ctx, () => load(ref)) : softlyNow(ctx, value);
+}
+
+function nodeUsage(n: NodeShape, ctx: GatewayContext): Usage | null | Promise<Usage | null> {
+  const { usage } = ctx.loaders;
+  return usageRead(ctx, usage.nodeNow, (ref) => usage.node.load(ref), {
+    cluster: n.cluster,
+    name: n.object.metadata?.name ?? '',
+  });
+}
+
+function podUsage(ctx: GatewayContext, ref: PodUsageRef): PodUsage | null | Promise<PodUsage | null> {
+  const { usage } = ctx.loaders;
+  return usageRead(ctx, usage.podNow, (r) => usage.pod.load(r), ref);
+}
+
+function podRef(p: PodShape): PodUsageRef {
+  return {
+    cluster: p.cluster,
+    namespace: p.object.metadata?.namespace ?? '',
+    name: p.object.metadata?.name ?? '',
+  };
+}
+
+/** `f(value)` now, or once the promise settles. */
+function then<T, U>(value: T | Promise<T>, f: (v: T) => U): U | Promise<U> {
+  return value instanceof Promise ? value.then(f) : f(value);
 }
 
 export const UsageType = builder.objectRef<Usage>('Usage').implement({
@@ -119,17 +152,14 @@ builder.objectFields(ClusterNodeRef, (t) => ({
     type: UsageType,
     nullable: true,
     description: `Live usage (\`kubectl top node\`), from the cluster's metrics API, read at most once per window. ${RIGHTS_NODE}`,
-    resolve: (n, _args, ctx) =>
-      softly(ctx, () =>
-        ctx.loaders.usage.node.load({ cluster: n.cluster, name: n.object.metadata?.name ?? '' }),
-      ),
+    resolve: (n, _args, ctx) => nodeUsage(n, ctx),
   }),
   utilization: t.field({
     type: NodeUtilization,
     nullable: true,
     description: `Usage over allocatable (\`kubectl top node\`'s CPU% and MEMORY%, as fractions). ${RIGHTS_NODE}`,
     resolve: (n, _args, ctx) =>
-      nodeUsage(n, ctx).then((usage) => (usage ? nodeUtilization(n.object, usage) : null)),
+      then(nodeUsage(n, ctx), (usage) => (usage ? nodeUtilization(n.object, usage) : null)),
   }),
   usageHistory: t.field({
     type: [UsageSampleType],
@@ -150,29 +180,14 @@ builder.objectFields(PodRef, (t) => ({
     type: UsageType,
     nullable: true,
     description: `Live usage, the sum of its containers' (\`kubectl top pod\`); null while it runs no container. ${RIGHTS_POD}`,
-    resolve: (p, _args, ctx) =>
-      softly(ctx, () =>
-        ctx.loaders.usage.pod.load({
-          cluster: p.cluster,
-          namespace: p.object.metadata?.namespace ?? '',
-          name: p.object.metadata?.name ?? '',
-        }),
-      ),
+    resolve: (p, _args, ctx) => podUsage(ctx, podRef(p)),
   }),
   utilization: t.field({
     type: PodUtilizationType,
     nullable: true,
     description: `Usage over requests and over limits. ${RIGHTS_POD}`,
-    resolve: async (p, _args, ctx) => {
-      const usage = await softly(ctx, () =>
-        ctx.loaders.usage.pod.load({
-          cluster: p.cluster,
-          namespace: p.object.metadata?.namespace ?? '',
-          name: p.object.metadata?.name ?? '',
-        }),
-      );
-      return usage ? podUtilization(p.object, usage) : null;
-    },
+    resolve: (p, _args, ctx) =>
+      then(podUsage(ctx, podRef(p)), (usage) => (usage ? podUtilization(p.object, usage) : null)),
   }),
 }));
 
@@ -181,19 +196,20 @@ builder.objectFields(Container, (t) => ({
     type: UsageType,
     nullable: true,
     description: `Live usage (\`kubectl top pod --containers\`); null while it does not run. ${RIGHTS_POD}`,
-    resolve: async (c, _args, ctx) => {
+    resolve: (c, _args, ctx) => {
       const pod = c.pod;
       if (!pod) return null;
-      const usage = await softly(ctx, () => ctx.loaders.usage.pod.load(pod));
-      const own = usage?.containers.find((x) => x.name === c.spec.name);
-      return usage && own
-        ? {
-            cpuMillis: own.cpuMillis,
-            memoryBytes: own.memoryBytes,
-            timestamp: usage.timestamp,
-            windowSeconds: usage.windowSeconds,
-          }
-        : null;
+      return then(podUsage(ctx, pod), (usage): Usage | null => {
+        const own = usage?.containers.find((x) => x.name === c.spec.name);
+        return usage && own
+          ? {
+              cpuMillis: own.cpuMillis,
+              memoryBytes: own.memoryBytes,
+              timestamp: usage.timestamp,
+              windowSeconds: usage.windowSeconds,
+            }
+          : null;
+      });
     },
   }),
 }));
