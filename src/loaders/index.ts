@@ -99,6 +99,7 @@ export type { ClusterHealth } from './status.js';
 export { isSharedEvent, type ObjectEvent } from './streams.js';
 export type { ObjectSubscription, Subscriptions } from './subscribe.js';
 export type { NodeUsageRef, PodSignals, PodUsageRef, UsageLoaders, UsageView } from './usage.js';
+export { usableView } from './usage.js';
 export {
   type DrainedPod,
   type DrainOutcome,

@@ -56,6 +56,14 @@ export interface UsageView<A extends unknown[], U> {
   /** Identifies the answer and the rights: memos of orders derived from the view key on it. */
   readonly version: string;
   get(...args: A): U | undefined;
+  /**
+   * Why the view is empty when it is empty for want of usage as a whole: the metrics API is
+   * absent (UNAVAILABLE) or failed, or the caller may see no usage of that kind in the
+   * cluster (FORBIDDEN). An order or filter by usage fails with it rather than silently
+   * falling back to name order (a "top pods by CPU" that is not). Undefined otherwise, also
+   * when only some objects' usage is hidden (those sort last).
+   */
+  readonly error?: Error;
 }
 
 export interface PodSignals {
@@ -124,6 +132,18 @@ function podsForbidden(cluster: string): GatewayError {
     `the caller may not get pods.metrics.k8s.io in any namespace of cluster "${cluster}" where it may list pods: a pod's usage needs "get" on "pods" in API group "metrics.k8s.io" in its namespace`,
     { cluster },
   );
+}
+
+/**
+ * `view`, or its error when it has one, saying what needed the usage (`purpose`, e.g.
+ * "ordering pods by CPU_USAGE"): an order or filter by usage fails rather than answer an
+ * order that is not the one asked. Code and cluster stay the usage error's.
+ */
+export function usableView<V extends UsageView<never[], unknown>>(view: V, purpose: string): V {
+  const err = view.error;
+  if (!err) return view;
+  if (!(err instanceof GatewayError)) throw err; // unexpected: masked and logged
+  throw new GatewayError(`${purpose} needs usage: ${err.message}`, { ...err.extensions } as never);
 }
 
 /** The answer, or the client error it stands for. */
@@ -268,18 +288,30 @@ export function createUsageLoaders(reads: RequestReads, clock: Clock, onBatch?: 
     try {
       await reads.prepare(cluster, [{ verb: 'get', resource: NODE_METRICS }]);
       const all = access.allowsResource('get', NODE_METRICS.key, undefined);
+      // Ordering by usage compares every node: it needs the right on all of them (a rule
+      // naming some nodes would order a page by what it may not show).
+      if (!all) return { version: `none:${access.key}`, get: () => undefined, error: nodeForbidden(cluster) };
       const metrics = nodesOrThrow(await nodeAnswer(reader), cluster);
       return {
         version: `${metrics.seq}:${access.key}`,
-        get: (name) =>
-          all || access.allowsResource('get', NODE_METRICS.key, undefined, name)
-            ? metrics.byName.get(name)
-            : undefined,
+        get: (name) => metrics.byName.get(name),
       };
-    } catch {
-      // Ordering does not fail for want of usage: those without sort last; the field says why.
-      return { version: `none:${access.key}`, get: () => undefined };
+    } catch (err) {
+      return {
+        version: `none:${access.key}`,
+        get: () => undefined,
+        error: readError(err, cluster, NODES_ACTION),
+      };
     }
+  };
+
+  /** The caller may get the metrics of some pod it may list (after `prepare`). */
+  const anyPodMetrics = (cluster: string): boolean => {
+    const access = reads.access(cluster);
+    return (
+      access.allowsResource('get', POD_METRICS.key, undefined) ||
+      access.namespaces('list', 'Pod').some((ns) => access.allowsResource('get', POD_METRICS.key, ns))
+    );
   };
 
   const pods = async (cluster: string): Promise<UsageView<[string, string], PodUsage>> => {
@@ -288,6 +320,8 @@ export function createUsageLoaders(reads: RequestReads, clock: Clock, onBatch?: 
     try {
       await reads.prepare(cluster, [{ verb: 'get', resource: POD_METRICS }]);
       const all = access.allowsResource('get', POD_METRICS.key, undefined);
+      if (!all && !anyPodMetrics(cluster))
+        return { version: `none:${access.key}`, get: () => undefined, error: podsForbidden(cluster) };
       const metrics = podsOrThrow(await podAnswer(reader), cluster);
       return {
         version: `${metrics.seq}:${access.key}`,
@@ -296,8 +330,12 @@ export function createUsageLoaders(reads: RequestReads, clock: Clock, onBatch?: 
             ? metrics.byKey.get(podMetricsKey(namespace, name))
             : undefined,
       };
-    } catch {
-      return { version: `none:${access.key}`, get: () => undefined };
+    } catch (err) {
+      return {
+        version: `none:${access.key}`,
+        get: () => undefined,
+        error: readError(err, cluster, PODS_ACTION),
+      };
     }
   };
 
@@ -346,13 +384,9 @@ export function createUsageLoaders(reads: RequestReads, clock: Clock, onBatch?: 
     },
     async signals(cluster: string): Promise<PodSignals> {
       const reader = reads.reader(cluster);
-      const access = reads.access(cluster);
       await reads.prepare(cluster, [{ verb: 'get', resource: POD_METRICS }]);
       // Fails as the pod usage fields do: no right to any pod's usage (nothing fetched then); no metrics API.
-      const some =
-        access.allowsResource('get', POD_METRICS.key, undefined) ||
-        access.namespaces('list', 'Pod').some((ns) => access.allowsResource('get', POD_METRICS.key, ns));
-      if (!some) throw podsForbidden(cluster);
+      if (!anyPodMetrics(cluster)) throw podsForbidden(cluster);
       const metrics = podsOrThrow(await podAnswer(reader), cluster);
       const list = (await reads.list(reader, 'Pod', {})) as readonly Pod[];
       const view = await pods(cluster);

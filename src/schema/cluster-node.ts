@@ -11,6 +11,7 @@ import {
   nodeResources,
   nodeRoles,
   type Usage,
+  usableView,
 } from '../loaders/index.js';
 import {
   checkCount,
@@ -92,7 +93,7 @@ export function nodeOrder(
     );
   return {
     resolve: async (ctx, cluster) => {
-      const view = await ctx.loaders.usage.nodes(cluster);
+      const view = usableView(await ctx.loaders.usage.nodes(cluster), `ordering nodes by ${field}`);
       const value = (n: Node) => {
         const u = view.get(n.metadata?.name ?? '');
         return (u && BY_USAGE[field](n, u)) ?? undefined;

@@ -11,6 +11,7 @@ import {
   podReady,
   podRestarts,
   podUtilization,
+  usableView,
 } from '../loaders/index.js';
 import {
   checkCount,
@@ -103,7 +104,12 @@ export function podOrder(
     return makeOrder<Pod>(field, direction, PRIMARY[field]);
   return {
     resolve: async (ctx, cluster) => {
-      const view = await ctx.loaders.usage.pods(cluster);
+      const view = usableView(
+        await ctx.loaders.usage.pods(cluster),
+        isUsageOrder(field)
+          ? `ordering pods by ${field}`
+          : `filtering pods by ${near !== undefined ? 'memoryNearLimit' : 'cpuOverRequest'}`,
+      );
       const usage = (p: Pod) => view.get(p.metadata?.namespace ?? '', p.metadata?.name ?? '');
       const order = isUsageOrder(field)
         ? makeOptionalOrder<Pod>(

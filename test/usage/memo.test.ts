@@ -41,8 +41,9 @@ beforeAll(async () => {
     ],
   });
   h.sim.pauseActivity();
-  const pods = (await as(ADMIN, '{ cluster(name: "sim") { pods(first: 500) { edges { node { namespace } } } } }'))
-    .data.cluster.pods.nodes;
+  const pods = (
+    await as(ADMIN, '{ cluster(name: "sim") { pods(first: 500) { edges { node { namespace } } } } }')
+  ).data.cluster.pods.nodes;
   [NS_A] = [...new Set<string>(pods.map((p: Json) => p.namespace))].sort();
   // mixed: pods and nodes everywhere, the metrics of pods in NS_A only (`view` there), no node metrics.
   await simCreate(h, `${RBAC_API}/clusterroles`, {
@@ -51,7 +52,11 @@ beforeAll(async () => {
     metadata: { name: 'memo-lister' },
     rules: [{ apiGroups: [''], resources: ['pods', 'nodes', 'namespaces'], verbs: ['get', 'list', 'watch'] }],
   });
-  await bindClusterRole(h, { name: 'memo-lister', clusterRole: 'memo-lister', subjects: [userSubject('mixed')] });
+  await bindClusterRole(h, {
+    name: 'memo-lister',
+    clusterRole: 'memo-lister',
+    subjects: [userSubject('mixed')],
+  });
   await bindClusterRole(h, {
     name: 'memo-view',
     namespace: NS_A,

@@ -155,6 +155,33 @@ describe('usage rights', () => {
     expect(c.summary.podsOverCpuRequest).toBe(admin.over.totalCount);
   });
 
+  it('ordering by usage the caller may not see fails with FORBIDDEN on that field, not a silent name order', async () => {
+    const ORDERS = `{ cluster(name: "sim") {
+      byCpu: nodes(orderBy: { field: CPU_USAGE, direction: DESC }) { totalCount }
+      podsByCpu: pods(orderBy: { field: CPU_USAGE, direction: DESC }) { totalCount }
+      byName: pods { totalCount }
+    } }`;
+    const lister = await as(LISTER, ORDERS);
+    expect(lister.data.cluster).toEqual({ byCpu: null, podsByCpu: null, byName: { totalCount: 40 } });
+    expect(lister.errors.map((e: Json) => [e.path.join('.'), e.extensions.code])).toEqual(
+      expect.arrayContaining([
+        ['cluster.byCpu', 'FORBIDDEN'],
+        ['cluster.podsByCpu', 'FORBIDDEN'],
+      ]),
+    );
+    expect(lister.errors).toHaveLength(2);
+    expect(lister.errors.find((e: Json) => e.path[1] === 'podsByCpu').message).toContain(
+      'ordering pods by CPU_USAGE needs usage: the caller may not get pods.metrics.k8s.io',
+    );
+    // The viewer may order its namespace's pods by usage, but not the nodes (no node metrics).
+    const viewer = await as(VIEWER, ORDERS);
+    expect(viewer.data.cluster.byCpu).toBeNull();
+    expect(viewer.data.cluster.podsByCpu.totalCount).toBeGreaterThan(0);
+    expect(viewer.errors.map((e: Json) => [e.path.join('.'), e.extensions.code])).toEqual([
+      ['cluster.byCpu', 'FORBIDDEN'],
+    ]);
+  });
+
   it('never shows another namespace’s usage: not by lookup, list, order or filter', async () => {
     const other = [...h.sim.store.scan('pods')].find(
       (p) => p.metadata.namespace === NS_B && (p.status as Json)?.phase === 'Running',

@@ -28,7 +28,7 @@ afterAll(() => h?.close(), 30_000);
 
 const PAGE = (cluster: string) => `${cluster.replace('-', '_')}: cluster(name: "${cluster}") {
   name
-  nodes(orderBy: { field: CPU_USAGE, direction: DESC }) { edges { node { name ready usage { cpuMillis } utilization { cpu } usageHistory { timestamp } } } }
+  nodes { edges { node { name ready usage { cpuMillis } utilization { cpu } usageHistory { timestamp } } } }
   pods(first: 500) { totalCount edges { node { name phase usage { cpuMillis } utilization { cpuOfLimit } containers { name usage { cpuMillis } } } } }
   summary { nodes pods usage { cpuMillis } utilization { cpu } podsNearMemoryLimit podsOverCpuRequest }
   usageHistory { timestamp }
@@ -68,6 +68,43 @@ describe('a cluster without a metrics API', () => {
     for (const n of other.nodes.nodes) expect(n.usage.cpuMillis).toBeGreaterThan(0);
     expect(other.summary.usage.cpuMillis).toBeGreaterThan(0);
     expect(other.pods.nodes.some((p: Json) => p.usage)).toBe(true);
+  });
+
+  it('refuses to order or filter by usage it does not have, with UNAVAILABLE on that field, and orders where it has it', async () => {
+    const ORDERED = (cluster: string) => `${cluster.replace('-', '_')}: cluster(name: "${cluster}") {
+      name
+      byCpu: nodes(orderBy: { field: CPU_USAGE, direction: DESC }) { edges { node { name usage { cpuMillis } } } }
+      podsByMemory: pods(first: 500, orderBy: { field: MEMORY_USAGE, direction: DESC }) { edges { node { name } } }
+      near: pods(memoryNearLimit: true) { totalCount }
+      plain: nodes { totalCount }
+    }`;
+    const res = withNodes(await h.query<Json>(`{ ${ORDERED('sim')} ${ORDERED('sim-1')} }`));
+    const sim = res.data.sim;
+    expect([sim.name, sim.byCpu, sim.podsByMemory, sim.near, sim.plain]).toEqual([
+      'sim',
+      null,
+      null,
+      null,
+      { totalCount: 3 },
+    ]);
+    const errors = res.errors ?? [];
+    const at = (field: string) => errors.find((e: Json) => e.path?.join('.') === `sim.${field}`);
+    for (const [field, purpose] of [
+      ['byCpu', 'ordering nodes by CPU_USAGE'],
+      ['podsByMemory', 'ordering pods by MEMORY_USAGE'],
+      ['near', 'filtering pods by memoryNearLimit'],
+    ]) {
+      const e = at(field);
+      expect(e?.extensions).toMatchObject({ code: 'UNAVAILABLE', cluster: 'sim' });
+      expect(e?.message).toContain(`${purpose} needs usage`);
+      expect(e?.message).toContain('metrics API (metrics.k8s.io) is absent');
+    }
+    // Only those three fields failed (usage inside the failed lists is not asked), and none of the other cluster's.
+    expect(errors).toHaveLength(3);
+    const cpu = res.data.sim_1.byCpu.nodes.map((n: Json) => n.usage.cpuMillis);
+    expect(cpu.length).toBe(2);
+    expect(cpu).toEqual([...cpu].sort((a: number, b: number) => b - a));
+    expect(res.data.sim_1.podsByMemory.nodes.length).toBe(10);
   });
 
   it('a failing metrics API keeps the last good answer and is asked once per window, not per request', async () => {
