@@ -93,6 +93,11 @@ export class LogGate {
     return logs;
   }
 
+  /** The log streamer of a cluster if one was made (the metrics read it; never creates one). */
+  peek(cluster: Cluster): ClusterLogs | undefined {
+    return this.#clusters.get(cluster);
+  }
+
   /**
    * Takes one use of a stream for a principal: free when it already uses that stream,
    * refused with LogStreamLimitError when it would be one stream too many. Returns the release.

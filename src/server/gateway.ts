@@ -224,6 +224,7 @@ export function createGateway(options: GatewayOptions): Gateway {
   });
 
   const logs = new LogGate({ settings: options.containerLogs, clock: options.clock });
+  metrics.observeLogs(logs);
 
   const yoga = createYoga<ServerContext, GatewayContext>({
     schema: options.schema,

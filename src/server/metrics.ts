@@ -12,6 +12,7 @@ import {
 import type { Plugin } from 'graphql-yoga';
 import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import type { ClusterDirectory } from '../loaders/directory.js';
+import type { LogGate } from '../loaders/logs.js';
 import { relayStats } from '../loaders/streams.js';
 import type { WriteRecord } from '../loaders/writes.js';
 
@@ -20,6 +21,8 @@ export interface GatewayMetrics {
   plugin: Plugin;
   /** Counts one write (sent or refused) in `kubegate_writes_total`. */
   recordWrite(record: WriteRecord): void;
+  /** The gateway's log streams, for `kubegate_log_streams` and `kubegate_log_followers` (the last gate given). */
+  observeLogs(gate: LogGate): void;
 }
 
 const OPERATION_LABELS = ['operationName', 'operationType'] as const;
@@ -51,7 +54,31 @@ export function createMetrics(directory?: ClusterDirectory): GatewayMetrics {
     operationType: params.operationType ?? 'unknown',
   });
   collectDefaultMetrics({ register: registry });
+  let logGate: LogGate | undefined;
   if (directory) {
+    const perCluster = (read: (logs: { openStreams: number; followers: number }) => number) =>
+      function (this: Gauge<'cluster'>) {
+        this.reset();
+        if (!logGate) return;
+        for (const cluster of directory.list()) {
+          const logs = logGate.peek(cluster);
+          if (logs) this.set({ cluster: cluster.name }, read(logs));
+        }
+      };
+    new Gauge({
+      name: 'kubegate_log_streams',
+      help: 'Upstream log follow streams open (podLogs, jobLogs, workloadLogs): one per pod, container and options, shared by every identical subscriber.',
+      labelNames: ['cluster'] as const,
+      registers: [registry],
+      collect: perCluster((logs) => logs.openStreams),
+    });
+    new Gauge({
+      name: 'kubegate_log_followers',
+      help: 'Subscribers reading those log streams (a merged jobLogs/workloadLogs stream counts once per container it follows).',
+      labelNames: ['cluster'] as const,
+      registers: [registry],
+      collect: perCluster((logs) => logs.followers),
+    });
     new Gauge({
       name: 'kubegate_cache_objects',
       help: 'Objects held in the informer caches, by cluster and kind.',
@@ -188,5 +215,8 @@ export function createMetrics(directory?: ClusterDirectory): GatewayMetrics {
     registry,
     plugin,
     recordWrite: (r) => writes.inc({ cluster: r.cluster, verb: r.verb, resource: r.resource, code: r.code }),
+    observeLogs: (gate) => {
+      logGate = gate;
+    },
   };
 }

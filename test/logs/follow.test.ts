@@ -22,6 +22,7 @@ import {
 } from '../subscriptions/clients.js';
 import {
   type LogsHarness,
+  logGauges,
   openLogRequests,
   POD_LOGS_SUB,
   runningPods,
@@ -93,6 +94,7 @@ describe('one followed pod, many subscribers', () => {
       for (const s of subs) await s.until('the tail', (x) => x.events.length >= 5);
       for (const s of subs) expect(stamped(s)).toEqual(start);
       expect(await openLogRequests(h)).toBe(1);
+      expect(await logGauges(h, ADMIN)).toEqual({ streams: 1, followers: 100 });
 
       env.clock.advance(20_000);
       const after = await apiTail(pod, 200);
@@ -117,8 +119,10 @@ describe('one followed pod, many subscribers', () => {
       );
       expect(stamped(last)).toEqual(later.slice(later.indexOf(expected[0])));
       expect(await openLogRequests(h)).toBe(1);
+      expect(await logGauges(h, ADMIN)).toEqual({ streams: 1, followers: 1 });
       last.dispose();
       await untilOpenLogRequests(h, 0);
+      expect(await logGauges(h, ADMIN)).toEqual({ streams: 0, followers: 0 });
     } finally {
       for (const s of subs) s.dispose();
       await client.dispose();

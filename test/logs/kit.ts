@@ -1,3 +1,4 @@
+import { parsePrometheusText } from '../../src/simulator/metrics.js';
 /**
  * What the log tests share: a harness gateway on a simulator whose clock is a FakeClock
  * (container logs are generated on it: a follow gets new lines when a test moves it), the
@@ -99,3 +100,16 @@ export const WORKLOAD_LOGS_SUB = `subscription($ns: String!, $selector: String!,
 
 /** The lines of a plain-text log body. */
 export const textLines = (body: string) => (body.endsWith('\n') ? body.slice(0, -1) : body).split('\n');
+
+/** The gateway's log gauges for cluster `sim` (`kubegate_log_streams`, `kubegate_log_followers`), read as `token`. */
+export async function logGauges(h: Harness, token: string): Promise<{ streams: number; followers: number }> {
+  const res = await fetch(h.url.replace(/\/graphql$/, '/metrics'), {
+    headers: { authorization: `Bearer ${token}` },
+  });
+  if (res.status !== 200) throw new Error(`/metrics answered ${res.status}: ${await res.text()}`);
+  const values = parsePrometheusText(await res.text());
+  return {
+    streams: values.get('kubegate_log_streams{cluster="sim"}') ?? 0,
+    followers: values.get('kubegate_log_followers{cluster="sim"}') ?? 0,
+  };
+}
