@@ -30,6 +30,7 @@ import {
 import { compileQuery, type ObjectQuery } from '../kube/query.js';
 import { POD_LOG } from '../kube/rbac.js';
 import { ClusterReader } from '../kube/reader.js';
+import { jobState } from '../kube/rules.js';
 import { type AccessNeed, type AccessReviews, type ClusterAccess, REVIEW_TTL_MS } from './access.js';
 import { accessNow } from './catalog.js';
 import type { ClusterDirectory } from './directory.js';
@@ -40,6 +41,7 @@ import { shareEvent } from './streams.js';
 import { onAccessChange } from './subscribe.js';
 
 type Pod = KubeObjectOf<'Pod'>;
+type Job = KubeObjectOf<'Job'>;
 
 /** The `containerLogs:` section of the configuration. */
 export interface LogSettings {
@@ -372,7 +374,7 @@ export function createLogs(options: LogContextOptions): Logs {
     matches: (pod: Pod) => boolean,
     tailLines: number | undefined,
     what: string,
-  ): Promise<EventQueue<LogBatch>> => {
+  ): Promise<MergedLogs> => {
     const cluster = directory.get(clusterName);
     if (!cluster) throw notFound(`expected a cluster, received ${JSON.stringify(clusterName)}`);
     const reader = new ClusterReader(cluster);
@@ -406,6 +408,13 @@ export function createLogs(options: LogContextOptions): Logs {
         .flatMap((p) => startedContainers(p).map((c) => `${p.metadata?.uid ?? ''}/${c.run}`)),
     );
     let closed = false;
+    /** Runs whose follow is opening or open: a run ends once (its stream ended, or it failed to open). */
+    let active = 0;
+    const idle = new Set<() => void>();
+    const runEnded = () => {
+      active -= 1;
+      if (active === 0) for (const f of idle) f();
+    };
     const queue: EventQueue<LogBatch> = new EventQueue<LogBatch>({
       limit: options.queueLimit,
       resumeAdvice: LOGS_ADVICE,
@@ -442,6 +451,13 @@ export function createLogs(options: LogContextOptions): Logs {
         mine.set(c.run, undefined);
         // A pod there when the subscription began: its tail; one that came later: from its start.
         const follow = atStart.has(`${uid}/${c.run}`) ? { tailLines } : {};
+        let ended = false;
+        const end = () => {
+          if (ended) return;
+          ended = true;
+          runEnded();
+        };
+        active += 1;
         join(
           cluster,
           { namespace, pod: podName, container: c.name },
@@ -450,6 +466,7 @@ export function createLogs(options: LogContextOptions): Logs {
           () => {
             // A run ends (its container stopped, the pod went): the other runs go on.
             if (mine.get(c.run) !== undefined) mine.set(c.run, undefined);
+            end();
           },
         ).then(
           (joined) => {
@@ -460,6 +477,7 @@ export function createLogs(options: LogContextOptions): Logs {
             mine.set(c.run, joined);
           },
           (err) => {
+            end();
             if (err instanceof LogStreamLimitError) queue.fail(limitError(err));
             // Otherwise the run is not readable (any more: the pod went, or it is being
             // replaced): it is left out, and a later change of the pod may bring it back.
@@ -486,7 +504,13 @@ export function createLogs(options: LogContextOptions): Logs {
       return true;
     });
     for (const pod of initial) if (member(pod)) consider(pod);
-    return queue;
+    return {
+      queue,
+      activeRuns: () => active,
+      onIdle: (f) => {
+        idle.add(f);
+      },
+    };
   };
 
   return Object.freeze({
@@ -589,19 +613,34 @@ export function createLogs(options: LogContextOptions): Logs {
           },
         );
       const matches = compileQuery('Pod', { namespace: ref.namespace, jobName: ref.name });
-      const queue = await merged(
+      const logs = await merged(
         ref.cluster,
         ref.namespace,
         matches,
         args.tailLines,
         `job "${ref.namespace}/${ref.name}"`,
       );
-      // The job deleted (its pods go with it): the stream ends, after what is queued.
+      const { queue } = logs;
+      // The stream ends, after what is queued, when the job is deleted (its pods go with it),
+      // or when it has finished (Complete or Failed) and every container it followed has
+      // ended: what `kubectl logs -f job/NAME` does once its container exits. A job still
+      // running, or one retrying a failed pod, goes on.
       const uid = job.metadata?.uid;
+      let finished = isFinished(job);
+      const check = () => {
+        if (finished && logs.activeRuns() === 0) queue.end();
+      };
       const stop = directory.hub.subscribe({ cluster: ref.cluster, kind: 'Job' }, (ev) => {
-        if (ev.type === 'DELETED' && ev.object.metadata?.uid === uid) queue.end();
+        if (ev.object.metadata?.uid !== uid) return;
+        if (ev.type === 'DELETED') queue.end();
+        else {
+          finished = isFinished(ev.object as Job);
+          check();
+        }
       });
       queue.onEnd(stop);
+      logs.onIdle(check);
+      check();
       return queue;
     },
 
@@ -617,13 +656,31 @@ export function createLogs(options: LogContextOptions): Logs {
       } catch (err) {
         throw readError(err, target.cluster, 'parsing the label selector');
       }
-      return merged(
+      // Open until the subscriber leaves (or its rights go): pods a workload replaces, scales
+      // up or starts later join; there is no end state to wait for, as there is for a job.
+      const logs = await merged(
         target.cluster,
         target.namespace,
         matches,
         args.tailLines,
         `the pods matching ${JSON.stringify(target.labelSelector)} in namespace "${target.namespace}"`,
       );
+      return logs.queue;
     },
   });
+}
+
+/** A merged log stream and what its owner needs to decide when it is over. */
+interface MergedLogs {
+  queue: EventQueue<LogBatch>;
+  /** Runs (container instances) whose follow is opening or open now. */
+  activeRuns(): number;
+  /** Called each time the last active run ends. */
+  onIdle(f: () => void): void;
+}
+
+/** The job controller's terminal state: Complete or Failed. */
+function isFinished(job: Job): boolean {
+  const state = jobState(job);
+  return state === 'COMPLETE' || state === 'FAILED';
 }

@@ -155,7 +155,7 @@ builder.subscriptionFields((t) => ({
   }),
   jobLogs: t.field({
     type: LogLine,
-    description: `The logs of every container of a job’s pods, merged in arrival order, each line naming its pod and container; pods that start later join from their start, pods that go leave. ${RIGHTS}`,
+    description: `The logs of every container of a job’s pods, merged in arrival order, each line naming its pod and container; pods that start later join from their start, pods that go leave. Ends (after the last line) once the job has finished (Complete or Failed) and its containers have ended, as \`kubectl logs -f job/NAME\` does, or when the job is deleted. ${RIGHTS}`,
     args: {
       cluster: t.arg.string({ required: true }),
       namespace: t.arg.string({ required: true }),
@@ -180,7 +180,7 @@ builder.subscriptionFields((t) => ({
   }),
   workloadLogs: t.field({
     type: LogLine,
-    description: `The logs of every container of the pods a label selector matches in a namespace, merged as \`jobLogs\`. ${RIGHTS}`,
+    description: `The logs of every container of the pods a label selector matches in a namespace, merged as \`jobLogs\`. Open until the subscriber leaves: a workload's pods are replaced and scaled, so pods that match later join, and there is no end state to wait for. ${RIGHTS}`,
     args: {
       cluster: t.arg.string({ required: true }),
       namespace: t.arg.string({ required: true }),

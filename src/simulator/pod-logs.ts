@@ -556,6 +556,8 @@ function follow(
     let cursor = s.cursor;
     let timer: unknown;
     let done = false;
+    /** The container ended: its last lines are written, then the end; nothing more is scheduled. */
+    let stopping = false;
     let writing = Promise.resolve(true);
     const uid = s.pod.metadata.uid;
     const finish = () => {
@@ -572,6 +574,9 @@ function follow(
     };
     /** Writes the lines in (cursor, until]. */
     const flush = (until: number) => {
+      // Never back: a container's finishedAt can be before lines already written (stamped by
+      // another clock), and moving the cursor back would write those lines again.
+      if (until <= cursor) return;
       const lines = linesBetween(s.run, s.flavor, cursor + 1, until);
       cursor = until;
       if (lines.length === 0) return;
@@ -582,7 +587,7 @@ function follow(
       });
     };
     const schedule = () => {
-      if (done) return;
+      if (done || stopping) return;
       // The next line's time: walk the blocks ahead (most seconds have one).
       let next: number | undefined;
       for (
@@ -613,9 +618,13 @@ function follow(
       const running = ((status?.state ?? {}) as Json).running as Json | undefined;
       const key = String(status?.containerID ?? timeOf(running?.startedAt) ?? '');
       if (running && key === s.key) return;
-      // The container stopped (or was restarted): its last lines, then the end.
+      // The container stopped (or was restarted): its last lines, then the end. No timer
+      // may write after them while the end waits for the writes.
       const terminated = ((status?.state ?? {}) as Json).terminated as Json | undefined;
       flush(Math.min(ctx.clock.now(), timeOf(terminated?.finishedAt) ?? ctx.clock.now()));
+      if (timer !== undefined) ctx.clock.clearTimeout(timer);
+      timer = undefined;
+      stopping = true;
       writing.then(finish);
     });
     res.on('close', finish);

@@ -235,12 +235,17 @@ export class Simulator {
     this.recorder = new EventRecorder(this.store, { clock });
     const accounting = new NodeAccounting(this.store);
     this.scheduler = new Scheduler(this.store, { clock, recorder: this.recorder, accounting });
-    this.runtime = new PodRuntime(this.store, { clock, recorder: this.recorder });
+    // The container states' timestamps (startedAt, finishedAt) follow the clock the logs
+    // and the metrics read, so a container's log ends where its state says it ended.
+    const clockNow = clock?.now;
+    const stamp = clockNow ? { now: () => new Date(clockNow()) } : {};
+    this.runtime = new PodRuntime(this.store, { clock, recorder: this.recorder, ...stamp });
     this.jobs = new JobController(this.store, {
       stepMs: options.jobStepMs ?? 1000,
       clock,
       scheduler: this.scheduler,
       recorder: this.recorder,
+      ...stamp,
       ...(options.jobFailureRate !== undefined ? { failureRate: options.jobFailureRate } : {}),
     });
     this.churn = new Churn(this.store, {
@@ -253,7 +258,7 @@ export class Simulator {
     const renewMs = options.nodeLeaseRenewMs ?? 10_000;
     this.leases =
       renewMs > 0 ? new NodeLeaseController(this.store, { intervalMs: renewMs, clock }) : undefined;
-    this.kubelet = new Kubelet(this.store, { clock, recorder: this.recorder });
+    this.kubelet = new Kubelet(this.store, { clock, recorder: this.recorder, ...stamp });
     this.nodes = new NodeController(this.store, { clock, recorder: this.recorder });
     this.jobTracking = new JobTrackingFinalizers(this.store, { clock });
     server.on('connection', (socket: Socket) => this.onConnection(socket));

@@ -4,7 +4,7 @@
  * controller starts after the subscription began: that pod's lines join, from its start.
  * A selector's pods: those running give their tail; one that starts later joins; one that is
  * deleted leaves. The simulator's clock (FakeClock, started at the wall clock's now, since
- * the job controller stamps its pods with the wall clock) writes the lines.
+ * the scenario is stamped with it) writes the lines and the containers’ states.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Harness } from '../helpers/harness.js';
@@ -106,8 +106,8 @@ it('jobLogs includes a pod that starts after the subscription began, from its st
     expect(running()).toBeTruthy();
     const pending = podOfJob() as Json;
     await gatewaySees(pending.metadata.name);
-    // Lines come as the clock moves.
-    env.clock.advance(5_000);
+    // Lines come as the clock moves (less than a step: the next one would finish the pod).
+    env.clock.advance(STEP_MS - 1_000);
     const name = pending.metadata.name;
     const expected = await apiLog(name, 'worker');
     expect(expected.length).toBeGreaterThan(5);
@@ -123,6 +123,82 @@ it('jobLogs includes a pod that starts after the subscription began, from its st
     expect(sub.errors).toEqual([]);
   } finally {
     sub.dispose();
+  }
+  await untilOpenLogRequests(h, 0);
+});
+
+it('jobLogs ends by itself once the job has finished and its containers have ended, after their last line; at once for a finished job', async () => {
+  const created = await simFetch(h.sim, `/apis/batch/v1/namespaces/${NS}/jobs`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      apiVersion: 'batch/v1',
+      kind: 'Job',
+      metadata: { name: 'finishing', namespace: NS },
+      spec: {
+        template: {
+          spec: { restartPolicy: 'Never', containers: [{ name: 'worker', image: 'busybox:1.36' }] },
+        },
+      },
+    }),
+  });
+  expect(created.status).toBe(201);
+  const job = (await created.json()) as Json;
+  await cached(h, 'Job', `${NS}/finishing`, job.metadata.resourceVersion);
+  const podOfJob = () =>
+    [...h.sim.store.scan('pods')].find(
+      (p: Json) => p.metadata.namespace === NS && p.metadata.labels?.['job-name'] === 'finishing',
+    ) as Json | undefined;
+  const running = () => podOfJob()?.status?.containerStatuses?.[0]?.state?.running;
+  for (let step = 0; step < 6 && !running(); step++) env.clock.advance(STEP_MS);
+  expect(running()).toBeTruthy();
+  const name = podOfJob()!.metadata.name;
+  await gatewaySees(name);
+  env.clock.advance(STEP_MS / 2); // it writes some lines
+  const sub = subscribe('ws', h.url, JOB_LOGS_SUB, {
+    token: ADMIN,
+    variables: { ns: NS, name: 'finishing', tail: 3 },
+  });
+  try {
+    const tail = await apiLog(name, 'worker', 3);
+    await sub.until('the running pod’s tail', (x) => linesOf(x.events, name).length >= 3);
+    expect(linesOf(sub.events, name).slice(0, 3)).toEqual(tail);
+    // Still running: the stream stays open.
+    env.clock.advance(2_000);
+    expect(sub.completed).toBe(false);
+    // The job controller finishes the pod, then the job.
+    const finished = () =>
+      (h.sim.store.get('jobs', NS, 'finishing') as Json).status?.conditions?.some(
+        (c: Json) => c.type === 'Complete' && c.status === 'True',
+      );
+    for (let step = 0; step < 10 && !finished(); step++) env.clock.advance(STEP_MS);
+    expect(finished()).toBe(true);
+    await sub.end();
+    expect(sub.completed).toBe(true);
+    expect(sub.errors).toEqual([]);
+    // Every line from the tail to the container's last one, once each, before the end.
+    const all = await apiLog(name, 'worker');
+    const got = linesOf(sub.events, name);
+    expect(got).toEqual(all.slice(all.indexOf(got[0])));
+    expect(got.at(-1)).toBe(all.at(-1));
+  } finally {
+    sub.dispose();
+  }
+  await untilOpenLogRequests(h, 0);
+
+  // Subscribing to the finished job: the tail of its container, then the end.
+  const late = subscribe('sse', h.url, JOB_LOGS_SUB, {
+    token: ADMIN,
+    variables: { ns: NS, name: 'finishing', tail: 4 },
+  });
+  try {
+    await late.end();
+    expect(late.completed).toBe(true);
+    expect(late.errors).toEqual([]);
+    expect(linesOf(late.events, name)).toEqual(await apiLog(name, 'worker', 4));
+    expect(late.events.length).toBeGreaterThan(0);
+  } finally {
+    late.dispose();
   }
   await untilOpenLogRequests(h, 0);
 });
