@@ -12,6 +12,7 @@ import { killChildrenOnExit, stopAll } from './lib/children.js';
 import { SIZES } from './lib/config.js';
 import { startGateway } from './lib/gateway.js';
 import { subscriptionDocument } from './lib/operations.js';
+import { subscriberLimitEnv } from './lib/size-run.js';
 import { measureSubscriptionLatency, type Transport } from './lib/subscriptions.js';
 import { startUpstream } from './lib/upstream.js';
 
@@ -37,6 +38,7 @@ const gateway = await startGateway({
   cwd: root,
   logDir: work,
   syncTimeoutMs: 120_000,
+  env: subscriberLimitEnv(Math.max(...counts)),
 });
 const doc = subscriptionDocument(buildSchema(readFileSync('schema/schema.graphql', 'utf8')));
 if (!('query' in doc)) throw new Error(doc.unavailable);
@@ -50,7 +52,8 @@ for (const transport of transports) {
       transport,
       subscribers,
       events,
-      eventTimeoutMs: 5_000,
+      // As the bench's fan-out row: 10,000 subscribers may take seconds per event on a busy machine.
+      eventTimeoutMs: Math.max(5_000, subscribers * 3),
       distinct,
     });
     console.log(
@@ -58,5 +61,7 @@ for (const transport of transports) {
     );
   }
 }
+// A profiled gateway drains before it exits and writes its profile: give it the time.
+if (process.env.KUBEGATE_BENCH_CPU_PROF) await gateway.child.stop(120_000);
 await stopAll();
 console.log(`logs in ${work}`);
