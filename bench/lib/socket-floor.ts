@@ -16,17 +16,29 @@ export interface SocketFloor {
   rounds: number[];
 }
 
-/** The reader: N connections that drain what they are sent, until its stdin closes. */
+/**
+ * The reader: N connections that drain what they are sent, until its stdin closes. They
+ * connect a batch at a time: a burst of thousands overflows the listener's accept queue,
+ * and a connection whose last handshake ACK was dropped there looks open to the client
+ * (which sends nothing) but is never accepted.
+ */
 const READER = `
 const net = require('node:net');
 const [port, n] = process.argv.slice(1).map(Number);
 const sockets = [];
-let open = 0;
-for (let i = 0; i < n; i++) {
-  const s = net.connect(port, '127.0.0.1', () => { if (++open === n) process.stdout.write('connected\\n'); });
+const connect = () => new Promise((resolve) => {
+  const s = net.connect(port, '127.0.0.1', resolve);
   s.on('data', () => {}).on('error', (e) => { process.stderr.write(String(e) + '\\n'); process.exit(1); });
   sockets.push(s);
-}
+});
+(async () => {
+  while (sockets.length < n) {
+    const batch = [];
+    for (let i = 0; i < 200 && sockets.length < n; i++) batch.push(connect());
+    await Promise.all(batch);
+  }
+  process.stdout.write('connected\\n');
+})();
 process.stdin.on('end', () => { for (const s of sockets) s.destroy(); process.exit(0); }).resume();
 `;
 
@@ -47,7 +59,7 @@ export async function measureSocketFloor(n: number, roundCount = 7): Promise<Soc
   const accepted: net.Socket[] = [];
   const server = net.createServer((s) => accepted.push(s.on('error', () => {})));
   server.maxConnections = n + 16;
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen({ port: 0, host: '127.0.0.1', backlog: 4096 }, resolve));
   const { port } = server.address() as net.AddressInfo;
   const reader = spawn(process.execPath, ['-e', READER, String(port), String(n)], {
     stdio: ['pipe', 'pipe', 'pipe'],
@@ -63,7 +75,14 @@ export async function measureSocketFloor(n: number, roundCount = 7): Promise<Soc
         reject(new Error(`the socket reader exited (${code}): ${stderr.trim()}`)),
       );
     });
-    while (accepted.length < n) await new Promise((r) => setTimeout(r, 10));
+    const until = Date.now() + 30_000;
+    while (accepted.length < n) {
+      if (Date.now() > until)
+        throw new Error(
+          `${n} sockets connected but ${accepted.length} accepted after 30 s (accept queue overflow?)`,
+        );
+      await new Promise((r) => setTimeout(r, 10));
+    }
     const message = Buffer.from(`event: next\ndata: ${'x'.repeat(120)}\n\n`);
     const rounds: number[] = [];
     for (let round = 0; round < roundCount; round++) {
