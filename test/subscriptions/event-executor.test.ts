@@ -34,7 +34,13 @@ interface Item {
 }
 
 const calls = new Map<string, number>();
-const count = (name: string) => calls.set(name, (calls.get(name) ?? 0) + 1);
+/** `read`, counted under `name`. */
+const counted =
+  <S, R>(name: string, read: (source: S) => R) =>
+  (source: S): R => {
+    calls.set(name, (calls.get(name) ?? 0) + 1);
+    return read(source);
+  };
 
 const Odd = new GraphQLScalarType({
   name: 'Odd',
@@ -57,18 +63,18 @@ const ItemType: GraphQLObjectType = new GraphQLObjectType<Item>({
     name: {
       type: new GraphQLNonNull(GraphQLString),
       resolve: (i) => {
-        count('name');
+        calls.set('name', (calls.get('name') ?? 0) + 1);
         if (i.broken === 'throw') throw new Error('no name today');
         if (i.broken === 'null') return null;
         return i.name;
       },
     },
-    size: { type: GraphQLInt, resolve: (i) => (count('size'), i.size) },
+    size: { type: GraphQLInt, resolve: counted('size', (i: Item) => i.size) },
     label: {
       type: GraphQLString,
       args: { prefix: { type: GraphQLString, defaultValue: '>' }, upper: { type: GraphQLBoolean } },
       resolve: (i, args: { prefix: string; upper?: boolean }) => {
-        count('label');
+        calls.set('label', (calls.get('label') ?? 0) + 1);
         const text = `${args.prefix}${i.name}`;
         return args.upper ? text.toUpperCase() : text;
       },
@@ -76,28 +82,29 @@ const ItemType: GraphQLObjectType = new GraphQLObjectType<Item>({
     later: {
       type: GraphQLString,
       resolve: (i) => {
-        count('later');
+        calls.set('later', (calls.get('later') ?? 0) + 1);
         return i.broken === 'reject'
           ? Promise.reject(new Error('later failed'))
           : Promise.resolve(`later ${i.name}`);
       },
     },
-    odd: { type: Odd, resolve: (i) => (count('odd'), i.broken === 'serialise' ? 2 : 3) },
+    odd: { type: Odd, resolve: counted('odd', (i: Item) => (i.broken === 'serialise' ? 2 : 3)) },
     tags: {
       type: new GraphQLList(new GraphQLNonNull(GraphQLString)),
-      resolve: (i) => (count('tags'), i.tags),
+      resolve: counted('tags', (i: Item) => i.tags),
     },
-    self: { type: ItemType, resolve: (i) => (count('self'), i) },
-    named: { type: Named, resolve: (i) => (count('named'), i) },
+    self: { type: ItemType, resolve: counted('self', (i: Item) => i) },
+    named: { type: Named, resolve: counted('named', (i: Item) => i) },
   }),
 });
 
-const Event = new GraphQLObjectType<{ type: string; items: Item[] }>({
+type EventValue = { type: string; items: Item[] };
+const Event = new GraphQLObjectType<EventValue>({
   name: 'Event',
   fields: {
-    type: { type: new GraphQLNonNull(GraphQLString), resolve: (e) => (count('type'), e.type) },
-    items: { type: new GraphQLList(ItemType), resolve: (e) => (count('items'), e.items) },
-    first: { type: new GraphQLNonNull(ItemType), resolve: (e) => (count('first'), e.items[0]) },
+    type: { type: new GraphQLNonNull(GraphQLString), resolve: counted('type', (e: EventValue) => e.type) },
+    items: { type: new GraphQLList(ItemType), resolve: counted('items', (e: EventValue) => e.items) },
+    first: { type: new GraphQLNonNull(ItemType), resolve: counted('first', (e: EventValue) => e.items[0]) },
   },
 });
 
@@ -109,7 +116,7 @@ const schema = new GraphQLSchema({
       events: {
         type: Event,
         args: { filter: { type: GraphQLString } },
-        resolve: (payload) => (count('events'), payload),
+        resolve: counted('events', (payload: unknown) => payload),
         subscribe: async function* () {},
       },
     },
