@@ -7,7 +7,9 @@
  * same object; and a relation must be answered with the data of the event's moment.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { relayStats } from '../../src/loaders/streams.js';
 import { type Harness, simFetch, startHarness } from '../helpers/harness.js';
+import { waitFor } from '../helpers/wait.js';
 import {
   barePod,
   cached,
@@ -17,7 +19,9 @@ import {
   type Subscription,
   stopBackgroundActivity,
   subscribe,
+  subscribeOn,
   TRANSPORTS,
+  wsConnection,
 } from './clients.js';
 
 let h: Harness;
@@ -145,3 +149,85 @@ describe.each(TRANSPORTS)('over %s', (transport) => {
     sub.dispose();
   });
 });
+
+/** PodFields without its relations and global ID (promised fields, which graphql-js executes). */
+const PLAIN_FRAGMENTS = `
+fragment PlainFields on Pod {
+  __typename
+  name
+  podName: name
+  namespace
+  phase
+  tier: label(key: "tier")
+  labels @skip(if: $bare) { key value }
+  ...Meta
+}
+fragment Meta on KubeObject {
+  cluster
+  resourceVersion
+  ... on Pod { nodeName }
+}`;
+
+it('1,000 distinct operations each receive what a query of their selection answers', async () => {
+  const ns = 'exec-distinct';
+  ensureNamespace(h, ns);
+  const [node] = nodeNames(h);
+  const cluster = h.registry.list()[0].name;
+  // Five connections of 200 (the per-connection limit); every operation has its own
+  // variables (a label selector no pod carries), so none shares a relay or a result.
+  // The earlier tests' subscriptions have left, so the relays count only these.
+  await waitFor(() => relayStats(h.hub).subscribers === 0, { message: 'no subscriber left' });
+  const clients = Array.from({ length: 5 }, () => wsConnection(h.url));
+  const subs: Subscription[] = [];
+  const flagsOf = (i: number) => ({ bare: i % 2 === 0 });
+  for (let i = 0; i < 1_000; i++) {
+    const sub = subscribeOn(
+      clients[Math.floor(i / 200)],
+      `subscription Distinct($ns: String, $sel: String, $bare: Boolean!) {
+        podEvents(namespace: $ns, labelSelector: $sel, allChanges: true) { __typename kind: type object { ...PlainFields } }
+      }
+      ${PLAIN_FRAGMENTS}`,
+      { ns, sel: `!distinct-${i}`, ...flagsOf(i) },
+    );
+    subs.push(sub);
+    open.push(sub);
+  }
+  try {
+    await waitFor(() => relayStats(h.hub).subscribers === 1_000, {
+      message: '1,000 subscribers',
+      timeoutMs: 30_000,
+    });
+    await send(
+      'POST',
+      `/api/v1/namespaces/${ns}/pods`,
+      barePod(ns, 'everyone', { nodeName: node, labels: { tier: 'db' } }),
+    );
+    const answers = new Map<string, Json>();
+    for (const [i, sub] of subs.entries()) {
+      const event = await sub
+        .until('the event', (s) => s.events.length > 0, 30_000)
+        .then(() => sub.events[0]);
+      expect(sub.errors).toEqual([]);
+      const flags = flagsOf(i);
+      const key = JSON.stringify(flags);
+      if (!answers.has(key)) {
+        const same = await h.query<Json>(
+          `query Same($cluster: String!, $ns: String!, $name: String!, $bare: Boolean!) {
+            cluster(name: $cluster) { pod(name: $name, namespace: $ns) { ...PlainFields } }
+          }
+          ${PLAIN_FRAGMENTS}`,
+          { cluster, ns, name: 'everyone', ...flags },
+        );
+        expect(same.errors).toBeUndefined();
+        answers.set(key, same.data.cluster.pod);
+      }
+      expect(event.__typename).toBe('PodEvent');
+      expect(event.kind).toBe('ADDED');
+      expect(event.object).toEqual(answers.get(key));
+    }
+    expect(answers.size).toBe(2);
+  } finally {
+    for (const sub of subs) sub.dispose();
+    for (const client of clients) void client.dispose();
+  }
+}, 120_000);
