@@ -103,6 +103,7 @@ async function main(): Promise<number> {
       seed: config.seed,
       subscribers: config.subscribers,
       subscriptionEvents: config.subscriptionEvents,
+      fanout: config.fanout,
       slowThresholdMs: config.load.slowThresholdMs,
     },
     operations: operations.map(({ id, file, title }) => ({ id, file, title })),

@@ -2,7 +2,9 @@
  * `npx tsx bench/subscriptions-only.ts [subscribers] [events] [sse,ws] [distinct]`: only the
  * subscription-latency figures of the full bench, at size S, for working on them (the
  * full run takes twenty minutes). Same simulator, gateway and clients as `npm run bench`.
- * KUBEGATE_BENCH_CPU_PROF=DIR profiles the gateway and the simulator.
+ * KUBEGATE_BENCH_CPU_PROF=DIR profiles the gateway and the simulator. Each line also gives
+ * the gateway's CPU time (user + system, from /proc) per delivered event over the run: on a
+ * shared machine latency swings with the load, its CPU cost per event much less.
  */
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,6 +14,7 @@ import { killChildrenOnExit, stopAll } from './lib/children.js';
 import { SIZES } from './lib/config.js';
 import { startGateway } from './lib/gateway.js';
 import { subscriptionDocument } from './lib/operations.js';
+import { subscriberLimitEnv } from './lib/size-run.js';
 import { measureSubscriptionLatency, type Transport } from './lib/subscriptions.js';
 import { startUpstream } from './lib/upstream.js';
 
@@ -37,11 +40,13 @@ const gateway = await startGateway({
   cwd: root,
   logDir: work,
   syncTimeoutMs: 120_000,
+  env: subscriberLimitEnv(Math.max(...counts)),
 });
 const doc = subscriptionDocument(buildSchema(readFileSync('schema/schema.graphql', 'utf8')));
 if (!('query' in doc)) throw new Error(doc.unavailable);
 for (const transport of transports) {
   for (const subscribers of counts) {
+    const cpuBefore = cpuMs(gateway.child.pid);
     const f = await measureSubscriptionLatency({
       url: gateway.url,
       query: doc.query,
@@ -50,13 +55,29 @@ for (const transport of transports) {
       transport,
       subscribers,
       events,
-      eventTimeoutMs: 5_000,
+      // As the bench's fan-out row: 10,000 subscribers may take seconds per event on a busy machine.
+      eventTimeoutMs: Math.max(5_000, subscribers * 3),
       distinct,
     });
+    const cpu = cpuMs(gateway.child.pid) - cpuBefore;
     console.log(
-      `${transport} ×${subscribers}: p50 ${f.p50Ms} ms, p99 ${f.p99Ms} ms (${f.samples} samples, ${f.lost} lost)${f.error ? `; ${f.error}` : ''}`,
+      `${transport} ×${subscribers}: p50 ${f.p50Ms} ms, p99 ${f.p99Ms} ms (${f.samples} samples, ${f.lost} lost); gateway CPU ${Math.round(cpu)} ms, ${((cpu / Math.max(1, f.samples)) * 1000).toFixed(1)} µs per delivered event${f.error ? `; ${f.error}` : ''}`,
     );
   }
 }
+// A profiled gateway drains before it exits and writes its profile: give it the time.
+if (process.env.KUBEGATE_BENCH_CPU_PROF) await gateway.child.stop(120_000);
 await stopAll();
+
+/** A process's CPU time so far (utime + stime of /proc/PID/stat), in ms; 0 where /proc is not. */
+function cpuMs(pid: number | undefined): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // utime and stime are fields 14 and 15 (1-based) of the whole line, in clock ticks (100 Hz).
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+  } catch {
+    return 0;
+  }
+}
 console.log(`logs in ${work}`);

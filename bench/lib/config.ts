@@ -47,6 +47,11 @@ export interface BenchConfig {
   seed: number;
   subscribers: number[];
   subscriptionEvents: number;
+  /**
+   * Subscribers of the WebSocket fan-out row (one identical operation), read against the
+   * machine's floor for as many sockets measured in the same run; 0: no such row.
+   */
+  fanout: number;
   /** Measure the honest client under attack on B (bench/lib/attack.ts). */
   attack: boolean;
   rbac: RbacSettings;
@@ -73,6 +78,10 @@ export const USAGE = `usage: npm run bench -- [options]
   --churn N            simulator changes per second (default 20; tiny 2)
   --subscribers LIST   subscriber counts for event latency (default 1,100,1000)
   --events N           timed events per subscription measurement (default 20; quick 5)
+  --fanout N           WebSocket subscribers of the fan-out row, against the floor of one
+                       write to each of N sockets (default 10000; quick 0: none; tiny 3).
+                       Each process (bench, gateway, socket reader) then holds N sockets:
+                       the open-file limit (ulimit -n) must exceed N + 1,000
   --rbac-namespaces N  namespaces R's second user is bound in (default 1000; tiny 12)
   --rbac-other-bindings N   RoleBindings for other subjects present for R's second
                        compile-time figure (default 10000; tiny 200)
@@ -114,6 +123,7 @@ export function parseBenchArgs(argv: string[]): BenchConfig | 'help' {
       'kubectl-runs': { type: 'string' },
       churn: { type: 'string' },
       subscribers: { type: 'string' },
+      fanout: { type: 'string' },
       events: { type: 'string' },
       attack: { type: 'boolean' },
       'no-attack': { type: 'boolean' },
@@ -133,6 +143,7 @@ export function parseBenchArgs(argv: string[]): BenchConfig | 'help' {
       kubectlRuns: 3,
       events: 20,
       subscribers: '1,100,1000',
+      fanout: 10_000,
       churn: 20,
       rbacNamespaces: 1_000,
       rbacOtherBindings: 10_000,
@@ -147,6 +158,7 @@ export function parseBenchArgs(argv: string[]): BenchConfig | 'help' {
       kubectlRuns: 2,
       events: 5,
       subscribers: '1,100,1000',
+      fanout: 0,
       churn: 20,
       rbacNamespaces: 1_000,
       rbacOtherBindings: 10_000,
@@ -161,6 +173,7 @@ export function parseBenchArgs(argv: string[]): BenchConfig | 'help' {
       kubectlRuns: 1,
       events: 2,
       subscribers: '1,2',
+      fanout: 3,
       churn: 2,
       rbacNamespaces: 12,
       rbacOtherBindings: 200,
@@ -201,6 +214,7 @@ export function parseBenchArgs(argv: string[]): BenchConfig | 'help' {
     seed: 1,
     subscribers,
     subscriptionEvents: Math.round(num('events', values.events, d.events)),
+    fanout: values.fanout === '0' ? 0 : Math.round(num('fanout', values.fanout, d.fanout)),
     attack: values['no-attack'] ? false : (values.attack ?? mode !== 'tiny'),
     rbac: {
       manyNamespaces: Math.round(num('rbac-namespaces', values['rbac-namespaces'], d.rbacNamespaces)),

@@ -28,6 +28,8 @@ export async function startGateway(options: {
   cwd: string;
   logDir: string;
   syncTimeoutMs: number;
+  /** The gateway's environment (default: the bench's). */
+  env?: NodeJS.ProcessEnv;
 }): Promise<RunningGateway> {
   const spawned = performance.now();
   const child = startNodeChild(

@@ -122,6 +122,12 @@ function sizeSection(s: SizeResult, results: BenchResults): string {
         `| ${f.transport === 'sse' ? 'SSE (graphql-sse)' : 'WebSocket (graphql-ws)'} | ${f.subscribers} | ${f.distinct ? 'one per subscriber' : 'one, identical'} | ${f.connected} | ${f.events} | ${f.samples} | ${f.lost} | ${ms(f.p50Ms)} | ${ms(f.p99Ms)} |${f.error ? ` ⚠ ${f.error.slice(0, 100)}` : ''}`,
       );
     }
+    for (const f of s.subscriptions.results.filter((r) => r.fanout && r.floorMs !== undefined)) {
+      lines.push(
+        '',
+        `Fan-out row (WebSocket ×${f.subscribers.toLocaleString('en')}): p99 ${ms(f.p99Ms)} ms against the machine's floor for as many sockets, ${ms(f.floorMs!)} ms (one write to each of ${f.subscribers.toLocaleString('en')} loopback sockets, \`bench/socket-writes.ts\`; median of rounds measured just before and after the row): ${Number.isFinite(f.p99Ms / f.floorMs!) ? (f.p99Ms / f.floorMs!).toFixed(2) : 'n/a'}× the floor.`,
+      );
+    }
   }
   if (s.floor !== undefined) lines.push('', ...floorSection(s));
   if (s.attack !== undefined) lines.push('', ...attackSection(s, results));
@@ -388,7 +394,7 @@ export function resultsMarkdown(
           "- R: B (a gateway of its own, with caches) answering as Kubernetes identities its `auth.tokens` name, authorised from the cluster's RBAC, which it mirrors: a user bound to `view` in 3 namespaces and one in 1,000, with the same load as B; p50, p99 and req/s reported as ratios over B of the same run, with what each query answered for each caller. Also the access-set compile time and the delay from a RoleBinding's deletion to the user's subscription ending FORBIDDEN (see each size's R section).",
         ]
       : []),
-    `- Subscriptions: ${st.subscribers.join(', ')} subscribers of one identical operation (as many tabs of one live page), ${st.subscriptionEvents} timed pod creations each after ${WARMUP_EVENTS} untimed ones, over graphql-sse (distinct connections; its client reading the body as a Node stream through undici.request, not through the WHATWG streams of the global fetch) and graphql-ws (a connection per subscriber), subscribers and writer in one process.`,
+    `- Subscriptions: ${st.subscribers.join(', ')} subscribers of one identical operation (as many tabs of one live page), ${st.subscriptionEvents} timed pod creations each after ${WARMUP_EVENTS} untimed ones, over graphql-sse (distinct connections; its client reading the body as a Node stream through undici.request, not through the WHATWG streams of the global fetch) and graphql-ws (a connection per subscriber), subscribers and writer in one process.${st.fanout ? ` Then a fan-out row: ${st.fanout.toLocaleString('en')} graphql-ws subscribers of one identical operation, read against the machine's floor for as many sockets (one write to each, \`bench/socket-writes.ts\`) measured just before and after it.` : ''}`,
     '- Operations: `bench/operations/*.graphql`, validated against `schema/schema.graphql` at startup: ' +
       results.operations.map((o) => `${o.id} ${o.title}`).join('; ') +
       '.',

@@ -116,6 +116,8 @@ export interface BenchResults {
     seed: number;
     subscribers: number[];
     subscriptionEvents: number;
+    /** WebSocket subscribers of the fan-out row (0: none); absent in results from before it. */
+    fanout?: number;
     slowThresholdMs: number;
   };
   operations: { id: OperationId; file: string; title: string }[];

@@ -6,6 +6,7 @@
  */
 
 import { loadSource } from '../../src/kube/sources.js';
+import { DEFAULT_SUBSCRIPTIONS_PER_PRINCIPAL } from '../../src/server/subscription-limits.js';
 import { measureUnderAttack, writeAttackConfig } from './attack.js';
 import { type Child, startNodeChild } from './children.js';
 import type { BenchConfig } from './config.js';
@@ -26,8 +27,9 @@ import {
 import { measureCompile } from './rbac-compile.js';
 import type { FloorFigures, MemoryFigures, Ratios, SizeResult, SyncFigures } from './results.js';
 import { measureRevocation } from './revocation.js';
-import { round } from './stats.js';
-import { measureSubscriptionLatency, type Transport } from './subscriptions.js';
+import { measureSocketFloor, openFileLimit } from './socket-floor.js';
+import { median, round } from './stats.js';
+import { measureSubscriptionLatency, type SubscriptionFigures, type Transport } from './subscriptions.js';
 import {
   pickJobPod,
   pickVariables,
@@ -119,6 +121,8 @@ export async function runSize(size: SizeSpec, ctx: SizeContext): Promise<SizeRes
           cache,
           ...opts,
           syncTimeoutMs: 900_000,
+          // The subscribers are one (anonymous) caller: the fan-out row needs more than the default 5,000.
+          ...(cache && config.fanout ? { env: subscriberLimitEnv(config.fanout) } : {}),
         });
       try {
         // The floor B's first sync is measured against, right before it on the same simulator.
@@ -587,6 +591,61 @@ async function runSubscriptions(
       );
     }
   }
+  if (ctx.config.fanout > 0) result.subscriptions.results.push(await fanoutRow(url, cluster, upstream, ctx));
+}
+
+/**
+ * The WebSocket fan-out row: N subscribers of one identical operation, between two
+ * measurements of the machine's floor for N sockets, so the row is read as a ratio over
+ * a floor of the same moment (the machine is shared).
+ */
+async function fanoutRow(
+  url: string,
+  cluster: string,
+  upstream: Upstream,
+  ctx: SizeContext,
+): Promise<SubscriptionFigures> {
+  const n = ctx.config.fanout;
+  const base = {
+    transport: 'ws' as const,
+    subscribers: n,
+    fanout: true as const,
+    connected: 0,
+    events: ctx.config.subscriptionEvents,
+  };
+  const limit = openFileLimit();
+  if (limit !== undefined && limit < n + 1_000) {
+    const error = `needs an open-file limit (ulimit -n) of at least ${n + 1_000} for ${n} sockets per process, have ${limit}`;
+    ctx.log(`  subscriptions ws ×${n} (fan-out): not run: ${error}`);
+    return { ...base, samples: 0, lost: 0, p50Ms: Number.NaN, p99Ms: Number.NaN, error };
+  }
+  const before = await measureSocketFloor(n);
+  const figures = await measureSubscriptionLatency({
+    url,
+    query: (ctx.subscription as { query: string }).query,
+    cluster,
+    upstream,
+    transport: 'ws',
+    subscribers: n,
+    events: ctx.config.subscriptionEvents,
+    eventTimeoutMs: 30_000,
+  });
+  const after = await measureSocketFloor(n);
+  const floorMs = round(median([...before.rounds, ...after.rounds]));
+  ctx.log(
+    `  subscriptions ws ×${n} (fan-out): p50 ${figures.p50Ms} ms, p99 ${figures.p99Ms} ms (${figures.samples} samples, ${figures.lost} lost); floor ${floorMs} ms (${fmtRatio(figures.p99Ms / floorMs)}×)${figures.error ? `; ${figures.error}` : ''}`,
+  );
+  return { ...figures, fanout: true, floorMs };
+}
+
+/** The gateway's environment with room for `subscribers` subscriptions of one caller. */
+export function subscriberLimitEnv(subscribers: number): NodeJS.ProcessEnv {
+  const limit = Math.max(DEFAULT_SUBSCRIPTIONS_PER_PRINCIPAL, subscribers + 1_000);
+  return { ...process.env, KUBEGATE_SUBSCRIPTIONS_PER_PRINCIPAL: String(limit) };
+}
+
+function fmtRatio(x: number): string {
+  return Number.isFinite(x) ? x.toFixed(2) : 'n/a';
 }
 
 function memoryFigures(

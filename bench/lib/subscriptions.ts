@@ -30,6 +30,14 @@ export interface SubscriptionFigures {
   lost: number;
   p50Ms: number;
   p99Ms: number;
+  /**
+   * The fan-out row only: the machine's floor for this many sockets (one write to each,
+   * bench/lib/socket-floor.ts), the median of rounds measured just before and just after
+   * the row in the same run, so both see the same machine load.
+   */
+  floorMs?: number;
+  /** The fan-out row (bench --fanout): read against `floorMs`. */
+  fanout?: true;
   error?: string;
 }
 

@@ -66,6 +66,7 @@ export function evaluateTargets(results: Pick<BenchResults, 'sizes'>): TargetRes
     }
     floorTargets(s, out);
     subscriptionTargets(s, out);
+    fanoutTarget(s, out);
     attackTarget(s, out);
     rbacTargets(s, out);
   }
@@ -141,6 +142,26 @@ export function evaluateTargets(results: Pick<BenchResults, 'sizes'>): TargetRes
     }
   }
   return out;
+}
+
+/** The fan-out row's p99 over the machine's floor for as many sockets, measured in the same run. */
+export const FANOUT_FLOOR_RATIO = 2;
+
+function fanoutTarget(s: SizeResult, out: TargetResult[]): void {
+  const f = s.subscriptions.results.find((r) => r.fanout);
+  if (!f) return; // not run (--fanout 0): no line
+  const t = `Subscriptions (WebSocket): ${f.subscribers.toLocaleString('en')} subscribers, p99 ≤ ${FANOUT_FLOOR_RATIO}× the machine's floor for that fan-out, 0 lost`;
+  if (!Number.isFinite(f.p99Ms) || f.floorMs === undefined) {
+    out.push({ target: t, size: s.size.name, met: false, figure: `failed: ${f.error ?? 'no samples'}` });
+    return;
+  }
+  const ratio = f.p99Ms / f.floorMs;
+  out.push({
+    target: t,
+    size: s.size.name,
+    met: ratio <= FANOUT_FLOOR_RATIO && f.lost === 0 && f.connected === f.subscribers,
+    figure: `p99 ${fmt(f.p99Ms, 1)} ms over a floor of ${fmt(f.floorMs, 1)} ms: ${fmt(ratio, 2)}× (${f.connected}/${f.subscribers} connected, ${f.lost} events lost)`,
+  });
 }
 
 function subscriptionTargets(s: SizeResult, out: TargetResult[]): void {

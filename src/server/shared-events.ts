@@ -8,7 +8,9 @@
  * where graphql-yoga's executor would run the same selection a thousand times.
  *
  * It is graphql-js's own `subscribe` algorithm (createSourceEventStream, then
- * `execute` per event with the event as root value), plus the memo. Results are shared
+ * `execute` per event with the event as root value), plus the memo, except that each
+ * subscription prepares its operation once (event-executor.ts) instead of graphql-js
+ * building the execution context again for every event. Results are shared
  * only between subscribers of the same principal, so nothing crosses an authorisation
  * boundary; an event that is not shared (a snapshot, a SLOW_CONSUMER end) is executed
  * for its subscriber alone. The memo is keyed by the event object (a WeakMap), so it
@@ -27,6 +29,7 @@ import { identityKeys } from '../identity.js';
 import type { GatewayContext } from '../loaders/index.js';
 import { principalKey } from '../loaders/principal.js';
 import { isSharedEvent } from '../loaders/streams.js';
+import { type EventExecutor, prepareEventExecutor } from './event-executor.js';
 
 type Result = ExecutionResult | Promise<ExecutionResult>;
 
@@ -47,8 +50,8 @@ function operationKey(args: ExecutionArgs): string | undefined {
   ]);
 }
 
-function executeEvent(args: ExecutionArgs, key: string | undefined, payload: unknown): Result {
-  if (key === undefined || !isSharedEvent(payload)) return execute({ ...args, rootValue: payload });
+function executeEvent(executor: EventExecutor, key: string | undefined, payload: unknown): Result {
+  if (key === undefined || !isSharedEvent(payload)) return executor.execute(payload);
   const event = payload as object;
   let byOperation = results.get(event);
   if (!byOperation) {
@@ -57,7 +60,7 @@ function executeEvent(args: ExecutionArgs, key: string | undefined, payload: unk
   }
   let result = byOperation.get(key);
   if (!result) {
-    result = execute({ ...args, rootValue: payload });
+    result = executor.execute(payload);
     byOperation.set(key, result);
   }
   return result;
@@ -88,6 +91,9 @@ export async function sharedSubscribe(
   }
   const iterator = source[Symbol.asyncIterator]();
   const key = operationKey(args);
+  const executor = prepareEventExecutor(args) ?? {
+    execute: (payload) => execute({ ...args, rootValue: payload }),
+  };
   const stop = () => iterator.return?.();
   args.signal?.addEventListener('abort', stop, { once: true });
   const done = (): IteratorResult<ExecutionResult> => {
@@ -98,7 +104,7 @@ export async function sharedSubscribe(
     async next() {
       const item = await iterator.next();
       if (item.done) return done();
-      return { value: await executeEvent(args, key, item.value), done: false };
+      return { value: await executeEvent(executor, key, item.value), done: false };
     },
     async return() {
       await iterator.return?.();

@@ -109,8 +109,10 @@ describe('npm run bench -- --tiny', () => {
     const subs = results.sizes[0].subscriptions;
     expect(subs.available, subs.reason).toBe(true);
     expect(
-      subs.results.map((r) => `${r.transport}×${r.subscribers}${r.distinct ? ' distinct' : ''}`),
-    ).toEqual(['sse×1', 'sse×2', 'sse×2 distinct', 'ws×1', 'ws×2', 'ws×2 distinct']);
+      subs.results.map(
+        (r) => `${r.transport}×${r.subscribers}${r.distinct ? ' distinct' : ''}${r.fanout ? ' fan-out' : ''}`,
+      ),
+    ).toEqual(['sse×1', 'sse×2', 'sse×2 distinct', 'ws×1', 'ws×2', 'ws×2 distinct', 'ws×3 fan-out']);
     for (const r of subs.results) {
       expect(r.error, `${r.transport}×${r.subscribers}`).toBeUndefined();
       expect(r.connected).toBe(r.subscribers);
@@ -118,6 +120,12 @@ describe('npm run bench -- --tiny', () => {
       expect(r.p50Ms).toBeGreaterThan(0);
       expect(r.p99Ms).toBeGreaterThanOrEqual(r.p50Ms);
     }
+    // The fan-out row is read against the machine's floor for as many sockets, measured in the run.
+    const fanout = subs.results.find((r) => r.fanout);
+    expect(fanout?.floorMs).toBeGreaterThan(0);
+    expect(results.targets.map((t) => t.target)).toContain(
+      "Subscriptions (WebSocket): 3 subscribers, p99 ≤ 2× the machine's floor for that fan-out, 0 lost",
+    );
   });
 
   it('measures B as RBAC users beside B, their access-set compile time and the revocation delay (R)', () => {
