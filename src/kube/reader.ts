@@ -122,6 +122,15 @@ export class ClusterReader {
     return this.cached('Pod') ? this.#cluster.aggregates : undefined;
   }
 
+  /**
+   * The matches from memory now, or undefined when `kind` is not served from memory (then
+   * `list`). Throws as `list` rejects (a bad selector).
+   */
+  listNow<K extends KindName>(kind: K, query: ObjectQuery = {}): readonly KubeObjectOf<K>[] | undefined {
+    const store = this.#store(kind);
+    return store ? listFromStore(store, kind, query, compileQuery(kind, query)) : undefined;
+  }
+
   async list<K extends KindName>(kind: K, query: ObjectQuery = {}): Promise<ReadResult<KubeObjectOf<K>>> {
     const matches = compileQuery(kind, query); // parses the selector: bad input fails before any read
     const store = this.#store(kind);

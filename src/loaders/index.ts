@@ -117,7 +117,7 @@ export {
 
 export interface Loaders {
   /** Filtered lists: connections, `node.pods`, `job.pods`, `namespace.pods`, totalCount. */
-  readonly list: DataLoader<ListKey, readonly AnyObject[], string>;
+  readonly list: InMemoryLoader<ListKey, readonly AnyObject[]>;
   /** One object by (cluster, kind, namespace, name); null when absent or invisible. */
   readonly object: DataLoader<ObjectKey, AnyObject | null, string>;
   /** A node's non-terminated pods and their effective requests. */

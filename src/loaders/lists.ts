@@ -11,6 +11,7 @@ import DataLoader from 'dataloader';
 import { LRUCache } from 'lru-cache';
 import { isNamespaced, KIND_INFO, type KindName, keyOf } from '../kube/kinds.js';
 import type { ObjectQuery } from '../kube/reader.js';
+import { InMemoryLoader } from './aggregates.js';
 import {
   type AnyObject,
   commonNamespace,
@@ -59,17 +60,13 @@ export function answerMemoBytes(scope: object): number {
   return answers.get(scope)?.calculatedSize ?? 0;
 }
 
-async function memoised(
-  reads: RequestReads,
-  reader: ReturnType<RequestReads['reader']>,
-  key: ListKey,
-  compute: () => Promise<readonly AnyObject[]>,
-): Promise<readonly AnyObject[]> {
+/** Where `key`'s answer is memoised now, or undefined when it may not be. */
+function memoOf(reads: RequestReads, reader: ReturnType<RequestReads['reader']>, key: ListKey) {
   const scope = reader.scope(key.kind);
   const generation = reader.generation(key.kind);
   const access = reads.access(key.cluster);
   // Rights decided by reviews change without a key of their own: never memoised across requests.
-  if (scope === undefined || generation === undefined || access.prepare) return compute();
+  if (scope === undefined || generation === undefined || access.prepare) return undefined;
   let cache = answers.get(scope);
   if (!cache) {
     cache = new LRUCache<string, { generation: number; items: readonly AnyObject[] }>({
@@ -82,15 +79,43 @@ async function memoised(
   }
   const memoKey = `${access.key}\u0000${listCacheKey(key)}`;
   const hit = cache.get(memoKey);
-  if (hit && hit.generation === generation) return hit.items;
+  return { cache, memoKey, generation, hit: hit && hit.generation === generation ? hit.items : undefined };
+}
+
+async function memoised(
+  reads: RequestReads,
+  reader: ReturnType<RequestReads['reader']>,
+  key: ListKey,
+  compute: () => Promise<readonly AnyObject[]>,
+): Promise<readonly AnyObject[]> {
+  const memo = memoOf(reads, reader, key);
+  if (!memo) return compute();
+  if (memo.hit) return memo.hit;
   const items = await compute();
-  if (reader.generation(key.kind) === generation)
-    cache.set(memoKey, { generation, items: Object.freeze(items) });
+  if (reader.generation(key.kind) === memo.generation)
+    memo.cache.set(memo.memoKey, { generation: memo.generation, items: Object.freeze(items) });
+  return items;
+}
+
+/**
+ * The list loader's synchronous answer (InMemoryLoader's `now`): a synced kind and rights
+ * decided without I/O give the same items `load` would (the same memo), with no promise,
+ * DataLoader batch or tick. Q3 pages 100 jobs each with its pods: 100 connections that
+ * were each a promise and a batch entry (bench/wide-breakdown.ts).
+ */
+function listNow(reads: RequestReads, key: ListKey): readonly AnyObject[] | undefined {
+  const reader = reads.reader(key.cluster);
+  if (!reader.cached(key.kind)) return undefined;
+  const memo = memoOf(reads, reader, key);
+  if (memo?.hit) return memo.hit;
+  const items = reads.listNow(reader, key.kind, queryOf(key));
+  if (items === undefined) return undefined;
+  if (memo) memo.cache.set(memo.memoKey, { generation: memo.generation, items: Object.freeze(items) });
   return items;
 }
 
 export function createListLoader(reads: RequestReads, onBatch?: BatchHook) {
-  return new DataLoader<ListKey, readonly AnyObject[], string>(
+  return new InMemoryLoader<ListKey, readonly AnyObject[]>(
     tracedBatch('list', async (keys) => {
       onBatch?.('list', keys);
       const results: (readonly AnyObject[] | Error)[] = new Array(keys.length);
@@ -133,6 +158,7 @@ export function createListLoader(reads: RequestReads, onBatch?: BatchHook) {
       return results;
     }),
     { cacheKeyFn: listCacheKey },
+    (key) => listNow(reads, key),
   );
 }
 

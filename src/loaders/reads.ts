@@ -155,6 +155,22 @@ export class RequestReads {
     return out;
   }
 
+  /**
+   * What `list` would answer, now, when that needs no I/O: the kind served from memory and
+   * the principal allowed to `verb` all of it by rights already decided (no review
+   * pending). Undefined otherwise (then `list`). Throws as `list` rejects.
+   */
+  listNow(
+    reader: ClusterReader,
+    kind: KindName,
+    query: ObjectQuery,
+    verb: ReadVerb = 'list',
+  ): readonly AnyObject[] | undefined {
+    const access = this.access(reader.name);
+    if (access.prepare || !access.all(verb, kind)) return undefined;
+    return reader.listNow(kind, query);
+  }
+
   /** One object by namespace and name, or undefined; the caller checks visibility first. */
   async get(reader: ClusterReader, kind: KindName, namespace: string | undefined, name: string) {
     if (reader.cached(kind)) return reader.get(kind, namespace, name);

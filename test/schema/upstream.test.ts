@@ -84,6 +84,37 @@ describe('with the cache synced', () => {
     for (const [name, c] of Object.entries(costs)) expect(c, name).toEqual({ LIST: 0, GET: 0, podLists: 0 });
   });
 
+  it('answers a jobs page with its pods and a nodes page from memory without a single batch', async () => {
+    // The list, nodeUsage and jobPods loaders answer synchronously when the kind is synced and
+    // the rights are decided (issue #16): no DataLoader batch, so no promise per connection.
+    const batches: [string, readonly unknown[]][] = [];
+    const contextValue = createContext({
+      directory: h.registry,
+      principal: OPEN_ACCESS,
+      onBatch: (loader, keys) => batches.push([loader, keys]),
+    });
+    const jobs = await graphql({
+      schema: buildSchema(),
+      source: print(JobsPageDocument),
+      variableValues: { cluster: 'sim', first: 6 },
+      contextValue,
+    });
+    expect(jobs.errors).toBeUndefined();
+    const edges = (
+      jobs.data as { cluster: { jobs: { edges: { node: { pods: { totalCount: number } } }[] } } }
+    ).cluster.jobs.edges;
+    expect(edges).toHaveLength(WIDE.jobs);
+    expect(edges.some((e) => e.node.pods.totalCount > 0)).toBe(true);
+    const nodes = await graphql({
+      schema: buildSchema(),
+      source: print(NodesPageDocument),
+      variableValues: { cluster: 'sim', first: 50 },
+      contextValue,
+    });
+    expect(nodes.errors).toBeUndefined();
+    expect(batches.map(([loader]) => loader)).toEqual([]);
+  });
+
   it('a Relay node(id:) refetch costs nothing either', async () => {
     const pod = simObjects(h, 'pods')[3];
     const r = await run(h, PodDetailDocument, {

@@ -99,6 +99,19 @@ describe('cost counts the page sizes a request will get', () => {
     }
   });
 
+  it('costs the same document anew for each set of variables (the cost is cached per document and variables)', async () => {
+    // Served, refused, served again, refused again: a cost remembered for one set of
+    // variables must never answer for another.
+    for (const n of [5, 500, 5, 500, 6]) {
+      const body = await h.query<{ clusters: { pods: { edges: unknown[] } }[] }>(HOSTILE_VARIABLE, { n });
+      if (n === 500) expect(rejection(body).extensions.code).toBe('COST_LIMIT');
+      else {
+        expect(body.errors).toBeUndefined();
+        expect(body.data?.clusters[0].pods.edges).toHaveLength(n);
+      }
+    }
+  });
+
   it('counts a connection without first at the largest page, not the default one', () => {
     const cost = (q: string) => operationCost({ schema, document: parse(q) })!;
     const one = cost('{ clusters { pods(first: 1) { edges { node { name } } } } }');

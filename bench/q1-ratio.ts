@@ -1,0 +1,115 @@
+/**
+ * Q1 B/A in one run (issue #16, "Throughput"): the ceiling (A, bench/ceiling-server.ts,
+ * `{ hello }`) and kubegate (B, src/main.ts with its caches) each in its own process, both
+ * up at once over one simulator (churn 20/s, as the bench), measured by autocannon in
+ * alternation (A, B, B, A, ...) so that a busy, shared machine charges both alike; the
+ * figure is the median of the per-pair ratios, by rate (req/s) and by CPU per request
+ * (each process's CPU time over its requests: the neighbours of a shared machine move the
+ * rates, much less the CPU a request costs).
+ *
+ *   npx tsx bench/q1-ratio.ts [S|L|T] [pairs] [seconds]
+ */
+
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { killChildrenOnExit, startNodeChild, stopAll } from './lib/children.js';
+import { SIZES } from './lib/config.js';
+import { startGateway } from './lib/gateway.js';
+import { measureGraphql } from './lib/load.js';
+import { loadOperations, loadSchema } from './lib/operations.js';
+import { median, round } from './lib/stats.js';
+import { startUpstream } from './lib/upstream.js';
+
+const [sizeName = 'S', pairsArg = '5', secondsArg = '3'] = process.argv.slice(2);
+const size = SIZES[sizeName.toUpperCase()];
+if (!size) throw new Error(`expected a size (${Object.keys(SIZES).join(', ')})`);
+const root = resolve(import.meta.dirname, '..');
+const work = mkdtempSync(join(tmpdir(), 'kubegate-q1-'));
+const opts = { cwd: root, logDir: work };
+const log = (line: string) => process.stdout.write(`${line}\n`);
+killChildrenOnExit();
+try {
+  const upstream = await startUpstream(size, { ...opts, workDir: work, churn: 20, seed: 1 });
+  const ceiling = startNodeChild('ceiling', 'bench/ceiling-server.ts', [], opts);
+  const [, aUrl] = await ceiling.waitFor(/ceiling listening on (\S+)/, 60_000);
+  const gw = await startGateway({
+    name: 'gateway-B',
+    kubeconfig: upstream.kubeconfigPath,
+    cache: true,
+    ...opts,
+    syncTimeoutMs: 900_000,
+  });
+  const q1 = loadOperations(root, loadSchema(root)).find((o) => o.id === 'Q1')!;
+  const settings = {
+    connections: 10,
+    durationSeconds: Number(secondsArg),
+    warmupSeconds: 1,
+    runs: 1,
+    slowThresholdMs: 1_000,
+    slowBudgetMs: 3_000,
+    requestTimeoutMs: 60_000,
+  };
+  const a = () => measureGraphql({ url: aUrl, query: '{ hello }' }, settings);
+  const b = () =>
+    measureGraphql(
+      {
+        url: gw.url,
+        query: q1.query,
+        operationName: q1.operationName,
+        variables: { cluster: gw.cluster },
+      },
+      settings,
+    );
+  /**
+   * CPU seconds a process has used (/proc/PID/stat utime + stime): what a request costs the
+   * server whatever the neighbours take, where req/s on a shared machine measures them.
+   * B's includes its informers' work on watch events during the run (churn 20/s).
+   */
+  const cpuSeconds = (pid: number) => {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100; // USER_HZ
+  };
+  const measured = async (pid: number, run: () => ReturnType<typeof a>) => {
+    const before = cpuSeconds(pid);
+    const cell = await run();
+    if (!cell.ok) throw new Error(cell.error);
+    const seconds = cpuSeconds(pid) - before;
+    return { cell, cpuUs: (seconds * 1e6) / Math.max(1, cell.requests), seconds };
+  };
+  // B's CPU while idle: its informers' work on the churn's watch events, which every
+  // request figure of B carries too. Reported beside the ratios, and a ratio without it.
+  const idleStart = cpuSeconds(gw.child.proc.pid!);
+  const idleFrom = performance.now();
+  await new Promise((r) => setTimeout(r, 3_000));
+  const idleCpuShare = (cpuSeconds(gw.child.proc.pid!) - idleStart) / ((performance.now() - idleFrom) / 1000);
+  log(`B idle (watch events, churn 20/s): ${round(idleCpuShare * 100, 1)} % of a core`);
+  const rateRatios: number[] = [];
+  const cpuRatios: number[] = [];
+  const requestCpuRatios: number[] = [];
+  for (let i = 0; i < Number(pairsArg); i++) {
+    const runA = () => measured(ceiling.proc.pid!, a);
+    const runB = async () => {
+      const from = performance.now();
+      const m = await measured(gw.child.proc.pid!, b);
+      // Less what the watch events took meanwhile (at the idle rate).
+      const background = (idleCpuShare * (performance.now() - from)) / 1000;
+      return { ...m, requestCpuUs: ((m.seconds - background) * 1e6) / Math.max(1, m.cell.requests) };
+    };
+    const [ra, rb] = i % 2 === 0 ? [await runA(), await runB()] : [undefined, await runB()];
+    const rA = ra ?? (await runA());
+    rateRatios.push(rb.cell.rps / rA.cell.rps);
+    cpuRatios.push(rA.cpuUs / rb.cpuUs);
+    requestCpuRatios.push(rA.cpuUs / rb.requestCpuUs);
+    log(
+      `pair ${i}: A ${rA.cell.rps} req/s (p50 ${rA.cell.p50Ms} ms, ${round(rA.cpuUs, 0)} µs CPU/request), ` +
+        `B Q1 ${rb.cell.rps} req/s (p50 ${rb.cell.p50Ms} ms, ${round(rb.cpuUs, 0)} µs CPU/request): ` +
+        `B/A ${round(rb.cell.rps / rA.cell.rps, 2)} by rate, ${round(rA.cpuUs / rb.cpuUs, 2)} by CPU`,
+    );
+  }
+  log(
+    `q1-ratio B/A median ${round(median(rateRatios), 2)} by rate, ${round(median(cpuRatios), 2)} by CPU per request, ${round(median(requestCpuRatios), 2)} by CPU per request less the idle watch work, over ${rateRatios.length} pairs`,
+  );
+} finally {
+  await stopAll();
+}

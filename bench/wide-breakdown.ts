@@ -1,0 +1,153 @@
+/**
+ * Where a wide answer's service time goes (issue #16), in ONE process: for Q2 and Q3, each
+ * timed alternately, medians of every sample:
+ *   http   B over loopback HTTP (gateway as the CLI wires it: open auth, metrics, request log);
+ *   exec   the same document executed in-process by yoga's executor (@graphql-tools/executor's
+ *          normalizedExecutor), no HTTP, no plugins, a fresh context per call;
+ *   gqljs  the same by graphql-js's own `execute` (which has no abort signal: the gateway's
+ *          time limit needs one, so this is a measurement, not an option);
+ *   json   JSON.stringify of exec's result (null-prototype objects);
+ *   floor  bench/lib/floor.ts.
+ * http − exec − json is what yoga, the plugins and HTTP add.
+ *
+ *   npx tsx bench/wide-breakdown.ts [S|L] [rounds]
+ */
+process.env.NODE_ENV ??= 'production';
+const { createWriteStream, mkdirSync, mkdtempSync, writeFileSync } = await import('node:fs');
+const { Session } = await import('node:inspector/promises');
+const { Agent, request } = await import('node:http');
+const { tmpdir } = await import('node:os');
+const { join, resolve } = await import('node:path');
+const { execute: graphqlExecute, parse } = await import('graphql');
+const { normalizedExecutor } = await import('@graphql-tools/executor');
+const { EventHub } = await import('../src/kube/event-hub.js');
+const { ClusterRegistry } = await import('../src/kube/registry.js');
+const { createContext } = await import('../src/loaders/index.js');
+const { buildSchema } = await import('../src/schema/index.js');
+const { createAuthenticator } = await import('../src/server/auth.js');
+const { createGateway } = await import('../src/server/gateway.js');
+const { createLogger } = await import('../src/server/logger.js');
+const { createMetrics } = await import('../src/server/metrics.js');
+const { killChildrenOnExit, stopAll } = await import('./lib/children.js');
+const { SIZES } = await import('./lib/config.js');
+const { createFloor, floorBody } = await import('./lib/floor.js');
+const { loadOperations, loadSchema } = await import('./lib/operations.js');
+const { median, round } = await import('./lib/stats.js');
+const { startUpstream } = await import('./lib/upstream.js');
+
+const [sizeName = 'S', roundsArg = '20'] = process.argv.slice(2);
+const root = resolve(import.meta.dirname, '..');
+const work = mkdtempSync(join(tmpdir(), 'kubegate-breakdown-'));
+killChildrenOnExit();
+const upstream = await startUpstream(SIZES[sizeName.toUpperCase()], {
+  cwd: root,
+  logDir: work,
+  workDir: work,
+  // CHURN=0 shows what the watch events' work (on the same event loop) adds to the HTTP figure.
+  churn: Number(process.env.CHURN ?? 20),
+  seed: 1,
+});
+const registry = new ClusterRegistry({
+  hub: new EventHub(),
+  sources: [{ type: 'kubeconfig', path: upstream.kubeconfigPath }],
+  defaults: { cache: true, identities: false },
+});
+registry.start();
+await registry.waitForSync(900_000);
+await Promise.all(registry.list().map((c) => c.waitForSync(900_000, c.mirrored)));
+const schema = buildSchema();
+const auth = createAuthenticator({});
+const gateway = createGateway({
+  schema,
+  directory: registry,
+  auth,
+  metrics: createMetrics(registry),
+  logger: createLogger({ destination: createWriteStream(join(work, 'gateway.log')) }),
+});
+const url = new URL(await gateway.listen(0, '127.0.0.1'));
+const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+const post = (body: string) =>
+  new Promise<void>((done, fail) => {
+    const req = request(
+      url,
+      { method: 'POST', agent, headers: { 'content-type': 'application/json', accept: 'application/json' } },
+      (res) => {
+        res.resume();
+        res.on('end', () => done());
+      },
+    );
+    req.on('error', fail);
+    req.end(body);
+  });
+const cluster = registry.list()[0];
+const floor = createFloor(cluster);
+const principal = await auth.authenticate(new Headers());
+const operations = loadOperations(root, loadSchema(root));
+for (const id of ['Q2', 'Q3']) {
+  const op = operations.find((o) => o.id === id)!;
+  let variables: Record<string, unknown> = { cluster: cluster.name };
+  const document = parse(op.query);
+  const contextValue = () => createContext({ directory: registry, principal });
+  const args = () => ({
+    schema,
+    document,
+    variableValues: variables,
+    operationName: op.operationName,
+    contextValue: contextValue(),
+  });
+  if (id === 'Q2') {
+    const first = (await normalizedExecutor(args())) as {
+      data: { cluster: { nodes: { pageInfo: { hasNextPage: boolean; endCursor: string } } } };
+    };
+    const info = first.data.cluster.nodes.pageInfo;
+    if (info.hasNextPage) variables = { ...variables, twoPages: true, after: info.endCursor };
+  }
+  const body = JSON.stringify({ query: op.query, variables, operationName: op.operationName });
+  const times: Record<string, number[]> = { http: [], exec: [], gqljs: [], json: [], floor: [] };
+  let last: unknown;
+  const steps: Record<string, () => unknown> = {
+    http: () => post(body),
+    exec: async () => {
+      last = await normalizedExecutor(args());
+    },
+    gqljs: () => graphqlExecute(args()),
+    json: () => JSON.stringify(last),
+    floor: () => floorBody(id === 'Q2' ? floor.q2(variables) : floor.q3()),
+  };
+  // `ONLY=http` (or exec...) times that step alone; `PROF=DIR` profiles the timed rounds.
+  const names = process.env.ONLY ? process.env.ONLY.split(',') : Object.keys(steps);
+  for (let r = 0; r < 5; r++) for (const n of names) await steps[n]();
+  const rounds = Number(roundsArg);
+  const session = process.env.PROF ? new Session() : undefined;
+  if (session) {
+    session.connect();
+    await session.post('Profiler.enable');
+    await session.post('Profiler.setSamplingInterval', { interval: 100 });
+    await session.post('Profiler.start');
+  }
+  for (let r = 0; r < rounds; r++) {
+    for (const n of r % 2 ? [...names].reverse() : names) {
+      for (let i = 0; i < 5; i++) {
+        const t = performance.now();
+        await steps[n]();
+        times[n].push(performance.now() - t);
+      }
+    }
+    await new Promise((r) => setImmediate(r));
+  }
+  if (session) {
+    const { profile } = await session.post('Profiler.stop');
+    mkdirSync(process.env.PROF!, { recursive: true });
+    writeFileSync(join(process.env.PROF!, `${id}-${names.join('+')}.cpuprofile`), JSON.stringify(profile));
+    session.disconnect();
+  }
+  const m = Object.fromEntries(names.map((n) => [n, round(median(times[n]), 3)]));
+  process.stdout.write(
+    `${id} ${sizeName}: ${names.map((n) => `${n} ${m[n]} ms`).join(', ')}; http/floor ${round(m.http / m.floor, 2)}×, exec/floor ${round(m.exec / m.floor, 2)}×, gqljs/exec ${round(m.gqljs / m.exec, 2)}\n`,
+  );
+}
+agent.destroy();
+await gateway.close();
+await registry.stop();
+await stopAll();
+process.exit(0);
