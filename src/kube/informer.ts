@@ -156,16 +156,16 @@ export class Informer<K extends KindName> implements ReflectorSink<K> {
     for (const resolve of this.syncWaiters.splice(0)) resolve();
   }
 
-  added(raw: KubeObjectOf<K>): void {
-    this.upsert(raw);
+  added(obj: KubeObjectOf<K> | Record<string, unknown>, raw = false): void {
+    this.upsert(this.#trim(obj, raw));
   }
 
-  modified(raw: KubeObjectOf<K>): void {
-    this.upsert(raw);
+  modified(obj: KubeObjectOf<K> | Record<string, unknown>, raw = false): void {
+    this.upsert(this.#trim(obj, raw));
   }
 
-  deleted(raw: KubeObjectOf<K>): void {
-    const obj = this.transform(raw);
+  deleted(given: KubeObjectOf<K> | Record<string, unknown>, raw = false): void {
+    const obj = this.#trim(given, raw);
     const old = this.store.delete(objectKey(obj));
     this.changes += 1;
     this.applyAggregates(old, undefined);
@@ -174,8 +174,12 @@ export class Informer<K extends KindName> implements ReflectorSink<K> {
     this.publish('DELETED', obj, old, rvOf(obj));
   }
 
-  private upsert(raw: KubeObjectOf<K>): void {
-    const obj = this.transform(raw);
+  /** A watched object trimmed: from its plain JSON (`raw`) or from a client-node model. */
+  #trim(obj: KubeObjectOf<K> | Record<string, unknown>, raw: boolean): KubeObjectOf<K> {
+    return raw ? this.transformRaw(obj as Record<string, unknown>) : this.transform(obj as KubeObjectOf<K>);
+  }
+
+  private upsert(obj: KubeObjectOf<K>): void {
     const old = this.store.update(obj);
     this.changes += 1;
     this.applyAggregates(old, obj);

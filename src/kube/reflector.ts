@@ -41,9 +41,13 @@ export interface ReflectorSink<K extends KindName> {
   prepareRaw?(raw: Record<string, unknown>): KubeObjectOf<K>;
   /** The complete state after a (re)list, each item through prepare() if the sink has one; the sink reconciles by diff. */
   replace(items: KubeObjectOf<K>[], resourceVersion: string): void;
-  added(obj: KubeObjectOf<K>): void;
-  modified(obj: KubeObjectOf<K>): void;
-  deleted(obj: KubeObjectOf<K>): void;
+  /**
+   * A watched change. `raw`: the object is the plain JSON it came as (the reflector asks
+   * the client for that when the sink has `prepareRaw`), else a client-node model.
+   */
+  added(obj: KubeObjectOf<K> | Record<string, unknown>, raw?: boolean): void;
+  modified(obj: KubeObjectOf<K> | Record<string, unknown>, raw?: boolean): void;
+  deleted(obj: KubeObjectOf<K> | Record<string, unknown>, raw?: boolean): void;
 }
 
 /** Re-exported for importers that take the clock type from here (cluster.ts, informer.ts). */
@@ -391,21 +395,29 @@ export class Reflector<K extends KindName> {
     let expired: ExpiredError | undefined;
     let failure: Error | undefined;
     let stopStream: (() => void) | undefined;
+    // Plain JSON when the sink can trim it (as lists are read): no client-node models.
+    const raw = sink.prepareRaw !== undefined;
     const handle = await client.watch(
       kind,
-      { namespace, resourceVersion: this.state.resourceVersion, timeoutSeconds, allowWatchBookmarks: true },
+      {
+        namespace,
+        resourceVersion: this.state.resourceVersion,
+        timeoutSeconds,
+        allowWatchBookmarks: true,
+        ...(raw ? { raw } : {}),
+      },
       (type, object) => {
         if (expired || failure) return;
         const rv = (object as { metadata?: { resourceVersion?: string } }).metadata?.resourceVersion;
         switch (type) {
           case 'ADDED':
-            sink.added(object as KubeObjectOf<K>);
+            sink.added(object, raw);
             break;
           case 'MODIFIED':
-            sink.modified(object as KubeObjectOf<K>);
+            sink.modified(object, raw);
             break;
           case 'DELETED':
-            sink.deleted(object as KubeObjectOf<K>);
+            sink.deleted(object, raw);
             break;
           case 'BOOKMARK':
             break;

@@ -5,7 +5,7 @@
  * exactly the simulator's objects as the typed path would have trimmed them (model objects,
  * Dates), for every mirrored kind; and the page requests run one ahead, never more.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ClusterClient, PooledKubeConfig, type RawListPage } from '../../src/kube/client.js';
 import { EventHub } from '../../src/kube/event-hub.js';
 import { Informer } from '../../src/kube/informer.js';
@@ -124,6 +124,66 @@ describe('first sync from plain JSON pages', () => {
         // What the typed path stores: the served JSON deserialised into client-node's model (Dates), then trimmed.
         const model = ClusterClient.deserialize(kind, JSON.parse(JSON.stringify(obj)));
         expect(stored.get(objectKey(obj))).toStrictEqual(transformObject(kind, model));
+      }
+    },
+  );
+
+  it.each(INFORMER_KINDS)(
+    'watches %s as plain JSON too: each added, modified and deleted object is stored as the model path trims it',
+    async (kind) => {
+      const resource = RESOURCE_OF[kind];
+      const asked: (boolean | undefined)[] = [];
+      const informer = new Informer({
+        cluster: 'raw',
+        kind,
+        hub: new EventHub(),
+        client: {
+          list: (k, options) => client.list(k, options),
+          listRaw: (k, options) => client.listRaw(k, options),
+          watch: (k, options, onEvent) => {
+            asked.push(options.raw);
+            return client.watch(k, options, onEvent);
+          },
+        },
+      });
+      informer.start();
+      try {
+        await informer.waitForSync();
+        const [first, second] = [...sim.store.scan(resource)];
+        const { namespace } = first.metadata;
+        // Modified (a label, so nothing else changes), added (a copy), deleted.
+        sim.store.mutate(resource, namespace, first.metadata.name, (o) => {
+          o.metadata.labels = { ...o.metadata.labels, 'raw-watch': kind.toLowerCase() };
+          return o;
+        });
+        const copy = structuredClone(first) as typeof first;
+        copy.metadata = {
+          name: `${first.metadata.name}-copy`,
+          ...(namespace ? { namespace } : {}),
+          labels: { 'raw-watch': 'copy' },
+        };
+        sim.store.create(resource, copy);
+        sim.store.delete(resource, second.metadata.namespace, second.metadata.name);
+        const simObjects = [...sim.store.scan(resource)];
+        const key = (o: { metadata: { namespace?: string; name: string } }) => objectKey(o);
+        await vi.waitFor(
+          () => {
+            const have = new Set(informer.store.list().map(objectKey));
+            expect(have.has(`${namespace ? `${namespace}/` : ''}${copy.metadata.name}`)).toBe(true);
+            expect(have.size).toBe(simObjects.length);
+            expect(informer.store.get(key(first))?.metadata?.labels?.['raw-watch']).toBe(kind.toLowerCase());
+          },
+          { timeout: 10_000 },
+        );
+        expect(asked.length).toBeGreaterThan(0);
+        expect(asked.every((raw) => raw === true)).toBe(true);
+        const stored = new Map(informer.store.list().map((o) => [objectKey(o), o] as const));
+        for (const obj of simObjects) {
+          const model = ClusterClient.deserialize(kind, JSON.parse(JSON.stringify(obj)));
+          expect(stored.get(objectKey(obj))).toStrictEqual(transformObject(kind, model));
+        }
+      } finally {
+        await informer.stop();
       }
     },
   );
