@@ -427,37 +427,3 @@ describe('Reflector liveness on a fake clock', () => {
     expect(reflector.status).toMatchObject({ connected: true, stale: false });
   });
 });
-
-describe('Reflector list pages', () => {
-  it('lets go of each listed item once it is prepared, so a page is never held whole while it is trimmed', async () => {
-    class PagedClient extends ScriptedClient {
-      page: V1Namespace[] = [];
-      override async list(kind: 'Namespace', options: ListOptions = {}): Promise<ListPage<'Namespace'>> {
-        await super.list(kind, options);
-        this.page = [ns('a', '90'), ns('b', '91'), ns('c', '92')];
-        return { items: this.page, resourceVersion: this.listResourceVersion };
-      }
-    }
-    const clock = new FakeClock(1_700_000_000_000);
-    const client = new PagedClient(clock);
-    const held: number[] = [];
-    const sink = new RecordingSink() as RecordingSink & { prepare(obj: V1Namespace): V1Namespace };
-    sink.prepare = (obj) => {
-      held.push(client.page.filter((item) => item !== undefined).length);
-      return { metadata: { ...obj.metadata } };
-    };
-    const reflector = new Reflector({
-      kind: 'Namespace',
-      client: client as unknown as ReflectorOptions<'Namespace'>['client'],
-      sink,
-      clock,
-    });
-    reflectors.push(reflector);
-    reflector.start();
-    await clock.advanceAsync(0);
-    expect(sink.calls[0]).toBe('replace a,b,c @100');
-    // Preparing item i, the items before it are gone from the page.
-    expect(held).toEqual([3, 2, 1]);
-    expect(client.page).toEqual([undefined, undefined, undefined]);
-  });
-});
