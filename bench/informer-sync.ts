@@ -4,6 +4,12 @@
  * trimming transform and without it (identity).
  *
  *   npx tsx --expose-gc bench/informer-sync.ts [--only 5k|100k] [--runs N]
+ *       [--page-size N] [--v8=--flag=value,...] [--kubeconfig PATH]
+ *
+ * `--page-size` is the LIST's page size for the sync and the floor alike (default the
+ * reflector's 500); `--v8` adds V8 flags to every measuring child, floor and sync alike;
+ * `--kubeconfig` measures against a simulator already running with the scenario's arguments
+ * instead of building one (a 100k build takes ~25 s, which tuning pays once).
  *
  * The simulator runs in a CHILD process (`src/simulator/cli.ts`), so its own memory and CPU
  * are not counted; each measurement runs in a fresh child of this script, so one run's heap
@@ -77,14 +83,14 @@ interface FloorMeasurement extends FloorResult {
 }
 
 /** The bare client's pass over every page of the pod LIST, with the reflector's page size. */
-async function measureFloor(kubeconfig: string): Promise<FloorMeasurement> {
+async function measureFloor(kubeconfig: string, pageSize: number): Promise<FloorMeasurement> {
   const spec = loadSource({ type: 'kubeconfig', path: kubeconfig }, { cache: true })[0];
   await gcHard();
   let peakRss = process.memoryUsage.rss();
   const sampler = setInterval(() => {
     peakRss = Math.max(peakRss, process.memoryUsage.rss());
   }, 5);
-  const result = await listFloor(spec.kubeconfig, '/api/v1/pods', 500);
+  const result = await listFloor(spec.kubeconfig, '/api/v1/pods', pageSize);
   clearInterval(sampler);
   peakRss = Math.max(peakRss, process.resourceUsage().maxRSS * 1024);
   await spec.kubeconfig.closePool();
@@ -122,7 +128,7 @@ async function gcHard(): Promise<void> {
   }
 }
 
-async function measure(kubeconfig: string, mode: Mode): Promise<Measurement> {
+async function measure(kubeconfig: string, mode: Mode, pageSize: number): Promise<Measurement> {
   const spec = loadSource({ type: 'kubeconfig', path: kubeconfig }, { cache: true })[0];
   const client = new ClusterClient(spec.kubeconfig);
   const hub = new EventHub();
@@ -139,6 +145,7 @@ async function measure(kubeconfig: string, mode: Mode): Promise<Measurement> {
         client,
         hub,
         aggregates: kind === 'Pod' ? aggregates : undefined,
+        reflector: { pageSize },
         transform:
           mode === 'identity'
             ? (identity as (o: KubeObjectOf<KindName>) => KubeObjectOf<KindName>)
@@ -285,6 +292,12 @@ async function startSimulator(scenario: Scenario, kubeconfig: string) {
 let profiles = 0;
 
 /**
+ * What every measuring child of one run shares, floor and sync alike: the LIST's page size
+ * (`--page-size`, default the reflector's 500) and extra V8 flags (`--v8 "--max-semi-space-size=64"`).
+ */
+const settings = { pageSize: 500, v8: [] as string[] };
+
+/**
  * One measurement in a fresh child. KUBEGATE_BENCH_CPU_PROF=DIR: the child writes a V8 CPU
  * profile there (`informer-sync-<mode>-<n>.cpuprofile`) when it exits.
  */
@@ -306,7 +319,14 @@ async function runMeasurement(kubeconfig: string, mode: Mode): Promise<Measureme
   }
   const { child, match } = await spawnAndWait(
     process.execPath,
-    [...execArgv, '--max-old-space-size=8192', self, '--worker', JSON.stringify({ kubeconfig, mode })],
+    [
+      ...execArgv,
+      '--max-old-space-size=8192',
+      ...settings.v8,
+      self,
+      '--worker',
+      JSON.stringify({ kubeconfig, mode, pageSize: settings.pageSize }),
+    ],
     /^RESULT (.*)$/m,
     600_000,
   );
@@ -440,15 +460,25 @@ async function main(): Promise<void> {
       only: { type: 'string' },
       runs: { type: 'string' },
       'no-identity': { type: 'boolean' },
+      'page-size': { type: 'string' },
+      v8: { type: 'string' },
+      kubeconfig: { type: 'string' },
     },
   });
   if (values.worker) {
-    const { kubeconfig, mode } = JSON.parse(values.worker) as { kubeconfig: string; mode: Mode };
-    const result = mode === 'floor' ? await measureFloor(kubeconfig) : await measure(kubeconfig, mode);
+    const { kubeconfig, mode, pageSize } = JSON.parse(values.worker) as {
+      kubeconfig: string;
+      mode: Mode;
+      pageSize: number;
+    };
+    const result =
+      mode === 'floor' ? await measureFloor(kubeconfig, pageSize) : await measure(kubeconfig, mode, pageSize);
     process.stdout.write(`RESULT ${JSON.stringify(result)}\n`);
     process.exit(0);
   }
 
+  if (values['page-size']) settings.pageSize = Number(values['page-size']);
+  if (values.v8) settings.v8 = values.v8.split(/[\s,]+/).filter(Boolean);
   const scenarios = SCENARIOS.filter((s) => !values.only || s.id === values.only);
   if (scenarios.length === 0) throw new Error(`--only: expected 5k or 100k, received "${values.only}"`);
   const dir = mkdtempSync(join(tmpdir(), 'kubegate-bench-'));
@@ -457,7 +487,12 @@ async function main(): Promise<void> {
     for (const scenario of scenarios) {
       const kubeconfig = join(dir, `${scenario.id}.kubeconfig`);
       process.stderr.write(`${scenario.label}: starting the simulator...\n`);
-      const sim = await startSimulator(scenario, kubeconfig);
+      // --kubeconfig PATH: a simulator already running with the scenario's arguments (one
+      // 100k build serves many runs while tuning); otherwise one is started for the scenario.
+      const sim = values.kubeconfig
+        ? { child: undefined, counts: {}, readyMs: 0 }
+        : await startSimulator(scenario, kubeconfig);
+      const target = values.kubeconfig ?? kubeconfig;
       try {
         const runs = values.runs ? Number(values.runs) : scenario.runs;
         const trimmed: Measurement[] = [];
@@ -465,8 +500,8 @@ async function main(): Promise<void> {
         // The machine may be shared: each run is a pair (floor, sync), alternating which goes
         // first, and ratios are taken within a pair.
         for (let i = 0; i < runs; i++) {
-          const floorRun = () => runMeasurement(kubeconfig, 'floor').then((f) => floor.push(f));
-          const syncRun = () => runMeasurement(kubeconfig, 'trimmed').then((m) => trimmed.push(m));
+          const floorRun = () => runMeasurement(target, 'floor').then((f) => floor.push(f));
+          const syncRun = () => runMeasurement(target, 'trimmed').then((m) => trimmed.push(m));
           if (i % 2 === 0) await floorRun().then(syncRun);
           else await syncRun().then(floorRun);
           const m = trimmed[i];
@@ -475,7 +510,7 @@ async function main(): Promise<void> {
             `  run ${i + 1}: floor ${f.ms} ms (${f.pages} pages, ${Math.round(f.bytes / 1024 / 1024)} MB, parse ${f.parseMs} ms), sync ${m.syncMs} ms (Pod ${m.syncMsByKind.Pod} ms, ${(m.syncMsByKind.Pod / f.ms).toFixed(2)}×), peak RSS ${Math.round(m.peakRssBytes / 1024 / 1024)} MB, load ${loadavg()[0].toFixed(2)}\n`,
           );
         }
-        const identity = values['no-identity'] ? undefined : await runMeasurement(kubeconfig, 'identity');
+        const identity = values['no-identity'] ? undefined : await runMeasurement(target, 'identity');
         if (identity) process.stderr.write(`  identity: ${JSON.stringify(identity)}\n`);
         results.push({
           scenario: scenario.id,
@@ -487,7 +522,7 @@ async function main(): Promise<void> {
           summary: summarise(scenario, trimmed, floor, identity),
         });
       } finally {
-        stop(sim.child);
+        if (sim.child) stop(sim.child);
       }
     }
   } finally {
