@@ -18,6 +18,9 @@ export interface SizeSpec {
   jobs: number;
   namespaces: number;
   maxPodsPerNamespace?: number;
+  /** The fleet size (bench/lib/fleet.ts): this many clusters of the sizes above, in processes of `clustersPerProcess`. */
+  clusters?: number;
+  clustersPerProcess?: number;
 }
 
 export interface UpstreamCounters {
@@ -74,6 +77,19 @@ export async function startUpstream(
   };
   const ca = Buffer.from(config.clusters[0].cluster['certificate-authority-data'], 'base64').toString();
   const token = config.users[0].user.token;
+  return upstreamAt({ child, url, kubeconfigPath, buildMs: Number(built), ca, token });
+}
+
+/** An Upstream for one simulated cluster at `url` (one of several a `--clusters N` process serves). */
+export function upstreamAt(o: {
+  child: Child;
+  url: string;
+  kubeconfigPath: string;
+  buildMs: number;
+  ca: string;
+  token: string;
+}): Upstream {
+  const { child, url, kubeconfigPath, buildMs, ca, token } = o;
   const agent = new Agent({ connect: { ca }, connections: 8 });
 
   async function request(path: string, init: { method?: string; body?: unknown } = {}) {
@@ -108,7 +124,7 @@ export async function startUpstream(
     return c;
   }
 
-  return { child, url, kubeconfigPath, buildMs: Number(built), counters, request };
+  return { child, url, kubeconfigPath, buildMs, counters, request };
 }
 
 export function delta(after: UpstreamCounters, before: UpstreamCounters): UpstreamCounters {

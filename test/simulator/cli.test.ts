@@ -265,7 +265,8 @@ describe('the simulator CLI as a process', () => {
 
     running.child.kill('SIGTERM');
     expect(await running.exited).toEqual({ code: 0, signal: null });
-  });
+    // Three processes (simulator, kubectl, gateway) on a shared machine: ~12 s idle.
+  }, 120_000);
 
   it('exits 2 when the token file does not read, saying why as kube-apiserver does', async () => {
     const tokens = join(dir, 'short.csv');
