@@ -127,7 +127,8 @@ export async function runFleet(size: SizeSpec, ctx: SizeContext): Promise<SizeRe
   const children: Child[] = [];
   const opts = { cwd: ctx.root, logDir: ctx.logDir };
   const record = (what: string, err: unknown) => {
-    const message = `${what}: ${(err as Error)?.message ?? String(err)}`;
+    const cause = (err as { cause?: { code?: string; message?: string } })?.cause;
+    const message = `${what}: ${(err as Error)?.message ?? String(err)}${cause ? ` (${cause.code ?? cause.message})` : ''}`;
     result.errors.push(message);
     log(`  ERROR ${message}`);
   };
@@ -340,7 +341,9 @@ async function fleetFloor(
 
 /** Counters summed over every cluster (each cluster's own /metrics). */
 async function fleetCounters(upstreams: Upstream[]): Promise<UpstreamCounters> {
-  const all = await Promise.all(upstreams.map((u) => u.counters()));
+  // One at a time: 50 scrapes at once on simulators already busy with churn are what times out.
+  const all: UpstreamCounters[] = [];
+  for (const u of upstreams) all.push(await u.counters());
   const sum: UpstreamCounters = { requests: 0, bytes: 0, watchRequests: 0, watchBytes: 0, pods: 0 };
   for (const c of all) {
     sum.requests += c.requests;

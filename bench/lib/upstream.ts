@@ -90,7 +90,8 @@ export function upstreamAt(o: {
   token: string;
 }): Upstream {
   const { child, url, kubeconfigPath, buildMs, ca, token } = o;
-  const agent = new Agent({ connect: { ca }, connections: 8 });
+  // A minute to connect: 50 clusters' simulators on a loaded machine may take over undici's 10 s.
+  const agent = new Agent({ connect: { ca, timeout: 60_000 }, connections: 8 });
 
   async function request(path: string, init: { method?: string; body?: unknown } = {}) {
     const res = await fetch(`${url}${path}`, {
