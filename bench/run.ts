@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { latencySvg } from './lib/chart.js';
 import { killChildrenOnExit, stopAll } from './lib/children.js';
 import { type BenchConfig, parseBenchArgs, USAGE } from './lib/config.js';
+import { runFleet } from './lib/fleet.js';
 import { kubectlVersion, machineInfo, versions } from './lib/machine.js';
 import { loadOperations, loadSchema, subscriptionDocument } from './lib/operations.js';
 import { resultsMarkdown } from './lib/report.js';
@@ -64,7 +65,7 @@ async function main(): Promise<number> {
   try {
     for (const size of config.sizes) {
       sizes.push(
-        await runSize(size, {
+        await (size.clusters ? runFleet : runSize)(size, {
           config,
           root: ROOT,
           logDir,

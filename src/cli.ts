@@ -75,6 +75,7 @@ export async function main(): Promise<void> {
     shard: what.shard,
     configuredElsewhere,
     eventLog: what.eventLog,
+    concurrentSyncs: what.concurrentSyncs,
     onError: episodes.onError,
     onRecovered: episodes.onRecovered,
     onReload: (c) =>

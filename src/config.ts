@@ -219,6 +219,11 @@ export const configFileSchema = z.strictObject({
     .optional(),
   cache: z.boolean().optional(),
   pool: pool.optional(),
+  /**
+   * The first sync: how many clusters do their initial LISTs at once (each lists its kinds
+   * one at a time, so its API server sees at most one initial LIST from us). Default 3.
+   */
+  sync: z.strictObject({ concurrentClusters: z.number().int().min(1).max(1000).optional() }).optional(),
   clusters: z.array(cluster).optional(),
   /** This replica's shard "i/n": it serves only the clusters rendezvous hashing gives shard i. */
   shard: z
@@ -539,6 +544,8 @@ export interface Plan {
   eventLog: { retentionMs: number; maxEvents: number };
   /** This replica's shard (--shard, else the file's `shard`); absent: it serves every cluster. */
   shard?: Shard;
+  /** Clusters doing their initial LISTs at once (`sync.concurrentClusters`; registry.ts). */
+  concurrentSyncs?: number;
 }
 
 /** Turns flags and the config file into what to start. Throws ConfigError/SourceError. */
@@ -712,6 +719,7 @@ export function plan(cli: CliOptions, file: ConfigFile = {}, env: NodeJS.Process
     },
     host,
     ...(shard ? { shard } : {}),
+    ...(file.sync?.concurrentClusters !== undefined ? { concurrentSyncs: file.sync.concurrentClusters } : {}),
   };
 }
 

@@ -422,8 +422,44 @@ export function resultsMarkdown(
     '',
     ...headline(results),
     '',
-    results.sizes.map((s) => sizeSection(s, results)).join('\n\n'),
+    results.sizes.map((s) => (s.fleet ? fleetSection(s) : sizeSection(s, results))).join('\n\n'),
     '',
   ];
+  return lines.join('\n');
+}
+
+/** The fleet size (bench/lib/fleet.ts): one gateway over every cluster. */
+function fleetSection(s: SizeResult): string {
+  const f = s.fleet!;
+  const z = s.size;
+  const cell = (name: string, c: CellResult | null) =>
+    c?.ok
+      ? `| ${name} | ${c.concurrency} | ${ms(c.p50Ms)} | ${ms(c.p99Ms)} | ${n(c.rps, 0)} | ${c.upstream ? n(c.upstream.requestsPerOp, 2) : 'n/a'} | ${kib(c.responseBytes)} |`
+      : `| ${name} | – | failed | – | – | – | ${c?.error ?? ''} |`;
+  const lines = [
+    `## Size ${z.name}: ${f.clusters} clusters of ${z.nodes.toLocaleString('en')} nodes, ${z.pods.toLocaleString('en')} pods, ${z.jobs.toLocaleString('en')} jobs (${f.pods.toLocaleString('en')} pods in all), one gateway`,
+    '',
+    `Simulators: ${f.processes} processes of ${f.clustersPerProcess} clusters (\`--clusters\`), built side by side in ${f.simulators.map((x) => n(x.buildMs / 1000, 0)).join(', ')} s; RSS each once built ${f.simulators.map((x) => mib(x.rssBytes)).join(', ')}.`,
+    '',
+    '| figure | value |',
+    '|---|--:|',
+    `| fleet bytes floor: every cluster's pod LIST fetched and \`JSON.parse\`d, ${f.concurrentSyncs} clusters at once | ${f.floor ? `${n(f.floor.ms / 1000, 1)} s (${f.floor.pages} pages, ${mib(f.floor.bytes)}, parse ${n(f.floor.parseMs / 1000, 1)} s)` : 'n/a'} |`,
+    `| gateway: every cluster synced (from listening) | ${f.sync ? `${n(f.sync.allSyncedMs / 1000, 1)} s` : 'n/a'} |`,
+    `| sync / floor | ${times(f.syncOverFloor)} |`,
+    `| first cluster synced | ${f.sync?.firstClusterMs != null ? `${n(f.sync.firstClusterMs / 1000, 1)} s` : 'n/a'} |`,
+    `| peak RSS during sync / whole run | ${mib(f.sync?.peakRssDuringSyncBytes)} / ${mib(f.peakRssBytes)} |`,
+    `| RSS and heap after sync (after a full GC) | ${mib(f.memory?.rss)} / ${mib(f.memory?.heapUsed)} |`,
+    `| heap per pod (whole heap) / RSS per pod | ${bytes(f.heapPerPodBytes)} / ${bytes(f.rssPerPodBytes)} |`,
+    `| most LISTs in flight on one API server | ${f.maxListsInFlightPerServer ?? 'n/a'} |`,
+    '',
+    '| operation | connections | p50 ms | p99 ms | req/s | upstream req/op (all clusters) | answer |',
+    '|---|--:|--:|--:|--:|--:|--:|',
+    cell(`Q1 over all ${f.clusters} clusters`, f.q1Fleet),
+    cell(`Q1 over all ${f.clusters} clusters`, f.q1FleetLoaded),
+    cell('Q4 on one cluster', f.q4),
+    cell('Q4 on one cluster', f.q4Loaded),
+  ];
+  if (s.errors.length)
+    lines.push('', '**Errors during this size:**', '', ...s.errors.map((e) => `- ${e.split('\n')[0]}`));
   return lines.join('\n');
 }

@@ -2,6 +2,7 @@
 import type { AttackFigures } from './attack.js';
 import type { NodeMemory } from './children.js';
 import type { BenchConfig, SystemId } from './config.js';
+import type { FleetFigures } from './fleet.js';
 import type { CellResult } from './load.js';
 import type { MachineInfo, Versions } from './machine.js';
 import type { OperationId } from './operations.js';
@@ -86,6 +87,8 @@ export interface SizeResult {
    * in one process (bench/floor.ts); absent when B did not run, null when it failed.
    */
   floor?: FloorFigures[] | null;
+  /** The fleet size's figures (bench/lib/fleet.ts); absent at the other sizes. */
+  fleet?: FleetFigures;
   /** Failures that stopped part of this size's measurements. */
   errors: string[];
 }

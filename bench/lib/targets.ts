@@ -23,6 +23,10 @@ export function evaluateTargets(results: Pick<BenchResults, 'sizes'>): TargetRes
 
   for (const s of results.sizes) {
     const name = s.size.name;
+    if (s.fleet) {
+      fleetTargets(s, out);
+      continue;
+    }
     // B Q1 at >= half of A's requests/s.
     {
       const t = 'B answers Q1 at ≥ 0.5× the requests/s of A';
@@ -301,4 +305,64 @@ function floorTargets(s: SizeResult, out: TargetResult[]): void {
       figure: `p50 B ${fmt(f.bP50Ms, 2)} ms vs floor ${fmt(f.floorP50Ms, 3)} ms = ${fmt(f.ratio, 2)}×; rate floor ${fmt(f.floorRps, 0)}/s vs B ${fmt(rps, 0)}/s = ${fmt(rate, 2)}×`,
     });
   }
+}
+
+/**
+ * Issue #16, "a fleet in one process" (bench/lib/fleet.ts). Latencies are one request at a
+ * time (the service time; the report shows them under load too). RSS is judged on the
+ * gateway's peak (VmHWM over the whole run, what a memory limit must allow), heap per pod
+ * after a full GC.
+ */
+function fleetTargets(s: SizeResult, out: TargetResult[]): void {
+  const f = s.fleet!;
+  const size = s.size.name;
+  const push = (target: string, met: boolean | null, figure: string) =>
+    out.push({ target, size, met, figure });
+  if (f.sync && f.floor && f.syncOverFloor != null)
+    push(
+      'every cluster synced within 1.5× of the fleet’s bytes floor',
+      f.syncOverFloor <= 1.5,
+      `${fmt(f.syncOverFloor, 2)}× (${fmt(f.sync.allSyncedMs / 1000, 1)} s / ${fmt(f.floor.ms / 1000, 1)} s; ${f.clusters} clusters, ${f.concurrentSyncs} at once)`,
+    );
+  else
+    push('every cluster synced within 1.5× of the fleet’s bytes floor', null, 'not measured: see the errors');
+  {
+    const t = 'gateway RSS ≤ 4 GB and ≤ 3 KB of heap per pod';
+    const peak = f.peakRssBytes ?? f.sync?.peakRssDuringSyncBytes;
+    if (peak == null || f.heapPerPodBytes == null) push(t, null, 'not measured: see the errors');
+    else
+      push(
+        t,
+        peak <= 4 * 1024 ** 3 && f.heapPerPodBytes <= 3 * 1024,
+        `peak RSS ${fmt(peak / 1024 ** 3, 2)} GB; after GC RSS ${fmt((f.memory?.rss ?? 0) / 1024 ** 3, 2)} GB, heap ${fmt(f.heapPerPodBytes / 1024, 2)} KB/pod (${f.pods.toLocaleString('en')} pods)`,
+      );
+  }
+  const cell = (c: CellResult | null, t: string, pick: 'p50Ms' | 'p99Ms', limit: number) => {
+    const g = good(c);
+    if (!g) push(t, null, `not measured: ${c?.error ?? 'see the errors'}`);
+    else push(t, g[pick] < limit, `${fmt(g[pick], 2)} ms one at a time`);
+  };
+  cell(f.q1Fleet, `Q1 over all ${f.clusters} clusters p50 < 25 ms`, 'p50Ms', 25);
+  cell(f.q4, 'Q4 (a filtered pod page) on one cluster p99 < 50 ms', 'p99Ms', 50);
+  {
+    const t = '0 upstream requests per operation once synced';
+    const cells = [f.q1Fleet, f.q4, f.q1FleetLoaded, f.q4Loaded].filter((c) => good(c)?.upstream);
+    if (!cells.length) push(t, null, 'not measured: see the errors');
+    else {
+      const worst = Math.max(...cells.map((c) => c!.upstream!.requestsPerOp));
+      push(
+        t,
+        worst === 0,
+        `worst ${worst} req/op over ${cells.length} cells, summed over all ${f.clusters} clusters`,
+      );
+    }
+  }
+  if (f.maxListsInFlightPerServer == null)
+    push('no API server sees more than one concurrent initial LIST', null, 'not measured: see the errors');
+  else
+    push(
+      'no API server sees more than one concurrent initial LIST',
+      f.maxListsInFlightPerServer <= 1,
+      `at most ${f.maxListsInFlightPerServer} LIST(s) at once on any of the ${f.clusters} API servers (simulator_list_requests_in_flight_max)`,
+    );
 }

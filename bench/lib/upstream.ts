@@ -18,6 +18,9 @@ export interface SizeSpec {
   jobs: number;
   namespaces: number;
   maxPodsPerNamespace?: number;
+  /** The fleet size (bench/lib/fleet.ts): this many clusters of the sizes above, in processes of `clustersPerProcess`. */
+  clusters?: number;
+  clustersPerProcess?: number;
 }
 
 export interface UpstreamCounters {
@@ -74,7 +77,21 @@ export async function startUpstream(
   };
   const ca = Buffer.from(config.clusters[0].cluster['certificate-authority-data'], 'base64').toString();
   const token = config.users[0].user.token;
-  const agent = new Agent({ connect: { ca }, connections: 8 });
+  return upstreamAt({ child, url, kubeconfigPath, buildMs: Number(built), ca, token });
+}
+
+/** An Upstream for one simulated cluster at `url` (one of several a `--clusters N` process serves). */
+export function upstreamAt(o: {
+  child: Child;
+  url: string;
+  kubeconfigPath: string;
+  buildMs: number;
+  ca: string;
+  token: string;
+}): Upstream {
+  const { child, url, kubeconfigPath, buildMs, ca, token } = o;
+  // A minute to connect: 50 clusters' simulators on a loaded machine may take over undici's 10 s.
+  const agent = new Agent({ connect: { ca, timeout: 60_000 }, connections: 8 });
 
   async function request(path: string, init: { method?: string; body?: unknown } = {}) {
     const res = await fetch(`${url}${path}`, {
@@ -108,7 +125,7 @@ export async function startUpstream(
     return c;
   }
 
-  return { child, url, kubeconfigPath, buildMs: Number(built), counters, request };
+  return { child, url, kubeconfigPath, buildMs, counters, request };
 }
 
 export function delta(after: UpstreamCounters, before: UpstreamCounters): UpstreamCounters {

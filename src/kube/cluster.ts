@@ -18,6 +18,7 @@ import { Informer, type InformerOptions, type InformerStatus } from './informer.
 import { INFORMER_KINDS, KINDS, type KindName, type KubeObjectOf } from './kinds.js';
 import type { AccessSet, RbacUser } from './rbac.js';
 import { describe } from './reflector.js';
+import { SyncGate } from './sync-gate.js';
 import { ATTR_CLUSTER, ATTR_KIND, cacheWaitSpan } from './tracing.js';
 import { ClusterUsage } from './usage.js';
 
@@ -77,6 +78,12 @@ export interface ClusterOptions {
   onError?: (cluster: string, kind: KindName | undefined, err: unknown) => void;
   /** Told when an informer's failing episode ends (its watch opened again): see ReflectorOptions.onRecovered. */
   onRecovered?: (cluster: string, kind: KindName, episode: { failures: number; durationMs: number }) => void;
+  /**
+   * Bounds how many clusters do their initial LISTs at once (sync-gate.ts); the registry
+   * passes one gate to all its clusters. Without one a cluster has its own (only its
+   * kinds are serialized).
+   */
+  syncGate?: SyncGate;
 }
 
 export class Cluster {
@@ -94,6 +101,14 @@ export class Cluster {
   readonly #usage = new Map<Clock, ClusterUsage>();
   private versionText: string | undefined;
   private lastError: string | undefined;
+  readonly #gate: SyncGate;
+  /** Aborted by stop(): a start still queued or listing stops starting informers. */
+  readonly #stopping = new AbortController();
+  /** The informers started so far (start() starts them one by one). */
+  readonly #started = new Set<KindName>();
+  /** Told when an informer's initial LIST failed (see #startSpread). */
+  readonly #initialListFailed = new Map<KindName, () => void>();
+  #starting: Promise<void> | undefined;
 
   constructor(
     readonly spec: ClusterSpec,
@@ -103,6 +118,7 @@ export class Cluster {
     this.clock = options.clock ?? systemClock;
     this.hub = options.hub;
     this.client = new ClusterClient(spec.kubeconfig, spec.name);
+    this.#gate = options.syncGate ?? new SyncGate(1);
     this.mirrored = INFORMER_KINDS.filter((k) => (KINDS[k].access ? spec.mirrorRbac === true : spec.cache));
     if (this.mirrored.length > 0) {
       const make = <K extends KindName>(kind: K): Informer<K> =>
@@ -118,7 +134,10 @@ export class Cluster {
           eventLog: options.eventLog,
           reflector: {
             ...options.reflector,
-            onError: (err) => options.onError?.(spec.name, kind, err),
+            onError: (err) => {
+              if (!this.informers?.[kind]?.hasSynced) this.#initialListFailed.get(kind)?.();
+              options.onError?.(spec.name, kind, err);
+            },
             onRecovered: (episode) => options.onRecovered?.(spec.name, kind, episode),
           },
         });
@@ -138,8 +157,48 @@ export class Cluster {
     return this.mirrored.filter((k) => KINDS[k].readiness);
   }
 
+  /**
+   * Starts the informers, spread (issue #16): their initial LISTs run one at a time, inside
+   * a slot of the sync gate shared by the registry's clusters, so that this cluster's API
+   * server sees at most one initial LIST from us and only a few clusters list at once. A
+   * kind's watch starts as soon as its list is stored. An initial LIST that fails gives the
+   * slot back (a cluster that is down must not hold the fleet's sync) and the next kind
+   * starts; the failed one retries on its own backoff, as relists always have.
+   */
   start(): void {
-    for (const informer of this.#all()) informer.start();
+    this.#starting ??= this.#startSpread();
+  }
+
+  async #startSpread(): Promise<void> {
+    const informers = this.#all();
+    if (informers.length === 0) return;
+    const stopping = this.#stopping.signal;
+    let release = await this.#gate.acquire(stopping);
+    if (!release) return;
+    try {
+      for (const informer of informers) {
+        if (stopping.aborted) return;
+        const kind = informer.kind;
+        let failed = false;
+        const ended = new Promise<void>((resolve) => {
+          this.#initialListFailed.set(kind, () => {
+            failed = true;
+            resolve();
+          });
+          stopping.addEventListener('abort', () => resolve(), { once: true });
+        });
+        this.#started.add(kind);
+        informer.start();
+        await Promise.race([informer.waitForSync(), ended]);
+        this.#initialListFailed.delete(kind);
+        if (failed) {
+          release?.();
+          release = undefined;
+        }
+      }
+    } finally {
+      release?.();
+    }
   }
 
   #all(): Informer<KindName>[] {
@@ -155,6 +214,8 @@ export class Cluster {
 
   /** Stops the informers, then closes the pool once requests in flight have ended. */
   async stop(): Promise<void> {
+    this.#stopping.abort();
+    await this.#starting;
     await Promise.all(this.#all().map((informer) => informer.stop()));
     await this.spec.kubeconfig.closePool();
   }
@@ -275,7 +336,12 @@ export class Cluster {
   }
 
   status(): ClusterStatus {
-    const kinds = this.#all().map((informer) => informer.status());
+    // A kind still waiting for its turn to list is syncing, not stale: its reflector has
+    // not started, so its "disconnected since" is the cluster's creation.
+    const kinds = this.#all().map((informer) => {
+      const status = informer.status();
+      return this.#started.has(informer.kind) ? status : { ...status, stale: false, staleForMs: undefined };
+    });
     const stale = kinds.filter((k) => k.stale);
     return {
       name: this.name,

@@ -13,6 +13,7 @@ import { Cluster, type ClusterOptions, type ClusterSpec } from './cluster.js';
 import type { EventHub } from './event-hub.js';
 import { ownerOf, owns, type Shard, shardLabel } from './shard.js';
 import { type ClusterDefaults, type ClusterSource, loadSources } from './sources.js';
+import { DEFAULT_CONCURRENT_SYNCS, SyncGate } from './sync-gate.js';
 
 export interface RegistryOptions extends ClusterOptions {
   sources: ClusterSource[];
@@ -30,6 +31,11 @@ export interface RegistryOptions extends ClusterOptions {
   shard?: Shard;
   /** More configured cluster names the caller did not load (embedded simulators another shard owns). */
   configuredElsewhere?: string[];
+  /**
+   * How many clusters do their initial LISTs at once (config `sync.concurrentClusters`,
+   * default 3); each lists its kinds one at a time (Cluster.start, sync-gate.ts).
+   */
+  concurrentSyncs?: number;
 }
 
 export class ClusterRegistry {
@@ -40,8 +46,12 @@ export class ClusterRegistry {
   private reloadTimer: unknown;
   private reloading: Promise<void> = Promise.resolve();
   private stopped = false;
+  /** Shared by every cluster this registry builds, rebuilt ones included. */
+  readonly syncGate: SyncGate;
 
-  constructor(private readonly options: RegistryOptions) {}
+  constructor(private readonly options: RegistryOptions) {
+    this.syncGate = options.syncGate ?? new SyncGate(options.concurrentSyncs ?? DEFAULT_CONCURRENT_SYNCS);
+  }
 
   /** The hub every cluster's informers publish to. */
   get hub(): EventHub {
@@ -128,7 +138,7 @@ export class ClusterRegistry {
   }
 
   private build(spec: ClusterSpec): Cluster {
-    return new Cluster(spec, this.options);
+    return new Cluster(spec, { ...this.options, syncGate: this.syncGate });
   }
 
   private async applyReload(): Promise<void> {

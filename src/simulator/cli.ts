@@ -5,8 +5,9 @@
  */
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { parse, stringify } from 'yaml';
 import { TokenFileError } from './rbac/authentication.js';
-import { DEFAULT_SCENARIO, startSimulator } from './server.js';
+import { DEFAULT_SCENARIO, type Simulator, startSimulator } from './server.js';
 
 const USAGE = `usage: npm run simulator -- [options]
 
@@ -16,6 +17,10 @@ const USAGE = `usage: npm run simulator -- [options]
   --namespaces N       generated namespaces besides default and kube-system (default ${DEFAULT_SCENARIO.namespaces})
   --max-pods-per-namespace N   spread pods so no namespace holds more
   --seed N             scenario seed (default ${DEFAULT_SCENARIO.seed})
+  --clusters N         N independent clusters in this process (default 1), each of the sizes
+                       above, cluster i with seed + i, on port + i (each a free one with --port 0),
+                       and one kubeconfig with a context per cluster: kubegate-simulator-0 .. -N-1
+                       (with 1: the single context kubegate-simulator, as without the flag)
   --churn N            changes per second, 0 for a still cluster (default 2)
   --port N             port on 127.0.0.1 (default 6443; 0 picks a free one)
   --host ADDR          address to listen on (default 127.0.0.1)
@@ -38,6 +43,8 @@ const USAGE = `usage: npm run simulator -- [options]
 export interface SimulatorCliOptions {
   scenario: typeof DEFAULT_SCENARIO & { maxPodsPerNamespace?: number };
   churn: number;
+  /** --clusters: how many clusters this process serves (undefined: 1). */
+  clusters?: number;
   port: number;
   host: string;
   token?: string;
@@ -120,6 +127,7 @@ export function parseSimulatorArgs(argv: string[]): SimulatorCliOptions | 'help'
         namespaces: { type: 'string' },
         'max-pods-per-namespace': { type: 'string' },
         seed: { type: 'string' },
+        clusters: { type: 'string' },
         churn: { type: 'string' },
         port: { type: 'string' },
         host: { type: 'string' },
@@ -159,6 +167,7 @@ export function parseSimulatorArgs(argv: string[]): SimulatorCliOptions | 'help'
         : {}),
     },
     churn: integer('churn', str('churn'), 2),
+    ...(str('clusters') !== undefined ? { clusters: integer('clusters', str('clusters'), 1, 1) } : {}),
     port: integer('port', str('port'), 6443),
     host: str('host') ?? '127.0.0.1',
     token: str('token'),
@@ -198,25 +207,32 @@ async function main(): Promise<void> {
     return;
   }
   const started = Date.now();
-  let sim: Awaited<ReturnType<typeof startSimulator>>;
+  const count = options.clusters ?? 1;
+  const sims: Simulator[] = [];
+  const stopAll = () => Promise.all(sims.map((sim) => sim.close()));
   try {
-    sim = await startSimulator({
-      host: options.host,
-      port: options.port,
-      scenario: options.scenario,
-      churnPerSecond: options.churn,
-      adminToken: options.token,
-      tokenAuthFile: options.tokenAuthFile,
-      anonymousAuth: options.anonymousAuth,
-      historyLimit: options.history,
-      bookmarkIntervalMs: options.bookmarkIntervalMs,
-      nodeLeaseRenewMs: options.nodeLeaseRenewMs,
-      metrics: options.metrics,
-      metricsResolutionSeconds: options.metricsResolutionSeconds,
-      eventTtlSeconds: options.eventTtlSeconds,
-      log: options.verbose ? (line) => process.stderr.write(`${line}\n`) : undefined,
-    });
+    for (let i = 0; i < count; i++) {
+      sims.push(
+        await startSimulator({
+          host: options.host,
+          port: options.port === 0 ? 0 : options.port + i,
+          scenario: { ...options.scenario, seed: options.scenario.seed + i },
+          churnPerSecond: options.churn,
+          adminToken: options.token,
+          tokenAuthFile: options.tokenAuthFile,
+          anonymousAuth: options.anonymousAuth,
+          historyLimit: options.history,
+          bookmarkIntervalMs: options.bookmarkIntervalMs,
+          nodeLeaseRenewMs: options.nodeLeaseRenewMs,
+          metrics: options.metrics,
+          metricsResolutionSeconds: options.metricsResolutionSeconds,
+          eventTtlSeconds: options.eventTtlSeconds,
+          log: options.verbose ? (line) => process.stderr.write(`${line}\n`) : undefined,
+        }),
+      );
+    }
   } catch (err) {
+    await stopAll();
     // A token file that does not read is the operator's mistake: say so, as kube-apiserver does.
     if (err instanceof TokenFileError || (err as NodeJS.ErrnoException).code === 'ENOENT') {
       process.stderr.write(`simulator: --token-auth-file: ${(err as Error).message}\n`);
@@ -224,19 +240,50 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  if (options.kubeconfigOut) writeFileSync(options.kubeconfigOut, sim.kubeconfig(), { mode: 0o600 });
-  const s = sim.summary;
+  if (options.kubeconfigOut) {
+    const text =
+      count === 1
+        ? sims[0].kubeconfig()
+        : mergeKubeconfigs(sims.map((sim, i) => sim.kubeconfig({ context: simulatorContext(i, count) })));
+    writeFileSync(options.kubeconfigOut, text, { mode: 0o600 });
+  }
+  const built = Date.now() - started;
+  for (const [i, sim] of sims.entries()) {
+    const s = sim.summary;
+    process.stdout.write(
+      `kubegate simulator listening on ${sim.url} (built in ${built} ms: ${JSON.stringify(s.counts ?? s)})` +
+        (count > 1 ? ` as context ${simulatorContext(i, count)}\n` : '\n'),
+    );
+  }
   process.stdout.write(
-    `kubegate simulator listening on ${sim.url} (built in ${Date.now() - started} ms: ${JSON.stringify(s.counts ?? s)})\n` +
-      (options.kubeconfigOut
-        ? `kubeconfig written to ${options.kubeconfigOut}: kubectl --kubeconfig ${options.kubeconfigOut} get pods -A\n`
-        : 'no --kubeconfig-out given: the admin token is random, pass --token or --kubeconfig-out to use it\n'),
+    options.kubeconfigOut
+      ? `kubeconfig written to ${options.kubeconfigOut}: kubectl --kubeconfig ${options.kubeconfigOut} get pods -A\n`
+      : 'no --kubeconfig-out given: the admin token is random, pass --token or --kubeconfig-out to use it\n',
   );
   const stop = () => {
-    sim.close().then(() => process.exit(0));
+    stopAll().then(() => process.exit(0));
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
+}
+
+/** The kubeconfig context of cluster `i` of `count`: `kubegate-simulator` alone, `kubegate-simulator-i` among several. */
+export function simulatorContext(i: number, count: number): string {
+  return count === 1 ? 'kubegate-simulator' : `kubegate-simulator-${i}`;
+}
+
+/** One kubeconfig holding every cluster, user and context of `texts`; the first one's context is current. */
+export function mergeKubeconfigs(texts: string[]): string {
+  const docs = texts.map((t) => parse(t) as Record<string, unknown[]> & { 'current-context': string });
+  return stringify({
+    apiVersion: 'v1',
+    kind: 'Config',
+    clusters: docs.flatMap((d) => d.clusters),
+    users: docs.flatMap((d) => d.users),
+    contexts: docs.flatMap((d) => d.contexts),
+    'current-context': docs[0]['current-context'],
+    preferences: {},
+  });
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

@@ -51,6 +51,50 @@ export class SimulatorMetrics {
     labelNames: ['code'] as const,
     registers: [this.registry],
   });
+  /**
+   * LIST requests (not watches) being answered right now, from the request's arrival to the
+   * last byte of the answer, and the most seen at once since start: a client that promises
+   * to list one kind at a time (kubegate's spread initial sync) can be held to it.
+   */
+  readonly listsInFlight = new Gauge({
+    name: 'simulator_list_requests_in_flight',
+    help: 'LIST requests (not watches) being answered now.',
+    registers: [this.registry],
+  });
+  readonly listsInFlightMax = new Gauge({
+    name: 'simulator_list_requests_in_flight_max',
+    help: 'The most LIST requests (not watches) answered at once since the simulator started.',
+    registers: [this.registry],
+  });
+  private lists = 0;
+  private listsMax = 0;
+
+  /** LISTs being answered now, and the most answered at once since start (the gauges' values). */
+  get listsNow(): number {
+    return this.lists;
+  }
+
+  get listsMostAtOnce(): number {
+    return this.listsMax;
+  }
+
+  /** A LIST began; the returned function ends it (idempotent). */
+  listStarted(): () => void {
+    this.lists += 1;
+    this.listsInFlight.set(this.lists);
+    if (this.lists > this.listsMax) {
+      this.listsMax = this.lists;
+      this.listsInFlightMax.set(this.listsMax);
+    }
+    let open = true;
+    return () => {
+      if (!open) return;
+      open = false;
+      this.lists -= 1;
+      this.listsInFlight.set(this.lists);
+    };
+  }
+
   readonly objects = new Gauge({
     name: 'simulator_objects',
     help: 'Objects stored, by resource.',

@@ -632,6 +632,12 @@ export class Simulator {
     const { resource } = target;
     const done = (code: number) => this.metrics.requests.inc({ verb, resource, code: String(code) });
 
+    if (verb === 'LIST') {
+      // In flight from its arrival (injected latency included) until the answer's last byte left (or the client went): metrics.ts.
+      const ended = this.metrics.listStarted();
+      res.once('finish', ended);
+      res.once('close', ended);
+    }
     if ((await this.injectedFault(res, verb, resource)) !== undefined) {
       done(res.statusCode);
       audit();

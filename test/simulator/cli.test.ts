@@ -7,6 +7,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { parseSimulatorArgs, UsageError } from '../../src/simulator/cli.js';
 import { DEFAULT_SCENARIO } from '../../src/simulator/server.js';
+import { printed as gatewayPrinted, startCli as startGatewayCli } from '../helpers/cli-process.js';
+import { recordSecret } from '../helpers/test-log.js';
 import { waitFor } from '../helpers/wait.js';
 import { Kubectl, requireKubectl, rows } from './kubectl-runner.js';
 import type { AnyJson } from './sim-kit.js';
@@ -87,6 +89,14 @@ describe('parseSimulatorArgs', () => {
     expect(parseSimulatorArgs(['--metrics-resolution=15s'])).toMatchObject({ metricsResolutionSeconds: 15 });
     expect(parseSimulatorArgs(['--no-metrics-api'])).toMatchObject({ metrics: false });
     expect(parseSimulatorArgs([])).toMatchObject({ metrics: undefined, metricsResolutionSeconds: undefined });
+  });
+
+  it('reads --clusters N (N >= 1; absent: one cluster, as before)', () => {
+    expect(parseSimulatorArgs(['--clusters', '3'])).toMatchObject({ clusters: 3 });
+    expect(parseSimulatorArgs([]).valueOf()).not.toHaveProperty('clusters');
+    expect(usageError(['--clusters', '0']).message).toBe(
+      '--clusters: expected an integer >= 1, received "0"',
+    );
   });
 });
 
@@ -177,6 +187,86 @@ describe('the simulator CLI as a process', () => {
     running.child.kill('SIGTERM');
     expect(await running.exited).toEqual({ code: 0, signal: null });
   });
+
+  it('--clusters 3: three clusters on three ports, one kubeconfig with a context each, kubectl and a gateway see all three', async () => {
+    await requireKubectl();
+    const kubeconfig = join(dir, 'fleet.kubeconfig');
+    const running = runCli(
+      `--clusters 3 --port 0 --kubeconfig-out ${kubeconfig} --nodes 2 --pods 10 --jobs 1 --namespaces 1 --churn 0`.split(
+        ' ',
+      ),
+    );
+    started.push(running.child);
+    await printed(running, /kubeconfig written to/);
+    const urls = [
+      ...running.stdout().matchAll(/listening on (https:\/\/127\.0\.0\.1:\d+).* as context (\S+)/g),
+    ];
+    expect(urls.map((m) => m[2])).toEqual([
+      'kubegate-simulator-0',
+      'kubegate-simulator-1',
+      'kubegate-simulator-2',
+    ]);
+    expect(new Set(urls.map((m) => m[1])).size).toBe(3);
+
+    const text = readFileSync(kubeconfig, 'utf8');
+    const config = parse(text) as AnyJson;
+    for (const user of config.users) recordSecret(user.user.token, 'a --clusters simulator admin token');
+    expect(config.contexts.map((c: AnyJson) => c.name)).toEqual(urls.map((m) => m[2]));
+    expect(config.clusters.map((c: AnyJson) => c.cluster.server)).toEqual(urls.map((m) => m[1]));
+    expect(config['current-context']).toBe('kubegate-simulator-0');
+
+    const kubectl = new Kubectl(text);
+    const podNames: string[][] = [];
+    try {
+      for (const [, , context] of urls) {
+        const [header, ...nodes] = rows(await kubectl.ok(['--context', context, 'get', 'nodes']));
+        expect(header[0]).toBe('NAME');
+        expect(nodes).toHaveLength(2);
+        podNames.push(
+          rows(await kubectl.ok(['--context', context, 'get', 'pods', '-A', '--no-headers'])).map(
+            (p) => p[1],
+          ),
+        );
+      }
+    } finally {
+      kubectl.cleanup();
+    }
+    // Seeds differ per cluster: the clusters are not copies of each other.
+    expect(podNames.map((p) => p.length)).toEqual([10, 10, 10]);
+    expect(new Set(podNames.map((p) => p.join())).size).toBe(3);
+
+    // The gateway, configured with the kubeconfig's contexts, serves the three clusters.
+    const gateway = startGatewayCli(['--kubeconfig', kubeconfig, '--port', '0', '--shutdown-delay-ms', '0']);
+    started.push(gateway.child);
+    try {
+      const [, url] = await gatewayPrinted(gateway.output, /kubegate listening on (http:\/\/\S+\/graphql)/);
+      const readyz = url.replace(/\/graphql$/, '/readyz');
+      const lines = await waitFor(
+        async () => {
+          const body = await (await fetch(readyz)).text();
+          const synced = body.split('\n').filter((l) => l.endsWith(': synced'));
+          return synced.length === 3 ? synced : undefined;
+        },
+        { message: 'three clusters synced in /readyz', timeoutMs: 30_000 },
+      );
+      expect(lines.map((l) => l.split(':')[0])).toEqual(urls.map((m) => m[2]));
+      const res = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query: '{ clusters { name summary { nodes } } }' }),
+      });
+      const body = (await res.json()) as {
+        data: { clusters: { name: string; summary: { nodes: number } }[] };
+      };
+      expect(body.data.clusters).toEqual(urls.map((m) => ({ name: m[2], summary: { nodes: 2 } })));
+    } finally {
+      gateway.child.kill('SIGKILL');
+    }
+
+    running.child.kill('SIGTERM');
+    expect(await running.exited).toEqual({ code: 0, signal: null });
+    // Three processes (simulator, kubectl, gateway) on a shared machine: ~12 s idle.
+  }, 120_000);
 
   it('exits 2 when the token file does not read, saying why as kube-apiserver does', async () => {
     const tokens = join(dir, 'short.csv');

@@ -1,0 +1,376 @@
+/**
+ * The fleet size (issue #16, "a fleet in one process"): `clusters` simulated clusters of the
+ * size's nodes/pods/jobs, served by simulator processes of `clustersPerProcess` clusters
+ * each (`--clusters N`), and one gateway process serving them all. Measured, in order:
+ *
+ * - the fleet's bytes floor: a bare client fetching and `JSON.parse`-ing every page of every
+ *   cluster's pod LIST (page size 500, lib/list-floor.ts), spread by the gateway's own rule
+ *   (one LIST per API server at a time, `CONCURRENT_SYNCS` clusters at once);
+ * - the gateway's first sync: from its "listening" line to /readyz saying every cluster
+ *   synced (polled every 250 ms), its peak RSS meanwhile, and then RSS and heap after a GC;
+ * - Q1 over every cluster (`clusters { summary }`, the fleet's front page) and Q4 on one
+ *   cluster, one request at a time (the service time) and under the bench's load;
+ * - upstream requests per operation, summed over every cluster's /metrics;
+ * - the most LISTs each simulated API server answered at once (its
+ *   simulator_list_requests_in_flight_max), which the spread sync keeps at 1.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse as parseYaml, stringify } from 'yaml';
+import { loadSource } from '../../src/kube/sources.js';
+import { DEFAULT_CONCURRENT_SYNCS } from '../../src/kube/sync-gate.js';
+import { parsePrometheusText } from '../../src/simulator/metrics.js';
+import { type Child, type NodeMemory, procMemory, startNodeChild } from './children.js';
+import { listFloor } from './list-floor.js';
+import { type CellResult, type LoadSettings, measureGraphql } from './load.js';
+import { variablesFor } from './operations.js';
+import type { SizeResult } from './results.js';
+import type { SizeContext } from './size-run.js';
+import {
+  pickVariables,
+  type SizeSpec,
+  type Upstream,
+  type UpstreamCounters,
+  upstreamAt,
+} from './upstream.js';
+
+export interface FleetFigures {
+  clusters: number;
+  processes: number;
+  clustersPerProcess: number;
+  /** Per simulator process: time to build its clusters and its RSS once built. */
+  simulators: { buildMs: number; rssBytes: number | null }[];
+  pods: number;
+  /** Clusters listing at once in the floor and (by default) in the gateway. */
+  concurrentSyncs: number;
+  floor: { ms: number; pages: number; bytes: number; parseMs: number } | null;
+  sync: {
+    /** From the gateway's "listening" line to every cluster synced in /readyz. */
+    allSyncedMs: number;
+    /** The first cluster synced (same origin). */
+    firstClusterMs: number | null;
+    peakRssDuringSyncBytes: number | null;
+  } | null;
+  /** sync.allSyncedMs / floor.ms. */
+  syncOverFloor: number | null;
+  memory: NodeMemory | null;
+  peakRssBytes: number | null;
+  heapPerPodBytes: number | null;
+  rssPerPodBytes: number | null;
+  /** Q1 over every cluster and Q4 on one: one request at a time, and under the bench's load. */
+  q1Fleet: CellResult | null;
+  q1FleetLoaded: CellResult | null;
+  q4: CellResult | null;
+  q4Loaded: CellResult | null;
+  /** The most LISTs any one simulated API server answered at once (its high-water mark). */
+  maxListsInFlightPerServer: number | null;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Q1's selection over every cluster: the same fields, `clusters` instead of `cluster(name:)`. */
+export function fleetQ1(q1: string): string {
+  const out = q1
+    .replace(/query \w+\(\$cluster: String!\) \{/, 'query BenchQ1Fleet {')
+    .replace(/cluster\(name: \$cluster\) \{/, 'clusters {');
+  if (out === q1 || out.includes('$cluster'))
+    throw new Error('fleetQ1: Q1 no longer has the expected header');
+  return out;
+}
+
+interface KubeconfigDoc {
+  clusters: { name: string; cluster: { server: string; 'certificate-authority-data': string } }[];
+  users: { name: string; user: { token: string } }[];
+  contexts: { name: string; context: { cluster: string; user: string } }[];
+}
+
+export async function runFleet(size: SizeSpec, ctx: SizeContext): Promise<SizeResult> {
+  const { config, log } = ctx;
+  const clusters = size.clusters ?? 1;
+  const perProcess = size.clustersPerProcess ?? clusters;
+  const processes = Math.ceil(clusters / perProcess);
+  const result: SizeResult = {
+    size,
+    simulator: { buildMs: 0, podsAtStart: 0 },
+    cluster: '',
+    variables: null,
+    ceiling: null,
+    cells: {},
+    kubectlNotes: {},
+    sync: null,
+    memory: null,
+    subscriptions: { available: false, reason: 'not measured at the fleet size', results: [] },
+    ratios: {},
+    errors: [],
+  };
+  const fleet: FleetFigures = {
+    clusters,
+    processes,
+    clustersPerProcess: perProcess,
+    simulators: [],
+    pods: 0,
+    concurrentSyncs: DEFAULT_CONCURRENT_SYNCS,
+    floor: null,
+    sync: null,
+    syncOverFloor: null,
+    memory: null,
+    peakRssBytes: null,
+    heapPerPodBytes: null,
+    rssPerPodBytes: null,
+    q1Fleet: null,
+    q1FleetLoaded: null,
+    q4: null,
+    q4Loaded: null,
+    maxListsInFlightPerServer: null,
+  };
+  result.fleet = fleet;
+  const children: Child[] = [];
+  const opts = { cwd: ctx.root, logDir: ctx.logDir };
+  const record = (what: string, err: unknown) => {
+    const cause = (err as { cause?: { code?: string; message?: string } })?.cause;
+    const message = `${what}: ${(err as Error)?.message ?? String(err)}${cause ? ` (${cause.code ?? cause.message})` : ''}`;
+    result.errors.push(message);
+    log(`  ERROR ${message}`);
+  };
+  try {
+    log(
+      `size ${size.name}: ${clusters} clusters of ${size.nodes} nodes, ${size.pods} pods, ${size.jobs} jobs, in ${processes} simulator processes`,
+    );
+    // The simulator processes build side by side (each builds its clusters one after the other).
+    const merged: KubeconfigDoc = { clusters: [], users: [], contexts: [] };
+    const upstreams: Upstream[] = [];
+    const started: { child: Child; kubeconfigPath: string; count: number }[] = [];
+    for (let p = 0; p < processes; p++) {
+      const count = Math.min(perProcess, clusters - p * perProcess);
+      const kubeconfigPath = join(ctx.workDir, `simulator-fleet-${p}.kubeconfig`);
+      const child = startNodeChild(
+        `simulator-fleet-${p}`,
+        'src/simulator/cli.ts',
+        [
+          ...['--clusters', String(count), '--nodes', String(size.nodes), '--pods', String(size.pods)],
+          ...['--jobs', String(size.jobs), '--namespaces', String(size.namespaces)],
+          ...(size.maxPodsPerNamespace ? ['--max-pods-per-namespace', String(size.maxPodsPerNamespace)] : []),
+          // Distinct seeds across processes: cluster i of process p has seed + p * perProcess + i.
+          ...['--seed', String(config.seed + p * perProcess), '--churn', String(config.churn)],
+          ...['--port', '0', '--host', '127.0.0.1', '--kubeconfig-out', kubeconfigPath],
+        ],
+        opts,
+      );
+      children.push(child);
+      started.push({ child, kubeconfigPath, count });
+    }
+    for (const [p, { child, kubeconfigPath, count }] of started.entries()) {
+      const [, built] = await child.waitFor(/built in (\d+) ms[^\n]*\n[\s\S]*kubeconfig written/, 3_600_000);
+      const doc = parseYaml(readFileSync(kubeconfigPath, 'utf8')) as KubeconfigDoc;
+      fleet.simulators.push({ buildMs: Number(built), rssBytes: procMemory(child.pid)?.rssBytes ?? null });
+      for (let i = 0; i < doc.contexts.length; i++) {
+        // Context names unique across processes: fleet-00 .. fleet-49.
+        const name = `fleet-${String(p * perProcess + i).padStart(2, '0')}`;
+        const cluster = doc.clusters.find((c) => c.name === doc.contexts[i].context.cluster)!;
+        const user = doc.users.find((u) => u.name === doc.contexts[i].context.user)!;
+        merged.clusters.push({ name, cluster: cluster.cluster });
+        merged.users.push({ name: `${name}-user`, user: user.user });
+        merged.contexts.push({ name, context: { cluster: name, user: `${name}-user` } });
+        upstreams.push(
+          upstreamAt({
+            child,
+            url: cluster.cluster.server,
+            kubeconfigPath,
+            buildMs: Number(built),
+            ca: Buffer.from(cluster.cluster['certificate-authority-data'], 'base64').toString(),
+            token: user.user.token,
+          }),
+        );
+      }
+      log(
+        `  simulators ${p + 1}/${processes}: ${count} clusters built in ${(Number(built) / 1000).toFixed(1)} s, RSS ${mb(fleet.simulators[p].rssBytes)}`,
+      );
+    }
+    const kubeconfig = join(ctx.workDir, 'fleet.kubeconfig');
+    writeFileSync(
+      kubeconfig,
+      stringify({ apiVersion: 'v1', kind: 'Config', ...merged, 'current-context': merged.contexts[0].name }),
+      { mode: 0o600 },
+    );
+    result.simulator = {
+      buildMs: fleet.simulators.reduce((a, s) => a + s.buildMs, 0),
+      podsAtStart: (await fleetCounters(upstreams)).pods,
+    };
+    fleet.pods = result.simulator.podsAtStart;
+    const fleetUpstream: Upstream = { ...upstreams[0], counters: () => fleetCounters(upstreams) };
+    const variables = await pickVariables(upstreams[0]);
+    result.variables = variables;
+
+    // The floor, spread as the gateway spreads its sync.
+    try {
+      fleet.floor = await fleetFloor(kubeconfig, fleet.concurrentSyncs);
+      log(
+        `  floor: ${clusters} pod LISTs (${fleet.floor.pages} pages, ${mb(fleet.floor.bytes)}) fetched and parsed in ${fleet.floor.ms} ms (parse ${fleet.floor.parseMs} ms), ${fleet.concurrentSyncs} clusters at once`,
+      );
+    } catch (err) {
+      record('fleet floor', err);
+    }
+
+    log('  B: starting kubegate on every cluster');
+    const gw = startNodeChild(
+      'gateway-B-fleet',
+      'src/main.ts',
+      ['--kubeconfig', kubeconfig, '--port', '0', '--host', '127.0.0.1'],
+      opts,
+    );
+    children.push(gw);
+    const [, url] = await gw.waitFor(/kubegate listening on (http:\/\/\S+\/graphql)/, 120_000);
+    const listening = performance.now();
+    const readyz = url.replace(/\/graphql$/, '/readyz');
+    let firstClusterMs: number | null = null;
+    for (;;) {
+      const text = await (await fetch(readyz).catch(() => null))?.text().catch(() => '');
+      const synced = (text ?? '').split('\n').filter((l) => l.endsWith(': synced')).length;
+      if (synced > 0 && firstClusterMs === null) firstClusterMs = Math.round(performance.now() - listening);
+      if (synced === clusters) break;
+      if (!gw.alive()) throw new Error(`the gateway exited during its sync:\n${gw.tail(10)}`);
+      if (performance.now() - listening > 1_800_000) throw new Error('the fleet did not sync within 30 min');
+      await sleep(250);
+    }
+    fleet.sync = {
+      allSyncedMs: Math.round(performance.now() - listening),
+      firstClusterMs,
+      peakRssDuringSyncBytes: procMemory(gw.pid)?.peakRssBytes ?? null,
+    };
+    result.sync = {
+      firstSyncMs: fleet.sync.allSyncedMs,
+      spawnToReadyMs: fleet.sync.allSyncedMs,
+      peakRssDuringSyncBytes: fleet.sync.peakRssDuringSyncBytes,
+      floor: fleet.floor,
+    };
+    fleet.syncOverFloor = fleet.floor ? round2(fleet.sync.allSyncedMs / fleet.floor.ms) : null;
+    log(
+      `  B synced ${clusters} clusters in ${fleet.sync.allSyncedMs} ms (first at ${firstClusterMs} ms; peak RSS ${mb(fleet.sync.peakRssDuringSyncBytes)}) = ${fleet.syncOverFloor}× the floor`,
+    );
+    fleet.maxListsInFlightPerServer = await maxListsInFlight(upstreams).catch((err) => {
+      record('lists in flight', err);
+      return null;
+    });
+    log(`  most LISTs in flight on one API server: ${fleet.maxListsInFlightPerServer}`);
+
+    await sleep(2_000);
+    fleet.memory = await gw.memoryAfterGc(180_000).catch((err) => {
+      record('B memory', err);
+      return null;
+    });
+    if (fleet.memory) {
+      fleet.heapPerPodBytes = Math.round(fleet.memory.heapUsed / fleet.pods);
+      fleet.rssPerPodBytes = Math.round(fleet.memory.rss / fleet.pods);
+      log(
+        `  B after GC: RSS ${mb(fleet.memory.rss)}, heap ${mb(fleet.memory.heapUsed)} (${fleet.heapPerPodBytes} B heap, ${fleet.rssPerPodBytes} B RSS per pod)`,
+      );
+    }
+
+    const q1 = ctx.operations.find((o) => o.id === 'Q1')!;
+    const q4 = ctx.operations.find((o) => o.id === 'Q4')!;
+    const one: LoadSettings = { ...config.load, connections: 1 };
+    const first = merged.contexts[0].name;
+    result.cluster = first;
+    const q1Target = { url, query: fleetQ1(q1.query), operationName: 'BenchQ1Fleet', variables: {} };
+    const q4Target = {
+      url,
+      query: q4.query,
+      operationName: q4.operationName,
+      variables: variablesFor('Q4', first, variables),
+    };
+    const answer = (await (
+      await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ query: q1Target.query, operationName: q1Target.operationName }),
+      })
+    ).json()) as { data?: { clusters?: unknown[] }; errors?: unknown[] };
+    if (answer.errors || answer.data?.clusters?.length !== clusters)
+      record('Q1 fleet', new Error(`expected ${clusters} clusters: ${JSON.stringify(answer).slice(0, 300)}`));
+    for (const [key, target, settings] of [
+      ['q1Fleet', q1Target, one],
+      ['q4', q4Target, one],
+      ['q1FleetLoaded', q1Target, config.load],
+      ['q4Loaded', q4Target, config.load],
+    ] as const) {
+      const cell = await measureGraphql(target, settings, fleetUpstream);
+      fleet[key] = cell;
+      log(
+        `  B ${key} (${settings.connections} conn): p50 ${cell.p50Ms} ms, p99 ${cell.p99Ms} ms, ${cell.rps} req/s, upstream ${cell.upstream?.requestsPerOp ?? 'n/a'} req/op${cell.error ? `; ${cell.error}` : ''}`,
+      );
+    }
+    fleet.peakRssBytes = procMemory(gw.pid)?.peakRssBytes ?? null;
+    // The per-size rows of the report: B's Q1 (over the fleet) and Q4 under load.
+    result.cells.B = { Q1: fleet.q1FleetLoaded ?? undefined, Q4: fleet.q4Loaded ?? undefined };
+    await gw.stop();
+  } catch (err) {
+    record(`size ${size.name}`, err);
+  } finally {
+    for (const c of children.reverse()) await c.stop();
+  }
+  return result;
+}
+
+/** Every cluster's pod LIST fetched and parsed, one LIST per cluster at a time, `concurrency` clusters at once. */
+async function fleetFloor(
+  kubeconfig: string,
+  concurrency: number,
+): Promise<NonNullable<FleetFigures['floor']>> {
+  const specs = loadSource({ type: 'kubeconfig', path: kubeconfig }, { cache: true });
+  const total = { ms: 0, pages: 0, bytes: 0, parseMs: 0 };
+  let next = 0;
+  const started = performance.now();
+  try {
+    await Promise.all(
+      Array.from({ length: Math.min(concurrency, specs.length) }, async () => {
+        while (next < specs.length) {
+          const spec = specs[next++];
+          const f = await listFloor(spec.kubeconfig, '/api/v1/pods', 500);
+          total.pages += f.pages;
+          total.bytes += f.bytes;
+          total.parseMs += f.parseMs;
+        }
+      }),
+    );
+  } finally {
+    await Promise.all(specs.map((s) => s.kubeconfig.closePool()));
+  }
+  total.ms = Math.round(performance.now() - started);
+  return total;
+}
+
+/** Counters summed over every cluster (each cluster's own /metrics). */
+async function fleetCounters(upstreams: Upstream[]): Promise<UpstreamCounters> {
+  // One at a time: 50 scrapes at once on simulators already busy with churn are what times out.
+  const all: UpstreamCounters[] = [];
+  for (const u of upstreams) all.push(await u.counters());
+  const sum: UpstreamCounters = { requests: 0, bytes: 0, watchRequests: 0, watchBytes: 0, pods: 0 };
+  for (const c of all) {
+    sum.requests += c.requests;
+    sum.bytes += c.bytes;
+    sum.watchRequests += c.watchRequests;
+    sum.watchBytes += c.watchBytes;
+    sum.pods += c.pods;
+  }
+  return sum;
+}
+
+async function maxListsInFlight(upstreams: Upstream[]): Promise<number> {
+  let most = 0;
+  for (const u of upstreams) {
+    const { body } = await u.request('/metrics');
+    const text = typeof body === 'string' ? body : JSON.stringify(body);
+    const value = parsePrometheusText(String(text)).get('simulator_list_requests_in_flight_max');
+    if (value === undefined) throw new Error(`no simulator_list_requests_in_flight_max at ${u.url}`);
+    most = Math.max(most, value);
+  }
+  return most;
+}
+
+function round2(x: number): number {
+  return Math.round(x * 100) / 100;
+}
+
+function mb(bytes: number | null | undefined): string {
+  return bytes == null ? 'n/a' : `${Math.round(bytes / 1048576)} MB`;
+}
