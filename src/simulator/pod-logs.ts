@@ -354,6 +354,18 @@ function statusOf(pod: KubeObject, container: string): Json | undefined {
   return all.find((s) => s.name === container);
 }
 
+/**
+ * The last instant of a container's `finishedAt`: the API stamps it in whole seconds while
+ * its log lines have nanoseconds, so a finished run's log holds every line of that second.
+ * The follow of a running container ends at the same instant when it stops, so a follow and
+ * a read of the finished log give the same lines (the follow may write lines up to a second
+ * ahead of the clock once the container has stopped: they were its last).
+ */
+const endOf = (text: unknown): number | undefined => {
+  const ms = timeOf(text);
+  return ms === undefined || /\.\d/.test(String(text)) ? ms : ms + 999;
+};
+
 const timeOf = (text: unknown): number | undefined => {
   const ms = typeof text === 'string' ? Date.parse(text) : Number.NaN;
   return Number.isNaN(ms) ? undefined : ms;
@@ -374,7 +386,7 @@ export function runOf(
   const ended = (t: Json, restart: number, key: string) => {
     const startMs = timeOf(t.startedAt) ?? 0;
     return {
-      run: { seed: runSeed(uid, container, restart), startMs, endMs: timeOf(t.finishedAt) ?? startMs },
+      run: { seed: runSeed(uid, container, restart), startMs, endMs: endOf(t.finishedAt) ?? startMs },
       live: false,
       key,
     };
@@ -621,7 +633,7 @@ function follow(
       // The container stopped (or was restarted): its last lines, then the end. No timer
       // may write after them while the end waits for the writes.
       const terminated = ((status?.state ?? {}) as Json).terminated as Json | undefined;
-      flush(Math.min(ctx.clock.now(), timeOf(terminated?.finishedAt) ?? ctx.clock.now()));
+      flush(terminated ? (endOf(terminated.finishedAt) ?? ctx.clock.now()) : ctx.clock.now());
       if (timer !== undefined) ctx.clock.clearTimeout(timer);
       timer = undefined;
       stopping = true;
