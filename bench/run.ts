@@ -6,7 +6,15 @@
  * `<out>/latest.json`, `<out>/latency.svg`, and RESULTS.md (bench/RESULTS.md by default,
  * `<out>/RESULTS.md` with --out). Every child process is stopped at the end, even on failure.
  */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -156,10 +164,23 @@ function writeOutputs(results: BenchResults, out: string | null, withJson: boole
       rel(join(outDir, 'latency.svg')),
       rel(join(outDir, jsonName)),
       existsSync(join(outDir, 'informer-sync.md')) ? rel(join(outDir, 'informer-sync.md')) : undefined,
+      lastFleet(outDir, rel),
     ),
   );
   written.push(join(outDir, 'latency.svg'), mdPath);
   return written;
+}
+
+/** The newest fleet run kept beside the results (bench/results/fleet), if any. */
+function lastFleet(outDir: string, rel: (p: string) => string) {
+  const dir = join(outDir, 'fleet');
+  if (!existsSync(join(dir, 'RESULTS.md'))) return undefined;
+  const runs = readdirSync(dir)
+    .filter((f) => /^\d{4}-.*\.json$/.test(f))
+    .sort();
+  if (runs.length === 0) return undefined;
+  const results = JSON.parse(readFileSync(join(dir, runs[runs.length - 1]), 'utf8')) as BenchResults;
+  return { markdownPath: rel(join(dir, 'RESULTS.md')), results };
 }
 
 main().then(

@@ -349,6 +349,11 @@ export function resultsMarkdown(
   jsonPath: string,
   /** Link to bench/informer-sync.ts's results (the informers alone, no server), when present. */
   informerSyncPath?: string,
+  /**
+   * The last fleet run (`npm run bench -- --sizes fleet --out bench/results/fleet`, ~35 min,
+   * never part of a default run): its targets are listed after this run's, with a link.
+   */
+  fleet?: { markdownPath: string; results: BenchResults },
 ): string {
   const m = results.machine;
   const v = results.versions;
@@ -413,6 +418,21 @@ export function resultsMarkdown(
       (t) =>
         `| ${t.target} | ${t.size} | ${t.met === null ? 'not measured' : t.met ? 'met' : '**MISSED**'} | ${t.figure.replace(/\|/g, '/')} |`,
     ),
+    ...(fleet && !results.sizes.some((sz) => sz.fleet)
+      ? [
+          '',
+          `The fleet size runs on its own (\`npm run bench -- --sizes fleet --out bench/results/fleet\`). Its last run, started ${fleet.results.startedAt} (${n(fleet.results.durationSeconds / 60, 1)} min, load average ${fleet.results.machine.loadAverageAtStart.join(' / ')} at start), is [${fleet.markdownPath}](${fleet.markdownPath}); its targets:`,
+          '',
+          '| target | size | result | figure |',
+          '|---|---|---|---|',
+          ...fleet.results.targets
+            .filter((t) => t.size === 'fleet')
+            .map(
+              (t) =>
+                `| ${t.target} | ${t.size} | ${t.met === null ? 'not measured' : t.met ? 'met' : '**MISSED**'} | ${t.figure.replace(/\|/g, '/')} |`,
+            ),
+        ]
+      : []),
     '',
     'What the comparisons are made of (facts of the method, to read the figures by):',
     '',
