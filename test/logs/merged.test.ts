@@ -68,14 +68,15 @@ async function gatewaySees(name: string): Promise<Json> {
   return pod;
 }
 
-it('jobLogs includes a pod that starts after the subscription began, from its start, and ends with the job', async () => {
+/** Creates a one-container job through the API and waits until the gateway has it. */
+async function createJob(name: string): Promise<void> {
   const created = await simFetch(h.sim, `/apis/batch/v1/namespaces/${NS}/jobs`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({
       apiVersion: 'batch/v1',
       kind: 'Job',
-      metadata: { name: 'later', namespace: NS },
+      metadata: { name, namespace: NS },
       spec: {
         template: {
           spec: { restartPolicy: 'Never', containers: [{ name: 'worker', image: 'busybox:1.36' }] },
@@ -85,7 +86,11 @@ it('jobLogs includes a pod that starts after the subscription began, from its st
   });
   expect(created.status).toBe(201);
   const job = (await created.json()) as Json;
-  await cached(h, 'Job', `${NS}/later`, job.metadata.resourceVersion);
+  await cached(h, 'Job', `${NS}/${name}`, job.metadata.resourceVersion);
+}
+
+it('jobLogs includes a pod that starts after the subscription began, from its start, and ends with the job', async () => {
+  await createJob('later');
   const listeners = h.hub.listenerCount();
   const sub = subscribe('ws', h.url, JOB_LOGS_SUB, {
     token: ADMIN,
@@ -128,23 +133,7 @@ it('jobLogs includes a pod that starts after the subscription began, from its st
 });
 
 it('jobLogs ends by itself once the job has finished and its containers have ended, after their last line; at once for a finished job', async () => {
-  const created = await simFetch(h.sim, `/apis/batch/v1/namespaces/${NS}/jobs`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({
-      apiVersion: 'batch/v1',
-      kind: 'Job',
-      metadata: { name: 'finishing', namespace: NS },
-      spec: {
-        template: {
-          spec: { restartPolicy: 'Never', containers: [{ name: 'worker', image: 'busybox:1.36' }] },
-        },
-      },
-    }),
-  });
-  expect(created.status).toBe(201);
-  const job = (await created.json()) as Json;
-  await cached(h, 'Job', `${NS}/finishing`, job.metadata.resourceVersion);
+  await createJob('finishing');
   const podOfJob = () =>
     [...h.sim.store.scan('pods')].find(
       (p: Json) => p.metadata.namespace === NS && p.metadata.labels?.['job-name'] === 'finishing',
