@@ -4,6 +4,8 @@
  *   http   B over loopback HTTP (gateway as the CLI wires it: open auth, metrics, request log);
  *   exec   the same document executed in-process by yoga's executor (@graphql-tools/executor's
  *          normalizedExecutor), no HTTP, no plugins, a fresh context per call;
+ *   plan   the same by the gateway's planned query executor (src/server/query-executor.ts),
+ *          plans kept across calls as the gateway keeps them;
  *   gqljs  the same by graphql-js's own `execute` (which has no abort signal: the gateway's
  *          time limit needs one, so this is a measurement, not an option);
  *   json   JSON.stringify of exec's result (null-prototype objects);
@@ -26,6 +28,7 @@ const { createContext } = await import('../src/loaders/index.js');
 const { buildSchema } = await import('../src/schema/index.js');
 const { createAuthenticator } = await import('../src/server/auth.js');
 const { createGateway } = await import('../src/server/gateway.js');
+const { queryPlans } = await import('../src/server/query-executor.js');
 const { createLogger } = await import('../src/server/logger.js');
 const { createMetrics } = await import('../src/server/metrics.js');
 const { killChildrenOnExit, stopAll } = await import('./lib/children.js');
@@ -83,6 +86,7 @@ const cluster = registry.list()[0];
 const floor = createFloor(cluster);
 const principal = await auth.authenticate(new Headers());
 const operations = loadOperations(root, loadSchema(root));
+const planned = queryPlans();
 for (const id of ['Q2', 'Q3']) {
   const op = operations.find((o) => o.id === id)!;
   let variables: Record<string, unknown> = { cluster: cluster.name };
@@ -103,13 +107,14 @@ for (const id of ['Q2', 'Q3']) {
     if (info.hasNextPage) variables = { ...variables, twoPages: true, after: info.endCursor };
   }
   const body = JSON.stringify({ query: op.query, variables, operationName: op.operationName });
-  const times: Record<string, number[]> = { http: [], exec: [], gqljs: [], json: [], floor: [] };
+  const times: Record<string, number[]> = { http: [], exec: [], plan: [], gqljs: [], json: [], floor: [] };
   let last: unknown;
   const steps: Record<string, () => unknown> = {
     http: () => post(body),
     exec: async () => {
       last = await normalizedExecutor(args());
     },
+    plan: () => planned(args(), normalizedExecutor as never),
     gqljs: () => graphqlExecute(args()),
     json: () => JSON.stringify(last),
     floor: () => floorBody(id === 'Q2' ? floor.q2(variables) : floor.q3()),
@@ -143,7 +148,7 @@ for (const id of ['Q2', 'Q3']) {
   }
   const m = Object.fromEntries(names.map((n) => [n, round(median(times[n]), 3)]));
   process.stdout.write(
-    `${id} ${sizeName}: ${names.map((n) => `${n} ${m[n]} ms`).join(', ')}; http/floor ${round(m.http / m.floor, 2)}×, exec/floor ${round(m.exec / m.floor, 2)}×, gqljs/exec ${round(m.gqljs / m.exec, 2)}\n`,
+    `${id} ${sizeName}: ${names.map((n) => `${n} ${m[n]} ms`).join(', ')}; http/floor ${round(m.http / m.floor, 2)}×, exec/floor ${round(m.exec / m.floor, 2)}×, plan/floor ${round(m.plan / m.floor, 2)}×, gqljs/exec ${round(m.gqljs / m.exec, 2)}\n`,
   );
 }
 agent.destroy();

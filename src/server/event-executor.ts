@@ -31,55 +31,27 @@
  * `executeOperation` not at all.
  */
 import {
-  type DocumentNode,
   defaultFieldResolver,
   defaultTypeResolver,
   type ExecutionArgs,
   type ExecutionResult,
   execute,
-  type FieldNode,
-  type FragmentDefinitionNode,
-  type FragmentSpreadNode,
-  type GraphQLField,
-  type GraphQLFieldResolver,
-  GraphQLIncludeDirective,
   type GraphQLObjectType,
   type GraphQLOutputType,
   type GraphQLResolveInfo,
-  type GraphQLSchema,
-  GraphQLSkipDirective,
   type GraphQLTypeResolver,
-  getArgumentValues,
-  getDirectiveValues,
   getOperationAST,
   getVariableValues,
-  type InlineFragmentNode,
   isAbstractType,
   isLeafType,
   isListType,
   isNonNullType,
   isObjectType,
-  Kind,
-  type OperationDefinitionNode,
-  type SelectionSetNode,
-  TypeNameMetaFieldDef,
-  typeFromAST,
 } from 'graphql';
+import { type FieldPlan, fragmentsOf, SelectionPlan } from './selection-plan.js';
 
 type Path = GraphQLResolveInfo['path'];
 type Result = ExecutionResult | Promise<ExecutionResult>;
-
-/** One collected field of a selection set on a given object type, ready to resolve. */
-interface FieldPlan {
-  readonly responseName: string;
-  readonly fieldNodes: readonly FieldNode[];
-  readonly fieldDef: GraphQLField<unknown, unknown>;
-  readonly resolve: GraphQLFieldResolver<unknown, unknown>;
-  readonly returnType: GraphQLOutputType;
-  readonly parentType: GraphQLObjectType;
-  /** Coerced once: they depend only on the field node and the subscription's variables. */
-  readonly args: Record<string, unknown>;
-}
 
 /** Thrown to leave the plain path: the event goes to graphql-js's `execute`. */
 const ABANDON: unique symbol = Symbol('abandon');
@@ -106,20 +78,17 @@ export function prepareEventExecutor(args: ExecutionArgs): EventExecutor | undef
   const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], args.variableValues ?? {});
   if (coerced.errors) return undefined;
   const plan = new Plan(
-    schema,
-    fragmentsOf(document),
-    coerced.coerced,
-    operation,
+    new SelectionPlan(
+      schema,
+      fragmentsOf(document),
+      coerced.coerced,
+      operation,
+      args.fieldResolver ?? defaultFieldResolver,
+    ),
     args.contextValue,
-    args.fieldResolver ?? defaultFieldResolver,
     args.typeResolver ?? defaultTypeResolver,
   );
-  let root: readonly FieldPlan[];
-  try {
-    root = plan.fields(rootType, operation, () => [operation.selectionSet]);
-  } catch {
-    return undefined; // an argument that does not coerce: graphql-js reports it per event
-  }
+  const root = plan.selections.root(rootType);
   let async = false;
   return {
     execute(payload) {
@@ -136,127 +105,22 @@ export function prepareEventExecutor(args: ExecutionArgs): EventExecutor | undef
   };
 }
 
-function fragmentsOf(document: DocumentNode): Record<string, FragmentDefinitionNode> {
-  const fragments: Record<string, FragmentDefinitionNode> = Object.create(null);
-  for (const definition of document.definitions) {
-    if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments[definition.name.value] = definition;
-  }
-  return fragments;
-}
-
-/** Arguments that do not coerce are graphql-js's to report (per event, with the field's path). */
-function argumentsOf(
-  fieldDef: GraphQLField<unknown, unknown>,
-  node: FieldNode,
-  variables: Record<string, unknown>,
-): Record<string, unknown> {
-  try {
-    return getArgumentValues(fieldDef, node, variables);
-  } catch {
-    throw ABANDON;
-  }
-}
-
 class Plan {
-  /** Per selection (the field nodes, or the operation's selection set) and object type: its fields. */
-  readonly #collected = new WeakMap<object, Map<GraphQLObjectType, readonly FieldPlan[]>>();
   sawPromise = false;
+  readonly schema;
+  readonly fragments;
+  readonly operation;
+  readonly variableValues;
 
   constructor(
-    readonly schema: GraphQLSchema,
-    readonly fragments: Record<string, FragmentDefinitionNode>,
-    readonly variableValues: Record<string, unknown>,
-    readonly operation: OperationDefinitionNode,
+    readonly selections: SelectionPlan,
     readonly contextValue: unknown,
-    readonly fieldResolver: GraphQLFieldResolver<unknown, unknown>,
     readonly typeResolver: GraphQLTypeResolver<unknown, unknown>,
-  ) {}
-
-  /**
-   * The fields a selection collects on `type`, once per plan; `key` names the selection (the
-   * operation, or the field nodes of one response key, as graphql-js's memo does).
-   */
-  fields(type: GraphQLObjectType, key: object, selectionSets: () => readonly SelectionSetNode[]) {
-    let byType = this.#collected.get(key);
-    if (!byType) {
-      byType = new Map();
-      this.#collected.set(key, byType);
-    }
-    let plans = byType.get(type);
-    if (!plans) {
-      const nodes = new Map<string, FieldNode[]>();
-      const visited = new Set<string>();
-      for (const set of selectionSets()) this.#collect(type, set, nodes, visited);
-      const list: FieldPlan[] = [];
-      for (const [responseName, fieldNodes] of nodes) {
-        const name = fieldNodes[0].name.value;
-        const fieldDef = name === TypeNameMetaFieldDef.name ? TypeNameMetaFieldDef : type.getFields()[name];
-        if (!fieldDef) continue; // as graphql-js: an unknown field is left out
-        list.push({
-          responseName,
-          fieldNodes,
-          fieldDef,
-          resolve: fieldDef.resolve ?? this.fieldResolver,
-          returnType: fieldDef.type,
-          parentType: type,
-          args: argumentsOf(fieldDef, fieldNodes[0], this.variableValues),
-        });
-      }
-      plans = list;
-      byType.set(type, plans);
-    }
-    return plans;
-  }
-
-  /** graphql-js's collectFieldsImpl: @skip/@include, fragments once each, type conditions. */
-  #collect(
-    type: GraphQLObjectType,
-    set: SelectionSetNode,
-    into: Map<string, FieldNode[]>,
-    visited: Set<string>,
   ) {
-    for (const selection of set.selections) {
-      switch (selection.kind) {
-        case Kind.FIELD: {
-          if (!this.#included(selection)) continue;
-          const name = selection.alias ? selection.alias.value : selection.name.value;
-          const list = into.get(name);
-          if (list) list.push(selection);
-          else into.set(name, [selection]);
-          break;
-        }
-        case Kind.INLINE_FRAGMENT:
-          if (!this.#included(selection) || !this.#conditionMatches(selection, type)) continue;
-          this.#collect(type, selection.selectionSet, into, visited);
-          break;
-        case Kind.FRAGMENT_SPREAD: {
-          const name = selection.name.value;
-          if (visited.has(name) || !this.#included(selection)) continue;
-          visited.add(name);
-          const fragment = this.fragments[name];
-          if (!fragment || !this.#conditionMatches(fragment, type)) continue;
-          this.#collect(type, fragment.selectionSet, into, visited);
-          break;
-        }
-      }
-    }
-  }
-
-  #included(node: FieldNode | InlineFragmentNode | FragmentSpreadNode): boolean {
-    if (!node.directives?.length) return true;
-    const skip = getDirectiveValues(GraphQLSkipDirective, node, this.variableValues);
-    if (skip?.if === true) return false;
-    const include = getDirectiveValues(GraphQLIncludeDirective, node, this.variableValues);
-    return include?.if !== false;
-  }
-
-  #conditionMatches(fragment: FragmentDefinitionNode | InlineFragmentNode, type: GraphQLObjectType): boolean {
-    const condition = fragment.typeCondition;
-    if (!condition) return true;
-    const conditional = typeFromAST(this.schema, condition);
-    if (conditional === type) return true;
-    if (conditional && isAbstractType(conditional)) return this.schema.isSubType(conditional, type);
-    return false;
+    this.schema = selections.schema;
+    this.fragments = selections.fragments;
+    this.operation = selections.operation;
+    this.variableValues = selections.variableValues;
   }
 
   executeFields(plans: readonly FieldPlan[], source: unknown, rootValue: unknown, path: Path | undefined) {
@@ -275,6 +139,8 @@ class Plan {
         operation: this.operation,
         variableValues: this.variableValues,
       };
+      // An argument that does not coerce: graphql-js reports it, with this field's path.
+      if (field.args instanceof Error) throw ABANDON;
       let value: unknown;
       try {
         value = field.resolve(source, field.args, this.contextValue, info);
@@ -356,9 +222,7 @@ class Plan {
       }
       if (!is) throw ABANDON;
     }
-    const subfields = this.fields(objectType, field.fieldNodes, () =>
-      field.fieldNodes.flatMap((node) => (node.selectionSet ? [node.selectionSet] : [])),
-    );
+    const subfields = this.selections.subfields(objectType, field.fieldNodes);
     return this.executeFields(subfields, value, rootValue, path);
   }
 }

@@ -44,6 +44,7 @@ import { useCodedHttpErrors, useCompressedGraphiQL } from './http-answers.js';
 import { armorConfig, useOperationLimits } from './limits.js';
 import { type Logger, yogaLogger } from './logger.js';
 import { createMetrics, type GatewayMetrics } from './metrics.js';
+import { usePlannedQueries } from './query-executor.js';
 import { readiness } from './readiness.js';
 import { useRequestLog } from './request-log.js';
 import { useShardExtension } from './shard.js';
@@ -104,6 +105,7 @@ export interface GatewayOptions {
     subscriberQueue?: number;
     subscriptionsPerPrincipal?: number;
     subscriptionsPerConnection?: number;
+    snapshotSyncTimeoutMs?: number;
   };
   /** The clock resolvers' timers and timestamps go through; the system's by default. */
   clock?: Clock;
@@ -259,7 +261,10 @@ export function createGateway(options: GatewayOptions): Gateway {
       return createContext({
         directory: options.directory,
         principal,
-        settings: { queueLimit: options.settings?.subscriberQueue },
+        settings: {
+          queueLimit: options.settings?.subscriberQueue,
+          syncTimeoutMs: options.settings?.snapshotSyncTimeoutMs,
+        },
         clock: options.clock,
         writes,
         logs,
@@ -287,6 +292,8 @@ export function createGateway(options: GatewayOptions): Gateway {
       useCompressedGraphiQL(),
       // Depth, aliases, tokens, directives with coded errors; armor's cost limit is replaced by ours.
       EnvelopArmorPlugin(armorConfig(options.limits)),
+      // Queries run on plans kept per document and variables; before the plugins that wrap execute.
+      usePlannedQueries(),
       useOperationLimits({
         maxCost: options.limits?.costLimit,
         maxResponseBytes: options.limits?.maxResponseBytes,

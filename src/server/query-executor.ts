@@ -1,0 +1,510 @@
+/**
+ * Queries executed on a plan kept per (document, operation, variables).
+ *
+ * Yoga's executor (@graphql-tools/executor, a fork of graphql-js's) rebuilds the execution
+ * context of every request, coerces a field's arguments again for every object it is asked
+ * of, and gives every field's `info` two new closures. On a wide page that is most of the
+ * execution: Q2 at size L asks ~10 fields of each of 1,000 nodes. Here the plan
+ * (selection-plan.ts) is made once per document and variables, and shared by every request
+ * that sends them (yoga's parse cache hands back the same document object for the same
+ * text); a request only calls resolvers and completes values.
+ *
+ * Semantics are @graphql-tools/executor's, step for step (executeFields, executeField,
+ * completeValue, completeListValue, completeAbstractValue, completeObjectValue,
+ * handleFieldError): promises anywhere, errors located at their field's path, nulls
+ * propagated to the nearest nullable parent, errors in the order the executor meets them,
+ * the abort signal (the gateway's time limit) checked before every field. Everything this
+ * does not do is left to the executor it wraps: mutations and subscriptions, operations it
+ * cannot find, variables that do not coerce (their errors are the executor's, HTTP 400), and
+ * documents with @defer or @stream.
+ *
+ * Measured in one process (`npx tsx bench/wide-breakdown.ts L`, see bench/RESULTS.md for
+ * the run's figures): see the note of the change that added it.
+ */
+import {
+  BREAK,
+  type DocumentNode,
+  defaultFieldResolver,
+  defaultTypeResolver,
+  type ExecutionArgs,
+  type ExecutionResult,
+  type FieldNode,
+  type GraphQLAbstractType,
+  GraphQLError,
+  type GraphQLLeafType,
+  type GraphQLList,
+  type GraphQLObjectType,
+  type GraphQLOutputType,
+  type GraphQLResolveInfo,
+  type GraphQLTypeResolver,
+  getOperationAST,
+  getVariableValues,
+  isAbstractType,
+  isLeafType,
+  isListType,
+  isNonNullType,
+  isObjectType,
+  locatedError,
+  type OperationDefinitionNode,
+  responsePathAsArray,
+  visit,
+} from 'graphql';
+import type { Plugin } from 'graphql-yoga';
+import { type FieldPlan, fragmentsOf, SelectionPlan } from './selection-plan.js';
+
+type Path = GraphQLResolveInfo['path'];
+type Args = ExecutionArgs & { signal?: AbortSignal };
+type Execute = (args: Args) => unknown;
+
+/** Plans kept per document: one per (operation name, variables); a document's 33rd set replaces the oldest. */
+const PLANS_PER_DOCUMENT = 32;
+
+interface DocumentPlans {
+  /** Whether the document can be planned at all (no @defer/@stream). */
+  readonly plannable: boolean;
+  readonly byVariables: Map<string, QueryPlan | null>;
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof (value as { then?: unknown } | null | undefined)?.then === 'function';
+}
+
+function usesIncrementalDelivery(document: DocumentNode): boolean {
+  let found = false;
+  visit(document, {
+    Directive(node) {
+      if (node.name.value === 'defer' || node.name.value === 'stream') {
+        found = true;
+        return BREAK;
+      }
+      return undefined;
+    },
+  });
+  return found;
+}
+
+/**
+ * Runs queries on plans and hands everything else to `fallback` (the executor it replaces).
+ * The plans live as long as the function: one per gateway.
+ */
+export function queryPlans(): (args: Args, fallback: Execute) => unknown {
+  const documents = new WeakMap<DocumentNode, DocumentPlans>();
+  const planFor = (args: Args): QueryPlan | null => {
+    const { document } = args;
+    let entry = documents.get(document);
+    if (!entry) {
+      entry = { plannable: !usesIncrementalDelivery(document), byVariables: new Map() };
+      documents.set(document, entry);
+    }
+    if (!entry.plannable) return null;
+    const key = `${args.operationName ?? ''}\u0000${args.variableValues ? JSON.stringify(args.variableValues) : ''}`;
+    let plan = entry.byVariables.get(key);
+    if (plan === undefined) {
+      plan = QueryPlan.prepare(args);
+      if (entry.byVariables.size >= PLANS_PER_DOCUMENT) {
+        entry.byVariables.delete(entry.byVariables.keys().next().value as string);
+      }
+      entry.byVariables.set(key, plan);
+    }
+    return plan;
+  };
+  return (args, fallback) => {
+    const plan = planFor(args);
+    if (!plan || args.schema !== plan.selections.schema) return fallback(args);
+    return plan.execute(args);
+  };
+}
+
+/** One query operation with its variables, planned; executed by any number of requests. */
+class QueryPlan {
+  static prepare(args: Args): QueryPlan | null {
+    const { schema, document } = args;
+    const operation = getOperationAST(document, args.operationName);
+    if (operation?.operation !== 'query') return null;
+    const rootType = schema.getQueryType();
+    if (!rootType) return null;
+    const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], args.variableValues ?? {});
+    if (coerced.errors) return null; // the executor's errors, with their HTTP status
+    return new QueryPlan(
+      new SelectionPlan(
+        schema,
+        fragmentsOf(document),
+        coerced.coerced,
+        operation,
+        args.fieldResolver ?? defaultFieldResolver,
+      ),
+      rootType,
+      args.typeResolver ?? defaultTypeResolver,
+    );
+  }
+
+  private constructor(
+    readonly selections: SelectionPlan,
+    readonly rootType: GraphQLObjectType,
+    readonly typeResolver: GraphQLTypeResolver<unknown, unknown>,
+  ) {}
+
+  execute(args: Args): ExecutionResult | Promise<ExecutionResult> {
+    const run = new Execution(this, args.contextValue, args.rootValue, args.signal);
+    args.signal?.throwIfAborted();
+    let data: unknown;
+    try {
+      data = run.executeFields(this.rootType, this.selections.root(this.rootType), args.rootValue, undefined);
+    } catch (error) {
+      return run.failed(error);
+    }
+    if (isThenable(data)) {
+      return Promise.resolve(data).then(
+        (resolved) => run.response(resolved),
+        (error) => run.failed(error),
+      );
+    }
+    return run.response(data);
+  }
+}
+
+/** graphql-tools' coerceError: anything thrown becomes an Error. */
+function coerceError(error: unknown): Error {
+  if (error instanceof Error) return error;
+  if (error && typeof error === 'object' && 'message' in error && typeof error.message === 'string') {
+    return new Error(error.message, { cause: error });
+  }
+  return new Error(String(error), { cause: error });
+}
+
+/** `{ a, b: Promise }` → `Promise<{ a, b }>`, as graphql-tools' promiseForObject (null prototype, same key order). */
+function promiseForObject(object: Record<string, unknown>, signal: AbortSignal | undefined) {
+  const keys = Object.keys(object);
+  return Promise.all(keys.map((key) => object[key])).then((values) => {
+    signal?.throwIfAborted();
+    const resolved: Record<string, unknown> = Object.create(null);
+    for (let i = 0; i < keys.length; i++) resolved[keys[i]] = values[i];
+    return resolved;
+  });
+}
+
+/** One request's execution of a plan. */
+class Execution {
+  readonly errors: GraphQLError[] = [];
+  readonly #plan: QueryPlan;
+  readonly #selections: SelectionPlan;
+  readonly #operation: OperationDefinitionNode;
+
+  constructor(
+    plan: QueryPlan,
+    readonly contextValue: unknown,
+    readonly rootValue: unknown,
+    readonly signal: AbortSignal | undefined,
+  ) {
+    this.#plan = plan;
+    this.#selections = plan.selections;
+    this.#operation = plan.selections.operation;
+  }
+
+  response(data: unknown): ExecutionResult {
+    return this.errors.length === 0
+      ? { data: data as ExecutionResult['data'] }
+      : { errors: this.errors, data: data as ExecutionResult['data'] };
+  }
+
+  failed(error: unknown): ExecutionResult {
+    this.signal?.throwIfAborted();
+    const errors = (error as { errors?: GraphQLError[] }).errors;
+    if (Array.isArray(errors)) this.errors.push(...errors);
+    else this.errors.push(error as GraphQLError);
+    return this.response(null);
+  }
+
+  executeFields(
+    parentType: GraphQLObjectType,
+    fields: readonly FieldPlan[],
+    source: unknown,
+    path: Path | undefined,
+  ): Record<string, unknown> | Promise<Record<string, unknown>> {
+    const results: Record<string, unknown> = Object.create(null);
+    let containsPromise = false;
+    try {
+      for (const field of fields) {
+        this.signal?.throwIfAborted();
+        const fieldPath: Path = { prev: path, key: field.responseName, typename: parentType.name };
+        const result = this.#executeField(field, source, fieldPath);
+        if (result !== undefined) {
+          results[field.responseName] = result;
+          if (isThenable(result)) containsPromise = true;
+        }
+      }
+    } catch (error) {
+      if (error !== this.signal?.reason && containsPromise) {
+        // The other fields' promises may reject too: they are settled before this error goes up.
+        const rethrow = () => {
+          throw error;
+        };
+        return promiseForObject(results, this.signal).then(rethrow, rethrow);
+      }
+      throw error;
+    }
+    return containsPromise ? promiseForObject(results, this.signal) : results;
+  }
+
+  #info(field: FieldPlan, path: Path): GraphQLResolveInfo {
+    const selections = this.#selections;
+    return {
+      fieldName: field.fieldDef.name,
+      fieldNodes: field.fieldNodes,
+      returnType: field.returnType,
+      parentType: field.parentType,
+      path,
+      schema: selections.schema,
+      fragments: selections.fragments,
+      rootValue: this.rootValue,
+      operation: this.#operation,
+      variableValues: selections.variableValues,
+      signal: this.signal,
+    } as GraphQLResolveInfo;
+  }
+
+  #executeField(field: FieldPlan, source: unknown, path: Path): unknown {
+    const info = this.#info(field, path);
+    const { returnType, fieldNodes } = field;
+    try {
+      this.signal?.throwIfAborted();
+      const args = field.args;
+      if (args instanceof Error) throw args;
+      const result = field.resolve(source, args, this.contextValue, info);
+      const completed = isThenable(result)
+        ? Promise.resolve(result).then((resolved) =>
+            this.#complete(returnType, fieldNodes, info, path, resolved),
+          )
+        : this.#complete(returnType, fieldNodes, info, path, result);
+      if (isThenable(completed)) {
+        return Promise.resolve(completed).then(undefined, (raw) =>
+          this.#fieldError(raw, fieldNodes, path, returnType),
+        );
+      }
+      return completed;
+    } catch (raw) {
+      return this.#fieldError(raw, fieldNodes, path, returnType);
+    }
+  }
+
+  /** graphql-tools' handleFieldError, for one error or each of an AggregateError's. */
+  #fieldError(
+    raw: unknown,
+    fieldNodes: readonly FieldNode[],
+    path: Path,
+    returnType: GraphQLOutputType,
+  ): null {
+    const each = raw instanceof AggregateError ? raw.errors : [raw];
+    let result: null = null;
+    for (const one of each) result = this.#handleFieldError(one, fieldNodes, path, returnType);
+    return result;
+  }
+
+  #handleFieldError(
+    raw: unknown,
+    fieldNodes: readonly FieldNode[],
+    path: Path,
+    returnType: GraphQLOutputType,
+  ): null {
+    const error = locatedError(coerceError(raw), fieldNodes, responsePathAsArray(path));
+    // A non-null field has no protection: its parent becomes null (or the whole answer).
+    if (isNonNullType(returnType)) throw error;
+    if (error.extensions?.CRITICAL_ERROR) throw error;
+    this.errors.push(error);
+    return null;
+  }
+
+  #complete(
+    returnType: GraphQLOutputType,
+    fieldNodes: readonly FieldNode[],
+    info: GraphQLResolveInfo,
+    path: Path,
+    result: unknown,
+  ): unknown {
+    if (result instanceof Error) throw result;
+    if (isNonNullType(returnType)) {
+      const completed = this.#complete(returnType.ofType, fieldNodes, info, path, result);
+      if (completed === null) {
+        throw new Error(
+          `Cannot return null for non-nullable field ${info.parentType.name}.${info.fieldName}.`,
+        );
+      }
+      return completed;
+    }
+    if (result == null) return null;
+    if (isListType(returnType)) return this.#completeList(returnType, fieldNodes, info, path, result);
+    if (isLeafType(returnType)) return completeLeaf(returnType, result);
+    if (isAbstractType(returnType)) return this.#completeAbstract(returnType, fieldNodes, info, path, result);
+    return this.#completeObject(returnType as GraphQLObjectType, fieldNodes, info, path, result);
+  }
+
+  #completeList(
+    returnType: GraphQLList<GraphQLOutputType>,
+    fieldNodes: readonly FieldNode[],
+    info: GraphQLResolveInfo,
+    path: Path,
+    result: unknown,
+  ): unknown {
+    const itemType = returnType.ofType;
+    if (typeof result !== 'object' || typeof (result as Iterable<unknown>)[Symbol.iterator] !== 'function') {
+      throw new GraphQLError(
+        `Expected Iterable, but did not find one for field "${info.parentType.name}.${info.fieldName}".`,
+      );
+    }
+    let containsPromise = false;
+    const completed: unknown[] = [];
+    let index = 0;
+    for (const item of result as Iterable<unknown>) {
+      const itemPath: Path = { prev: path, key: index, typename: undefined };
+      try {
+        const value = isThenable(item)
+          ? Promise.resolve(item).then((resolved) =>
+              this.#complete(itemType, fieldNodes, info, itemPath, resolved),
+            )
+          : this.#complete(itemType, fieldNodes, info, itemPath, item);
+        if (isThenable(value)) {
+          containsPromise = true;
+          completed.push(
+            Promise.resolve(value).then(undefined, (raw) =>
+              this.#handleFieldError(raw, fieldNodes, itemPath, itemType),
+            ),
+          );
+        } else {
+          completed.push(value);
+        }
+      } catch (raw) {
+        completed.push(this.#handleFieldError(raw, fieldNodes, itemPath, itemType));
+      }
+      index++;
+    }
+    return containsPromise ? Promise.all(completed) : completed;
+  }
+
+  #completeAbstract(
+    returnType: GraphQLAbstractType,
+    fieldNodes: readonly FieldNode[],
+    info: GraphQLResolveInfo,
+    path: Path,
+    result: unknown,
+  ): unknown {
+    const resolveType = returnType.resolveType ?? this.#plan.typeResolver;
+    const runtime = resolveType(result, this.contextValue, info, returnType);
+    if (isThenable(runtime)) {
+      return Promise.resolve(runtime).then((name) =>
+        this.#completeObject(
+          this.#runtimeType(name, returnType, fieldNodes, info),
+          fieldNodes,
+          info,
+          path,
+          result,
+        ),
+      );
+    }
+    return this.#completeObject(
+      this.#runtimeType(runtime, returnType, fieldNodes, info),
+      fieldNodes,
+      info,
+      path,
+      result,
+    );
+  }
+
+  /** graphql-tools' ensureValidRuntimeType. */
+  #runtimeType(
+    name: unknown,
+    returnType: GraphQLAbstractType,
+    fieldNodes: readonly FieldNode[],
+    info: GraphQLResolveInfo,
+  ): GraphQLObjectType {
+    const where = `field "${info.parentType.name}.${info.fieldName}"`;
+    if (typeof name !== 'string') {
+      throw new GraphQLError(
+        `Abstract type "${returnType.name}" must resolve to an Object type at runtime for ${where}, received "${String(name)}".`,
+        { nodes: fieldNodes },
+      );
+    }
+    const runtime = this.#selections.schema.getType(name);
+    if (runtime == null) {
+      throw new GraphQLError(
+        `Abstract type "${returnType.name}" was resolved to a type "${name}" that does not exist inside the schema.`,
+        { nodes: fieldNodes },
+      );
+    }
+    if (!isObjectType(runtime)) {
+      throw new GraphQLError(
+        `Abstract type "${returnType.name}" was resolved to a non-object type "${name}".`,
+        {
+          nodes: fieldNodes,
+        },
+      );
+    }
+    if (!this.#selections.schema.isSubType(returnType, runtime)) {
+      throw new GraphQLError(
+        `Runtime Object type "${runtime.name}" is not a possible type for "${returnType.name}".`,
+        {
+          nodes: fieldNodes,
+        },
+      );
+    }
+    return runtime;
+  }
+
+  #completeObject(
+    returnType: GraphQLObjectType,
+    fieldNodes: readonly FieldNode[],
+    info: GraphQLResolveInfo,
+    path: Path,
+    result: unknown,
+  ): unknown {
+    if (returnType.isTypeOf) {
+      const is = returnType.isTypeOf(result, this.contextValue, info);
+      if (isThenable(is)) {
+        return Promise.resolve(is).then((yes) => {
+          if (!yes) throw invalidReturnType(returnType, fieldNodes);
+          return this.executeFields(
+            returnType,
+            this.#selections.subfields(returnType, fieldNodes),
+            result,
+            path,
+          );
+        });
+      }
+      if (!is) throw invalidReturnType(returnType, fieldNodes);
+    }
+    return this.executeFields(returnType, this.#selections.subfields(returnType, fieldNodes), result, path);
+  }
+}
+
+function invalidReturnType(returnType: GraphQLObjectType, fieldNodes: readonly FieldNode[]): GraphQLError {
+  return new GraphQLError(`Expected value of type "${returnType.name}" but got another value.`, {
+    nodes: fieldNodes,
+  });
+}
+
+/** graphql-tools' completeLeafValue (a GraphQLError from serialize becomes a plain Error, as there). */
+function completeLeaf(returnType: GraphQLLeafType, result: unknown): unknown {
+  let serialized: unknown;
+  try {
+    serialized = returnType.serialize(result);
+  } catch (error) {
+    if (error instanceof GraphQLError) throw new Error(error.message);
+    throw error;
+  }
+  if (serialized == null) {
+    throw new Error(
+      `Expected \`${returnType.name}.serialize(…)\` to return non-nullable value, returned: ${String(serialized)}`,
+    );
+  }
+  return serialized;
+}
+
+/** Yoga's executor replaced by planned queries (before the plugins that wrap execute: limits, tracing). */
+export function usePlannedQueries(): Plugin {
+  const run = queryPlans();
+  return {
+    onExecute({ executeFn, setExecuteFn }) {
+      const fallback = executeFn as Execute;
+      setExecuteFn(((args: Args) => run(args, fallback)) as typeof executeFn);
+    },
+  };
+}

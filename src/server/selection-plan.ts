@@ -1,0 +1,211 @@
+/**
+ * An operation's selections, collected once per plan: per (selection, object type), the
+ * fields with their definition, resolver and coerced arguments. graphql-js (and yoga's
+ * executor, @graphql-tools/executor) collect the fields of every selection set once per
+ * execution but coerce a field's arguments again for every object it is asked of: on a
+ * page of 1,000 nodes, 1,000 times per field. A plan does both once, and is reused by every
+ * event of a subscription (event-executor.ts) and every request of the same query with the
+ * same variables (query-executor.ts).
+ *
+ * What collection does is graphql-js's `collectFields`: @skip/@include, each fragment once
+ * per selection, type conditions (abstract ones by `isSubType`), unknown fields left out,
+ * and the introspection fields on the query root.
+ */
+import {
+  type DocumentNode,
+  type FieldNode,
+  type FragmentDefinitionNode,
+  type FragmentSpreadNode,
+  type GraphQLField,
+  type GraphQLFieldResolver,
+  GraphQLIncludeDirective,
+  type GraphQLObjectType,
+  type GraphQLOutputType,
+  type GraphQLSchema,
+  GraphQLSkipDirective,
+  getArgumentValues,
+  getDirectiveValues,
+  type InlineFragmentNode,
+  isAbstractType,
+  Kind,
+  type OperationDefinitionNode,
+  SchemaMetaFieldDef,
+  type SelectionSetNode,
+  TypeMetaFieldDef,
+  TypeNameMetaFieldDef,
+  typeFromAST,
+} from 'graphql';
+
+/** One collected field of a selection set on a given object type, ready to resolve. */
+export interface FieldPlan {
+  readonly responseName: string;
+  readonly fieldNodes: readonly FieldNode[];
+  readonly fieldDef: GraphQLField<unknown, unknown>;
+  readonly resolve: GraphQLFieldResolver<unknown, unknown>;
+  readonly returnType: GraphQLOutputType;
+  readonly parentType: GraphQLObjectType;
+  /**
+   * Coerced once (they depend only on the field node and the operation's variables), and
+   * frozen: every object of a list, and every request of the plan, is handed the same
+   * object. An argument that does not coerce is its error, raised where the field runs (as
+   * graphql-js raises it: a field error with that field's path).
+   */
+  readonly args: Readonly<Record<string, unknown>> | Error;
+}
+
+export function fragmentsOf(document: DocumentNode): Record<string, FragmentDefinitionNode> {
+  const fragments: Record<string, FragmentDefinitionNode> = Object.create(null);
+  for (const definition of document.definitions) {
+    if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments[definition.name.value] = definition;
+  }
+  return fragments;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}
+
+function argumentsOf(
+  fieldDef: GraphQLField<unknown, unknown>,
+  node: FieldNode,
+  variables: Record<string, unknown>,
+): Readonly<Record<string, unknown>> | Error {
+  if (fieldDef.args.length === 0 && !node.arguments?.length) return EMPTY;
+  try {
+    return deepFreeze(getArgumentValues(fieldDef, node, variables));
+  } catch (error) {
+    return error instanceof Error ? error : new Error(String(error));
+  }
+}
+
+const EMPTY: Readonly<Record<string, unknown>> = Object.freeze(Object.create(null));
+
+export class SelectionPlan {
+  /** Per selection (the field nodes, or the operation's selection set) and object type: its fields. */
+  readonly #collected = new WeakMap<object, Map<GraphQLObjectType, readonly FieldPlan[]>>();
+  readonly #queryType: GraphQLObjectType | null | undefined;
+
+  constructor(
+    readonly schema: GraphQLSchema,
+    readonly fragments: Record<string, FragmentDefinitionNode>,
+    readonly variableValues: Record<string, unknown>,
+    readonly operation: OperationDefinitionNode,
+    readonly fieldResolver: GraphQLFieldResolver<unknown, unknown>,
+  ) {
+    this.#queryType = schema.getQueryType();
+  }
+
+  /** The root fields of the operation on `type`. */
+  root(type: GraphQLObjectType): readonly FieldPlan[] {
+    return this.fields(type, this.operation, () => [this.operation.selectionSet]);
+  }
+
+  /** The fields the selection sets of `fieldNodes` collect on `type`. */
+  subfields(type: GraphQLObjectType, fieldNodes: readonly FieldNode[]): readonly FieldPlan[] {
+    return this.fields(type, fieldNodes, () => {
+      const sets: SelectionSetNode[] = [];
+      for (const node of fieldNodes) if (node.selectionSet) sets.push(node.selectionSet);
+      return sets;
+    });
+  }
+
+  /**
+   * The fields a selection collects on `type`, once per plan; `key` names the selection (the
+   * operation, or the field nodes of one response key, as graphql-js's memo does).
+   */
+  fields(type: GraphQLObjectType, key: object, selectionSets: () => readonly SelectionSetNode[]) {
+    let byType = this.#collected.get(key);
+    if (!byType) {
+      byType = new Map();
+      this.#collected.set(key, byType);
+    }
+    let plans = byType.get(type);
+    if (!plans) {
+      const nodes = new Map<string, FieldNode[]>();
+      const visited = new Set<string>();
+      for (const set of selectionSets()) this.#collect(type, set, nodes, visited);
+      const list: FieldPlan[] = [];
+      for (const [responseName, fieldNodes] of nodes) {
+        const fieldDef = this.#fieldDef(type, fieldNodes[0].name.value);
+        if (!fieldDef) continue; // as graphql-js: an unknown field is left out
+        list.push({
+          responseName,
+          fieldNodes,
+          fieldDef,
+          resolve: fieldDef.resolve ?? this.fieldResolver,
+          returnType: fieldDef.type,
+          parentType: type,
+          args: argumentsOf(fieldDef, fieldNodes[0], this.variableValues),
+        });
+      }
+      plans = list;
+      byType.set(type, plans);
+    }
+    return plans;
+  }
+
+  /** graphql-js's getFieldDef: the meta fields, then the type's own. */
+  #fieldDef(type: GraphQLObjectType, name: string): GraphQLField<unknown, unknown> | undefined {
+    if (name === TypeNameMetaFieldDef.name) return TypeNameMetaFieldDef;
+    if (type === this.#queryType) {
+      if (name === SchemaMetaFieldDef.name) return SchemaMetaFieldDef;
+      if (name === TypeMetaFieldDef.name) return TypeMetaFieldDef;
+    }
+    return type.getFields()[name];
+  }
+
+  /** graphql-js's collectFieldsImpl: @skip/@include, fragments once each, type conditions. */
+  #collect(
+    type: GraphQLObjectType,
+    set: SelectionSetNode,
+    into: Map<string, FieldNode[]>,
+    visited: Set<string>,
+  ) {
+    for (const selection of set.selections) {
+      switch (selection.kind) {
+        case Kind.FIELD: {
+          if (!this.#included(selection)) continue;
+          const name = selection.alias ? selection.alias.value : selection.name.value;
+          const list = into.get(name);
+          if (list) list.push(selection);
+          else into.set(name, [selection]);
+          break;
+        }
+        case Kind.INLINE_FRAGMENT:
+          if (!this.#included(selection) || !this.#conditionMatches(selection, type)) continue;
+          this.#collect(type, selection.selectionSet, into, visited);
+          break;
+        case Kind.FRAGMENT_SPREAD: {
+          const name = selection.name.value;
+          if (visited.has(name) || !this.#included(selection)) continue;
+          visited.add(name);
+          const fragment = this.fragments[name];
+          if (!fragment || !this.#conditionMatches(fragment, type)) continue;
+          this.#collect(type, fragment.selectionSet, into, visited);
+          break;
+        }
+      }
+    }
+  }
+
+  #included(node: FieldNode | InlineFragmentNode | FragmentSpreadNode): boolean {
+    if (!node.directives?.length) return true;
+    const skip = getDirectiveValues(GraphQLSkipDirective, node, this.variableValues);
+    if (skip?.if === true) return false;
+    const include = getDirectiveValues(GraphQLIncludeDirective, node, this.variableValues);
+    return include?.if !== false;
+  }
+
+  #conditionMatches(fragment: FragmentDefinitionNode | InlineFragmentNode, type: GraphQLObjectType): boolean {
+    const condition = fragment.typeCondition;
+    if (!condition) return true;
+    const conditional = typeFromAST(this.schema, condition);
+    if (conditional === type) return true;
+    if (conditional && isAbstractType(conditional)) return this.schema.isSubType(conditional, type);
+    return false;
+  }
+}

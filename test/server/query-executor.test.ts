@@ -1,0 +1,296 @@
+/**
+ * The planned query executor (server/query-executor.ts) against the executor it replaces,
+ * @graphql-tools/executor's `normalizedExecutor` (what yoga runs), on a schema made for it:
+ * whatever the document (fragments, aliases, arguments from variables, @skip/@include,
+ * __typename, introspection, lists, an interface, promises) and whatever goes wrong (a
+ * throwing resolver, a null in a non-null field inside a list, a rejected promise, a failed
+ * serialisation, an argument that does not coerce, a value that is not a list), its answer
+ * is that executor's to the letter, errors and their order included; and the plan is kept:
+ * a second request with the same document and variables resolves the same fields and
+ * computes no argument again.
+ */
+import { normalizedExecutor } from '@graphql-tools/executor';
+import {
+  type ExecutionResult,
+  GraphQLBoolean,
+  type GraphQLError,
+  GraphQLInt,
+  GraphQLInterfaceType,
+  GraphQLList,
+  GraphQLNonNull,
+  GraphQLObjectType,
+  GraphQLScalarType,
+  GraphQLSchema,
+  GraphQLString,
+  Kind,
+  parse,
+} from 'graphql';
+import { describe, expect, it } from 'vitest';
+import { queryPlans } from '../../src/server/query-executor.js';
+
+interface Item {
+  name: string;
+  size?: number | null;
+  tags?: unknown;
+  broken?: 'throw' | 'null' | 'reject' | 'serialise' | 'string';
+}
+
+const calls = new Map<string, number>();
+const count = (name: string) => calls.set(name, (calls.get(name) ?? 0) + 1);
+/** `f`, its calls counted under `name`. */
+const counted =
+  <A extends unknown[], R>(name: string, f: (...args: A) => R) =>
+  (...args: A): R => {
+    count(name);
+    return f(...args);
+  };
+let parsedLiterals = 0;
+
+const Odd = new GraphQLScalarType({
+  name: 'Odd',
+  serialize: (value) => {
+    if (typeof value !== 'number' || value % 2 === 0) throw new TypeError(`not odd: ${String(value)}`);
+    return value;
+  },
+  parseValue: (value) => value,
+  parseLiteral: (node) => {
+    parsedLiterals++;
+    if (node.kind !== Kind.INT || Number(node.value) % 2 === 0)
+      throw new TypeError('an odd Int literal, please');
+    return Number(node.value);
+  },
+});
+
+const Named = new GraphQLInterfaceType({
+  name: 'Named',
+  fields: { name: { type: new GraphQLNonNull(GraphQLString) } },
+  resolveType: () => 'Item',
+});
+
+const ItemType: GraphQLObjectType = new GraphQLObjectType<Item>({
+  name: 'Item',
+  interfaces: [Named],
+  fields: () => ({
+    name: {
+      type: new GraphQLNonNull(GraphQLString),
+      resolve: (i) => {
+        count('name');
+        if (i.broken === 'throw') throw new Error('no name today');
+        if (i.broken === 'string') throw 'a string, not an Error';
+        if (i.broken === 'null') return null;
+        return i.name;
+      },
+    },
+    size: { type: GraphQLInt, resolve: counted('size', (i: Item) => i.size) },
+    label: {
+      type: GraphQLString,
+      args: { prefix: { type: GraphQLString, defaultValue: '>' }, upper: { type: GraphQLBoolean } },
+      resolve: (i, args: { prefix: string; upper?: boolean }) => {
+        count('label');
+        const text = `${args.prefix}${i.name}`;
+        return args.upper ? text.toUpperCase() : text;
+      },
+    },
+    times: {
+      type: GraphQLInt,
+      args: { by: { type: Odd } },
+      resolve: counted('times', (i: Item, args: { by?: number }) => (i.size ?? 0) * (args.by ?? 1)),
+    },
+    mutating: {
+      type: GraphQLString,
+      args: { note: { type: GraphQLString } },
+      resolve: (_i: Item, args: { note?: string }) => {
+        args.note = 'changed';
+        return args.note;
+      },
+    },
+    later: {
+      type: GraphQLString,
+      resolve: (i) => {
+        count('later');
+        return i.broken === 'reject'
+          ? Promise.reject(new Error('later failed'))
+          : Promise.resolve(`later ${i.name}`);
+      },
+    },
+    laterStrict: {
+      type: new GraphQLNonNull(GraphQLString),
+      resolve: (i) =>
+        i.broken === 'reject' ? Promise.reject(new Error('strictly late')) : Promise.resolve(i.name),
+    },
+    odd: { type: Odd, resolve: counted('odd', (i: Item) => (i.broken === 'serialise' ? 2 : 3)) },
+    tags: {
+      type: new GraphQLList(new GraphQLNonNull(GraphQLString)),
+      resolve: counted('tags', (i: Item) => i.tags),
+    },
+    self: { type: ItemType, resolve: counted('self', (i: Item) => i) },
+    named: { type: Named, resolve: counted('named', (i: Item) => i) },
+  }),
+});
+
+let items: Item[] = [];
+const schema = new GraphQLSchema({
+  query: new GraphQLObjectType({
+    name: 'Query',
+    fields: {
+      items: { type: new GraphQLList(ItemType), resolve: counted('items', () => items) },
+      strictItems: { type: new GraphQLList(new GraphQLNonNull(ItemType)), resolve: () => items },
+      laterItems: {
+        type: new GraphQLList(ItemType),
+        resolve: () => Promise.resolve(items.map((i) => Promise.resolve(i))),
+      },
+      first: { type: new GraphQLNonNull(ItemType), resolve: () => items[0] },
+      count: { type: GraphQLInt, resolve: () => items.length },
+    },
+  }),
+  mutation: new GraphQLObjectType({
+    name: 'Mutation',
+    fields: { touch: { type: GraphQLInt, resolve: counted('touch', () => 1) } },
+  }),
+});
+
+const PLAIN = `query Plain($upper: Boolean!, $bare: Boolean!, $prefix: String) {
+  __typename
+  count
+  items {
+    ...ItemFields
+    again: name
+    label(prefix: $prefix, upper: $upper)
+    tags @skip(if: $bare)
+    times(by: 3)
+    ... on Item { size self { name self { __typename label } } }
+  }
+  first { name ...ItemFields named { __typename name ... on Item { odd } } }
+  __type(name: "Item") { name kind }
+  __schema { queryType { name } }
+}
+fragment ItemFields on Item { name size ...ItemFields2 }
+fragment ItemFields2 on Named { name ... on Item { odd } }`;
+
+const ERRORS = `{ count items { name size odd tags later } first { name } }`;
+const STRICT = `{ count strictItems { name later } laterItems { name later laterStrict } }`;
+const BAD_ARGUMENT = `{ count items { name times(by: 2) } }`;
+
+/** What a client receives: the result as JSON (errors as graphql-js formats them). */
+function wire(result: unknown): unknown {
+  const r = result as ExecutionResult;
+  return JSON.parse(JSON.stringify({ ...r, errors: r.errors?.map((e) => (e as GraphQLError).toJSON()) }));
+}
+
+function runner() {
+  const planned = queryPlans();
+  return (query: string | ReturnType<typeof parse>, variables?: Record<string, unknown>) => {
+    const document = typeof query === 'string' ? parse(query) : query;
+    const args = { schema, document, variableValues: variables, contextValue: {} };
+    return {
+      ours: async () => planned(args, normalizedExecutor as never),
+      theirs: async () => normalizedExecutor(args),
+    };
+  };
+}
+
+describe('the planned query executor', () => {
+  it('answers as yoga’s executor does, field order included, and keeps its plan', async () => {
+    const run = runner();
+    items = [
+      { name: 'a', size: 1, tags: ['x', 'y'] },
+      { name: 'b', size: null, tags: null },
+    ];
+    for (const variables of [
+      { upper: true, bare: false, prefix: '#' },
+      { upper: false, bare: true },
+    ]) {
+      const document = parse(PLAIN);
+      const { ours, theirs } = run(document, variables);
+      calls.clear();
+      parsedLiterals = 0;
+      const mine = (await ours()) as ExecutionResult;
+      const once = new Map(calls);
+      const literalsOnce = parsedLiterals;
+      calls.clear();
+      const reference = (await theirs()) as ExecutionResult;
+      expect(mine.errors).toBeUndefined();
+      expect(JSON.stringify(mine)).toBe(JSON.stringify(reference));
+      expect(once).toEqual(calls);
+      // `times(by: 3)` was coerced once for both items, where the reference coerces it per item.
+      expect(literalsOnce).toBe(1);
+      expect(parsedLiterals).toBe(3);
+      // The same document and variables again: same fields resolved, no argument coerced again.
+      items = [...items, { name: 'c', size: 5, tags: [] }];
+      parsedLiterals = 0;
+      calls.clear();
+      const second = (await run(document, variables).ours()) as ExecutionResult;
+      expect(parsedLiterals).toBe(0);
+      expect(calls.get('name')).toBe(once.get('name')! + 3);
+      expect(JSON.stringify(second)).toBe(JSON.stringify(await run(document, variables).theirs()));
+      items = items.slice(0, 2);
+    }
+  });
+
+  it('gives the same errors, nulls and order for every kind of failure', async () => {
+    const run = runner();
+    const cases: Item[][] = [
+      [{ name: 'a', broken: 'throw' }],
+      [{ name: 'a', broken: 'string' }],
+      [{ name: 'a', broken: 'null' }, { name: 'b' }],
+      [{ name: 'a', broken: 'serialise' }],
+      [{ name: 'a', tags: 'not a list' }],
+      [{ name: 'a', tags: ['x', null] }],
+      [
+        { name: 'a', broken: 'reject' },
+        { name: 'b', broken: 'throw' },
+      ],
+    ];
+    for (const list of cases) {
+      items = list;
+      for (const query of [ERRORS, STRICT, BAD_ARGUMENT]) {
+        const { ours, theirs } = run(query);
+        const mine = await ours();
+        const reference = await theirs();
+        expect(wire(mine), `${query} ${JSON.stringify(list)}`).toEqual(wire(reference));
+      }
+    }
+    // A failure that reaches the root: the answer is null with the error.
+    items = [];
+    const { ours, theirs } = run('{ count first { name } }');
+    const mine = (await ours()) as ExecutionResult;
+    expect(mine.data).toBeNull();
+    expect(wire(mine)).toEqual(wire(await theirs()));
+  });
+
+  it('hands every argument object to resolvers frozen, so no request changes another’s', async () => {
+    items = [{ name: 'a' }];
+    const { ours } = runner()('{ items { mutating(note: "n") } }');
+    const result = (await ours()) as ExecutionResult;
+    expect(result.errors?.[0].message).toMatch(/read only|read-only|not extensible|Cannot assign/);
+  });
+
+  it('leaves mutations and variables that do not coerce to the executor it replaces', async () => {
+    const run = runner();
+    calls.clear();
+    const mutation = (await run('mutation { touch }').ours()) as ExecutionResult;
+    expect(mutation).toEqual({ data: { touch: 1 } });
+    const bad = (await run('query ($u: Boolean!) { items { label(upper: $u) } }', {
+      u: 'yes',
+    }).ours()) as ExecutionResult;
+    const reference = (await run('query ($u: Boolean!) { items { label(upper: $u) } }', {
+      u: 'yes',
+    }).theirs()) as ExecutionResult;
+    expect(bad.data).toBeUndefined();
+    expect(wire(bad)).toEqual(wire(reference));
+  });
+
+  it('stops at the abort signal, as yoga’s executor does', async () => {
+    items = [{ name: 'a' }, { name: 'b' }];
+    const planned = queryPlans();
+    const abort = new AbortController();
+    const reason = new Error('time is up');
+    const document = parse('{ laterItems { name later } count }');
+    const running = planned(
+      { schema, document, contextValue: {}, signal: abort.signal } as never,
+      normalizedExecutor as never,
+    ) as Promise<unknown>;
+    abort.abort(reason);
+    await expect(running).rejects.toBe(reason);
+  });
+});
