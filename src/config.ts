@@ -13,6 +13,7 @@ import { DEFAULT_RETAINED_EVENTS } from './kube/event-log.js';
 import { parseShard, type Shard } from './kube/shard.js';
 import type { ClusterSource } from './kube/sources.js';
 import type { LogSettings } from './loaders/logs.js';
+import { DEFAULT_SNAPSHOT_SYNC_TIMEOUT_MS } from './loaders/streams.js';
 import type { WriteSettings } from './loaders/writes.js';
 import { type StaticToken, tokenDigest, type WriteAs } from './server/auth.js';
 import { LOG_LEVELS, type LogLevel } from './server/logger.js';
@@ -485,6 +486,11 @@ export interface EnvSettings {
   subscriptionsPerPrincipal: number;
   /** KUBEGATE_SUBSCRIPTIONS_PER_CONNECTION: live subscriptions on one WebSocket. */
   subscriptionsPerConnection: number;
+  /**
+   * KUBEGATE_SNAPSHOT_SYNC_TIMEOUT_MS: how long a subscription's initial snapshot waits for
+   * its clusters' caches to sync before it is refused.
+   */
+  snapshotSyncTimeoutMs: number;
 }
 
 /**
@@ -505,6 +511,7 @@ export function settingsFromEnv(env: NodeJS.ProcessEnv = process.env): EnvSettin
     subscriberQueue: positive('KUBEGATE_SUBSCRIBER_QUEUE', 1000),
     subscriptionsPerPrincipal: positive('KUBEGATE_SUBSCRIPTIONS_PER_PRINCIPAL', 5000),
     subscriptionsPerConnection: positive('KUBEGATE_SUBSCRIPTIONS_PER_CONNECTION', 200),
+    snapshotSyncTimeoutMs: positive('KUBEGATE_SNAPSHOT_SYNC_TIMEOUT_MS', DEFAULT_SNAPSHOT_SYNC_TIMEOUT_MS),
   };
 }
 

@@ -157,7 +157,7 @@ export interface ContextOptions {
   clock?: Clock;
   principal: Principal;
   /** Subscriptions' bounds (config.ts reads them from the environment). */
-  settings?: { queueLimit?: number | undefined };
+  settings?: { queueLimit?: number | undefined; syncTimeoutMs?: number | undefined };
   /** Sees every batch every loader runs (tests assert batching with it). */
   onBatch?: BatchHook;
   /** The gateway's write limits and audit hook (one per gateway); a default one per directory otherwise. */
@@ -237,6 +237,7 @@ export function createContext({
   const clusters = createCatalog(directory, principal, reviews);
   const subscribe = createSubscriptions(directory, principal, {
     queueLimit: settings?.queueLimit ?? DEFAULT_SUBSCRIBER_QUEUE,
+    syncTimeoutMs: settings?.syncTimeoutMs,
     reviews,
     clock,
   });

@@ -23,6 +23,9 @@ import type { ClusterReader } from '../kube/reader.js';
 import { EventQueue } from './event-queue.js';
 import { readError } from './reads.js';
 
+/** How long a subscription's initial snapshot waits for its clusters to sync (KUBEGATE_SNAPSHOT_SYNC_TIMEOUT_MS). */
+export const DEFAULT_SNAPSHOT_SYNC_TIMEOUT_MS = 30_000;
+
 export type ObjectEventType = 'ADDED' | 'MODIFIED' | 'DELETED';
 
 export interface ObjectEvent<K extends KindName> {
@@ -120,14 +123,13 @@ export async function objectEventStream<K extends KindName>(
     const waiting = [...clusters]
       .map((name) => options.reader(name))
       .filter((c): c is ClusterReader => c !== undefined);
-    const synced = await Promise.all(
-      waiting.map((c) => c.waitForSync(options.syncTimeoutMs ?? 30_000, [kind])),
-    );
+    const timeoutMs = options.syncTimeoutMs ?? DEFAULT_SNAPSHOT_SYNC_TIMEOUT_MS;
+    const synced = await Promise.all(waiting.map((c) => c.waitForSync(timeoutMs, [kind])));
     const unsynced = waiting.filter((_, i) => !synced[i]).map((c) => c.name);
     if (unsynced.length) {
       const what = resuming ? 'sinceResourceVersion' : 'initial: true';
       throw badUserInput(
-        `${what} needs a synced cache, but ${unsynced.map((n) => `"${n}"`).join(', ')} has none (not synced yet, or --no-cache); subscribe without ${resuming ? 'it' : 'initial'}`,
+        `${what} needs a synced cache, but ${unsynced.map((n) => `"${n}"`).join(', ')} has none after ${timeoutMs / 1000} s (not synced yet, or --no-cache); subscribe without ${resuming ? 'it' : 'initial'}`,
       );
     }
   }

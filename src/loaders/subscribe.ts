@@ -61,6 +61,8 @@ export interface Subscriptions {
 export interface SubscriptionSettings {
   /** Live events that may wait for one subscriber before it is cut off (SLOW_CONSUMER). */
   queueLimit: number;
+  /** How long an initial snapshot waits for its clusters to sync (streams.ts's default otherwise). */
+  syncTimeoutMs?: number | undefined;
   /** Answers of SubjectAccessReviews (clusters with `authorization: subjectAccessReview`). */
   reviews?: AccessReviews;
   /** Re-asks those reviews of live subscriptions on it. */
@@ -195,6 +197,7 @@ export function createSubscriptions(
         initial: options.initial,
         since: options.since,
         queueLimit: settings.queueLimit,
+        syncTimeoutMs: settings.syncTimeoutMs,
       });
       // Identities' rights move with the cluster's RBAC: when none of what was asked may be
       // watched any more, the subscription ends with FORBIDDEN.

@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, parseCli, plan, validateConfigFile } from '../../src/config.js';
+import { ConfigError, parseCli, plan, settingsFromEnv, validateConfigFile } from '../../src/config.js';
 
 describe('parseCli', () => {
   it('defaults to 127.0.0.1:4000 and KUBECONFIG', () => {
@@ -21,6 +21,23 @@ describe('parseCli', () => {
     expect(() => parseCli(['--port', 'x'], {})).toThrow(
       /--port: expected an integer from 0 to 65535, received "x"/,
     );
+  });
+});
+
+describe('settingsFromEnv', () => {
+  it('reads the subscription bounds with their defaults, and names a bad value and what came', () => {
+    expect(settingsFromEnv({})).toEqual({
+      subscriberQueue: 1000,
+      subscriptionsPerPrincipal: 5000,
+      subscriptionsPerConnection: 200,
+      snapshotSyncTimeoutMs: 30_000,
+    });
+    expect(settingsFromEnv({ KUBEGATE_SNAPSHOT_SYNC_TIMEOUT_MS: '2000' }).snapshotSyncTimeoutMs).toBe(2000);
+    for (const bad of ['0', '-5', '1.5', 'soon']) {
+      expect(() => settingsFromEnv({ KUBEGATE_SNAPSHOT_SYNC_TIMEOUT_MS: bad })).toThrow(
+        `KUBEGATE_SNAPSHOT_SYNC_TIMEOUT_MS: expected a positive integer, received "${bad}"`,
+      );
+    }
   });
 });
 

@@ -293,13 +293,20 @@ describe('OpenTelemetry traces', () => {
     });
     cleanups.push(() => sim.close());
     recordSecret(sim.adminToken, "the simulator's admin token (the gateway's credentials)");
-    // Pods never sync: every LIST of them fails, so the snapshot's wait can only end in its timeout (30 s).
+    // Pods never sync: every LIST of them fails, so the snapshot's wait can only end in its
+    // timeout (KUBEGATE_SNAPSHOT_SYNC_TIMEOUT_MS, 2 s here instead of the default 30 s).
     sim.injectFaults({ errorRate: 1, errorCode: 503, verbs: ['LIST'], resources: ['pods'] });
     const dir = mkdtempSync(join(tmpdir(), 'kubegate-tracing-'));
     writeFileSync(join(dir, 'kubeconfig'), sim.kubeconfig({ context: 'slow' }));
     const gateway = startCli(
       ['--kubeconfig', join(dir, 'kubeconfig'), '--port', '0', '--shutdown-delay-ms', '0'],
-      { extraEnv: { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' } },
+      {
+        extraEnv: {
+          OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+          OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+          KUBEGATE_SNAPSHOT_SYNC_TIMEOUT_MS: '2000',
+        },
+      },
     );
     processes.push(gateway);
     const [, url] = await gateway.printed(/kubegate listening on (http:\/\/\S+\/graphql)/);
@@ -309,6 +316,7 @@ describe('OpenTelemetry traces', () => {
     expect(sse.errors.map((e: { extensions?: { code?: string } }) => e.extensions?.code)).toEqual([
       'BAD_USER_INPUT',
     ]);
+    expect(sse.errors[0].message).toContain('has none after 2 s');
     gateway.child.kill('SIGTERM');
     expect(await gateway.exited).toBe(0);
 
