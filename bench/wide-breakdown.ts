@@ -4,20 +4,26 @@
  *   http   B over loopback HTTP (gateway as the CLI wires it: open auth, metrics, request log);
  *   exec   the same document executed in-process by yoga's executor (@graphql-tools/executor's
  *          normalizedExecutor), no HTTP, no plugins, a fresh context per call;
+ *   fetch  the same over yoga's own `fetch` (yoga, its plugins and serialization; no socket);
+ *   raw    a bare node HTTP server in this process answering fetch's last body (what HTTP
+ *          alone costs for an answer of that size, over the same agent);
  *   plan   the same by the gateway's planned query executor (src/server/query-executor.ts),
  *          plans kept across calls as the gateway keeps them;
  *   gqljs  the same by graphql-js's own `execute` (which has no abort signal: the gateway's
  *          time limit needs one, so this is a measurement, not an option);
  *   json   JSON.stringify of exec's result (null-prototype objects);
  *   floor  bench/lib/floor.ts.
- * http − exec − json is what yoga, the plugins and HTTP add.
+ * http − exec − json is what yoga, the plugins and HTTP add; http − fetch is node's HTTP
+ * adapter. Each step's deciles are printed as well: a bimodal http is GC or event-loop turns.
  *
  *   npx tsx bench/wide-breakdown.ts [S|L] [rounds]
  */
+import type { AddressInfo } from 'node:net';
+
 process.env.NODE_ENV ??= 'production';
 const { createWriteStream, mkdirSync, mkdtempSync, writeFileSync } = await import('node:fs');
 const { Session } = await import('node:inspector/promises');
-const { Agent, request } = await import('node:http');
+const { Agent, createServer, request } = await import('node:http');
 const { tmpdir } = await import('node:os');
 const { join, resolve } = await import('node:path');
 const { execute: graphqlExecute, parse } = await import('graphql');
@@ -69,10 +75,10 @@ const gateway = createGateway({
 });
 const url = new URL(await gateway.listen(0, '127.0.0.1'));
 const agent = new Agent({ keepAlive: true, maxSockets: 1 });
-const post = (body: string) =>
+const post = (body: string, to: URL | string = url) =>
   new Promise<void>((done, fail) => {
     const req = request(
-      url,
+      to,
       { method: 'POST', agent, headers: { 'content-type': 'application/json', accept: 'application/json' } },
       (res) => {
         res.resume();
@@ -82,6 +88,14 @@ const post = (body: string) =>
     req.on('error', fail);
     req.end(body);
   });
+// `raw`: the same bytes as yoga's last answer, from a bare node HTTP server.
+let rawText = '';
+const rawServer = createServer((req, res) => {
+  req.resume();
+  req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end(rawText));
+});
+await new Promise<void>((ready) => rawServer.listen(0, '127.0.0.1', ready));
+const rawUrl = `http://127.0.0.1:${(rawServer.address() as AddressInfo).port}/`;
 const cluster = registry.list()[0];
 const floor = createFloor(cluster);
 const principal = await auth.authenticate(new Headers());
@@ -107,10 +121,28 @@ for (const id of ['Q2', 'Q3']) {
     if (info.hasNextPage) variables = { ...variables, twoPages: true, after: info.endCursor };
   }
   const body = JSON.stringify({ query: op.query, variables, operationName: op.operationName });
-  const times: Record<string, number[]> = { http: [], exec: [], plan: [], gqljs: [], json: [], floor: [] };
+  const times: Record<string, number[]> = {
+    http: [],
+    fetch: [],
+    raw: [],
+    exec: [],
+    plan: [],
+    gqljs: [],
+    json: [],
+    floor: [],
+  };
   let last: unknown;
   const steps: Record<string, () => unknown> = {
     http: () => post(body),
+    fetch: async () => {
+      const r = await gateway.yoga.fetch(url, {
+        method: 'POST',
+        body,
+        headers: { 'content-type': 'application/json', accept: 'application/json' },
+      });
+      rawText = await r.text();
+    },
+    raw: () => post(body, rawUrl),
     exec: async () => {
       last = await normalizedExecutor(args());
     },
@@ -147,11 +179,18 @@ for (const id of ['Q2', 'Q3']) {
     session.disconnect();
   }
   const m = Object.fromEntries(names.map((n) => [n, round(median(times[n]), 3)]));
+  for (const n of names) {
+    const xs = [...times[n]].sort((a, b) => a - b);
+    process.stdout.write(
+      `${id} ${n} q: ${[0.1, 0.25, 0.5, 0.75, 0.9].map((q) => round(xs[Math.floor(q * xs.length)], 2)).join(' ')}\n`,
+    );
+  }
   process.stdout.write(
     `${id} ${sizeName}: ${names.map((n) => `${n} ${m[n]} ms`).join(', ')}; http/floor ${round(m.http / m.floor, 2)}×, exec/floor ${round(m.exec / m.floor, 2)}×, plan/floor ${round(m.plan / m.floor, 2)}×, gqljs/exec ${round(m.gqljs / m.exec, 2)}\n`,
   );
 }
 agent.destroy();
+rawServer.close();
 await gateway.close();
 await registry.stop();
 await stopAll();

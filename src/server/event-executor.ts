@@ -9,7 +9,8 @@
  * the subscription starts: the plan holds, per (object type, field nodes), the collected
  * fields with their definition, resolver and coerced arguments; an event only calls the
  * resolvers and completes the values, as graphql-js's `executeFields`/`completeValue` do
- * (same null-prototype objects, same `info`, same paths, same leaf serialisation).
+ * (plain objects where graphql-js's have a null prototype, which no answer can tell apart
+ * once serialised: see `FieldList`; same `info`, same paths, same leaf serialisation).
  *
  * Only the plain path is taken here: synchronous resolvers, no error, no abstract type
  * whose resolver is not a plain name, arrays for lists. Anything else (a thrown or returned
@@ -48,7 +49,13 @@ import {
   isNonNullType,
   isObjectType,
 } from 'graphql';
-import { type FieldPlan, fragmentsOf, SelectionPlan } from './selection-plan.js';
+import {
+  answerObject,
+  type FieldList,
+  type FieldPlan,
+  fragmentsOf,
+  SelectionPlan,
+} from './selection-plan.js';
 
 type Path = GraphQLResolveInfo['path'];
 type Result = ExecutionResult | Promise<ExecutionResult>;
@@ -123,8 +130,8 @@ class Plan {
     this.variableValues = selections.variableValues;
   }
 
-  executeFields(plans: readonly FieldPlan[], source: unknown, rootValue: unknown, path: Path | undefined) {
-    const results: Record<string, unknown> = Object.create(null);
+  executeFields(plans: FieldList, source: unknown, rootValue: unknown, path: Path | undefined) {
+    const results = answerObject(plans);
     for (const field of plans) {
       const fieldPath: Path = { prev: path, key: field.responseName, typename: field.parentType.name };
       const info: GraphQLResolveInfo = {

@@ -50,7 +50,13 @@ import {
   visit,
 } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
-import { type FieldPlan, fragmentsOf, SelectionPlan } from './selection-plan.js';
+import {
+  answerObject,
+  type FieldList,
+  type FieldPlan,
+  fragmentsOf,
+  SelectionPlan,
+} from './selection-plan.js';
 
 type Path = GraphQLResolveInfo['path'];
 type Args = ExecutionArgs & { signal?: AbortSignal };
@@ -172,12 +178,16 @@ function coerceError(error: unknown): Error {
   return new Error(String(error), { cause: error });
 }
 
-/** `{ a, b: Promise }` → `Promise<{ a, b }>`, as graphql-tools' promiseForObject (null prototype, same key order). */
-function promiseForObject(object: Record<string, unknown>, signal: AbortSignal | undefined) {
+/** `{ a, b: Promise }` → `Promise<{ a, b }>`, as graphql-tools' promiseForObject (same key order). */
+function promiseForObject(
+  object: Record<string, unknown>,
+  plainObject: boolean,
+  signal: AbortSignal | undefined,
+) {
   const keys = Object.keys(object);
   return Promise.all(keys.map((key) => object[key])).then((values) => {
     signal?.throwIfAborted();
-    const resolved: Record<string, unknown> = Object.create(null);
+    const resolved: Record<string, unknown> = plainObject ? {} : Object.create(null);
     for (let i = 0; i < keys.length; i++) resolved[keys[i]] = values[i];
     return resolved;
   });
@@ -217,11 +227,11 @@ class Execution {
 
   executeFields(
     parentType: GraphQLObjectType,
-    fields: readonly FieldPlan[],
+    fields: FieldList,
     source: unknown,
     path: Path | undefined,
   ): Record<string, unknown> | Promise<Record<string, unknown>> {
-    const results: Record<string, unknown> = Object.create(null);
+    const results = answerObject(fields);
     let containsPromise = false;
     try {
       for (const field of fields) {
@@ -239,11 +249,11 @@ class Execution {
         const rethrow = () => {
           throw error;
         };
-        return promiseForObject(results, this.signal).then(rethrow, rethrow);
+        return promiseForObject(results, fields.plainObject, this.signal).then(rethrow, rethrow);
       }
       throw error;
     }
-    return containsPromise ? promiseForObject(results, this.signal) : results;
+    return containsPromise ? promiseForObject(results, fields.plainObject, this.signal) : results;
   }
 
   #info(field: FieldPlan, path: Path): GraphQLResolveInfo {

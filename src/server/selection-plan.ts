@@ -53,6 +53,20 @@ export interface FieldPlan {
   readonly args: Readonly<Record<string, unknown>> | Error;
 }
 
+/**
+ * The fields of one selection on one type. `plainObject`: its answer may be a plain object
+ * (`{}`) rather than graphql-js's null-prototype one, which V8 keeps in dictionary mode:
+ * building 1,000 node objects takes 1.8× as long and `JSON.stringify` of them 1.6× (Node 24,
+ * 1,000 objects of 10 fields). Only a response name `__proto__` (a legal alias) needs the null
+ * prototype, or the assignment would set the prototype instead of a field.
+ */
+export type FieldList = readonly FieldPlan[] & { readonly plainObject: boolean };
+
+/** A new answer object for `fields`. */
+export function answerObject(fields: FieldList): Record<string, unknown> {
+  return fields.plainObject ? {} : Object.create(null);
+}
+
 export function fragmentsOf(document: DocumentNode): Record<string, FragmentDefinitionNode> {
   const fragments: Record<string, FragmentDefinitionNode> = Object.create(null);
   for (const definition of document.definitions) {
@@ -86,7 +100,7 @@ const EMPTY: Readonly<Record<string, unknown>> = Object.freeze(Object.create(nul
 
 export class SelectionPlan {
   /** Per selection (the field nodes, or the operation's selection set) and object type: its fields. */
-  readonly #collected = new WeakMap<object, Map<GraphQLObjectType, readonly FieldPlan[]>>();
+  readonly #collected = new WeakMap<object, Map<GraphQLObjectType, FieldList>>();
   readonly #queryType: GraphQLObjectType | null | undefined;
 
   constructor(
@@ -100,12 +114,12 @@ export class SelectionPlan {
   }
 
   /** The root fields of the operation on `type`. */
-  root(type: GraphQLObjectType): readonly FieldPlan[] {
+  root(type: GraphQLObjectType): FieldList {
     return this.fields(type, this.operation, () => [this.operation.selectionSet]);
   }
 
   /** The fields the selection sets of `fieldNodes` collect on `type`. */
-  subfields(type: GraphQLObjectType, fieldNodes: readonly FieldNode[]): readonly FieldPlan[] {
+  subfields(type: GraphQLObjectType, fieldNodes: readonly FieldNode[]): FieldList {
     return this.fields(type, fieldNodes, () => {
       const sets: SelectionSetNode[] = [];
       for (const node of fieldNodes) if (node.selectionSet) sets.push(node.selectionSet);
@@ -117,7 +131,7 @@ export class SelectionPlan {
    * The fields a selection collects on `type`, once per plan; `key` names the selection (the
    * operation, or the field nodes of one response key, as graphql-js's memo does).
    */
-  fields(type: GraphQLObjectType, key: object, selectionSets: () => readonly SelectionSetNode[]) {
+  fields(type: GraphQLObjectType, key: object, selectionSets: () => readonly SelectionSetNode[]): FieldList {
     let byType = this.#collected.get(key);
     if (!byType) {
       byType = new Map();
@@ -142,7 +156,7 @@ export class SelectionPlan {
           args: argumentsOf(fieldDef, fieldNodes[0], this.variableValues),
         });
       }
-      plans = list;
+      plans = Object.assign(list, { plainObject: !nodes.has('__proto__') });
       byType.set(type, plans);
     }
     return plans;

@@ -258,6 +258,17 @@ describe('the planned query executor', () => {
     expect(wire(mine)).toEqual(wire(await theirs()));
   });
 
+  it('answers an alias `__proto__` as a field, never as a prototype', async () => {
+    items = [{ name: 'a' }];
+    const { ours, theirs } = runner()('{ __proto__: count items { __proto__: name n: name } }');
+    const mine = (await ours()) as ExecutionResult<{ items: object[] }>;
+    expect(JSON.stringify(mine)).toBe('{"data":{"__proto__":1,"items":[{"__proto__":"a","n":"a"}]}}');
+    expect(JSON.stringify(mine)).toBe(JSON.stringify(await theirs()));
+    // Where no alias is `__proto__`, the answer is a plain object (V8's fast properties).
+    const plain = (await runner()('{ count }').ours()) as ExecutionResult;
+    expect(Object.getPrototypeOf(plain.data)).toBe(Object.prototype);
+  });
+
   it('hands every argument object to resolvers frozen, so no request changes another’s', async () => {
     items = [{ name: 'a' }];
     const { ours } = runner()('{ items { mutating(note: "n") } }');
