@@ -42,6 +42,10 @@ export async function startGateway(options: {
       '--host',
       '127.0.0.1',
       ...(options.cache ? [] : ['--no-cache']),
+      // No load balancer to leave: stop at once (and so within stop()'s grace, which lets
+      // KUBEGATE_BENCH_CPU_PROF's profile be written).
+      '--shutdown-delay-ms',
+      '0',
     ],
     options,
   );

@@ -176,15 +176,49 @@ function createLoaders(
   onBatch?: BatchHook,
 ): Loaders {
   const reads = new RequestReads(directory, principal, reviews);
+  // Each built when first asked: a cluster summary needs one of them, and building the usage
+  // loaders alone was 0.9 % of its CPU.
+  let list: Loaders['list'] | undefined;
+  let object: Loaders['object'] | undefined;
+  let nodeUsage: Loaders['nodeUsage'] | undefined;
+  let jobPods: Loaders['jobPods'] | undefined;
+  let summary: Loaders['summary'] | undefined;
+  let version: Loaders['version'] | undefined;
+  let health: Loaders['health'] | undefined;
+  let usage: Loaders['usage'] | undefined;
   return Object.freeze({
-    list: createListLoader(reads, onBatch),
-    object: createObjectLoader(reads, onBatch),
-    nodeUsage: createNodeUsageLoader(reads, onBatch),
-    jobPods: createJobPodsLoader(reads, onBatch),
-    summary: createSummaryLoader(reads, onBatch),
-    version: createVersionLoader(reads, onBatch),
-    health: createHealthLoader(reads, onBatch),
-    usage: createUsageLoaders(reads, clock, onBatch),
+    get list() {
+      list ??= createListLoader(reads, onBatch);
+      return list;
+    },
+    get object() {
+      object ??= createObjectLoader(reads, onBatch);
+      return object;
+    },
+    get nodeUsage() {
+      nodeUsage ??= createNodeUsageLoader(reads, onBatch);
+      return nodeUsage;
+    },
+    get jobPods() {
+      jobPods ??= createJobPodsLoader(reads, onBatch);
+      return jobPods;
+    },
+    get summary() {
+      summary ??= createSummaryLoader(reads, onBatch);
+      return summary;
+    },
+    get version() {
+      version ??= createVersionLoader(reads, onBatch);
+      return version;
+    },
+    get health() {
+      health ??= createHealthLoader(reads, onBatch);
+      return health;
+    },
+    get usage() {
+      usage ??= createUsageLoaders(reads, clock, onBatch);
+      return usage;
+    },
   });
 }
 
