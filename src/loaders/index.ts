@@ -168,29 +168,6 @@ export interface ContextOptions {
 
 export const DEFAULT_SUBSCRIBER_QUEUE = 1000;
 
-/**
- * `make()`'s object, made when one of its members is first read. The context is copied
- * (yoga spreads it into its own), so a getter on it would run at once; a proxy is copied
- * as it is. Building the writes, logs and subscriptions of every request was ~2 % of a
- * cluster-summary request's CPU, and a query uses none of them.
- */
-function lazily<T extends object>(make: () => T): T {
-  let made: T | undefined;
-  const target = (): T => {
-    made ??= make();
-    return made;
-  };
-  return new Proxy({} as T, {
-    get: (_, key) => Reflect.get(target(), key),
-    has: (_, key) => Reflect.has(target(), key),
-    ownKeys: () => Reflect.ownKeys(target()),
-    getOwnPropertyDescriptor: (_, key) => {
-      const descriptor = Reflect.getOwnPropertyDescriptor(target(), key);
-      return descriptor && { ...descriptor, configurable: true };
-    },
-  });
-}
-
 function createLoaders(
   directory: ClusterDirectory,
   principal: Principal,
@@ -292,34 +269,27 @@ export function createContext({
     },
   } satisfies Loaders);
   const clusters = createCatalog(directory, principal, reviews);
-  // Built when first used: most requests are queries, which need none of the three.
-  const subscribe = lazily(() =>
-    createSubscriptions(directory, principal, {
-      queueLimit: settings?.queueLimit ?? DEFAULT_SUBSCRIBER_QUEUE,
-      syncTimeoutMs: settings?.syncTimeoutMs,
-      reviews,
-      clock,
-    }),
-  );
-  const write = lazily(() =>
-    createWrites({
-      gate: writes ?? defaultWriteGate(directory, clock),
-      directory,
-      principal,
-      clusters,
-    }),
-  );
-  const logs = lazily(() =>
-    createLogs({
-      directory,
-      principal,
-      gate: logGate ?? defaultLogGate(directory, clock),
-      queueLimit: settings?.queueLimit ?? DEFAULT_SUBSCRIBER_QUEUE,
-      reviews,
-      targets: (name) => clusters.targets(name),
-      clock,
-    }),
-  );
+  const subscribe = createSubscriptions(directory, principal, {
+    queueLimit: settings?.queueLimit ?? DEFAULT_SUBSCRIBER_QUEUE,
+    syncTimeoutMs: settings?.syncTimeoutMs,
+    reviews,
+    clock,
+  });
+  const write = createWrites({
+    gate: writes ?? defaultWriteGate(directory, clock),
+    directory,
+    principal,
+    clusters,
+  });
+  const logs = createLogs({
+    directory,
+    principal,
+    gate: logGate ?? defaultLogGate(directory, clock),
+    queueLimit: settings?.queueLimit ?? DEFAULT_SUBSCRIBER_QUEUE,
+    reviews,
+    targets: (name) => clusters.targets(name),
+    clock,
+  });
   return Object.freeze({
     clock,
     loaders,
