@@ -21,7 +21,7 @@
 import type { AddressInfo } from 'node:net';
 
 process.env.NODE_ENV ??= 'production';
-const { createWriteStream, mkdirSync, mkdtempSync, writeFileSync } = await import('node:fs');
+const { createWriteStream, mkdirSync, mkdtempSync, readFileSync, writeFileSync } = await import('node:fs');
 const { Session } = await import('node:inspector/promises');
 const { Agent, createServer, request } = await import('node:http');
 const { tmpdir } = await import('node:os');
@@ -101,8 +101,14 @@ const floor = createFloor(cluster);
 const principal = await auth.authenticate(new Headers());
 const operations = loadOperations(root, loadSchema(root));
 const planned = queryPlans();
-for (const id of ['Q2', 'Q3']) {
-  const op = operations.find((o) => o.id === id)!;
+// IDS=Q2,Q2U: Q2U is Q2 with usage and utilization (issue #14's ratio; its floor is Q2's).
+const q2u = {
+  id: 'Q2U',
+  query: readFileSync(join(root, 'bench/operations/q2u-nodes-usage.graphql'), 'utf8'),
+  operationName: 'BenchQ2NodesUsage',
+};
+for (const id of (process.env.IDS ?? 'Q2,Q3').split(',')) {
+  const op = id === 'Q2U' ? q2u : operations.find((o) => o.id === id)!;
   let variables: Record<string, unknown> = { cluster: cluster.name };
   const document = parse(op.query);
   const contextValue = () => createContext({ directory: registry, principal });
@@ -113,7 +119,7 @@ for (const id of ['Q2', 'Q3']) {
     operationName: op.operationName,
     contextValue: contextValue(),
   });
-  if (id === 'Q2') {
+  if (id.startsWith('Q2')) {
     const first = (await normalizedExecutor(args())) as {
       data: { cluster: { nodes: { pageInfo: { hasNextPage: boolean; endCursor: string } } } };
     };
@@ -149,7 +155,7 @@ for (const id of ['Q2', 'Q3']) {
     plan: () => planned(args(), normalizedExecutor as never),
     gqljs: () => graphqlExecute(args()),
     json: () => JSON.stringify(last),
-    floor: () => floorBody(id === 'Q2' ? floor.q2(variables) : floor.q3()),
+    floor: () => floorBody(id.startsWith('Q2') ? floor.q2(variables) : floor.q3()),
   };
   // `ONLY=http` (or exec...) times that step alone; `PROF=DIR` profiles the timed rounds.
   const names = process.env.ONLY ? process.env.ONLY.split(',') : Object.keys(steps);

@@ -33,7 +33,7 @@ export function decodeGlobalID(globalID: string): { typename: string; id: string
 export const builder = new SchemaBuilder<{
   Context: GatewayContext;
   Scalars: {
-    DateTime: { Input: Date; Output: Date | string };
+    DateTime: { Input: Date; Output: Date | string | number };
     ID: { Input: string; Output: string };
   };
   Connection: { totalCount: number };

@@ -120,6 +120,9 @@ export class SelectionPlan {
 
   /** The fields the selection sets of `fieldNodes` collect on `type`. */
   subfields(type: GraphQLObjectType, fieldNodes: readonly FieldNode[]): FieldList {
+    // Asked for every object of a list: a hit makes no closure.
+    const known = this.#collected.get(fieldNodes)?.get(type);
+    if (known) return known;
     return this.fields(type, fieldNodes, () => {
       const sets: SelectionSetNode[] = [];
       for (const node of fieldNodes) if (node.selectionSet) sets.push(node.selectionSet);
