@@ -33,7 +33,7 @@ export function decodeGlobalID(globalID: string): { typename: string; id: string
 export const builder = new SchemaBuilder<{
   Context: GatewayContext;
   Scalars: {
-    DateTime: { Input: Date; Output: Date | string | number };
+    DateTime: { Input: Date; Output: Date | string };
     ID: { Input: string; Output: string };
   };
   Connection: { totalCount: number };

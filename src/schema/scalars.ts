@@ -13,32 +13,12 @@ function parse(value: unknown): Date {
   return date;
 }
 
-/**
- * ISO strings of recently serialized instants. `toISOString` was ~2 % of a nodes page with
- * usage (every node's sample has the same timestamp), and pages are asked again and again
- * with the same objects' timestamps. Bounded: forgotten all at once when full.
- */
-const isoStrings = new Map<number, string>();
-const ISO_STRINGS_KEPT = 8192;
-
 export const DateTime = builder.scalarType('DateTime', {
   description: 'A point in time, as an ISO-8601 UTC string (Kubernetes timestamps have second precision).',
-  // A Date, or milliseconds since the epoch (what resolvers hold), or text Date can parse.
   serialize: (value) => {
-    const ms =
-      value instanceof Date
-        ? value.getTime()
-        : typeof value === 'number'
-          ? value
-          : new Date(value as string).getTime();
-    let iso = isoStrings.get(ms);
-    if (iso === undefined) {
-      if (Number.isNaN(ms)) throw new TypeError(`DateTime cannot represent ${String(value)}`);
-      iso = new Date(ms).toISOString();
-      if (isoStrings.size >= ISO_STRINGS_KEPT) isoStrings.clear();
-      isoStrings.set(ms, iso);
-    }
-    return iso;
+    const date = value instanceof Date ? value : new Date(value);
+    if (Number.isNaN(date.getTime())) throw new TypeError(`DateTime cannot represent ${String(value)}`);
+    return date.toISOString();
   },
   parseValue: parse,
   parseLiteral: (ast) => parse(ast.kind === Kind.STRING ? ast.value : undefined),

@@ -98,7 +98,7 @@ export const UsageType = builder.objectRef<Usage>('Usage').implement({
       type: DateTime,
       nullable: true,
       description: 'When the sample was taken.',
-      resolve: (u) => u.timestamp,
+      resolve: (u) => new Date(u.timestamp),
     }),
     window: t.int({
       nullable: true,
