@@ -54,6 +54,7 @@ import {
   type FieldList,
   type FieldPlan,
   fragmentsOf,
+  isThenable,
   SelectionPlan,
 } from './selection-plan.js';
 
@@ -62,10 +63,6 @@ type Result = ExecutionResult | Promise<ExecutionResult>;
 
 /** Thrown to leave the plain path: the event goes to graphql-js's `execute`. */
 const ABANDON: unique symbol = Symbol('abandon');
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return typeof (value as { then?: unknown } | null | undefined)?.then === 'function';
-}
 
 export interface EventExecutor {
   /** The result of one event (its payload is the root value). */

@@ -55,6 +55,7 @@ import {
   type FieldList,
   type FieldPlan,
   fragmentsOf,
+  isThenable,
   SelectionPlan,
 } from './selection-plan.js';
 
@@ -69,17 +70,6 @@ interface DocumentPlans {
   /** Whether the document can be planned at all (no @defer/@stream). */
   readonly plannable: boolean;
   readonly byVariables: Map<string, QueryPlan | null>;
-}
-
-/**
- * The executor's `isPromise` (anything with a `then` method), without a property lookup on
- * a primitive's wrapper, and a native promise known without one at all: it runs for every
- * field's value (~2 % of a nodes page).
- */
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  if (typeof value !== 'object' || value === null)
-    return typeof value === 'function' && typeof (value as { then?: unknown }).then === 'function';
-  return value instanceof Promise || typeof (value as { then?: unknown }).then === 'function';
 }
 
 function usesIncrementalDelivery(document: DocumentNode): boolean {

@@ -67,6 +67,17 @@ export function answerObject(fields: FieldList): Record<string, unknown> {
   return fields.plainObject ? {} : Object.create(null);
 }
 
+/**
+ * The executor's `isPromise` (anything with a `then` method), without a property lookup on
+ * a primitive's wrapper, and a native promise known without one at all: it runs for every
+ * field's value (~2 % of a nodes page).
+ */
+export function isThenable(value: unknown): value is PromiseLike<unknown> {
+  if (typeof value !== 'object' || value === null)
+    return typeof value === 'function' && typeof (value as { then?: unknown }).then === 'function';
+  return value instanceof Promise || typeof (value as { then?: unknown }).then === 'function';
+}
+
 export function fragmentsOf(document: DocumentNode): Record<string, FragmentDefinitionNode> {
   const fragments: Record<string, FragmentDefinitionNode> = Object.create(null);
   for (const definition of document.definitions) {
