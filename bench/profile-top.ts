@@ -1,7 +1,8 @@
 /**
  * `npx tsx bench/profile-top.ts FILE.cpuprofile [N]`: the top N (default 25) frames of a V8
  * CPU profile by self time, then self time by package (node_modules/<name>, node:
- * internals, our src/ folders), for the notes of a performance change.
+ * internals, our src/ folders), for the notes of a performance change. LAST_S=N keeps only the
+ * samples of the profile's last N seconds (a gateway's steady phase, without its start and sync).
  */
 import { readFileSync } from 'node:fs';
 
@@ -23,6 +24,15 @@ if (!file) {
 }
 const profile = JSON.parse(readFileSync(file, 'utf8')) as Profile;
 const byId = new Map(profile.nodes.map((node) => [node.id, node]));
+if (process.env.LAST_S) {
+  const span = profile.timeDeltas.reduce((a, b) => a + b, 0);
+  let at = 0;
+  let first = 0;
+  while (first < profile.samples.length && span - at > Number(process.env.LAST_S) * 1e6)
+    at += profile.timeDeltas[first++];
+  profile.samples = profile.samples.slice(first);
+  profile.timeDeltas = profile.timeDeltas.slice(first);
+}
 const self = new Map<number, number>();
 for (let i = 0; i < profile.samples.length; i++)
   self.set(profile.samples[i], (self.get(profile.samples[i]) ?? 0) + (profile.timeDeltas[i] ?? 0));

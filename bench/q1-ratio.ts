@@ -10,13 +10,14 @@
  *   npx tsx bench/q1-ratio.ts [S|L|T] [pairs] [seconds]
  */
 
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { killChildrenOnExit, startNodeChild, stopAll } from './lib/children.js';
 import { SIZES } from './lib/config.js';
 import { startGateway } from './lib/gateway.js';
 import { measureGraphql } from './lib/load.js';
+import { processCpuMs } from './lib/machine.js';
 import { loadOperations, loadSchema } from './lib/operations.js';
 import { median, round } from './lib/stats.js';
 import { startUpstream } from './lib/upstream.js';
@@ -66,10 +67,7 @@ try {
    * server whatever the neighbours take, where req/s on a shared machine measures them.
    * B's includes its informers' work on watch events during the run (churn 20/s).
    */
-  const cpuSeconds = (pid: number) => {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100; // USER_HZ
-  };
+  const cpuSeconds = (pid: number) => (processCpuMs(pid) ?? 0) / 1000;
   const measured = async (pid: number, run: () => ReturnType<typeof a>) => {
     const before = cpuSeconds(pid);
     const cell = await run();

@@ -1,7 +1,7 @@
 /**
  * `npx tsx bench/subscriptions-only.ts [subscribers] [events] [sse,ws] [distinct]`: only the
- * subscription-latency figures of the full bench, at size S, for working on them (the
- * full run takes twenty minutes). Same simulator, gateway and clients as `npm run bench`.
+ * subscription-latency figures of the full bench, at size S (SIZE=L for L; SETTLE_S seconds
+ * of wait after ready, default 40 at L), for working on them (the full run takes forty minutes). Same simulator, gateway and clients as `npm run bench`.
  * KUBEGATE_BENCH_CPU_PROF=DIR profiles the gateway and the simulator. Each line also gives
  * the gateway's CPU time (user + system, from /proc) per delivered event over the run: on a
  * shared machine latency swings with the load, its CPU cost per event much less.
@@ -13,6 +13,7 @@ import { buildSchema } from 'graphql';
 import { killChildrenOnExit, stopAll } from './lib/children.js';
 import { SIZES } from './lib/config.js';
 import { startGateway } from './lib/gateway.js';
+import { processCpuMs } from './lib/machine.js';
 import { subscriptionDocument } from './lib/operations.js';
 import { subscriberLimitEnv } from './lib/size-run.js';
 import { measureSubscriptionLatency, type Transport } from './lib/subscriptions.js';
@@ -26,7 +27,9 @@ const distinct = args[3] === 'distinct';
 killChildrenOnExit();
 const root = process.cwd();
 const work = mkdtempSync(join(tmpdir(), 'kubegate-subs-'));
-const upstream = await startUpstream(SIZES.S, {
+const size = SIZES[process.env.SIZE ?? 'S'];
+if (!size) throw new Error(`SIZE: expected one of ${Object.keys(SIZES).join(', ')}, got ${process.env.SIZE}`);
+const upstream = await startUpstream(size, {
   cwd: root,
   logDir: work,
   workDir: work,
@@ -42,11 +45,15 @@ const gateway = await startGateway({
   syncTimeoutMs: 120_000,
   env: subscriberLimitEnv(Math.max(...counts)),
 });
+// Readiness does not wait for Events, whose LIST at L still runs for a while after it: as the
+// full bench (which measures subscriptions after every latency cell), measure once it is over.
+const settleS = Number(process.env.SETTLE_S ?? (size.name === 'S' ? 0 : 40));
+await new Promise((done) => setTimeout(done, settleS * 1000));
 const doc = subscriptionDocument(buildSchema(readFileSync('schema/schema.graphql', 'utf8')));
 if (!('query' in doc)) throw new Error(doc.unavailable);
 for (const transport of transports) {
   for (const subscribers of counts) {
-    const cpuBefore = cpuMs(gateway.child.pid);
+    const cpuBefore = processCpuMs(gateway.child.pid) ?? 0;
     const f = await measureSubscriptionLatency({
       url: gateway.url,
       query: doc.query,
@@ -59,7 +66,7 @@ for (const transport of transports) {
       eventTimeoutMs: Math.max(5_000, subscribers * 3),
       distinct,
     });
-    const cpu = cpuMs(gateway.child.pid) - cpuBefore;
+    const cpu = (processCpuMs(gateway.child.pid) ?? 0) - cpuBefore;
     console.log(
       `${transport} ×${subscribers}: p50 ${f.p50Ms} ms, p99 ${f.p99Ms} ms (${f.samples} samples, ${f.lost} lost); gateway CPU ${Math.round(cpu)} ms, ${((cpu / Math.max(1, f.samples)) * 1000).toFixed(1)} µs per delivered event${f.error ? `; ${f.error}` : ''}`,
     );
@@ -69,15 +76,4 @@ for (const transport of transports) {
 if (process.env.KUBEGATE_BENCH_CPU_PROF) await gateway.child.stop(120_000);
 await stopAll();
 
-/** A process's CPU time so far (utime + stime of /proc/PID/stat), in ms; 0 where /proc is not. */
-function cpuMs(pid: number | undefined): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // utime and stime are fields 14 and 15 (1-based) of the whole line, in clock ticks (100 Hz).
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
-  } catch {
-    return 0;
-  }
-}
 console.log(`logs in ${work}`);

@@ -7,7 +7,7 @@
  * (default 10) on one then the other, five rounds in alternating order, and the medians
  * are printed side by side.
  */
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -16,6 +16,7 @@ import { killChildrenOnExit, stopAll } from './lib/children.js';
 import { SIZES } from './lib/config.js';
 import { type RunningGateway, startGateway } from './lib/gateway.js';
 import { type CellResult, measureGraphql } from './lib/load.js';
+import { processCpuMs } from './lib/machine.js';
 import { loadOperations, loadSchema, type OperationId, variablesFor } from './lib/operations.js';
 import { pickVariables, startUpstream } from './lib/upstream.js';
 
@@ -48,15 +49,6 @@ await new Promise<void>((resolve) => sink.listen(0, '127.0.0.1', resolve));
 const sinkUrl = `http://127.0.0.1:${(sink.address() as AddressInfo).port}`;
 
 const rounds = 5;
-/**
- * CPU time a process has used, in ms (/proc/<pid>/stat utime + stime, in clock ticks of
- * 10 ms). Per request it is a steadier figure than throughput on a machine shared with
- * other work: waiting for a core costs no CPU time.
- */
-function cpuMs(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * 10;
-}
 type Cell = CellResult & { cpuUsPerRequest: number };
 const cells: Record<string, { off: Cell[]; on: Cell[] }> = {};
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -86,7 +78,7 @@ try {
     for (const op of operations) {
       for (const mode of round % 2 ? (['off', 'on'] as const) : (['on', 'off'] as const)) {
         const gw = gateways[mode] as RunningGateway;
-        const cpuBefore = cpuMs(gw.child.pid);
+        const cpuBefore = processCpuMs(gw.child.pid) ?? 0;
         const measured = await measureGraphql(
           {
             url: gw.url,
@@ -108,7 +100,9 @@ try {
         const requests = measured.requests + Math.round(measured.rps);
         const cell = {
           ...measured,
-          cpuUsPerRequest: Math.round(((cpuMs(gw.child.pid) - cpuBefore) * 1000) / Math.max(1, requests)),
+          cpuUsPerRequest: Math.round(
+            (((processCpuMs(gw.child.pid) ?? 0) - cpuBefore) * 1000) / Math.max(1, requests),
+          ),
         };
         cells[op.id] ??= { off: [], on: [] };
         cells[op.id][mode].push(cell);

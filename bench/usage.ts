@@ -20,7 +20,7 @@ import { killChildrenOnExit, stopAll } from './lib/children.js';
 import { SIZES } from './lib/config.js';
 import { startGateway } from './lib/gateway.js';
 import { type CellResult, measureGraphql } from './lib/load.js';
-import { machineInfo } from './lib/machine.js';
+import { machineInfo, processCpuMs } from './lib/machine.js';
 import { round } from './lib/stats.js';
 import { startUpstream, type Upstream } from './lib/upstream.js';
 
@@ -72,10 +72,11 @@ async function secondPage(url: string, cluster: string): Promise<Record<string, 
   return info.hasNextPage ? { after: info.endCursor, twoPages: true } : {};
 }
 
+type Cell = CellResult & { cpuUsPerRequest: number | null };
 interface Row {
   size: string;
-  q2: CellResult;
-  q2u: CellResult;
+  q2: Cell;
+  q2u: Cell;
   lists: { nodes: number; pods: number; seconds: number; windows: number; requests: number };
 }
 
@@ -124,14 +125,23 @@ try {
       body: JSON.stringify({ query: prime.query, variables }),
     }).then((r) => r.text());
     const lists = { nodes: 0, pods: 0, seconds: 0, windows: 0, requests: 0 };
-    const better = (a: CellResult | undefined, b: CellResult) => (a && a.p50Ms <= b.p50Ms ? a : b);
-    let q2: CellResult | undefined;
-    let q2u: CellResult | undefined;
+    const better = (a: Cell | undefined, b: Cell) => (a && a.p50Ms <= b.p50Ms ? a : b);
+    // The gateway's CPU per request beside the latency: the load generator and the simulator
+    // share the machine's two cores, and a bigger answer costs the load generator too.
+    const measured = async (file: string): Promise<Cell> => {
+      const cpu0 = processCpuMs(gw.child.pid);
+      const cell = await measureGraphql(target(file), settings);
+      const cpu1 = processCpuMs(gw.child.pid);
+      const cpuUs = cpu0 === null || cpu1 === null ? null : round(((cpu1 - cpu0) * 1000) / cell.requests, 0);
+      return { ...cell, cpuUsPerRequest: cpuUs };
+    };
+    let q2: Cell | undefined;
+    let q2u: Cell | undefined;
     for (let pass = 0; pass < 2; pass++) {
-      q2 = better(q2, await measureGraphql(target('q2-nodes-load.graphql'), settings));
+      q2 = better(q2, await measured('q2-nodes-load.graphql'));
       const before = await metricsLists(upstream);
       const started = performance.now();
-      const cell = await measureGraphql(target('q2u-nodes-usage.graphql'), settings);
+      const cell = await measured('q2u-nodes-usage.graphql');
       const elapsed = (performance.now() - started) / 1000;
       const after = await metricsLists(upstream);
       q2u = better(q2u, cell);
@@ -145,7 +155,7 @@ try {
     if (!q2 || !q2u) throw new Error('no cell measured');
     rows.push({ size: size.name, q2, q2u, lists });
     log(
-      `${size.name}: Q2 ${q2.rps} req/s p50 ${q2.p50Ms} ms p99 ${q2.p99Ms} ms; with usage ${q2u.rps} req/s p50 ${q2u.p50Ms} ms p99 ${q2u.p99Ms} ms` +
+      `${size.name}: Q2 ${q2.rps} req/s p50 ${q2.p50Ms} ms p99 ${q2.p99Ms} ms, gateway CPU ${q2.cpuUsPerRequest} µs/request; with usage ${q2u.rps} req/s p50 ${q2u.p50Ms} ms p99 ${q2u.p99Ms} ms, ${q2u.cpuUsPerRequest} µs/request` +
         `${q2.error || q2u.error ? `; ${q2.error ?? ''} ${q2u.error ?? ''}` : ''}`,
     );
     log(
@@ -163,11 +173,11 @@ try {
   const md = [
     `Usage on a nodes page: ${seconds} s × 3 runs per cell after a 2 s warm-up, 10 connections, ${machine.cores} cores (${machine.cpuModel}).`,
     '',
-    '| size | Q2 req/s | p50 ms | p99 ms | Q2 with usage req/s | p50 ms | p99 ms | p50 ratio | node-metrics LISTs | pod-metrics LISTs | windows | requests |',
-    '|---|---|---|---|---|---|---|---|---|---|---|---|',
+    '| size | Q2 req/s | p50 ms | p99 ms | gateway CPU µs/req | Q2 with usage req/s | p50 ms | p99 ms | gateway CPU µs/req | p50 ratio | CPU ratio | node-metrics LISTs | pod-metrics LISTs | windows | requests |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
     ...rows.map(
       (r) =>
-        `| ${r.size} | ${r.q2.rps} | ${r.q2.p50Ms} | ${r.q2.p99Ms} | ${r.q2u.rps} | ${r.q2u.p50Ms} | ${r.q2u.p99Ms} | ${round(r.q2u.p50Ms / r.q2.p50Ms, 2)} | ${r.lists.nodes} | ${r.lists.pods} | ≤ ${r.lists.windows} | ${r.lists.requests} |`,
+        `| ${r.size} | ${r.q2.rps} | ${r.q2.p50Ms} | ${r.q2.p99Ms} | ${r.q2.cpuUsPerRequest ?? '–'} | ${r.q2u.rps} | ${r.q2u.p50Ms} | ${r.q2u.p99Ms} | ${r.q2u.cpuUsPerRequest ?? '–'} | ${round(r.q2u.p50Ms / r.q2.p50Ms, 2)} | ${r.q2.cpuUsPerRequest && r.q2u.cpuUsPerRequest ? round(r.q2u.cpuUsPerRequest / r.q2.cpuUsPerRequest, 2) : '–'} | ${r.lists.nodes} | ${r.lists.pods} | ≤ ${r.lists.windows} | ${r.lists.requests} |`,
     ),
     '',
     `History: ${history}`,

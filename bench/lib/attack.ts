@@ -12,11 +12,12 @@
  * figures, the hostile requests sent and the codes they were refused with are reported.
  */
 import { randomBytes } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AttackClass, AttackSummary } from './attack-classes.js';
 import { startNodeChild } from './children.js';
 import { type CellResult, failedCell, type LoadSettings } from './load.js';
+import { processCpuMs } from './machine.js';
 import type { OperationId } from './operations.js';
 import { round } from './stats.js';
 
@@ -159,10 +160,10 @@ export async function measureUnderAttack(options: {
     Math.round((load.warmupSeconds + load.runs * load.durationSeconds) * 1000 + load.slowBudgetMs + 30_000),
   );
   const measure = async (): Promise<[CellResult, number | null]> => {
-    const cpu0 = cpuMs(options.gatewayPid);
+    const cpu0 = processCpuMs(options.gatewayPid);
     const t0 = performance.now();
     const cell = await options.measure();
-    const cpu1 = cpuMs(options.gatewayPid);
+    const cpu1 = processCpuMs(options.gatewayPid);
     const wall = performance.now() - t0;
     return [
       cell,
@@ -242,18 +243,6 @@ export async function measureUnderAttack(options: {
     aloneAfterGatewayCpuPercent,
     rows,
   };
-}
-
-/** User + system CPU time of a process from /proc/<pid>/stat, in ms (clock ticks of 10 ms); null without /proc. */
-function cpuMs(pid: number): number | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // After the command: state is field 3 of stat(5); utime and stime are 14 and 15.
-    return (Number(fields[11]) + Number(fields[12])) * 10;
-  } catch {
-    return null;
-  }
 }
 
 export function describeOutcomes(a: AttackSummary): string {
