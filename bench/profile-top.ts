@@ -23,6 +23,10 @@ if (!file) {
   process.exit(2);
 }
 const profile = JSON.parse(readFileSync(file, 'utf8')) as Profile;
+// A gateway the bench built (bench/lib/build.ts) runs from bench/.build/<pid>/: name its
+// frames as the sources they were built from.
+for (const node of profile.nodes)
+  node.callFrame.url = node.callFrame.url.replace(/\/bench\/\.build\/\d+\/(.*)\.js$/, '/src/$1.ts');
 const byId = new Map(profile.nodes.map((node) => [node.id, node]));
 if (process.env.LAST_S) {
   const span = profile.timeDeltas.reduce((a, b) => a + b, 0);

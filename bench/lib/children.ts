@@ -200,12 +200,16 @@ export class Child {
   }
 }
 
-/** A Node child running a TypeScript entry point through tsx's loader (one process, no npx in between). */
+/**
+ * A Node child running an entry point (one process, no npx in between): a TypeScript one
+ * through tsx's loader, a built `.js` one (bench/lib/build.ts) as it is, with `nodeArgs`.
+ */
 export function startNodeChild(
   name: string,
   entry: string,
   args: string[],
   options: { cwd: string; logDir: string },
+  nodeArgs: string[] = [],
 ): Child {
   // KUBEGATE_BENCH_CPU_PROF=DIR: every child writes a V8 CPU profile to DIR when it exits
   // (Node refuses --cpu-prof in NODE_OPTIONS, so it has to be passed here).
@@ -218,7 +222,15 @@ export function startNodeChild(
   return new Child(
     name,
     process.execPath,
-    ['--inspect-port=127.0.0.1:0', ...profiling, ...extra, '--import', 'tsx', entry, ...args],
+    [
+      '--inspect-port=127.0.0.1:0',
+      ...profiling,
+      ...extra,
+      ...nodeArgs,
+      ...(entry.endsWith('.ts') ? ['--import', 'tsx'] : []),
+      entry,
+      ...args,
+    ],
     options,
   );
 }

@@ -20,6 +20,7 @@ import { parse as parseYaml, stringify } from 'yaml';
 import { loadSource } from '../../src/kube/sources.js';
 import { DEFAULT_CONCURRENT_SYNCS } from '../../src/kube/sync-gate.js';
 import { parsePrometheusText } from '../../src/simulator/metrics.js';
+import { gatewayEntry } from './build.js';
 import { type Child, type NodeMemory, procMemory, startNodeChild } from './children.js';
 import { listFloor } from './list-floor.js';
 import { type CellResult, type LoadSettings, measureGraphql } from './load.js';
@@ -212,11 +213,13 @@ export async function runFleet(size: SizeSpec, ctx: SizeContext): Promise<SizeRe
     }
 
     log('  B: starting kubegate on every cluster');
+    const { entry, nodeArgs } = gatewayEntry(ctx.root);
     const gw = startNodeChild(
       'gateway-B-fleet',
-      'src/main.ts',
+      entry,
       ['--kubeconfig', kubeconfig, '--port', '0', '--host', '127.0.0.1'],
       opts,
+      nodeArgs,
     );
     children.push(gw);
     const [, url] = await gw.waitFor(/kubegate listening on (http:\/\/\S+\/graphql)/, 120_000);

@@ -2,6 +2,7 @@
  * Systems B and C: kubegate itself (`src/main.ts --kubeconfig ... --port 0`), with its
  * caches or with `--no-cache`, each in its own process, started the way a user starts it.
  */
+import { gatewayEntry } from './build.js';
 import { type Child, procMemory, startNodeChild } from './children.js';
 import type { SyncFigures } from './results.js';
 
@@ -31,10 +32,11 @@ export async function startGateway(options: {
   /** The gateway's environment (default: the bench's). */
   env?: NodeJS.ProcessEnv;
 }): Promise<RunningGateway> {
+  const { entry, nodeArgs } = gatewayEntry(options.cwd);
   const spawned = performance.now();
   const child = startNodeChild(
     options.name,
-    'src/main.ts',
+    entry,
     [
       ...(options.configFile ? ['--config', options.configFile] : ['--kubeconfig', options.kubeconfig]),
       '--port',
@@ -48,6 +50,7 @@ export async function startGateway(options: {
       '0',
     ],
     options,
+    nodeArgs,
   );
   const [, url] = await child.waitFor(/kubegate listening on (http:\/\/\S+\/graphql)/, 120_000);
   const listening = performance.now();

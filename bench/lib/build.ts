@@ -1,0 +1,34 @@
+/**
+ * The gateway as it is deployed: the image runs `node --enable-source-maps dist/main.js`, the
+ * tsc build, so the bench measures that build rather than `src/main.ts` through tsx's loader.
+ * They are not the same program: tsx compiles with esbuild's `keepNames`, which wraps every
+ * function made at run time in a `__name(fn, "…")` call (an `Object.defineProperty` per
+ * closure). The request context makes a few dozen closures per request: the `__name` calls
+ * alone were ~5 % of the gateway's CPU on the cluster summary (Q1) under load
+ * (`bench/profile-top.ts` on a KUBEGATE_BENCH_CPU_PROF profile).
+ *
+ * Built once per bench process (tsc, ~7 s) into `bench/.build/<pid>/` (inside the repository,
+ * so `node_modules` resolves), removed when the process exits. KUBEGATE_BENCH_FROM_SOURCE=1
+ * runs `src/main.ts` through tsx instead, as before, to compare.
+ */
+import { execFileSync } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+
+let built: string | undefined;
+
+/** The gateway's entry point relative to `root`, and the Node flags it runs with. */
+export function gatewayEntry(root: string): { entry: string; nodeArgs: string[] } {
+  if (process.env.KUBEGATE_BENCH_FROM_SOURCE === '1') return { entry: 'src/main.ts', nodeArgs: [] };
+  if (!built) {
+    const out = join('bench', '.build', String(process.pid));
+    execFileSync(
+      process.execPath,
+      [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json', '--outDir', out],
+      { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    process.on('exit', () => rmSync(join(root, out), { recursive: true, force: true }));
+    built = join(out, 'main.js');
+  }
+  return { entry: built, nodeArgs: ['--enable-source-maps'] };
+}
