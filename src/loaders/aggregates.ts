@@ -33,7 +33,7 @@ import {
   nodeReady,
   nodeResources,
 } from '../kube/rules.js';
-import { commonNamespace, groupBy } from './keys.js';
+import { type AnyObject, commonNamespace, groupBy } from './keys.js';
 import type { BatchHook } from './lists.js';
 import { type RequestReads, readError } from './reads.js';
 import { tracedBatch } from './tracing.js';
@@ -265,19 +265,51 @@ function nodePartOf(nodes: readonly KubeObjectOf<'Node'>[]): NodePart {
   return part;
 }
 
-async function addNodes(reads: RequestReads, reader: ClusterReader, s: ClusterSummary): Promise<void> {
+/**
+ * The kinds a summary must list because no aggregate or memo answers them (Node when its
+ * part is not memoised for the current generation, Job and Pod when they have no aggregates),
+ * with the Node generation seen before listing (a part is memoised only under the generation
+ * it was computed from).
+ */
+interface SummaryPlan {
+  lists: ('Node' | 'Job' | 'Pod')[];
+  nodeGeneration: number | undefined;
+}
+
+function summaryPlan(reads: RequestReads, reader: ClusterReader): SummaryPlan {
+  const access = reads.access(reader.name);
+  const lists: SummaryPlan['lists'] = [];
+  const nodeGeneration = reader.generation('Node');
+  if (access.all('list', 'Node')) {
+    const scope = reader.scope('Node');
+    const hit = scope ? nodePartCache.get(scope) : undefined;
+    if (!hit || hit.generation !== nodeGeneration) lists.push('Node');
+  }
+  if (!reader.jobAggregates()) lists.push('Job');
+  if (!reader.aggregates()) lists.push('Pod');
+  return { lists, nodeGeneration };
+}
+
+type Listed = Partial<Record<'Node' | 'Job' | 'Pod', readonly AnyObject[]>>;
+
+function addNodes(
+  reads: RequestReads,
+  reader: ClusterReader,
+  s: ClusterSummary,
+  plan: SummaryPlan,
+  listed: Listed,
+) {
   if (!reads.access(reader.name).all('list', 'Node')) return; // nodes are listed whole, or not at all
   const scope = reader.scope('Node');
-  const generation = reader.generation('Node');
-  let part: Readonly<NodePart> | undefined;
-  const hit = scope ? nodePartCache.get(scope) : undefined;
-  if (hit && hit.generation === generation) part = hit.part;
-  else {
-    part = nodePartOf((await reads.list(reader, 'Node', {})) as KubeObjectOf<'Node'>[]);
-    // Stored only if nothing changed while it was computed.
+  let part: Readonly<NodePart>;
+  const nodes = listed.Node;
+  if (nodes) {
+    part = nodePartOf(nodes as KubeObjectOf<'Node'>[]);
+    // Stored only if nothing changed while it was listed and computed.
+    const generation = plan.nodeGeneration;
     if (scope && generation !== undefined && reader.generation('Node') === generation)
       nodePartCache.set(scope, { generation, part });
-  }
+  } else part = (scope && nodePartCache.get(scope)?.part) as Readonly<NodePart>;
   s.nodes = part.nodes;
   s.readyNodes = part.readyNodes;
   s.capacity = { ...part.capacity };
@@ -310,7 +342,7 @@ function memoSum<T>(owner: { readonly version: number }, key: string, compute: (
  * Jobs by state: from the incremental job aggregates when jobs are served from memory (all
  * namespaces, or the caller's granted namespaces summed), else a walk of what it may list.
  */
-async function addJobs(reads: RequestReads, reader: ClusterReader, s: ClusterSummary): Promise<void> {
+function addJobs(reads: RequestReads, reader: ClusterReader, s: ClusterSummary, listed: Listed) {
   const access = reads.access(reader.name);
   const aggregates = reader.jobAggregates();
   if (aggregates) {
@@ -328,8 +360,7 @@ async function addJobs(reads: RequestReads, reader: ClusterReader, s: ClusterSum
       s.jobsByState = { ...sum };
     }
   } else {
-    for (const job of (await reads.list(reader, 'Job', {})) as KubeObjectOf<'Job'>[])
-      s.jobsByState[jobState(job)] += 1;
+    for (const job of (listed.Job ?? []) as KubeObjectOf<'Job'>[]) s.jobsByState[jobState(job)] += 1;
   }
   s.jobs = JOB_STATES.reduce((n, st) => n + s.jobsByState[st], 0);
 }
@@ -339,7 +370,7 @@ async function addJobs(reads: RequestReads, reader: ClusterReader, s: ClusterSum
  * cluster's totals for a caller who may list every pod, its granted namespaces' totals
  * summed for one who may list some), else a walk of what it may list.
  */
-async function addPods(reads: RequestReads, reader: ClusterReader, s: ClusterSummary): Promise<void> {
+function addPods(reads: RequestReads, reader: ClusterReader, s: ClusterSummary, listed: Listed) {
   const access = reads.access(reader.name);
   const aggregates = reader.aggregates();
   if (aggregates && access.all('list', 'Pod')) {
@@ -366,7 +397,7 @@ async function addPods(reads: RequestReads, reader: ClusterReader, s: ClusterSum
     s.scheduledPods = sum.podCount;
     s.requested = { cpuMillis: sum.cpuMillis, memoryBytes: sum.memoryBytes };
   } else {
-    const pods = (await reads.list(reader, 'Pod', {})) as Pod[];
+    const pods = (listed.Pod ?? []) as Pod[];
     s.pods = pods.length;
     for (const pod of pods) s.podsByPhase[podPhase(pod)] += 1;
     const u = usageOfPods(pods);
@@ -376,12 +407,19 @@ async function addPods(reads: RequestReads, reader: ClusterReader, s: ClusterSum
   for (const phase of POD_PHASES) s.podsByPhase[phase] ??= 0;
 }
 
-async function summarize(reads: RequestReads, reader: ClusterReader): Promise<ClusterSummary> {
-  await reads.prepare(reader.name, [
-    { verb: 'list', kind: 'Pod' },
-    { verb: 'list', kind: 'Job' },
-    { verb: 'list', kind: 'Node' },
-  ]);
+const SUMMARY_NEEDS = [
+  { verb: 'list', kind: 'Pod' },
+  { verb: 'list', kind: 'Job' },
+  { verb: 'list', kind: 'Node' },
+] as const;
+
+/** The summary from the lists `plan` named (the rest comes from aggregates and memos). */
+function buildSummary(
+  reads: RequestReads,
+  reader: ClusterReader,
+  plan: SummaryPlan,
+  listed: Listed,
+): ClusterSummary {
   const s: ClusterSummary = {
     cluster: reader.name,
     nodes: 0,
@@ -396,12 +434,43 @@ async function summarize(reads: RequestReads, reader: ClusterReader): Promise<Cl
     requested: { cpuMillis: 0, memoryBytes: 0 },
     namespacesOnly: !fullView(reads, reader),
   };
-  await Promise.all([addNodes(reads, reader, s), addJobs(reads, reader, s), addPods(reads, reader, s)]);
+  addNodes(reads, reader, s, plan, listed);
+  addJobs(reads, reader, s, listed);
+  addPods(reads, reader, s, listed);
   return s;
 }
 
+async function summarize(reads: RequestReads, reader: ClusterReader): Promise<ClusterSummary> {
+  await reads.prepare(reader.name, SUMMARY_NEEDS);
+  const plan = summaryPlan(reads, reader);
+  const listed: Listed = {};
+  await Promise.all(
+    plan.lists.map(async (kind) => {
+      listed[kind] = await reads.list(reader, kind, {});
+    }),
+  );
+  return buildSummary(reads, reader, plan, listed);
+}
+
+/**
+ * The summary now, when nothing it needs takes I/O: rights decided in memory, and every list
+ * the aggregates and memos do not answer served from memory (`listNow`). The usual case once
+ * synced: a front page's summary then costs no DataLoader batch, promise or tick.
+ */
+function summarizeNow(reads: RequestReads, reader: ClusterReader): ClusterSummary | undefined {
+  if (reads.access(reader.name).prepare) return undefined;
+  const plan = summaryPlan(reads, reader);
+  const listed: Listed = {};
+  for (const kind of plan.lists) {
+    const items = reads.listNow(reader, kind, {});
+    if (!items) return undefined;
+    listed[kind] = items;
+  }
+  return buildSummary(reads, reader, plan, listed);
+}
+
 export function createSummaryLoader(reads: RequestReads, onBatch?: BatchHook) {
-  return new DataLoader<string, ClusterSummary>(
+  return new InMemoryLoader<string, ClusterSummary>(
     tracedBatch('summary', async (clusters) => {
       onBatch?.('summary', clusters);
       return Promise.all(
@@ -414,5 +483,7 @@ export function createSummaryLoader(reads: RequestReads, onBatch?: BatchHook) {
         }),
       );
     }),
+    {},
+    (cluster) => summarizeNow(reads, reads.reader(cluster)),
   );
 }
