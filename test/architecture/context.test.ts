@@ -176,7 +176,16 @@ function walk(value: unknown, path: string, depth: number, seen: Set<unknown>, f
     for (const entry of value.values()) walk(entry, `${path}[${i++}]`, depth - 1, seen, found);
     return;
   }
-  for (const key of Reflect.ownKeys(value)) {
+  // Own properties, and the getters of its classes (the context's loaders are class instances
+  // whose members are prototype getters over private fields).
+  const keys = new Set(Reflect.ownKeys(value));
+  for (
+    let proto = Object.getPrototypeOf(value);
+    proto && proto !== Object.prototype && proto !== Function.prototype;
+    proto = Object.getPrototypeOf(proto)
+  )
+    for (const [key, d] of Object.entries(Object.getOwnPropertyDescriptors(proto))) if (d.get) keys.add(key);
+  for (const key of keys) {
     let child: unknown;
     try {
       child = (value as Record<PropertyKey, unknown>)[key];
