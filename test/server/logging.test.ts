@@ -9,11 +9,12 @@
  */
 
 import { createClient as createWsClient } from 'graphql-ws';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
 import { parse as parseYaml } from 'yaml';
 import { ConfigError, parseCli, plan, validateConfigFile } from '../../src/config.js';
-import { createLogger, prettyLine, REDACTED } from '../../src/server/logger.js';
+import { createLogger, isoTime, prettyLine, REDACTED } from '../../src/server/logger.js';
 import { type Harness, startHarness } from '../helpers/harness.js';
 import { recordSecret } from '../helpers/test-log.js';
 import { waitFor } from '../helpers/wait.js';
@@ -392,6 +393,33 @@ describe('upstream failures', () => {
       expect(pods('info')).toHaveLength(1);
     } finally {
       await c.close();
+    }
+  });
+});
+
+describe('log timestamps', () => {
+  it("write pino's isoTime text, to the millisecond, across seconds, days and years", () => {
+    const instants = [
+      0,
+      7,
+      42,
+      999,
+      1_000,
+      Date.UTC(2026, 10, 30, 21, 1, 28, 5),
+      Date.UTC(2026, 10, 30, 21, 1, 28, 50),
+      Date.UTC(2026, 10, 30, 21, 1, 28, 500),
+      Date.UTC(2026, 10, 30, 21, 1, 29, 0),
+      Date.UTC(2026, 11, 31, 23, 59, 59, 999),
+      Date.UTC(2027, 0, 1, 0, 0, 0, 0),
+    ];
+    const now = vi.spyOn(Date, 'now');
+    try {
+      for (const at of [...instants, ...instants.reverse()]) {
+        now.mockReturnValue(at);
+        expect(isoTime(), String(at)).toBe(pino.stdTimeFunctions.isoTime());
+      }
+    } finally {
+      now.mockRestore();
     }
   });
 });
