@@ -1,9 +1,16 @@
-import type { V1Pod } from '@kubernetes/client-node';
+import type { V1Job, V1JobCondition, V1Pod } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
-import { type JobPodCounts, type NodeUsage, PodAggregates, podPhase } from '../../src/kube/aggregates.js';
+import {
+  JobAggregates,
+  type JobPodCounts,
+  type NodeUsage,
+  PodAggregates,
+  podPhase,
+} from '../../src/kube/aggregates.js';
 import { Indexer } from '../../src/kube/indexer.js';
 import { podIndexers } from '../../src/kube/kinds/pod.js';
 import { effectivePodRequests } from '../../src/kube/quantity.js';
+import { JOB_STATES, jobState } from '../../src/kube/rules.js';
 import { transformObject } from '../../src/kube/transform.js';
 import { pod as fixturePod } from './object-fixtures.js';
 
@@ -286,8 +293,66 @@ describe('PodAggregates, property: incremental equals recomputation', () => {
       const fresh = new PodAggregates();
       fresh.reset(store.list());
       expect(agg.totals()).toEqual(fresh.totals());
+      // The cluster-wide sums are kept beside the node entries: they equal the entries' sum.
+      const sum = { pods: store.size, podCount: 0, cpuMillis: 0, memoryBytes: 0 };
+      for (const u of expected.nodes.values()) {
+        sum.podCount += u.podCount;
+        sum.cpuMillis += u.cpuMillis;
+        sum.memoryBytes += u.memoryBytes;
+      }
+      expect(agg.totals()).toEqual(sum);
       // The sequence did exercise terminated and rebound pods.
       expect(store.size).toBeGreaterThan(10);
+    });
+  }
+});
+
+describe('JobAggregates, against a recount after a random sequence of changes', () => {
+  const CONDITIONS = [
+    [],
+    [{ type: 'Complete', status: 'True' }],
+    [{ type: 'Failed', status: 'True' }],
+    [{ type: 'Suspended', status: 'True' }],
+    [{ type: 'Complete', status: 'False' }],
+  ];
+
+  for (const seed of [3, 11, 2026]) {
+    it(`seed ${seed}`, () => {
+      const rnd = mulberry32(seed);
+      const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)];
+      const store = new Map<string, V1Job>();
+      const agg = new JobAggregates();
+      for (let step = 0; step < 1000; step++) {
+        const namespace = pick(['a', 'b', 'c']);
+        const key = `${namespace}/j${Math.floor(rnd() * 20)}`;
+        const prev = store.get(key);
+        if (rnd() < 0.2) {
+          store.delete(key);
+          agg.apply(prev, undefined);
+        } else {
+          const next: V1Job = {
+            metadata: { namespace, name: key.split('/')[1] },
+            spec: { template: {}, suspend: rnd() < 0.1 },
+            status: { conditions: pick(CONDITIONS) as V1JobCondition[] },
+          };
+          store.set(key, next);
+          agg.apply(prev, next);
+        }
+        if (step % 250 === 0 && rnd() < 0.3) agg.reset(store.values()); // a relist mid-stream
+      }
+      const zero = () => Object.fromEntries(JOB_STATES.map((st) => [st, 0]));
+      const all: Record<string, number> = zero();
+      const perNamespace = new Map<string, Record<string, number>>();
+      for (const job of store.values()) {
+        const ns = job.metadata?.namespace ?? '';
+        const counts = perNamespace.get(ns) ?? zero();
+        perNamespace.set(ns, counts);
+        counts[jobState(job)] += 1;
+        all[jobState(job)] += 1;
+      }
+      for (const ns of ['a', 'b', 'c']) expect(agg.namespace(ns), ns).toEqual(perNamespace.get(ns) ?? zero());
+      expect(agg.totals()).toEqual(all);
+      expect(new Set(JOB_STATES.filter((st) => all[st] > 0)).size).toBeGreaterThan(2); // the states were exercised
     });
   }
 });
