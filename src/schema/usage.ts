@@ -98,7 +98,7 @@ export const UsageType = builder.objectRef<Usage>('Usage').implement({
       type: DateTime,
       nullable: true,
       description: 'When the sample was taken.',
-      resolve: (u) => new Date(u.timestamp),
+      resolve: (u) => u.timestampText, // canonical ISO text, passed through by DateTime
     }),
     window: t.int({
       nullable: true,
@@ -206,6 +206,7 @@ builder.objectFields(Container, (t) => ({
               cpuMillis: own.cpuMillis,
               memoryBytes: own.memoryBytes,
               timestamp: usage.timestamp,
+              timestampText: usage.timestampText,
               windowSeconds: usage.windowSeconds,
             }
           : null;
