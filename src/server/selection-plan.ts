@@ -13,12 +13,14 @@
  */
 import {
   type DocumentNode,
+  defaultFieldResolver,
   type FieldNode,
   type FragmentDefinitionNode,
   type FragmentSpreadNode,
   type GraphQLField,
   type GraphQLFieldResolver,
   GraphQLIncludeDirective,
+  type GraphQLLeafType,
   type GraphQLObjectType,
   type GraphQLOutputType,
   type GraphQLSchema,
@@ -27,6 +29,8 @@ import {
   getDirectiveValues,
   type InlineFragmentNode,
   isAbstractType,
+  isLeafType,
+  isNonNullType,
   Kind,
   type OperationDefinitionNode,
   SchemaMetaFieldDef,
@@ -51,6 +55,31 @@ export interface FieldPlan {
    * graphql-js raises it: a field error with that field's path).
    */
   readonly args: Readonly<Record<string, unknown>> | Error;
+  /**
+   * A leaf field the executor completes without an `info` object or a path unless it fails
+   * (query-executor.ts `#executeLeaf`): its scalar or enum type, when the field returns one
+   * (nullable or not) and its resolver does not take `info` (declares one to three
+   * parameters), or it is read by graphql-js's default resolver (`property`).
+   */
+  readonly leaf: GraphQLLeafType | undefined;
+  readonly nonNull: boolean;
+  /** The property graphql-js's default resolver reads (the field's name), when that is the resolver. */
+  readonly property: string | undefined;
+}
+
+/**
+ * Whether `resolve` cannot read `info`: it declares one to three parameters. `info` is the
+ * fourth, so a resolver that uses it declares four (a rest parameter or one with a default
+ * value declares fewer, hence not zero: such a resolver is given `info` as before).
+ */
+function takesNoInfo(resolve: GraphQLFieldResolver<unknown, unknown>): boolean {
+  return resolve.length >= 1 && resolve.length <= 3;
+}
+
+function leafOf(type: GraphQLOutputType): { leaf: GraphQLLeafType | undefined; nonNull: boolean } {
+  const nonNull = isNonNullType(type);
+  const inner = nonNull ? type.ofType : type;
+  return { leaf: isLeafType(inner) ? inner : undefined, nonNull };
 }
 
 /**
@@ -160,14 +189,20 @@ export class SelectionPlan {
       for (const [responseName, fieldNodes] of nodes) {
         const fieldDef = this.#fieldDef(type, fieldNodes[0].name.value);
         if (!fieldDef) continue; // as graphql-js: an unknown field is left out
+        const resolve = fieldDef.resolve ?? this.fieldResolver;
+        const byDefault = resolve === defaultFieldResolver;
+        const { leaf, nonNull } = leafOf(fieldDef.type);
         list.push({
           responseName,
           fieldNodes,
           fieldDef,
-          resolve: fieldDef.resolve ?? this.fieldResolver,
+          resolve,
           returnType: fieldDef.type,
           parentType: type,
           args: argumentsOf(fieldDef, fieldNodes[0], this.variableValues),
+          leaf: byDefault || takesNoInfo(resolve) ? leaf : undefined,
+          nonNull,
+          property: byDefault ? fieldDef.name : undefined,
         });
       }
       plans = Object.assign(list, { plainObject: !nodes.has('__proto__') });

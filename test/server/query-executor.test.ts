@@ -19,11 +19,13 @@ import {
   GraphQLList,
   GraphQLNonNull,
   GraphQLObjectType,
+  type GraphQLResolveInfo,
   GraphQLScalarType,
   GraphQLSchema,
   GraphQLString,
   Kind,
   parse,
+  responsePathAsArray,
 } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { queryPlans } from '../../src/server/query-executor.js';
@@ -33,6 +35,8 @@ interface Item {
   size?: number | null;
   tags?: unknown;
   broken?: 'throw' | 'null' | 'reject' | 'serialise' | 'string';
+  /** Read by graphql-js's default resolver: a value, or a method it calls with (args, context, info). */
+  plain?: unknown;
 }
 
 const calls = new Map<string, number>();
@@ -124,6 +128,15 @@ const ItemType: GraphQLObjectType = new GraphQLObjectType<Item>({
       resolve: counted('tags', (i: Item) => i.tags),
     },
     self: { type: ItemType, resolve: counted('self', (i: Item) => i) },
+    // Leaves by graphql-js's default resolver: a property, a method, a missing non-null one.
+    plain: { type: GraphQLString, args: { x: { type: GraphQLString } } },
+    strictPlain: { type: new GraphQLNonNull(GraphQLString), resolve: undefined },
+    // A leaf whose resolver takes info: it is given the field's own.
+    where: {
+      type: GraphQLString,
+      resolve: (_i: Item, _args: unknown, _context: unknown, info: GraphQLResolveInfo) =>
+        `${info.parentType.name}.${info.fieldName} at ${responsePathAsArray(info.path).join('/')}`,
+    },
     named: { type: Named, resolve: counted('named', (i: Item) => i) },
   }),
 });
@@ -158,7 +171,9 @@ const PLAIN = `query Plain($upper: Boolean!, $bare: Boolean!, $prefix: String) {
     label(prefix: $prefix, upper: $upper)
     tags @skip(if: $bare)
     times(by: 3)
-    ... on Item { size self { name self { __typename label } } }
+    plain(x: "y")
+    where
+    ... on Item { size self { name self { __typename label where } } }
   }
   first { name ...ItemFields named { __typename name ... on Item { odd } } }
   __type(name: "Item") { name kind }
@@ -167,7 +182,8 @@ const PLAIN = `query Plain($upper: Boolean!, $bare: Boolean!, $prefix: String) {
 fragment ItemFields on Item { name size ...ItemFields2 }
 fragment ItemFields2 on Named { name ... on Item { odd } }`;
 
-const ERRORS = `{ count items { name size odd tags later } first { name } }`;
+const ERRORS = `{ count items { name size odd tags later plain } first { name } }`;
+const STRICT_PLAIN = `{ count items { name strictPlain } }`;
 const STRICT = `{ count strictItems { name later } laterItems { name later laterStrict } }`;
 const BAD_ARGUMENT = `{ count items { name times(by: 2) } }`;
 
@@ -193,8 +209,14 @@ describe('the planned query executor', () => {
   it('answers as yoga’s executor does, field order included, and keeps its plan', async () => {
     const run = runner();
     items = [
-      { name: 'a', size: 1, tags: ['x', 'y'] },
-      { name: 'b', size: null, tags: null },
+      { name: 'a', size: 1, tags: ['x', 'y'], plain: 'as is' },
+      {
+        name: 'b',
+        size: null,
+        tags: null,
+        plain: (args: { x: string }, _context: unknown, info: GraphQLResolveInfo) =>
+          `${args.x} from ${info.fieldName}`,
+      },
     ];
     for (const variables of [
       { upper: true, bare: false, prefix: '#' },
@@ -236,6 +258,12 @@ describe('the planned query executor', () => {
       [{ name: 'a', broken: 'serialise' }],
       [{ name: 'a', tags: 'not a list' }],
       [{ name: 'a', tags: ['x', null] }],
+      [{ name: 'a', plain: 2 ** 40 }], // a property that does not serialise as a String: fine
+      [{ name: 'a', plain: {} }], // nor this: a field error
+      [
+        { name: 'a', plain: () => Promise.reject(new Error('method failed')) },
+        { name: 'b', plain: () => 'ok' },
+      ],
       [
         { name: 'a', broken: 'reject' },
         { name: 'b', broken: 'throw' },
@@ -243,7 +271,7 @@ describe('the planned query executor', () => {
     ];
     for (const list of cases) {
       items = list;
-      for (const query of [ERRORS, STRICT, BAD_ARGUMENT]) {
+      for (const query of [ERRORS, STRICT, BAD_ARGUMENT, STRICT_PLAIN]) {
         const { ours, theirs } = run(query);
         const mine = await ours();
         const reference = await theirs();
