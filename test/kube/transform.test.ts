@@ -313,7 +313,7 @@ describe('Interner', () => {
     expect(Object.isFrozen(big)).toBe(true);
     expect(n.size.shared).toBe(0);
     n.clear();
-    expect(n.size).toEqual({ strings: 0, dates: 0, shared: 0 });
+    expect(n.size).toEqual({ strings: 0, dates: 0, dateTexts: 0, shared: 0 });
   });
 
   it('returns the first equal instance', () => {
@@ -322,6 +322,27 @@ describe('Interner', () => {
     expect(n.shared({ a: ['x'] })).toBe(first);
     expect(n.date('2024-01-01T00:00:00Z')).toBe(n.date(new Date('2024-01-01T00:00:00Z')));
     expect(n.date(null)).toBeUndefined();
+  });
+
+  it('shares one Date among every text and Date of the same instant, and never keeps an invalid one', () => {
+    const n = new Interner({ maxEntries: 4 });
+    const fromDate = n.date(new Date('2024-01-01T00:00:00Z'));
+    // Two spellings of one instant, each asked for twice (the second time from the text map).
+    for (const text of ['2024-01-01T00:00:00Z', '2024-01-01T01:00:00+01:00', '2024-01-01T00:00:00Z']) {
+      const d = n.date(text);
+      expect(d).toBe(fromDate);
+      expect(d?.toISOString()).toBe('2024-01-01T00:00:00.000Z');
+      expect(Object.isFrozen(d)).toBe(true);
+    }
+    expect(n.size).toMatchObject({ dates: 1, dateTexts: 2 });
+    const bad = n.date('not a time');
+    expect(Number.isNaN(bad?.getTime())).toBe(true);
+    expect(n.date('not a time')).not.toBe(bad);
+    expect(n.size).toMatchObject({ dates: 1, dateTexts: 2 });
+    // Bounded: a fifth distinct text clears the text map rather than growing past 4.
+    for (let i = 1; i <= 5; i++) n.date(`2024-01-0${i}T00:00:00Z`);
+    expect(n.size.dateTexts).toBeLessThanOrEqual(4);
+    expect(n.date('2024-01-05T00:00:00Z')?.getTime()).toBe(Date.parse('2024-01-05T00:00:00Z'));
   });
 });
 
