@@ -30,5 +30,6 @@ export function gatewayEntry(root: string): { entry: string; nodeArgs: string[] 
     process.on('exit', () => rmSync(join(root, out), { recursive: true, force: true }));
     built = join(out, 'main.js');
   }
-  return { entry: built, nodeArgs: ['--enable-source-maps'] };
+  // The image's flags (Dockerfile ENTRYPOINT), so the heap limit is the deployed one.
+  return { entry: built, nodeArgs: ['--enable-source-maps', '--max-old-space-size-percentage=75'] };
 }

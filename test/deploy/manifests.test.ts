@@ -5,7 +5,9 @@
  * through the CLI's own config loader, the Dockerfile's stages, and the production
  * dependency tree from the lockfile. (in-cluster.test.ts runs the result against a simulator.)
  */
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { totalmem } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
@@ -230,7 +232,25 @@ describe('the image', () => {
     const last = (keyword: string) => final.instructions.filter((i) => i.keyword === keyword).at(-1)?.args;
     expect(last('USER')).toBe('1000:1000');
     expect(last('ENV')).toBe('NODE_ENV=production');
-    expect(JSON.parse(last('ENTRYPOINT')!)).toEqual(['node', '--enable-source-maps', 'dist/main.js']);
+    // The heap sized from the container's memory limit, not Node's default (560 MB under
+    // 1 GiB, ~4.2 GB at most): bench/results/heap-limit.md.
+    const entrypoint = JSON.parse(last('ENTRYPOINT')!) as string[];
+    expect(entrypoint).toEqual([
+      'node',
+      '--enable-source-maps',
+      '--max-old-space-size-percentage=75',
+      'dist/main.js',
+    ]);
+    // Node 24 (the image's and ours) takes those flags and sizes the heap from them: 75 % of
+    // this machine's memory is far above the 4.2 GB default.
+    const limit = execFileSync(
+      process.execPath,
+      [...entrypoint.slice(1, -1), '-p', "require('node:v8').getHeapStatistics().heap_size_limit"],
+      { encoding: 'utf8' },
+    );
+    const constrained = process.constrainedMemory();
+    const available = constrained > 0 ? Math.min(constrained, totalmem()) : totalmem();
+    expect(Number(limit)).toBeGreaterThan(0.7 * available);
     // Without arguments: the cluster it runs in (not the embedded simulator).
     expect(JSON.parse(last('CMD')!)).toEqual(['--in-cluster']);
     expect(plan(parseCli(['--in-cluster'], {}), {}, {}).sources).toEqual([{ type: 'in-cluster' }]);
