@@ -58,6 +58,12 @@ export interface FleetFigures {
   peakRssBytes: number | null;
   heapPerPodBytes: number | null;
   rssPerPodBytes: number | null;
+  /**
+   * Events the simulators held when memory was measured: the gateway mirrors them too
+   * (~0.9 KB of heap each), and with churn they grow until their TTL, so they are part of
+   * the heap that heapPerPodBytes divides by the pods.
+   */
+  eventsAtMemory?: number | null;
   /** Q1 over every cluster and Q4 on one: one request at a time, and under the bench's load. */
   q1Fleet: CellResult | null;
   q1FleetLoaded: CellResult | null;
@@ -264,8 +270,11 @@ export async function runFleet(size: SizeSpec, ctx: SizeContext): Promise<SizeRe
     if (fleet.memory) {
       fleet.heapPerPodBytes = Math.round(fleet.memory.heapUsed / fleet.pods);
       fleet.rssPerPodBytes = Math.round(fleet.memory.rss / fleet.pods);
+      fleet.eventsAtMemory = await fleetCounters(upstreams)
+        .then((c) => c.events)
+        .catch(() => null);
       log(
-        `  B after GC: RSS ${mb(fleet.memory.rss)}, heap ${mb(fleet.memory.heapUsed)} (${fleet.heapPerPodBytes} B heap, ${fleet.rssPerPodBytes} B RSS per pod)`,
+        `  B after GC: RSS ${mb(fleet.memory.rss)}, heap ${mb(fleet.memory.heapUsed)} (${fleet.heapPerPodBytes} B heap, ${fleet.rssPerPodBytes} B RSS per pod; ${fleet.eventsAtMemory ?? 'n/a'} events mirrored beside ${fleet.pods} pods)`,
       );
     }
 
@@ -347,13 +356,21 @@ async function fleetCounters(upstreams: Upstream[]): Promise<UpstreamCounters> {
   // One at a time: 50 scrapes at once on simulators already busy with churn are what times out.
   const all: UpstreamCounters[] = [];
   for (const u of upstreams) all.push(await u.counters());
-  const sum: UpstreamCounters = { requests: 0, bytes: 0, watchRequests: 0, watchBytes: 0, pods: 0 };
+  const sum: UpstreamCounters = {
+    requests: 0,
+    bytes: 0,
+    watchRequests: 0,
+    watchBytes: 0,
+    pods: 0,
+    events: 0,
+  };
   for (const c of all) {
     sum.requests += c.requests;
     sum.bytes += c.bytes;
     sum.watchRequests += c.watchRequests;
     sum.watchBytes += c.watchBytes;
     sum.pods += c.pods;
+    sum.events += c.events;
   }
   return sum;
 }

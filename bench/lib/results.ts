@@ -18,11 +18,19 @@ export interface SyncFigures {
   /** Peak resident set size of the gateway process up to the moment it synced (VmHWM). */
   peakRssDuringSyncBytes: number | null;
   /**
-   * The floor (issue #16): a bare client fetching and `JSON.parse`-ing every page of the pod
-   * LIST (page size 500) from the same simulator, just before the gateway started
-   * (lib/list-floor.ts). Null when it failed.
+   * The floor (issue #16): a bare client fetching and `JSON.parse`-ing every page (page size
+   * 500) of every LIST the gateway's first sync makes (`kinds`, in its order), one after the
+   * other, from the same simulator, just before the gateway started (lib/list-floor.ts).
+   * `pods` is the pod LIST's part of it. Null when it failed.
    */
-  floor?: { ms: number; pages: number; bytes: number; parseMs: number } | null;
+  floor?: {
+    ms: number;
+    pages: number;
+    bytes: number;
+    parseMs: number;
+    kinds?: string[];
+    pods?: { ms: number; pages: number; bytes: number; parseMs: number };
+  } | null;
 }
 
 export interface MemoryFigures {

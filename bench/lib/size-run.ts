@@ -5,6 +5,8 @@
  * `errors` and the run goes on; every process of the size is stopped in `finally`.
  */
 
+import { collectionPath } from '../../src/kube/kinds/define.js';
+import { CACHE_KINDS, kindOf } from '../../src/kube/kinds.js';
 import { loadSource } from '../../src/kube/sources.js';
 import { DEFAULT_SUBSCRIPTIONS_PER_PRINCIPAL } from '../../src/server/subscription-limits.js';
 import { measureUnderAttack, writeAttackConfig } from './attack.js';
@@ -267,15 +269,34 @@ export async function runSize(size: SizeSpec, ctx: SizeContext): Promise<SizeRes
  * B once more, with auth configured (the unauthenticated class needs a gateway that
  * authenticates), for the honest client's Q5 alone and under each attack class.
  */
-/** The bare client's pass over the pod LIST (lib/list-floor.ts), in this process; null when it fails. */
+/**
+ * The bare client's pass over every LIST the gateway's first sync makes (lib/list-floor.ts:
+ * the kinds a cluster with the cache mirrors, in the order it lists them), in this process;
+ * null when it fails. B's figure is "listening → every informer synced", so its floor is
+ * every one of those LISTs, not the pods' alone (which are ~94 % of the bytes at L; kept
+ * beside it as `pods`).
+ */
 async function measureFloor(
   kubeconfigPath: string,
   record: (what: string, err: unknown) => void,
 ): Promise<NonNullable<SyncFigures['floor']> | null> {
   const spec = loadSource({ type: 'kubeconfig', path: kubeconfigPath }, { cache: true })[0];
   try {
-    const { ms, pages, bytes, parseMs } = await listFloor(spec.kubeconfig, '/api/v1/pods', 500);
-    return { ms, pages, bytes, parseMs };
+    const total = { ms: 0, pages: 0, bytes: 0, parseMs: 0 };
+    let pods: typeof total | undefined;
+    for (const kind of CACHE_KINDS) {
+      const { ms, pages, bytes, parseMs } = await listFloor(
+        spec.kubeconfig,
+        collectionPath(kindOf(kind)),
+        500,
+      );
+      total.ms += ms;
+      total.pages += pages;
+      total.bytes += bytes;
+      total.parseMs += parseMs;
+      if (kind === 'Pod') pods = { ms, pages, bytes, parseMs };
+    }
+    return { ...total, kinds: [...CACHE_KINDS], ...(pods ? { pods } : {}) };
   } catch (err) {
     record('sync floor', err);
     return null;

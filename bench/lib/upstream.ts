@@ -32,6 +32,8 @@ export interface UpstreamCounters {
   watchRequests: number;
   watchBytes: number;
   pods: number;
+  /** Events the simulator holds (they grow with churn until their TTL; the gateway mirrors them). */
+  events: number;
 }
 
 export interface Upstream {
@@ -111,7 +113,14 @@ export function upstreamAt(o: {
   async function counters(): Promise<UpstreamCounters> {
     const res = await fetch(`${url}/metrics`, { dispatcher: agent });
     const metrics = parsePrometheusText(await res.text());
-    const c: UpstreamCounters = { requests: 0, bytes: 0, watchRequests: 0, watchBytes: 0, pods: 0 };
+    const c: UpstreamCounters = {
+      requests: 0,
+      bytes: 0,
+      watchRequests: 0,
+      watchBytes: 0,
+      pods: 0,
+      events: 0,
+    };
     for (const [key, value] of metrics) {
       const watch = key.includes('verb="WATCH"');
       if (key.startsWith('apiserver_request_total{')) {
@@ -121,6 +130,7 @@ export function upstreamAt(o: {
         if (watch) c.watchBytes += value;
         else c.bytes += value;
       } else if (key === 'simulator_objects{resource="pods"}') c.pods = value;
+      else if (key === 'simulator_objects{resource="events"}') c.events = value;
     }
     return c;
   }
@@ -135,6 +145,7 @@ export function delta(after: UpstreamCounters, before: UpstreamCounters): Upstre
     watchRequests: after.watchRequests - before.watchRequests,
     watchBytes: after.watchBytes - before.watchBytes,
     pods: after.pods,
+    events: after.events,
   };
 }
 
