@@ -28,6 +28,7 @@ import { variablesFor } from './operations.js';
 import type { SizeResult } from './results.js';
 import type { SizeContext } from './size-run.js';
 import {
+  noCounters,
   pickVariables,
   type SizeSpec,
   type Upstream,
@@ -356,14 +357,7 @@ async function fleetCounters(upstreams: Upstream[]): Promise<UpstreamCounters> {
   // One at a time: 50 scrapes at once on simulators already busy with churn are what times out.
   const all: UpstreamCounters[] = [];
   for (const u of upstreams) all.push(await u.counters());
-  const sum: UpstreamCounters = {
-    requests: 0,
-    bytes: 0,
-    watchRequests: 0,
-    watchBytes: 0,
-    pods: 0,
-    events: 0,
-  };
+  const sum = noCounters();
   for (const c of all) {
     sum.requests += c.requests;
     sum.bytes += c.bytes;

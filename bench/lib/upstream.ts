@@ -113,14 +113,7 @@ export function upstreamAt(o: {
   async function counters(): Promise<UpstreamCounters> {
     const res = await fetch(`${url}/metrics`, { dispatcher: agent });
     const metrics = parsePrometheusText(await res.text());
-    const c: UpstreamCounters = {
-      requests: 0,
-      bytes: 0,
-      watchRequests: 0,
-      watchBytes: 0,
-      pods: 0,
-      events: 0,
-    };
+    const c = noCounters();
     for (const [key, value] of metrics) {
       const watch = key.includes('verb="WATCH"');
       if (key.startsWith('apiserver_request_total{')) {
@@ -136,6 +129,11 @@ export function upstreamAt(o: {
   }
 
   return { child, url, kubeconfigPath, buildMs, counters, request };
+}
+
+/** Counters at zero, to fill or to sum into. */
+export function noCounters(): UpstreamCounters {
+  return { requests: 0, bytes: 0, watchRequests: 0, watchBytes: 0, pods: 0, events: 0 };
 }
 
 export function delta(after: UpstreamCounters, before: UpstreamCounters): UpstreamCounters {
