@@ -34,6 +34,7 @@ import { V1PodStatus } from '@kubernetes/client-node';
 import { ObjectSerializer } from '@kubernetes/client-node/dist/gen/models/ObjectSerializer.js';
 import { defaultInterner, type Interner } from './interner.js';
 import { KIND_INFO, type KindName, type KubeObjectOf, kindOf } from './kinds.js';
+import { exactObject, shape } from './shape.js';
 
 export { deepFreeze, defaultInterner, Interner } from './interner.js';
 
@@ -91,12 +92,11 @@ export function clone(v: unknown): unknown {
   if (v === null || typeof v !== 'object') return v;
   if (v instanceof Date) return new Date(v.getTime());
   if (Array.isArray(v)) return v.map(clone);
-  const o: Rec = {};
-  for (const k of Object.keys(v)) {
-    const x = (v as Rec)[k];
-    if (x !== undefined && x !== null) o[k] = clone(x);
-  }
-  return o;
+  const keys = Object.keys(v);
+  return exactObject(
+    keys,
+    keys.map((k) => clone((v as Rec)[k])),
+  );
 }
 
 /**
@@ -122,6 +122,148 @@ type NodeSpec = NonNullable<V1Node['spec']>;
 type NodeStatus = NonNullable<V1Node['status']>;
 type Taint = NonNullable<NodeSpec['taints']>[number];
 type NodeCondition = NonNullable<NodeStatus['conditions']>[number];
+type ContainerStateRunning = NonNullable<V1ContainerState['running']>;
+type ContainerStateWaiting = NonNullable<V1ContainerState['waiting']>;
+type ContainerStateTerminated = NonNullable<V1ContainerState['terminated']>;
+type JobSpec = NonNullable<V1Job['spec']>;
+
+// Every trimmed object is built by one of these (src/kube/shape.ts): a literal of exactly
+// the fields present, in this order. Arguments are positional, in the order of the keys.
+const META = shape<V1ObjectMeta>([
+  'name',
+  'namespace',
+  'uid',
+  'resourceVersion',
+  'creationTimestamp',
+  'generation',
+  'deletionTimestamp',
+  'deletionGracePeriodSeconds',
+  'labels',
+  'annotations',
+  'ownerReferences',
+  'finalizers',
+]);
+const OWNER_REF = shape<OwnerRef>(['apiVersion', 'kind', 'name', 'uid', 'controller', 'blockOwnerDeletion']);
+const RESOURCES = shape<V1ResourceRequirements>(['requests', 'limits']);
+const CONTAINER = shape<V1Container>(['name', 'image', 'resources', 'ports', 'restartPolicy']);
+const PORT = shape<ContainerPort>(['containerPort', 'name', 'protocol', 'hostPort']);
+const POD = shape<V1Pod>(['apiVersion', 'kind', 'metadata', 'spec', 'status']);
+const POD_SPEC = shape<PodSpec>([
+  'containers',
+  'initContainers',
+  'nodeName',
+  'overhead',
+  'resources',
+  'priority',
+  'priorityClassName',
+  'schedulerName',
+  'serviceAccountName',
+  'restartPolicy',
+]);
+const POD_STATUS = shape<V1PodStatus & { allocatedResources?: Record<string, string> }>([
+  'phase',
+  'conditions',
+  'message',
+  'reason',
+  'nominatedNodeName',
+  'hostIP',
+  'hostIPs',
+  'podIP',
+  'podIPs',
+  'startTime',
+  'initContainerStatuses',
+  'containerStatuses',
+  'ephemeralContainerStatuses',
+  'qosClass',
+  'resize',
+  'allocatedResources',
+]);
+/** The status fields POD_STATUS takes; any other the model knows is cloned after them. */
+const POD_STATUS_HANDLED: ReadonlySet<string> = new Set([
+  'phase',
+  'conditions',
+  'message',
+  'reason',
+  'nominatedNodeName',
+  'hostIP',
+  'hostIPs',
+  'podIP',
+  'podIPs',
+  'startTime',
+  'initContainerStatuses',
+  'containerStatuses',
+  'ephemeralContainerStatuses',
+  'qosClass',
+  'resize',
+  'allocatedResources',
+]);
+const POD_CONDITION = shape<PodCondition>([
+  'type',
+  'status',
+  'reason',
+  'message',
+  'lastProbeTime',
+  'lastTransitionTime',
+  'observedGeneration',
+]);
+const CONTAINER_STATUS = shape<V1ContainerStatus>([
+  'name',
+  'image',
+  'imageID',
+  'ready',
+  'restartCount',
+  'started',
+  'containerID',
+  'state',
+  'lastState',
+  'resources',
+  'allocatedResources',
+  'stopSignal',
+]);
+const CONTAINER_STATE = shape<V1ContainerState>(['running', 'waiting', 'terminated']);
+const STATE_RUNNING = shape<ContainerStateRunning>(['startedAt']);
+const STATE_WAITING = shape<ContainerStateWaiting>(['reason', 'message']);
+const STATE_TERMINATED = shape<ContainerStateTerminated>([
+  'exitCode',
+  'reason',
+  'message',
+  'signal',
+  'startedAt',
+  'finishedAt',
+  'containerID',
+]);
+const NODE = shape<V1Node>(['apiVersion', 'kind', 'metadata', 'spec', 'status']);
+const NODE_SPEC = shape<NodeSpec>(['unschedulable', 'taints', 'podCIDR', 'podCIDRs', 'providerID']);
+const TAINT = shape<Taint>(['key', 'effect', 'value', 'timeAdded']);
+const NODE_STATUS = shape<NodeStatus>([
+  'capacity',
+  'allocatable',
+  'conditions',
+  'addresses',
+  'nodeInfo',
+  'phase',
+]);
+const NODE_CONDITION = shape<NodeCondition>([
+  'type',
+  'status',
+  'reason',
+  'message',
+  'lastHeartbeatTime',
+  'lastTransitionTime',
+]);
+const JOB = shape<V1Job>(['apiVersion', 'kind', 'metadata', 'spec', 'status']);
+const JOB_SPEC = shape<JobSpec>([
+  'template',
+  'completions',
+  'parallelism',
+  'backoffLimit',
+  'suspend',
+  'selector',
+  'completionMode',
+  'activeDeadlineSeconds',
+  'ttlSecondsAfterFinished',
+]);
+const EMPTY_TEMPLATE: JobSpec['template'] = Object.freeze({});
 
 const HANDLED_META = new Set([
   'name',
@@ -153,46 +295,44 @@ export class Trimmer {
     if (v === null || typeof v !== 'object') return v;
     if (v instanceof Date) return this.n.date(v);
     if (Array.isArray(v)) return v.map((x) => this.internDeep(x));
-    const o: Rec = {};
-    for (const k of Object.keys(v)) {
-      const x = (v as Rec)[k];
-      if (x !== undefined && x !== null) o[k] = this.internDeep(x);
-    }
-    return o;
+    const keys = Object.keys(v);
+    return exactObject(
+      keys,
+      keys.map((k) => this.internDeep((v as Rec)[k])),
+    );
   }
 
   meta(m: V1ObjectMeta | undefined, keepAll = false): V1ObjectMeta | undefined {
     if (m === undefined || m === null) return undefined;
     const n = this.n;
-    // Literals size the object exactly for the common fields; the rest is added when present.
-    const o: V1ObjectMeta = m.namespace
-      ? { name: m.name, namespace: n.string(m.namespace), uid: m.uid, resourceVersion: m.resourceVersion }
-      : { name: m.name, uid: m.uid, resourceVersion: m.resourceVersion };
-    put(o, 'creationTimestamp', n.date(m.creationTimestamp));
-    put(o, 'generation', m.generation);
-    put(o, 'deletionTimestamp', n.date(m.deletionTimestamp));
-    put(o, 'deletionGracePeriodSeconds', m.deletionGracePeriodSeconds);
-    if (m.labels) o.labels = n.shared(this.rec(m.labels)!);
+    let annotations: Record<string, string> | undefined;
     if (m.annotations) {
-      let a: Record<string, string> | undefined;
       for (const k in m.annotations) {
         if (k === LAST_APPLIED_ANNOTATION) continue;
-        a ??= {};
-        a[k] = n.string(m.annotations[k]);
+        annotations ??= {};
+        annotations[k] = n.string(m.annotations[k]);
       }
-      if (a !== undefined) o.annotations = n.shared(a);
     }
-    if (m.ownerReferences) {
-      o.ownerReferences = n.shared(
-        m.ownerReferences.map((r) => {
-          const ref: OwnerRef = { apiVersion: r.apiVersion, kind: r.kind, name: r.name, uid: r.uid };
-          put(ref, 'controller', r.controller);
-          put(ref, 'blockOwnerDeletion', r.blockOwnerDeletion);
-          return ref;
-        }),
-      );
-    }
-    if (m.finalizers) o.finalizers = n.shared(m.finalizers.slice());
+    const o = META(
+      m.name,
+      m.namespace ? n.string(m.namespace) : undefined,
+      m.uid,
+      m.resourceVersion,
+      n.date(m.creationTimestamp),
+      m.generation,
+      n.date(m.deletionTimestamp),
+      m.deletionGracePeriodSeconds,
+      m.labels ? n.shared(this.rec(m.labels)!) : undefined,
+      annotations === undefined ? undefined : n.shared(annotations),
+      m.ownerReferences
+        ? n.shared(
+            m.ownerReferences.map((r) =>
+              OWNER_REF(r.apiVersion, r.kind, r.name, r.uid, r.controller, r.blockOwnerDeletion),
+            ),
+          )
+        : undefined,
+      m.finalizers ? n.shared(m.finalizers.slice()) : undefined,
+    );
     if (keepAll) {
       for (const k of Object.keys(m) as (keyof V1ObjectMeta)[]) {
         if (k === 'managedFields' || k === 'annotations' || HANDLED_META.has(k) || k in o) continue;
@@ -205,107 +345,80 @@ export class Trimmer {
   resources(r: V1ResourceRequirements | undefined): V1ResourceRequirements | undefined {
     if (r === undefined || r === null || (r.requests === undefined && r.limits === undefined))
       return undefined;
-    const o: V1ResourceRequirements = {};
-    put(o, 'requests', this.rec(r.requests));
-    put(o, 'limits', this.rec(r.limits));
-    return o;
+    return RESOURCES(this.rec(r.requests), this.rec(r.limits));
   }
 
   container(c: V1Container, init: boolean): V1Container {
-    const o: V1Container = { name: this.n.string(c.name) };
-    put(o, 'image', this.n.string(c.image));
-    put(o, 'resources', this.resources(c.resources));
-    put(
-      o,
-      'ports',
-      c.ports?.map((p) => {
-        const port: ContainerPort = { containerPort: p.containerPort };
-        put(port, 'name', p.name);
-        put(port, 'protocol', p.protocol);
-        put(port, 'hostPort', p.hostPort);
-        return port;
-      }),
+    return CONTAINER(
+      this.n.string(c.name),
+      this.n.string(c.image),
+      this.resources(c.resources),
+      c.ports?.map((p) => PORT(p.containerPort, p.name, p.protocol, p.hostPort)),
+      // restartPolicy 'Always' on an init container makes it a sidecar, which changes requests.
+      init ? c.restartPolicy : undefined,
     );
-    // restartPolicy 'Always' on an init container makes it a sidecar, which changes requests.
-    if (init) put(o, 'restartPolicy', c.restartPolicy);
-    return o;
   }
 
   pod(p: V1Pod): V1Pod {
     const n = this.n;
-    const o: V1Pod = { apiVersion: KIND_INFO.Pod.apiVersion, kind: 'Pod' };
-    put(o, 'metadata', this.meta(p.metadata));
     const s = p.spec;
-    if (s) {
-      // Container specs are identical across the replicas of a workload: share one instance.
-      const spec: PodSpec = {
-        containers: n.shared((s.containers ?? []).map((c) => this.container(c, false))),
-      };
-      if (s.initContainers)
-        spec.initContainers = n.shared(s.initContainers.map((c) => this.container(c, true)));
-      put(spec, 'nodeName', n.string(s.nodeName));
-      if (s.overhead) spec.overhead = n.shared(this.rec(s.overhead)!);
-      if (s.resources) put(spec, 'resources', n.shared(this.resources(s.resources)));
-      put(spec, 'priority', s.priority);
-      put(spec, 'priorityClassName', n.string(s.priorityClassName));
-      put(spec, 'schedulerName', n.string(s.schedulerName));
-      put(spec, 'serviceAccountName', n.string(s.serviceAccountName));
-      put(spec, 'restartPolicy', n.string(s.restartPolicy));
-      o.spec = spec;
-    }
-    put(o, 'status', this.podStatus(p.status));
-    return o;
+    const spec = s
+      ? POD_SPEC(
+          // Container specs are identical across the replicas of a workload: share one instance.
+          n.shared((s.containers ?? []).map((c) => this.container(c, false))),
+          s.initContainers ? n.shared(s.initContainers.map((c) => this.container(c, true))) : undefined,
+          n.string(s.nodeName),
+          s.overhead ? n.shared(this.rec(s.overhead)!) : undefined,
+          s.resources ? n.shared(this.resources(s.resources)) : undefined,
+          s.priority,
+          n.string(s.priorityClassName),
+          n.string(s.schedulerName),
+          n.string(s.serviceAccountName),
+          n.string(s.restartPolicy),
+        )
+      : undefined;
+    return POD(KIND_INFO.Pod.apiVersion, 'Pod', this.meta(p.metadata), spec, this.podStatus(p.status));
   }
 
   podStatus(s: V1PodStatus | undefined): V1PodStatus | undefined {
     if (s === undefined || s === null) return undefined;
     const n = this.n;
-    const o: V1PodStatus = {};
-    for (const k of Object.keys(s) as (keyof V1PodStatus)[]) {
-      const v = s[k];
-      if (v === undefined || v === null) continue;
-      switch (k) {
-        case 'phase':
-        case 'qosClass':
-        case 'hostIP': // shared by every pod on the node
-        case 'nominatedNodeName':
-        case 'reason':
-        case 'resize':
-          o[k] = n.string(v as string);
-          break;
-        case 'hostIPs':
-          o.hostIPs = n.shared(s.hostIPs!.map((h) => ({ ip: n.string(h.ip) })));
-          break;
-        case 'podIPs':
-          o.podIPs = s.podIPs!.map((ip) => ({ ip: same(ip.ip, s.podIP)! }));
-          break;
-        case 'startTime':
-          o.startTime = n.date(s.startTime);
-          break;
-        case 'conditions':
-          o.conditions = s.conditions!.map((c) => {
-            const cond: PodCondition = { type: n.string(c.type), status: n.string(c.status) };
-            put(cond, 'reason', n.string(c.reason));
-            put(cond, 'message', c.message);
-            put(cond, 'lastTransitionTime', n.date(c.lastTransitionTime));
-            put(cond, 'lastProbeTime', n.date(c.lastProbeTime));
-            put(cond, 'observedGeneration', c.observedGeneration);
-            return cond;
-          });
-          break;
-        case 'containerStatuses':
-        case 'initContainerStatuses':
-        case 'ephemeralContainerStatuses':
-          o[k] = (v as V1ContainerStatus[]).map((cs) => this.containerStatus(cs));
-          break;
-        case 'allocatedResources':
-          o.allocatedResources = n.shared(this.rec(s.allocatedResources)!);
-          break;
-        default:
-          // Small or rare (podIP, message, resource claim statuses), and known to the model:
-          // a listed page's plain JSON may carry fields client-node's model would have dropped.
-          if (POD_STATUS_FIELDS.has(k)) (o as Rec)[k] = clone(v);
-      }
+    const statuses = (list: V1ContainerStatus[] | undefined) => list?.map((cs) => this.containerStatus(cs));
+    const o = POD_STATUS(
+      n.string(s.phase),
+      s.conditions?.map((c) =>
+        POD_CONDITION(
+          n.string(c.type),
+          n.string(c.status),
+          n.string(c.reason),
+          c.message,
+          n.date(c.lastProbeTime),
+          n.date(c.lastTransitionTime),
+          c.observedGeneration,
+        ),
+      ),
+      s.message,
+      n.string(s.reason),
+      n.string(s.nominatedNodeName),
+      n.string(s.hostIP), // shared by every pod on the node
+      s.hostIPs ? n.shared(s.hostIPs.map((h) => ({ ip: n.string(h.ip) }))) : undefined,
+      s.podIP,
+      s.podIPs?.map((ip) => ({ ip: same(ip.ip, s.podIP)! })),
+      n.date(s.startTime),
+      statuses(s.initContainerStatuses),
+      statuses(s.containerStatuses),
+      statuses(s.ephemeralContainerStatuses),
+      n.string(s.qosClass),
+      n.string(s.resize),
+      (s as { allocatedResources?: Record<string, string> }).allocatedResources
+        ? n.shared(this.rec((s as { allocatedResources?: Record<string, string> }).allocatedResources)!)
+        : undefined,
+    );
+    for (const k of Object.keys(s)) {
+      // Small or rare (resource claim statuses, observedGeneration), and known to the model:
+      // a listed page's plain JSON may carry fields client-node's model would have dropped.
+      if (POD_STATUS_HANDLED.has(k) || !POD_STATUS_FIELDS.has(k)) continue;
+      put(o as Rec, k, clone((s as Rec)[k]));
     }
     return o;
   }
@@ -313,21 +426,20 @@ export class Trimmer {
   containerStatus(cs: V1ContainerStatus): V1ContainerStatus {
     // Dropped: volumeMounts (mirrors the spec's, which we drop), user, allocatedResourcesStatus.
     const n = this.n;
-    const o: V1ContainerStatus = {
-      name: n.string(cs.name),
-      image: n.string(cs.image),
-      imageID: n.string(cs.imageID),
-      ready: cs.ready,
-      restartCount: cs.restartCount,
-    };
-    put(o, 'started', cs.started);
-    put(o, 'containerID', cs.containerID);
-    put(o, 'state', this.containerState(cs.state, cs.containerID));
-    put(o, 'lastState', this.containerState(cs.lastState, cs.containerID));
-    if (cs.resources) put(o, 'resources', n.shared(this.resources(cs.resources)));
-    if (cs.allocatedResources) o.allocatedResources = n.shared(this.rec(cs.allocatedResources)!);
-    put(o, 'stopSignal', n.string(cs.stopSignal));
-    return o;
+    return CONTAINER_STATUS(
+      n.string(cs.name),
+      n.string(cs.image),
+      n.string(cs.imageID),
+      cs.ready,
+      cs.restartCount,
+      cs.started,
+      cs.containerID,
+      this.containerState(cs.state, cs.containerID),
+      this.containerState(cs.lastState, cs.containerID),
+      cs.resources ? n.shared(this.resources(cs.resources)) : undefined,
+      cs.allocatedResources ? n.shared(this.rec(cs.allocatedResources)!) : undefined,
+      n.string(cs.stopSignal),
+    );
   }
 
   /** Undefined for an empty state (`lastState: {}` on every container that never restarted). */
@@ -337,108 +449,86 @@ export class Trimmer {
   ): V1ContainerState | undefined {
     if (st === undefined || st === null) return undefined;
     const n = this.n;
-    let o: V1ContainerState | undefined;
-    if (st.running) {
-      o = { running: {} };
-      put(o.running!, 'startedAt', n.date(st.running.startedAt));
-    }
-    if (st.waiting) {
-      o ??= {};
-      o.waiting = {};
-      put(o.waiting, 'reason', n.string(st.waiting.reason));
-      put(o.waiting, 'message', st.waiting.message);
-    }
-    if (st.terminated) {
-      const t = st.terminated;
-      o ??= {};
-      o.terminated = { exitCode: t.exitCode };
-      put(o.terminated, 'reason', n.string(t.reason));
-      put(o.terminated, 'message', t.message);
-      put(o.terminated, 'signal', t.signal);
-      put(o.terminated, 'startedAt', n.date(t.startedAt));
-      put(o.terminated, 'finishedAt', n.date(t.finishedAt));
-      put(o.terminated, 'containerID', same(t.containerID, containerID));
-    }
-    return o;
+    const { running, waiting, terminated: t } = st;
+    if (!running && !waiting && !t) return undefined;
+    return CONTAINER_STATE(
+      running ? STATE_RUNNING(n.date(running.startedAt)) : undefined,
+      waiting ? STATE_WAITING(n.string(waiting.reason), waiting.message) : undefined,
+      t
+        ? STATE_TERMINATED(
+            t.exitCode,
+            n.string(t.reason),
+            t.message,
+            t.signal,
+            n.date(t.startedAt),
+            n.date(t.finishedAt),
+            same(t.containerID, containerID),
+          )
+        : undefined,
+    );
   }
 
   node(nd: V1Node): V1Node {
     const n = this.n;
-    const o: V1Node = { apiVersion: KIND_INFO.Node.apiVersion, kind: 'Node' };
-    put(o, 'metadata', this.meta(nd.metadata));
-    if (nd.spec) {
-      const spec: NodeSpec = {};
-      put(spec, 'unschedulable', nd.spec.unschedulable);
-      put(
-        spec,
-        'taints',
-        nd.spec.taints?.map((t) => {
-          const taint: Taint = { key: n.string(t.key), effect: n.string(t.effect) };
-          put(taint, 'value', n.string(t.value));
-          put(taint, 'timeAdded', n.date(t.timeAdded));
-          return taint;
-        }),
-      );
-      put(spec, 'podCIDR', nd.spec.podCIDR);
-      put(spec, 'podCIDRs', nd.spec.podCIDRs?.slice());
-      put(spec, 'providerID', nd.spec.providerID);
-      o.spec = spec;
-    }
+    const sp = nd.spec;
+    const spec = sp
+      ? NODE_SPEC(
+          sp.unschedulable,
+          sp.taints?.map((t) =>
+            TAINT(n.string(t.key), n.string(t.effect), n.string(t.value), n.date(t.timeAdded)),
+          ),
+          sp.podCIDR,
+          sp.podCIDRs?.slice(),
+          sp.providerID,
+        )
+      : undefined;
     const s = nd.status;
-    if (s) {
-      const status: NodeStatus = {};
-      put(status, 'capacity', this.rec(s.capacity));
-      put(status, 'allocatable', this.rec(s.allocatable));
-      put(
-        status,
-        'conditions',
-        s.conditions?.map((c) => {
-          const cond: NodeCondition = { type: n.string(c.type), status: n.string(c.status) };
-          put(cond, 'reason', n.string(c.reason));
-          put(cond, 'message', n.string(c.message)); // kubelet messages repeat across nodes
-          put(cond, 'lastHeartbeatTime', n.date(c.lastHeartbeatTime));
-          put(cond, 'lastTransitionTime', n.date(c.lastTransitionTime));
-          return cond;
-        }),
-      );
-      put(
-        status,
-        'addresses',
-        s.addresses?.map((a) => ({ type: n.string(a.type), address: a.address })),
-      );
-      // Versions, OS and architecture repeat on every node.
-      if (s.nodeInfo)
-        put(
-          status,
-          'nodeInfo',
-          this.internDeep(asModel(s.nodeInfo, 'V1NodeSystemInfo')) as NodeStatus['nodeInfo'],
-        );
-      put(status, 'phase', n.string(s.phase));
-      o.status = status;
-    }
-    return o;
+    const status = s
+      ? NODE_STATUS(
+          this.rec(s.capacity),
+          this.rec(s.allocatable),
+          s.conditions?.map((c) =>
+            NODE_CONDITION(
+              n.string(c.type),
+              n.string(c.status),
+              n.string(c.reason),
+              n.string(c.message), // kubelet messages repeat across nodes
+              n.date(c.lastHeartbeatTime),
+              n.date(c.lastTransitionTime),
+            ),
+          ),
+          s.addresses?.map((a) => ({ type: n.string(a.type), address: a.address })),
+          // Versions, OS and architecture repeat on every node.
+          s.nodeInfo
+            ? (this.internDeep(asModel(s.nodeInfo, 'V1NodeSystemInfo')) as NodeStatus['nodeInfo'])
+            : undefined,
+          n.string(s.phase),
+        )
+      : undefined;
+    return NODE(KIND_INFO.Node.apiVersion, 'Node', this.meta(nd.metadata), spec, status);
   }
 
   job(j: V1Job): V1Job {
-    const o: V1Job = { apiVersion: KIND_INFO.Job.apiVersion, kind: 'Job' };
-    put(o, 'metadata', this.meta(j.metadata));
     const s = j.spec;
-    if (s) {
-      // template is required by the model type; pods are mirrored on their own, so keep it empty.
-      const spec: NonNullable<V1Job['spec']> = { template: {} };
-      put(spec, 'completions', s.completions);
-      put(spec, 'parallelism', s.parallelism);
-      put(spec, 'backoffLimit', s.backoffLimit);
-      put(spec, 'suspend', s.suspend);
-      put(spec, 'selector', clone(s.selector) as NonNullable<V1Job['spec']>['selector']);
-      put(spec, 'completionMode', this.n.string(s.completionMode));
-      put(spec, 'activeDeadlineSeconds', s.activeDeadlineSeconds);
-      put(spec, 'ttlSecondsAfterFinished', s.ttlSecondsAfterFinished);
-      o.spec = spec;
-    }
+    const spec = s
+      ? JOB_SPEC(
+          // template is required by the model type; pods are mirrored on their own, so keep it empty.
+          EMPTY_TEMPLATE,
+          s.completions,
+          s.parallelism,
+          s.backoffLimit,
+          s.suspend,
+          clone(s.selector),
+          this.n.string(s.completionMode),
+          s.activeDeadlineSeconds,
+          s.ttlSecondsAfterFinished,
+        )
+      : undefined;
     // Kept whole, so its timestamps are typed by client-node's model (plain JSON has strings).
-    if (j.status) put(o, 'status', this.internDeep(asModel(j.status, 'V1JobStatus')) as V1Job['status']);
-    return o;
+    const status = j.status
+      ? (this.internDeep(asModel(j.status, 'V1JobStatus')) as V1Job['status'])
+      : undefined;
+    return JOB(KIND_INFO.Job.apiVersion, 'Job', this.meta(j.metadata), spec, status);
   }
 
   namespace(ns: V1Namespace): V1Namespace {

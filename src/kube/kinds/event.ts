@@ -8,7 +8,8 @@
  */
 import type { CoreV1Event } from '@kubernetes/client-node';
 import { EMPTY_VALUES, INDEX_NAMESPACE, namespaceIndexFunc, type PairIndex } from '../indexer.js';
-import { clone, put, type Trimmer } from '../transform.js';
+import { shape } from '../shape.js';
+import { clone, type Trimmer } from '../transform.js';
 import { defineKind } from './define.js';
 
 /** Value: `Kind/name` of the involved object (the namespace is the event's own). */
@@ -47,42 +48,63 @@ function toDate(v: unknown): Date | undefined {
   return Number.isNaN(d.getTime()) ? undefined : d;
 }
 
+const EVENT = shape<CoreV1Event>([
+  'apiVersion',
+  'kind',
+  'metadata',
+  'involvedObject',
+  'reason',
+  'message',
+  'type',
+  'count',
+  'firstTimestamp',
+  'lastTimestamp',
+  'eventTime',
+  'source',
+  'reportingComponent',
+  'reportingInstance',
+  'action',
+  'series',
+]);
+const INVOLVED = shape<CoreV1Event['involvedObject']>([
+  'kind',
+  'namespace',
+  'name',
+  'uid',
+  'apiVersion',
+  'fieldPath',
+]);
+const SERIES = shape<NonNullable<CoreV1Event['series']>>(['count', 'lastObservedTime']);
+
 function trimEvent(t: Trimmer, ev: CoreV1Event): CoreV1Event {
   const n = t.n;
-  const o = { apiVersion: 'v1', kind: 'Event' } as CoreV1Event;
-  put(o, 'metadata', t.meta(ev.metadata));
   const io = ev.involvedObject ?? {};
-  const involved: CoreV1Event['involvedObject'] = {};
-  put(involved, 'kind', n.string(io.kind));
-  put(involved, 'namespace', n.string(io.namespace));
-  put(involved, 'name', io.name);
-  put(involved, 'uid', io.uid);
-  put(involved, 'apiVersion', n.string(io.apiVersion));
-  put(involved, 'fieldPath', n.string(io.fieldPath));
-  o.involvedObject = involved;
-  put(o, 'reason', n.string(ev.reason));
   const message = ev.message;
-  put(
-    o,
-    'message',
+  return EVENT(
+    'v1',
+    'Event',
+    t.meta(ev.metadata),
+    INVOLVED(
+      n.string(io.kind),
+      n.string(io.namespace),
+      io.name,
+      io.uid,
+      n.string(io.apiVersion),
+      n.string(io.fieldPath),
+    ),
+    n.string(ev.reason),
     message && message.length > EVENT_MESSAGE_MAX ? `${message.slice(0, EVENT_MESSAGE_MAX)}…` : message,
+    n.string(ev.type),
+    ev.count,
+    n.date(toDate(ev.firstTimestamp)),
+    n.date(toDate(ev.lastTimestamp)),
+    toDate(ev.eventTime),
+    ev.source ? n.shared(clone(ev.source) as NonNullable<CoreV1Event['source']>) : undefined,
+    n.string(ev.reportingComponent),
+    n.string(ev.reportingInstance),
+    n.string(ev.action),
+    ev.series ? SERIES(ev.series.count, toDate(ev.series.lastObservedTime)) : undefined,
   );
-  put(o, 'type', n.string(ev.type));
-  put(o, 'count', ev.count);
-  put(o, 'firstTimestamp', n.date(toDate(ev.firstTimestamp)));
-  put(o, 'lastTimestamp', n.date(toDate(ev.lastTimestamp)));
-  put(o, 'eventTime', toDate(ev.eventTime) as CoreV1Event['eventTime']);
-  if (ev.source) o.source = n.shared(clone(ev.source) as NonNullable<CoreV1Event['source']>);
-  put(o, 'reportingComponent', n.string(ev.reportingComponent));
-  put(o, 'reportingInstance', n.string(ev.reportingInstance));
-  put(o, 'action', n.string(ev.action));
-  if (ev.series) {
-    const series: NonNullable<CoreV1Event['series']> = {};
-    put(series, 'count', ev.series.count);
-    put(series, 'lastObservedTime', toDate(ev.series.lastObservedTime) as never);
-    o.series = series;
-  }
-  return o;
 }
 
 export const eventKind = defineKind<CoreV1Event>({
