@@ -468,7 +468,12 @@ function fleetSection(s: SizeResult): string {
     '',
     '| figure | value |',
     '|---|--:|',
-    `| fleet bytes floor: every cluster's pod LIST fetched and \`JSON.parse\`d, ${f.concurrentSyncs} clusters at once | ${f.floor ? `${n(f.floor.ms / 1000, 1)} s (${f.floor.pages} pages, ${mib(f.floor.bytes)}, parse ${n(f.floor.parseMs / 1000, 1)} s)` : 'n/a'} |`,
+    `| fleet bytes floor: ${f.floor?.kinds ? `every LIST each cluster's sync makes (${f.floor.kinds.join(', ')})` : "every cluster's pod LIST (runs before session 11 measured no other)"} fetched and \`JSON.parse\`d, ${f.concurrentSyncs} clusters at once | ${f.floor ? `${n(f.floor.ms / 1000, 1)} s (${f.floor.pages} pages, ${mib(f.floor.bytes)}, parse ${n(f.floor.parseMs / 1000, 1)} s)` : 'n/a'} |`,
+    ...(f.floor?.pods
+      ? [
+          `| of it, the pod LISTs (their fetch time over the ${f.concurrentSyncs} lanes) | ${n(f.floor.pods.ms / 1000, 1)} s (${f.floor.pods.pages} pages, ${mib(f.floor.pods.bytes)}, parse ${n(f.floor.pods.parseMs / 1000, 1)} s) |`,
+        ]
+      : []),
     `| gateway: every cluster synced (from listening) | ${f.sync ? `${n(f.sync.allSyncedMs / 1000, 1)} s` : 'n/a'} |`,
     `| sync / floor | ${times(f.syncOverFloor)} |`,
     `| first cluster synced | ${f.sync?.firstClusterMs != null ? `${n(f.sync.firstClusterMs / 1000, 1)} s` : 'n/a'} |`,
@@ -477,6 +482,11 @@ function fleetSection(s: SizeResult): string {
     `| heap per pod (whole heap) / RSS per pod | ${bytes(f.heapPerPodBytes)} / ${bytes(f.rssPerPodBytes)} |`,
     `| events mirrored beside the pods then (in that heap; ~0.9 KB each) | ${f.eventsAtMemory == null ? 'n/a' : f.eventsAtMemory.toLocaleString('en')} |`,
     `| most LISTs in flight on one API server | ${f.maxListsInFlightPerServer ?? 'n/a'} |`,
+    ...(f.settleMs != null
+      ? [
+          `| caught up after the memory figure's forced GCs (10 \`/livez\` in a row under 20 ms), before the latency cells | ${n(f.settleMs / 1000, 1)} s |`,
+        ]
+      : []),
     '',
     '| operation | connections | p50 ms | p99 ms | req/s | upstream req/op (all clusters) | answer |',
     '|---|--:|--:|--:|--:|--:|--:|',

@@ -322,7 +322,7 @@ function fleetTargets(s: SizeResult, out: TargetResult[]): void {
     push(
       'every cluster synced within 1.5× of the fleet’s bytes floor',
       f.syncOverFloor <= 1.5,
-      `${fmt(f.syncOverFloor, 2)}× (${fmt(f.sync.allSyncedMs / 1000, 1)} s / ${fmt(f.floor.ms / 1000, 1)} s; ${f.clusters} clusters, ${f.concurrentSyncs} at once)`,
+      `${fmt(f.syncOverFloor, 2)}× (${fmt(f.sync.allSyncedMs / 1000, 1)} s / ${fmt(f.floor.ms / 1000, 1)} s for ${f.floor.kinds ? 'every LIST the syncs make' : 'the pod LISTs'}${f.floor.pods ? `; ${fmt(f.sync.allSyncedMs / f.floor.pods.ms, 2)}× the pod LISTs' ${fmt(f.floor.pods.ms / 1000, 1)} s` : ''}; ${f.clusters} clusters, ${f.concurrentSyncs} at once)`,
     );
   else
     push('every cluster synced within 1.5× of the fleet’s bytes floor', null, 'not measured: see the errors');
