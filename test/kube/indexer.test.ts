@@ -162,6 +162,44 @@ describe('Indexer', () => {
     );
   });
 
+  it('answers as a scan, in insertion order, while buckets move between one key, a few and many', () => {
+    // Values held by 1, 2–8 and more objects: a bare key, an exact array and a Set inside.
+    let seed = 7;
+    const rand = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % n;
+    };
+    const ix = new Indexer<Obj>({ color: byColor });
+    const model = new Map<string, Obj>(); // a Map keeps insertion order, as the buckets must
+    const sizes = new Set<number>();
+    for (let step = 0; step < 4000; step++) {
+      const key = `ns/p${rand(60)}`;
+      const [ns, name] = key.split('/');
+      // Few colours at first (big buckets), then many (buckets of 1–3), then few again.
+      const palette = step < 1000 ? 3 : step < 2500 ? 40 : 5;
+      if (rand(10) < 7) {
+        const o = obj(ns, name, `c${rand(palette)}`);
+        const old = model.get(key);
+        // An object whose colour changes leaves its bucket and joins the other's end.
+        if (old && old.color !== o.color) model.delete(key);
+        ix.update(o);
+        model.set(key, o);
+      } else {
+        ix.delete(key);
+        model.delete(key);
+      }
+      for (let c = 0; c < 40; c++) {
+        const want = [...model.values()].filter((o) => o.color === `c${c}`).map((o) => o.metadata.name);
+        expect(ix.byIndex('color', `c${c}`).map((o) => o.metadata.name)).toEqual(want);
+        expect(ix.indexKeys('color', `c${c}`)).toEqual(want.map((n) => `ns/${n}`));
+        expect(ix.countByIndex('color', `c${c}`)).toBe(want.length);
+        sizes.add(Math.min(want.length, 10));
+      }
+    }
+    // Every form was held at some point: none, one key, 2–8 keys, over 8.
+    expect([...sizes].sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+  });
+
   it('a pair index (labels stored as their own key and value) answers as the key=value index does', () => {
     let seed = 7;
     const rand = (n: number): number => {
