@@ -162,7 +162,8 @@ const POD_SPEC = shape<PodSpec>([
   'serviceAccountName',
   'restartPolicy',
 ]);
-const POD_STATUS = shape<V1PodStatus & { allocatedResources?: Record<string, string> }>([
+/** The status fields POD_STATUS takes, in order; any other the model knows is cloned after them. */
+const POD_STATUS_KEYS = [
   'phase',
   'conditions',
   'message',
@@ -179,26 +180,9 @@ const POD_STATUS = shape<V1PodStatus & { allocatedResources?: Record<string, str
   'qosClass',
   'resize',
   'allocatedResources',
-]);
-/** The status fields POD_STATUS takes; any other the model knows is cloned after them. */
-const POD_STATUS_HANDLED: ReadonlySet<string> = new Set([
-  'phase',
-  'conditions',
-  'message',
-  'reason',
-  'nominatedNodeName',
-  'hostIP',
-  'hostIPs',
-  'podIP',
-  'podIPs',
-  'startTime',
-  'initContainerStatuses',
-  'containerStatuses',
-  'ephemeralContainerStatuses',
-  'qosClass',
-  'resize',
-  'allocatedResources',
-]);
+] as const;
+const POD_STATUS = shape<V1PodStatus & { allocatedResources?: Record<string, string> }>(POD_STATUS_KEYS);
+const POD_STATUS_HANDLED: ReadonlySet<string> = new Set(POD_STATUS_KEYS);
 const POD_CONDITION = shape<PodCondition>([
   'type',
   'status',
