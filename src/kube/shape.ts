@@ -12,8 +12,9 @@
  * `shape(keys)` returns a builder taking one value per key (in that order) that returns a
  * literal of exactly the keys whose value is neither undefined nor null, in that order: no
  * PropertyArray, no slot for an absent field. The literal for each combination of present
- * keys is generated once (a bitmask picks it) from the keys, which are our own constant
- * identifiers: checked here, never data.
+ * keys is generated once (a bitmask picks it) from the keys. Only identifiers (checked here,
+ * `__proto__` refused) are ever written into generated code, so a key can only ever be a
+ * plain property name there.
  */
 
 const IDENTIFIER = /^[A-Za-z_$][\w$]*$/;
@@ -50,10 +51,12 @@ export function shape<T extends object>(keys: readonly (keyof T & string)[]): Bu
 }
 
 /**
- * `keys`→`values` as one exactly laid-out object, for subtrees whose keys come from a
- * model's (client-node's) attribute names rather than from one trim site (a job's status, a
- * node's system info). Key sets that are not all identifiers (label maps, selectors) are
- * built property by property as before. One builder per distinct key set, bounded.
+ * `keys`→`values` as one exactly laid-out object, for subtrees kept whole rather than built
+ * at one trim site: a job's status or a node's system info (client-node's attribute names),
+ * and what `clone` copies, such as a job's selector, whose keys are the cluster's data. Key
+ * sets that are all identifiers get a builder (see `shape`: only identifiers reach generated
+ * code); others, such as `app.kubernetes.io/name`, are built property by property. One
+ * builder per distinct key set, at most MAX_SIGNATURES (the map is cleared when full).
  */
 export function exactObject(keys: readonly string[], values: readonly unknown[]): Record<string, unknown> {
   const signature = keys.join(',');
