@@ -104,4 +104,15 @@ describe('exactObject', () => {
     expect(Object.getPrototypeOf(labels)).toBe(Object.prototype);
     expect(exactObject([], [])).toStrictEqual({});
   });
+
+  it('treats keys that come from data as plain property names, even when they name builtins', () => {
+    // A selector's labels reach it through clone(): identifiers are generated into a literal.
+    const o = exactObject(['constructor', 'toString', 'delete'], ['a', 'b', 'c']);
+    expect(Object.keys(o)).toEqual(['constructor', 'toString', 'delete']);
+    expect(Object.getOwnPropertyDescriptor(o, 'toString')?.value).toBe('b');
+    expect(Object.getPrototypeOf(o)).toBe(Object.prototype);
+    // Not an identifier: never generated, built key by key.
+    const odd = exactObject(['a}; throw 1; ({b', 'x'], [1, 2]);
+    expect(odd).toStrictEqual({ 'a}; throw 1; ({b': 1, x: 2 });
+  });
 });
