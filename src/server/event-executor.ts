@@ -128,8 +128,11 @@ class Plan {
   }
 
   executeFields(plans: FieldList, source: unknown, rootValue: unknown, path: Path | undefined) {
-    const results = answerObject(plans);
-    for (const field of plans) {
+    // The values in field order, made into the answer at the end (one literal where the plan
+    // has a builder: selection-plan.ts `answerBuilder`).
+    const values: unknown[] = new Array(plans.length);
+    for (let i = 0; i < plans.length; i++) {
+      const field = plans[i];
       const fieldPath: Path = { prev: path, key: field.responseName, typename: field.parentType.name };
       const info: GraphQLResolveInfo = {
         fieldName: field.fieldDef.name,
@@ -151,15 +154,11 @@ class Plan {
       } catch {
         throw ABANDON;
       }
-      results[field.responseName] = this.#complete(
-        field.returnType,
-        field,
-        info,
-        fieldPath,
-        value,
-        rootValue,
-      );
+      values[i] = this.#complete(field.returnType, field, info, fieldPath, value, rootValue);
     }
+    if (plans.build !== undefined) return plans.build(values);
+    const results = answerObject(plans);
+    for (let i = 0; i < plans.length; i++) results[plans[i].responseName] = values[i];
     return results;
   }
 

@@ -232,13 +232,18 @@ class Execution {
     source: unknown,
     path: Path | undefined,
   ): Record<string, unknown> | Promise<Record<string, unknown>> {
-    const results = answerObject(fields);
+    const count = fields.length;
+    // The values in field order; the answer object is made from them at the end, in one
+    // literal of exactly these keys where the plan has a builder (selection-plan.ts).
+    const values: unknown[] = new Array(count);
     let containsPromise = false;
+    let omitted = false;
     // Once per selection set: an abort can only come between ticks (a timer), never while
     // this loop runs, and a selection set reached after a promise comes here again.
     this.signal?.throwIfAborted();
     try {
-      for (const field of fields) {
+      for (let i = 0; i < count; i++) {
+        const field = fields[i];
         const result =
           field.leaf !== undefined
             ? this.#executeLeaf(field, field.leaf, source, path)
@@ -247,10 +252,9 @@ class Execution {
                 key: field.responseName,
                 typename: parentType.name,
               });
-        if (result !== undefined) {
-          results[field.responseName] = result;
-          if (isThenable(result)) containsPromise = true;
-        }
+        values[i] = result;
+        if (result === undefined) omitted = true;
+        else if (isThenable(result)) containsPromise = true;
       }
     } catch (error) {
       if (error !== this.signal?.reason && containsPromise) {
@@ -258,9 +262,17 @@ class Execution {
         const rethrow = () => {
           throw error;
         };
-        return promiseForObject(results, fields.plainObject, this.signal).then(rethrow, rethrow);
+        return Promise.all(values.filter(isThenable)).then(rethrow, rethrow);
       }
       throw error;
+    }
+    let results: Record<string, unknown>;
+    if (fields.build !== undefined && !omitted) results = fields.build(values);
+    else {
+      // As graphql-js: a field whose value is undefined is left out of the answer.
+      results = answerObject(fields);
+      for (let i = 0; i < count; i++)
+        if (values[i] !== undefined) results[fields[i].responseName] = values[i];
     }
     return containsPromise ? promiseForObject(results, fields.plainObject, this.signal) : results;
   }

@@ -89,11 +89,51 @@ function leafOf(type: GraphQLOutputType): { leaf: GraphQLLeafType | undefined; n
  * 1,000 objects of 10 fields). Only a response name `__proto__` (a legal alias) needs the null
  * prototype, or the assignment would set the prototype instead of a field.
  */
-export type FieldList = readonly FieldPlan[] & { readonly plainObject: boolean };
+export type FieldList = readonly FieldPlan[] & {
+  readonly plainObject: boolean;
+  /**
+   * The answer object of these fields from their values in order, as one literal of exactly
+   * these keys (see `answerBuilder`), when the keys allow it; undefined otherwise.
+   */
+  readonly build: AnswerBuilder | undefined;
+};
 
 /** A new answer object for `fields`. */
 export function answerObject(fields: FieldList): Record<string, unknown> {
   return fields.plainObject ? {} : Object.create(null);
+}
+
+export type AnswerBuilder = (values: readonly unknown[]) => Record<string, unknown>;
+
+/** A GraphQL name (the only response names the parser lets through, aliases included). */
+const NAME = /^[_A-Za-z][_0-9A-Za-z]*$/;
+/** Builders kept per key signature; beyond this many the map starts again (plans keep theirs). */
+const MAX_BUILDERS = 1024;
+/** Wider selections are built key by key: a literal of hundreds of keys is not worth generating. */
+const MAX_BUILDER_KEYS = 64;
+const builders = new Map<string, AnswerBuilder>();
+
+/**
+ * A function making `{ k0: values[0], k1: values[1], ... }` as ONE object literal, generated
+ * once per key signature. Built field by field from `{}` (graphql-js's way), an answer
+ * object of more than four fields keeps the rest in a separate PropertyArray that grows
+ * three slots at a time, and each store is a keyed store whose key changes every field; a
+ * literal is allocated at its final size with a map V8 already knows. Only GraphQL names
+ * reach the generated code (checked, and written as JSON strings); `__proto__`, which a
+ * literal would read as the prototype, is refused, as is anything else that is not a name.
+ */
+export function answerBuilder(keys: readonly string[]): AnswerBuilder | undefined {
+  if (keys.length === 0 || keys.length > MAX_BUILDER_KEYS) return undefined;
+  for (const k of keys) if (!NAME.test(k) || k === '__proto__') return undefined;
+  const signature = keys.join(',');
+  let build = builders.get(signature);
+  if (!build) {
+    const fields = keys.map((k, i) => `${JSON.stringify(k)}: values[${i}]`);
+    build = new Function('values', `return { ${fields.join(', ')} };`) as AnswerBuilder;
+    if (builders.size >= MAX_BUILDERS) builders.clear();
+    builders.set(signature, build);
+  }
+  return build;
 }
 
 /**
@@ -205,7 +245,11 @@ export class SelectionPlan {
           property: byDefault ? fieldDef.name : undefined,
         });
       }
-      plans = Object.assign(list, { plainObject: !nodes.has('__proto__') });
+      const plainObject = !nodes.has('__proto__');
+      plans = Object.assign(list, {
+        plainObject,
+        build: plainObject ? answerBuilder(list.map((f) => f.responseName)) : undefined,
+      });
       byType.set(type, plans);
     }
     return plans;
