@@ -12,7 +12,9 @@
  *   gqljs  the same by graphql-js's own `execute` (which has no abort signal: the gateway's
  *          time limit needs one, so this is a measurement, not an option);
  *   json   JSON.stringify of exec's result (null-prototype objects);
- *   floor  bench/lib/floor.ts.
+ *   pjson  JSON.stringify of plan's result (what the gateway serialises);
+ *   floor  bench/lib/floor.ts (its data built, then serialised);
+ *   fjson  the floor's serialisation alone (of floor's last data).
  * http − exec − json is what yoga, the plugins and HTTP add; http − fetch is node's HTTP
  * adapter. Each step's deciles are printed as well: a bimodal http is GC or event-loop turns.
  *
@@ -135,9 +137,13 @@ for (const id of (process.env.IDS ?? 'Q2,Q3').split(',')) {
     plan: [],
     gqljs: [],
     json: [],
+    pjson: [],
     floor: [],
+    fjson: [],
   };
   let last: unknown;
+  let lastPlan: unknown;
+  let lastFloor: unknown;
   const steps: Record<string, () => unknown> = {
     http: () => post(body),
     fetch: async () => {
@@ -152,10 +158,17 @@ for (const id of (process.env.IDS ?? 'Q2,Q3').split(',')) {
     exec: async () => {
       last = await normalizedExecutor(args());
     },
-    plan: () => planned(args(), normalizedExecutor as never),
+    plan: async () => {
+      lastPlan = await planned(args(), normalizedExecutor as never);
+    },
     gqljs: () => graphqlExecute(args()),
     json: () => JSON.stringify(last),
-    floor: () => floorBody(id.startsWith('Q2') ? floor.q2(variables) : floor.q3()),
+    pjson: () => JSON.stringify(lastPlan),
+    floor: () => {
+      lastFloor = id.startsWith('Q2') ? floor.q2(variables) : floor.q3();
+      return floorBody(lastFloor);
+    },
+    fjson: () => floorBody(lastFloor),
   };
   // `ONLY=http` (or exec...) times that step alone; `PROF=DIR` profiles the timed rounds.
   const names = process.env.ONLY ? process.env.ONLY.split(',') : Object.keys(steps);
