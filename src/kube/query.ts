@@ -50,15 +50,26 @@ export function filtersOf(kind: KindName, query: ObjectQuery): Record<string, st
   return out;
 }
 
-/** A query's defined fields in a fixed order: equal queries, equal keys (memos, batches). */
+/**
+ * A query's defined fields in a fixed order: equal queries, equal keys (memos, batches), and
+ * different queries, different keys. Each value is written with its length before it, so no
+ * value (a label selector, a search: client input) can end early or pass for another field;
+ * the field names are our own identifiers. Built by concatenation: it runs for every list
+ * key of a request (Q3 asks 100 jobs' pods), where an array of pairs through JSON.stringify
+ * was ~6 % of Q3's execution (bench/wide-breakdown.ts).
+ */
 export function queryKey(kind: KindName, query: ObjectQuery): string {
-  const entries: [string, string][] = [];
+  const keys: string[] = [];
   for (const key in query) {
-    const value = query[key];
-    if (value !== undefined && key !== 'cluster' && key !== 'kind') entries.push([key, value]);
+    if (query[key] !== undefined && key !== 'cluster' && key !== 'kind') keys.push(key);
   }
-  entries.sort((a, b) => (a[0] < b[0] ? -1 : 1));
-  return JSON.stringify([kind, entries]);
+  if (keys.length > 1) keys.sort();
+  let out: string = kind;
+  for (const key of keys) {
+    const value = String(query[key]);
+    out += `\u0000${key}=${value.length}:${value}`;
+  }
+  return out;
 }
 
 export type Matcher<T> = (obj: T) => boolean;
