@@ -239,6 +239,7 @@ describe('the image', () => {
       'node',
       '--enable-source-maps',
       '--max-old-space-size-percentage=75',
+      '--no-allocation-site-pretenuring',
       'dist/main.js',
     ]);
     // Node 24 (the image's and ours) takes those flags and sizes the heap from them: 75 % of
