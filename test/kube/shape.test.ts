@@ -1,7 +1,6 @@
-import v8 from 'node:v8';
-import vm from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { exactObject, shape } from '../../src/kube/shape.js';
+import { heapPerObject } from '../helpers/heap.js';
 
 interface Cond {
   type?: string;
@@ -21,23 +20,6 @@ const COND = shape<Cond>([
   'lastTransitionTime',
   'observedGeneration',
 ]);
-
-/** Retained heap per object for `n` objects made by `make` (each kept alive). */
-function heapPerObject(n: number, make: (i: number) => object): number {
-  v8.setFlagsFromString('--expose-gc');
-  const gc = vm.runInNewContext('gc') as () => void;
-  make(-1);
-  gc();
-  gc();
-  const before = process.memoryUsage().heapUsed;
-  const kept: object[] = new Array(n);
-  for (let i = 0; i < n; i++) kept[i] = make(i);
-  gc();
-  gc();
-  const per = (process.memoryUsage().heapUsed - before) / n;
-  expect(kept[n - 1]).toBeDefined(); // keeps them alive up to here
-  return per - 8; // the array's slot
-}
 
 describe('shape', () => {
   it('builds exactly the keys whose values are present, in the order of the keys', () => {

@@ -4,29 +4,11 @@
  * GraphQL names reach the generated code; and an answer of many fields costs less heap than
  * the same answer written field by field into `{}` (graphql-js's way), which is why it exists.
  */
-import v8 from 'node:v8';
-import vm from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { answerBuilder } from '../../src/server/selection-plan.js';
+import { heapPerObject } from '../helpers/heap.js';
 
 const KEYS = ['name', 'ready', 'unschedulable', 'podCount', 'requested', 'allocatable', 'usage', 'n2'];
-
-/** Retained heap per object for `n` objects made by `make` (each kept alive). */
-function heapPerObject(n: number, make: (i: number) => object): number {
-  v8.setFlagsFromString('--expose-gc');
-  const gc = vm.runInNewContext('gc') as () => void;
-  make(-1);
-  gc();
-  gc();
-  const before = process.memoryUsage().heapUsed;
-  const kept: object[] = new Array(n);
-  for (let i = 0; i < n; i++) kept[i] = make(i);
-  gc();
-  gc();
-  const per = (process.memoryUsage().heapUsed - before) / n;
-  expect(kept[n - 1]).toBeDefined(); // keeps them alive up to here
-  return per - 8; // the array's slot
-}
 
 describe('answerBuilder', () => {
   it('builds exactly the keys, in order, nulls and falsy values kept', () => {
