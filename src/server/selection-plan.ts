@@ -121,6 +121,8 @@ const builders = new Map<string, AnswerBuilder>();
  * literal is allocated at its final size with a map V8 already knows. Only GraphQL names
  * reach the generated code (checked, and written as JSON strings); `__proto__`, which a
  * literal would read as the prototype, is refused, as is anything else that is not a name.
+ * Not kube/shape.ts's `exactObject`: that one leaves out null and undefined values (a trimmed
+ * object's absent fields), where an answer keeps every field, null included.
  */
 export function answerBuilder(keys: readonly string[]): AnswerBuilder | undefined {
   if (keys.length === 0 || keys.length > MAX_BUILDER_KEYS) return undefined;
