@@ -14,7 +14,10 @@
  *   json   JSON.stringify of exec's result (null-prototype objects);
  *   pjson  JSON.stringify of plan's result (what the gateway serialises);
  *   floor  bench/lib/floor.ts (its data built, then serialised);
- *   fjson  the floor's serialisation alone (of floor's last data).
+ *   fjson  the floor's serialisation alone (of floor's last data);
+ *   base   as plan, by the planned executor of another checkout (BASE=DIR, e.g. a git worktree
+ *          of the commit before a change; its node_modules linked to this one's): a change
+ *          to the executor measured against what it replaces, alternating in one process.
  * http − exec − json is what yoga, the plugins and HTTP add; http − fetch is node's HTTP
  * adapter. Each step's deciles are printed as well: a bimodal http is GC or event-loop turns.
  *
@@ -103,6 +106,9 @@ const floor = createFloor(cluster);
 const principal = await auth.authenticate(new Headers());
 const operations = loadOperations(root, loadSchema(root));
 const planned = queryPlans();
+const based: typeof planned | undefined = process.env.BASE
+  ? (await import(join(resolve(process.env.BASE), 'src/server/query-executor.ts'))).queryPlans()
+  : undefined;
 // IDS=Q2,Q2U: Q2U is Q2 with usage and utilization (issue #14's ratio; its floor is Q2's).
 const q2u = {
   id: 'Q2U',
@@ -135,6 +141,7 @@ for (const id of (process.env.IDS ?? 'Q2,Q3').split(',')) {
     raw: [],
     exec: [],
     plan: [],
+    base: [],
     gqljs: [],
     json: [],
     pjson: [],
@@ -160,6 +167,10 @@ for (const id of (process.env.IDS ?? 'Q2,Q3').split(',')) {
     },
     plan: async () => {
       lastPlan = await planned(args(), normalizedExecutor as never);
+    },
+    base: async () => {
+      if (!based) throw new Error('the step base needs BASE=DIR (another checkout)');
+      await based(args(), normalizedExecutor as never);
     },
     gqljs: () => graphqlExecute(args()),
     json: () => JSON.stringify(last),
@@ -205,7 +216,7 @@ for (const id of (process.env.IDS ?? 'Q2,Q3').split(',')) {
     );
   }
   process.stdout.write(
-    `${id} ${sizeName}: ${names.map((n) => `${n} ${m[n]} ms`).join(', ')}; http/floor ${round(m.http / m.floor, 2)}×, exec/floor ${round(m.exec / m.floor, 2)}×, plan/floor ${round(m.plan / m.floor, 2)}×, gqljs/exec ${round(m.gqljs / m.exec, 2)}\n`,
+    `${id} ${sizeName}: ${names.map((n) => `${n} ${m[n]} ms`).join(', ')}; http/floor ${round(m.http / m.floor, 2)}×, exec/floor ${round(m.exec / m.floor, 2)}×, plan/floor ${round(m.plan / m.floor, 2)}×, gqljs/exec ${round(m.gqljs / m.exec, 2)}, plan/base ${round(m.plan / m.base, 3)}\n`,
   );
 }
 agent.destroy();

@@ -2,7 +2,8 @@
  * The planned query executor (server/query-executor.ts) against the executor it replaces,
  * @graphql-tools/executor's `normalizedExecutor` (what yoga runs), on a schema made for it:
  * whatever the document (fragments, aliases, arguments from variables, @skip/@include,
- * __typename, introspection, lists, an interface, promises) and whatever goes wrong (a
+ * __typename, introspection, lists, an interface, promises, object fields whose resolver,
+ * default resolver's method or type's isTypeOf reads `info`) and whatever goes wrong (a
  * throwing resolver, a null in a non-null field inside a list, a rejected promise, a failed
  * serialisation, an argument that does not coerce, a value that is not a list), its answer
  * is that executor's to the letter, errors and their order included; and the plan is kept:
@@ -37,6 +38,8 @@ interface Item {
   broken?: 'throw' | 'null' | 'reject' | 'serialise' | 'string';
   /** Read by graphql-js's default resolver: a value, or a method it calls with (args, context, info). */
   plain?: unknown;
+  /** A Box, or a method returning one (graphql-js's default resolver calls it with `info`). */
+  boxed?: unknown;
 }
 
 const calls = new Map<string, number>();
@@ -71,9 +74,25 @@ const Named = new GraphQLInterfaceType({
   resolveType: () => 'Item',
 });
 
+/** An object type whose isTypeOf reads `info`: the executor must make one for fields of this type. */
+const BoxType = new GraphQLObjectType<{ kind: string; label: string }>({
+  name: 'Box',
+  isTypeOf: (value, _context, info: GraphQLResolveInfo) =>
+    (value as { kind?: string }).kind === 'box' && info.returnType.toString().startsWith('Box'),
+  fields: {
+    label: { type: GraphQLString },
+    at: {
+      type: GraphQLString,
+      resolve: (_b, _args, _context, info: GraphQLResolveInfo) => responsePathAsArray(info.path).join('/'),
+    },
+  },
+});
+
 const ItemType: GraphQLObjectType = new GraphQLObjectType<Item>({
   name: 'Item',
   interfaces: [Named],
+  // As the gateway's own types: an isTypeOf that takes no `info` (so its fields may go without).
+  isTypeOf: (value) => typeof (value as Item).name === 'string',
   fields: () => ({
     name: {
       type: new GraphQLNonNull(GraphQLString),
@@ -138,6 +157,19 @@ const ItemType: GraphQLObjectType = new GraphQLObjectType<Item>({
         `${info.parentType.name}.${info.fieldName} at ${responsePathAsArray(info.path).join('/')}`,
     },
     named: { type: Named, resolve: counted('named', (i: Item) => i) },
+    // Object fields: one whose type's isTypeOf reads info, one by the default resolver (a
+    // property, or a method given info), one whose resolver reads info.
+    box: {
+      type: BoxType,
+      resolve: counted('box', (i: Item) => ({ kind: 'box', label: `box of ${i.name}` })),
+    },
+    boxed: { type: BoxType },
+    located: {
+      type: ItemType,
+      resolve: (i: Item, _args: unknown, _context: unknown, info: GraphQLResolveInfo) => ({
+        name: `${i.name} at ${responsePathAsArray(info.path).join('/')} of ${info.parentType.name}`,
+      }),
+    },
   }),
 });
 
@@ -174,6 +206,9 @@ const PLAIN = `query Plain($upper: Boolean!, $bare: Boolean!, $prefix: String) {
     plain(x: "y")
     where
     ... on Item { size self { name self { __typename label where } } }
+    box { label at }
+    boxed { label at }
+    located { name self { where } }
   }
   first { name ...ItemFields named { __typename name ... on Item { odd } } }
   __type(name: "Item") { name kind }
@@ -182,7 +217,7 @@ const PLAIN = `query Plain($upper: Boolean!, $bare: Boolean!, $prefix: String) {
 fragment ItemFields on Item { name size ...ItemFields2 }
 fragment ItemFields2 on Named { name ... on Item { odd } }`;
 
-const ERRORS = `{ count items { name size odd tags later plain } first { name } }`;
+const ERRORS = `{ count items { name size odd tags later plain self { name later } } first { name } }`;
 const STRICT_PLAIN = `{ count items { name strictPlain } }`;
 const STRICT = `{ count strictItems { name later } laterItems { name later laterStrict } }`;
 const BAD_ARGUMENT = `{ count items { name times(by: 2) } }`;
@@ -209,13 +244,17 @@ describe('the planned query executor', () => {
   it('answers as yoga’s executor does, field order included, and keeps its plan', async () => {
     const run = runner();
     items = [
-      { name: 'a', size: 1, tags: ['x', 'y'], plain: 'as is' },
+      { name: 'a', size: 1, tags: ['x', 'y'], plain: 'as is', boxed: { kind: 'box', label: 'a box' } },
       {
         name: 'b',
         size: null,
         tags: null,
         plain: (args: { x: string }, _context: unknown, info: GraphQLResolveInfo) =>
           `${args.x} from ${info.fieldName}`,
+        boxed: (_args: unknown, _context: unknown, info: GraphQLResolveInfo) => ({
+          kind: 'box',
+          label: `made for ${info.parentType.name}.${info.fieldName}`,
+        }),
       },
     ];
     for (const variables of [
@@ -243,7 +282,8 @@ describe('the planned query executor', () => {
       calls.clear();
       const second = (await run(document, variables).ours()) as ExecutionResult;
       expect(parsedLiterals).toBe(0);
-      expect(calls.get('name')).toBe(once.get('name')! + 3);
+      // Four names per item: its own, `again`, `self`'s and `located`'s.
+      expect(calls.get('name')).toBe(once.get('name')! + 4);
       expect(JSON.stringify(second)).toBe(JSON.stringify(await run(document, variables).theirs()));
       items = items.slice(0, 2);
     }
