@@ -2,7 +2,8 @@
  * `npx tsx bench/profile-top.ts FILE.cpuprofile [N]`: the top N (default 25) frames of a V8
  * CPU profile by self time, then self time by package (node_modules/<name>, node:
  * internals, our src/ folders), for the notes of a performance change. LAST_S=N keeps only the
- * samples of the profile's last N seconds (a gateway's steady phase, without its start and sync).
+ * samples of the profile's last N seconds (a gateway's steady phase, without its start and sync);
+ * SKIP_LAST_S=N first drops the last N seconds (a bench's gateway profile ends with its shutdown).
  */
 import { readFileSync } from 'node:fs';
 
@@ -28,6 +29,13 @@ const profile = JSON.parse(readFileSync(file, 'utf8')) as Profile;
 for (const node of profile.nodes)
   node.callFrame.url = node.callFrame.url.replace(/\/bench\/\.build\/\d+\/(.*)\.js$/, '/src/$1.ts');
 const byId = new Map(profile.nodes.map((node) => [node.id, node]));
+if (process.env.SKIP_LAST_S) {
+  let cut = 0;
+  let end = profile.samples.length;
+  while (end > 0 && cut < Number(process.env.SKIP_LAST_S) * 1e6) cut += profile.timeDeltas[--end];
+  profile.samples = profile.samples.slice(0, end);
+  profile.timeDeltas = profile.timeDeltas.slice(0, end);
+}
 if (process.env.LAST_S) {
   const span = profile.timeDeltas.reduce((a, b) => a + b, 0);
   let at = 0;
