@@ -498,14 +498,15 @@ async function runRbac(
 
 /**
  * bench/floor.ts on this size's simulator: B's single-request service time on Q2 and Q3
- * and their floor, alternating in one process (issue #16).
+ * and their floor, alternating in one process (issue #16), and on `{ __typename }`.
  */
 async function runFloor(size: string, upstream: Upstream, children: Child[], ctx: SizeContext) {
   const rounds = ctx.config.mode === 'full' ? 30 : ctx.config.mode === 'quick' ? 10 : 2;
   const child = startNodeChild(
     `floor-${size}`,
     'bench/floor.ts',
-    ['--kubeconfig', upstream.kubeconfigPath, String(rounds)],
+    // `hello` ({ __typename }): what every request costs before its fields, to read Q2's and Q3's by.
+    ['--kubeconfig', upstream.kubeconfigPath, String(rounds), '--ops', 'Q2,Q3,hello'],
     { cwd: ctx.root, logDir: ctx.logDir },
   );
   children.push(child);

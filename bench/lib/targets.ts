@@ -289,6 +289,7 @@ function rbacTargets(s: SizeResult, out: TargetResult[]): void {
  */
 function floorTargets(s: SizeResult, out: TargetResult[]): void {
   if (s.floor === undefined) return;
+  const hello = s.floor?.find((x) => x.id === 'hello' && Number.isFinite(x.bP50Ms));
   for (const id of ['Q2', 'Q3'] as const) {
     const t = `B ${id} p50 ≤ 2.5× its floor; B req/s ≥ ⅓ of the floor's`;
     const f = s.floor?.find((x) => x.id === id);
@@ -302,7 +303,7 @@ function floorTargets(s: SizeResult, out: TargetResult[]): void {
       target: t,
       size: s.size.name,
       met: f.ratio <= 2.5 && rate !== null && rate <= 3,
-      figure: `p50 B ${fmt(f.bP50Ms, 2)} ms vs floor ${fmt(f.floorP50Ms, 3)} ms = ${fmt(f.ratio, 2)}×; rate floor ${fmt(f.floorRps, 0)}/s vs B ${fmt(rps, 0)}/s = ${fmt(rate, 2)}×`,
+      figure: `p50 B ${fmt(f.bP50Ms, 2)} ms vs floor ${fmt(f.floorP50Ms, 3)} ms = ${fmt(f.ratio, 2)}×; rate floor ${fmt(f.floorRps, 0)}/s vs B ${fmt(rps, 0)}/s = ${fmt(rate, 2)}×${hello ? `; \`{ __typename }\` alone ${fmt(hello.bP50Ms, 2)} ms p50 over the same HTTP` : ''}`,
     });
   }
 }

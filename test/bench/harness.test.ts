@@ -170,6 +170,18 @@ describe('npm run bench -- --tiny', () => {
     expect(results.targets.filter((t) => t.target.includes('RBAC')).map((t) => t.met)).toHaveLength(3);
   });
 
+  it('times Q2 and Q3 beside their floor, and `{ __typename }` to read them by', () => {
+    const floor = results.sizes[0].floor ?? [];
+    expect(floor.map((f) => f.id)).toEqual(['Q2', 'Q3', 'hello']);
+    for (const f of floor) {
+      expect(f.bP50Ms, f.id).toBeGreaterThan(0);
+      expect(f.floorP50Ms, f.id).toBeGreaterThan(0);
+    }
+    const size = results.sizes[0].size.name;
+    const q2 = results.targets.find((t) => t.size === size && t.target.startsWith('B Q2 p50'));
+    expect(q2?.figure).toMatch(/`\{ __typename \}` alone [\d.]+ ms p50/);
+  });
+
   it('states every target as met, missed or not measured', () => {
     expect(results.targets.length).toBeGreaterThan(10);
     for (const t of results.targets) {
@@ -194,6 +206,10 @@ describe('npm run bench -- --tiny', () => {
     expect(md).toMatch(/\| Q2 \| B kubegate \(cache\) \| [\d.,]+ \|/);
     expect(md).toContain('### B as RBAC users (R)');
     expect(md).toMatch(/\| Q4 \| R bench-many \(12 ns\) \| [\d.,]+ \|/);
+    expect(md).toMatch(/\| `\{ __typename \}` \| [\d.,]+ \| [\d.,]+ \| – \|/);
+    expect(md).toMatch(
+      /What B takes beyond it \(B's p50 minus this one's\): Q2 [\d.,]+ ms, [\d.,]+× its floor; Q3/,
+    );
     expect(existsSync(COMMITTED) ? statSync(COMMITTED).mtimeMs : null).toBe(committedBefore);
   });
 });
