@@ -38,6 +38,12 @@ export interface SubscriptionFigures {
   floorMs?: number;
   /** The fan-out row (bench --fanout): read against `floorMs`. */
   fanout?: true;
+  /**
+   * With `options.cpuMs`: the gateway's CPU time (ms) from just before the first timed event
+   * to just after the last, connections and warm-up left out; a shared machine moves it far
+   * less than the latencies, so it is what an A/B of a change to the event path reads.
+   */
+  timedCpuMs?: number;
   error?: string;
 }
 
@@ -108,6 +114,8 @@ export async function measureSubscriptionLatency(options: {
    * a thousand different live pages rather than a thousand tabs of one.
    */
   distinct?: boolean;
+  /** The gateway's CPU time so far (ms), read around the timed events (`timedCpuMs`). */
+  cpuMs?: () => number | null | undefined;
 }): Promise<SubscriptionFigures> {
   const { upstream, transport, subscribers: n } = options;
   const runId = `b${randomBytes(4).toString('hex')}`;
@@ -190,6 +198,7 @@ export async function measureSubscriptionLatency(options: {
       await sleep(20);
     }
     let expected = 0;
+    const cpuBefore = options.cpuMs?.();
     for (let e = 0; e < options.events; e++) {
       const name = `${runId}-${e}`;
       await write(name);
@@ -197,7 +206,9 @@ export async function measureSubscriptionLatency(options: {
       expected += connected;
       await sleep(20);
     }
+    const cpuAfter = options.cpuMs?.();
     return {
+      ...(cpuBefore != null && cpuAfter != null ? { timedCpuMs: round(cpuAfter - cpuBefore) } : {}),
       transport,
       subscribers: n,
       ...(options.distinct ? { distinct: true } : {}),
