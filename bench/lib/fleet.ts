@@ -27,6 +27,7 @@ import { gatewayEntry } from './build.js';
 import { type Child, type NodeMemory, procMemory, startNodeChild } from './children.js';
 import { listFloor } from './list-floor.js';
 import { type CellResult, type LoadSettings, measureGraphql } from './load.js';
+import { processCpuMs } from './machine.js';
 import { variablesFor } from './operations.js';
 import type { SizeResult } from './results.js';
 import type { SizeContext } from './size-run.js';
@@ -257,7 +258,15 @@ export async function runFleet(size: SizeSpec, ctx: SizeContext): Promise<SizeRe
       if (synced > 0 && firstClusterMs === null) firstClusterMs = Math.round(performance.now() - listening);
       if (synced === clusters) break;
       if (!gw.alive()) throw new Error(`the gateway exited during its sync:\n${gw.tail(10)}`);
-      if (performance.now() - listening > 1_800_000) throw new Error('the fleet did not sync within 30 min');
+      if (performance.now() - listening > 1_800_000) {
+        // What a reader of a failed run needs: how far it got, and how much of the machine
+        // the gateway had (the churning simulators share it).
+        const gwCpu = processCpuMs(gw.pid);
+        const sims = children.filter((c) => c !== gw).reduce((sum, c) => sum + (processCpuMs(c.pid) ?? 0), 0);
+        throw new Error(
+          `the fleet did not sync within 30 min: ${synced}/${clusters} clusters synced; CPU over the run so far: gateway ${gwCpu == null ? 'n/a' : `${Math.round(gwCpu / 1000)} s`}, the simulators ${Math.round(sims / 1000)} s`,
+        );
+      }
       await sleep(250);
     }
     fleet.sync = {
