@@ -216,7 +216,7 @@ for (const id of (process.env.IDS ?? 'Q2,Q3').split(',')) {
     );
   }
   process.stdout.write(
-    `${id} ${sizeName}: ${names.map((n) => `${n} ${m[n]} ms`).join(', ')}; http/floor ${round(m.http / m.floor, 2)}×, exec/floor ${round(m.exec / m.floor, 2)}×, plan/floor ${round(m.plan / m.floor, 2)}×, gqljs/exec ${round(m.gqljs / m.exec, 2)}, plan/base ${round(m.plan / m.base, 3)}\n`,
+    `${id} ${sizeName}: ${names.map((n) => `${n} ${m[n]} ms`).join(', ')}; http/floor ${round(m.http / m.floor, 2)}×, exec/floor ${round(m.exec / m.floor, 2)}×, plan/floor ${round(m.plan / m.floor, 2)}×, gqljs/exec ${round(m.gqljs / m.exec, 2)}${based ? `, plan/base ${round(m.plan / m.base, 3)}` : ''}\n`,
   );
 }
 agent.destroy();
