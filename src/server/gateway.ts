@@ -9,7 +9,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
-import { GraphQLError, type GraphQLSchema } from 'graphql';
+import { type ExecutionArgs, type ExecutionResult, GraphQLError, type GraphQLSchema } from 'graphql';
 import { CloseCode } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
@@ -47,6 +47,7 @@ import { createMetrics, type GatewayMetrics } from './metrics.js';
 import { usePlannedQueries } from './query-executor.js';
 import { readiness } from './readiness.js';
 import { useRequestLog } from './request-log.js';
+import { onResultStream } from './result-stream.js';
 import { useShardExtension } from './shard.js';
 import { useSharedEventExecution } from './shared-events.js';
 import { Drain } from './shutdown.js';
@@ -57,6 +58,7 @@ import {
   useSubscriptionLimits,
 } from './subscription-limits.js';
 import { useTracing } from './tracing.js';
+import { deliverToSocket } from './ws-delivery.js';
 
 export interface GatewayOptions {
   schema: GraphQLSchema;
@@ -191,6 +193,25 @@ export const WS_TRY_AGAIN_LATER = 1013;
 /** The id of the request being served, for masked errors; set per HTTP request (x-request-id). */
 const requestIds = new AsyncLocalStorage<string>();
 
+/** What a graphql-ws operation's `execute` and `subscribe` need, carried in its root value. */
+interface WsRoot {
+  execute: (args: ExecutionArgs) => ExecutionResult | Promise<ExecutionResult>;
+  subscribe: (
+    args: ExecutionArgs,
+  ) =>
+    | Promise<AsyncIterable<ExecutionResult> | ExecutionResult>
+    | AsyncIterable<ExecutionResult>
+    | ExecutionResult;
+  socket: import('ws').WebSocket;
+  /** The upgraded HTTP connection the WebSocket runs on. */
+  upgraded: import('node:stream').Duplex;
+  id: string;
+}
+
+function isAsyncIterable(value: unknown): value is AsyncIterable<ExecutionResult> {
+  return typeof value === 'object' && value !== null && Symbol.asyncIterator in value;
+}
+
 /** A caller's x-request-id when it is a plain token (so it can be logged), else a new one. */
 function requestIdOf(req: IncomingMessage): string {
   const given = req.headers['x-request-id'];
@@ -302,14 +323,18 @@ export function createGateway(options: GatewayOptions): Gateway {
         listSize: (type, field) =>
           type === 'Query' && field === 'clusters' ? options.directory.list().length : undefined,
       }),
-      metrics.plugin,
+      // The plugins that watch a subscription's results do it through callbacks on its one
+      // stream (result-stream.ts), not an iterator each.
+      onResultStream(metrics.plugin),
       ...(options.logger
         ? [
-            useRequestLog({
-              logger: options.logger,
-              requestId: () => requestIds.getStore(),
-              principal: (request) => admitted.get(request),
-            }),
+            onResultStream(
+              useRequestLog({
+                logger: options.logger,
+                requestId: () => requestIds.getStore(),
+                principal: (request) => admitted.get(request),
+              }),
+            ),
           ]
         : []),
       useSubscriptionLimits(options.settings?.subscriptionsPerPrincipal),
@@ -323,7 +348,9 @@ export function createGateway(options: GatewayOptions): Gateway {
       // A trace span per operation (a no-op unless the CLI started the OpenTelemetry SDK).
       // Last: it wraps the execute and subscribe functions the plugins above set (shared
       // events replaces subscribe outright), so they all run inside the span.
-      useTracing({ masked: (error) => !isClientError(error), requestId: () => requestIds.getStore() }),
+      onResultStream(
+        useTracing({ masked: (error) => !isClientError(error), requestId: () => requestIds.getStore() }),
+      ),
     ],
   });
 
@@ -434,6 +461,10 @@ export function createGateway(options: GatewayOptions): Gateway {
     path: '/graphql',
     // The ws default is 100 MiB: a message may be no larger than an HTTP body.
     maxPayload: options.maxMessageBytes ?? MAX_REQUEST_BODY_BYTES,
+    // ws's default, said here: ws-delivery.ts writes frames to the connection itself when
+    // no extension is negotiated (compressing every subscriber's copy would cost more CPU
+    // per event than it saves on loopback or a cluster network).
+    perMessageDeflate: false,
     // Browsers apply no CORS to WebSockets: Host and Origin are checked here.
     verifyClient: (info, done) => {
       const refused = browserRefusal(info.req);
@@ -521,20 +552,29 @@ export function createGateway(options: GatewayOptions): Gateway {
           document: parse(params.query),
           variableValues: params.variables,
           contextValue: await contextFactory(),
-          rootValue: { execute, subscribe },
+          // Not the operation's root (no resolver reads it): what `execute`/`subscribe` below need.
+          rootValue: {
+            execute,
+            subscribe,
+            socket: ctx.extra.socket,
+            upgraded: ctx.extra.request.socket,
+            id,
+          } satisfies WsRoot,
         };
         const errors = validate(args.schema, args.document);
         if (errors.length) return errors;
         return args;
       },
-      execute: (args) =>
-        requestIds.run(randomUUID(), () =>
-          (args.rootValue as { execute: typeof import('graphql').execute }).execute(args),
-        ),
+      execute: (args) => requestIds.run(randomUUID(), () => (args.rootValue as WsRoot).execute(args)),
+      // The stream's results are written by ws-delivery.ts; graphql-ws keeps the protocol.
       subscribe: (args) =>
-        requestIds.run(randomUUID(), () =>
-          (args.rootValue as { subscribe: typeof import('graphql').subscribe }).subscribe(args),
-        ),
+        requestIds.run(randomUUID(), async () => {
+          const root = args.rootValue as WsRoot;
+          const result = await root.subscribe(args);
+          return isAsyncIterable(result)
+            ? deliverToSocket(result, root.socket, root.upgraded, root.id)
+            : result;
+        }),
     },
     wss,
   );

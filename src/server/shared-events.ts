@@ -30,6 +30,7 @@ import type { GatewayContext } from '../loaders/index.js';
 import { principalKey } from '../loaders/principal.js';
 import { isSharedEvent } from '../loaders/streams.js';
 import { type EventExecutor, prepareEventExecutor } from './event-executor.js';
+import { ResultStream } from './result-stream.js';
 
 type Result = ExecutionResult | Promise<ExecutionResult>;
 
@@ -72,7 +73,7 @@ function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
 
 export async function sharedSubscribe(
   args: ExecutionArgs & { signal?: AbortSignal },
-): Promise<AsyncIterableIterator<ExecutionResult> | ExecutionResult> {
+): Promise<ResultStream | ExecutionResult> {
   let source: AsyncIterable<unknown> | ExecutionResult;
   try {
     source = await createSourceEventStream(args);
@@ -96,30 +97,12 @@ export async function sharedSubscribe(
   };
   const stop = () => iterator.return?.();
   args.signal?.addEventListener('abort', stop, { once: true });
-  const done = (): IteratorResult<ExecutionResult> => {
-    args.signal?.removeEventListener('abort', stop);
-    return { value: undefined, done: true };
-  };
-  const mapped: AsyncIterableIterator<ExecutionResult> = {
-    async next() {
-      const item = await iterator.next();
-      if (item.done) return done();
-      return { value: await executeEvent(executor, key, item.value), done: false };
-    },
-    async return() {
-      await iterator.return?.();
-      return done();
-    },
-    async throw(error: unknown) {
-      await iterator.return?.();
-      done();
-      throw error;
-    },
-    [Symbol.asyncIterator]() {
-      return mapped;
-    },
-  };
-  return mapped;
+  // The only iterator between the relay's queue and the transport: the plugins hook it (result-stream.ts).
+  return new ResultStream(
+    iterator,
+    (payload) => executeEvent(executor, key, payload),
+    () => args.signal?.removeEventListener('abort', stop),
+  );
 }
 
 /** Makes every subscription use `sharedSubscribe`. */

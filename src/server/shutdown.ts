@@ -9,12 +9,11 @@
 import type { ExecutionArgs, ExecutionResult } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { ErrorCode, GatewayError } from '../errors.js';
+import { type ResultStream, streamOf } from './result-stream.js';
 
 export function shuttingDown(message: string): GatewayError {
   return new GatewayError(message, { code: ErrorCode.SHUTTING_DOWN });
 }
-
-const ENDED = Symbol('ended');
 
 type ExecuteFn = (args: ExecutionArgs) => unknown;
 
@@ -67,14 +66,25 @@ export class Drain {
   executions = 0;
   /** Subscriptions whose stream has not ended. */
   subscriptions = 0;
-  private readonly ending = new Signal();
   private readonly cutting = new Signal();
+  /** The live subscriptions' streams (result-stream.ts): only the streams, never a result. */
+  private readonly live = new Set<ResultStream>();
   private subscriptionsEnded = false;
 
   /** Every live subscription (and any started from now on) ends with SHUTTING_DOWN. */
   endSubscriptions(): void {
     this.subscriptionsEnded = true;
-    this.ending.fire();
+    for (const stream of [...this.live]) this.end(stream);
+  }
+
+  /** Its last result is SHUTTING_DOWN: it no longer counts as live, though a transport has yet to send that. */
+  private end(stream: ResultStream): void {
+    stream.cut(lastResult());
+    this.forget(stream);
+  }
+
+  private forget(stream: ResultStream): void {
+    if (this.live.delete(stream)) this.subscriptions--;
   }
 
   /** Every execution still running answers SHUTTING_DOWN now (its resolvers finish unobserved). */
@@ -82,9 +92,9 @@ export class Drain {
     this.cutting.fire();
   }
 
-  /** Executions and subscription reads waiting on the drain now (none once they settled). */
+  /** Executions waiting on the drain now (none once they settled). */
   get waiting(): number {
-    return this.ending.size + this.cutting.size;
+    return this.cutting.size;
   }
 
   plugin(): Plugin {
@@ -111,62 +121,24 @@ export class Drain {
       onSubscribe: () => ({
         onSubscribeResult: ({ result, setResult }) => {
           if (!isAsyncIterable(result)) return;
-          setResult(this.endable(result) as never);
+          const stream = streamOf(result, setResult);
+          this.subscriptions++;
+          this.live.add(stream);
+          stream.onEnd(() => this.forget(stream));
+          if (this.subscriptionsEnded) this.end(stream);
         },
       }),
     };
   }
+}
 
-  /** The subscription's results, ended with a SHUTTING_DOWN result when the drain says so. */
-  private endable(source: AsyncIterable<ExecutionResult>): AsyncIterableIterator<ExecutionResult> {
-    const iterator = source[Symbol.asyncIterator]();
-    let finished = false;
-    this.subscriptions++;
-    const finish = () => {
-      if (finished) return;
-      finished = true;
-      this.subscriptions--;
-    };
-    const last = (): ExecutionResult => ({
-      errors: [
-        shuttingDown('the gateway is shutting down: subscribe again (another replica will answer) to go on'),
-      ],
-    });
-    return {
-      [Symbol.asyncIterator]() {
-        return this;
-      },
-      next: async () => {
-        if (finished) return { done: true, value: undefined };
-        if (this.subscriptionsEnded) {
-          finish();
-          void iterator.return?.();
-          return { done: false, value: last() };
-        }
-        const next = await this.ending.race<IteratorResult<ExecutionResult> | typeof ENDED>(
-          iterator.next(),
-          () => ENDED,
-        );
-        if (next === ENDED) {
-          finish();
-          void iterator.return?.();
-          return { done: false, value: last() };
-        }
-        if (next.done) finish();
-        return next;
-      },
-      return: async () => {
-        finish();
-        await iterator.return?.();
-        return { done: true, value: undefined };
-      },
-      throw: async (error: unknown) => {
-        finish();
-        if (iterator.throw) return iterator.throw(error);
-        throw error;
-      },
-    };
-  }
+/** A subscription's last result when the gateway shuts down. */
+function lastResult(): ExecutionResult {
+  return {
+    errors: [
+      shuttingDown('the gateway is shutting down: subscribe again (another replica will answer) to go on'),
+    ],
+  };
 }
 
 function isAsyncIterable(value: unknown): value is AsyncIterable<ExecutionResult> {

@@ -15,9 +15,10 @@
  * else keep yoga's processors.
  */
 import { Readable } from 'node:stream';
-import type { ExecutionResult, GraphQLError } from 'graphql';
+import type { ExecutionResult } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { type Clock, systemClock } from '../kube/clock.js';
+import { memoised } from './result-json.js';
 
 const PING_MS = 12_000;
 const PING = Buffer.from(':\n\n');
@@ -31,36 +32,7 @@ const HEADERS = {
 };
 
 /** Serialised `next` messages, per result object: identical subscribers share one. */
-const messages = new WeakMap<object, Buffer>();
-
-/**
- * As yoga serialises a result: an error's `extensions.http` (its HTTP status, for the
- * transport) and `unexpected` stay on the server, and so does a result's `extensions.http`.
- */
-export function serialise(result: ExecutionResult): string {
-  if (!result.errors?.length && !(result.extensions as { http?: unknown } | undefined)?.http) {
-    return JSON.stringify(result);
-  }
-  const { http: _http, ...extensions } = (result.extensions ?? {}) as Record<string, unknown>;
-  return JSON.stringify({
-    ...result,
-    errors: result.errors?.map((error: GraphQLError) => {
-      const json = error.toJSON();
-      const { http: _h, unexpected: _u, ...rest } = (json.extensions ?? {}) as Record<string, unknown>;
-      return { ...json, extensions: Object.keys(rest).length ? rest : undefined };
-    }),
-    extensions: Object.keys(extensions).length ? extensions : undefined,
-  });
-}
-
-function message(result: ExecutionResult): Buffer {
-  let bytes = messages.get(result);
-  if (!bytes) {
-    bytes = Buffer.from(`event: next\ndata: ${serialise(result)}\n\n`);
-    messages.set(result, bytes);
-  }
-  return bytes;
-}
+const message = memoised((json) => Buffer.from(`event: next\ndata: ${json}\n\n`));
 
 /** The stream of one subscription: pulls a result when the response can take more. */
 function eventStream(results: AsyncIterable<ExecutionResult>, clock: Clock): Readable {

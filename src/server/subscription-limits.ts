@@ -8,6 +8,7 @@ import type { Plugin } from 'graphql-yoga';
 import { ErrorCode, GatewayError } from '../errors.js';
 import type { GatewayContext } from '../loaders/index.js';
 import { principalKey } from '../loaders/principal.js';
+import { streamOf } from './result-stream.js';
 
 export const DEFAULT_SUBSCRIPTIONS_PER_PRINCIPAL = 5000;
 export const DEFAULT_SUBSCRIPTIONS_PER_CONNECTION = 200;
@@ -49,10 +50,8 @@ export function useSubscriptionLimits(limit = DEFAULT_SUBSCRIPTIONS_PER_PRINCIPA
             release(key); // refused or failed at once: no stream holds the place
             return;
           }
-          setResult(releasingOnEnd(result, () => release(key)));
-        },
-        onSubscribeError() {
-          release(key);
+          // Done, returned (the client left), failed or cut: the place is free again.
+          streamOf(result, setResult).onEnd(() => release(key));
         },
       };
     },
@@ -61,40 +60,4 @@ export function useSubscriptionLimits(limit = DEFAULT_SUBSCRIPTIONS_PER_PRINCIPA
 
 function isAsyncIterable<T>(value: unknown): value is AsyncIterable<T> {
   return typeof value === 'object' && value !== null && Symbol.asyncIterator in value;
-}
-
-/** The same stream, calling `release` exactly once when it ends, is returned, or throws. */
-function releasingOnEnd<T>(source: AsyncIterable<T>, release: () => void): AsyncIterableIterator<T> {
-  const iterator = source[Symbol.asyncIterator]();
-  let released = false;
-  const once = () => {
-    if (!released) {
-      released = true;
-      release();
-    }
-  };
-  return {
-    async next() {
-      try {
-        const r = await iterator.next();
-        if (r.done) once();
-        return r;
-      } catch (err) {
-        once();
-        throw err;
-      }
-    },
-    async return(value?: unknown) {
-      once();
-      return (await iterator.return?.(value)) ?? { value: undefined, done: true };
-    },
-    async throw(err?: unknown) {
-      once();
-      if (iterator.throw) return iterator.throw(err);
-      throw err;
-    },
-    [Symbol.asyncIterator]() {
-      return this;
-    },
-  };
 }

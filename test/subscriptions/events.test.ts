@@ -134,6 +134,43 @@ describe.each(TRANSPORTS)('over %s', (transport) => {
   });
 });
 
+it('delivers answers of every WebSocket frame length whole (7-bit, 16-bit and 64-bit lengths), multi-byte text included, as SSE does', async () => {
+  // The gateway frames graphql-ws messages itself (server/ws-delivery.ts): a frame's length
+  // is counted in bytes, in one of three encodings by size.
+  const ns = 'frames';
+  ensureNamespace(h, ns);
+  const small = `subscription ($ns: String) { podEvents(namespace: $ns) { type } }`;
+  const wide = `subscription ($ns: String) { podEvents(namespace: $ns) {
+    type object { name annotations { key value } } } }`;
+  const variables = { ns };
+  const subs = await start([
+    { transport: 'ws', query: small, variables },
+    { transport: 'ws', query: wide, variables },
+    { transport: 'sse', query: small, variables },
+    { transport: 'sse', query: wide, variables },
+  ]);
+  const [wsSmall, wsWide, sseSmall, sseWide] = subs;
+  // Payload lengths: ~100 B, ~2.5 KB, ~63 KB (under 65,536 B), ~70 KB and ~250 KB; 'é' is
+  // two bytes in UTF-8, '€' three and the emoji four.
+  const notes = [10, 500, 12_600, 14_000, 50_000].map(
+    (n, i) => `${i}:${'é€🙂'.repeat(n / 10)}${'x'.repeat(n % 10)}`,
+  );
+  notes.forEach((note, i) => {
+    h.sim.store.create('pods', {
+      ...barePod(ns, `frame-${i}`),
+      metadata: { name: `frame-${i}`, namespace: ns, annotations: { note } },
+    });
+  });
+  for (const sub of subs) await sub.count(notes.length);
+  expect(wsSmall.events).toEqual(notes.map(() => ({ type: 'ADDED' })));
+  expect(
+    wsWide.events.map((e: Json) => e.object.annotations.find((a: Json) => a.key === 'note')?.value),
+  ).toEqual(notes);
+  expect(wsWide.events).toEqual(sseWide.events);
+  expect(wsSmall.events).toEqual(sseSmall.events);
+  await stop(subs);
+});
+
 it('applies namespace, labelSelector, nodeName, jobName and cluster filters to every event, over both transports', async () => {
   const [nsA, nsB] = ['filters-a', 'filters-b'];
   for (const sim of h.sims) for (const ns of [nsA, nsB]) ensureNamespace(h, ns, sim);

@@ -166,3 +166,52 @@ it('cuts off a subscriber that stops reading with SLOW_CONSUMER, without delayin
     await client.dispose();
   }
 }, 60_000);
+
+it('a connection that stops reading for a while, with two subscriptions on it, gets every event of both once it reads again', async () => {
+  // The gateway writes graphql-ws frames itself (server/ws-delivery.ts) and, when the socket
+  // is backed up, waits for its own frames to be written before it pulls the next result:
+  // both subscriptions resume when the client reads again, in order, nothing skipped.
+  const ns = 'paused';
+  ensureNamespace(h, ns);
+  h.sim.store.create('pods', barePod(ns, 'wide'));
+  const baseline = serverSubscriptions(h);
+  const query = `subscription { podEvents(namespace: "${ns}", allChanges: true) {
+    type resourceVersion object { name annotations { key value } } } }`;
+  const paused = await rawSubscriber(h.url, 'one', query);
+  paused.socket.send(JSON.stringify({ id: 'two', type: 'subscribe', payload: { query } }));
+  try {
+    await listeners(h, baseline + 2);
+    paused.pause();
+    // 40 versions of 200 KB for each subscription: 16 MB, more than the socket buffers hold,
+    // fewer events than the queue limit (64), so nobody is cut.
+    const versions = 40;
+    const blob = 'y'.repeat(200 * 1024);
+    const rvs: string[] = [];
+    for (let i = 0; i < versions; i++) {
+      rvs.push(
+        h.sim.store.mutate('pods', ns, 'wide', (d) => ({
+          ...d,
+          metadata: { ...d.metadata, annotations: { blob: `${i}:${blob}` } },
+        }))!.metadata.resourceVersion!,
+      );
+      if (i % 5 === 4) await cached(h, 'Pod', `${ns}/wide`, rvs.at(-1)!);
+    }
+    // Give the gateway time to fill the socket and back up.
+    await new Promise((r) => setTimeout(r, 500));
+    paused.resume();
+    const received = (id: string) =>
+      paused.messages
+        .filter((m) => m.id === id && m.type === 'next')
+        .map((m) => m.payload.data?.podEvents?.resourceVersion);
+    await waitFor(() => received('one').length === versions && received('two').length === versions, {
+      message: 'every version on both subscriptions',
+      timeoutMs: 30_000,
+      observe: () => [received('one').length, received('two').length],
+    });
+    expect(received('one')).toEqual(rvs);
+    expect(received('two')).toEqual(rvs);
+  } finally {
+    paused.socket.terminate();
+    await listeners(h, baseline);
+  }
+}, 60_000);

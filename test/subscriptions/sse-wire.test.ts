@@ -7,7 +7,7 @@
  */
 import { GraphQLError } from 'graphql';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { serialise } from '../../src/server/sse.js';
+import { serialise } from '../../src/server/result-json.js';
 import { type Harness, startHarness } from '../helpers/harness.js';
 import { waitFor } from '../helpers/wait.js';
 import {
