@@ -72,7 +72,7 @@ for (const transport of transports) {
     const timed =
       f.timedCpuMs === undefined
         ? ''
-        : `; during the timed events ${Math.round(f.timedCpuMs)} ms, ${((f.timedCpuMs / Math.max(1, f.samples)) * 1000).toFixed(1)} µs per delivered event`;
+        : `; during the timed events ${Math.round(f.timedCpuMs)} ms, ${((f.timedCpuMs / Math.max(1, f.samples)) * 1000).toFixed(1)} µs per delivered event (the subscribers' process: ${(((f.clientCpuMs ?? 0) / Math.max(1, f.samples)) * 1000).toFixed(1)} µs)`;
     console.log(
       `${transport} ×${subscribers}: p50 ${f.p50Ms} ms, p99 ${f.p99Ms} ms (${f.samples} samples, ${f.lost} lost); gateway CPU ${Math.round(cpu)} ms over the run (connections included), ${((cpu / Math.max(1, f.samples)) * 1000).toFixed(1)} µs per delivered event${timed}${f.error ? `; ${f.error}` : ''}`,
     );

@@ -44,6 +44,8 @@ export interface SubscriptionFigures {
    * less than the latencies, so it is what an A/B of a change to the event path reads.
    */
   timedCpuMs?: number;
+  /** This process's CPU time (ms) over the timed events: the subscribers' side (and the writer). */
+  clientCpuMs?: number;
   error?: string;
 }
 
@@ -199,6 +201,7 @@ export async function measureSubscriptionLatency(options: {
     }
     let expected = 0;
     const cpuBefore = options.cpuMs?.();
+    const clientBefore = process.cpuUsage();
     for (let e = 0; e < options.events; e++) {
       const name = `${runId}-${e}`;
       await write(name);
@@ -207,8 +210,10 @@ export async function measureSubscriptionLatency(options: {
       await sleep(20);
     }
     const cpuAfter = options.cpuMs?.();
+    const client = process.cpuUsage(clientBefore);
     return {
       ...(cpuBefore != null && cpuAfter != null ? { timedCpuMs: round(cpuAfter - cpuBefore) } : {}),
+      clientCpuMs: round((client.user + client.system) / 1000),
       transport,
       subscribers: n,
       ...(options.distinct ? { distinct: true } : {}),
