@@ -152,7 +152,7 @@ export async function measureSubscriptionLatency(options: {
   };
   const onError = (err: unknown) => {
     streamErrors++;
-    lastError = err instanceof Error ? err.message : JSON.stringify(err);
+    lastError = describeStreamError(err);
   };
 
   const subs: Subscriber[] = [];
@@ -293,4 +293,18 @@ export async function measureSubscriptionLatency(options: {
       },
     };
   }
+}
+
+/**
+ * What a client's error callback got: an Error's message, a WebSocket close (its code and
+ * reason: JSON.stringify shows a CloseEvent as `{}`), an error event's message, or JSON.
+ */
+export function describeStreamError(err: unknown): string {
+  if (err instanceof Error) return err.message;
+  if (Array.isArray(err)) return err.map(describeStreamError).join('; ');
+  const e = err as { type?: string; code?: number; reason?: string; message?: string; error?: unknown };
+  if (typeof e?.code === 'number') return `closed ${e.code}${e.reason ? ` ${e.reason}` : ''}`;
+  if (e?.error instanceof Error) return `${e.type ?? 'error'}: ${e.error.message}`;
+  if (typeof e?.message === 'string') return `${e.type ?? 'error'}: ${e.message}`;
+  return JSON.stringify(err);
 }
