@@ -40,6 +40,8 @@ export class ResultStream implements AsyncIterableIterator<ExecutionResult> {
   private pending:
     | { resolve: (r: IteratorResult<ExecutionResult>) => void; reject: (e: unknown) => void }
     | undefined;
+  /** The read in flight (while `pending` is set). */
+  private reading: Promise<IteratorResult<ExecutionResult>> | undefined;
 
   /**
    * @param source the events (each subscriber's relay queue)
@@ -74,7 +76,7 @@ export class ResultStream implements AsyncIterableIterator<ExecutionResult> {
    */
   cut(last: ExecutionResult): void {
     if (this.ended || this.last) return;
-    void this.source.return?.();
+    void this.closeSource();
     const pending = this.pending;
     this.pending = undefined;
     if (!pending) {
@@ -95,10 +97,20 @@ export class ResultStream implements AsyncIterableIterator<ExecutionResult> {
       });
     }
     if (this.ended) return Promise.resolve(DONE);
-    return new Promise((resolve, reject) => {
+    // Reads are served in order: a read asked while one is in flight waits for it.
+    const reading = this.reading;
+    if (this.pending && reading) return reading.then(this.nextRead, this.nextRead);
+    const promise = new Promise<IteratorResult<ExecutionResult>>((resolve, reject) => {
       const pending = { resolve, reject };
       this.pending = pending;
-      this.source.next().then(
+      let item: Promise<IteratorResult<unknown>>;
+      try {
+        item = this.source.next();
+      } catch (error) {
+        this.fail(pending, error);
+        return;
+      }
+      item.then(
         (item) => {
           if (this.pending !== pending) return; // cut or returned meanwhile
           if (item.done) {
@@ -130,7 +142,11 @@ export class ResultStream implements AsyncIterableIterator<ExecutionResult> {
         },
       );
     });
+    this.reading = promise;
+    return promise;
   }
+
+  private readonly nextRead = () => this.next();
 
   return(): Promise<IteratorResult<ExecutionResult>> {
     const pending = this.pending;
@@ -138,10 +154,7 @@ export class ResultStream implements AsyncIterableIterator<ExecutionResult> {
     this.last = undefined;
     this.finish();
     pending?.resolve(DONE);
-    return Promise.resolve(this.source.return?.()).then(
-      () => DONE,
-      () => DONE,
-    );
+    return this.closeSource().then(() => DONE);
   }
 
   throw(error: unknown): Promise<IteratorResult<ExecutionResult>> {
@@ -167,8 +180,17 @@ export class ResultStream implements AsyncIterableIterator<ExecutionResult> {
     let passed = error;
     for (const hook of this.errorHooks) passed = hook(passed);
     this.finish();
-    void this.source.return?.();
+    void this.closeSource();
     pending.reject(passed);
+  }
+
+  /** Ends the source; what its `return` throws or rejects with is of no use to anyone now. */
+  private closeSource(): Promise<unknown> {
+    try {
+      return Promise.resolve(this.source.return?.()).catch(() => undefined);
+    } catch {
+      return Promise.resolve();
+    }
   }
 
   private finish(): void {

@@ -96,6 +96,45 @@ describe('ResultStream', () => {
     expect(queue.push(1)).toBe(false);
   });
 
+  it('serves reads asked at once in order, each its own result', async () => {
+    const { queue, stream } = queued();
+    const reads = [stream.next(), stream.next(), stream.next()];
+    queue.push(1);
+    queue.push(2);
+    queue.end();
+    expect(await Promise.all(reads)).toEqual([
+      { value: { data: { n: 1 } }, done: false },
+      { value: { data: { n: 2 } }, done: false },
+      DONE,
+    ]);
+  });
+
+  it('a source whose return throws or rejects still ends quietly (no unhandled rejection)', async () => {
+    const rejections: unknown[] = [];
+    const onRejection = (reason: unknown) => rejections.push(reason);
+    process.on('unhandledRejection', onRejection);
+    try {
+      for (const failing of [
+        () => Promise.reject(new Error('return rejected')),
+        () => {
+          throw new Error('return threw');
+        },
+      ]) {
+        const source = { next: () => new Promise<IteratorResult<unknown>>(() => {}), return: failing };
+        const cut = new ResultStream(source as AsyncIterator<unknown>, (e) => e as ExecutionResult);
+        const waiting = cut.next();
+        cut.cut({ data: { bye: true } });
+        expect(await waiting).toEqual({ value: { data: { bye: true } }, done: false });
+        const returned = new ResultStream(source as AsyncIterator<unknown>, (e) => e as ExecutionResult);
+        expect(await returned.return()).toEqual(DONE);
+      }
+      await new Promise((r) => setTimeout(r, 20));
+      expect(rejections).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onRejection);
+    }
+  });
+
   it('streamOf hooks the stream it is given, or wraps another iterable and sets it as the result', async () => {
     const { stream } = queued();
     let set: unknown;
