@@ -12,7 +12,7 @@ import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { type ExecutionArgs, type ExecutionResult, GraphQLError, type GraphQLSchema } from 'graphql';
 import { CloseCode } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
-import { createYoga, type YogaServerInstance } from 'graphql-yoga';
+import { createYoga, isAsyncIterable, type YogaServerInstance } from 'graphql-yoga';
 import { WebSocketServer } from 'ws';
 import { ErrorCode, GatewayError, WWW_AUTHENTICATE } from '../errors.js';
 import { systemClock } from '../kube/clock.js';
@@ -206,10 +206,6 @@ interface WsRoot {
   /** The upgraded HTTP connection the WebSocket runs on. */
   upgraded: import('node:stream').Duplex;
   id: string;
-}
-
-function isAsyncIterable(value: unknown): value is AsyncIterable<ExecutionResult> {
-  return typeof value === 'object' && value !== null && Symbol.asyncIterator in value;
 }
 
 /** A caller's x-request-id when it is a plain token (so it can be logged), else a new one. */

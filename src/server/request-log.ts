@@ -21,7 +21,7 @@
  */
 import type { ExecutionResult } from 'graphql';
 import { getOperationAST } from 'graphql';
-import type { Plugin } from 'graphql-yoga';
+import { isAsyncIterable, type Plugin } from 'graphql-yoga';
 import { ErrorCode } from '../errors.js';
 import type { Logger } from './logger.js';
 
@@ -227,8 +227,4 @@ function codesOf(result: ExecutionResult | undefined): string[] | undefined {
     codes.add(typeof code === 'string' ? code : 'UNCODED');
   }
   return [...codes];
-}
-
-function isAsyncIterable(value: unknown): value is AsyncIterable<ExecutionResult> {
-  return typeof value === 'object' && value !== null && Symbol.asyncIterator in value;
 }

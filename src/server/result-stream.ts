@@ -16,7 +16,7 @@
  * one of them may replace). No plugin of this gateway does either.
  */
 import type { ExecutionResult } from 'graphql';
-import type { Plugin } from 'graphql-yoga';
+import { isAsyncIterable, type Plugin } from 'graphql-yoga';
 
 type Result = ExecutionResult | Promise<ExecutionResult>;
 
@@ -24,10 +24,6 @@ const DONE: IteratorResult<ExecutionResult> = Object.freeze({ value: undefined, 
 
 function isPromise<T>(value: unknown): value is Promise<T> {
   return typeof (value as Promise<T> | undefined)?.then === 'function';
-}
-
-function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
-  return typeof value === 'object' && value !== null && Symbol.asyncIterator in value;
 }
 
 export class ResultStream implements AsyncIterableIterator<ExecutionResult> {

@@ -24,7 +24,7 @@ import {
   execute,
   GraphQLError,
 } from 'graphql';
-import type { Plugin } from 'graphql-yoga';
+import { isAsyncIterable, type Plugin } from 'graphql-yoga';
 import { identityKeys } from '../identity.js';
 import type { GatewayContext } from '../loaders/index.js';
 import { principalKey } from '../loaders/principal.js';
@@ -65,10 +65,6 @@ function executeEvent(executor: EventExecutor, key: string | undefined, payload:
     byOperation.set(key, result);
   }
   return result;
-}
-
-function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
-  return typeof value === 'object' && value !== null && Symbol.asyncIterator in value;
 }
 
 export async function sharedSubscribe(

@@ -7,7 +7,7 @@
  * and, past the timeout, `cut`.
  */
 import type { ExecutionArgs, ExecutionResult } from 'graphql';
-import type { Plugin } from 'graphql-yoga';
+import { isAsyncIterable, type Plugin } from 'graphql-yoga';
 import { ErrorCode, GatewayError } from '../errors.js';
 import { type ResultStream, streamOf } from './result-stream.js';
 
@@ -139,8 +139,4 @@ function lastResult(): ExecutionResult {
       shuttingDown('the gateway is shutting down: subscribe again (another replica will answer) to go on'),
     ],
   };
-}
-
-function isAsyncIterable(value: unknown): value is AsyncIterable<ExecutionResult> {
-  return typeof value === 'object' && value !== null && Symbol.asyncIterator in value;
 }

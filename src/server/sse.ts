@@ -16,7 +16,7 @@
  */
 import { Readable } from 'node:stream';
 import type { ExecutionResult } from 'graphql';
-import type { Plugin } from 'graphql-yoga';
+import { isAsyncIterable, type Plugin } from 'graphql-yoga';
 import { type Clock, systemClock } from '../kube/clock.js';
 import { memoised } from './result-json.js';
 
@@ -86,10 +86,6 @@ function wantsEventStream(accept: string | null): boolean {
     if (type === 'multipart/mixed' || type === 'multipart/*') return false;
   }
   return false;
-}
-
-function isAsyncIterable(value: unknown): value is AsyncIterable<ExecutionResult> {
-  return typeof value === 'object' && value !== null && Symbol.asyncIterator in value;
 }
 
 export function useNodeEventStream(options: { clock?: Clock } = {}): Plugin {

@@ -4,7 +4,7 @@
  * honest client's p95 from 7 ms to 76–146 ms. A subscription over the cap is refused
  * with TOO_MANY_SUBSCRIPTIONS, saying which cap and its value; ending one frees its place.
  */
-import type { Plugin } from 'graphql-yoga';
+import { isAsyncIterable, type Plugin } from 'graphql-yoga';
 import { ErrorCode, GatewayError } from '../errors.js';
 import type { GatewayContext } from '../loaders/index.js';
 import { principalKey } from '../loaders/principal.js';
@@ -56,8 +56,4 @@ export function useSubscriptionLimits(limit = DEFAULT_SUBSCRIPTIONS_PER_PRINCIPA
       };
     },
   };
-}
-
-function isAsyncIterable<T>(value: unknown): value is AsyncIterable<T> {
-  return typeof value === 'object' && value !== null && Symbol.asyncIterator in value;
 }

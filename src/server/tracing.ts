@@ -25,7 +25,7 @@ import {
   trace,
 } from '@opentelemetry/api';
 import { type DocumentNode, type ExecutionResult, type GraphQLError, getOperationAST, print } from 'graphql';
-import type { Plugin } from 'graphql-yoga';
+import { isAsyncIterable, type Plugin } from 'graphql-yoga';
 import { ErrorCode } from '../errors.js';
 
 const tracer = trace.getTracer('kubegate');
@@ -108,10 +108,6 @@ function recordErrors(span: Span, result: ExecutionResult, options: TracingPlugi
   }
   span.setAttributes({ 'graphql.error.codes': [...codes], 'graphql.error.count': result.errors.length });
   if (masked) span.setStatus({ code: SpanStatusCode.ERROR, message: 'an unexpected error was masked' });
-}
-
-function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
-  return typeof value === 'object' && value !== null && Symbol.asyncIterator in value;
 }
 
 export function useTracing(options: TracingPluginOptions): Plugin {
