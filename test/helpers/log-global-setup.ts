@@ -48,7 +48,12 @@ export function captureConsoleLog(
 }
 
 export function setup(): () => void {
+  // Each project of vitest.config.ts runs this (in vitest's own process, maybe as a module of
+  // its own each time): the run has one directory, made and scanned once.
+  const run = globalThis as { kubegateTestLogDir?: string };
+  if (run.kubegateTestLogDir) return () => {};
   const dir = mkdtempSync(join(tmpdir(), 'kubegate-test-logs-'));
+  run.kubegateTestLogDir = dir;
   // Workers (forks) are started after this and inherit the environment.
   process.env[LOG_DIR_ENV] = dir;
   return () => scanRunLogs(dir);
