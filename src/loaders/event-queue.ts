@@ -17,6 +17,52 @@ export interface EventQueueOptions {
 }
 
 const EVENTS_ADVICE = 'resubscribe (with initial: true to resynchronise)';
+
+const DONE: IteratorResult<never> = Object.freeze({ value: undefined, done: true });
+
+/**
+ * A source a consumer may read without a promise per item: `nextNow` answers at once (an
+ * item, the end, or undefined when there is nothing yet), and `whenReady` calls back once
+ * when it has something. A consumer uses either this or `next`, not both.
+ *
+ * Why: a fan-out to 10,000 subscribers spent, per subscriber and event, three promises and
+ * four microtask hops between the queue and the socket (queue, relay, result stream,
+ * delivery loop), for results that are already in memory.
+ */
+export interface ReadySource<T> {
+  nextNow(): IteratorResult<T> | undefined;
+  whenReady(ready: () => void): void;
+}
+
+export function isReadySource<T>(source: unknown): source is ReadySource<T> {
+  const s = source as Partial<ReadySource<T>> | null | undefined;
+  return typeof s?.nextNow === 'function' && typeof s.whenReady === 'function';
+}
+
+let readyBatch: (() => void)[] = [];
+
+function runReadyBatch(): void {
+  const batch = readyBatch;
+  readyBatch = [];
+  for (let i = 0; i < batch.length; i++) {
+    try {
+      batch[i]();
+    } catch (error) {
+      // A consumer's callback failing is a bug; the other consumers are still called back.
+      for (const rest of batch.slice(i + 1)) soon(rest);
+      throw error;
+    }
+  }
+}
+
+/**
+ * Calls `ready` in a microtask shared by every callback asked for in the same turn: after
+ * the hub's synchronous fan-out (so every listener has seen the event, as a promise's
+ * resolution would have it), with one microtask for all the subscribers, not one each.
+ */
+export function soon(ready: () => void): void {
+  if (readyBatch.push(ready) === 1) queueMicrotask(runReadyBatch);
+}
 /** A log follow has no snapshot to resynchronise from: the caller picks its lines again. */
 export const LOGS_ADVICE = 'resubscribe (with tailLines or sinceSeconds to pick up the lines missed)';
 
@@ -30,10 +76,12 @@ export class SlowConsumerError extends GatewayError {
   }
 }
 
-export class EventQueue<T> implements AsyncIterableIterator<T | GatewayError> {
+export class EventQueue<T> implements AsyncIterableIterator<T | GatewayError>, ReadySource<T | GatewayError> {
   private readonly items: (T | GatewayError)[] = [];
   private head = 0;
   private waiting: ((result: IteratorResult<T | GatewayError>) => void) | undefined;
+  /** A `whenReady` consumer's callback, while the queue is empty. */
+  private ready: (() => void) | undefined;
   private closed = false;
   private overflowed = false;
   private limit: number;
@@ -73,6 +121,11 @@ export class EventQueue<T> implements AsyncIterableIterator<T | GatewayError> {
       resolve({ value: item, done: false });
       return true;
     }
+    if (this.ready) {
+      this.items.push(item);
+      this.wake();
+      return true;
+    }
     if (this.size >= this.limit) {
       // Drop what is queued: the consumer gets one terminal error, then the end.
       this.overflowed = true;
@@ -80,6 +133,7 @@ export class EventQueue<T> implements AsyncIterableIterator<T | GatewayError> {
       this.head = 0;
       this.items.push(new SlowConsumerError(this.options.limit, this.options.resumeAdvice));
       this.release();
+      this.wake();
       return false;
     }
     this.items.push(item);
@@ -101,6 +155,7 @@ export class EventQueue<T> implements AsyncIterableIterator<T | GatewayError> {
       resolve({ value: error, done: false });
     } else this.items.push(error);
     this.release();
+    this.wake();
   }
 
   /** Ends the stream after what is queued. */
@@ -113,9 +168,10 @@ export class EventQueue<T> implements AsyncIterableIterator<T | GatewayError> {
       this.waiting = undefined;
       resolve({ value: undefined, done: true });
     }
+    this.wake();
   }
 
-  next(): Promise<IteratorResult<T | GatewayError>> {
+  nextNow(): IteratorResult<T | GatewayError> | undefined {
     if (this.size > 0) {
       const value = this.items[this.head];
       this.items[this.head] = undefined as never;
@@ -125,9 +181,20 @@ export class EventQueue<T> implements AsyncIterableIterator<T | GatewayError> {
         this.head = 0;
       }
       if (value instanceof GatewayError) this.end();
-      return Promise.resolve({ value, done: false });
+      return { value, done: false };
     }
-    if (this.closed || this.overflowed) return Promise.resolve({ value: undefined, done: true });
+    if (this.closed || this.overflowed) return DONE;
+    return undefined;
+  }
+
+  whenReady(ready: () => void): void {
+    this.ready = ready;
+    if (this.size > 0 || this.closed || this.overflowed) this.wake();
+  }
+
+  next(): Promise<IteratorResult<T | GatewayError>> {
+    const now = this.nextNow();
+    if (now) return Promise.resolve(now);
     return new Promise((resolve) => {
       this.waiting = resolve;
     });
@@ -143,6 +210,14 @@ export class EventQueue<T> implements AsyncIterableIterator<T | GatewayError> {
 
   [Symbol.asyncIterator](): this {
     return this;
+  }
+
+  /** Calls the `whenReady` consumer back (once), soon. */
+  private wake(): void {
+    const ready = this.ready;
+    if (!ready) return;
+    this.ready = undefined;
+    soon(ready);
   }
 
   private release(): void {

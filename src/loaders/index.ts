@@ -82,7 +82,7 @@ export {
   type NodeUsageKey,
 } from './aggregates.js';
 export type { ClusterCatalog } from './catalog.js';
-export { SlowConsumerError } from './event-queue.js';
+export { type EventQueue, isReadySource, type ReadySource, SlowConsumerError, soon } from './event-queue.js';
 export type { AnyObject, ListKey, ObjectKey } from './keys.js';
 export type { BatchHook } from './lists.js';
 export { LiveValue, unwrapLive } from './live-value.js';

@@ -8,11 +8,13 @@
 import type { GraphQLResolveInfo } from 'graphql';
 import { badUserInput, GatewayError } from '../errors.js';
 import {
+  type EventQueue,
   type GatewayContext,
   KIND_INFO,
   type KindName,
   type ObjectEvent,
   type ObjectSubscription,
+  type ReadySource,
 } from '../loaders/index.js';
 import { checkName, checkNamespace, checkSelector } from './args.js';
 import { builder } from './builder.js';
@@ -82,14 +84,23 @@ export function targetClusters(ctx: GatewayContext, cluster: string | null | und
  * keep its hub listener; `return()` here releases it at once.
  */
 export function relay<T>(
-  queue: AsyncIterableIterator<T | GatewayError>,
+  queue: EventQueue<T>,
   ctx: GatewayContext,
-): AsyncIterableIterator<T | GatewayError> {
+): AsyncIterableIterator<T | GatewayError> & ReadySource<T | GatewayError> {
   return {
     async next() {
       const result = await queue.next();
       if (!result.done) ctx.renewLoaders();
       return result;
+    },
+    // The same without a promise per event (the result stream reads so: result-stream.ts).
+    nextNow() {
+      const result = queue.nextNow();
+      if (result && !result.done) ctx.renewLoaders();
+      return result;
+    },
+    whenReady(ready: () => void) {
+      queue.whenReady(ready);
     },
     async return() {
       return (await queue.return?.()) ?? { value: undefined, done: true };

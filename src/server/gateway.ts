@@ -47,7 +47,7 @@ import { createMetrics, type GatewayMetrics } from './metrics.js';
 import { usePlannedQueries } from './query-executor.js';
 import { readiness } from './readiness.js';
 import { useRequestLog } from './request-log.js';
-import { onResultStream } from './result-stream.js';
+import { useStreamHooks } from './result-stream.js';
 import { useShardExtension } from './shard.js';
 import { useSharedEventExecution } from './shared-events.js';
 import { Drain } from './shutdown.js';
@@ -245,6 +245,7 @@ export function createGateway(options: GatewayOptions): Gateway {
   const logs = new LogGate({ settings: options.containerLogs, clock: options.clock });
   metrics.observeLogs(logs);
 
+  const streamHooks = useStreamHooks();
   const yoga = createYoga<ServerContext, GatewayContext>({
     schema: options.schema,
     graphqlEndpoint: '/graphql',
@@ -303,6 +304,10 @@ export function createGateway(options: GatewayOptions): Gateway {
       },
     },
     plugins: [
+      // The plugins that watch a subscription's results (these, and yoga's error masking and
+      // abort hook) do it through callbacks on its one stream, not an iterator each
+      // (result-stream.ts); checked once the plugins have started, below.
+      streamHooks,
       // First: nothing is read, parsed or validated for a caller without credentials.
       useAdmission(options.auth, admitted),
       useCodedHttpErrors(),
@@ -319,18 +324,14 @@ export function createGateway(options: GatewayOptions): Gateway {
         listSize: (type, field) =>
           type === 'Query' && field === 'clusters' ? options.directory.list().length : undefined,
       }),
-      // The plugins that watch a subscription's results do it through callbacks on its one
-      // stream (result-stream.ts), not an iterator each.
-      onResultStream(metrics.plugin),
+      metrics.plugin,
       ...(options.logger
         ? [
-            onResultStream(
-              useRequestLog({
-                logger: options.logger,
-                requestId: () => requestIds.getStore(),
-                principal: (request) => admitted.get(request),
-              }),
-            ),
+            useRequestLog({
+              logger: options.logger,
+              requestId: () => requestIds.getStore(),
+              principal: (request) => admitted.get(request),
+            }),
           ]
         : []),
       useSubscriptionLimits(options.settings?.subscriptionsPerPrincipal),
@@ -344,11 +345,10 @@ export function createGateway(options: GatewayOptions): Gateway {
       // A trace span per operation (a no-op unless the CLI started the OpenTelemetry SDK).
       // Last: it wraps the execute and subscribe functions the plugins above set (shared
       // events replaces subscribe outright), so they all run inside the span.
-      onResultStream(
-        useTracing({ masked: (error) => !isClientError(error), requestId: () => requestIds.getStore() }),
-      ),
+      useTracing({ masked: (error) => !isClientError(error), requestId: () => requestIds.getStore() }),
     ],
   });
+  streamHooks.assert();
 
   const serveMetrics = async (res: import('node:http').ServerResponse) => {
     res.writeHead(200, { 'Content-Type': metrics.registry.contentType });

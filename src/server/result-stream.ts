@@ -11,12 +11,23 @@
  * queue and the transport; the plugins register callbacks on it (`streamOf`), and
  * `onResultStream` makes any plugin's `onNext`/`onEnd`/`onSubscribeError` such callbacks.
  *
- * The callbacks are synchronous: an `onNext` that returns a promise is not awaited, and
- * `setResult` is refused (identical subscribers share one result object, which no hook of
- * one of them may replace). No plugin of this gateway does either.
+ * The callbacks are synchronous: an `onNext` that returns a promise is not awaited. An
+ * `onNext` may replace the result (`setResult`, as yoga's error masking does for a result
+ * with errors): this subscriber then gets the new object, and later hooks see it; the
+ * result identical subscribers share is never changed in place.
+ *
+ * No plugin's hooks are left to envelop: `useStreamHooks` (first in the gateway's plugins)
+ * moves those of every plugin, yoga's own masking and abort hooks included, onto the
+ * stream, and `assertStreamHooks` refuses to start a gateway where one is not. So the
+ * transports get this stream itself, which they read without a promise per event.
+ *
+ * Read either as an async iterator or, when its source is a ReadySource (each relay's
+ * queue is), with `nextNow` and `whenReady`: a result already in memory (a shared event's,
+ * or one executed synchronously) is then handed out without a promise (ws-delivery.ts).
  */
 import type { ExecutionResult } from 'graphql';
 import { isAsyncIterable, type Plugin } from 'graphql-yoga';
+import { isReadySource, type ReadySource, soon } from '../loaders/index.js';
 
 type Result = ExecutionResult | Promise<ExecutionResult>;
 
@@ -27,7 +38,7 @@ function isPromise<T>(value: unknown): value is Promise<T> {
 }
 
 export class ResultStream implements AsyncIterableIterator<ExecutionResult> {
-  private readonly resultHooks: ((result: ExecutionResult) => void)[] = [];
+  private readonly resultHooks: ((result: ExecutionResult) => ExecutionResult | undefined)[] = [];
   private readonly endHooks: (() => void)[] = [];
   private readonly errorHooks: ((error: unknown) => unknown)[] = [];
   private ended = false;
@@ -38,6 +49,10 @@ export class ResultStream implements AsyncIterableIterator<ExecutionResult> {
     | undefined;
   /** The read in flight (while `pending` is set). */
   private reading: Promise<IteratorResult<ExecutionResult>> | undefined;
+  /** The source read without promises, when it can be. */
+  private readonly readySource: ReadySource<unknown> | undefined;
+  /** A `whenReady` reader's callback, while it waits. */
+  private onReady: (() => void) | undefined;
 
   /**
    * @param source the events (each subscriber's relay queue)
@@ -48,10 +63,20 @@ export class ResultStream implements AsyncIterableIterator<ExecutionResult> {
     private readonly source: AsyncIterator<unknown>,
     private readonly map: (event: unknown) => Result,
     private readonly cleanup?: () => void,
-  ) {}
+  ) {
+    this.readySource = isReadySource(source) ? source : undefined;
+  }
 
-  /** Called with every result this stream hands out, before it does. */
-  onResult(hook: (result: ExecutionResult) => void): void {
+  /** Whether `nextNow` and `whenReady` may be used: the source can be read without promises. */
+  get canReadNow(): boolean {
+    return this.readySource !== undefined;
+  }
+
+  /**
+   * Called with every result this stream hands out, before it does; a result returned
+   * replaces it (for this stream only) for the hooks after and the reader.
+   */
+  onResult(hook: (result: ExecutionResult) => ExecutionResult | undefined): void {
     this.resultHooks.push(hook);
   }
 
@@ -77,10 +102,110 @@ export class ResultStream implements AsyncIterableIterator<ExecutionResult> {
     this.pending = undefined;
     if (!pending) {
       this.last = last;
+      this.wake();
       return;
     }
     this.deliver(pending, last);
     this.finish();
+  }
+
+  /**
+   * The next result if there is one now (or the end), without a promise; a promise when
+   * the result is being executed asynchronously (or the stream failed: rejected); undefined
+   * when there is nothing yet (then `whenReady`). Only when `canReadNow`.
+   */
+  nextNow(): IteratorResult<ExecutionResult> | Promise<IteratorResult<ExecutionResult>> | undefined {
+    const last = this.last;
+    if (last) {
+      this.last = undefined;
+      const out = this.handOut(last);
+      this.finish();
+      return out;
+    }
+    if (this.ended) return DONE;
+    let item: IteratorResult<unknown> | undefined;
+    let result: Result;
+    try {
+      item = this.readySource!.nextNow();
+      if (item === undefined) return undefined;
+      if (item.done) {
+        this.finish();
+        return DONE;
+      }
+      result = this.map(item.value);
+    } catch (error) {
+      return this.failNow(error);
+    }
+    if (!isPromise<ExecutionResult>(result)) return this.handOut(result);
+    return result.then(
+      // Cut or returned while it executed: the cut's result (or the end) instead.
+      (done) => (this.last || this.ended ? (this.nextNow() ?? DONE) : this.handOut(done)),
+      (error: unknown) => (this.ended ? DONE : this.failNow(error)),
+    );
+  }
+
+  /** Calls `ready` back once (soon) when `nextNow` has something: a result, the end, a failure. */
+  whenReady(ready: () => void): void {
+    if (this.last || this.ended) {
+      soon(ready);
+      return;
+    }
+    this.onReady = ready;
+    this.readySource!.whenReady(this.sourceReady);
+  }
+
+  private readonly sourceReady = () => {
+    const ready = this.onReady;
+    this.onReady = undefined;
+    ready?.();
+  };
+
+  private wake(): void {
+    const ready = this.onReady;
+    this.onReady = undefined;
+    if (ready) soon(ready);
+  }
+
+  /** A result handed out by `nextNow`: after the result hooks. */
+  private handOut(result: ExecutionResult): IteratorResult<ExecutionResult> | Promise<never> {
+    let out: ExecutionResult;
+    try {
+      out = this.hooked(result);
+    } catch (error) {
+      return this.failNow(error);
+    }
+    return { value: out, done: false };
+  }
+
+  /** The result after the result hooks (each may replace it). */
+  private hooked(result: ExecutionResult): ExecutionResult {
+    let out = result;
+    const hooks = this.resultHooks;
+    for (let i = 0; i < hooks.length; i++) out = hooks[i](out) ?? out;
+    return out;
+  }
+
+  /**
+   * The error after the error hooks, as envelop passes it: each may replace it, and one
+   * that throws ends the chain with what it threw (yoga's abort hook rethrows an abort so
+   * that the masking hook after it never sees it).
+   */
+  private passedOn(error: unknown): unknown {
+    let passed = error;
+    try {
+      for (const hook of this.errorHooks) passed = hook(passed);
+    } catch (thrown) {
+      passed = thrown;
+    }
+    return passed;
+  }
+
+  /** `fail` for a `nextNow` reader: the error (as the error hooks pass it on), rejected. */
+  private failNow(error: unknown): Promise<never> {
+    const passed = this.passedOn(error);
+    this.finish();
+    void this.closeSource();
+    return Promise.reject(passed);
   }
 
   next(): Promise<IteratorResult<ExecutionResult>> {
@@ -150,6 +275,7 @@ export class ResultStream implements AsyncIterableIterator<ExecutionResult> {
     this.last = undefined;
     this.finish();
     pending?.resolve(DONE);
+    this.wake();
     return this.closeSource().then(() => DONE);
   }
 
@@ -162,19 +288,19 @@ export class ResultStream implements AsyncIterableIterator<ExecutionResult> {
   }
 
   private deliver(pending: NonNullable<ResultStream['pending']>, result: ExecutionResult): void {
+    let out: ExecutionResult;
     try {
-      for (const hook of this.resultHooks) hook(result);
+      out = this.hooked(result);
     } catch (error) {
       this.fail(pending, error);
       return;
     }
-    pending.resolve({ value: result, done: false });
+    pending.resolve({ value: out, done: false });
   }
 
   private fail(pending: NonNullable<ResultStream['pending']>, error: unknown): void {
     this.pending = undefined;
-    let passed = error;
-    for (const hook of this.errorHooks) passed = hook(passed);
+    const passed = this.passedOn(error);
     this.finish();
     void this.closeSource();
     pending.reject(passed);
@@ -223,12 +349,6 @@ interface SubscribeHooks {
   onSubscribeError?: (payload: { error: unknown; setError: (e: unknown) => void }) => void;
 }
 
-const refuseSetResult = () => {
-  throw new Error(
-    'a subscription result is shared by identical subscribers: an onNext hook may not replace it',
-  );
-};
-
 function onStream(hooks: unknown): unknown {
   if (typeof hooks !== 'object' || hooks === null) return hooks;
   const { onSubscribeResult, onSubscribeError, ...rest } = hooks as SubscribeHooks;
@@ -241,7 +361,17 @@ function onStream(hooks: unknown): unknown {
       const stream = streamOf(payload.result, payload.setResult);
       const onNext = perResult?.onNext;
       if (onNext)
-        stream.onResult((result) => void onNext({ args: payload.args, result, setResult: refuseSetResult }));
+        stream.onResult((result) => {
+          let out: ExecutionResult | undefined;
+          void onNext({
+            args: payload.args,
+            result,
+            setResult: (replaced) => {
+              out = replaced as ExecutionResult;
+            },
+          });
+          return out;
+        });
       if (perResult?.onEnd) stream.onEnd(perResult.onEnd);
       if (onSubscribeError)
         stream.onError((error) => {
@@ -254,19 +384,23 @@ function onStream(hooks: unknown): unknown {
   };
 }
 
+/** Plugins whose subscription hooks are on the stream (made by `onResultStream`). */
+const onStreamPlugins = new WeakSet<object>();
+
 /**
  * The plugin (and every plugin it adds) with its subscriptions' `onNext`, `onEnd` and
  * `onSubscribeError` registered on the result stream rather than returned to envelop,
- * which would wrap the stream in an iterator per hook.
+ * which would wrap the stream in an iterator per hook. Its other hooks are its own (the
+ * copy keeps its prototype); a plugin already so made is returned as it is.
  */
 export function onResultStream<P extends Plugin>(plugin: P): P {
+  if (onStreamPlugins.has(plugin)) return plugin;
   const { onSubscribe, onPluginInit } = plugin as Plugin & Record<string, never>;
-  return {
-    ...plugin,
+  const made = Object.assign(Object.create(Object.getPrototypeOf(plugin) as object) as P, plugin, {
     ...(onPluginInit
       ? {
           onPluginInit: (payload: Parameters<NonNullable<Plugin['onPluginInit']>>[0]) =>
-            (onPluginInit as NonNullable<Plugin['onPluginInit']>)({
+            (onPluginInit as NonNullable<Plugin['onPluginInit']>).call(plugin, {
               ...payload,
               addPlugin: (added: Plugin) => payload.addPlugin(onResultStream(added)),
             }),
@@ -275,10 +409,50 @@ export function onResultStream<P extends Plugin>(plugin: P): P {
     ...(onSubscribe
       ? {
           onSubscribe: (payload: unknown) => {
-            const hooks = (onSubscribe as (p: unknown) => unknown)(payload);
+            const hooks = (onSubscribe as (p: unknown) => unknown).call(plugin, payload);
             return isPromise(hooks) ? hooks.then(onStream) : onStream(hooks);
           },
         }
       : {}),
-  } as P;
+  });
+  onStreamPlugins.add(made);
+  return made;
+}
+
+/**
+ * First among the gateway's plugins: when envelop starts its plugins, every one with an
+ * `onSubscribe` (those after this one in yoga's list too: yoga adds its error masking and
+ * its abort hook after the caller's plugins) is replaced by its `onResultStream` form, as is
+ * every one with an `onPluginInit` (so the plugins it adds are too). envelop collects the
+ * hooks only after every plugin has started, from the same list.
+ *
+ * `assert()`, once the server is made, throws unless every plugin of that list with an
+ * `onSubscribe` has its hooks on the stream: one left to envelop would wrap the stream, and
+ * the transports would read envelop's iterator instead of this stream (ws-delivery.ts).
+ */
+export function useStreamHooks(): Plugin & { assert(): void } {
+  let started: unknown[] | undefined;
+  const plugin: Plugin & { assert(): void } = {
+    onPluginInit({ plugins }) {
+      started = plugins;
+      for (let i = 0; i < plugins.length; i++) {
+        const p = plugins[i] as Plugin | undefined;
+        if (p && p !== plugin && (p.onSubscribe || p.onPluginInit)) plugins[i] = onResultStream(p);
+      }
+    },
+    assert() {
+      if (!started) throw new Error('useStreamHooks: the plugins have not started (is it in the list?)');
+      const left = started.filter(
+        (p): p is Plugin => !!p && !!(p as Plugin).onSubscribe && !onStreamPlugins.has(p as Plugin),
+      );
+      if (left.length)
+        throw new Error(
+          `${left.length} plugin(s) with onSubscribe are not on the result stream: ${left
+            .map((p) => Object.keys(p).join('/'))
+            .join('; ')}`,
+        );
+    },
+  };
+  onStreamPlugins.add(plugin);
+  return plugin;
 }

@@ -24,12 +24,17 @@
  * next result, so a subscriber that does not read backs up into its relay queue, which
  * cuts it with SLOW_CONSUMER (loaders/streams.ts). Here a result is pulled at once when the
  * socket took the frame whole, and otherwise once the frame has been written.
+ *
+ * The results are read without a promise each when the stream allows it (a ResultStream
+ * over a relay's queue, `canReadNow`): when an event comes, every subscriber waiting for one
+ * is called back in one microtask (event-queue.ts `soon`) and writes what is there now.
  */
 
 import type { Duplex } from 'node:stream';
 import type { ExecutionResult } from 'graphql';
 import type { WebSocket } from 'ws';
 import { memoised } from './result-json.js';
+import { ResultStream } from './result-stream.js';
 
 const payload = memoised((json) => Buffer.from(json));
 const SUFFIX = Buffer.from('}');
@@ -80,6 +85,21 @@ export function deliverToSocket(
       resume();
     }
   };
+  const write = (result: ExecutionResult) => {
+    const body = payload(result);
+    sent += 1;
+    if (raw) raw.write(frame(prefix, body), written);
+    else socket.send(Buffer.concat([prefix, body, SUFFIX], prefix.length + body.length + 1), TEXT, written);
+  };
+  // Wait only when the socket could not take it all: then until our frames are written (or
+  // failed, when the connection goes), not until the socket is empty, which other
+  // subscriptions on the same connection could put off indefinitely.
+  const mustWait = () => socket.bufferedAmount > 0 && acknowledged < sent;
+  if (results instanceof ResultStream && results.canReadNow) {
+    return readingNow(results, socket, write, mustWait, (resume) => {
+      flushed = resume;
+    });
+  }
   const delivery: AsyncIterableIterator<never> = {
     async next() {
       for (;;) {
@@ -87,15 +107,8 @@ export function deliverToSocket(
         if (item.done) return { done: true, value: undefined };
         // As graphql-ws: nothing is sent to a socket that is closing (it returns the stream).
         if (socket.readyState !== socket.OPEN) continue;
-        const body = payload(item.value);
-        sent += 1;
-        if (raw) raw.write(frame(prefix, body), written);
-        else
-          socket.send(Buffer.concat([prefix, body, SUFFIX], prefix.length + body.length + 1), TEXT, written);
-        // Wait only when the socket could not take it all: then until our frames are written
-        // (or failed, when the connection goes), not until the socket is empty, which other
-        // subscriptions on the same connection could put off indefinitely.
-        if (socket.bufferedAmount > 0 && acknowledged < sent) {
+        write(item.value);
+        if (mustWait()) {
           await new Promise<void>((resume) => {
             flushed = resume;
           });
@@ -111,6 +124,93 @@ export function deliverToSocket(
     },
     async throw(error: unknown) {
       await iterator.return?.();
+      throw error;
+    },
+    [Symbol.asyncIterator]() {
+      return delivery;
+    },
+  };
+  return delivery;
+}
+
+const DONE: IteratorResult<never> = Object.freeze({ value: undefined, done: true });
+
+/**
+ * The delivery for a stream read with `nextNow`: graphql-ws's one `next` settles when the
+ * results end (or rejects with the stream's error); meanwhile every result there is now is
+ * written at once, and the stream calls back when there is more.
+ */
+function readingNow(
+  stream: ResultStream,
+  socket: WebSocket,
+  write: (result: ExecutionResult) => void,
+  mustWait: () => boolean,
+  onFlushed: (resume: () => void) => void,
+): AsyncIterableIterator<never> {
+  let started = false;
+  let finished = false;
+  let resolveEnd!: (result: IteratorResult<never>) => void;
+  let rejectEnd!: (error: unknown) => void;
+  const end = new Promise<IteratorResult<never>>((resolve, reject) => {
+    resolveEnd = resolve;
+    rejectEnd = reject;
+  });
+  const finish = (error?: unknown) => {
+    if (finished) return;
+    finished = true;
+    if (error === undefined) resolveEnd(DONE);
+    else rejectEnd(error);
+  };
+  const failed = (error: unknown) => finish(error === undefined ? new Error('stream failed') : error);
+  /** Handles one read; true to read on at once. */
+  const handle = (item: IteratorResult<ExecutionResult>): boolean => {
+    if (finished) return false;
+    if (item.done) {
+      finish();
+      return false;
+    }
+    // As graphql-ws: nothing is sent to a socket that is closing (it returns the stream).
+    if (socket.readyState !== socket.OPEN) return true;
+    write(item.value);
+    if (mustWait()) {
+      onFlushed(pump);
+      return false;
+    }
+    return true;
+  };
+  const settled = (item: IteratorResult<ExecutionResult>) => {
+    if (handle(item)) pump();
+  };
+  function pump(): void {
+    while (!finished) {
+      const item = stream.nextNow();
+      if (item === undefined) {
+        stream.whenReady(pump);
+        return;
+      }
+      if (item instanceof Promise) {
+        item.then(settled, failed);
+        return;
+      }
+      if (!handle(item)) return;
+    }
+  }
+  const delivery: AsyncIterableIterator<never> = {
+    next() {
+      if (!started) {
+        started = true;
+        pump();
+      }
+      return end;
+    },
+    async return() {
+      finish();
+      await stream.return();
+      return DONE;
+    },
+    async throw(error: unknown) {
+      finish();
+      await stream.return();
       throw error;
     },
     [Symbol.asyncIterator]() {
