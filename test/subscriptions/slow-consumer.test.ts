@@ -1,5 +1,5 @@
 /**
- * Backpressure: a WebSocket client that stops reading (its socket paused, as a frozen
+ * Backpressure: a WebSocket (or, last test, SSE) client that stops reading (its socket paused, as a frozen
  * browser tab's would be) while thousands of large events are generated is cut off with
  * one terminal SLOW_CONSUMER error: its hub listener goes at once, the gateway's memory
  * does not grow with what it did not read, and a normal subscriber meanwhile receives
@@ -212,6 +212,111 @@ it('a connection that stops reading for a while, with two subscriptions on it, g
     expect(received('two')).toEqual(rvs);
   } finally {
     paused.socket.terminate();
+    await listeners(h, baseline);
+  }
+}, 60_000);
+
+/**
+ * A raw SSE subscriber (graphql-sse's distinct connections mode, as graphql-sse's client and
+ * browsers' EventSource read it), whose response the test can stop reading.
+ */
+async function rawSseSubscriber(url: string, query: string) {
+  const { request } = await import('node:http');
+  const messages: Json[] = [];
+  let completed = false;
+  let buffered = '';
+  const res = await new Promise<import('node:http').IncomingMessage>((resolve, reject) => {
+    const req = request(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'text/event-stream' },
+    });
+    req.once('response', resolve).once('error', reject);
+    req.end(JSON.stringify({ query }));
+  });
+  expect(res.statusCode).toBe(200);
+  res.setEncoding('utf8');
+  res.on('data', (chunk: string) => {
+    buffered += chunk;
+    for (let end = buffered.indexOf('\n\n'); end >= 0; end = buffered.indexOf('\n\n')) {
+      const block = buffered.slice(0, end);
+      buffered = buffered.slice(end + 2);
+      if (block.startsWith('event: next\ndata: ')) messages.push(JSON.parse(block.slice(18)));
+      else if (block.startsWith('event: complete')) completed = true;
+    }
+  });
+  return {
+    messages,
+    completed: () => completed,
+    // The response, not its socket: a flowing response resumes its socket as it reads.
+    pause: () => res.pause(),
+    resume: () => res.resume(),
+    close: () => res.destroy(),
+  };
+}
+
+it('over SSE too: a response that stops being read for a while gets every event once it is read again; one that stays unread is cut with SLOW_CONSUMER', async () => {
+  // server/sse.ts pulls a result only while the response takes more: a paused reader backs
+  // up into its relay queue, which either drains when it reads again or cuts it.
+  const ns = 'sse-paused';
+  ensureNamespace(h, ns);
+  h.sim.store.create('pods', barePod(ns, 'wide'));
+  const baseline = serverSubscriptions(h);
+  const query = `subscription { podEvents(namespace: "${ns}", allChanges: true) {
+    type resourceVersion object { name annotations { key value } } } }`;
+  const paused = await rawSseSubscriber(h.url, query);
+  const cut = await rawSseSubscriber(h.url, query);
+  try {
+    await listeners(h, baseline + 2);
+    paused.pause();
+    cut.pause();
+    // 40 versions of 200 KB: more than the socket buffers hold, fewer than the queue limit.
+    const blob = 'z'.repeat(200 * 1024);
+    const rvs: string[] = [];
+    const mutate = (i: number) =>
+      h.sim.store.mutate('pods', ns, 'wide', (d) => ({
+        ...d,
+        metadata: { ...d.metadata, annotations: { blob: `${i}:${blob}` } },
+      }))!.metadata.resourceVersion!;
+    for (let i = 0; i < 40; i++) {
+      rvs.push(mutate(i));
+      if (i % 5 === 4) await cached(h, 'Pod', `${ns}/wide`, rvs.at(-1)!);
+    }
+    await new Promise((r) => setTimeout(r, 500));
+    expect(paused.messages.length).toBeLessThan(40);
+    paused.resume();
+    const received = () => paused.messages.map((m) => m.data?.podEvents?.resourceVersion);
+    await waitFor(() => received().length === rvs.length, {
+      message: 'every version after the pause',
+      timeoutMs: 30_000,
+      observe: () => received().length,
+    });
+    expect(received()).toEqual(rvs);
+
+    // The other stays paused while more than its queue holds goes by: it is cut, its
+    // listener goes, and the reading one still gets every version.
+    const more = 3 * QUEUE_LIMIT;
+    for (let i = 0; i < more; i++) {
+      rvs.push(mutate(40 + i));
+      if (i % 5 === 4) await cached(h, 'Pod', `${ns}/wide`, rvs.at(-1)!);
+    }
+    await waitFor(() => received().length === rvs.length, {
+      message: 'every version for the reading subscriber',
+      timeoutMs: 30_000,
+      observe: () => received().length,
+    });
+    expect(received()).toEqual(rvs);
+    await listeners(h, baseline + 1);
+    cut.resume();
+    await waitFor(() => cut.completed(), 'the cut subscription to complete');
+    const last = cut.messages.at(-1);
+    expect(last.errors[0].extensions).toMatchObject({ code: 'SLOW_CONSUMER', queueLimit: QUEUE_LIMIT });
+    const delivered = cut.messages
+      .filter((m) => m.data?.podEvents)
+      .map((m) => m.data.podEvents.resourceVersion);
+    expect(delivered).toEqual(rvs.slice(0, delivered.length));
+  } finally {
+    paused.close();
+    cut.close();
     await listeners(h, baseline);
   }
 }, 60_000);
