@@ -473,6 +473,25 @@ export function createGateway(options: GatewayOptions): Gateway {
     subscriptions: Record<string, unknown>;
     extra: { socket: import('ws').WebSocket };
   }>();
+  const acknowledged = new WeakSet<import('ws').WebSocket>();
+  // A socket closed before its connection_init was acknowledged (graphql-ws's 4408 init
+  // timeout, a refused principal, or the client going) is not in the log lines below, which
+  // start at onConnect: logged here, so a client that never got connected can be traced.
+  wss.on('connection', (socket, request) => {
+    const openedAt = performance.now();
+    socket.once('close', (code) => {
+      if (acknowledged.has(socket)) return;
+      options.logger?.info(
+        {
+          connectionId: requestIdOf(request),
+          transport: 'ws',
+          code,
+          durationMs: Math.round(performance.now() - openedAt),
+        },
+        `websocket closed before connection_init was acknowledged (${code})`,
+      );
+    });
+  });
   const wsCleanup = useServer<
     Record<string, unknown>,
     { upgradeHeaders: Headers; connectionId: string; openedAt: number }
@@ -511,6 +530,7 @@ export function createGateway(options: GatewayOptions): Gateway {
           'websocket connected',
         );
         sockets.add(ctx);
+        acknowledged.add(ctx.extra.socket);
         return true;
       },
       onClose: (ctx, code) => {

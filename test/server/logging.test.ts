@@ -270,6 +270,31 @@ describe('a line per operation', () => {
     }
     await log.one({ connectionId: 'log-ws-conn-1', msg: 'websocket closed (1000)' });
   });
+
+  it('logs a WebSocket closed before its connection_init was acknowledged (a refused token: 4401), under its upgrade request id, without the token', async () => {
+    const bad = 'logging-test-wrong-token-0c41d9a7e2';
+    recordSecret(bad, 'a wrong token the logging test sends');
+    const socket = new WebSocket(h.url.replace(/^http/, 'ws'), 'graphql-transport-ws', {
+      headers: { 'x-request-id': 'log-ws-refused-1' },
+    });
+    const code = await new Promise<number>((resolve, reject) => {
+      socket.once('open', () =>
+        socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${bad}` } })),
+      );
+      socket.once('close', resolve).once('error', reject);
+    });
+    expect(code).toBe(4401);
+    const line = await log.one({ connectionId: 'log-ws-refused-1' });
+    expect(line).toMatchObject({
+      level: 'info',
+      transport: 'ws',
+      code: 4401,
+      msg: 'websocket closed before connection_init was acknowledged (4401)',
+    });
+    expect(line.durationMs).toEqual(expect.any(Number));
+    expect(log.where({ connectionId: 'log-ws-refused-1' })).toHaveLength(1);
+    expect(log.text.join('')).not.toContain(bad);
+  });
 });
 
 describe('credentials', () => {
