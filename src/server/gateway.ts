@@ -477,9 +477,29 @@ export function createGateway(options: GatewayOptions): Gateway {
   // A socket closed before its connection_init was acknowledged (graphql-ws's 4408 init
   // timeout, a refused principal, or the client going) is not in the log lines below, which
   // start at onConnect: logged here, so a client that never got connected can be traced.
+  const initTimeoutMs = options.connectionInitTimeoutMs ?? 3_000;
   wss.on('connection', (socket, request) => {
     const openedAt = performance.now();
+    // A socket that sends nothing (no connection_init) in time is closed with graphql-ws's
+    // 4408. graphql-ws's own timer (turned off below) decides when it fires; but timers run
+    // before the loop reads its sockets, so after a stall longer than the timeout (a connect
+    // storm, a large fan-out) it closed clients whose connection_init had long arrived and
+    // was only waiting to be read. Here the decision waits for that read: setImmediate runs
+    // after the loop's I/O phase.
+    let spoke = false;
+    socket.once('message', () => {
+      spoke = true;
+    });
+    const initTimer = clock.setTimeout(
+      () =>
+        setImmediate(() => {
+          if (!spoke && socket.readyState === socket.OPEN)
+            socket.close(CloseCode.ConnectionInitialisationTimeout, 'Connection initialisation timeout');
+        }),
+      initTimeoutMs,
+    );
     socket.once('close', (code) => {
+      clock.clearTimeout(initTimer);
       if (acknowledged.has(socket)) return;
       options.logger?.info(
         {
@@ -497,8 +517,8 @@ export function createGateway(options: GatewayOptions): Gateway {
     { upgradeHeaders: Headers; connectionId: string; openedAt: number }
   >(
     {
-      // graphql-ws closes a socket that has not sent connection_init in time (4408).
-      connectionInitWaitTimeout: options.connectionInitTimeoutMs ?? 3_000,
+      // Its 4408 for a socket with no connection_init in time is ours (above).
+      connectionInitWaitTimeout: 0,
       onConnect: async (ctx) => {
         // Auth over WebSocket: the upgrade request's headers, or connectionParams
         // (browsers cannot set headers on a WebSocket), as graphql-ws clients send them.

@@ -20,6 +20,7 @@ import { createMetrics } from '../../src/server/metrics.js';
 import { parsePrometheusText } from '../../src/simulator/metrics.js';
 import { type Harness, startHarness } from '../helpers/harness.js';
 import { gatewayLog } from '../helpers/test-log.js';
+import { waitFor } from '../helpers/wait.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const LISTED = 'http://dashboard.127.0.0.1.nip.invalid:8080';
@@ -207,6 +208,31 @@ describe('Host and Origin', () => {
     const huge = JSON.stringify({ type: 'connection_init', payload: { pad: 'x'.repeat(2_000_000) } });
     expect(await closeCode(huge)).toBe(1009); // message too big: ws closes before parsing it
     expect(await closeCode()).toBe(4408); // graphql-ws: connection initialisation timeout
+  });
+
+  it('takes a connection_init that came in time but was read late, the gateway busy past its init timeout', async () => {
+    // A connect storm or a large fan-out can hold the event loop longer than the timeout;
+    // timers run before the loop reads its sockets, and graphql-ws's own timer then closed
+    // (4408) clients whose connection_init was waiting to be read.
+    const socket = new WebSocket(url.replace(/^http/, 'ws'), 'graphql-transport-ws');
+    const types: string[] = [];
+    socket.on('message', (data) => types.push(JSON.parse(String(data)).type));
+    let closedWith: number | undefined;
+    socket.on('close', (code) => {
+      closedWith = code;
+    });
+    await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject));
+    socket.send(JSON.stringify({ type: 'connection_init', payload: {} }));
+    // The gateway runs in this process: hold its loop for twice its 300 ms init timeout.
+    const until = Date.now() + 600;
+    while (Date.now() < until);
+    await waitFor(() => types.includes('connection_ack') || closedWith !== undefined, 'an ack or a close');
+    expect(closedWith).toBeUndefined();
+    expect(types).toEqual(['connection_ack']);
+    // Still open well past the timeout.
+    await new Promise((r) => setTimeout(r, 400));
+    expect(closedWith).toBeUndefined();
+    socket.close(1000);
   });
 });
 
