@@ -49,7 +49,7 @@ export function layerOf(pathInSrc: string): Layer {
   if (top === 'kube' || top === 'loaders' || top === 'schema' || top === 'server' || top === 'simulator')
     return top;
   if (top === 'generated') return 'generated';
-  return 'top'; // cli.ts, main.ts, config.ts
+  return 'top'; // cli.ts, main.ts, config.ts, serve.ts, tracing.ts
 }
 
 interface ImportRef {

@@ -12,12 +12,13 @@ import type { AuthorizationMode } from './kube/cluster.js';
 import { DEFAULT_RETAINED_EVENTS } from './kube/event-log.js';
 import { parseShard, type Shard } from './kube/shard.js';
 import type { ClusterSource } from './kube/sources.js';
+import { DEFAULT_SNAPSHOT_SYNC_TIMEOUT_MS } from './loaders/defaults.js';
 import type { LogSettings } from './loaders/logs.js';
-import { DEFAULT_SNAPSHOT_SYNC_TIMEOUT_MS } from './loaders/streams.js';
 import type { WriteSettings } from './loaders/writes.js';
-import { type StaticToken, tokenDigest, type WriteAs } from './server/auth.js';
+import type { StaticToken, WriteAs } from './server/auth.js';
 import { LOG_LEVELS, type LogLevel } from './server/logger.js';
 import type { OidcOptions } from './server/oidc.js';
+import { tokenDigest } from './server/token-digest.js';
 import type { SimulatorOptions } from './simulator/server.js';
 
 const pool = z.strictObject({

@@ -9,6 +9,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import type { PoolOptions } from './client.js';
 import { PooledKubeConfig } from './client.js';
 import type { AuthorizationMode, ClusterSpec } from './cluster.js';
+import { SourceError } from './source-error.js';
 
 export interface ClusterDefaults {
   cache: boolean;
@@ -59,7 +60,7 @@ export type ClusterSource =
       root?: string;
     } & SourceOptions);
 
-export class SourceError extends Error {}
+export { SourceError };
 
 function fingerprint(config: PooledKubeConfig, context: string, how: object): string {
   const ctx = config.getContextObject(context);

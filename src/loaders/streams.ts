@@ -20,11 +20,11 @@ import type { EventHub, WatchEventType } from '../kube/event-hub.js';
 import { parseResourceVersion } from '../kube/event-log.js';
 import type { KindName, KubeObjectOf } from '../kube/kinds.js';
 import type { ClusterReader } from '../kube/reader.js';
+import { DEFAULT_SNAPSHOT_SYNC_TIMEOUT_MS } from './defaults.js';
 import { EventQueue } from './event-queue.js';
 import { readError } from './reads.js';
 
-/** How long a subscription's initial snapshot waits for its clusters to sync (KUBEGATE_SNAPSHOT_SYNC_TIMEOUT_MS). */
-export const DEFAULT_SNAPSHOT_SYNC_TIMEOUT_MS = 30_000;
+export { DEFAULT_SNAPSHOT_SYNC_TIMEOUT_MS };
 
 export type ObjectEventType = 'ADDED' | 'MODIFIED' | 'DELETED';
 

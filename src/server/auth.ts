@@ -16,7 +16,6 @@
  * UNAUTHENTICATED" (or 503 UNAVAILABLE when a method could not decide), never which check
  * failed; the operator's `onFailure` hook gets the reason, never the token.
  */
-import { createHash } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { credentialsUnavailable, GatewayError, unauthenticated } from '../errors.js';
 import { type Clock, systemClock } from '../kube/clock.js';
@@ -38,6 +37,7 @@ import {
 export { AUTHENTICATED_GROUP } from './auth-method.js';
 
 import { createOidcMethod, type OidcOptions, type OidcTuning } from './oidc.js';
+import { tokenDigest } from './token-digest.js';
 import { createTokenReviewMethod, type TokenReviewOptions } from './token-review.js';
 
 /**
@@ -107,10 +107,7 @@ export interface Authenticator {
   close(): Promise<void>;
 }
 
-/** A token's SHA-256 in hex: the static tokens' and the review cache's key, never the token. */
-export function tokenDigest(token: string): string {
-  return createHash('sha256').update(token, 'utf8').digest('hex');
-}
+export { tokenDigest };
 
 /** The principal a static token stands for: its lists, or a Kubernetes identity. */
 export function staticPrincipal(t: StaticToken): Principal {
