@@ -18,7 +18,7 @@
  *
  * No plugin's hooks are left to envelop: `useStreamHooks` (first in the gateway's plugins)
  * moves those of every plugin, yoga's own masking and abort hooks included, onto the
- * stream, and `assertStreamHooks` refuses to start a gateway where one is not. So the
+ * stream, and its `assert()` refuses to start a gateway where one is not. So the
  * transports get this stream itself, which they read without a promise per event.
  *
  * Read either as an async iterator or, when its source is a ReadySource (each relay's
@@ -360,18 +360,18 @@ function onStream(hooks: unknown): unknown {
       if (!isAsyncIterable(payload.result)) return perResult;
       const stream = streamOf(payload.result, payload.setResult);
       const onNext = perResult?.onNext;
-      if (onNext)
+      if (onNext) {
+        // One setter per stream, not a closure per event and subscriber.
+        let out: ExecutionResult | undefined;
+        const setResult = (replaced: unknown) => {
+          out = replaced as ExecutionResult;
+        };
         stream.onResult((result) => {
-          let out: ExecutionResult | undefined;
-          void onNext({
-            args: payload.args,
-            result,
-            setResult: (replaced) => {
-              out = replaced as ExecutionResult;
-            },
-          });
+          out = undefined;
+          void onNext({ args: payload.args, result, setResult });
           return out;
         });
+      }
       if (perResult?.onEnd) stream.onEnd(perResult.onEnd);
       if (onSubscribeError)
         stream.onError((error) => {
