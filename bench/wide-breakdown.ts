@@ -9,6 +9,8 @@
  *          alone costs for an answer of that size, over the same agent);
  *   plan   the same by the gateway's planned query executor (src/server/query-executor.ts),
  *          plans kept across calls as the gateway keeps them;
+ *   plans  plan with an abort signal, as the gateway's time limit passes one (what checking
+ *          it costs);
  *   gqljs  the same by graphql-js's own `execute` (which has no abort signal: the gateway's
  *          time limit needs one, so this is a measurement, not an option);
  *   json   JSON.stringify of exec's result (null-prototype objects);
@@ -141,6 +143,7 @@ for (const id of (process.env.IDS ?? 'Q2,Q3').split(',')) {
     raw: [],
     exec: [],
     plan: [],
+    plans: [],
     base: [],
     gqljs: [],
     json: [],
@@ -167,6 +170,11 @@ for (const id of (process.env.IDS ?? 'Q2,Q3').split(',')) {
     },
     plan: async () => {
       lastPlan = await planned(args(), normalizedExecutor as never);
+    },
+    // plan with an abort signal as the gateway's time limit gives one (limits.ts: AbortSignal.any).
+    plans: async () => {
+      const signal = AbortSignal.any([new AbortController().signal, new AbortController().signal]);
+      await planned({ ...args(), signal } as never, normalizedExecutor as never);
     },
     base: async () => {
       if (!based) throw new Error('the step base needs BASE=DIR (another checkout)');
