@@ -118,7 +118,13 @@ const q2u = {
   operationName: 'BenchQ2NodesUsage',
 };
 for (const id of (process.env.IDS ?? 'Q2,Q3').split(',')) {
-  const op = id === 'Q2U' ? q2u : operations.find((o) => o.id === id)!;
+  // IDS=T: `{ __typename }`, what every request costs before its fields.
+  const op =
+    id === 'Q2U'
+      ? q2u
+      : id === 'T'
+        ? { id, query: 'query T { __typename }', operationName: 'T' }
+        : operations.find((o) => o.id === id)!;
   let variables: Record<string, unknown> = { cluster: cluster.name };
   const document = parse(op.query);
   const contextValue = () => createContext({ directory: registry, principal });

@@ -15,7 +15,13 @@ import type { Cluster } from '../../src/kube/cluster.js';
 import { INDEX_JOB_NAME } from '../../src/kube/kinds/pod.js';
 import { ClusterReader } from '../../src/kube/reader.js';
 import { jobState, type KubeObjectOf, nodeReady, nodeResources, podPhase } from '../../src/loaders/index.js';
-import { encodeCursor, type Order, type SortKey } from '../../src/schema/pagination.js';
+import {
+  type Entry,
+  encodeCursor,
+  type Order,
+  type SortKey,
+  sortEntries,
+} from '../../src/schema/pagination.js';
 import { millis } from '../../src/schema/scalars.js';
 
 type Obj = { metadata?: { namespace?: string; name?: string; uid?: string } };
@@ -39,9 +45,14 @@ function compare(a: SortKey, b: SortKey): number {
 interface Sorted<T> {
   generation: number | undefined;
   scope: object | undefined;
-  entries: { item: T; key: SortKey }[];
+  entries: Entry<T>[];
 }
 
+/**
+ * The list in its order, sorted again only when the store's generation moved, and then from
+ * the previous order (pagination's `sortEntries`, as the gateway re-sorts a list that changed
+ * by a few objects): the floor pays what the gateway pays for its order, no more.
+ */
 function sortedBy<T extends Obj>(
   memo: { current?: Sorted<T> },
   reader: ClusterReader,
@@ -55,8 +66,13 @@ function sortedBy<T extends Obj>(
   const hit = memo.current;
   if (hit && generation !== undefined && hit.generation === generation && hit.scope === scope)
     return hit.entries;
-  const entries = items().map((item) => ({ item, key: keyOf(primary(item), item) }));
-  entries.sort((a, b) => sign * compare(a.key, b.key));
+  // Fields of the floor's own: its entries are not the gateway's (they share one process).
+  const order: Order<T> = {
+    field: `FLOOR_${kind}`,
+    direction: sign === 1 ? 'ASC' : 'DESC',
+    key: (o) => keyOf(primary(o), o),
+  };
+  const entries = sortEntries(items(), order, hit?.scope === scope ? hit?.entries : undefined);
   memo.current = { generation, scope, entries };
   return entries;
 }

@@ -84,7 +84,7 @@ export {
 export type { ClusterCatalog } from './catalog.js';
 export { type EventQueue, isReadySource, type ReadySource, SlowConsumerError, soon } from './event-queue.js';
 export type { AnyObject, ListKey, ObjectKey } from './keys.js';
-export type { BatchHook } from './lists.js';
+export { type BatchHook, previousAnswer } from './lists.js';
 export { LiveValue, unwrapLive } from './live-value.js';
 export {
   LOG_DEFAULTS,

@@ -79,7 +79,39 @@ function memoOf(reads: RequestReads, reader: ReturnType<RequestReads['reader']>,
   }
   const memoKey = `${access.key}\u0000${listCacheKey(key)}`;
   const hit = cache.get(memoKey);
-  return { cache, memoKey, generation, hit: hit && hit.generation === generation ? hit.items : undefined };
+  return {
+    cache,
+    memoKey,
+    generation,
+    hit: hit && hit.generation === generation ? hit.items : undefined,
+    stale: hit && hit.generation !== generation ? hit.items : undefined,
+  };
+}
+
+/**
+ * Each memoised answer's predecessor: the same key's answer before the store changed, for
+ * as long as the newer one lives (each link is cut as the next is made, so one answer keeps
+ * at most one older alive). Pagination re-sorts a list that changed by a few objects from
+ * its predecessor's order instead of from scratch (schema/pagination.ts).
+ */
+const predecessors = new WeakMap<readonly unknown[], readonly unknown[]>();
+
+/** The answer this (memoised, frozen) list replaced, when it is still alive. */
+export function previousAnswer(items: readonly unknown[]): readonly unknown[] | undefined {
+  return predecessors.get(items);
+}
+
+function remember(
+  memo: NonNullable<ReturnType<typeof memoOf>>,
+  items: readonly AnyObject[],
+): readonly AnyObject[] {
+  const frozen = Object.freeze(items);
+  if (memo.stale && memo.stale !== frozen) {
+    predecessors.delete(memo.stale);
+    predecessors.set(frozen, memo.stale);
+  }
+  memo.cache.set(memo.memoKey, { generation: memo.generation, items: frozen });
+  return frozen;
 }
 
 async function memoised(
@@ -92,8 +124,7 @@ async function memoised(
   if (!memo) return compute();
   if (memo.hit) return memo.hit;
   const items = await compute();
-  if (reader.generation(key.kind) === memo.generation)
-    memo.cache.set(memo.memoKey, { generation: memo.generation, items: Object.freeze(items) });
+  if (reader.generation(key.kind) === memo.generation) return remember(memo, items);
   return items;
 }
 
@@ -110,8 +141,7 @@ function listNow(reads: RequestReads, key: ListKey): readonly AnyObject[] | unde
   if (memo?.hit) return memo.hit;
   const items = reads.listNow(reader, key.kind, queryOf(key));
   if (items === undefined) return undefined;
-  if (memo) memo.cache.set(memo.memoKey, { generation: memo.generation, items: Object.freeze(items) });
-  return items;
+  return memo ? remember(memo, items) : items;
 }
 
 export function createListLoader(reads: RequestReads, onBatch?: BatchHook) {

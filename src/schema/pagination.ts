@@ -6,6 +6,7 @@
  * repeats or skips an object that existed throughout (and kept its sort key).
  */
 import { badUserInput, quote } from '../errors.js';
+import { previousAnswer } from '../loaders/index.js';
 
 export const MAX_PAGE_SIZE = 500;
 export const DEFAULT_PAGE_SIZE = 100;
@@ -20,7 +21,9 @@ export interface Order<T> {
   key(item: T): SortKey;
   /**
    * What else the keys depend on besides the objects (a usage order: the metrics answer and
-   * the caller's rights), so sorted lists are memoised per that too.
+   * the caller's rights), so sorted lists are memoised per that too. Without it, `key` must
+   * be a function of the (immutable) object alone: its key is then kept with the object
+   * across requests and lists.
    */
   memo?: string;
 }
@@ -110,7 +113,11 @@ export function checkPageArgs(args: PageArgs): void {
   }
 }
 
-type Entry<T> = { item: T; key: SortKey };
+/**
+ * An object and its sort key. `rank` and `stamp` are scratch for `resort`: the entry's place
+ * in the order it is merged from, valid while `stamp` is that merge's.
+ */
+export type Entry<T> = { item: T; key: SortKey; rank: number; stamp: number };
 
 /**
  * Sorted entries per (list, order). The list loader hands out the same frozen array
@@ -119,14 +126,92 @@ type Entry<T> = { item: T; key: SortKey };
  */
 const sortedMemo = new WeakMap<readonly unknown[], Map<string, Entry<unknown>[]>>();
 
+/**
+ * Entries per object, per order field, for orders whose key depends on the object alone (no
+ * `memo`): an object that did not change keeps its key and entry across lists and requests.
+ * Held weakly by the object: gone with it. The fields are the schema's order enums, a
+ * handful per kind, and each kind's objects are its own, so a field names one key function.
+ */
+const entryMemo = new Map<string, WeakMap<object, Entry<unknown>>>();
+
+function entryOf<T>(cache: WeakMap<object, Entry<unknown>> | undefined, order: Order<T>, item: T): Entry<T> {
+  let entry = cache?.get(item as object) as Entry<T> | undefined;
+  if (entry === undefined) {
+    entry = { item, key: order.key(item), rank: -1, stamp: 0 };
+    cache?.set(item as object, entry as Entry<unknown>);
+  }
+  return entry;
+}
+
+let stamps = 0;
+
+/**
+ * `items` in `order`, from `previous` (an earlier version of the same list, sorted in the same
+ * order) when there is one: under churn a list of 10,000 jobs differs from the one before by
+ * a few objects, and a full sort of it (its keys, then ~130,000 comparisons) was most of
+ * what paging cost (Q3 at size L, `IDS=Q3 ONLY=plans PROF=DIR npx tsx
+ * bench/wide-breakdown.ts L 60`: `paginate` 29 % of the executor). The entries both have
+ * keep their order; the new ones (a changed object is a new object) are sorted apart and
+ * merged in: linear, plus the new ones' sort. The result is exactly a full sort's (keys are
+ * unique, ending with the uid; a repeated object stays repeated).
+ */
+export function sortEntries<T>(
+  items: readonly T[],
+  order: Order<T>,
+  previous?: readonly Entry<T>[],
+): Entry<T>[] {
+  const sign = order.direction === 'DESC' ? -1 : 1;
+  const byKey = (a: Entry<T>, b: Entry<T>) => sign * compareKeys(a.key, b.key);
+  let cache: WeakMap<object, Entry<unknown>> | undefined;
+  if (order.memo === undefined) {
+    cache = entryMemo.get(order.field);
+    if (!cache) {
+      cache = new WeakMap();
+      entryMemo.set(order.field, cache);
+    }
+  }
+  if (!cache || !previous) {
+    const entries = items.map((item) => entryOf(cache, order, item));
+    return entries.sort(byKey);
+  }
+  const stamp = ++stamps;
+  for (let i = 0; i < previous.length; i++) {
+    previous[i].rank = i;
+    previous[i].stamp = stamp;
+  }
+  const slots: (Entry<T> | undefined)[] = new Array(previous.length);
+  const fresh: Entry<T>[] = [];
+  for (const item of items) {
+    const entry = entryOf(cache, order, item);
+    if (entry.stamp === stamp && slots[entry.rank] === undefined) slots[entry.rank] = entry;
+    else fresh.push(entry);
+  }
+  fresh.sort(byKey);
+  const kept: Entry<T>[] = [];
+  for (let i = 0; i < slots.length; i++) if (slots[i] !== undefined) kept.push(slots[i] as Entry<T>);
+  if (fresh.length === 0) return kept;
+  // Each new entry's place by binary search, the kept runs between them copied as they are.
+  const merged: Entry<T>[] = new Array(items.length);
+  let n = 0;
+  let from = 0;
+  for (const entry of fresh) {
+    const at = bound(kept, entry.key, sign, false, from);
+    while (from < at) merged[n++] = kept[from++];
+    merged[n++] = entry;
+  }
+  while (from < kept.length) merged[n++] = kept[from++];
+  return merged;
+}
+
 function sortedEntries<T>(items: readonly T[], order: Order<T>): Entry<T>[] {
   const memoKey = `${order.field}\u0000${order.direction}\u0000${order.memo ?? ''}`;
-  const cached = Object.isFrozen(items) ? sortedMemo.get(items)?.get(memoKey) : undefined;
+  const frozen = Object.isFrozen(items);
+  const cached = frozen ? sortedMemo.get(items)?.get(memoKey) : undefined;
   if (cached) return cached as Entry<T>[];
-  const sign = order.direction === 'DESC' ? -1 : 1;
-  const entries: Entry<T>[] = items.map((item) => ({ item, key: order.key(item) }));
-  entries.sort((a, b) => sign * compareKeys(a.key, b.key));
-  if (Object.isFrozen(items)) {
+  const before = frozen ? previousAnswer(items) : undefined;
+  const previous = before && (sortedMemo.get(before)?.get(memoKey) as Entry<T>[] | undefined);
+  const entries = sortEntries(items, order, previous);
+  if (frozen) {
     let byOrder = sortedMemo.get(items);
     if (!byOrder) {
       byOrder = new Map();
@@ -137,9 +222,8 @@ function sortedEntries<T>(items: readonly T[], order: Order<T>): Entry<T>[] {
   return entries;
 }
 
-/** First index whose key compares above (`strict`) or at-or-above `key`, in the order's direction. */
-function bound<T>(entries: Entry<T>[], key: SortKey, sign: number, strict: boolean): number {
-  let lo = 0;
+/** First index (from `lo`) whose key compares above (`strict`) or at-or-above `key`, in the order's direction. */
+function bound<T>(entries: Entry<T>[], key: SortKey, sign: number, strict: boolean, lo = 0): number {
   let hi = entries.length;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;

@@ -3,9 +3,9 @@
  * order, null (not an error) for a missing object, an Error for the one key that failed
  * while the rest of its batch succeeds, and the principal applied to every key.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { GatewayError } from '../../src/errors.js';
-import { createContext } from '../../src/loaders/index.js';
+import { createContext, previousAnswer } from '../../src/loaders/index.js';
 import { OPEN_ACCESS } from '../../src/loaders/principal.js';
 import { type Harness, startHarness } from '../helpers/harness.js';
 
@@ -78,5 +78,44 @@ describe('batch functions', () => {
     expect(
       await visible.list.load({ cluster: 'sim', kind: 'Pod', namespace: pod.metadata.namespace }),
     ).toEqual([]);
+  });
+
+  it('link a memoised list to the one it replaced, and only that one (pagination re-sorts from it)', async () => {
+    // No job controller or scheduler between the answers: the store changes only as the test does.
+    h.sim.pauseActivity();
+    onTestFinished(() => h.sim.resumeActivity());
+    const list = () =>
+      createContext({ directory: h.registry, principal: OPEN_ACCESS }).loaders.list.load({
+        cluster: 'sim',
+        kind: 'Pod',
+      });
+    // Every distinct answer, in order (the simulator may change a pod again after adding it).
+    const answers = [await list()];
+    const add = async (name: string) => {
+      h.sim.store.create('pods', {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name, namespace: 'default' },
+        spec: { containers: [{ name: 'main', image: 'busybox:1.36' }] },
+      });
+      for (let i = 0; i < 200; i++) {
+        const items = await list();
+        if (items !== answers.at(-1)) answers.push(items);
+        if (items.some((p) => p.metadata?.name === name)) return items;
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      throw new Error(`the gateway never saw pod ${name}`);
+    };
+    expect(await list()).toBe(answers[0]); // unchanged store: the same frozen answer
+    const second = await add('lineage-a');
+    expect(answers).toHaveLength(2);
+    expect(Object.isFrozen(second)).toBe(true);
+    expect(previousAnswer(second)).toBe(answers.at(-2));
+    const before = answers.at(-1);
+    const third = await add('lineage-b');
+    expect(previousAnswer(third)).toBe(answers.at(-2));
+    // Each link is cut as the next is made: an answer keeps at most one older one alive.
+    expect(previousAnswer(before!)).toBeUndefined();
+    expect(previousAnswer(answers[0])).toBeUndefined();
   });
 });

@@ -3,7 +3,7 @@
  * the same invariants as the HTTP churn test, over far more cases than a simulator allows.
  */
 import { describe, expect, it } from 'vitest';
-import { type Order, type Page, paginate } from '../../src/schema/pagination.js';
+import { type Order, type Page, paginate, sortEntries } from '../../src/schema/pagination.js';
 
 interface Item {
   uid: string;
@@ -103,5 +103,43 @@ describe('paginate', () => {
     );
     const cursor = paginate(items, { first: 1 }, byScore('ASC'), (i) => i).pageInfo.endCursor!;
     expect(() => paginate(items, { after: cursor }, byScore('DESC'), (i) => i)).toThrow(/made for orderBy/);
+  });
+
+  it('re-sorts from a previous order exactly as a full sort does, whatever changed in between', () => {
+    for (let seed = 1; seed <= 300; seed++) {
+      const random = prng(seed);
+      let next = 0;
+      const make = () => ({ uid: `u${String(next++).padStart(4, '0')}`, score: Math.floor(random() * 8) });
+      const direction = random() < 0.5 ? 'ASC' : 'DESC';
+      // A field of its own per seed: entries are kept per object and field across calls.
+      const order = { ...byScore(direction), field: `SCORE_${seed}` };
+      let items = Array.from({ length: Math.floor(random() * 200) }, make);
+      let previous = sortEntries(items, order);
+      expect(previous.map((e) => e.item.uid)).toEqual(sorted(items, direction));
+      for (let round = 0; round < 6; round++) {
+        const changed = [...items];
+        for (let k = Math.floor(random() * 6); k > 0 && changed.length > 0; k--) {
+          const at = Math.floor(random() * changed.length);
+          const roll = random();
+          if (roll < 0.3)
+            changed.splice(at, 1); // deleted
+          else if (roll < 0.6)
+            changed[at] = { ...changed[at], score: Math.floor(random() * 8) }; // modified: a new object
+          else if (roll < 0.8)
+            changed.splice(at, 0, make()); // added anywhere
+          else changed.push(changed[at]); // the same object twice (a union of index lookups)
+        }
+        if (random() < 0.2) changed.reverse(); // the store's order is not the sort's
+        const merged = sortEntries(changed, order, previous);
+        const reference = sortEntries(changed, { ...order, field: `FULL_${seed}_${round}` });
+        expect(
+          merged.map((e) => e.item),
+          `seed ${seed} round ${round}`,
+        ).toEqual(reference.map((e) => e.item));
+        expect(merged.map((e) => e.item.uid)).toEqual(sorted(changed, direction));
+        items = changed;
+        previous = merged;
+      }
+    }
   });
 });
