@@ -5,6 +5,7 @@
  *   exec   the same document executed in-process by yoga's executor (@graphql-tools/executor's
  *          normalizedExecutor), no HTTP, no plugins, a fresh context per call;
  *   fetch  the same over yoga's own `fetch` (yoga, its plugins and serialization; no socket);
+ *   node   yoga over a bare node HTTP server (no gateway request listener around it);
  *   raw    a bare node HTTP server in this process answering fetch's last body (what HTTP
  *          alone costs for an answer of that size, over the same agent);
  *   plan   the same by the gateway's planned query executor (src/server/query-executor.ts),
@@ -103,6 +104,11 @@ const rawServer = createServer((req, res) => {
 });
 await new Promise<void>((ready) => rawServer.listen(0, '127.0.0.1', ready));
 const rawUrl = `http://127.0.0.1:${(rawServer.address() as AddressInfo).port}/`;
+// `node`: the same yoga over node's HTTP, without the gateway's own request listener
+// (src/server/gateway.ts: probes, Host/Origin checks, the request id) around it.
+const yogaServer = createServer((req, res) => void gateway.yoga(req, res));
+await new Promise<void>((ready) => yogaServer.listen(0, '127.0.0.1', ready));
+const yogaUrl = `http://127.0.0.1:${(yogaServer.address() as AddressInfo).port}/graphql`;
 const cluster = registry.list()[0];
 const floor = createFloor(cluster);
 const principal = await auth.authenticate(new Headers());
@@ -147,6 +153,7 @@ for (const id of (process.env.IDS ?? 'Q2,Q3').split(',')) {
     http: [],
     fetch: [],
     raw: [],
+    node: [],
     exec: [],
     plan: [],
     plans: [],
@@ -171,6 +178,7 @@ for (const id of (process.env.IDS ?? 'Q2,Q3').split(',')) {
       rawText = await r.text();
     },
     raw: () => post(body, rawUrl),
+    node: () => post(body, yogaUrl),
     exec: async () => {
       last = await normalizedExecutor(args());
     },

@@ -80,6 +80,12 @@ export interface SizeResult {
   variables: QueryVariables | null;
   /** System A answers `{ hello }`: one cell per size, the ceiling for every operation. */
   ceiling: CellResult | null;
+  /**
+   * Q1 B/A by requests/s in alternating pairs (A, B, B, A, ...) with A and B up at once, as
+   * bench/q1-ratio.ts measures it: a busy machine charges both sides of each pair alike. The
+   * ceiling cell above is measured once, minutes before B's. Absent when A or B did not run.
+   */
+  q1Pairs?: { ratios: number[]; median: number; secondsEach: number } | null;
   cells: Partial<Record<Exclude<SystemId, 'A' | 'R'>, Partial<Record<OperationId, CellResult>>>>;
   kubectlNotes: Partial<Record<OperationId, string>>;
   sync: SyncFigures | null;

@@ -182,6 +182,14 @@ export async function runSize(size: SizeSpec, ctx: SizeContext): Promise<SizeRes
             children.push(gw.child);
           }
         }
+        if (cache && config.systems.includes('A') && cells.Q1?.ok) {
+          try {
+            result.q1Pairs = null;
+            result.q1Pairs = await q1Pairs(gw, ctx, opts, children, log);
+          } catch (err) {
+            record('Q1 B/A in pairs', err);
+          }
+        }
         if (cache) await runSubscriptions(result, gw.url, gw.cluster, upstream, ctx);
         await gw.child.stop();
       } catch (err) {
@@ -500,6 +508,54 @@ async function runRbac(
  * bench/floor.ts on this size's simulator: B's single-request service time on Q2 and Q3
  * and their floor, alternating in one process (issue #16), and on `{ __typename }`.
  */
+/**
+ * Q1 B/A in alternating pairs (issue #16's "Throughput" target), with B's gateway up and the
+ * ceiling started again beside it: A, B, then B, A, ... so that whatever else the machine
+ * does charges both sides of a pair alike (bench/q1-ratio.ts, measured the same way, also
+ * reports CPU per request). The median of the pairs' ratios by requests/s.
+ */
+async function q1Pairs(
+  gw: { url: string; cluster: string },
+  ctx: SizeContext,
+  opts: { cwd: string; logDir: string },
+  children: Child[],
+  log: (line: string) => void,
+): Promise<NonNullable<SizeResult['q1Pairs']>> {
+  const pairs = ctx.config.mode === 'full' ? 6 : ctx.config.mode === 'quick' ? 3 : 1;
+  const secondsEach = ctx.config.mode === 'full' ? 4 : ctx.config.mode === 'quick' ? 2 : 1;
+  const q1 = ctx.operations.find((o) => o.id === 'Q1');
+  if (!q1) throw new Error('Q1 is not among the operations');
+  const ceiling = startNodeChild('ceiling-q1-pairs', 'bench/ceiling-server.ts', [], opts);
+  children.push(ceiling);
+  try {
+    const [, aUrl] = await ceiling.waitFor(/ceiling listening on (\S+)/, 60_000);
+    const settings = { ...ctx.config.load, durationSeconds: secondsEach, warmupSeconds: 1, runs: 1 };
+    const rate = async (target: Parameters<typeof measureGraphql>[0]) => {
+      const cell = await measureGraphql(target, settings);
+      if (!cell.ok || !cell.rps) throw new Error(cell.error ?? 'no requests answered');
+      return cell.rps;
+    };
+    const a = () => rate({ url: aUrl, query: HELLO_QUERY });
+    const b = () =>
+      rate({
+        url: gw.url,
+        query: q1.query,
+        operationName: q1.operationName,
+        variables: { cluster: gw.cluster },
+      });
+    const ratios: number[] = [];
+    for (let i = 0; i < pairs; i++) {
+      const [ra, rb] = i % 2 === 0 ? [await a(), await b()] : [0, await b()];
+      const rA = ra || (await a());
+      ratios.push(round(rb / rA, 3));
+      log(`  Q1 B/A pair ${i}: A ${rA} req/s, B ${rb} req/s = ${round(rb / rA, 2)}`);
+    }
+    return { ratios, median: round(median(ratios), 3), secondsEach };
+  } finally {
+    await ceiling.stop();
+  }
+}
+
 async function runFloor(size: string, upstream: Upstream, children: Child[], ctx: SizeContext) {
   const rounds = ctx.config.mode === 'full' ? 30 : ctx.config.mode === 'quick' ? 10 : 2;
   const child = startNodeChild(

@@ -40,6 +40,21 @@ export function evaluateTargets(results: Pick<BenchResults, 'sizes'>): TargetRes
           figure: `B ${fmt(s.cells.B?.Q1?.rps)} req/s vs A ${fmt(s.ceiling?.rps)} req/s = ${fmt(r, 2)}×`,
         });
     }
+    // Issue #16: Q1 B/A at or above 0.85, in alternating pairs with A and B up at once.
+    {
+      const t = 'B answers Q1 at ≥ 0.85× the requests/s of A (median of alternating pairs)';
+      const p = s.q1Pairs;
+      if (p === undefined) notMeasured(t, name, 'needs A and B on Q1');
+      else if (p === null)
+        out.push({ target: t, size: name, met: false, figure: 'the pairs failed: see the errors' });
+      else
+        out.push({
+          target: t,
+          size: name,
+          met: p.median >= 0.85,
+          figure: `median ${fmt(p.median, 2)}× over ${p.ratios.length} pairs of ${p.secondsEach} s each (${p.ratios.map((r) => fmt(r, 2)).join(', ')}); the single cells above: ${fmt(s.ratios.Q1?.BoverA_rps, 2)}×`,
+        });
+    }
     // Zero upstream requests per operation once synced.
     {
       const t = 'B makes 0 upstream requests per operation once synced';
