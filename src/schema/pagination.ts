@@ -114,7 +114,7 @@ export function checkPageArgs(args: PageArgs): void {
 }
 
 /**
- * An object and its sort key. `rank` and `stamp` are scratch for `resort`: the entry's place
+ * An object and its sort key. `rank` and `stamp` are scratch for `sortEntries`: the entry's place
  * in the order it is merged from, valid while `stamp` is that merge's.
  */
 export type Entry<T> = { item: T; key: SortKey; rank: number; stamp: number };
