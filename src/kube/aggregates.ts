@@ -1,6 +1,6 @@
 /**
  * Per-node and per-job pod aggregates, kept up to date from pod transitions instead of
- * re-scanning pods per request (a node page showing "pods / CPU requested" for 5k nodes would
+ * re-scanning pods per request (and, at the end, NodeAggregates: the nodes' own sums) (a node page showing "pods / CPU requested" for 5k nodes would
  * otherwise walk 150k pods).
  *
  * Each pod contributes:
@@ -12,7 +12,7 @@
  * as long as `prev` is the object previously applied for that pod (what Indexer.update and
  * Indexer.delete return). Not safe to call with a prev that was never applied.
  */
-import type { V1Job, V1Pod } from '@kubernetes/client-node';
+import type { V1Job, V1Node, V1Pod } from '@kubernetes/client-node';
 import { keyOf } from './kinds.js';
 import {
   JOB_STATES,
@@ -20,6 +20,8 @@ import {
   jobNameOfPod,
   jobState,
   type NodeUsage,
+  nodeReady,
+  nodeResources,
   nodeUsageOf,
   type PodPhase,
   podPhase,
@@ -243,6 +245,80 @@ export class JobAggregates implements Aggregator<V1Job> {
     this.#all[state] += sign;
     if (JOB_STATES.every((st) => n[st] === 0)) this.#namespaces.delete(namespace);
   }
+}
+
+/** A set of nodes summed: how many, how many Ready, and their capacity and allocatable. */
+export interface NodeTotals {
+  nodes: number;
+  readyNodes: number;
+  capacity: { cpuMillis: number; memoryBytes: number; pods: number };
+  allocatable: { cpuMillis: number; memoryBytes: number; pods: number };
+}
+
+/**
+ * The cluster's nodes summed, kept up to date from node changes: the summary's node part was
+ * a walk of every node (1,000 at size L), memoised only until the next node change, and the
+ * kubelets' heartbeats change a node several times a second (the bench's churn: 9/s). Under
+ * a load of cluster summaries at L that walk was ~2 % of the gateway's busy time
+ * (`addNodes` in `bench/profile-top.ts` over a `bench/q1-ratio.ts L` profile).
+ */
+export class NodeAggregates implements Aggregator<V1Node> {
+  #totals: NodeTotals = zeroNodeTotals();
+  #version = 0;
+
+  /** Moves on every change. */
+  get version(): number {
+    return this.#version;
+  }
+
+  apply(prev: V1Node | undefined, next: V1Node | undefined): void {
+    this.#version += 1;
+    if (prev !== undefined) addNode(this.#totals, prev, -1);
+    if (next !== undefined) addNode(this.#totals, next, 1);
+  }
+
+  reset(nodes: Iterable<V1Node>): void {
+    this.#version += 1;
+    this.#totals = nodeTotalsOf(nodes);
+  }
+
+  /** O(1). Returns a copy. */
+  totals(): NodeTotals {
+    const t = this.#totals;
+    return {
+      nodes: t.nodes,
+      readyNodes: t.readyNodes,
+      capacity: { ...t.capacity },
+      allocatable: { ...t.allocatable },
+    };
+  }
+}
+
+/** What NodeAggregates keeps, computed from a list of nodes (the no-cache path). */
+export function nodeTotalsOf(nodes: Iterable<V1Node>): NodeTotals {
+  const t = zeroNodeTotals();
+  for (const node of nodes) addNode(t, node, 1);
+  return t;
+}
+
+function addNode(t: NodeTotals, node: V1Node, sign: 1 | -1): void {
+  t.nodes += sign;
+  if (nodeReady(node)) t.readyNodes += sign;
+  for (const which of ['capacity', 'allocatable'] as const) {
+    const r = nodeResources(node, which);
+    t[which].cpuMillis += sign * (r.cpuMillis ?? 0);
+    t[which].memoryBytes += sign * (r.memoryBytes ?? 0);
+    t[which].pods += sign * (r.pods ?? 0);
+  }
+}
+
+function zeroNodeTotals(): NodeTotals {
+  return {
+    nodes: 0,
+    readyNodes: 0,
+    capacity: { cpuMillis: 0, memoryBytes: 0, pods: 0 },
+    allocatable: { cpuMillis: 0, memoryBytes: 0, pods: 0 },
+  };
 }
 
 const NO_JOBS: Readonly<Record<JobState, number>> = Object.freeze(zeroStates());

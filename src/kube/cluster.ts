@@ -1,10 +1,10 @@
 /**
- * A configured cluster: its pooled client, one informer per kind, the pod aggregates,
+ * A configured cluster: its pooled client, one informer per kind, the pod, job and node aggregates,
  * and its status. `Cluster` owns their life cycle; readers get `ClusterReader`.
  */
 
 import { AccessCache } from './access-cache.js';
-import { type Aggregator, JobAggregates, PodAggregates } from './aggregates.js';
+import { type Aggregator, JobAggregates, NodeAggregates, PodAggregates } from './aggregates.js';
 import {
   type AccessReviewAttributes,
   type AccessReviewUser,
@@ -91,6 +91,7 @@ export class Cluster {
   readonly client: ClusterClient;
   readonly aggregates = new PodAggregates();
   readonly jobAggregates = new JobAggregates();
+  readonly nodeAggregates = new NodeAggregates();
   /** The hub its informers publish to (writes wait on it until the cache shows them). */
   readonly hub: EventHub;
   readonly informers: Informers | undefined;
@@ -127,9 +128,7 @@ export class Cluster {
           kind,
           client: this.client,
           hub: options.hub,
-          aggregates: (kind === 'Pod' ? this.aggregates : kind === 'Job' ? this.jobAggregates : undefined) as
-            | Aggregator<KubeObjectOf<K>>
-            | undefined,
+          aggregates: this.#aggregatorOf(kind),
           clock: options.clock,
           eventLog: options.eventLog,
           reflector: {
@@ -199,6 +198,19 @@ export class Cluster {
     } finally {
       release?.();
     }
+  }
+
+  /** What a kind's informer keeps up to date besides its store: the kinds a summary sums. */
+  #aggregatorOf<K extends KindName>(kind: K): Aggregator<KubeObjectOf<K>> | undefined {
+    const aggregator =
+      kind === 'Pod'
+        ? this.aggregates
+        : kind === 'Job'
+          ? this.jobAggregates
+          : kind === 'Node'
+            ? this.nodeAggregates
+            : undefined;
+    return aggregator as Aggregator<KubeObjectOf<K>> | undefined;
   }
 
   #all(): Informer<KindName>[] {

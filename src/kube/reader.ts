@@ -6,7 +6,7 @@
  * trimmed, frozen objects that match `compileQuery`. Loaders batch onto this; resolvers
  * never see it.
  */
-import type { JobPodCounts, NamespacePods, NodeUsage, PodTotals } from './aggregates.js';
+import type { JobPodCounts, NamespacePods, NodeTotals, NodeUsage, PodTotals } from './aggregates.js';
 import type { AccessReviewAttributes, AccessReviewUser } from './client.js';
 import type { Clock } from './clock.js';
 import type { AuthorizationMode, Cluster, ClusterStatus } from './cluster.js';
@@ -37,6 +37,13 @@ export interface AggregatesView {
   job(namespace: string, jobName: string): JobPodCounts;
   phaseCounts(): Record<PodPhase, number>;
   totals(): PodTotals;
+}
+
+/** The node aggregates, read-only. */
+export interface NodeAggregatesView {
+  /** Moves on every change. */
+  readonly version: number;
+  totals(): NodeTotals;
 }
 
 /** The job aggregates, read-only. */
@@ -115,6 +122,11 @@ export class ClusterReader {
   /** Jobs by state per namespace, once jobs are served from memory. */
   jobAggregates(): JobAggregatesView | undefined {
     return this.cached('Job') ? this.#cluster.jobAggregates : undefined;
+  }
+
+  /** The nodes summed, once nodes are served from memory. */
+  nodeAggregates(): NodeAggregatesView | undefined {
+    return this.cached('Node') ? this.#cluster.nodeAggregates : undefined;
   }
 
   /** The incremental pod aggregates, once pods are served from memory. */

@@ -17,6 +17,7 @@ import { LRUCache } from 'lru-cache';
 import {
   type JobPodCounts,
   type NodeUsage,
+  nodeTotalsOf,
   POD_PHASES,
   type PodPhase,
   phaseCountsOfPods,
@@ -25,14 +26,7 @@ import {
 } from '../kube/aggregates.js';
 import type { KubeObjectOf } from '../kube/kinds.js';
 import type { ClusterReader } from '../kube/reader.js';
-import {
-  JOB_STATES,
-  type JobState,
-  jobNameOfPod,
-  jobState,
-  nodeReady,
-  nodeResources,
-} from '../kube/rules.js';
+import { JOB_STATES, type JobState, jobNameOfPod, jobState } from '../kube/rules.js';
 import { type AnyObject, commonNamespace, groupBy } from './keys.js';
 import type { BatchHook } from './lists.js';
 import { type RequestReads, readError } from './reads.js';
@@ -236,84 +230,35 @@ export function createJobPodsLoader(reads: RequestReads, onBatch?: BatchHook) {
   );
 }
 
-/** What a summary says about nodes (cluster infrastructure: all of it, or nothing). */
-type NodePart = Pick<ClusterSummary, 'nodes' | 'readyNodes' | 'capacity' | 'allocatable'>;
-
 /**
- * The node part, memoised per cluster until the Node informer changes: it walks every
- * node, which a front page asking many times a second would otherwise pay per request.
- * Shown only to callers who may list every node, so it is the same for all of them.
- */
-const nodePartCache = new WeakMap<object, { generation: number; part: Readonly<NodePart> }>();
-
-function nodePartOf(nodes: readonly KubeObjectOf<'Node'>[]): NodePart {
-  const part: NodePart = {
-    nodes: nodes.length,
-    readyNodes: 0,
-    capacity: { cpuMillis: 0, memoryBytes: 0, pods: 0 },
-    allocatable: { cpuMillis: 0, memoryBytes: 0, pods: 0 },
-  };
-  for (const node of nodes) {
-    if (nodeReady(node)) part.readyNodes += 1;
-    for (const which of ['capacity', 'allocatable'] as const) {
-      const r = nodeResources(node, which);
-      part[which].cpuMillis += r.cpuMillis ?? 0;
-      part[which].memoryBytes += r.memoryBytes ?? 0;
-      part[which].pods += r.pods ?? 0;
-    }
-  }
-  return part;
-}
-
-/**
- * The kinds a summary must list because no aggregate or memo answers them (Node when its
- * part is not memoised for the current generation, Job and Pod when they have no aggregates),
- * with the Node generation seen before listing (a part is memoised only under the generation
- * it was computed from).
+ * The kinds a summary must list because no aggregate answers them (Node, Job and Pod when
+ * their informer does not serve them from memory).
  */
 interface SummaryPlan {
   lists: ('Node' | 'Job' | 'Pod')[];
-  nodeGeneration: number | undefined;
 }
 
 function summaryPlan(reads: RequestReads, reader: ClusterReader): SummaryPlan {
   const access = reads.access(reader.name);
   const lists: SummaryPlan['lists'] = [];
-  const nodeGeneration = reader.generation('Node');
-  if (access.all('list', 'Node')) {
-    const scope = reader.scope('Node');
-    const hit = scope ? nodePartCache.get(scope) : undefined;
-    if (!hit || hit.generation !== nodeGeneration) lists.push('Node');
-  }
+  if (access.all('list', 'Node') && !reader.nodeAggregates()) lists.push('Node');
   if (!reader.jobAggregates()) lists.push('Job');
   if (!reader.aggregates()) lists.push('Pod');
-  return { lists, nodeGeneration };
+  return { lists };
 }
 
 type Listed = Partial<Record<'Node' | 'Job' | 'Pod', readonly AnyObject[]>>;
 
-function addNodes(
-  reads: RequestReads,
-  reader: ClusterReader,
-  s: ClusterSummary,
-  plan: SummaryPlan,
-  listed: Listed,
-) {
+function addNodes(reads: RequestReads, reader: ClusterReader, s: ClusterSummary, listed: Listed) {
   if (!reads.access(reader.name).all('list', 'Node')) return; // nodes are listed whole, or not at all
-  const scope = reader.scope('Node');
-  let part: Readonly<NodePart>;
   const nodes = listed.Node;
-  if (nodes) {
-    part = nodePartOf(nodes as KubeObjectOf<'Node'>[]);
-    // Stored only if nothing changed while it was listed and computed.
-    const generation = plan.nodeGeneration;
-    if (scope && generation !== undefined && reader.generation('Node') === generation)
-      nodePartCache.set(scope, { generation, part });
-  } else part = (scope && nodePartCache.get(scope)?.part) as Readonly<NodePart>;
-  s.nodes = part.nodes;
-  s.readyNodes = part.readyNodes;
-  s.capacity = { ...part.capacity };
-  s.allocatable = { ...part.allocatable };
+  const totals = nodes
+    ? nodeTotalsOf(nodes as KubeObjectOf<'Node'>[])
+    : (reader.nodeAggregates()?.totals() ?? nodeTotalsOf([]));
+  s.nodes = totals.nodes;
+  s.readyNodes = totals.readyNodes;
+  s.capacity = totals.capacity;
+  s.allocatable = totals.allocatable;
 }
 
 /**
@@ -413,13 +358,8 @@ const SUMMARY_NEEDS = [
   { verb: 'list', kind: 'Node' },
 ] as const;
 
-/** The summary from the lists `plan` named (the rest comes from aggregates and memos). */
-function buildSummary(
-  reads: RequestReads,
-  reader: ClusterReader,
-  plan: SummaryPlan,
-  listed: Listed,
-): ClusterSummary {
+/** The summary from the lists its plan named (the rest comes from the aggregates and memos). */
+function buildSummary(reads: RequestReads, reader: ClusterReader, listed: Listed): ClusterSummary {
   const s: ClusterSummary = {
     cluster: reader.name,
     nodes: 0,
@@ -434,7 +374,7 @@ function buildSummary(
     requested: { cpuMillis: 0, memoryBytes: 0 },
     namespacesOnly: !fullView(reads, reader),
   };
-  addNodes(reads, reader, s, plan, listed);
+  addNodes(reads, reader, s, listed);
   addJobs(reads, reader, s, listed);
   addPods(reads, reader, s, listed);
   return s;
@@ -449,7 +389,7 @@ async function summarize(reads: RequestReads, reader: ClusterReader): Promise<Cl
       listed[kind] = await reads.list(reader, kind, {});
     }),
   );
-  return buildSummary(reads, reader, plan, listed);
+  return buildSummary(reads, reader, listed);
 }
 
 /**
@@ -466,7 +406,7 @@ function summarizeNow(reads: RequestReads, reader: ClusterReader): ClusterSummar
     if (!items) return undefined;
     listed[kind] = items;
   }
-  return buildSummary(reads, reader, plan, listed);
+  return buildSummary(reads, reader, listed);
 }
 
 export function createSummaryLoader(reads: RequestReads, onBatch?: BatchHook) {

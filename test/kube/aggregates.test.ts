@@ -1,9 +1,11 @@
-import type { V1Job, V1JobCondition, V1Pod } from '@kubernetes/client-node';
+import type { V1Job, V1JobCondition, V1Node, V1Pod } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import {
   JobAggregates,
   type JobPodCounts,
+  NodeAggregates,
   type NodeUsage,
+  nodeTotalsOf,
   PodAggregates,
   podPhase,
 } from '../../src/kube/aggregates.js';
@@ -356,3 +358,104 @@ describe('JobAggregates, against a recount after a random sequence of changes', 
     });
   }
 });
+
+describe('NodeAggregates, against the numbers the nodes were made of', () => {
+  for (const seed of [5, 17, 2027]) {
+    it(`seed ${seed}`, () => {
+      const rnd = mulberry32(seed);
+      // What each node was made with, in the units the summary answers in; a quantity left
+      // out (or malformed, which the API server would refuse) counts 0.
+      interface Made {
+        node: V1Node;
+        ready: boolean;
+        capacity: [number, number, number];
+        allocatable: [number, number, number];
+      }
+      const made = new Map<string, Made>();
+      const agg = new NodeAggregates();
+      const quantities = (): { list: Record<string, string>; sums: [number, number, number] } => {
+        const millis = Math.floor(rnd() * 8) * 250; // "0m" .. "1750m", or whole cores below
+        const gib = 1 + Math.floor(rnd() * 64);
+        const pods = 10 + Math.floor(rnd() * 100);
+        const list: Record<string, string> = {};
+        const sums: [number, number, number] = [0, 0, 0];
+        if (rnd() < 0.9) {
+          list.cpu = millis % 1000 === 0 ? String(millis / 1000) : `${millis}m`;
+          sums[0] = millis;
+        }
+        if (rnd() < 0.9) {
+          list.memory = `${gib}Gi`;
+          sums[1] = gib * 1024 ** 3;
+        } else if (rnd() < 0.5) list.memory = 'lots'; // malformed: 0
+        if (rnd() < 0.9) {
+          list.pods = String(pods);
+          sums[2] = pods;
+        }
+        return { list, sums };
+      };
+      for (let step = 0; step < 1000; step++) {
+        const name = `n${Math.floor(rnd() * 30)}`;
+        const prev = made.get(name);
+        if (rnd() < 0.15) {
+          made.delete(name);
+          agg.apply(prev?.node, undefined);
+        } else {
+          const ready = rnd() < 0.7;
+          const capacity = quantities();
+          const allocatable = quantities();
+          const node: V1Node = {
+            metadata: { name },
+            status: {
+              capacity: capacity.list,
+              allocatable: allocatable.list,
+              conditions: [
+                { type: 'MemoryPressure', status: 'False' },
+                ...(rnd() < 0.95
+                  ? [{ type: 'Ready', status: ready ? 'True' : pick(rnd, ['False', 'Unknown']) }]
+                  : []),
+              ],
+            },
+          };
+          const hasReady = node.status!.conditions!.some((c) => c.type === 'Ready');
+          made.set(name, {
+            node,
+            ready: ready && hasReady,
+            capacity: capacity.sums,
+            allocatable: allocatable.sums,
+          });
+          agg.apply(prev?.node, node);
+        }
+        if (step % 250 === 0 && rnd() < 0.3) agg.reset([...made.values()].map((m) => m.node)); // a relist
+      }
+      const want = {
+        nodes: made.size,
+        readyNodes: [...made.values()].filter((m) => m.ready).length,
+        capacity: { cpuMillis: 0, memoryBytes: 0, pods: 0 },
+        allocatable: { cpuMillis: 0, memoryBytes: 0, pods: 0 },
+      };
+      for (const m of made.values())
+        for (const which of ['capacity', 'allocatable'] as const) {
+          want[which].cpuMillis += m[which][0];
+          want[which].memoryBytes += m[which][1];
+          want[which].pods += m[which][2];
+        }
+      expect(agg.totals()).toEqual(want);
+      expect(nodeTotalsOf([...made.values()].map((m) => m.node))).toEqual(want);
+      // The sequence left ready and unready nodes both.
+      expect(want.readyNodes).toBeGreaterThan(0);
+      expect(want.readyNodes).toBeLessThan(want.nodes);
+    });
+  }
+
+  it('hands out copies', () => {
+    const agg = new NodeAggregates();
+    agg.apply(undefined, { metadata: { name: 'a' }, status: { capacity: { cpu: '2' } } });
+    const t = agg.totals();
+    t.capacity.cpuMillis = 1;
+    expect(agg.totals().capacity.cpuMillis).toBe(2000);
+  });
+});
+
+function pick<T>(rnd: () => number, xs: readonly T[]): T {
+  return xs[Math.floor(rnd() * xs.length)];
+}

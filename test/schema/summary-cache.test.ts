@@ -1,6 +1,7 @@
 /**
- * The cluster summary's node and job part is memoised until a Node or Job informer
- * changes: a cached answer must never outlive the change that invalidates it.
+ * The cluster summary's node, job and pod numbers come from aggregates its informers keep up
+ * to date from every change (kube/aggregates.ts): once cached, a summary walks no object,
+ * and no answer may lag the change that moved its numbers.
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { KindName } from '../../src/kube/kinds.js';
@@ -49,8 +50,8 @@ afterAll(async () => {
 });
 
 /**
- * How many times the summary walked the cached Nodes and Jobs while `run` ran: what a
- * recomputation does and a memo hit does not. Equal answers cannot tell them apart.
+ * How many times Nodes and Jobs were listed (walked) while `run` ran: what a computation
+ * from the objects does and the aggregates do not. Equal answers cannot tell them apart.
  */
 async function objectWalks<T>(run: () => Promise<T>): Promise<{ result: T; walks: number }> {
   // The summary reads lists synchronously when it can (listNow), else through list.
@@ -68,15 +69,21 @@ async function objectWalks<T>(run: () => Promise<T>): Promise<{ result: T; walks
   }
 }
 
-describe('cluster summary memoisation', () => {
-  it('follows node, job and pod changes after being cached', async () => {
-    // The first answer walks every node and job (and memoises it); the spy sees that walk,
-    // so a zero below means the memo answered, not that the spy is blind.
-    const { result: before, walks: cold } = await objectWalks(summary);
-    expect(cold).toBeGreaterThan(0);
-    const { result: again, walks: warm } = await objectWalks(summary);
-    expect(warm).toBe(0); // served from the memo: no node or job was read
-    expect(again).toEqual(before); // and the same answer
+describe('cluster summary from the aggregates', () => {
+  it('walks no node or job, and follows node, job and pod changes', async () => {
+    // A page of nodes and jobs walks them: the spy sees that, so the zeros below mean the
+    // summary read none, not that the spy is blind.
+    const { walks: listed } = await objectWalks(() =>
+      h.query(`{ cluster(name: "sim") { nodes(first: 2) { totalCount } jobs(first: 2) { totalCount } } }`),
+    );
+    expect(listed).toBeGreaterThan(0);
+    const { result: before, walks: first } = await objectWalks(summary);
+    expect(first).toBe(0);
+    expect(before.nodes).toBe(4);
+    expect(before.jobs).toBe(3);
+    const { result: again, walks: second } = await objectWalks(summary);
+    expect(second).toBe(0);
+    expect(again).toEqual(before);
 
     const node = [...h.sim.store.scan('nodes')].find((n) =>
       n.status.conditions.some(
@@ -103,5 +110,10 @@ describe('cluster summary memoisation', () => {
     h.sim.store.delete('pods', pod.metadata.namespace, pod.metadata.name);
     const after = await until('a deleted pod', (s) => s.pods === before.pods - 1);
     expect(after.nodes).toBe(before.nodes);
+
+    h.sim.store.delete('nodes', undefined, node.metadata.name);
+    const gone = await until('a deleted node', (s) => s.nodes === before.nodes - 1);
+    // The deleted node was the NotReady one: the Ready count stays.
+    expect(gone.readyNodes).toBe(before.readyNodes - 1);
   });
 });
