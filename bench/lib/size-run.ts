@@ -505,10 +505,6 @@ async function runRbac(
 }
 
 /**
- * bench/floor.ts on this size's simulator: B's single-request service time on Q2 and Q3
- * and their floor, alternating in one process (issue #16), and on `{ __typename }`.
- */
-/**
  * Q1 B/A in alternating pairs (issue #16's "Throughput" target), with B's gateway up and the
  * ceiling started again beside it: A, B, then B, A, ... so that whatever else the machine
  * does charges both sides of a pair alike (bench/q1-ratio.ts, measured the same way, also
@@ -558,6 +554,10 @@ async function q1Pairs(
   }
 }
 
+/**
+ * bench/floor.ts on this size's simulator: B's single-request service time on Q2 and Q3
+ * and their floor, alternating in one process (issue #16), and on `{ __typename }`.
+ */
 async function runFloor(size: string, upstream: Upstream, children: Child[], ctx: SizeContext) {
   const rounds = ctx.config.mode === 'full' ? 30 : ctx.config.mode === 'quick' ? 10 : 2;
   const child = startNodeChild(
