@@ -1,7 +1,7 @@
 /**
  * Per-node and per-job pod aggregates, kept up to date from pod transitions instead of
- * re-scanning pods per request (and, at the end, NodeAggregates: the nodes' own sums) (a node page showing "pods / CPU requested" for 5k nodes would
- * otherwise walk 150k pods).
+ * re-scanning pods per request (a node page showing "pods / CPU requested" for 5k nodes would
+ * otherwise walk 150k pods); jobs by state and the nodes' own sums likewise, at the end.
  *
  * Each pod contributes:
  * - to its node, when bound (spec.nodeName) and not terminated (phase not Succeeded/Failed, as
@@ -264,21 +264,13 @@ export interface NodeTotals {
  */
 export class NodeAggregates implements Aggregator<V1Node> {
   #totals: NodeTotals = zeroNodeTotals();
-  #version = 0;
-
-  /** Moves on every change. */
-  get version(): number {
-    return this.#version;
-  }
 
   apply(prev: V1Node | undefined, next: V1Node | undefined): void {
-    this.#version += 1;
     if (prev !== undefined) addNode(this.#totals, prev, -1);
     if (next !== undefined) addNode(this.#totals, next, 1);
   }
 
   reset(nodes: Iterable<V1Node>): void {
-    this.#version += 1;
     this.#totals = nodeTotalsOf(nodes);
   }
 

@@ -41,8 +41,6 @@ export interface AggregatesView {
 
 /** The node aggregates, read-only. */
 export interface NodeAggregatesView {
-  /** Moves on every change. */
-  readonly version: number;
   totals(): NodeTotals;
 }
 
