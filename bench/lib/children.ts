@@ -213,10 +213,15 @@ export function startNodeChild(
 ): Child {
   // KUBEGATE_BENCH_CPU_PROF=DIR: every child writes a V8 CPU profile to DIR when it exits
   // (Node refuses --cpu-prof in NODE_OPTIONS, so it has to be passed here).
+  // KUBEGATE_BENCH_CPU_PROF_ONLY=gateway: only the children whose name contains it (at the
+  // fleet size, profiling the five simulators too slowed their churn to a third of a core
+  // each and distorted the sync being profiled).
   const profile = process.env.KUBEGATE_BENCH_CPU_PROF;
-  const profiling = profile
-    ? ['--cpu-prof', `--cpu-prof-dir=${profile}`, `--cpu-prof-name=${name}.cpuprofile`]
-    : [];
+  const only = process.env.KUBEGATE_BENCH_CPU_PROF_ONLY;
+  const profiling =
+    profile && (only === undefined || name.includes(only))
+      ? ['--cpu-prof', `--cpu-prof-dir=${profile}`, `--cpu-prof-name=${name}.cpuprofile`]
+      : [];
   // KUBEGATE_BENCH_NODE_ARGS="--trace-gc ...": more Node/V8 flags for every child.
   const extra = (process.env.KUBEGATE_BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
   return new Child(
