@@ -45,7 +45,9 @@ beforeAll(async () => {
   });
   expect(code, output).toBe(0);
   results = JSON.parse(readFileSync(join(OUT, 'latest.json'), 'utf8'));
-}, 150_000);
+  // The tiny run takes ~117 s alone on this 2-core machine (a tsc build, every system, the
+  // attack classes, kubectl); 150 s was exceeded once with other work on the cores.
+}, 300_000);
 
 afterAll(() => {
   // The harness stops its own children on SIGTERM.
