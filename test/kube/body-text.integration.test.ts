@@ -6,39 +6,31 @@
  * holds it, through the raw list path and the typed one.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ClusterClient, PooledKubeConfig } from '../../src/kube/client.js';
-import { type Simulator, startSimulator } from '../../src/simulator/server.js';
-import { stopBackgroundActivity } from './sim-helpers.js';
+import type { ClusterClient } from '../../src/kube/client.js';
+import type { Simulator } from '../../src/simulator/server.js';
+import { type StillCluster, stillCluster } from './sim-helpers.js';
 
 describe('response bodies decoded as they come', () => {
+  let cluster: StillCluster;
   let sim: Simulator;
-  let config: PooledKubeConfig;
   let client: ClusterClient;
   // 2-, 3- and 4-byte UTF-8 characters, repeated past many transport chunks (~600 KB).
   const note = 'ü日本語🚀—'.repeat(40_000);
 
   beforeAll(async () => {
-    sim = await startSimulator({
-      churnPerSecond: 0,
-      scenario: { nodes: 2, pods: 6, jobs: 1, namespaces: 1, seed: 5 },
+    cluster = await stillCluster({ nodes: 2, pods: 6, jobs: 1, namespaces: 1, seed: 5 }, 'body', (s) => {
+      const namespace = [...s.store.scan('namespaces')][0].metadata.name;
+      s.store.create('pods', {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: 'multibyte', namespace, annotations: { note } },
+        spec: { containers: [{ name: 'c', image: 'busybox' }] },
+      });
     });
-    stopBackgroundActivity(sim);
-    const namespace = [...sim.store.scan('namespaces')][0].metadata.name;
-    sim.store.create('pods', {
-      apiVersion: 'v1',
-      kind: 'Pod',
-      metadata: { name: 'multibyte', namespace, annotations: { note } },
-      spec: { containers: [{ name: 'c', image: 'busybox' }] },
-    });
-    config = new PooledKubeConfig();
-    config.loadFromString(sim.kubeconfig({ context: 'body' }));
-    client = new ClusterClient(config, 'body');
+    ({ sim, client } = cluster);
   });
 
-  afterAll(async () => {
-    await config?.closePool();
-    await sim?.close();
-  });
+  afterAll(() => cluster?.close());
 
   it('keeps every character of a long multi-byte annotation, listed raw and typed', async () => {
     const raw = await client.listRaw('Pod', {});

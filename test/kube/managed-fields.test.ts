@@ -7,12 +7,12 @@
  * hand the trims is the served object less its managedFields, nothing else.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ClusterClient, PooledKubeConfig } from '../../src/kube/client.js';
+import type { ClusterClient } from '../../src/kube/client.js';
 import { parseWithoutManagedFields, withoutManagedFields } from '../../src/kube/managed-fields.js';
 import { mulberry32 } from '../../src/simulator/scenario/index.js';
-import { type Simulator, startSimulator } from '../../src/simulator/server.js';
+import type { Simulator } from '../../src/simulator/server.js';
 import type { KubeObject } from '../../src/simulator/types.js';
-import { barePod, stopBackgroundActivity } from './sim-helpers.js';
+import { barePod, type StillCluster, stillCluster } from './sim-helpers.js';
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
@@ -125,25 +125,16 @@ describe('managedFields cut from JSON text', () => {
 });
 
 describe('against the simulator: what the trims are handed', () => {
+  let cluster: StillCluster;
   let sim: Simulator;
-  let config: PooledKubeConfig;
   let client: ClusterClient;
 
   beforeAll(async () => {
-    sim = await startSimulator({
-      churnPerSecond: 0,
-      scenario: { nodes: 4, pods: 120, jobs: 6, namespaces: 3, seed: 5 },
-    });
-    stopBackgroundActivity(sim);
-    config = new PooledKubeConfig();
-    config.loadFromString(sim.kubeconfig({ context: 'mf' }));
-    client = new ClusterClient(config, 'mf');
+    cluster = await stillCluster({ nodes: 4, pods: 120, jobs: 6, namespaces: 3, seed: 5 }, 'mf');
+    ({ sim, client } = cluster);
   });
 
-  afterAll(async () => {
-    await config?.closePool();
-    await sim?.close();
-  });
+  afterAll(() => cluster?.close());
 
   /** The object as the simulator serves it, less its managedFields. */
   function served(obj: KubeObject): unknown {

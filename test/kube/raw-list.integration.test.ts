@@ -6,14 +6,14 @@
  * Dates), for every mirrored kind; and the page requests run one ahead, never more.
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { ClusterClient, PooledKubeConfig, type RawListPage } from '../../src/kube/client.js';
+import { ClusterClient, type RawListPage } from '../../src/kube/client.js';
 import { EventHub } from '../../src/kube/event-hub.js';
 import { Informer } from '../../src/kube/informer.js';
 import { INFORMER_KINDS, type KindName, objectKey } from '../../src/kube/kinds.js';
 import { transformObject } from '../../src/kube/transform.js';
-import { type Simulator, startSimulator } from '../../src/simulator/server.js';
+import type { Simulator } from '../../src/simulator/server.js';
 import type { ResourceName } from '../../src/simulator/types.js';
-import { RESOURCE_OF, stopBackgroundActivity } from './sim-helpers.js';
+import { RESOURCE_OF, type StillCluster, stillCluster } from './sim-helpers.js';
 
 /** What one first sync did: each listRaw call, and for each prepared item which page it came from and how many requests had gone out by then. */
 interface SyncRecord {
@@ -60,43 +60,35 @@ class RecordingInformer<K extends KindName> extends Informer<K> {
 }
 
 describe('first sync from plain JSON pages', () => {
+  let cluster: StillCluster;
   let sim: Simulator;
-  let config: PooledKubeConfig;
   let client: ClusterClient;
 
   beforeAll(async () => {
-    sim = await startSimulator({
-      churnPerSecond: 0,
-      scenario: { nodes: 6, pods: 300, jobs: 12, namespaces: 4, seed: 7 },
-    });
     // A still cluster: the stores are compared with what the simulator holds.
-    stopBackgroundActivity(sim);
-    // The scenario has cluster-wide RBAC only: a few namespaced Roles and bindings too.
-    const namespace = [...sim.store.scan('namespaces')][0].metadata.name;
-    for (let i = 0; i < 6; i++) {
-      sim.store.create('roles' as ResourceName, {
-        apiVersion: 'rbac.authorization.k8s.io/v1',
-        kind: 'Role',
-        metadata: { name: `reader-${i}`, namespace, labels: { team: `t${i % 2}` } },
-        rules: [{ apiGroups: [''], resources: ['pods'], verbs: ['get', 'list'] }],
-      });
-      sim.store.create('rolebindings' as ResourceName, {
-        apiVersion: 'rbac.authorization.k8s.io/v1',
-        kind: 'RoleBinding',
-        metadata: { name: `reader-${i}`, namespace },
-        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: `reader-${i}` },
-        subjects: [{ kind: 'User', apiGroup: 'rbac.authorization.k8s.io', name: `user-${i}` }],
-      });
-    }
-    config = new PooledKubeConfig();
-    config.loadFromString(sim.kubeconfig({ context: 'raw' }));
-    client = new ClusterClient(config, 'raw');
+    cluster = await stillCluster({ nodes: 6, pods: 300, jobs: 12, namespaces: 4, seed: 7 }, 'raw', (s) => {
+      // The scenario has cluster-wide RBAC only: a few namespaced Roles and bindings too.
+      const namespace = [...s.store.scan('namespaces')][0].metadata.name;
+      for (let i = 0; i < 6; i++) {
+        s.store.create('roles' as ResourceName, {
+          apiVersion: 'rbac.authorization.k8s.io/v1',
+          kind: 'Role',
+          metadata: { name: `reader-${i}`, namespace, labels: { team: `t${i % 2}` } },
+          rules: [{ apiGroups: [''], resources: ['pods'], verbs: ['get', 'list'] }],
+        });
+        s.store.create('rolebindings' as ResourceName, {
+          apiVersion: 'rbac.authorization.k8s.io/v1',
+          kind: 'RoleBinding',
+          metadata: { name: `reader-${i}`, namespace },
+          roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: `reader-${i}` },
+          subjects: [{ kind: 'User', apiGroup: 'rbac.authorization.k8s.io', name: `user-${i}` }],
+        });
+      }
+    });
+    ({ sim, client } = cluster);
   });
 
-  afterAll(async () => {
-    await config?.closePool();
-    await sim?.close();
-  });
+  afterAll(() => cluster?.close());
 
   async function firstSync<K extends KindName>(kind: K, pageSize: number) {
     const record: SyncRecord = { requests: 0, pages: 0, prepared: [] };

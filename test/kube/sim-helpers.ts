@@ -2,10 +2,11 @@
  * Shared by the kube integration tests: what the simulator holds versus what an informer
  * holds, polling with a bound, and the simulator's metrics read in-process.
  */
+import { ClusterClient, PooledKubeConfig } from '../../src/kube/client.js';
 import type { Informers } from '../../src/kube/cluster.js';
 import { KIND_NAMES, type KindName, objectKey } from '../../src/kube/kinds.js';
 import { parsePrometheusText } from '../../src/simulator/metrics.js';
-import type { Simulator } from '../../src/simulator/server.js';
+import { type Simulator, type SimulatorOptions, startSimulator } from '../../src/simulator/server.js';
 import type { KubeObject, ResourceName } from '../../src/simulator/types.js';
 
 export const RESOURCE_OF: Record<KindName, ResourceName> = {
@@ -91,6 +92,35 @@ export function requests(
 /** Stops the simulator's churn and job controller: tests compare against a still cluster. */
 export function stopBackgroundActivity(sim: Simulator): void {
   sim.pauseActivity();
+}
+
+/** A still simulator (no churn, no controllers) and a ClusterClient of its own pool on it. */
+export interface StillCluster {
+  sim: Simulator;
+  config: PooledKubeConfig;
+  client: ClusterClient;
+  close(): Promise<void>;
+}
+
+export async function stillCluster(
+  scenario: SimulatorOptions['scenario'],
+  context: string,
+  before?: (sim: Simulator) => void,
+): Promise<StillCluster> {
+  const sim = await startSimulator({ churnPerSecond: 0, scenario });
+  stopBackgroundActivity(sim);
+  before?.(sim);
+  const config = new PooledKubeConfig();
+  config.loadFromString(sim.kubeconfig({ context }));
+  return {
+    sim,
+    config,
+    client: new ClusterClient(config, context),
+    async close() {
+      await config.closePool();
+      await sim.close();
+    },
+  };
 }
 
 /** A pod the simulator accepts, owned by nothing (so no controller touches it). */
