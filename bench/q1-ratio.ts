@@ -7,7 +7,10 @@
  * (each process's CPU time over its requests: the neighbours of a shared machine move the
  * rates, much less the CPU a request costs).
  *
- *   npx tsx bench/q1-ratio.ts [S|L|T] [pairs] [seconds]
+ *   npx tsx bench/q1-ratio.ts [S|L|T] [pairs] [seconds] [Q2,Q3,Q4,Q5]
+ *
+ * The last argument loads B with those operations first (10 connections, `seconds` each), as
+ * the full bench does before its pairs: B has then served every operation, not Q1 alone.
  */
 
 import { mkdtempSync } from 'node:fs';
@@ -18,11 +21,11 @@ import { SIZES } from './lib/config.js';
 import { startGateway } from './lib/gateway.js';
 import { measureGraphql } from './lib/load.js';
 import { processCpuMs } from './lib/machine.js';
-import { loadOperations, loadSchema } from './lib/operations.js';
+import { loadOperations, loadSchema, variablesFor } from './lib/operations.js';
 import { median, round } from './lib/stats.js';
-import { startUpstream } from './lib/upstream.js';
+import { pickVariables, startUpstream } from './lib/upstream.js';
 
-const [sizeName = 'S', pairsArg = '5', secondsArg = '3'] = process.argv.slice(2);
+const [sizeName = 'S', pairsArg = '5', secondsArg = '3', warmArg = ''] = process.argv.slice(2);
 const size = SIZES[sizeName.toUpperCase()];
 if (!size) throw new Error(`expected a size (${Object.keys(SIZES).join(', ')})`);
 const root = resolve(import.meta.dirname, '..');
@@ -41,7 +44,8 @@ try {
     ...opts,
     syncTimeoutMs: 900_000,
   });
-  const q1 = loadOperations(root, loadSchema(root)).find((o) => o.id === 'Q1')!;
+  const operations = loadOperations(root, loadSchema(root));
+  const q1 = operations.find((o) => o.id === 'Q1')!;
   const settings = {
     connections: 10,
     durationSeconds: Number(secondsArg),
@@ -75,6 +79,22 @@ try {
     const seconds = cpuSeconds(pid) - before;
     return { cell, cpuUs: (seconds * 1e6) / Math.max(1, cell.requests), seconds };
   };
+  const warm = warmArg.split(',').filter(Boolean);
+  if (warm.length > 0) {
+    const variables = await pickVariables(upstream);
+    for (const op of operations.filter((o) => warm.includes(o.id))) {
+      const cell = await measureGraphql(
+        {
+          url: gw.url,
+          query: op.query,
+          operationName: op.operationName,
+          variables: variablesFor(op.id, gw.cluster, variables),
+        },
+        settings,
+      );
+      log(`B warmed with ${op.id}: ${cell.rps} req/s${cell.error ? `; ${cell.error}` : ''}`);
+    }
+  }
   // B's CPU while idle: its informers' work on the churn's watch events, which every
   // request figure of B carries too. Reported beside the ratios, and a ratio without it.
   const idleStart = cpuSeconds(gw.child.proc.pid!);
