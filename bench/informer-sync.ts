@@ -537,13 +537,27 @@ async function main(): Promise<void> {
     loadavgAtEnd: loadavg().map((x) => Number(x.toFixed(2))),
   };
   const markdown = `# Informer sync\n\n${table(results)}\n\n- first sync: from starting the four informers (Namespace, Node, Pod, Job) to all of them synced (paged LIST of 500, transform, indexes, aggregates, hub).\n- peak RSS: of the measuring process during sync (its kernel high-water mark; the simulator runs in another process); in brackets its RSS before the informers start (tsx and client-node loaded).\n- heap per pod: heap freed after GC by dropping the Pod informer; "indexes" is its store map, five indexes (namespace, node, owner UID, job, labels) and the pod aggregates, "objects" the trimmed pods themselves with the values only they intern. Whole mirror: all four kinds, from before the informers started, divided by the pods.\n- identity: the same informers with an identity transform (client-node's deserialized objects stored as they come).\n- ${environment.node}, ${environment.cpus}, load average at the end ${environment.loadavgAtEnd.join(' / ')}; ${environment.date}.\n`;
-  mkdirSync(RESULTS, { recursive: true });
-  writeFileSync(
-    join(RESULTS, 'informer-sync.json'),
-    `${JSON.stringify({ environment, results }, null, 2)}\n`,
+  // Only a full run (every scenario, its runs, the identity transform, a simulator of its own,
+  // default page size and flags) replaces the committed figures; any other run is printed
+  // only (session 19's side-by-side runs overwrote them with a one-run table).
+  const full =
+    !values.only &&
+    !values.runs &&
+    !values['no-identity'] &&
+    !values.kubeconfig &&
+    !values['page-size'] &&
+    !values.v8;
+  if (full) {
+    mkdirSync(RESULTS, { recursive: true });
+    writeFileSync(
+      join(RESULTS, 'informer-sync.json'),
+      `${JSON.stringify({ environment, results }, null, 2)}\n`,
+    );
+    writeFileSync(join(RESULTS, 'informer-sync.md'), markdown);
+  }
+  process.stdout.write(
+    `${markdown}\n${full ? '' : '(a partial run: bench/results/informer-sync.* left as they were)\n'}`,
   );
-  writeFileSync(join(RESULTS, 'informer-sync.md'), markdown);
-  process.stdout.write(`${markdown}\n`);
 }
 
 await main();
