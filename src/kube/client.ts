@@ -22,7 +22,7 @@ import {
 import type { Middleware } from '@kubernetes/client-node/dist/gen/middleware.js';
 import { ObjectSerializer } from '@kubernetes/client-node/dist/gen/models/ObjectSerializer.js';
 import { of } from '@kubernetes/client-node/dist/gen/rxjsStub.js';
-import { type Dispatcher, fetch, request as undiciRequest } from 'undici';
+import { type Dispatcher, request as undiciRequest } from 'undici';
 import { collectionPath, type KubeApis, objectPath } from './kinds/define.js';
 import { type KindName, type KubeObjectOf, kindOf } from './kinds.js';
 import { parseWithoutManagedFields } from './managed-fields.js';
@@ -448,23 +448,35 @@ export class ClusterClient {
     const dispatcher =
       (await this.config.watchDispatcher()) ?? (ctx.getDispatcher() as Dispatcher | undefined);
     const controller = new AbortController();
-    const response = await fetch(url, {
+    // undici's `request`, not `fetch`: the body is a Node stream that decodes UTF-8 itself,
+    // where fetch's goes through WHATWG streams and a TextDecoder per chunk. A live watch
+    // brings one event per chunk: `npx tsx bench/watch-read.ts` read and parsed ~6 KB pod
+    // events for 107-112 us of CPU each this way against 119-133 us through fetch (-10 to
+    // -16 %; equal, -3 %, when 20 come per chunk).
+    const response = await undiciRequest(url, {
+      method: 'GET',
       headers: { ...ctx.getHeaders(), Accept: 'application/json' },
       dispatcher,
       signal: controller.signal,
     });
-    if (response.status !== 200) {
-      const body = await response.text().catch(() => '');
-      throw new WatchHttpError(response.status, body, response.headers.get('retry-after'));
+    if (response.statusCode !== 200) {
+      const body = await response.body.text().catch(() => '');
+      const retryAfter = response.headers['retry-after'];
+      throw new WatchHttpError(
+        response.statusCode,
+        body,
+        (Array.isArray(retryAfter) ? retryAfter[0] : retryAfter) ?? null,
+      );
     }
     const raw = options.raw === true;
     const modelType = kindOf(kind).modelType;
+    const body = response.body;
+    body.setEncoding('utf8');
     const done = (async () => {
       let buffered = '';
-      const decoder = new TextDecoder();
       try {
-        for await (const chunk of response.body as AsyncIterable<Uint8Array>) {
-          buffered += decoder.decode(chunk, { stream: true });
+        for await (const chunk of body as AsyncIterable<string>) {
+          buffered += chunk;
           // Lines are cut from a moving start and the rest kept once per chunk: a chunk of
           // many events is not copied once per event.
           let start = 0;
