@@ -252,9 +252,19 @@ export async function runFleet(size: SizeSpec, ctx: SizeContext): Promise<SizeRe
     const listening = performance.now();
     const readyz = url.replace(/\/graphql$/, '/readyz');
     let firstClusterMs: number | null = null;
+    // What the last /readyz that answered said: a gateway too busy to answer (or a fetch that
+    // failed) tells nothing, and a failed run's message must not read "0 synced" for it.
+    let lastSynced = 0;
+    let lastAnsweredAt = performance.now();
     for (;;) {
-      const text = await (await fetch(readyz).catch(() => null))?.text().catch(() => '');
-      const synced = (text ?? '').split('\n').filter((l) => l.endsWith(': synced')).length;
+      const text = await fetch(readyz)
+        .then((r) => r.text())
+        .catch(() => null);
+      if (text !== null) {
+        lastSynced = text.split('\n').filter((l) => l.endsWith(': synced')).length;
+        lastAnsweredAt = performance.now();
+      }
+      const synced = lastSynced;
       if (synced > 0 && firstClusterMs === null) firstClusterMs = Math.round(performance.now() - listening);
       if (synced === clusters) break;
       if (!gw.alive()) throw new Error(`the gateway exited during its sync:\n${gw.tail(10)}`);
@@ -264,7 +274,7 @@ export async function runFleet(size: SizeSpec, ctx: SizeContext): Promise<SizeRe
         const gwCpu = processCpuMs(gw.pid);
         const sims = children.filter((c) => c !== gw).reduce((sum, c) => sum + (processCpuMs(c.pid) ?? 0), 0);
         throw new Error(
-          `the fleet did not sync within 30 min: ${synced}/${clusters} clusters synced; CPU over the run so far: gateway ${gwCpu == null ? 'n/a' : `${Math.round(gwCpu / 1000)} s`}, the simulators ${Math.round(sims / 1000)} s`,
+          `the fleet did not sync within 30 min: ${synced}/${clusters} clusters synced at the last /readyz answered (${Math.round((performance.now() - lastAnsweredAt) / 1000)} s before); CPU over the run so far: gateway ${gwCpu == null ? 'n/a' : `${Math.round(gwCpu / 1000)} s`}, the simulators ${Math.round(sims / 1000)} s`,
         );
       }
       await sleep(250);
