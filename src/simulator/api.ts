@@ -787,6 +787,24 @@ function serveWatch(
   res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private' });
   res.flushHeaders();
   // Bytes are counted per line through ctx.addBytes, as the stream goes on.
+  // Lines of one turn (a pod replaced: DELETED then ADDED; a job and its pods) go out in one
+  // write at the end of the turn, as kube-apiserver flushes a watch only once its queue is
+  // empty (watch.go, HandleHTTP: `if len(ch) == 0 { flusher.Flush() }`). Whatever ends the
+  // stream writes what is pending first (`finish`).
+  let pending = '';
+  const flush = () => {
+    const chunk = pending;
+    pending = '';
+    if (!chunk || res.destroyed || res.writableEnded) return;
+    res.write(chunk);
+    // A watcher that reads nothing while events pile up is cut off, as a real server does,
+    // rather than buffering without bound.
+    if (res.writableLength > 64 * 1024 * 1024) res.destroy();
+  };
+  const finish = () => {
+    flush();
+    if (!res.writableEnded) res.end();
+  };
   const send = (type: string, object: unknown) => {
     if (res.destroyed || res.writableEnded) return;
     const payload =
@@ -800,10 +818,10 @@ function serveWatch(
     const line = `${JSON.stringify({ type, object: payload })}\n`;
     ctx.addBytes(Buffer.byteLength(line));
     ctx.countWatchEvent(resource, type);
-    res.write(line);
-    // A watcher that reads nothing while events pile up is cut off, as a real server does,
-    // rather than buffering without bound.
-    if (res.writableLength > 64 * 1024 * 1024) res.destroy();
+    if (pending === '') process.nextTick(flush);
+    pending += line;
+    // A whole state sent as ADDED events (resourceVersion 0) is written as it goes, a MiB at a time.
+    if (pending.length > 1 << 20) flush();
   };
 
   let lastRV = from ?? 0;
@@ -831,9 +849,7 @@ function serveWatch(
     clearTimeout(timeoutTimer);
   };
   res.on('close', cleanup);
-  req.on('close', () => {
-    if (!res.writableEnded) res.end();
-  });
+  req.on('close', finish);
 
   const bookmark = (annotations?: Record<string, string>) =>
     send('BOOKMARK', {
@@ -867,7 +883,7 @@ function serveWatch(
       if (!(err instanceof StoreError)) throw err;
       // A too-old resourceVersion is an ERROR event on a 200 stream, then the end.
       send('ERROR', statusBody(410, err.message, 'Expired'));
-      res.end();
+      finish();
       return 0;
     }
     for (const event of replay) onEvent(event);
@@ -882,7 +898,7 @@ function serveWatch(
     bookmarkTimer = setTimeout(periodic, ctx.bookmarkIntervalMs).unref();
   }
   if (timeoutSeconds > 0) {
-    timeoutTimer = setTimeout(() => res.end(), timeoutSeconds * 1000).unref();
+    timeoutTimer = setTimeout(finish, timeoutSeconds * 1000).unref();
   }
   return 0;
 }
