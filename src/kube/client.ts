@@ -145,6 +145,12 @@ export interface ApiRequest {
  * strings whose scavenges free the chunks: 3 full GCs, first sync at L 15.4 → 13.3 s and peak
  * RSS 796 → 704 MB in alternating runs (bench/results/first-sync-overlap.md).
  */
+/** An undici answer's Retry-After header (its first value when repeated), or null. */
+export function retryAfterOf(headers: Record<string, string | string[] | undefined>): string | null {
+  const value = headers['retry-after'];
+  return (Array.isArray(value) ? value[0] : value) ?? null;
+}
+
 async function bodyText(body: AsyncIterable<Uint8Array>): Promise<string> {
   const decoder = new TextDecoder();
   let text = '';
@@ -404,12 +410,7 @@ export class ClusterClient {
     setStatus(response.statusCode);
     const text = await bodyText(response.body);
     if (response.statusCode < 200 || response.statusCode >= 300) {
-      const retryAfter = response.headers['retry-after'];
-      throw new ApiHttpError(
-        response.statusCode,
-        text,
-        (Array.isArray(retryAfter) ? retryAfter[0] : retryAfter) ?? null,
-      );
+      throw new ApiHttpError(response.statusCode, text, retryAfterOf(response.headers));
     }
     if (!text) return undefined;
     try {
@@ -461,12 +462,7 @@ export class ClusterClient {
     });
     if (response.statusCode !== 200) {
       const body = await response.body.text().catch(() => '');
-      const retryAfter = response.headers['retry-after'];
-      throw new WatchHttpError(
-        response.statusCode,
-        body,
-        (Array.isArray(retryAfter) ? retryAfter[0] : retryAfter) ?? null,
-      );
+      throw new WatchHttpError(response.statusCode, body, retryAfterOf(response.headers));
     }
     const raw = options.raw === true;
     const modelType = kindOf(kind).modelType;

@@ -22,7 +22,7 @@
  */
 import { HttpMethod, RequestContext } from '@kubernetes/client-node/dist/gen/http/http.js';
 import { type Dispatcher, request as undiciRequest } from 'undici';
-import { ApiHttpError, type ClusterClient } from './client.js';
+import { ApiHttpError, type ClusterClient, retryAfterOf } from './client.js';
 
 /** One line of a container's log, naming where it came from (merged streams mix pods). */
 export interface LogLine {
@@ -415,12 +415,7 @@ export class ClusterLogs {
     });
     if (response.statusCode !== 200) {
       const text = await response.body.text().catch(() => '');
-      const retryAfter = response.headers['retry-after'];
-      throw new ApiHttpError(
-        response.statusCode,
-        text,
-        (Array.isArray(retryAfter) ? retryAfter[0] : retryAfter) ?? null,
-      );
+      throw new ApiHttpError(response.statusCode, text, retryAfterOf(response.headers));
     }
     return response;
   }
