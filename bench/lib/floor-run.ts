@@ -1,9 +1,9 @@
 /** What bench/floor.ts runs (there: the usage), once NODE_ENV is set. */
-import { createWriteStream, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { Session } from 'node:inspector/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { EventHub } from '../../src/kube/event-hub.js';
 import { ClusterRegistry } from '../../src/kube/registry.js';
 import { buildSchema } from '../../src/schema/index.js';
@@ -36,7 +36,10 @@ const profDir = flag('--prof');
  * Q1, Q4 and Q5 have no floor: B alone is timed (for a profile).
  */
 const ids = (flag('--ops') ?? 'Q2,Q3').split(',') as FloorFigures['id'][];
-const root = resolve(import.meta.dirname, '../..');
+// The repository: two folders up from bench/lib, or further when this runs from the tsc build
+// the bench makes of it (bench/.build/<pid>-floor/bench/lib: see lib/build.ts, floorEntry).
+let root = resolve(import.meta.dirname, '../..');
+while (!existsSync(join(root, 'schema', 'schema.graphql')) && dirname(root) !== root) root = dirname(root);
 const work = mkdtempSync(join(tmpdir(), 'kubegate-floor-'));
 const log = (line: string) => process.stdout.write(`${line}\n`);
 

@@ -164,7 +164,7 @@ function floorSection(s: SizeResult): string[] {
   const lines = ['### Wide answers beside their floor (B)', ''];
   if (!s.floor?.length) return [...lines, 'Not measured: see the errors.'];
   lines.push(
-    'The floor: the same `data`, built by plain functions from the stores and aggregates and serialized (bench/lib/floor.ts; test/bench/floor.test.ts checks it equals B’s). B and the floor alternate in one process (bench/floor.ts), one request at a time; B over loopback HTTP. B req/s under load is the B row above.',
+    'The floor: the same `data`, built by plain functions from the stores and aggregates and serialized (bench/lib/floor.ts; test/bench/floor.test.ts checks it equals B’s). B and the floor alternate in one process (bench/floor.ts, from the tsc build with the image’s flags, as the gateway runs), one request at a time; B over loopback HTTP. B req/s under load is the B row above.',
     '',
     '| Op | B p50 ms | B p99 ms | floor p50 ms | B/floor p50 | floor req/s (one core) | B req/s under load | floor/B req/s | answer |',
     '|---|--:|--:|--:|--:|--:|--:|--:|--:|',

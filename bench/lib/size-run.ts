@@ -10,6 +10,7 @@ import { CACHE_KINDS, kindOf } from '../../src/kube/kinds.js';
 import { loadSource } from '../../src/kube/sources.js';
 import { DEFAULT_SUBSCRIPTIONS_PER_PRINCIPAL } from '../../src/server/subscription-limits.js';
 import { measureUnderAttack, writeAttackConfig } from './attack.js';
+import { floorEntry } from './build.js';
 import { type Child, startNodeChild } from './children.js';
 import type { BenchConfig } from './config.js';
 import { startGateway } from './gateway.js';
@@ -560,12 +561,14 @@ async function q1Pairs(
  */
 async function runFloor(size: string, upstream: Upstream, children: Child[], ctx: SizeContext) {
   const rounds = ctx.config.mode === 'full' ? 30 : ctx.config.mode === 'quick' ? 10 : 2;
+  const { entry, nodeArgs } = floorEntry(ctx.root);
   const child = startNodeChild(
     `floor-${size}`,
-    'bench/floor.ts',
+    entry,
     // `hello` ({ __typename }): what every request costs before its fields, to read Q2's and Q3's by.
     ['--kubeconfig', upstream.kubeconfigPath, String(rounds), '--ops', 'Q2,Q3,hello'],
     { cwd: ctx.root, logDir: ctx.logDir },
+    nodeArgs,
   );
   children.push(child);
   try {
