@@ -30,16 +30,15 @@ export function gatewayEntry(root: string): { entry: string; nodeArgs: string[] 
     process.on('exit', () => rmSync(join(root, out), { recursive: true, force: true }));
     built = join(out, 'main.js');
   }
-  // The image's flags (Dockerfile ENTRYPOINT), so the heap limit is the deployed one.
-  return {
-    entry: built,
-    nodeArgs: [
-      '--enable-source-maps',
-      '--max-old-space-size-percentage=75',
-      '--no-allocation-site-pretenuring',
-    ],
-  };
+  return { entry: built, nodeArgs: IMAGE_NODE_FLAGS };
 }
+
+/** The image's flags (Dockerfile ENTRYPOINT), so the heap limit is the deployed one. */
+const IMAGE_NODE_FLAGS = [
+  '--enable-source-maps',
+  '--max-old-space-size-percentage=75',
+  '--no-allocation-site-pretenuring',
+];
 
 let floorBuilt: string | undefined;
 
@@ -63,8 +62,5 @@ export function floorEntry(root: string): { entry: string; nodeArgs: string[] } 
     process.on('exit', () => rmSync(join(root, out), { recursive: true, force: true }));
     floorBuilt = join(out, 'bench', 'floor.js');
   }
-  return {
-    entry: floorBuilt,
-    nodeArgs: ['--max-old-space-size-percentage=75', '--no-allocation-site-pretenuring'],
-  };
+  return { entry: floorBuilt, nodeArgs: IMAGE_NODE_FLAGS };
 }
