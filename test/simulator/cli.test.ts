@@ -157,6 +157,8 @@ describe('the simulator CLI as a process', () => {
     );
     started.push(running.child);
     const [, url] = await printed(running, /listening on (https:\/\/127\.0\.0\.1:\d+)/);
+    // Its own write after the listening line: a pipe may hand it over in a later chunk.
+    await printed(running, /kubeconfig written to /);
     expect(running.stdout()).toContain(`kubeconfig written to ${kubeconfig}`);
     expect(existsSync(kubeconfig)).toBe(true);
 
