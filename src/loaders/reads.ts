@@ -12,7 +12,7 @@
 import { clusterNotFound, fromUpstream, GatewayError, selectorError } from '../errors.js';
 import { upstreamFailure } from '../kube/client.js';
 import { isNamespaced, KIND_INFO, type KindName } from '../kube/kinds.js';
-import { indexLookups, queryKey } from '../kube/query.js';
+import { queryKey } from '../kube/query.js';
 import { ClusterReader, type ObjectQuery } from '../kube/reader.js';
 import { LabelSelectorError } from '../kube/selector.js';
 import { ATTR_CLUSTER, ATTR_KIND, cacheWaitSpan } from '../kube/tracing.js';
@@ -140,13 +140,14 @@ export class RequestReads {
       query.namespace !== undefined && { verb, kind, namespace: query.namespace },
     ]);
     if (access.all(verb, kind)) return this.#read(reader, kind, query);
+    const now = grantedNow(reader, access, kind, query, verb);
+    if (now) return now;
+    // Not in memory: a LIST per granted namespace, each with the query pushed down.
     const namespaces = access.namespaces(verb, kind);
     let parts: ObjectQuery[];
     if (!isNamespaced(kind))
       parts = namespaces.length > 0 ? [query] : []; // Namespaces: filtered below
     else if (query.namespace !== undefined) parts = access.allows(verb, kind, query.namespace) ? [query] : [];
-    else if (reader.cached(kind) && hasFilterIndex(kind, query))
-      parts = [query]; // a filter's own index (a pod's node) is narrower than any namespace
     else parts = namespaces.map((namespace) => ({ ...query, namespace }));
     const results = await Promise.all(parts.map((q) => this.#read(reader, kind, q)));
     const out: AnyObject[] = [];
@@ -157,8 +158,8 @@ export class RequestReads {
 
   /**
    * What `list` would answer, now, when that needs no I/O: the kind served from memory and
-   * the principal allowed to `verb` all of it by rights already decided (no review
-   * pending). Undefined otherwise (then `list`). Throws as `list` rejects.
+   * the principal's rights already decided (no review pending), all of the kind or some
+   * namespaces of it. Undefined otherwise (then `list`). Throws as `list` rejects.
    */
   listNow(
     reader: ClusterReader,
@@ -167,8 +168,9 @@ export class RequestReads {
     verb: ReadVerb = 'list',
   ): readonly AnyObject[] | undefined {
     const access = this.access(reader.name);
-    if (access.prepare || !access.all(verb, kind)) return undefined;
-    return reader.listNow(kind, query);
+    if (access.prepare) return undefined;
+    if (access.all(verb, kind)) return reader.listNow(kind, query);
+    return grantedNow(reader, access, kind, query, verb);
   }
 
   /** One object by namespace and name, or undefined; the caller checks visibility first. */
@@ -225,7 +227,28 @@ export class RequestReads {
   }
 }
 
-/** Whether one of the kind's filters (not the namespace or a label) has an index for this query. */
-function hasFilterIndex(kind: KindName, query: ObjectQuery): boolean {
-  return indexLookups(kind, { ...query, namespace: undefined }).some((l) => l.index !== 'label');
+/**
+ * A list for a principal granted `verb` on some of the kind, from memory (undefined when the
+ * kind is not served from memory): a namespaced kind read from the granted namespaces' index
+ * buckets or the query's own narrower index (`ClusterReader.listNowIn`), whose objects are all
+ * allowed by what `namespaces` means; a cluster-scoped kind filtered object by object.
+ * Synchronous, so a page of 100 jobs with their pods costs a caller bound in 1,000 namespaces
+ * no promise or batch per connection, as it costs an open one.
+ */
+function grantedNow(
+  reader: ClusterReader,
+  access: ClusterAccess,
+  kind: KindName,
+  query: ObjectQuery,
+  verb: ReadVerb,
+): readonly AnyObject[] | undefined {
+  if (!reader.cached(kind)) return undefined;
+  if (!isNamespaced(kind)) {
+    if (access.namespaces(verb, kind).length === 0) return [];
+    const items = reader.listNow(kind, query);
+    return items?.filter((obj) => access.allows(verb, kind, requestNamespace(kind, obj)));
+  }
+  if (query.namespace !== undefined)
+    return access.allows(verb, kind, query.namespace) ? reader.listNow(kind, query) : [];
+  return reader.listNowIn(kind, query, access.namespaces(verb, kind));
 }

@@ -11,11 +11,12 @@ import { relayStats } from '../../src/loaders/streams.js';
 import { type Harness, startHarness } from '../helpers/harness.js';
 import { waitFor } from '../helpers/wait.js';
 import { type Json, subscribe } from '../subscriptions/clients.js';
-import { bindClusterRole, gatewayQuery, groupSubject, simCreate } from './kit.js';
+import { bindClusterRole, gatewayQuery, groupSubject, simCreate, userSubject } from './kit.js';
 
 const ADMIN = 'rbac-admin-token-0123456789';
 const ALICE = 'rbac-alice-token-0123456789';
 const NOBODY = 'rbac-nobody-token-012345678';
+const BOB = 'rbac-bob-token-01234567890';
 
 let h: Harness;
 
@@ -34,6 +35,7 @@ beforeAll(async () => {
       { name: 'admin', token: ADMIN, clusters: '*', namespaces: '*' },
       { name: 'alice', token: ALICE, user: 'alice', groups: ['team-a'] },
       { name: 'nobody', token: NOBODY, user: 'nobody' },
+      { name: 'bob', token: BOB, user: 'bob' },
     ],
   });
   h.sim.pauseActivity();
@@ -54,11 +56,22 @@ beforeAll(async () => {
     clusterRole: 'view',
     subjects: [groupSubject('team-a')],
   });
-  // The gateway has seen the binding when alice sees the cluster.
+  for (const namespace of [NS_A, NS_B])
+    await bindClusterRole(h, {
+      name: 'bob-view',
+      namespace,
+      clusterRole: 'view',
+      subjects: [userSubject('bob')],
+    });
+  // The gateway has seen the bindings when alice sees the cluster and bob both namespaces.
   await waitFor(async () => {
     const r = await gql('{ clusters { name } }', {}, as(ALICE));
     return r.data?.clusters?.length === 1;
   }, 'the gateway to mirror alice’s binding');
+  await waitFor(async () => {
+    const r = await gql('{ cluster(name: "sim") { namespaces { totalCount } } }', {}, as(BOB));
+    return r.data?.cluster?.namespaces?.totalCount === 2;
+  }, 'the gateway to mirror bob’s bindings');
 }, 60_000);
 
 afterAll(() => h?.close(), 30_000);
@@ -86,6 +99,55 @@ describe('a user bound to view in one namespace, on every path', () => {
     expect(alice.namespaces.nodes).toEqual([{ name: NS_A }]);
     expect(alice.nodes).toMatchObject({ totalCount: 0, nodes: [] });
     expect(admin.nodes.totalCount).toBe(3);
+  });
+
+  it('a user bound in two namespaces lists both, through any filter, and nothing of a third', async () => {
+    // Lists of a namespace-limited caller read the granted namespaces' index buckets together,
+    // or a filter's own narrower index (a node's pods, a job's pods) with the namespaces checked
+    // object by object (ClusterReader.listNowIn): every such path, against the admin's answers.
+    const all = (
+      await gql(
+        '{ cluster(name: "sim") { pods(first: 500) { edges { node { namespace name nodeName phase labels { key value } job { name } } } } } }',
+        {},
+        as(ADMIN),
+      )
+    ).data.cluster.pods.nodes as Json[];
+    const mine = (p: Json) => p.namespace === NS_A || p.namespace === NS_B;
+    expect(all.filter((p) => !mine(p)).length).toBeGreaterThan(0); // a third namespace to hide
+    const withJob = all.find((p) => mine(p) && p.job && p.nodeName)!;
+    const label = withJob.labels[0];
+    const q = `query($node: String!, $selector: String!, $ns: String!, $job: String!) { cluster(name: "sim") {
+      all: pods(first: 500) { totalCount edges { node { namespace name } } }
+      onNode: pods(first: 500, nodeName: $node) { edges { node { namespace name } } }
+      labelled: pods(first: 500, labelSelector: $selector) { edges { node { namespace name } } }
+      running: pods(first: 500, phase: RUNNING) { edges { node { namespace name } } }
+      job(namespace: $ns, name: $job) { pods(first: 500) { edges { node { namespace name } } } }
+      jobs(first: 100) { edges { node { namespace } } }
+    } }`;
+    const vars = {
+      node: withJob.nodeName,
+      selector: `${label.key}=${label.value}`,
+      ns: withJob.namespace,
+      job: withJob.job.name,
+    };
+    const bob = (await gql(q, vars, as(BOB))).data.cluster;
+    const admin = (await gql(q, vars, as(ADMIN))).data.cluster;
+    const names = (c: Json) => (c.nodes as Json[]).map((p) => `${p.namespace}/${p.name}`).sort();
+    const mineOf = (c: Json) =>
+      (c.nodes as Json[])
+        .filter(mine)
+        .map((p) => `${p.namespace}/${p.name}`)
+        .sort();
+    expect(bob.all.totalCount).toBe(all.filter(mine).length);
+    for (const field of ['all', 'onNode', 'labelled', 'running']) {
+      expect(names(bob[field]), field).toEqual(mineOf(admin[field]));
+      expect(names(bob[field]).length, field).toBeGreaterThan(0);
+    }
+    expect(names(admin.onNode).length + names(admin.labelled).length).toBeGreaterThan(
+      names(bob.onNode).length + names(bob.labelled).length,
+    ); // the filters matched pods of the third namespace too, and bob saw none of them
+    expect(names(bob.job.pods)).toEqual(names(admin.job.pods));
+    expect(new Set(bob.jobs.nodes.map((j: Json) => j.namespace))).toEqual(new Set([NS_A, NS_B]));
   });
 
   it('lookups by name, relations and counts answer as if the rest did not exist', async () => {

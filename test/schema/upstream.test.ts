@@ -115,6 +115,40 @@ describe('with the cache synced', () => {
     expect(batches.map(([loader]) => loader)).toEqual([]);
   });
 
+  it('answers a caller granted some namespaces from memory without a batch too, and only those', async () => {
+    // A principal limited to namespaces lists through the granted namespaces' index buckets
+    // in one synchronous step (ClusterReader.listNowIn), as an open one lists the whole kind.
+    const jobsInSim = simObjects(h, 'jobs');
+    const namespaces = [...new Set(jobsInSim.map((j) => j.metadata.namespace as string))].sort().slice(0, 2);
+    expect(namespaces).toHaveLength(2);
+    const batches: string[] = [];
+    const contextValue = createContext({
+      directory: h.registry,
+      principal: { name: 'two-namespaces', clusters: '*', namespaces },
+      onBatch: (loader) => batches.push(loader),
+    });
+    const jobs = await graphql({
+      schema: buildSchema(),
+      source: print(JobsPageDocument),
+      variableValues: { cluster: 'sim', first: 6 },
+      contextValue,
+    });
+    expect(jobs.errors).toBeUndefined();
+    const edges = (
+      jobs.data as {
+        cluster: {
+          jobs: { edges: { node: { namespace: string; name: string; pods: { totalCount: number } } }[] };
+        };
+      }
+    ).cluster.jobs.edges;
+    const expected = jobsInSim.filter((j) => namespaces.includes(j.metadata.namespace as string));
+    expect(edges.map((e) => `${e.node.namespace}/${e.node.name}`).sort()).toEqual(
+      expected.map((j) => `${j.metadata.namespace}/${j.metadata.name}`).sort(),
+    );
+    expect(edges.some((e) => e.node.pods.totalCount > 0)).toBe(true);
+    expect(batches).toEqual([]);
+  });
+
   it('a Relay node(id:) refetch costs nothing either', async () => {
     const pod = simObjects(h, 'pods')[3];
     const r = await run(h, PodDetailDocument, {
