@@ -75,6 +75,12 @@ export interface RbacFigures {
   sync: SyncFigures | null;
   /** What each query answered on the open B (no principal: everything). */
   openAnswers: Partial<Record<OperationId, string>>;
+  /**
+   * An open B measured beside R (up at the same time, on the same simulator, operation by
+   * operation in turn with the callers): what the ratios are over. Absent when it could not
+   * start (then B's own cells of the run).
+   */
+  openCells?: Partial<Record<OperationId, CellResult>>;
   variants: RbacVariant[];
   compile: CompileFigures | null;
   revocation: RevocationFigures | null;

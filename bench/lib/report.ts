@@ -247,7 +247,7 @@ function rbacSection(s: SizeResult, results: BenchResults): string[] {
   const count = (x: number) => x.toLocaleString('en');
   const scenario = r.manyNamespaces - r.createdNamespaces;
   lines.push(
-    `kubegate with caches and \`auth.tokens\` whose tokens are Kubernetes identities (\`user:\`), so the gateway mirrors the cluster's Roles, ClusterRoles and their bindings and compiles each user's access set (\`src/kube/rbac.ts\`). Each user is bound by RoleBindings to the \`view\` ClusterRole, one per namespace: **bench-few** in ${r.fewNamespaces.length} (${r.fewNamespaces.map((n) => `\`${n}\``).join(', ')}: Q4's, Q5's pod's and one more), **bench-many** in ${count(r.manyNamespaces)} (the cluster's ${count(scenario)} and ${count(r.createdNamespaces)} made for it, empty when made: it lists every namespaced object the open gateway does, through ${count(r.manyNamespaces)} namespace grants rather than a cluster-wide one). The ${count(r.createdNamespaces)} namespaces and ${count(r.createdBindings)} RoleBindings were written through the simulator's API in ${n(r.setupMs / 1000, 1)} s, after the other systems ran and before R's gateway started (churn may start jobs in the new namespaces, as in any other). The same load as B's cells (${st.connections} connections, ${st.warmupSeconds} s warm-up, ${st.runs} runs of ${st.durationSeconds} s, medians); ratios over the open B of this run, whose row is repeated. \`view\` grants no nodes, so neither user sees one (Q2 answers none, Q5's pod comes without its node): read each ratio against the last column, what the query answered for that caller. The RBAC gateway's first sync (the four RBAC kinds included) took ${r.sync ? `${n(r.sync.firstSyncMs / 1000, 2)} s` : 'n/a'}.`,
+    `kubegate with caches and \`auth.tokens\` whose tokens are Kubernetes identities (\`user:\`), so the gateway mirrors the cluster's Roles, ClusterRoles and their bindings and compiles each user's access set (\`src/kube/rbac.ts\`). Each user is bound by RoleBindings to the \`view\` ClusterRole, one per namespace: **bench-few** in ${r.fewNamespaces.length} (${r.fewNamespaces.map((n) => `\`${n}\``).join(', ')}: Q4's, Q5's pod's and one more), **bench-many** in ${count(r.manyNamespaces)} (the cluster's ${count(scenario)} and ${count(r.createdNamespaces)} made for it, empty when made: it lists every namespaced object the open gateway does, through ${count(r.manyNamespaces)} namespace grants rather than a cluster-wide one). The ${count(r.createdNamespaces)} namespaces and ${count(r.createdBindings)} RoleBindings were written through the simulator's API in ${n(r.setupMs / 1000, 1)} s, after the other systems ran and before R's gateway started (churn may start jobs in the new namespaces, as in any other). The same load as B's cells (${st.connections} connections, ${st.warmupSeconds} s warm-up, ${st.runs} runs of ${st.durationSeconds} s, medians); ${r.openCells ? "ratios over an open B up beside R's gateway on the same simulator, each operation measured on it and on each caller in turn (every other operation in the reverse order): B's own cells above ran earlier, on a cluster without R's namespaces and bindings, on a machine whose speed moves over a run" : 'ratios over the open B of this run, whose row is repeated'}. \`view\` grants no nodes, so neither user sees one (Q2 answers none, Q5's pod comes without its node): read each ratio against the last column, what the query answered for that caller. The RBAC gateway's first sync (the four RBAC kinds included) took ${r.sync ? `${n(r.sync.firstSyncMs / 1000, 2)} s` : 'n/a'}.`,
     '',
     '| Op | caller | p50 ms | p99 ms | req/s | p50 × B | p99 × B | req/s × B | upstream req/op | answered |',
     '|---|---|--:|--:|--:|--:|--:|--:|--:|---|',
@@ -263,8 +263,15 @@ function rbacSection(s: SizeResult, results: BenchResults): string[] {
     return `| ${op} | ${caller} | ${ms(cell.p50Ms)}${seq} | ${ms(cell.p99Ms)} | ${n(cell.rps, cell.rps >= 10 ? 0 : 2)} | ${rest.replace('UP', up)}${cell.error ? ` ⚠ ${cell.error.slice(0, 80)}` : ''} |`;
   };
   for (const op of results.operations) {
-    const b = s.cells.B?.[op.id];
-    lines.push(row(op.id, 'B, open', b, `1.00× | 1.00× | 1.00× | UP | ${r.openAnswers[op.id] ?? 'n/a'}`));
+    const b = r.openCells ? r.openCells[op.id] : s.cells.B?.[op.id];
+    lines.push(
+      row(
+        op.id,
+        r.openCells ? 'B, open, beside R' : 'B, open',
+        b,
+        `1.00× | 1.00× | 1.00× | UP | ${r.openAnswers[op.id] ?? 'n/a'}`,
+      ),
+    );
     for (const v of r.variants) {
       const o = v.overB[op.id];
       lines.push(

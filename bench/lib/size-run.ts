@@ -23,6 +23,7 @@ import {
   RBAC_VARIANTS,
   type RbacFigures,
   type RbacSetup,
+  type RbacVariantId,
   ratiosOverB,
   setUpRbac,
   writeRbacConfig,
@@ -422,38 +423,75 @@ async function runRbac(
   children.push(gw.child);
   figures.sync = gw.sync;
   log(`  R synced in ${gw.sync?.firstSyncMs} ms (RBAC kinds included)`);
+  // The open B the ratios are taken over, up beside R on the same simulator (the same
+  // namespaces, bindings and churn), each operation measured on both in turn: B's own cells
+  // ran tens of minutes earlier, on a cluster without R's 1,000 namespaces, on a machine
+  // whose speed had moved since (bench/rbac-only.ts with OPEN=N measures the same way).
+  let open: Awaited<ReturnType<typeof startGateway>> | undefined;
+  try {
+    open = await startGateway({
+      name: `gateway-B-beside-R-${size}`,
+      kubeconfig: upstream.kubeconfigPath,
+      cache: true,
+      cwd: ctx.root,
+      logDir: ctx.logDir,
+      syncTimeoutMs: 900_000,
+    });
+    children.push(open.child);
+    figures.openCells = {};
+    log(`  B beside R synced in ${open.sync?.firstSyncMs} ms`);
+  } catch (err) {
+    record('the open B beside R (ratios fall back to B’s own cells)', err);
+  }
   try {
     await sleep(config.mode === 'full' ? 2_000 : config.mode === 'quick' ? 1_000 : 200);
     const variables = setup.variables;
     for (const id of RBAC_VARIANTS) {
       const user = setup[id];
-      const headers = { authorization: `Bearer ${user.token}` };
-      const variant: RbacFigures['variants'][number] = {
+      figures.variants.push({
         id,
         user: user.user,
         namespaces: user.namespaces.length,
         cells: {},
         answers: {},
         overB: {},
-      };
-      figures.variants.push(variant);
-      for (const op of ctx.operations) {
-        if (!gw.child.alive()) {
-          record(
-            `R ${id} before ${op.id}`,
-            new Error(`the gateway had exited; restarted it:\n${gw.child.tail(10)}`),
-          );
-          gw = await start();
-          children.push(gw.child);
-        }
-        const extra = op.id === 'Q2' ? await secondNodePage(gw.url, gw.cluster, record, headers) : {};
-        const target = () => ({
-          url: gw.url,
+      });
+    }
+    for (const [index, op] of ctx.operations.entries()) {
+      if (!gw.child.alive()) {
+        record(`R before ${op.id}`, new Error(`the gateway had exited; restarted it:\n${gw.child.tail(10)}`));
+        gw = await start();
+        children.push(gw.child);
+      }
+      const measureOn = async (url: string, cluster: string, headers: Record<string, string>) => {
+        const extra = op.id === 'Q2' ? await secondNodePage(url, cluster, record, headers) : {};
+        return () => ({
+          url,
           query: op.query,
           operationName: op.operationName,
-          variables: { ...variablesFor(op.id, gw.cluster, variables), ...extra },
+          variables: { ...variablesFor(op.id, cluster, variables), ...extra },
           headers,
         });
+      };
+      // B beside R, then each caller; every other operation the other way round, so that no
+      // side always comes first.
+      const turns: (RbacVariantId | 'open')[] = ['open', ...RBAC_VARIANTS];
+      if (index % 2 === 1) turns.reverse();
+      for (const turn of turns) {
+        if (turn === 'open') {
+          const beside = open;
+          if (!beside?.child.alive() || !figures.openCells) continue;
+          const target = await measureOn(beside.url, beside.cluster, {});
+          const cell = await withLivePod(op.id, upstream, variables, () =>
+            measureGraphql(target(), config.load, upstream),
+          );
+          figures.openCells[op.id] = cell;
+          log(`  B beside R ${op.id}: ${describe(cell)}`);
+          continue;
+        }
+        const user = setup[turn];
+        const variant = figures.variants.find((v) => v.id === turn)!;
+        const target = await measureOn(gw.url, gw.cluster, { authorization: `Bearer ${user.token}` });
         const cell = await withLivePod(
           op.id,
           upstream,
@@ -467,12 +505,18 @@ async function runRbac(
         if (!gw.child.alive())
           cell.error = `${cell.error ? `${cell.error}; ` : ''}the gateway exited during the measurement`;
         variant.cells[op.id] = cell;
-        variant.overB[op.id] = ratiosOverB(cell, result.cells.B?.[op.id]);
-        log(
-          `  R ${id} ${op.id}: ${describe(cell)}; p50 ${variant.overB[op.id]?.p50 ?? 'n/a'}× B; answered ${variant.answers[op.id]}`,
-        );
+      }
+      for (const variant of figures.variants) {
+        const cell = variant.cells[op.id];
+        variant.overB[op.id] = ratiosOverB(cell, figures.openCells?.[op.id] ?? result.cells.B?.[op.id]);
+        if (cell)
+          log(
+            `  R ${variant.id} ${op.id}: ${describe(cell)}; p50 ${variant.overB[op.id]?.p50 ?? 'n/a'}× B; answered ${variant.answers[op.id]}`,
+          );
       }
     }
+    // Nothing else runs while revocation and compileAccess are timed.
+    await open?.child.stop();
     figures.revocation = await measureRevocation({
       url: gw.url,
       cluster: gw.cluster,
@@ -485,6 +529,7 @@ async function runRbac(
     });
     if (figures.revocation.error) record('R revocation', new Error(figures.revocation.error));
   } finally {
+    await open?.child.stop();
     await gw.child.stop();
   }
   // With the gateway stopped, nothing else runs while compileAccess is timed.

@@ -137,11 +137,18 @@ describe('npm run bench -- --tiny', () => {
       ['bench-few', 3],
       ['bench-many', 12],
     ]);
+    // The ratios are over an open B measured beside R, not over B's own cells of earlier.
+    for (const op of ['Q1', 'Q2', 'Q3', 'Q4', 'Q5'] as const) {
+      positive(r.openCells?.[op], `B beside R ${op}`);
+    }
     for (const v of r.variants) {
       for (const op of ['Q1', 'Q2', 'Q3', 'Q4', 'Q5'] as const) {
         positive(v.cells[op], `R ${v.user} ${op}`);
         expect(v.cells[op]!.upstream!.requestsPerOp, `R ${v.user} ${op} upstream`).toBe(0);
-        expect(v.overB[op]!.p50, `R ${v.user} ${op} over B`).toBeGreaterThan(0);
+        expect(v.overB[op]!.p50, `R ${v.user} ${op} over B beside it`).toBeCloseTo(
+          v.cells[op]!.p50Ms / r.openCells![op]!.p50Ms,
+          2,
+        );
         expect(v.answers[op], `R ${v.user} ${op} answer`).not.toMatch(/^error|^no /);
       }
       // `view` grants no nodes: the user's Q2 answers none where the open gateway answers all.
