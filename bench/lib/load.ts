@@ -265,6 +265,69 @@ export async function measureGraphql(
   }
 }
 
+/**
+ * Several targets (systems answering the same operation) measured run by run in turn: each
+ * of `settings.runs` runs goes to every target, in an order rotated per run so that each
+ * comes first once, and each target's figures are the medians over its own runs. Figures
+ * taken side by side this way see the same machine: cells of three consecutive runs each
+ * moved 30 % between neighbours on a shared 2-core machine (R's ratios over B, session 21).
+ * The first run of each target has the full warm-up, the later ones a second's (another
+ * target ran in between). A target answered by sequential requests (too slow for load) or
+ * failing is measured once.
+ */
+export async function measureInterleaved(
+  targets: readonly (() => GraphqlTarget)[],
+  settings: LoadSettings,
+  upstream?: Upstream,
+): Promise<CellResult[]> {
+  const cells: CellResult[][] = targets.map(() => []);
+  for (let run = 0; run < settings.runs; run++) {
+    for (let k = 0; k < targets.length; k++) {
+      const i = (k + run) % targets.length;
+      const done = cells[i];
+      if (done.length > 0 && (done[0].mode !== 'autocannon' || !done[0].ok || done[0].error)) continue;
+      const warmupSeconds = run === 0 ? settings.warmupSeconds : Math.min(1, settings.warmupSeconds);
+      done.push(await measureGraphql(targets[i](), { ...settings, runs: 1, warmupSeconds }, upstream));
+    }
+  }
+  return cells.map(mergeRuns);
+}
+
+/** One cell from several one-run cells of the same target: medians over the runs, sums of counts. */
+function mergeRuns(cells: CellResult[]): CellResult {
+  const failed = cells.find((c) => !c.ok || c.error || c.mode !== 'autocannon');
+  if (failed || cells.length === 1) return failed ?? cells[0];
+  const runs = cells.flatMap((c) => c.runs);
+  const requests = cells.reduce((n, c) => n + c.requests, 0);
+  const ups = cells.map((c) => c.upstream);
+  const upstream = ups.every((u): u is UpstreamPerOp => u !== undefined)
+    ? (() => {
+        const operations = ups.reduce((n, u) => n + u.operations, 0);
+        const total = (f: (u: UpstreamPerOp) => number) => ups.reduce((n, u) => n + f(u) * u.operations, 0);
+        return {
+          operations,
+          requestsPerOp: operations ? round(total((u) => u.requestsPerOp) / operations, 4) : Number.NaN,
+          bytesPerOp: operations ? Math.round(total((u) => u.bytesPerOp) / operations) : Number.NaN,
+          watchRequests: ups.reduce((n, u) => n + u.watchRequests, 0),
+          watchBytes: ups.reduce((n, u) => n + u.watchBytes, 0),
+        };
+      })()
+    : undefined;
+  return {
+    ok: true,
+    mode: 'autocannon',
+    concurrency: cells[0].concurrency,
+    p50Ms: round(median(runs.map((r) => r.p50Ms))),
+    p99Ms: round(median(runs.map((r) => r.p99Ms))),
+    rps: round(median(runs.map((r) => r.rps)), 1),
+    requests,
+    errors: cells.reduce((n, c) => n + c.errors, 0),
+    runs,
+    upstream,
+    responseBytes: cells[0].responseBytes,
+  };
+}
+
 /** Waits until the upstream request counter has not moved for a second (at most a minute). */
 async function quiesce(upstream?: Upstream): Promise<void> {
   if (!upstream) {

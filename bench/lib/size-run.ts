@@ -16,14 +16,13 @@ import type { BenchConfig } from './config.js';
 import { startGateway } from './gateway.js';
 import { kubectlEnv, measureKubectl, runKubectl } from './kubectl.js';
 import { listFloor } from './list-floor.js';
-import { type CellResult, measureGraphql } from './load.js';
+import { type CellResult, measureGraphql, measureInterleaved } from './load.js';
 import { HELLO_QUERY, kubectlPlan, type Operation, type OperationId, variablesFor } from './operations.js';
 import {
   answerOf,
   RBAC_VARIANTS,
   type RbacFigures,
   type RbacSetup,
-  type RbacVariantId,
   ratiosOverB,
   setUpRbac,
   writeRbacConfig,
@@ -457,7 +456,7 @@ async function runRbac(
         overB: {},
       });
     }
-    for (const [index, op] of ctx.operations.entries()) {
+    for (const op of ctx.operations) {
       if (!gw.child.alive()) {
         record(`R before ${op.id}`, new Error(`the gateway had exited; restarted it:\n${gw.child.tail(10)}`));
         gw = await start();
@@ -473,38 +472,38 @@ async function runRbac(
           headers,
         });
       };
-      // B beside R, then each caller; every other operation the other way round, so that no
-      // side always comes first.
-      const turns: (RbacVariantId | 'open')[] = ['open', ...RBAC_VARIANTS];
-      if (index % 2 === 1) turns.reverse();
-      for (const turn of turns) {
-        if (turn === 'open') {
-          const beside = open;
-          if (!beside?.child.alive() || !figures.openCells) continue;
-          const target = await measureOn(beside.url, beside.cluster, {});
-          const cell = await withLivePod(op.id, upstream, variables, () =>
-            measureGraphql(target(), config.load, upstream),
-          );
-          figures.openCells[op.id] = cell;
-          log(`  B beside R ${op.id}: ${describe(cell)}`);
-          continue;
-        }
-        const user = setup[turn];
-        const variant = figures.variants.find((v) => v.id === turn)!;
-        const target = await measureOn(gw.url, gw.cluster, { authorization: `Bearer ${user.token}` });
-        const cell = await withLivePod(
-          op.id,
-          upstream,
-          variables,
-          async () => {
-            variant.answers[op.id] = await answerOf(op.id, target());
-            return measureGraphql(target(), config.load, upstream);
-          },
-          variables.pod.namespace,
-        );
+      // B beside R and each caller, run by run in turn (lib/load.ts measureInterleaved).
+      const callers = RBAC_VARIANTS.map((id) => ({ id, user: setup[id] }));
+      const beside = open?.child.alive() && figures.openCells ? open : undefined;
+      const targets = [
+        ...(beside ? [await measureOn(beside.url, beside.cluster, {})] : []),
+        ...(await Promise.all(
+          callers.map(({ user }) => measureOn(gw.url, gw.cluster, { authorization: `Bearer ${user.token}` })),
+        )),
+      ];
+      const cells = await withLivePod(
+        op.id,
+        upstream,
+        variables,
+        async () => {
+          for (const [i, { id }] of callers.entries()) {
+            const variant = figures.variants.find((v) => v.id === id)!;
+            variant.answers[op.id] = await answerOf(op.id, targets[targets.length - callers.length + i]());
+          }
+          return measureInterleaved(targets, config.load, upstream);
+        },
+        variables.pod.namespace,
+        (measured) => measured.every((c) => c.ok && !c.error),
+      );
+      if (beside && figures.openCells) {
+        figures.openCells[op.id] = cells[0];
+        log(`  B beside R ${op.id}: ${describe(cells[0])}`);
+      }
+      for (const [i, { id }] of callers.entries()) {
+        const cell = cells[cells.length - callers.length + i];
         if (!gw.child.alive())
           cell.error = `${cell.error ? `${cell.error}; ` : ''}the gateway exited during the measurement`;
-        variant.cells[op.id] = cell;
+        figures.variants.find((v) => v.id === id)!.cells[op.id] = cell;
       }
       for (const variant of figures.variants) {
         const cell = variant.cells[op.id];
@@ -629,25 +628,26 @@ async function runFloor(size: string, upstream: Upstream, children: Child[], ctx
  * again (and the caches given a moment to see it) when it is gone before or during a
  * measurement, up to three attempts; within `namespace` when given (an RBAC user's).
  */
-async function withLivePod(
+async function withLivePod<T = CellResult>(
   id: OperationId,
   upstream: Upstream,
   variables: QueryVariables,
-  measure: () => Promise<CellResult>,
+  measure: () => Promise<T>,
   namespace?: string,
-): Promise<CellResult> {
+  succeeded: (measured: T) => boolean = (c) => (c as CellResult).ok && !(c as CellResult).error,
+): Promise<T> {
   if (id !== 'Q5') return measure();
-  let cell: CellResult | undefined;
+  let measured: T | undefined;
   for (let attempt = 0; attempt < 3; attempt++) {
     if (attempt > 0 || !(await podExists(upstream, variables.pod))) {
       variables.pod = await pickJobPod(upstream, namespace);
       await sleep(1_000);
     }
-    cell = await measure();
-    if (cell.ok && !cell.error) return cell;
-    if (await podExists(upstream, variables.pod)) return cell;
+    measured = await measure();
+    if (succeeded(measured)) return measured;
+    if (await podExists(upstream, variables.pod)) return measured;
   }
-  return cell!;
+  return measured!;
 }
 
 /** Q2's second page: the first page's end cursor, read from the system about to be measured. */

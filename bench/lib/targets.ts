@@ -279,7 +279,7 @@ function rbacTargets(s: SizeResult, out: TargetResult[]): void {
       target: t,
       size,
       met: missing ? false : v.overB[worst]!.p50! <= RBAC_P50_TARGET,
-      figure: `worst ${worst}: ${fmt(v.cells[worst]?.p50Ms, 2)} ms vs B ${fmt(s.cells.B?.[worst]?.p50Ms, 2)} ms = ${fmt(v.overB[worst]!.p50, 2)}×; ${have.map((id) => `${id} ${fmt(v.overB[id]!.p50, 2)}×`).join(', ')}${missing ? `; ${missing} operation(s) without a figure` : ''}`,
+      figure: `worst ${worst}: ${fmt(v.cells[worst]?.p50Ms, 2)} ms vs ${r.openCells?.[worst] ? 'B beside R' : 'B'} ${fmt((r.openCells?.[worst] ?? s.cells.B?.[worst])?.p50Ms, 2)} ms = ${fmt(v.overB[worst]!.p50, 2)}×; ${have.map((id) => `${id} ${fmt(v.overB[id]!.p50, 2)}×`).join(', ')}${missing ? `; ${missing} operation(s) without a figure` : ''}`,
     });
   }
   const t = `RBAC revocation: a live subscription ends FORBIDDEN < ${REVOCATION_TARGET_MS / 1000} s after its RoleBinding's deletion (median)`;
