@@ -295,6 +295,22 @@ function listFromStore<K extends KindName>(
     candidates = all;
   }
   if (!within || best?.lookup === union) return candidates.filter(matches);
-  const allowed = new Set(within);
+  const allowed = namespaceSet(within);
   return candidates.filter((obj) => allowed.has(obj.metadata?.namespace ?? '') && matches(obj));
+}
+
+/**
+ * `namespaces` as a set, kept per array: a caller's granted namespaces come as one frozen
+ * array per access set (loaders/access.ts), so a page of 50 nodes each listing its pods for a
+ * caller bound in 1,000 namespaces builds the set once, not 50 times.
+ */
+const namespaceSets = new WeakMap<readonly string[], ReadonlySet<string>>();
+
+function namespaceSet(namespaces: readonly string[]): ReadonlySet<string> {
+  let set = namespaceSets.get(namespaces);
+  if (set === undefined) {
+    set = new Set(namespaces);
+    if (Object.isFrozen(namespaces)) namespaceSets.set(namespaces, set);
+  }
+  return set;
 }

@@ -94,6 +94,7 @@ function staticAccess(principal: StaticPrincipal): ClusterAccess {
   const list = principal.namespaces;
   const everything = list === '*';
   const set = new Set(everything ? [] : list);
+  const granted: readonly string[] = Object.freeze([...set]);
   const sees = (kind: KindName, namespace: string | undefined) =>
     everything ||
     (kind === 'Namespace' || isNamespaced(kind) ? namespace !== undefined && set.has(namespace) : true);
@@ -102,7 +103,7 @@ function staticAccess(principal: StaticPrincipal): ClusterAccess {
     everything,
     any: true,
     all: (_verb: ReadVerb, kind: KindName) => everything || (kind !== 'Namespace' && !isNamespaced(kind)),
-    namespaces: () => (everything ? [] : [...set]),
+    namespaces: () => granted,
     allows: (_verb: ReadVerb, kind: KindName, namespace: string | undefined) => sees(kind, namespace),
     // Nodes, and their usage, are visible to whoever sees the cluster.
     allowsResource: (_verb: ReadVerb, resourceKey: string, namespace: string | undefined) =>
