@@ -16,7 +16,7 @@ import {
   PodsPageDocument,
 } from '../../src/generated/graphql.js';
 import { createContext } from '../../src/loaders/index.js';
-import { OPEN_ACCESS } from '../../src/loaders/principal.js';
+import { OPEN_ACCESS, type StaticPrincipal } from '../../src/loaders/principal.js';
 import { EXAMPLE_QUERY } from '../../src/schema/example.js';
 import { buildSchema } from '../../src/schema/index.js';
 import { type Harness, requestCount, startHarness } from '../helpers/harness.js';
@@ -84,35 +84,31 @@ describe('with the cache synced', () => {
     for (const [name, c] of Object.entries(costs)) expect(c, name).toEqual({ LIST: 0, GET: 0, podLists: 0 });
   });
 
+  /** Operations run in this process as `principal`, the loaders' batches recorded (createContext's onBatch). */
+  function inProcess(principal: StaticPrincipal) {
+    const batches: string[] = [];
+    const contextValue = createContext({
+      directory: h.registry,
+      principal,
+      onBatch: (loader) => batches.push(loader),
+    });
+    const query = async (doc: TypedDocumentNode<Json, Json>, variableValues: Record<string, unknown>) => {
+      const r = await graphql({ schema: buildSchema(), source: print(doc), variableValues, contextValue });
+      expect(r.errors).toBeUndefined();
+      return r.data as Json;
+    };
+    return { batches, query };
+  }
+
   it('answers a jobs page with its pods and a nodes page from memory without a single batch', async () => {
     // The list, nodeUsage and jobPods loaders answer synchronously when the kind is synced and
     // the rights are decided (issue #16): no DataLoader batch, so no promise per connection.
-    const batches: [string, readonly unknown[]][] = [];
-    const contextValue = createContext({
-      directory: h.registry,
-      principal: OPEN_ACCESS,
-      onBatch: (loader, keys) => batches.push([loader, keys]),
-    });
-    const jobs = await graphql({
-      schema: buildSchema(),
-      source: print(JobsPageDocument),
-      variableValues: { cluster: 'sim', first: 6 },
-      contextValue,
-    });
-    expect(jobs.errors).toBeUndefined();
-    const edges = (
-      jobs.data as { cluster: { jobs: { edges: { node: { pods: { totalCount: number } } }[] } } }
-    ).cluster.jobs.edges;
+    const { batches, query } = inProcess(OPEN_ACCESS);
+    const edges = (await query(JobsPageDocument, { cluster: 'sim', first: 6 })).cluster.jobs.edges;
     expect(edges).toHaveLength(WIDE.jobs);
-    expect(edges.some((e) => e.node.pods.totalCount > 0)).toBe(true);
-    const nodes = await graphql({
-      schema: buildSchema(),
-      source: print(NodesPageDocument),
-      variableValues: { cluster: 'sim', first: 50 },
-      contextValue,
-    });
-    expect(nodes.errors).toBeUndefined();
-    expect(batches.map(([loader]) => loader)).toEqual([]);
+    expect(edges.some((e: Json) => e.node.pods.totalCount > 0)).toBe(true);
+    await query(NodesPageDocument, { cluster: 'sim', first: 50 });
+    expect(batches).toEqual([]);
   });
 
   it('answers a caller granted some namespaces from memory without a batch too, and only those', async () => {
@@ -121,31 +117,13 @@ describe('with the cache synced', () => {
     const jobsInSim = simObjects(h, 'jobs');
     const namespaces = [...new Set(jobsInSim.map((j) => j.metadata.namespace as string))].sort().slice(0, 2);
     expect(namespaces).toHaveLength(2);
-    const batches: string[] = [];
-    const contextValue = createContext({
-      directory: h.registry,
-      principal: { name: 'two-namespaces', clusters: '*', namespaces },
-      onBatch: (loader) => batches.push(loader),
-    });
-    const jobs = await graphql({
-      schema: buildSchema(),
-      source: print(JobsPageDocument),
-      variableValues: { cluster: 'sim', first: 6 },
-      contextValue,
-    });
-    expect(jobs.errors).toBeUndefined();
-    const edges = (
-      jobs.data as {
-        cluster: {
-          jobs: { edges: { node: { namespace: string; name: string; pods: { totalCount: number } } }[] };
-        };
-      }
-    ).cluster.jobs.edges;
+    const { batches, query } = inProcess({ name: 'two-namespaces', clusters: '*', namespaces });
+    const edges = (await query(JobsPageDocument, { cluster: 'sim', first: 6 })).cluster.jobs.edges;
     const expected = jobsInSim.filter((j) => namespaces.includes(j.metadata.namespace as string));
-    expect(edges.map((e) => `${e.node.namespace}/${e.node.name}`).sort()).toEqual(
+    expect(edges.map((e: Json) => `${e.node.namespace}/${e.node.name}`).sort()).toEqual(
       expected.map((j) => `${j.metadata.namespace}/${j.metadata.name}`).sort(),
     );
-    expect(edges.some((e) => e.node.pods.totalCount > 0)).toBe(true);
+    expect(edges.some((e: Json) => e.node.pods.totalCount > 0)).toBe(true);
     expect(batches).toEqual([]);
   });
 
