@@ -651,7 +651,7 @@ async function withLivePod<T = CellResult>(
 }
 
 /** Q2's second page: the first page's end cursor, read from the system about to be measured. */
-async function secondNodePage(
+export async function secondNodePage(
   url: string,
   cluster: string,
   record: (what: string, err: unknown) => void,

@@ -40,6 +40,7 @@ import {
   refusalBody,
   useCsrfPrevention,
 } from './browsers.js';
+import { EncodedResponse } from './encoded-response.js';
 import { useCodedHttpErrors, useCompressedGraphiQL } from './http-answers.js';
 import { armorConfig, useOperationLimits } from './limits.js';
 import { type Logger, yogaLogger } from './logger.js';
@@ -355,7 +356,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     res.end(await metrics.registry.metrics());
   };
   const metricsServer = options.metricsListener
-    ? createServer((req, res) => {
+    ? createServer({ ServerResponse: EncodedResponse }, (req, res) => {
         if ((req.url ?? '/').split('?')[0] === '/metrics') void serveMetrics(res);
         else
           res
@@ -364,7 +365,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       })
     : undefined;
 
-  const server = createServer(async (req, res) => {
+  const server = createServer({ ServerResponse: EncodedResponse }, async (req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     openRequests++;
     res.once('close', () => {
