@@ -5,7 +5,9 @@
  * own sources. Per operation and round, `requests` requests one at a time to each (the order
  * alternating per round, 20 untimed first): each side's p50 and its CPU per request from
  * /proc, which a busy, shared machine moves much less than latency. It includes the idle
- * watch work of the churn over the round's wall time, alike for both.
+ * watch work of the churn over the round's wall time, alike for both. With LOAD=SECONDS each
+ * round is instead that long under 10 connections (autocannon, 1 s warm-up): p50, req/s and
+ * CPU per request.
  *
  * Both run from source (tsx): the bench's tsc build is made once per process, from one tree.
  */
@@ -15,7 +17,7 @@ import { join, resolve } from 'node:path';
 import { killChildrenOnExit, stopAll } from './lib/children.js';
 import { SIZES } from './lib/config.js';
 import { startGateway } from './lib/gateway.js';
-import { timedRequest } from './lib/load.js';
+import { measureGraphql, timedRequest } from './lib/load.js';
 import { processCpuMs } from './lib/machine.js';
 import { loadOperations, loadSchema, type OperationId, variablesFor } from './lib/operations.js';
 import { secondNodePage } from './lib/size-run.js';
@@ -50,11 +52,18 @@ try {
       logDir: work,
       syncTimeoutMs: 900_000,
     });
-    sides.push({ name, gateway, p50: new Map<string, number[]>(), cpu: new Map<string, number[]>() });
+    sides.push({
+      name,
+      gateway,
+      p50: new Map<string, number[]>(),
+      cpu: new Map<string, number[]>(),
+      rps: new Map<string, number[]>(),
+    });
   }
   const operations = loadOperations(root, loadSchema(root));
   const picked = await pickVariables(upstream);
   const requests = Number(requestsArg);
+  const loadSeconds = Number(process.env.LOAD ?? 0);
   for (const id of idsArg.split(',') as OperationId[]) {
     const op = operations.find((o) => o.id === id);
     if (!op) throw new Error(`no operation ${id}`);
@@ -71,19 +80,47 @@ try {
         for (let i = 0; i < 20; i++) await timedRequest(target, body, 60_000);
         const pid = gateway.child.pid;
         const before = processCpuMs(pid) ?? 0;
-        const times: number[] = [];
-        for (let i = 0; i < requests; i++) times.push((await timedRequest(target, body, 60_000)).ms);
-        const cpu = ((processCpuMs(pid) ?? 0) - before) / requests;
-        side.p50.set(id, [...(side.p50.get(id) ?? []), median(times)]);
+        let p50: number;
+        let done: number;
+        if (loadSeconds > 0) {
+          const cell = await measureGraphql(
+            { ...target, operationName: op.operationName, variables: JSON.parse(body).variables },
+            {
+              connections: 10,
+              durationSeconds: loadSeconds,
+              warmupSeconds: 1,
+              runs: 1,
+              slowThresholdMs: 5_000,
+              slowBudgetMs: 10_000,
+              requestTimeoutMs: 60_000,
+            },
+          );
+          if (!cell.ok) throw new Error(cell.error);
+          p50 = cell.p50Ms;
+          done = cell.requests;
+          side.rps.set(id, [...(side.rps.get(id) ?? []), cell.rps]);
+        } else {
+          const times: number[] = [];
+          for (let i = 0; i < requests; i++) times.push((await timedRequest(target, body, 60_000)).ms);
+          p50 = median(times);
+          done = requests;
+        }
+        // Under load the CPU includes the warm-up's requests; per request it is close enough for an A/B.
+        const cpu = ((processCpuMs(pid) ?? 0) - before) / done;
+        side.p50.set(id, [...(side.p50.get(id) ?? []), p50]);
         side.cpu.set(id, [...(side.cpu.get(id) ?? []), cpu]);
       }
     }
     for (const side of sides) {
       const p50 = side.p50.get(id) ?? [];
       const cpu = side.cpu.get(id) ?? [];
+      const rps = side.rps.get(id) ?? [];
       console.log(
         `${id} ${side.name}: p50 ${round(median(p50), 2)} ms (rounds ${p50.map((x) => round(x, 2)).join(', ')}); ` +
-          `CPU per request ${round(median(cpu), 2)} ms (rounds ${cpu.map((x) => round(x, 2)).join(', ')})`,
+          `CPU per request ${round(median(cpu), 2)} ms (rounds ${cpu.map((x) => round(x, 2)).join(', ')})` +
+          (rps.length
+            ? `; req/s ${round(median(rps), 1)} (rounds ${rps.map((x) => round(x, 1)).join(', ')})`
+            : ''),
       );
     }
   }

@@ -40,7 +40,6 @@ import {
   refusalBody,
   useCsrfPrevention,
 } from './browsers.js';
-import { EncodedResponse } from './encoded-response.js';
 import { useCodedHttpErrors, useCompressedGraphiQL } from './http-answers.js';
 import { armorConfig, useOperationLimits } from './limits.js';
 import { type Logger, yogaLogger } from './logger.js';
@@ -52,6 +51,7 @@ import { useStreamHooks } from './result-stream.js';
 import { useShardExtension } from './shard.js';
 import { useSharedEventExecution } from './shared-events.js';
 import { Drain } from './shutdown.js';
+import { SlicedResponse } from './sliced-response.js';
 import { useNodeEventStream } from './sse.js';
 import {
   DEFAULT_SUBSCRIPTIONS_PER_CONNECTION,
@@ -356,7 +356,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     res.end(await metrics.registry.metrics());
   };
   const metricsServer = options.metricsListener
-    ? createServer({ ServerResponse: EncodedResponse }, (req, res) => {
+    ? createServer({ ServerResponse: SlicedResponse }, (req, res) => {
         if ((req.url ?? '/').split('?')[0] === '/metrics') void serveMetrics(res);
         else
           res
@@ -365,7 +365,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       })
     : undefined;
 
-  const server = createServer({ ServerResponse: EncodedResponse }, async (req, res) => {
+  const server = createServer({ ServerResponse: SlicedResponse }, async (req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     openRequests++;
     res.once('close', () => {

@@ -15,7 +15,7 @@ import {
   parseFieldSelector,
 } from './field-selector.js';
 import { fieldValidationOf, validateFields } from './field-validation.js';
-import { readBody, readBodyBytes, sendJson, sendStatus, statusBody, writeChunk } from './http.js';
+import { readBody, readBodyBytes, sendJson, sendStatus, statusBody, writeChunk, writeText } from './http.js';
 import { matchesLabels, parseLabelSelector, type Requirement, SelectorParseError } from './label-selector.js';
 import type { ApiVerb } from './metrics.js';
 import {
@@ -796,7 +796,7 @@ function serveWatch(
     const chunk = pending;
     pending = '';
     if (!chunk || res.destroyed || res.writableEnded) return;
-    res.write(chunk);
+    writeText(res, chunk);
     // A watcher that reads nothing while events pile up is cut off, as a real server does,
     // rather than buffering without bound.
     if (res.writableLength > 64 * 1024 * 1024) res.destroy();

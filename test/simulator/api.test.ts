@@ -5,6 +5,7 @@
  * every change a test sees is one it made.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SLICE_CHARS, textSlices } from '../../src/simulator/http.js';
 import { type Simulator, startSimulator } from '../../src/simulator/server.js';
 import type { KubeObject } from '../../src/simulator/types.js';
 import { waitFor } from '../helpers/wait.js';
@@ -144,6 +145,56 @@ describe('list pagination', () => {
     const all = await pages('/api/v1/pods', 25, { accept: TABLE_ACCEPT });
     expect(all.every((p) => p.kind === 'Table')).toBe(true);
     expect(all.flatMap((p) => p.rows.map((r: AnyJson) => keyOf(r.object)))).toEqual(storeKeys('pods'));
+  });
+
+  it('sends answers and watch lines longer than a write slice whole, multi-byte text and all', async () => {
+    // Each pod's JSON is well over the 64 Ki characters http.ts writes at a time, and its
+    // annotation has two-, three- and four-byte characters and a lone surrogate.
+    const unit = 'kubegate é € 漢字 😀 \ud800 ';
+    const wide = unit.repeat(Math.ceil(100_000 / unit.length)).slice(0, 100_000);
+    const label = unique('wide');
+    const selector = `labelSelector=${encodeURIComponent(`wide=${label}`)}`;
+    const w = await watch(
+      `/api/v1/namespaces/default/pods?watch=true&resourceVersion=${sim.store.resourceVersion}&${selector}`,
+    );
+    const names = [unique('wide'), unique('wide')];
+    for (const name of names) {
+      const res = await post(
+        '/api/v1/namespaces/default/pods',
+        podManifest(name, { labels: { wide: label }, annotations: { 'kubegate.test/wide': wide } }),
+      );
+      const text = await res.text();
+      expect(res.status).toBe(201);
+      expect(Number(res.headers.get('content-length'))).toBe(Buffer.byteLength(text));
+      expect(JSON.parse(text).metadata.annotations['kubegate.test/wide']).toBe(wide);
+    }
+    const annotationsOf = (items: AnyJson[]) =>
+      items.map((p) => [p.metadata.name, p.metadata.annotations['kubegate.test/wide'] === wide]);
+    const expected = names.map((name) => [name, true]);
+    // Paged (one JSON answer per page), unpaged (streamed in batches) and watched.
+    const paged = await pages(`/api/v1/namespaces/default/pods?${selector}`, 1);
+    expect(annotationsOf(paged.flatMap((p) => p.items))).toEqual(expected);
+    const unpaged = await getJson<AnyJson>(sim, `/api/v1/namespaces/default/pods?${selector}`);
+    expect(annotationsOf(unpaged.items)).toEqual(expected);
+    expect(annotationsOf((await w.take(2)).map((e) => e.object))).toEqual(expected);
+    w.close();
+    for (const name of names) sim.store.delete('pods', 'default', name);
+  });
+
+  it('cuts long text into slices that keep every surrogate pair whole', () => {
+    expect(textSlices('short')).toEqual(['short']);
+    const exact = 'x'.repeat(SLICE_CHARS);
+    expect(textSlices(exact)).toEqual([exact]);
+    // A pair at the cut moves it back by one; a pair just after it is left alone.
+    const straddling = `${'a'.repeat(SLICE_CHARS - 1)}😀${'b'.repeat(SLICE_CHARS)}`;
+    expect(textSlices(straddling).map((s) => s.length)).toEqual([SLICE_CHARS - 1, SLICE_CHARS, 2]);
+    const after = `${'a'.repeat(SLICE_CHARS)}😀`;
+    expect(textSlices(after)).toEqual(['a'.repeat(SLICE_CHARS), '😀']);
+    for (const text of [straddling, after, '😀'.repeat(SLICE_CHARS + 3)]) {
+      const slices = textSlices(text);
+      expect(slices.join('')).toBe(text);
+      expect(slices.every((s) => s.length <= SLICE_CHARS && Buffer.from(s).toString() === s)).toBe(true);
+    }
   });
 
   it('never pages a list that did not ask for a limit', async () => {

@@ -1,13 +1,13 @@
 /**
- * Large text bodies are written as bytes (server/encoded-response.ts): what reaches the
+ * Long text bodies are written in slices (server/sliced-response.ts): what reaches the
  * client is exactly the text's UTF-8 (or the encoding the writer named), whichever way the
- * body is written, and a wide answer of the gateway arrives whole, multi-byte characters
- * included, with a Content-Length that counts its bytes.
+ * body is written, no surrogate pair is cut, and a wide answer of the gateway arrives whole,
+ * multi-byte characters included, with a Content-Length that counts its bytes.
  */
 import { createServer, type Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { ENCODE_ABOVE_CHARS, EncodedResponse } from '../../src/server/encoded-response.js';
+import { SLICE_CHARS, SlicedResponse } from '../../src/server/sliced-response.js';
 import { type Harness, startHarness } from '../helpers/harness.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -18,7 +18,7 @@ const big = (chars: number) => UNIT.repeat(Math.ceil(chars / UNIT.length)).slice
 type Handler = (res: ServerResponse) => void;
 
 async function serve(handler: Handler): Promise<{ server: Server; url: string }> {
-  const server = createServer({ ServerResponse: EncodedResponse }, (req, res) => {
+  const server = createServer({ ServerResponse: SlicedResponse }, (req, res) => {
     req.resume();
     req.on('end', () => handler(res));
   });
@@ -35,13 +35,13 @@ async function bytesOf(handler: Handler): Promise<Buffer> {
   }
 }
 
-describe('EncodedResponse', () => {
+describe('SlicedResponse', () => {
   afterEach(() => {
     vi.restoreAllMocks();
   });
 
   it('writes a large text as its UTF-8 bytes through end, write and their callbacks', async () => {
-    const text = big(ENCODE_ABOVE_CHARS + 5_000);
+    const text = big(SLICE_CHARS + 5_000);
     const expected = Buffer.from(text, 'utf8');
     expect(await bytesOf((res) => res.end(text))).toEqual(expected);
     expect(await bytesOf((res) => res.end(text, 'utf8'))).toEqual(expected);
@@ -59,34 +59,54 @@ describe('EncodedResponse', () => {
     expect(written).toEqual(['write callback', 'second write callback']);
   });
 
-  it('hands Node a Buffer only for UTF-8 text above the threshold, other encodings as given', async () => {
+  it('hands Node UTF-8 text above the slice length in slices that keep surrogate pairs whole', async () => {
     const write = vi.spyOn(ServerResponse.prototype, 'write');
     const end = vi.spyOn(ServerResponse.prototype, 'end');
-    const large = big(ENCODE_ABOVE_CHARS + 1);
-    const small = big(ENCODE_ABOVE_CHARS);
-    const latin1 = 'é'.repeat(ENCODE_ABOVE_CHARS + 1);
-    const base64 = Buffer.from(large).toString('base64');
+    // A pair straddles the first cut: the slice ends before it.
+    const straddling = `${'a'.repeat(SLICE_CHARS - 1)}😀${big(SLICE_CHARS * 2)}`;
+    const small = big(SLICE_CHARS);
+    const latin1 = 'é'.repeat(SLICE_CHARS + 1);
+    const base64 = Buffer.from(straddling).toString('base64');
     const body = await bytesOf((res) => {
-      res.write(large);
+      res.write(straddling);
       res.write(small);
       res.write(latin1, 'latin1');
       res.end(base64, 'base64');
     });
     expect(body).toEqual(
       Buffer.concat([
-        Buffer.from(large),
+        Buffer.from(straddling),
         Buffer.from(small),
         Buffer.from(latin1, 'latin1'),
         Buffer.from(base64, 'base64'),
       ]),
     );
-    const kind = (chunk: unknown) => (typeof chunk === 'string' ? 'string' : 'buffer');
-    expect(write.mock.calls.map(([chunk]) => kind(chunk))).toEqual(['buffer', 'string', 'string']);
-    expect(end.mock.calls.map(([chunk]) => kind(chunk))).toEqual(['string']);
-    // And a large UTF-8 text given to end is encoded too.
-    end.mockClear();
-    await bytesOf((res) => res.end(large));
-    expect(end.mock.calls.map(([chunk]) => kind(chunk))).toEqual(['buffer']);
+    const written = write.mock.calls.map(([chunk]) => chunk as string);
+    const slices = written.slice(0, -2);
+    expect(slices.length).toBe(4);
+    expect(slices[0]).toBe('a'.repeat(SLICE_CHARS - 1));
+    expect(slices.every((slice) => slice.length <= SLICE_CHARS)).toBe(true);
+    expect(slices.join('')).toBe(straddling);
+    // Text at the slice length, and other encodings, go to Node as they came.
+    expect(written.slice(-2)).toEqual([small, latin1]);
+    expect(end.mock.calls.map(([chunk]) => chunk)).toEqual([base64]);
+  });
+
+  it('ends a long text in slices too, with its Content-Length when none was set', async () => {
+    const write = vi.spyOn(ServerResponse.prototype, 'write');
+    const text = big(SLICE_CHARS * 3);
+    const { server, url } = await serve((res) => res.end(text));
+    try {
+      const res = await fetch(url);
+      const bytes = Buffer.from(await res.arrayBuffer());
+      expect(bytes).toEqual(Buffer.from(text));
+      expect(res.headers.get('content-length')).toBe(String(bytes.length));
+      expect(res.headers.get('transfer-encoding')).toBeNull();
+    } finally {
+      await new Promise((done) => server.close(done));
+    }
+    expect(write.mock.calls.length).toBeGreaterThanOrEqual(3);
+    expect(write.mock.calls.map(([chunk]) => chunk).join('')).toBe(text);
   });
 });
 
@@ -100,7 +120,7 @@ describe('a wide answer of the gateway', () => {
   });
 
   it('arrives whole, multi-byte text and all, with Content-Length in bytes', async () => {
-    const value = big(ENCODE_ABOVE_CHARS * 2);
+    const value = big(SLICE_CHARS * 2);
     const pod = [...h.sim.store.scan('pods')][0];
     const { name, namespace } = pod.metadata;
     h.sim.store.mutate('pods', namespace, name, (p) => ({
@@ -115,7 +135,7 @@ describe('a wide answer of the gateway', () => {
         body: JSON.stringify({ query }),
       });
       const bytes = Buffer.from(await r.arrayBuffer());
-      return bytes.length > ENCODE_ABOVE_CHARS * 2 ? { r, bytes } : undefined;
+      return bytes.length > SLICE_CHARS * 2 ? { r, bytes } : undefined;
     }, 'the annotation in the gateway’s answer');
     expect(res.r.status).toBe(200);
     expect(Number(res.r.headers.get('content-length'))).toBe(res.bytes.length);
