@@ -1,9 +1,12 @@
 /**
  * In-process pub/sub between the informers and the subscription resolvers.
  *
- * Listeners are bucketed by (cluster, kind) with wildcards, so publishing looks at four
- * buckets — exact, any kind, any cluster, everything — whatever the number of subscribers
- * elsewhere. Delivery is synchronous, in subscription order within a bucket; buffering,
+ * Listeners are bucketed by (cluster, kind, namespace) with wildcards, so publishing looks at
+ * six buckets — the object's cluster, kind and namespace, any namespace, any cluster (with
+ * and without the namespace), any kind, everything — whatever the number of subscribers
+ * elsewhere. A thousand live pages each watching its own namespace cost a change in another
+ * namespace nothing, as kube-apiserver's watch cache triggers a watcher only for the index
+ * values it asked for (`IndexerFuncs`, pods by `spec.nodeName`). Delivery is synchronous, in subscription order within a bucket; buffering,
  * backpressure and authorisation are the subscriber's job (see schema/ subscriptions).
  */
 import type { KindName, KubeObjectOf } from './kinds.js';
@@ -39,6 +42,12 @@ export interface SubscriptionFilter<K extends KindName = KindName> {
   cluster?: string;
   /** Omitted: every kind. */
   kind?: K;
+  /**
+   * Only changes of objects in this namespace (with a `kind`: a namespace is immutable, so an
+   * object's changes, its DELETED included, are all in one). Omitted: every namespace and
+   * cluster-scoped objects.
+   */
+  namespace?: string;
 }
 
 /** A returned promise is not awaited, but its rejection is reported like a throw. */
@@ -65,6 +74,8 @@ export class EventHub {
   readonly #buckets = new Map<string, readonly Subscription[]>();
   readonly #onError: (error: unknown, event: HubEvent) => void;
   #count = 0;
+  /** Subscriptions with a namespace: while there are none, publishing skips those buckets. */
+  #namespaced = 0;
 
   constructor(options: EventHubOptions = {}) {
     this.#onError =
@@ -79,6 +90,11 @@ export class EventHub {
 
   #dispatch(event: HubEvent): void {
     const { cluster, kind } = event;
+    const namespace = event.object?.metadata?.namespace;
+    if (namespace !== undefined && this.#namespaced > 0) {
+      this.#deliver(bucketKey(cluster, kind, namespace), event);
+      this.#deliver(bucketKey(ANY, kind, namespace), event);
+    }
     this.#deliver(bucketKey(cluster, kind), event);
     this.#deliver(bucketKey(cluster, ANY), event);
     this.#deliver(bucketKey(ANY, kind), event);
@@ -90,14 +106,18 @@ export class EventHub {
     filter: SubscriptionFilter<K>,
     listener: HubListener<K>,
   ): () => void {
-    const key = bucketKey(filter.cluster ?? ANY, filter.kind ?? ANY);
+    if (filter.namespace !== undefined && filter.kind === undefined)
+      throw new TypeError('EventHub.subscribe: a namespace filter needs a kind');
+    const key = bucketKey(filter.cluster ?? ANY, filter.kind ?? ANY, filter.namespace);
     const sub: Subscription = { listener: listener as HubListener, active: true };
     this.#buckets.set(key, [...(this.#buckets.get(key) ?? []), sub]);
     this.#count++;
+    if (filter.namespace !== undefined) this.#namespaced++;
     return () => {
       if (!sub.active) return;
       sub.active = false; // also stops delivery of an event being published right now
       this.#count--;
+      if (filter.namespace !== undefined) this.#namespaced--;
       const rest = (this.#buckets.get(key) ?? []).filter((s) => s !== sub);
       if (rest.length === 0) this.#buckets.delete(key);
       else this.#buckets.set(key, rest);
@@ -134,8 +154,8 @@ export class EventHub {
   }
 }
 
-function bucketKey(cluster: string, kind: string): string {
-  return `${cluster}\u0000${kind}`;
+function bucketKey(cluster: string, kind: string, namespace?: string): string {
+  return namespace === undefined ? `${cluster}\u0000${kind}` : `${cluster}\u0000${kind}\u0000${namespace}`;
 }
 
 function isThenable(v: unknown): v is PromiseLike<unknown> {

@@ -16,7 +16,7 @@
  *   whose informer is behind the one the client came from) are dropped.
  */
 import { badUserInput, resumeExpired } from '../errors.js';
-import type { EventHub, WatchEventType } from '../kube/event-hub.js';
+import type { EventHub, HubEvent, WatchEventType } from '../kube/event-hub.js';
 import { parseResourceVersion } from '../kube/event-log.js';
 import type { KindName, KubeObjectOf } from '../kube/kinds.js';
 import type { ClusterReader } from '../kube/reader.js';
@@ -49,6 +49,11 @@ export interface ObjectStreamOptions<K extends KindName> {
   clusters: readonly string[];
   /** The subscriber's filter, principal's namespaces included. */
   matches: (obj: KubeObjectOf<K>, cluster: string) => boolean;
+  /**
+   * The one namespace every object `matches` accepts is in, when the filter names one: the
+   * relay then hears only that namespace's changes. Undefined: every namespace.
+   */
+  namespace?: string;
   /** Whether a MODIFIED matters to this subscriber; undefined: every change does. */
   changed?: (prev: KubeObjectOf<K>, next: KubeObjectOf<K>) => boolean;
   initial: boolean;
@@ -81,6 +86,8 @@ interface Relay<K extends KindName> {
   /** Resumed members: live events at or below this resourceVersion were replayed or seen already. */
   readonly floors: Map<EventQueue<ObjectEvent<K>>, bigint>;
   unsubscribe?: () => void;
+  /** Its hub listeners: one per cluster relayed. */
+  listeners: number;
 }
 
 const relays = new WeakMap<object, Map<string, Relay<KindName>>>();
@@ -89,11 +96,15 @@ const relays = new WeakMap<object, Map<string, Relay<KindName>>>();
 const sharedEvents = new WeakSet<object>();
 
 /** Relays on a hub and the subscribers they serve (the kubegate_subscri* gauges on /metrics). */
-export function relayStats(hub: object): { relays: number; subscribers: number } {
+export function relayStats(hub: object): { relays: number; subscribers: number; hubListeners: number } {
   let subscribers = 0;
+  let hubListeners = 0;
   const byKey = relays.get(hub);
-  for (const relay of byKey?.values() ?? []) subscribers += relay.members.size;
-  return { relays: byKey?.size ?? 0, subscribers };
+  for (const relay of byKey?.values() ?? []) {
+    subscribers += relay.members.size;
+    hubListeners += relay.listeners;
+  }
+  return { relays: byKey?.size ?? 0, subscribers, hubListeners };
 }
 
 /**
@@ -143,7 +154,7 @@ export async function objectEventStream<K extends KindName>(
   const key = options.shareKey;
   let relay = (key === undefined ? undefined : byKey.get(key)) as Relay<K> | undefined;
   if (!relay) {
-    relay = { members: new Set(), floors: new Map() };
+    relay = { members: new Set(), floors: new Map(), listeners: clusters.size };
     const created = relay;
     created.unsubscribe = startRelay(options, clusters, created);
     if (key !== undefined) byKey.set(key, created as unknown as Relay<KindName>);
@@ -238,7 +249,10 @@ function startRelay<K extends KindName>(
       queue.push(event);
     }
   };
-  return options.hub.subscribe({ kind }, (event) => {
+  // One hub listener per cluster (and per namespace when the filter names one): the hub then
+  // hands this relay only the changes that can match, not every change of its kind in every
+  // cluster (a fleet's fifty, or a thousand distinct pages' thousand filters per change).
+  const listener = (event: HubEvent) => {
     if (!clusters.has(event.cluster) || event.kind !== kind) return;
     const next = event.object as KubeObjectOf<K>;
     const type = classify(
@@ -249,7 +263,13 @@ function startRelay<K extends KindName>(
       options,
     );
     if (type) push(type, event.cluster, next, event.resourceVersion);
-  });
+  };
+  const stops = [...clusters].map((cluster) =>
+    options.hub.subscribe({ cluster, kind, namespace: options.namespace }, listener),
+  );
+  return () => {
+    for (const stop of stops) stop();
+  };
 }
 
 /**

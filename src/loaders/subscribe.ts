@@ -191,6 +191,8 @@ export function createSubscriptions(
         // The rights now, on every event: a revoked binding stops events at once.
         matches: (obj: KubeObjectOf<K>, cluster: string) =>
           allowed(accessOf(cluster), 'watch', kind, obj) && match(obj),
+        // `match` holds every object to the query's namespace.
+        namespace: KIND_INFO[kind].namespaced ? query.namespace : undefined,
         changed: selection
           ? selectionComparator(selection.fields, selection.dependencies as never)
           : undefined,

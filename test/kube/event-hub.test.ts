@@ -41,6 +41,40 @@ describe('EventHub', () => {
     });
   });
 
+  it("delivers to a namespace's listeners only that namespace's changes, with or without a cluster", () => {
+    const hub = new EventHub();
+    const seen: Record<string, string[]> = { ns: [], other: [], anyCluster: [], kind: [] };
+    const tag = (k: string) => (ev: HubEvent) =>
+      seen[k].push(`${ev.cluster}:${ev.object.metadata?.namespace ?? '-'}:${ev.type}`);
+    hub.subscribe({ cluster: 'c1', kind: 'Pod', namespace: 'ns' }, tag('ns'));
+    hub.subscribe({ cluster: 'c1', kind: 'Pod', namespace: 'elsewhere' }, tag('other'));
+    const stopAny = hub.subscribe({ kind: 'Pod', namespace: 'ns' }, tag('anyCluster'));
+    hub.subscribe({ kind: 'Pod' }, tag('kind'));
+    const inOther: KubeEvent<'Pod'> = {
+      ...podEvent('c1'),
+      object: { metadata: { name: 'q', namespace: 'elsewhere', resourceVersion: '2' } },
+    };
+    hub.publish(podEvent('c1'));
+    hub.publish(podEvent('c1', 'p', 'DELETED'));
+    hub.publish(inOther);
+    hub.publish(podEvent('c2'));
+    // A node has no namespace: only listeners without one hear it.
+    hub.publish(nodeEvent('c1'));
+    expect(seen).toEqual({
+      ns: ['c1:ns:ADDED', 'c1:ns:DELETED'],
+      other: ['c1:elsewhere:ADDED'],
+      anyCluster: ['c1:ns:ADDED', 'c1:ns:DELETED', 'c2:ns:ADDED'],
+      kind: ['c1:ns:ADDED', 'c1:ns:DELETED', 'c1:elsewhere:ADDED', 'c2:ns:ADDED'],
+    });
+    expect(hub.listenerCount()).toBe(4);
+    stopAny();
+    stopAny();
+    hub.publish(podEvent('c2'));
+    expect(seen.anyCluster).toHaveLength(3);
+    expect(hub.listenerCount()).toBe(3);
+    expect(() => hub.subscribe({ namespace: 'ns' }, () => {})).toThrow(/needs a kind/);
+  });
+
   it('passes the event object itself, previous included', () => {
     const hub = new EventHub();
     const got: HubEvent[] = [];

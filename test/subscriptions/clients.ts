@@ -194,11 +194,12 @@ export function subscribe(
 
 /**
  * Subscriptions live on the gateway: hub listeners of their own (live aggregates, cluster
- * status) plus the subscribers of event relays, which share one hub listener per filter.
+ * status) plus the subscribers of event relays, which share one hub listener per filter and
+ * cluster.
  */
 export function serverSubscriptions(h: Harness): number {
-  const { relays, subscribers } = relayStats(h.hub);
-  return h.hub.listenerCount() - relays + subscribers;
+  const { hubListeners, subscribers } = relayStats(h.hub);
+  return h.hub.listenerCount() - hubListeners + subscribers;
 }
 
 /** Waits until the gateway holds `count` live subscriptions (see serverSubscriptions). */

@@ -73,7 +73,7 @@ it('500 subscribers open no more upstream watches than one, and each gets every 
     expect(await upstreamCost()).toEqual(withOne);
     // Identical subscriptions of one principal share one relay: one hub listener, one
     // filter evaluation per change, one execution per event.
-    expect(relayStats(h.hub)).toEqual({ relays: 1, subscribers: 500 });
+    expect(relayStats(h.hub)).toEqual({ relays: 1, subscribers: 500, hubListeners: 1 });
     expect(h.hub.listenerCount()).toBe(hubBaseline + 1);
 
     h.sim.store.create('pods', barePod(ns, 'fanned-out', { nodeName: nodeNames(h)[0] }));
@@ -135,7 +135,7 @@ it('1,000 subscribe/disconnect cycles over SSE and WebSocket leave the hub and t
     await run(1000, 150);
     await listeners(h, baseline);
     expect(h.hub.listenerCount()).toBe(hubBaseline);
-    expect(relayStats(h.hub)).toEqual({ relays: 0, subscribers: 0 });
+    expect(relayStats(h.hub)).toEqual({ relays: 0, subscribers: 0, hubListeners: 0 });
     const grown = heapMB() - heapBefore;
     expect(grown).toBeLessThan(8);
     // And what is left still works.
