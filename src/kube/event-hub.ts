@@ -6,8 +6,9 @@
  * and without the namespace), any kind, everything — whatever the number of subscribers
  * elsewhere. A thousand live pages each watching its own namespace cost a change in another
  * namespace nothing, as kube-apiserver's watch cache triggers a watcher only for the index
- * values it asked for (`IndexerFuncs`, pods by `spec.nodeName`). Delivery is synchronous, in subscription order within a bucket; buffering,
- * backpressure and authorisation are the subscriber's job (see schema/ subscriptions).
+ * values it asked for (`IndexerFuncs`, pods by `spec.nodeName`). Delivery is synchronous, in
+ * subscription order within a bucket; buffering, backpressure and authorisation are the
+ * subscriber's job (see schema/ subscriptions).
  */
 import type { KindName, KubeObjectOf } from './kinds.js';
 
