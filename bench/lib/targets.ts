@@ -120,6 +120,13 @@ export function evaluateTargets(results: Pick<BenchResults, 'sizes'>): TargetRes
     const m = L?.memory;
     if (!L) notMeasured(t, 'L', 'size L not run');
     else if (!m) notMeasured(t, 'L', 'no memory figures');
+    else if (m.cacheHeapPerPodBytes === null && m.totalHeapPerPodBytes > 3 * 1024)
+      // The whole heap bounds the cache's from above: under 3 KB it settles the target, over it not.
+      notMeasured(
+        t,
+        'L',
+        `needs C (the no-cache baseline) in the run; ${fmt(m.totalHeapPerPodBytes / 1024, 2)} KB/pod counting the whole heap`,
+      );
     else {
       const per = m.cacheHeapPerPodBytes ?? m.totalHeapPerPodBytes;
       out.push({

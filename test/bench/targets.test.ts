@@ -1,0 +1,40 @@
+/**
+ * The bench's verdicts (bench/lib/targets.ts) on the results of a real run: a partial run of
+ * S and L with A and B only (bench/results/sliced-writes-2026-12-02-S-L-AB.json), which has no
+ * C (the no-cache baseline) to take the cache's heap per pod from.
+ */
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import type { BenchResults } from '../../bench/lib/results.js';
+import { evaluateTargets } from '../../bench/lib/targets.js';
+
+const run = JSON.parse(
+  readFileSync('bench/results/sliced-writes-2026-12-02-S-L-AB.json', 'utf8'),
+) as BenchResults;
+
+function heapVerdict(memory: Partial<NonNullable<BenchResults['sizes'][number]['memory']>>) {
+  const sizes = run.sizes.map((s) =>
+    s.size.name === 'L' ? { ...s, memory: { ...(s.memory as object), ...memory } } : s,
+  ) as BenchResults['sizes'];
+  return evaluateTargets({ sizes }).find((t) => t.target === 'B holds ≤ 3 KB of heap per pod');
+}
+
+describe('the heap-per-pod target', () => {
+  it('is not judged on the whole heap when it is over 3 KB and the run had no C', () => {
+    expect(run.sizes.find((s) => s.size.name === 'L')?.memory?.cacheHeapPerPodBytes).toBeNull();
+    const verdict = heapVerdict({});
+    expect(verdict?.met).toBeNull();
+    expect(verdict?.figure).toBe(
+      'not measured: needs C (the no-cache baseline) in the run; 3.07 KB/pod counting the whole heap',
+    );
+  });
+
+  it('is met by a whole heap under 3 KB per pod, which bounds the cache from above', () => {
+    expect(heapVerdict({ totalHeapPerPodBytes: 2_900 })?.met).toBe(true);
+  });
+
+  it('is judged on the cache over the baseline when the run has it', () => {
+    expect(heapVerdict({ cacheHeapPerPodBytes: 2_300 })?.met).toBe(true);
+    expect(heapVerdict({ cacheHeapPerPodBytes: 3_200 })?.met).toBe(false);
+  });
+});
