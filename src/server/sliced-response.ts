@@ -76,7 +76,7 @@ export class SlicedResponse<
     const [chunk, encoding, callback] = args;
     if (!sliceable(chunk, encoding)) return end.apply(this, args);
     // As `end(chunk)` would: a body whose length is known up front goes out with it, not chunked.
-    if (!this.headersSent && !this.hasHeader('content-length'))
+    if (!this.headersSent && !this.hasHeader('content-length') && !this.hasHeader('transfer-encoding'))
       this.setHeader('content-length', Buffer.byteLength(chunk));
     this.write(chunk, 'utf8');
     return end.call(this, typeof encoding === 'function' ? encoding : callback);

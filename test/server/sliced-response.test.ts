@@ -107,6 +107,19 @@ describe('SlicedResponse', () => {
     }
     expect(write.mock.calls.length).toBeGreaterThanOrEqual(3);
     expect(write.mock.calls.map(([chunk]) => chunk).join('')).toBe(text);
+    // A response that chose chunked framing keeps it.
+    const chunked = await serve((res) => {
+      res.setHeader('transfer-encoding', 'chunked');
+      res.end(text);
+    });
+    try {
+      const res = await fetch(chunked.url);
+      expect(Buffer.from(await res.arrayBuffer())).toEqual(Buffer.from(text));
+      expect(res.headers.get('transfer-encoding')).toBe('chunked');
+      expect(res.headers.get('content-length')).toBeNull();
+    } finally {
+      await new Promise((done) => chunked.server.close(done));
+    }
   });
 });
 
