@@ -5,6 +5,7 @@
  * Per round, a bare client (bench/lib/list-floor.ts, the sync floor's) lists every pod of
  * each by pages of 500, the order alternating per round: the time, its JSON.parse share, and
  * the simulator's CPU over the LIST (/proc), which a shared machine moves less than time.
+ * CONCURRENT=N makes N such LISTs at once (the time is the slowest one's).
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -23,6 +24,7 @@ if (!baseDir || !changeDir || !size) {
   process.stderr.write('usage: npx tsx bench/list-ab.ts BASE_DIR CHANGE_DIR [S|L|T] [rounds]\n');
   process.exit(2);
 }
+const concurrent = Number(process.env.CONCURRENT ?? 1);
 killChildrenOnExit();
 const work = mkdtempSync(join(tmpdir(), 'kubegate-list-ab-'));
 try {
@@ -46,7 +48,11 @@ try {
       const spec = loadSource({ type: 'kubeconfig', path: side.upstream.kubeconfigPath }, { cache: true })[0];
       const pid = side.upstream.child.pid;
       const before = processCpuMs(pid) ?? 0;
-      const f = await listFloor(spec.kubeconfig, '/api/v1/pods', 500);
+      // CONCURRENT=N: N LISTs of the pods at once (as the fleet's floor reads 3 clusters at once).
+      const all = await Promise.all(
+        Array.from({ length: concurrent }, () => listFloor(spec.kubeconfig, '/api/v1/pods', 500)),
+      );
+      const f = { ...all[0], ms: Math.max(...all.map((x) => x.ms)) };
       const cpu = (processCpuMs(pid) ?? 0) - before;
       await spec.kubeconfig.closePool();
       side.ms.push(f.ms);
