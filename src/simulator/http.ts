@@ -76,9 +76,8 @@ export function sendJson(
  * Writes text to the response in slices (`textSlices`) and returns the last write's answer
  * (false: wait for 'drain'). Node encodes a string inside the socket write, and above
  * ~128 KiB that is slow: one 500-pod LIST page (4 MB) took 17 ms to write as one string and
- * 2.9 ms in slices. `Buffer.from` would be
- * as fast on its own, but its buffers count as V8 external memory, which starts collections
- * of the whole heap. With 100,000 pods in the heap (size L), the simulator's CPU for a full
+ * 2.9 ms in slices. `Buffer.from` would be as fast on its own, but its buffers count as V8
+ * external memory, which starts collections of the whole heap. With 100,000 pods in the heap (size L), the simulator's CPU for a full
  * LIST of pods by 500 (`npx tsx bench/list-ab.ts BASE CHANGE L 4`, alternating rounds) was
  * 11.3–17.2 s with whole strings, 26.2–27.7 s with buffers, and in slices 27 % less than
  * with whole strings (9.2, 7.9, 9.1, 7.6 s against 13.2, 9.8, 13.4, 10.5 s). The gateway
