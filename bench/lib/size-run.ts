@@ -285,7 +285,7 @@ export async function runSize(size: SizeSpec, ctx: SizeContext): Promise<SizeRes
  * every one of those LISTs, not the pods' alone (which are ~94 % of the bytes at L; kept
  * beside it as `pods`).
  */
-async function measureFloor(
+export async function measureFloor(
   kubeconfigPath: string,
   record: (what: string, err: unknown) => void,
 ): Promise<NonNullable<SyncFigures['floor']> | null> {

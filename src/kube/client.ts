@@ -133,6 +133,12 @@ export interface ApiRequest {
   impersonate?: Impersonation;
 }
 
+/** An undici answer's Retry-After header (its first value when repeated), or null. */
+export function retryAfterOf(headers: Record<string, string | string[] | undefined>): string | null {
+  const value = headers['retry-after'];
+  return (Array.isArray(value) ? value[0] : value) ?? null;
+}
+
 /**
  * A response body as text, decoded chunk by chunk as it comes (a leading BOM dropped, as
  * undici's `body.text()` does). Not `body.text()`: that keeps every chunk, joins them into
@@ -145,12 +151,6 @@ export interface ApiRequest {
  * strings whose scavenges free the chunks: 3 full GCs, first sync at L 15.4 → 13.3 s and peak
  * RSS 796 → 704 MB in alternating runs (bench/results/first-sync-overlap.md).
  */
-/** An undici answer's Retry-After header (its first value when repeated), or null. */
-export function retryAfterOf(headers: Record<string, string | string[] | undefined>): string | null {
-  const value = headers['retry-after'];
-  return (Array.isArray(value) ? value[0] : value) ?? null;
-}
-
 async function bodyText(body: AsyncIterable<Uint8Array>): Promise<string> {
   const decoder = new TextDecoder();
   let text = '';
