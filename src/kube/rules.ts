@@ -60,6 +60,20 @@ export function podReady(pod: Pod): boolean {
   return pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
 }
 
+/**
+ * The pod's IP addresses, primary first. The mirror keeps `status.podIPs` only when it says
+ * more than `status.podIP` (a dual-stack pod): kube-apiserver requires podIPs[0] to be podIP,
+ * so a single-stack pod's podIPs is `[{ ip: podIP }]`, and storing that list cost 88 bytes a pod
+ * (an array, its elements and an object) for nothing (transform.ts `podStatus`). A pod with a
+ * podIP and no podIPs (an object written before podIPs existed) has that one address too, as
+ * the API server's defaulting gives it.
+ */
+export function podIPs(pod: Pod): string[] {
+  const { podIP, podIPs: ips } = pod.status ?? {};
+  if (ips && ips.length > 0) return ips.map((ip) => ip.ip);
+  return podIP ? [podIP] : [];
+}
+
 /** What `kubectl get pods` shows as RESTARTS: app and init containers' restart counts. */
 export function podRestarts(pod: Pod): number {
   let total = 0;

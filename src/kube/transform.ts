@@ -387,7 +387,10 @@ export class Trimmer {
       n.string(s.hostIP), // shared by every pod on the node
       s.hostIPs ? n.shared(s.hostIPs.map((h) => ({ ip: n.string(h.ip) }))) : undefined,
       s.podIP,
-      s.podIPs?.map((ip) => ({ ip: same(ip.ip, s.podIP)! })),
+      // Only when it says more than podIP (see rules.ts `podIPs`, which every reader goes through).
+      s.podIPs && !(s.podIPs.length === 1 && s.podIPs[0]?.ip === s.podIP && s.podIP)
+        ? s.podIPs.map((ip) => ({ ip: same(ip.ip, s.podIP)! }))
+        : undefined,
       n.date(s.startTime),
       statuses(s.initContainerStatuses),
       statuses(s.containerStatuses),

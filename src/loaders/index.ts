@@ -57,6 +57,7 @@ export {
   nodeRoles,
   POD_PHASES,
   type PodPhase,
+  podIPs,
   podPhase,
   podReady,
   podRestarts,

@@ -5,7 +5,7 @@
  * resourceVersion): a new field is never silently filtered out, only less precisely.
  */
 import type { FieldNode, FragmentDefinitionNode, GraphQLResolveInfo, SelectionSetNode } from 'graphql';
-import { type KubeObjectOf, nodeReady, podReady } from '../loaders/index.js';
+import { type KubeObjectOf, nodeReady, podIPs, podReady } from '../loaders/index.js';
 
 type V1Pod = KubeObjectOf<'Pod'>;
 type V1Node = KubeObjectOf<'Node'>;
@@ -51,7 +51,7 @@ export const POD_DEPENDENCIES: Record<string, Reader<V1Pod>> = {
   node: (p) => p.spec?.nodeName,
   job: (p) => [p.metadata?.labels, p.metadata?.ownerReferences],
   podIP: (p) => p.status?.podIP,
-  podIPs: (p) => p.status?.podIPs,
+  podIPs: (p) => podIPs(p),
   hostIP: (p) => p.status?.hostIP,
   startedAt: (p) => p.status?.startTime,
   qosClass: (p) => p.status?.qosClass,

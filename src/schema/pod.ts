@@ -7,6 +7,7 @@ import {
   memoryNearLimit,
   POD_PHASES,
   type PodUsage,
+  podIPs,
   podPhase,
   podReady,
   podRestarts,
@@ -229,7 +230,7 @@ builder.node(PodRef, {
       },
     }),
     podIP: t.string({ nullable: true, resolve: (p) => p.object.status?.podIP }),
-    podIPs: t.stringList({ resolve: (p) => (p.object.status?.podIPs ?? []).map((ip) => ip.ip) }),
+    podIPs: t.stringList({ resolve: (p) => podIPs(p.object) }),
     hostIP: t.string({ nullable: true, resolve: (p) => p.object.status?.hostIP }),
     startedAt: t.field({
       type: DateTime,

@@ -3,6 +3,7 @@ import vm from 'node:vm';
 import type { V1Job, V1Namespace, V1Node, V1Pod } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { effectivePodRequests } from '../../src/kube/quantity.js';
+import { podIPs } from '../../src/kube/rules.js';
 import {
   deepFreeze,
   Interner,
@@ -158,13 +159,30 @@ describe('transformObject: Pod', () => {
     expect(Object.keys(out.spec!.containers[0].resources!).sort()).toEqual(['limits', 'requests']);
   });
 
+  it('keeps podIPs when it says more than podIP (dual-stack), and reads a pod without podIPs as its podIP', () => {
+    const dual = pod();
+    dual.status!.podIPs = [{ ip: dual.status!.podIP! }, { ip: 'fd00:10:244::29' }];
+    const out = transformObject('Pod', dual);
+    expect(out.status!.podIPs).toEqual([{ ip: '10.244.3.41' }, { ip: 'fd00:10:244::29' }]);
+    expect(podIPs(out)).toEqual(['10.244.3.41', 'fd00:10:244::29']);
+    // podIPs naming another address than podIP is kept as it came, whatever it says.
+    const odd = pod();
+    odd.status!.podIPs = [{ ip: '10.244.9.9' }];
+    expect(podIPs(transformObject('Pod', odd))).toEqual(['10.244.9.9']);
+    const pending = pod();
+    pending.status = { phase: 'Pending' };
+    expect(podIPs(transformObject('Pod', pending))).toEqual([]);
+  });
+
   it('keeps the pod status', () => {
     const s = t.status!;
     expect(s.phase).toBe('Running');
     expect(s.qosClass).toBe('Burstable');
     expect(s.hostIP).toBe('10.0.1.17');
     expect(s.podIP).toBe('10.244.3.41');
-    expect(s.podIPs).toEqual([{ ip: '10.244.3.41' }]);
+    // podIPs only says podIP again (kube-apiserver requires podIPs[0] = podIP): not stored.
+    expect(s).not.toHaveProperty('podIPs');
+    expect(podIPs(t)).toEqual(['10.244.3.41']);
     expect(s.startTime).toEqual(new Date('2024-05-01T10:00:00Z'));
     expect(s.conditions!.map((c) => `${c.type}=${c.status}`)).toEqual([
       'PodReadyToStartContainers=True',

@@ -3,7 +3,7 @@
  * the simulator's own store: cluster status and summary, nodes with their load and pods,
  * jobs with their pods' phases, namespaces, pod detail with node and job, global IDs.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   ClusterOverviewDocument,
   JobsPageDocument,
@@ -257,6 +257,35 @@ describe('Pod', () => {
     const again = await run(h, PodByIdDocument, { id: pod.id });
     expect(again.errors).toBeUndefined();
     expect(again.data!.node).toMatchObject({ id: pod.id, name: sim.metadata.name, uid: sim.metadata.uid });
+  });
+
+  it('has podIPs: a single-stack pod its one address (the mirror stores only podIP), a dual-stack pod both, primary first', async () => {
+    const sim = simObjects(h, 'pods').find((p) => p.status?.podIP && p.status.phase === 'Running')!;
+    // What the simulator serves, as kube-apiserver does: podIPs[0] is podIP.
+    expect(sim.status.podIPs).toEqual([{ ip: sim.status.podIP }]);
+    const { namespace, name } = sim.metadata;
+    const ask = () =>
+      h.query<Json>(
+        'query($ns: String!, $name: String!) { cluster(name: "sim") { pod(namespace: $ns, name: $name) { podIP podIPs } } }',
+        {
+          ns: namespace,
+          name,
+        },
+      );
+    expect((await ask()).data.cluster.pod).toEqual({ podIP: sim.status.podIP, podIPs: [sim.status.podIP] });
+
+    h.sim.store.mutate('pods', namespace, name, (o) => {
+      o.status = { ...o.status, podIPs: [{ ip: sim.status.podIP }, { ip: 'fd00:10:244::7' }] };
+      return o;
+    });
+    await vi.waitFor(
+      async () =>
+        expect((await ask()).data.cluster.pod).toEqual({
+          podIP: sim.status.podIP,
+          podIPs: [sim.status.podIP, 'fd00:10:244::7'],
+        }),
+      { timeout: 10_000 },
+    );
   });
 
   it('resolves every kind of global ID through node(id:) and nodes(ids:)', async () => {
