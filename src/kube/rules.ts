@@ -55,9 +55,28 @@ export function isTerminated(pod: Pod): boolean {
   return phase === 'Succeeded' || phase === 'Failed';
 }
 
+/**
+ * Whether `conditions` hold a condition `type` with status True. A loop, not `some`: the
+ * mirror's arrays are frozen, and V8 (Node 24) has no fast path for `some`, `find`, `filter`
+ * or `slice` on frozen elements: on a frozen array of four conditions `some` took 206 ns
+ * against 54 ns unfrozen and 32 ns for this loop (`npx tsx bench/frozen-arrays.ts`), and a
+ * node's `ready` was 8.6 % of Q2's CPU profile at size L (1,000 nodes a request).
+ */
+function conditionTrue(
+  conditions: readonly { type: string; status: string }[] | undefined,
+  type: string,
+): boolean {
+  if (conditions === undefined || conditions === null) return false;
+  for (let i = 0; i < conditions.length; i++) {
+    const c = conditions[i];
+    if (c.type === type && c.status === 'True') return true;
+  }
+  return false;
+}
+
 /** The pod's Ready condition. */
 export function podReady(pod: Pod): boolean {
-  return pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+  return conditionTrue(pod.status?.conditions, 'Ready');
 }
 
 /**
@@ -133,7 +152,7 @@ export function jobState(job: Job): JobState {
 
 /** The kubelet's Ready condition; a node that never reported one is not ready. */
 export function nodeReady(node: Node): boolean {
-  return node.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+  return conditionTrue(node.status?.conditions, 'Ready');
 }
 
 export const NODE_ROLE_PREFIX = 'node-role.kubernetes.io/';
