@@ -33,6 +33,8 @@ export interface AggregatesView {
   /** Moves on every change. */
   readonly version: number;
   node(nodeName: string): NodeUsage;
+  /** The live entry, to be read at once (PodAggregates.nodeNow). */
+  nodeNow(nodeName: string): Readonly<NodeUsage>;
   namespace(namespace: string): Readonly<NamespacePods>;
   job(namespace: string, jobName: string): JobPodCounts;
   phaseCounts(): Record<PodPhase, number>;

@@ -158,9 +158,11 @@ export function createNodeUsageLoader(reads: RequestReads, onBatch?: BatchHook) 
       return results;
     }),
     { cacheKeyFn: (k) => JSON.stringify([k.cluster, k.nodeName]) },
+    // What the batch would answer, read live: the caller reads it at once (a field's value).
     (key) => {
-      if (reads.access(key.cluster).prepare) return undefined;
-      return aggregatesFor(reads, reads.reader(key.cluster))?.node(key.nodeName);
+      const access = reads.access(key.cluster);
+      if (access.prepare || !access.all('list', 'Pod')) return undefined;
+      return reads.reader(key.cluster).aggregates()?.nodeNow(key.nodeName);
     },
   );
 }
