@@ -155,6 +155,15 @@ export function nodeReady(node: Node): boolean {
   return conditionTrue(node.status?.conditions, 'Ready');
 }
 
+/** The node's first InternalIP address, as `kubectl get nodes -o wide` shows INTERNAL-IP. */
+export function nodeInternalIP(node: Node): string | undefined {
+  const addresses = node.status?.addresses;
+  if (addresses === undefined || addresses === null) return undefined;
+  for (let i = 0; i < addresses.length; i++)
+    if (addresses[i].type === 'InternalIP') return addresses[i].address;
+  return undefined;
+}
+
 export const NODE_ROLE_PREFIX = 'node-role.kubernetes.io/';
 
 /** From the node-role.kubernetes.io/<role> labels, sorted, as kubectl shows ROLES. */

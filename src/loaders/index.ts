@@ -52,6 +52,7 @@ export {
   jobState,
   NODE_ROLE_PREFIX,
   type NodeResources,
+  nodeInternalIP,
   nodeReady,
   nodeResources,
   nodeRoles,

@@ -7,6 +7,7 @@ import {
   type KubeObjectOf,
   loadNow,
   NODE_ROLE_PREFIX,
+  nodeInternalIP,
   nodeReady,
   nodeResources,
   nodeRoles,
@@ -158,7 +159,7 @@ builder.node(ClusterNodeRef, {
     addresses: t.field({ type: [NodeAddress], resolve: (n) => n.object.status?.addresses ?? [] }),
     internalIP: t.string({
       nullable: true,
-      resolve: (n) => n.object.status?.addresses?.find((a) => a.type === 'InternalIP')?.address,
+      resolve: (n) => nodeInternalIP(n.object),
     }),
     nodeInfo: t.field({ type: NodeInfo, nullable: true, resolve: (n) => n.object.status?.nodeInfo }),
     podCIDR: t.string({ nullable: true, resolve: (n) => n.object.spec?.podCIDR }),

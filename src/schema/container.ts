@@ -112,8 +112,18 @@ export function containersOf(
 ): ContainerShape[] {
   return (specs ?? []).map((spec) => ({
     spec,
-    status: statuses?.find((s) => s.name === spec.name),
+    status: statusNamed(statuses, spec.name),
     init,
     ...(pod ? { pod } : {}),
   }));
+}
+
+/** The status of the container `name`. A loop: the mirror's arrays are frozen (ARCHITECTURE, Conventions). */
+function statusNamed(
+  statuses: readonly V1ContainerStatus[] | undefined,
+  name: string,
+): V1ContainerStatus | undefined {
+  if (statuses === undefined || statuses === null) return undefined;
+  for (let i = 0; i < statuses.length; i++) if (statuses[i].name === name) return statuses[i];
+  return undefined;
 }
