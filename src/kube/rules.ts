@@ -82,8 +82,9 @@ export function podReady(pod: Pod): boolean {
 /**
  * The pod's IP addresses, primary first. The mirror keeps `status.podIPs` only when it says
  * more than `status.podIP` (a dual-stack pod): kube-apiserver requires podIPs[0] to be podIP,
- * so a single-stack pod's podIPs is `[{ ip: podIP }]`, and storing that list cost 88 bytes a pod
- * (an array, its elements and an object) for nothing (transform.ts `podStatus`). A pod with a
+ * so a single-stack pod's podIPs is `[{ ip: podIP }]`, and storing that list (an array, its
+ * elements and an object) cost 95 B a pod for nothing (1,843 → 1,748 B per trimmed pod at the
+ * fleet's shape, `scripts/measure-trim.ts`; transform.ts `podStatus`). A pod with a
  * podIP and no podIPs (an object written before podIPs existed) has that one address too, as
  * the API server's defaulting gives it.
  */
