@@ -85,7 +85,18 @@ export interface SizeResult {
    * bench/q1-ratio.ts measures it: a busy machine charges both sides of each pair alike. The
    * ceiling cell above is measured once, minutes before B's. Absent when A or B did not run.
    */
-  q1Pairs?: { ratios: number[]; median: number; secondsEach: number } | null;
+  q1Pairs?: {
+    ratios: number[];
+    median: number;
+    secondsEach: number;
+    /**
+     * Per pair, A's CPU per request over B's (each process's /proc CPU over its window's
+     * requests; B's includes its informers' work on the churn): 1 means a Q1 costs B what a
+     * `{ hello }` costs A. Absent in runs before it was measured.
+     */
+    cpuRatios?: number[];
+    cpuMedian?: number;
+  } | null;
   cells: Partial<Record<Exclude<SystemId, 'A' | 'R'>, Partial<Record<OperationId, CellResult>>>>;
   kubectlNotes: Partial<Record<OperationId, string>>;
   sync: SyncFigures | null;

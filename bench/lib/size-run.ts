@@ -17,6 +17,7 @@ import { startGateway } from './gateway.js';
 import { kubectlEnv, measureKubectl, runKubectl } from './kubectl.js';
 import { listFloor } from './list-floor.js';
 import { type CellResult, measureGraphql, measureInterleaved } from './load.js';
+import { processCpuMs } from './machine.js';
 import { HELLO_QUERY, kubectlPlan, type Operation, type OperationId, variablesFor } from './operations.js';
 import {
   answerOf,
@@ -553,10 +554,11 @@ async function runRbac(
  * Q1 B/A in alternating pairs (issue #16's "Throughput" target), with B's gateway up and the
  * ceiling started again beside it: A, B, then B, A, ... so that whatever else the machine
  * does charges both sides of a pair alike (bench/q1-ratio.ts, measured the same way, also
- * reports CPU per request). The median of the pairs' ratios by requests/s.
+ * reports CPU per request). The median of the pairs' ratios by requests/s (the target), and
+ * of their CPU per request (A's over B's), which the machine's neighbours move much less.
  */
 async function q1Pairs(
-  gw: { url: string; cluster: string },
+  gw: { url: string; cluster: string; child: Child },
   ctx: SizeContext,
   opts: { cwd: string; logDir: string },
   children: Child[],
@@ -573,27 +575,47 @@ async function q1Pairs(
   try {
     const [, aUrl] = await ceiling.waitFor(/ceiling listening on (\S+)/, 60_000);
     const settings = { ...ctx.config.load, durationSeconds: secondsEach, warmupSeconds: 1, runs: 1 };
-    const rate = async (target: Parameters<typeof measureGraphql>[0]) => {
+    // Each side's CPU per request (/proc, its whole process) beside its rate: on a shared
+    // machine the rates of one pair's two windows move with the neighbours (A from 2,505 to
+    // 6,114 req/s within two minutes of one run), what a request costs much less.
+    const rate = async (pid: number, target: Parameters<typeof measureGraphql>[0]) => {
+      const before = processCpuMs(pid);
       const cell = await measureGraphql(target, settings);
+      const after = processCpuMs(pid);
       if (!cell.ok || !cell.rps) throw new Error(cell.error ?? 'no requests answered');
-      return cell.rps;
+      const cpuUs =
+        before === null || after === null
+          ? undefined
+          : ((after - before) * 1000) / Math.max(1, cell.requests);
+      return { rps: cell.rps, cpuUs };
     };
-    const a = () => rate({ url: aUrl, query: HELLO_QUERY });
+    const a = () => rate(ceiling.pid, { url: aUrl, query: HELLO_QUERY });
     const b = () =>
-      rate({
+      rate(gw.child.pid, {
         url: gw.url,
         query: q1.query,
         operationName: q1.operationName,
         variables: { cluster: gw.cluster },
       });
     const ratios: number[] = [];
+    const cpuRatios: number[] = [];
     for (let i = 0; i < pairs; i++) {
-      const [ra, rb] = i % 2 === 0 ? [await a(), await b()] : [0, await b()];
-      const rA = ra || (await a());
-      ratios.push(round(rb / rA, 3));
-      log(`  Q1 B/A pair ${i}: A ${rA} req/s, B ${rb} req/s = ${round(rb / rA, 2)}`);
+      const [ra, rb] = i % 2 === 0 ? [await a(), await b()] : [undefined, await b()];
+      const rA = ra ?? (await a());
+      ratios.push(round(rb.rps / rA.rps, 3));
+      const cpu = rA.cpuUs !== undefined && rb.cpuUs ? round(rA.cpuUs / rb.cpuUs, 3) : undefined;
+      if (cpu !== undefined) cpuRatios.push(cpu);
+      log(
+        `  Q1 B/A pair ${i}: A ${rA.rps} req/s (${round(rA.cpuUs ?? Number.NaN, 0)} µs CPU/request), ` +
+          `B ${rb.rps} req/s (${round(rb.cpuUs ?? Number.NaN, 0)} µs CPU/request) = ${round(rb.rps / rA.rps, 2)} by rate, ${cpu === undefined ? 'n/a' : round(cpu, 2)} by CPU`,
+      );
     }
-    return { ratios, median: round(median(ratios), 3), secondsEach };
+    return {
+      ratios,
+      median: round(median(ratios), 3),
+      secondsEach,
+      ...(cpuRatios.length === ratios.length ? { cpuRatios, cpuMedian: round(median(cpuRatios), 3) } : {}),
+    };
   } finally {
     await ceiling.stop();
   }

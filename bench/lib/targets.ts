@@ -52,7 +52,7 @@ export function evaluateTargets(results: Pick<BenchResults, 'sizes'>): TargetRes
           target: t,
           size: name,
           met: p.median >= 0.85,
-          figure: `median ${fmt(p.median, 2)}× over ${p.ratios.length} pairs of ${p.secondsEach} s each (${p.ratios.map((r) => fmt(r, 2)).join(', ')}); the single cells above: ${fmt(s.ratios.Q1?.BoverA_rps, 2)}×`,
+          figure: `median ${fmt(p.median, 2)}× over ${p.ratios.length} pairs of ${p.secondsEach} s each (${p.ratios.map((r) => fmt(r, 2)).join(', ')}); the single cells above: ${fmt(s.ratios.Q1?.BoverA_rps, 2)}×${p.cpuMedian !== undefined ? `; by CPU per request (A's over B's, same pairs) median ${fmt(p.cpuMedian, 2)}×` : ''}`,
         });
     }
     // Zero upstream requests per operation once synced.
