@@ -3,7 +3,8 @@
  * CPU profile by self time, then self time by package (node_modules/<name>, node:
  * internals, our src/ folders), for the notes of a performance change. LAST_S=N keeps only the
  * samples of the profile's last N seconds (a gateway's steady phase, without its start and sync);
- * SKIP_LAST_S=N first drops the last N seconds (a bench's gateway profile ends with its shutdown).
+ * SKIP_LAST_S=N first drops the last N seconds (a bench's gateway profile ends with its shutdown);
+ * MATCH=REGEX lists the inclusive time of the frames matching it instead of our code's.
  */
 import { readFileSync } from 'node:fs';
 
@@ -88,9 +89,11 @@ const pct = (us: number) => `${((100 * us) / total).toFixed(1).padStart(5)}%`;
 process.stdout.write(`${file}: ${(total / 1000).toFixed(0)} ms sampled\n`);
 for (const [name, us] of [...frames].sort((a, b) => b[1] - a[1]).slice(0, Number(n)))
   process.stdout.write(`${pct(us)}  ${name}\n`);
-process.stdout.write('inclusive, our code (src/):\n');
+// MATCH=REGEX lists the inclusive time of the frames it matches instead (e.g. a library's).
+const match = process.env.MATCH ? new RegExp(process.env.MATCH) : undefined;
+process.stdout.write(match ? `inclusive, frames matching ${match}:\n` : 'inclusive, our code (src/):\n');
 for (const [name, us] of [...inclusive]
-  .filter(([name]) => name.includes(' src/'))
+  .filter(([name]) => (match ? match.test(name) : name.includes(' src/')))
   .sort((a, b) => b[1] - a[1])
   .slice(0, Number(n)))
   process.stdout.write(`${pct(us)}  ${name}\n`);
