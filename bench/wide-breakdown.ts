@@ -6,6 +6,8 @@
  *          normalizedExecutor), no HTTP, no plugins, a fresh context per call;
  *   fetch  the same over yoga's own `fetch` (yoga, its plugins and serialization; no socket);
  *   node   yoga over a bare node HTTP server (no gateway request listener around it);
+ *   pre    as node, the body read first and handed to whatwg-node as a string (so it makes
+ *          no stream of the request): what reading the body as a stream costs;
  *   raw    a bare node HTTP server in this process answering fetch's last body (what HTTP
  *          alone costs for an answer of that size, over the same agent);
  *   plan   the same by the gateway's planned query executor (src/server/query-executor.ts),
@@ -109,6 +111,17 @@ const rawUrl = `http://127.0.0.1:${(rawServer.address() as AddressInfo).port}/`;
 const yogaServer = createServer((req, res) => void gateway.yoga(req, res));
 await new Promise<void>((ready) => yogaServer.listen(0, '127.0.0.1', ready));
 const yogaUrl = `http://127.0.0.1:${(yogaServer.address() as AddressInfo).port}/graphql`;
+// `pre`: the same, its body read first and handed over as a string (whatwg-node then makes no stream of it).
+const preServer = createServer((req, res) => {
+  const chunks: Buffer[] = [];
+  req.on('data', (c: Buffer) => chunks.push(c));
+  req.on('end', () => {
+    (req as unknown as { body: string }).body = Buffer.concat(chunks).toString('utf8');
+    void gateway.yoga(req, res);
+  });
+});
+await new Promise<void>((ready) => preServer.listen(0, '127.0.0.1', ready));
+const preUrl = `http://127.0.0.1:${(preServer.address() as AddressInfo).port}/graphql`;
 const cluster = registry.list()[0];
 const floor = createFloor(cluster);
 const principal = await auth.authenticate(new Headers());
@@ -154,6 +167,7 @@ for (const id of (process.env.IDS ?? 'Q2,Q3').split(',')) {
     fetch: [],
     raw: [],
     node: [],
+    pre: [],
     exec: [],
     plan: [],
     plans: [],
@@ -179,6 +193,7 @@ for (const id of (process.env.IDS ?? 'Q2,Q3').split(',')) {
     },
     raw: () => post(body, rawUrl),
     node: () => post(body, yogaUrl),
+    pre: () => post(body, preUrl),
     exec: async () => {
       last = await normalizedExecutor(args());
     },

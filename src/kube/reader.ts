@@ -37,6 +37,8 @@ export interface AggregatesView {
   nodeNow(nodeName: string): Readonly<NodeUsage>;
   namespace(namespace: string): Readonly<NamespacePods>;
   job(namespace: string, jobName: string): JobPodCounts;
+  /** The live entry, to be read at once (PodAggregates.jobNow). */
+  jobNow(namespace: string, jobName: string): Readonly<JobPodCounts>;
   phaseCounts(): Record<PodPhase, number>;
   totals(): PodTotals;
 }

@@ -226,11 +226,15 @@ export function createJobPodsLoader(reads: RequestReads, onBatch?: BatchHook) {
       const access = reads.access(key.cluster);
       if (access.prepare) return undefined;
       // As the batch: a namespace the caller may not list pods in counts nothing.
-      if (!access.allows('list', 'Pod', key.namespace)) return phaseCountsOfPods([]);
-      return reads.reader(key.cluster).aggregates()?.job(key.namespace, key.jobName);
+      if (!access.allows('list', 'Pod', key.namespace)) return NO_JOB_PODS;
+      // The live entry: the caller reads it at once (a field's value), as nodeNow.
+      return reads.reader(key.cluster).aggregates()?.jobNow(key.namespace, key.jobName);
     },
   );
 }
+
+/** A job's counts in a namespace the caller may not list pods in: none. */
+const NO_JOB_PODS: Readonly<JobPodCounts> = Object.freeze(phaseCountsOfPods([]));
 
 /**
  * The kinds a summary must list because no aggregate answers them (Node, Job and Pod when

@@ -84,6 +84,25 @@ describe('PodAggregates', () => {
     expect(agg.node('n1').podCount).toBe(1);
   });
 
+  it('reads live entries with nodeNow and jobNow: what node and job copy, as the pods are now', () => {
+    const agg = new PodAggregates();
+    const none = agg.jobNow('ns', 'j');
+    expect(none).toEqual(agg.job('ns', 'j'));
+    expect(Object.isFrozen(none)).toBe(true); // the shared zeros cannot be changed by a reader
+    expect(Object.isFrozen(agg.nodeNow('n1'))).toBe(true);
+    const pending = mkPod({ name: 'a', node: 'n1', phase: 'Pending', job: 'j' });
+    agg.apply(undefined, pending);
+    const live = agg.jobNow('ns', 'j');
+    expect(live).toEqual(agg.job('ns', 'j'));
+    expect(live).toMatchObject({ pending: 1, running: 0, total: 1 });
+    agg.apply(pending, mkPod({ name: 'a', node: 'n1', phase: 'Running', job: 'j' }));
+    // An entry is read at once (a field's value): after a change, read again.
+    expect(agg.jobNow('ns', 'j')).toMatchObject({ pending: 0, running: 1, total: 1 });
+    expect(agg.jobNow('ns', 'j')).toEqual(agg.job('ns', 'j'));
+    expect(agg.jobNow('other', 'j').total).toBe(0);
+    expect(agg.nodeNow('n1')).toEqual(agg.node('n1'));
+  });
+
   it('uses effective requests (init containers) for node totals', () => {
     const agg = new PodAggregates();
     agg.apply(undefined, mkPod({ name: 'a', node: 'n1', phase: 'Pending', cpu: '100m', initCpu: '2' }));
