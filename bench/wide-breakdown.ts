@@ -121,6 +121,22 @@ const preServer = createServer((req, res) => {
   });
 });
 await new Promise<void>((ready) => preServer.listen(0, '127.0.0.1', ready));
+// `own`: yoga's `fetch` (as the fetch step) inside a bare node server: the body read, the answer written by hand.
+const ownServer = createServer((req, res) => {
+  const chunks: Buffer[] = [];
+  req.on('data', (c: Buffer) => chunks.push(c));
+  req.on('end', async () => {
+    const r = await gateway.yoga.fetch(url, {
+      method: req.method,
+      body: Buffer.concat(chunks).toString('utf8'),
+      headers: req.headers as Record<string, string>,
+    });
+    const text = await r.text();
+    res.writeHead(r.status, Object.fromEntries(r.headers)).end(text);
+  });
+});
+await new Promise<void>((ready) => ownServer.listen(0, '127.0.0.1', ready));
+const ownUrl = `http://127.0.0.1:${(ownServer.address() as AddressInfo).port}/graphql`;
 const preUrl = `http://127.0.0.1:${(preServer.address() as AddressInfo).port}/graphql`;
 const cluster = registry.list()[0];
 const floor = createFloor(cluster);
@@ -165,9 +181,11 @@ for (const id of (process.env.IDS ?? 'Q2,Q3').split(',')) {
   const times: Record<string, number[]> = {
     http: [],
     fetch: [],
+    fetchh: [],
     raw: [],
     node: [],
     pre: [],
+    own: [],
     exec: [],
     plan: [],
     plans: [],
@@ -191,9 +209,25 @@ for (const id of (process.env.IDS ?? 'Q2,Q3').split(',')) {
       });
       rawText = await r.text();
     },
+    // fetch with the headers node's client sends (host, connection, content-length too).
+    fetchh: async () => {
+      const r = await gateway.yoga.fetch(url, {
+        method: 'POST',
+        body,
+        headers: {
+          host: url.host,
+          connection: 'keep-alive',
+          'content-type': 'application/json',
+          accept: 'application/json',
+          'content-length': String(Buffer.byteLength(body)),
+        },
+      });
+      rawText = await r.text();
+    },
     raw: () => post(body, rawUrl),
     node: () => post(body, yogaUrl),
     pre: () => post(body, preUrl),
+    own: () => post(body, ownUrl),
     exec: async () => {
       last = await normalizedExecutor(args());
     },
@@ -222,6 +256,8 @@ for (const id of (process.env.IDS ?? 'Q2,Q3').split(',')) {
   const names = process.env.ONLY ? process.env.ONLY.split(',') : Object.keys(steps);
   for (let r = 0; r < 5; r++) for (const n of names) await steps[n]();
   const rounds = Number(roundsArg);
+  /** CPU time of this process (server and client sides, every thread) per step, ms. */
+  const cpu: Record<string, number> = {};
   const session = process.env.PROF ? new Session() : undefined;
   if (session) {
     session.connect();
@@ -231,11 +267,14 @@ for (const id of (process.env.IDS ?? 'Q2,Q3').split(',')) {
   }
   for (let r = 0; r < rounds; r++) {
     for (const n of r % 2 ? [...names].reverse() : names) {
+      const before = process.cpuUsage();
       for (let i = 0; i < 5; i++) {
         const t = performance.now();
         await steps[n]();
         times[n].push(performance.now() - t);
       }
+      const used = process.cpuUsage(before);
+      cpu[n] = (cpu[n] ?? 0) + (used.user + used.system) / 1000;
     }
     await new Promise((r) => setImmediate(r));
   }
@@ -249,7 +288,7 @@ for (const id of (process.env.IDS ?? 'Q2,Q3').split(',')) {
   for (const n of names) {
     const xs = [...times[n]].sort((a, b) => a - b);
     process.stdout.write(
-      `${id} ${n} q: ${[0.1, 0.25, 0.5, 0.75, 0.9].map((q) => round(xs[Math.floor(q * xs.length)], 2)).join(' ')}\n`,
+      `${id} ${n} q: ${[0.1, 0.25, 0.5, 0.75, 0.9].map((q) => round(xs[Math.floor(q * xs.length)], 2)).join(' ')}; CPU ${round(cpu[n] / xs.length, 3)} ms a call (this process, both sides)\n`,
     );
   }
   process.stdout.write(
