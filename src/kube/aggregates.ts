@@ -58,14 +58,8 @@ export interface Aggregator<T> {
 }
 
 const NO_USAGE: Readonly<NodeUsage> = Object.freeze({ podCount: 0, cpuMillis: 0, memoryBytes: 0 });
-const NO_JOB: Readonly<JobPodCounts> = Object.freeze({
-  pending: 0,
-  running: 0,
-  succeeded: 0,
-  failed: 0,
-  unknown: 0,
-  total: 0,
-});
+/** A job without pods (`zeroJob` is a function declaration below: hoisted). */
+export const NO_JOB_PODS: Readonly<JobPodCounts> = Object.freeze(zeroJob());
 
 /** One namespace's pods: how many, by phase, and what the non-terminated bound ones hold. */
 export interface NamespacePods extends PodTotals {
@@ -149,7 +143,7 @@ export class PodAggregates implements Aggregator<V1Pod> {
    * `job`'s copy was most of that field's time in Q3's profile (as `nodeNow` for Q2).
    */
   jobNow(namespace: string, jobName: string): Readonly<JobPodCounts> {
-    return this.#jobs.get(keyOf(namespace, jobName)) ?? NO_JOB;
+    return this.#jobs.get(keyOf(namespace, jobName)) ?? NO_JOB_PODS;
   }
 
   /** Pods per phase, over all pods applied. Returns a copy. */

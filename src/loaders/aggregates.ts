@@ -16,6 +16,7 @@ import DataLoader from 'dataloader';
 import { LRUCache } from 'lru-cache';
 import {
   type JobPodCounts,
+  NO_JOB_PODS,
   type NodeUsage,
   nodeTotalsOf,
   POD_PHASES,
@@ -232,9 +233,6 @@ export function createJobPodsLoader(reads: RequestReads, onBatch?: BatchHook) {
     },
   );
 }
-
-/** A job's counts in a namespace the caller may not list pods in: none. */
-const NO_JOB_PODS: Readonly<JobPodCounts> = Object.freeze(phaseCountsOfPods([]));
 
 /**
  * The kinds a summary must list because no aggregate answers them (Node, Job and Pod when
