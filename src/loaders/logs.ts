@@ -378,12 +378,16 @@ export function createLogs(options: LogContextOptions): Logs {
     const cluster = directory.get(clusterName);
     if (!cluster) throw notFound(`expected a cluster, received ${JSON.stringify(clusterName)}`);
     const reader = new ClusterReader(cluster);
-    const initial = reader.snapshot('Pod');
-    if (!initial)
-      throw badUserInput(
+    const cacheMissing = () =>
+      badUserInput(
         `${what} needs the cluster's pod cache, but "${clusterName}" has none (not synced yet, or --no-cache)`,
       );
+    if (!reader.snapshot('Pod')) throw cacheMissing();
     await prepare(clusterName, namespace);
+    // Taken after the last await: the snapshot, `atStart` and joining the hub below are one
+    // synchronous step, so no pod that comes meanwhile is missed.
+    const initial = reader.snapshot('Pod');
+    if (!initial) throw cacheMissing();
     const access = () => accessOf(clusterName);
     const member = (pod: Pod) =>
       pod.metadata?.namespace === namespace &&
