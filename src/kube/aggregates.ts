@@ -139,8 +139,10 @@ export class PodAggregates implements Aggregator<V1Pod> {
 
   /**
    * A job's counts as they are now: the live entry (zeros for a job without pods), not a
-   * copy, for a read done at once. A page of 100 jobs asks it once a job (`podsByPhase`), and
-   * `job`'s copy was most of that field's time in Q3's profile (as `nodeNow` for Q2).
+   * copy, for a read done at once, as `nodeNow` for Q2. A page of 100 jobs asks it once a job
+   * (`podsByPhase`): one object fewer per job, by construction; `job` was 2.4–4.2 % of Q3's
+   * profiles (its key, lookup and copy together), and an A/B could not separate the copy's
+   * share from the machine's noise (bench/results/wide-answers.md, session 25).
    */
   jobNow(namespace: string, jobName: string): Readonly<JobPodCounts> {
     return this.#jobs.get(keyOf(namespace, jobName)) ?? NO_JOB_PODS;
