@@ -25,6 +25,9 @@ import type {
 } from '@kubernetes/client-node';
 import type { KindDefinition } from './kinds/define.js';
 import { eventKind } from './kinds/event.js';
+
+export { EVENT_MESSAGE_MAX } from './kinds/event.js';
+
 import { jobKind } from './kinds/job.js';
 import { namespaceKind } from './kinds/namespace.js';
 import { nodeKind } from './kinds/node.js';

@@ -1,7 +1,8 @@
 import v8 from 'node:v8';
 import vm from 'node:vm';
-import type { V1Job, V1Namespace, V1Node, V1Pod } from '@kubernetes/client-node';
+import type { CoreV1Event, V1Job, V1Namespace, V1Node, V1Pod } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
+import { EVENT_MESSAGE_MAX } from '../../src/kube/kinds.js';
 import { effectivePodRequests } from '../../src/kube/quantity.js';
 import { podIPs } from '../../src/kube/rules.js';
 import {
@@ -316,6 +317,93 @@ describe('transformObject: Node, Job, Namespace', () => {
       spec: { finalizers: ['kubernetes'] },
       status: { phase: 'Active' },
     });
+  });
+});
+
+describe('transformObject: Event', () => {
+  const event = (
+    name: string,
+    over: Partial<CoreV1Event['involvedObject']> = {},
+    message = 'Started container app',
+  ): CoreV1Event => ({
+    apiVersion: 'v1',
+    kind: 'Event',
+    metadata: { name, namespace: 'shop', uid: `uid-of-${name}`, resourceVersion: '7' },
+    involvedObject: {
+      kind: 'Pod',
+      namespace: 'shop',
+      name: 'web-1',
+      uid: '0d9c6e1a-5b7d-4c1e-9a2b-8d6e4f3a1b0c',
+      apiVersion: 'v1',
+      resourceVersion: '41',
+      ...over,
+    },
+    reason: 'Started',
+    message,
+    type: 'Normal',
+    count: 1,
+    source: { component: 'kubelet', host: 'node-a' },
+    firstTimestamp: new Date('2024-05-01T00:00:00Z'),
+    lastTimestamp: new Date('2024-05-01T00:00:00Z'),
+  });
+  // JSON.parse gives each event its own copies of these strings, as a LIST or a watch does.
+  const parsed = (e: CoreV1Event): CoreV1Event => JSON.parse(JSON.stringify(e));
+
+  it("keeps what kubectl shows, drops the involved object's resourceVersion, cuts long messages", () => {
+    const t = transformObject('Event', parsed(event('web-1.a', {}, 'x'.repeat(EVENT_MESSAGE_MAX + 10))));
+    expect(unfrozenPaths(t)).toEqual([]);
+    expect(t.involvedObject).toEqual({
+      kind: 'Pod',
+      namespace: 'shop',
+      name: 'web-1',
+      uid: '0d9c6e1a-5b7d-4c1e-9a2b-8d6e4f3a1b0c',
+      apiVersion: 'v1',
+    });
+    expect(t.message).toBe(`${'x'.repeat(EVENT_MESSAGE_MAX)}…`);
+    expect(t.source).toEqual({ component: 'kubelet', host: 'node-a' });
+  });
+
+  it("shares one involvedObject between an object's events, one per field path, never across objects", () => {
+    const uid = 'a1c3e5f7-0000-4c1e-9a2b-8d6e4f3a1b0c';
+    const [scheduled, pulled, started, started2, other, elsewhere, renamed] = [
+      event('web-9.1', { name: 'web-9', uid }),
+      event('web-9.2', { name: 'web-9', uid, fieldPath: 'spec.containers{app}' }),
+      event('web-9.3', { name: 'web-9', uid, fieldPath: 'spec.containers{app}' }),
+      event('web-9.4', { name: 'web-9', uid }),
+      event('web-8.1', { name: 'web-8', uid: 'b2d4f6a8-0000-4c1e-9a2b-8d6e4f3a1b0c' }),
+      event('web-9.5', { name: 'web-9', uid, namespace: 'other' }),
+      event('web-9.6', { uid, name: 'web-9b' }),
+    ].map((e) => transformObject('Event', parsed(e)));
+    expect(started.involvedObject).toBe(pulled.involvedObject);
+    expect(started2.involvedObject).toBe(scheduled.involvedObject);
+    expect(pulled.involvedObject).not.toBe(scheduled.involvedObject);
+    expect(pulled.involvedObject).toEqual({ ...scheduled.involvedObject, fieldPath: 'spec.containers{app}' });
+    for (const t of [other, elsewhere, renamed]) expect(t.involvedObject).not.toBe(scheduled.involvedObject);
+    expect(other.involvedObject).toMatchObject({
+      name: 'web-8',
+      uid: 'b2d4f6a8-0000-4c1e-9a2b-8d6e4f3a1b0c',
+    });
+    expect(elsewhere.involvedObject).toMatchObject({ namespace: 'other', name: 'web-9', uid });
+    expect(renamed.involvedObject).toMatchObject({ namespace: 'shop', name: 'web-9b', uid });
+    expect(Object.isFrozen(scheduled.involvedObject)).toBe(true);
+  });
+
+  it('shares by kind, namespace and name when the involved object has no uid', () => {
+    const a = transformObject(
+      'Event',
+      parsed(event('n.1', { kind: 'Node', namespace: undefined, name: 'node-a', uid: '' })),
+    );
+    const b = transformObject(
+      'Event',
+      parsed(event('n.2', { kind: 'Node', namespace: undefined, name: 'node-a', uid: '' })),
+    );
+    const c = transformObject(
+      'Event',
+      parsed(event('n.3', { kind: 'Node', namespace: undefined, name: 'node-b', uid: '' })),
+    );
+    expect(b.involvedObject).toBe(a.involvedObject);
+    expect(c.involvedObject).not.toBe(a.involvedObject);
+    expect(c.involvedObject).toMatchObject({ kind: 'Node', name: 'node-b' });
   });
 });
 
