@@ -111,6 +111,12 @@ function asModel(value: unknown, type: string): unknown {
   return ObjectSerializer.deserialize(value, type, '');
 }
 
+/** What a container state and its status are shared under: the time it started or ended. */
+function stateAnchor(state: V1ContainerState | undefined): unknown {
+  if (state === undefined) return undefined;
+  return state.running?.startedAt ?? state.terminated?.finishedAt ?? state.waiting?.reason;
+}
+
 /** `b` when equal to `a`, so two equal fields of one object share one string. */
 function same(a: string | undefined, b: string | undefined): string | undefined {
   return a !== undefined && a === b ? b : a;
@@ -370,17 +376,7 @@ export class Trimmer {
     const statuses = (list: V1ContainerStatus[] | undefined) => list?.map((cs) => this.containerStatus(cs));
     const o = POD_STATUS(
       n.string(s.phase),
-      s.conditions?.map((c) =>
-        POD_CONDITION(
-          n.string(c.type),
-          n.string(c.status),
-          n.string(c.reason),
-          c.message,
-          n.date(c.lastProbeTime),
-          n.date(c.lastTransitionTime),
-          c.observedGeneration,
-        ),
-      ),
+      s.conditions ? this.podConditions(s.conditions) : undefined,
       s.message,
       n.string(s.reason),
       n.string(s.nominatedNodeName),
@@ -410,21 +406,50 @@ export class Trimmer {
     return o;
   }
 
+  /**
+   * A pod's conditions, each shared with equal ones of other pods (the interner's `object`,
+   * by their transition time), and the list too when every condition is: pods that started
+   * together have the same.
+   */
+  podConditions(list: readonly PodCondition[]): PodCondition[] {
+    const n = this.n;
+    const out = list.map((c) => {
+      const at = n.date(c.lastTransitionTime);
+      return n.object(
+        at ?? c.type,
+        POD_CONDITION(
+          n.string(c.type),
+          n.string(c.status),
+          n.string(c.reason),
+          c.message,
+          n.date(c.lastProbeTime),
+          at,
+          c.observedGeneration,
+        ),
+      );
+    });
+    return out.length > 0 ? n.object(out[0].lastTransitionTime ?? out[0], out) : out;
+  }
+
   containerStatus(cs: V1ContainerStatus): V1ContainerStatus {
     // Dropped: volumeMounts (mirrors the spec's, which we drop), user, allocatedResourcesStatus.
     const n = this.n;
-    return CONTAINER_STATUS(
-      n.string(cs.name),
-      n.string(cs.image),
-      n.string(cs.imageID),
-      cs.ready,
-      cs.restartCount,
-      cs.started,
-      this.containerState(cs.state),
-      this.containerState(cs.lastState),
-      cs.resources ? n.shared(this.resources(cs.resources)) : undefined,
-      cs.allocatedResources ? n.shared(this.rec(cs.allocatedResources)!) : undefined,
-      n.string(cs.stopSignal),
+    const state = this.containerState(cs.state);
+    return n.object(
+      stateAnchor(state) ?? n.string(cs.image),
+      CONTAINER_STATUS(
+        n.string(cs.name),
+        n.string(cs.image),
+        n.string(cs.imageID),
+        cs.ready,
+        cs.restartCount,
+        cs.started,
+        state,
+        this.containerState(cs.lastState),
+        cs.resources ? n.shared(this.resources(cs.resources)) : undefined,
+        cs.allocatedResources ? n.shared(this.rec(cs.allocatedResources)!) : undefined,
+        n.string(cs.stopSignal),
+      ),
     );
   }
 
@@ -434,20 +459,29 @@ export class Trimmer {
     const n = this.n;
     const { running, waiting, terminated: t } = st;
     if (!running && !waiting && !t) return undefined;
-    return CONTAINER_STATE(
-      running ? STATE_RUNNING(n.date(running.startedAt)) : undefined,
-      waiting ? STATE_WAITING(n.string(waiting.reason), waiting.message) : undefined,
-      t
-        ? STATE_TERMINATED(
+    // Shared with equal states of other containers (the interner's `object`): one started
+    // or finished at the same second has the same state. Anchored by that time, as the
+    // container status holding it is (see stateAnchor): one map entry for all three.
+    const started = running ? n.date(running.startedAt) : undefined;
+    const r = running ? n.object(started, STATE_RUNNING(started)) : undefined;
+    const reason = n.string(waiting?.reason);
+    const w = waiting ? n.object(reason, STATE_WAITING(reason, waiting.message)) : undefined;
+    const finished = t ? n.date(t.finishedAt) : undefined;
+    const done = t
+      ? n.object(
+          finished ?? n.string(t.reason),
+          STATE_TERMINATED(
             t.exitCode,
             n.string(t.reason),
             t.message,
             t.signal,
             n.date(t.startedAt),
-            n.date(t.finishedAt),
-          )
-        : undefined,
-    );
+            finished,
+          ),
+        )
+      : undefined;
+    const state = CONTAINER_STATE(r, w, done);
+    return n.object(stateAnchor(state) ?? state, state);
   }
 
   node(nd: V1Node): V1Node {

@@ -218,6 +218,21 @@ describe('transformObject: Pod', () => {
     expect(b.status!.startTime).toBe(a.status!.startTime);
     expect(Object.isFrozen(a.status!.startTime)).toBe(true);
     expect(interner.size.strings).toBeGreaterThan(0);
+    // Pods started together: the same conditions and container statuses, as one instance.
+    expect(b.status!.conditions).toBe(a.status!.conditions);
+    expect(b.status!.containerStatuses![0]).toBe(a.status!.containerStatuses![0]);
+    expect(c.status!.containerStatuses![0]).not.toBe(a.status!.containerStatuses![0]); // its image
+    expect(c.status!.containerStatuses![0].state).toBe(a.status!.containerStatuses![0].state);
+    const later = transformObject('Pod', pod({ name: 'd', shiftSeconds: 60 }), { interner });
+    expect(later.status!.conditions).not.toBe(a.status!.conditions);
+    expect(later.status!.conditions).toEqual(
+      a.status!.conditions!.map((x) => ({
+        ...x,
+        lastTransitionTime: new Date(x.lastTransitionTime!.getTime() + 60_000),
+      })),
+    );
+    expect(later.status!.containerStatuses![0].state).not.toBe(a.status!.containerStatuses![0].state);
+    expect(unfrozenPaths([a, b, c, later])).toEqual(['$']);
   });
 
   it('accepts wire JSON whose timestamps are still strings', () => {
@@ -418,8 +433,35 @@ describe('Interner', () => {
     expect(n.shared(big)).toBe(big);
     expect(Object.isFrozen(big)).toBe(true);
     expect(n.size.shared).toBe(0);
+    for (const anchor of ['a', 'b', 'c', 'd']) n.object(anchor, { anchor });
+    expect(n.size.objects).toBeLessThanOrEqual(3);
     n.clear();
-    expect(n.size).toEqual({ strings: 0, dates: 0, dateTexts: 0, shared: 0 });
+    expect(n.size).toEqual({ strings: 0, dates: 0, dateTexts: 0, shared: 0, objects: 0 });
+  });
+
+  it('shares small objects whose values are the same instances, and nothing else', () => {
+    const n = new Interner();
+    const at = n.date('2024-01-01T00:00:00Z')!;
+    const ready = n.object(at, { type: 'Ready', status: 'True', lastTransitionTime: at });
+    expect(Object.isFrozen(ready)).toBe(true);
+    expect(n.object(at, { type: 'Ready', status: 'True', lastTransitionTime: at })).toBe(ready);
+    // Another value, another field, one field fewer or more, an equal but other Date: not shared.
+    const others = [
+      { type: 'Ready', status: 'False', lastTransitionTime: at },
+      { type: 'Ready', status: 'True', lastTransitionTime: at, reason: 'PodCompleted' },
+      { type: 'Ready', status: 'True' },
+      { type: 'Ready', status: 'True', lastTransitionTime: new Date(at.getTime()) },
+    ];
+    for (const o of others) expect(n.object(at, o)).toBe(o);
+    expect(
+      n.object(at, { type: 'Ready', status: 'True', reason: 'PodCompleted', lastTransitionTime: at }),
+    ).toBe(others[1]);
+    // Arrays element by element: the same elements in the same order, and as many.
+    const list = n.object(ready, [ready]);
+    expect(n.object(ready, [ready])).toBe(list);
+    const longer = [ready, others[0]];
+    expect(n.object(ready, longer)).toBe(longer);
+    expect(n.object(ready, { 0: ready })).not.toBe(list);
   });
 
   it('returns the first equal instance', () => {
