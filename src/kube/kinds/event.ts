@@ -80,22 +80,20 @@ const SERIES = shape<NonNullable<CoreV1Event['series']>>(['count', 'lastObserved
 type Involved = CoreV1Event['involvedObject'];
 
 /**
- * The involved objects of recent events by the object's uid (or kind/namespace/name without
- * one): an object's events come together (a pod's Scheduled, Pulling, Pulled, Created,
- * Started within seconds on a watch; adjacent in a LIST, whose order is by name and an
- * event's name starts with its object's), and all but the container ones share one
- * involvedObject exactly, the rest one per container. Each event used to carry its own
- * (72 B) with its own copies of the object's name and uid (~110 B more) that JSON.parse
- * made. Shared, frozen like everything trimmed; bounded and cleared when full, as the
- * interner is, so a value seen once costs an entry only until the next clear.
+ * The involved objects of recent events, shared: an object's events come together (a pod's
+ * Scheduled, Pulling, Pulled, Created, Started within seconds on a watch; adjacent in a LIST,
+ * whose order is by name and an event's name starts with its object's), and all but the
+ * container ones have one involvedObject exactly, the rest one per container. Each event used
+ * to carry its own (72 B) with its own copies of the object's name and uid (~110 B more) that
+ * JSON.parse made. An interner of their own (its `object`, anchored by the uid, or
+ * kind/namespace/name without one), so names and uids, unique to an object, cycle through its
+ * bounded maps and not through the one label values and images share.
  */
-const RECENT_INVOLVED = new Map<string, Involved[]>();
-const MAX_RECENT_INVOLVED = 65_536;
+const INVOLVED_OBJECTS = new Interner();
 
 /**
  * Event messages repeat ("Started container app", "Pulling image …") and some are unique
- * ("Successfully assigned ns/pod to node"); an interner of their own, so the unique ones
- * cycle through this map and not through the one label values and images share.
+ * ("Successfully assigned ns/pod to node"); an interner of their own too.
  */
 const MESSAGES = new Interner({ maxEntries: 16_384, maxStringLength: EVENT_MESSAGE_MAX + 1 });
 
@@ -103,33 +101,11 @@ function involved(t: Trimmer, io: NonNullable<Involved>): Involved {
   const n = t.n;
   const kind = n.string(io.kind);
   const namespace = n.string(io.namespace);
-  const apiVersion = n.string(io.apiVersion);
-  const fieldPath = n.string(io.fieldPath);
-  const id = io.uid || (io.name ? `${kind}/${namespace}/${io.name}` : undefined);
-  if (id === undefined) return INVOLVED(kind, namespace, io.name, io.uid, apiVersion, fieldPath);
-  let same = RECENT_INVOLVED.get(id);
-  if (same !== undefined) {
-    for (const o of same)
-      if (
-        o?.name === io.name &&
-        o.kind === kind &&
-        o.namespace === namespace &&
-        o.apiVersion === apiVersion &&
-        o.fieldPath === fieldPath
-      )
-        return o;
-  } else {
-    if (RECENT_INVOLVED.size >= MAX_RECENT_INVOLVED) RECENT_INVOLVED.clear();
-    same = [];
-    RECENT_INVOLVED.set(id, same);
-  }
-  // Another field path of the same object: its name and uid strings are shared still.
-  const known = same.find((o) => o?.name === io.name && o.uid === io.uid);
-  const made = Object.freeze(
-    INVOLVED(kind, namespace, known?.name ?? io.name, known?.uid ?? io.uid, apiVersion, fieldPath),
-  );
-  if (same.length < 8) same.push(made);
-  return made;
+  const name = INVOLVED_OBJECTS.string(io.name);
+  const uid = INVOLVED_OBJECTS.string(io.uid);
+  const made = INVOLVED(kind, namespace, name, uid, n.string(io.apiVersion), n.string(io.fieldPath));
+  const anchor = uid || (name ? `${kind}/${namespace}/${name}` : undefined);
+  return anchor === undefined ? made : INVOLVED_OBJECTS.object(anchor, made);
 }
 
 function trimEvent(t: Trimmer, ev: CoreV1Event): CoreV1Event {
