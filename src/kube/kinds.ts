@@ -25,15 +25,13 @@ import type {
 } from '@kubernetes/client-node';
 import type { KindDefinition } from './kinds/define.js';
 import { eventKind } from './kinds/event.js';
-
-export { EVENT_MESSAGE_MAX } from './kinds/event.js';
-
 import { jobKind } from './kinds/job.js';
 import { namespaceKind } from './kinds/namespace.js';
 import { nodeKind } from './kinds/node.js';
 import { podKind } from './kinds/pod.js';
 import { clusterRoleBindingKind, clusterRoleKind, roleBindingKind, roleKind } from './kinds/rbac.js';
 
+export { EVENT_MESSAGE_MAX } from './kinds/event.js';
 export { type KeyedObject, keyOf, objectKey, splitObjectKey } from './object-keys.js';
 
 /** Kind name → client-node model type (timestamps are `Date`s, as the reflector deserializes them). */
