@@ -481,7 +481,9 @@ export class Trimmer {
         )
       : undefined;
     const state = CONTAINER_STATE(r, w, done);
-    return n.object(stateAnchor(state) ?? state, state);
+    // Without a time or reason to find equals under, it is not shared (the freeze takes it).
+    const anchor = stateAnchor(state);
+    return anchor === undefined ? state : n.object(anchor, state);
   }
 
   node(nd: V1Node): V1Node {
