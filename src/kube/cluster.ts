@@ -18,6 +18,7 @@ import { Informer, type InformerOptions, type InformerStatus } from './informer.
 import { INFORMER_KINDS, KINDS, type KindName, type KubeObjectOf } from './kinds.js';
 import type { AccessSet, RbacUser } from './rbac.js';
 import { describe } from './reflector.js';
+import { SharedReads } from './shared-reads.js';
 import { SyncGate } from './sync-gate.js';
 import { ATTR_CLUSTER, ATTR_KIND, cacheWaitSpan } from './tracing.js';
 import { ClusterUsage } from './usage.js';
@@ -92,6 +93,8 @@ export class Cluster {
   readonly aggregates = new PodAggregates();
   readonly jobAggregates = new JobAggregates();
   readonly nodeAggregates = new NodeAggregates();
+  /** Its API server reads in flight, shared by identical ones (reads not served from memory). */
+  readonly reads = new SharedReads();
   /** The hub its informers publish to (writes wait on it until the cache shows them). */
   readonly hub: EventHub;
   readonly informers: Informers | undefined;

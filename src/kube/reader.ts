@@ -236,29 +236,36 @@ export class ClusterReader {
       : undefined;
   }
 
-  /** All pages of a LIST with what the server understands pushed down, the rest filtered here. */
+  /**
+   * All pages of a LIST with what the server understands pushed down, the rest filtered here.
+   * Identical LISTs in flight at once are one (the cluster's SharedReads): every caller filters
+   * the same trimmed, frozen objects with its own query. Pages are read as plain JSON without
+   * their managedFields (`listRaw`, as the informers list), never as client-node's models: a
+   * 20,000-pod LIST cost the gateway several seconds of CPU that way.
+   */
   async #listDirect<K extends KindName>(
     kind: K,
     query: ObjectQuery,
     matches: (obj: KubeObjectOf<K>) => boolean,
   ): Promise<KubeObjectOf<K>[]> {
     const selectors = serverSelectors(kind, query);
-    const transform = transformerFor(kind);
-    const items: KubeObjectOf<K>[] = [];
-    let continueToken: string | undefined;
-    do {
-      const page = await this.#cluster.client.list(kind, {
-        ...selectors,
-        limit: DIRECT_PAGE_SIZE,
-        continueToken,
-      });
-      for (const item of page.items) {
-        const obj = transform(item);
-        if (matches(obj)) items.push(obj);
-      }
-      continueToken = page.continueToken;
-    } while (continueToken);
-    return items;
+    const key = `${kind}\u0000${selectors.namespace ?? ''}\u0000${selectors.labelSelector ?? ''}\u0000${selectors.fieldSelector ?? ''}`;
+    const all = await this.#cluster.reads.run(key, async () => {
+      const transform = transformerFor(kind);
+      const items: KubeObjectOf<K>[] = [];
+      let continueToken: string | undefined;
+      do {
+        const page = await this.#cluster.client.listRaw(kind, {
+          ...selectors,
+          limit: DIRECT_PAGE_SIZE,
+          continueToken,
+        });
+        for (const item of page.items) items.push(transform(item as unknown as KubeObjectOf<K>));
+        continueToken = page.continueToken;
+      } while (continueToken);
+      return items;
+    });
+    return all.filter(matches);
   }
 }
 

@@ -315,8 +315,14 @@ export class ClusterWriter {
     });
   }
 
-  #send(req: Omit<Parameters<ClusterClient['request']>[0], 'impersonate'>): Promise<unknown> {
-    return this.#cluster.client.request({ ...req, impersonate: this.#as });
+  async #send(req: Omit<Parameters<ClusterClient['request']>[0], 'impersonate'>): Promise<unknown> {
+    try {
+      return await this.#cluster.client.request({ ...req, impersonate: this.#as });
+    } finally {
+      // Reads of the API server in flight from before this write are not handed to later
+      // callers (shared-reads.ts): the page a mutation's answer leads to sees the write.
+      this.#cluster.reads.wrote();
+    }
   }
 
   #written<K extends KindName>(

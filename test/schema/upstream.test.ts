@@ -19,7 +19,7 @@ import { createContext } from '../../src/loaders/index.js';
 import { OPEN_ACCESS, type StaticPrincipal } from '../../src/loaders/principal.js';
 import { EXAMPLE_QUERY } from '../../src/schema/example.js';
 import { buildSchema } from '../../src/schema/index.js';
-import { type Harness, requestCount, startHarness } from '../helpers/harness.js';
+import { type Harness, requestCount, simFetch, startHarness } from '../helpers/harness.js';
 import { type Json, jobOwner, run, simObjects } from './helpers.js';
 
 /** 50 nodes, so "a page of 50 nodes with their pods" is a real page; few pods, so one LIST page. */
@@ -51,6 +51,16 @@ function dashboard(h: Harness): Op[] {
     ],
     ['GraphiQL example', EXAMPLE_QUERY, {}],
   ];
+}
+
+async function setFaults(h: Harness, body: object): Promise<void> {
+  const res = await simFetch(h.sim, '/simulator/faults', {
+    method: 'POST',
+    body: JSON.stringify(body),
+    headers: { 'content-type': 'application/json' },
+  });
+  expect(res.status).toBe(200);
+  await res.text();
 }
 
 interface Cost {
@@ -171,6 +181,29 @@ describe('without the cache', () => {
         GET: 0,
         podLists: 1,
       });
+    }
+  });
+
+  it('shares one LIST among identical reads in flight together, each answered in full', async () => {
+    // The API server answers pod LISTs slowly, so the four pages arrive while the first one's
+    // LIST runs: they join it (the cluster's SharedReads) instead of sending three more.
+    await setFaults(h, { latencyMs: 600, verbs: ['LIST'], resources: ['pods'] });
+    try {
+      const op = dashboard(h)[0];
+      const before = await h.upstream();
+      const answers = await Promise.all(
+        Array.from({ length: 4 }, () => h.query(print(op[1] as TypedDocumentNode<Json, Json>), op[2])),
+      );
+      const after = await h.upstream();
+      for (const r of answers) expect(r.errors).toBeUndefined();
+      const pods = answers.map((r) => (r.data as Json).clusters[0].summary.pods);
+      expect(pods[0]).toBeGreaterThan(0);
+      expect(new Set(pods).size).toBe(1);
+      expect(requestCount(after, 'LIST', 'pods') - requestCount(before, 'LIST', 'pods')).toBe(1);
+      // Settled reads are not kept: the next page lists again.
+      expect(await cost(h, op)).toEqual({ LIST: 3, GET: 0, podLists: 1 });
+    } finally {
+      await setFaults(h, { reset: true });
     }
   });
 
