@@ -242,6 +242,18 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
 const agents = new WeakMap<Simulator, Agent>();
 
 /** fetch against a simulator, trusting its CA; with its admin token unless headers say otherwise. */
+/** Sets the simulator's faults (POST /simulator/faults: latency, errors, or `{ reset: true }`), checked. */
+export async function setSimFaults(sim: Simulator, body: object): Promise<void> {
+  const res = await simFetch(sim, '/simulator/faults', {
+    method: 'POST',
+    body: JSON.stringify(body),
+    headers: { 'content-type': 'application/json' },
+  });
+  if (res.status !== 200)
+    throw new Error(`setting faults ${JSON.stringify(body)}: HTTP ${res.status} ${await res.text()}`);
+  await res.text();
+}
+
 export function simFetch(
   sim: Simulator,
   path: string,

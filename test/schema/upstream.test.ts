@@ -19,7 +19,7 @@ import { createContext } from '../../src/loaders/index.js';
 import { OPEN_ACCESS, type StaticPrincipal } from '../../src/loaders/principal.js';
 import { EXAMPLE_QUERY } from '../../src/schema/example.js';
 import { buildSchema } from '../../src/schema/index.js';
-import { type Harness, requestCount, simFetch, startHarness } from '../helpers/harness.js';
+import { type Harness, requestCount, setSimFaults, startHarness } from '../helpers/harness.js';
 import { type Json, jobOwner, run, simObjects } from './helpers.js';
 
 /** 50 nodes, so "a page of 50 nodes with their pods" is a real page; few pods, so one LIST page. */
@@ -53,15 +53,7 @@ function dashboard(h: Harness): Op[] {
   ];
 }
 
-async function setFaults(h: Harness, body: object): Promise<void> {
-  const res = await simFetch(h.sim, '/simulator/faults', {
-    method: 'POST',
-    body: JSON.stringify(body),
-    headers: { 'content-type': 'application/json' },
-  });
-  expect(res.status).toBe(200);
-  await res.text();
-}
+const setFaults = (h: Harness, body: object) => setSimFaults(h.sim, body);
 
 interface Cost {
   LIST: number;

@@ -4,7 +4,7 @@
  * mutation answered lists again (and sees the write) rather than joining a LIST from before.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { requestCount, simFetch } from '../helpers/harness.js';
+import { requestCount, setSimFaults } from '../helpers/harness.js';
 import { type Json, startWriteKit, type WriteKit } from './kit.js';
 
 const NS = 'writes-shared-reads';
@@ -18,15 +18,7 @@ beforeAll(async () => {
 
 afterAll(() => k?.close(), 30_000);
 
-async function faults(body: object): Promise<void> {
-  const res = await simFetch(k.h.sim, '/simulator/faults', {
-    method: 'POST',
-    body: JSON.stringify(body),
-    headers: { 'content-type': 'application/json' },
-  });
-  expect(res.status).toBe(200);
-  await res.text();
-}
+const faults = (body: object) => setSimFaults(k.h.sim, body);
 
 const COUNT = `{ cluster(name: "sim") { pods(namespace: "${NS}", labelSelector: "n=1") { totalCount } } }`;
 const podLists = async () => requestCount(await k.h.upstream(), 'LIST', 'pods');
