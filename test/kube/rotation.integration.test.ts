@@ -202,10 +202,12 @@ describe.each([
         ).toBeGreaterThanOrEqual(2 * CACHE_KINDS.length);
         expect(alphaAfter.status().kinds.every((k) => k.relists === 0)).toBe(true);
       } else {
+        // Over 20 reads since, by four loops: identical LISTs in flight together are one
+        // (shared-reads.ts), so at least a quarter as many LISTs, each answered 200.
         expect(
           requests(m1, { verb: 'LIST', resource: 'pods', code: '200' }) -
             requests(m0, { verb: 'LIST', resource: 'pods', code: '200' }),
-        ).toBeGreaterThanOrEqual(20);
+        ).toBeGreaterThanOrEqual(5);
       }
       // Only the new cluster talks to simA now: the old one's watches are gone.
       expect(simA.openWatchCount()).toBe(cache ? CACHE_KINDS.length : 0);

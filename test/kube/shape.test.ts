@@ -50,14 +50,16 @@ describe('shape', () => {
     const put = (o: Record<string, unknown>, k: string, v: unknown) => {
       if (v !== undefined && v !== null) o[k] = v;
     };
-    const added = heapPerObject(20_000, (i) => {
+    // 100,000 each: heapUsed moves by a few hundred KB of the process's own between two
+    // readings (148 KB once in CI, 7.4 B an object at 20,000, enough to cross the bound).
+    const added = heapPerObject(100_000, (i) => {
       const o: Record<string, unknown> = { type: 'Ready', status: i % 2 ? 'True' : 'False' };
       put(o, 'reason', 'Because');
       put(o, 'lastTransitionTime', t);
       put(o, 'observedGeneration', i);
       return o;
     });
-    const exact = heapPerObject(20_000, (i) =>
+    const exact = heapPerObject(100_000, (i) =>
       COND('Ready', i % 2 ? 'True' : 'False', 'Because', undefined, undefined, t, i),
     );
     // Header (24 B) and five slots. Property by property: the literal's two slots, then a
