@@ -23,11 +23,6 @@ export class SharedReads {
     this.#epoch += 1;
   }
 
-  /** Reads in flight now (for tests). */
-  get size(): number {
-    return this.#inFlight.size;
-  }
-
   /**
    * `read()`'s result, or that of the identical read (same `key`) already in flight when no
    * write has finished since it started. Settled reads are not kept: this is no cache.
