@@ -165,14 +165,21 @@ export class Cluster {
    * server sees at most one initial LIST from us and only a few clusters list at once. A
    * kind's watch starts as soon as its list is stored. An initial LIST that fails gives the
    * slot back (a cluster that is down must not hold the fleet's sync) and the next kind
-   * starts; the failed one retries on its own backoff, as relists always have.
+   * starts; the failed one retries on its own backoff, as relists always have. A kind read
+   * whole before its turn starts at once (initialList), outside the gate.
    */
   start(): void {
     this.#starting ??= this.#startSpread();
   }
 
   async #startSpread(): Promise<void> {
-    const informers = this.#all();
+    // The RBAC kinds first (a few hundred small objects): until they have synced an identity
+    // sees nothing (loaders/access.ts), so every data kind listed before them answers only
+    // the gateway's own callers.
+    const informers = [
+      ...this.#all().filter((i) => KINDS[i.kind].access),
+      ...this.#all().filter((i) => !KINDS[i.kind].access),
+    ];
     if (informers.length === 0) return;
     const stopping = this.#stopping.signal;
     let release = await this.#gate.acquire(stopping);
@@ -243,6 +250,38 @@ export class Cluster {
   /** Whether reads of `kind` can be served from memory. */
   isSynced(kind: KindName): boolean {
     return this.informers?.[kind]?.hasSynced ?? false;
+  }
+
+  /**
+   * For a read of the whole of `kind` while it is not served from memory: the informer's
+   * initial LIST, which the read waits for instead of asking the API server for the same
+   * objects again. Resolves true once the kind is in memory, false if that LIST failed (the
+   * read then goes to the API server, and meets the failure itself); undefined when there is
+   * nothing to wait for (no cache, stopping, or the LIST failed and waits to retry).
+   *
+   * A kind still waiting for its cluster's turn at the sync gate is started now, out of turn:
+   * someone is asking for it, and the read it would otherwise make costs the API server and
+   * this process the same LIST, thrown away after one answer and made again for the next. A
+   * fleet's front page polled during a restart read every queued cluster's pods once per poll
+   * that way (bench/results/fleet-overload.md); now each kind is listed once, and the page
+   * waits for it. The gate still bounds the syncs nobody asked for.
+   */
+  initialList(kind: KindName): Promise<boolean> | undefined {
+    const informer = this.informers?.[kind];
+    if (!informer || !this.#starting || this.#stopping.signal.aborted) return undefined;
+    if (informer.hasSynced) return Promise.resolve(true);
+    if (!this.#started.has(kind)) {
+      this.#started.add(kind);
+      informer.start();
+    }
+    const listing = informer.initialListInFlight();
+    if (!listing) return undefined;
+    return cacheWaitSpan(
+      'initial-list',
+      () => ({ [ATTR_CLUSTER]: this.name, [ATTR_KIND]: kind }),
+      () => listing,
+      (stored) => (stored ? 'synced' : 'failed'),
+    );
   }
 
   /**

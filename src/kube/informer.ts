@@ -104,6 +104,11 @@ export class Informer<K extends KindName> implements ReflectorSink<K> {
     return this.reflector.stop();
   }
 
+  /** The initial LIST in flight now, if one is (Reflector.initialListInFlight). */
+  initialListInFlight(): Promise<boolean> | undefined {
+    return this.reflector.initialListInFlight();
+  }
+
   /** Resolves once the first list has been stored. */
   waitForSync(): Promise<void> {
     if (this.hasSynced) return Promise.resolve();

@@ -168,7 +168,16 @@ export class ClusterReader {
     const matches = compileQuery(kind, query); // parses the selector: bad input fails before any read
     const store = this.#store(kind);
     if (store) return { items: listFromStore(store, kind, query, matches), source: 'cache' };
-    return { items: await this.#listDirect(kind, query, matches), source: 'api' };
+    const selectors = serverSelectors(kind, query);
+    // The whole kind: the informer's initial LIST is the same read (Cluster.initialList).
+    if (selectors.namespace === undefined && !selectors.labelSelector && !selectors.fieldSelector) {
+      const listing = this.#cluster.initialList(kind);
+      if (listing && (await listing)) {
+        const synced = this.#store(kind);
+        if (synced) return { items: listFromStore(synced, kind, query, matches), source: 'cache' };
+      }
+    }
+    return { items: await this.#listDirect(kind, matches, selectors), source: 'api' };
   }
 
   async get<K extends KindName>(
@@ -245,10 +254,9 @@ export class ClusterReader {
    */
   async #listDirect<K extends KindName>(
     kind: K,
-    query: ObjectQuery,
     matches: (obj: KubeObjectOf<K>) => boolean,
+    selectors: ReturnType<typeof serverSelectors>,
   ): Promise<KubeObjectOf<K>[]> {
-    const selectors = serverSelectors(kind, query);
     const key = `${kind}\u0000${selectors.namespace ?? ''}\u0000${selectors.labelSelector ?? ''}\u0000${selectors.fieldSelector ?? ''}`;
     const all = await this.#cluster.reads.run(key, async () => {
       const transform = transformerFor(kind);

@@ -245,7 +245,7 @@ export class Reflector<K extends KindName> {
     while (!this.stopped) {
       try {
         if (needList) {
-          await this.listAll();
+          await (this.state.synced ? this.listAll() : this.initialAttempt());
           needList = false;
           if (this.stopped) break; // do not open a watch for a reflector being stopped
         }
@@ -274,6 +274,32 @@ export class Reflector<K extends KindName> {
       }
     }
     this.setConnected(false);
+  }
+
+  /**
+   * The initial LIST in flight now: resolves true once it is stored, false if it fails (the
+   * loop then retries on its backoff) or the reflector stops first. Undefined when the kind
+   * has synced, or no initial LIST is running (not started, or waiting to retry). A read of
+   * the whole kind waits for it rather than asking the API server for the same LIST again
+   * (ClusterReader).
+   */
+  initialListInFlight(): Promise<boolean> | undefined {
+    return this.attempt;
+  }
+
+  private attempt?: Promise<boolean>;
+
+  private async initialAttempt(): Promise<void> {
+    let settle!: (stored: boolean) => void;
+    this.attempt = new Promise<boolean>((resolve) => {
+      settle = resolve;
+    });
+    try {
+      await this.listAll();
+    } finally {
+      this.attempt = undefined;
+      settle(this.state.synced);
+    }
   }
 
   private record(err: unknown): void {

@@ -160,4 +160,43 @@ describe('ClusterReader', () => {
     expect(lines(rvMap(cached.items))).toEqual(lines(rvMap(result!.items)));
     expect(requests(await simMetrics(sim), { verb: 'LIST' })).toBe(requests(m1, { verb: 'LIST' }));
   });
+
+  it('before the informers have synced, a read of the whole kind waits for the initial LIST: no LIST of its own', async () => {
+    sim.injectFaults({ latencyMs: 1500, verbs: ['LIST'], resources: ['pods'] });
+    const cluster = makeCluster(true);
+    const reader = new ClusterReader(cluster);
+    const m0 = await simMetrics(sim);
+    cluster.start();
+    expect(reader.cached('Pod')).toBe(false);
+    // `search` is filtered here, never pushed down: both are LISTs of every pod.
+    const [a, b] = await Promise.all([reader.list('Pod'), reader.list('Pod', { search: '-1' })]);
+    expect(a.source).toBe('cache');
+    expect(lines(rvMap(a.items))).toEqual(expectedPods(() => true));
+    expect(b.source).toBe('cache');
+    expect(b.items.length).toBeGreaterThan(0);
+    expect(lines(rvMap(b.items))).toEqual(expectedPods((p) => p.metadata.name.includes('-1')));
+    // The informer's paged list, and nothing else.
+    const m1 = await simMetrics(sim);
+    expect(
+      requests(m1, { verb: 'LIST', resource: 'pods' }) - requests(m0, { verb: 'LIST', resource: 'pods' }),
+    ).toBe(1);
+  });
+
+  it('when the initial LIST fails, a read of the whole kind goes to the API server and meets the failure itself', async () => {
+    sim.injectFaults({ errorRate: 1, errorCode: 503, verbs: ['LIST'], resources: ['pods'] });
+    const cluster = makeCluster(true);
+    const reader = new ClusterReader(cluster);
+    const m0 = await simMetrics(sim);
+    cluster.start();
+    await expect(reader.list('Pod')).rejects.toThrow(/503|unavailable/i);
+    const m1 = await simMetrics(sim);
+    // The informer's attempt and the read's own.
+    expect(
+      requests(m1, { verb: 'LIST', resource: 'pods' }) - requests(m0, { verb: 'LIST', resource: 'pods' }),
+    ).toBeGreaterThanOrEqual(2);
+    expect(reader.cached('Pod')).toBe(false);
+    sim.injectFaults({ reset: true });
+    expect(await cluster.waitForSync(15_000)).toBe(true);
+    expect((await reader.list('Pod')).source).toBe('cache');
+  });
 });

@@ -1,0 +1,147 @@
+/**
+ * A read of a whole kind not in memory yet waits for that kind's informer instead of asking
+ * the API server for the same LIST itself (Cluster.initialList): it joins an initial LIST in
+ * flight, and starts one out of turn for a cluster still waiting at the sync gate. So a page
+ * polled while a fleet syncs costs each kind one LIST, not one per poll. The RBAC kinds are
+ * listed first, so identities are authorised while the data kinds still list.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import { ACCESS_KINDS } from '../../src/kube/kinds.js';
+import { DEFAULT_CONCURRENT_SYNCS } from '../../src/kube/sync-gate.js';
+import { type Simulator, startSimulator } from '../../src/simulator/server.js';
+import { type Harness, requestCount, startHarness } from '../helpers/harness.js';
+import { RbacKit } from '../simulator/rbac-kit.js';
+
+const SMALL = { nodes: 3, pods: 40, jobs: 4, namespaces: 2 };
+
+describe('a read before the cache has synced', () => {
+  const sims: Simulator[] = [];
+  let harness: Harness | undefined;
+  afterAll(async () => {
+    await harness?.close();
+    await Promise.all(sims.map((s) => s.close()));
+  });
+
+  it('lists a cluster still waiting its turn at the sync gate once, out of turn, and answers from memory', async () => {
+    // The gate's slots are all held by clusters whose pod LISTs take 4 s; the last cluster waits.
+    for (let i = 0; i <= DEFAULT_CONCURRENT_SYNCS; i++) {
+      const sim = await startSimulator({ churnPerSecond: 0, scenario: { ...SMALL, seed: i + 1 } });
+      if (i < DEFAULT_CONCURRENT_SYNCS)
+        sim.injectFaults({ latencyMs: 4000, verbs: ['LIST'], resources: ['pods'] });
+      sims.push(sim);
+    }
+    const queued = sims[DEFAULT_CONCURRENT_SYNCS];
+    const name = `sim-${DEFAULT_CONCURRENT_SYNCS}`;
+    harness = await startHarness({ existingSimulators: sims, waitForSync: false });
+    const lists = async (resource: string) => requestCount(await harness!.upstream(queued), 'LIST', resource);
+    expect(await lists('pods')).toBe(0); // it waits its turn
+
+    const summary = `{ cluster(name: "${name}") { summary { nodes pods jobs } } }`;
+    type Summary = { cluster: { summary: { nodes: number; pods: number; jobs: number } } };
+    const expected = {
+      nodes: [...queued.store.scan('nodes')].length,
+      pods: [...queued.store.scan('pods')].length,
+      jobs: [...queued.store.scan('jobs')].length,
+    };
+    // Two pages at once, then a third: each kind listed once, by its informer.
+    const pages = await Promise.all([harness.query<Summary>(summary), harness.query<Summary>(summary)]);
+    pages.push(await harness.query<Summary>(summary));
+    for (const page of pages) {
+      expect(page.errors).toBeUndefined();
+      expect(page.data?.cluster.summary).toEqual(expected);
+    }
+    const registry = harness.registry;
+    // Out of turn: the clusters ahead of it are still listing their pods.
+    expect(registry.get('sim')?.isSynced('Pod')).toBe(false);
+    expect(registry.get(name)?.isSynced('Pod')).toBe(true);
+    expect(await lists('pods')).toBe(1);
+    expect(await lists('nodes')).toBe(1);
+    expect(await lists('jobs')).toBe(1);
+
+    // When its turn comes, what it listed on demand is not listed again.
+    expect(await registry.waitForSync(30_000)).toBe(true);
+    await Promise.all(registry.list().map((c) => c.waitForSync(10_000, c.mirrored)));
+    expect(await lists('pods')).toBe(1);
+    expect(await lists('nodes')).toBe(1);
+    expect(await lists('jobs')).toBe(1);
+  }, 60_000);
+});
+
+describe('an identity reading while the pods still list', () => {
+  const NS = 'on-demand-a';
+  const OTHER_NS = 'on-demand-b';
+  const OPS = 'on-demand-ops-token-0123456789';
+  const OTHER = 'on-demand-other-token-0123456789';
+  let sim: Simulator | undefined;
+  let harness: Harness | undefined;
+  afterAll(async () => {
+    await harness?.close();
+    await sim?.close();
+  });
+
+  it('is authorised from the RBAC mirror (listed first) and sees only the pods it may list', async () => {
+    const log: string[] = [];
+    sim = await startSimulator({
+      churnPerSecond: 0,
+      scenario: { ...SMALL, seed: 5 },
+      podLifecycle: false,
+      log: (line) => log.push(line),
+    });
+    const rbac = new RbacKit(sim);
+    for (const ns of [NS, OTHER_NS]) {
+      await rbac.namespace(ns);
+      for (const i of [0, 1])
+        await rbac.create(`/api/v1/namespaces/${ns}/pods`, {
+          apiVersion: 'v1',
+          kind: 'Pod',
+          metadata: { name: `p-${i}`, namespace: ns },
+          spec: { containers: [{ name: 'main', image: 'busybox:1.36' }] },
+        });
+    }
+    await rbac.clusterRoleBinding('on-demand-ops', 'cluster-admin', [{ user: 'ops' }]);
+    // `other` may list pods in OTHER_NS only: it lacks `list` on pods in NS and cluster-wide.
+    await rbac.roleBinding(OTHER_NS, 'on-demand-other', 'view', [{ user: 'other' }]);
+    sim.injectFaults({ latencyMs: 2500, verbs: ['LIST'], resources: ['pods'] });
+    harness = await startHarness({
+      existingSimulator: sim,
+      identities: true,
+      waitForSync: false,
+      tokens: [
+        { name: 'ops', token: OPS, user: 'ops' },
+        { name: 'other', token: OTHER, user: 'other' },
+      ],
+    });
+    const cluster = harness.registry.get('sim')!;
+    expect(await cluster.waitForSync(10_000, ACCESS_KINDS)).toBe(true);
+    expect(cluster.isSynced('Pod')).toBe(false);
+    const mark = log.length;
+
+    const PODS =
+      '{ cluster(name: "sim") { pods(first: 500) { totalCount edges { node { namespace name } } } } }';
+    type Pods = {
+      cluster: { pods: { totalCount: number; edges: { node: { namespace: string; name: string } }[] } };
+    };
+    const auth = (token: string) => ({ authorization: `Bearer ${token}` });
+    const [ops, other] = await Promise.all([
+      harness.query<Pods>(PODS, {}, auth(OPS)),
+      harness.query<Pods>(PODS, {}, auth(OTHER)),
+    ]);
+    expect(ops.errors).toBeUndefined();
+    expect(ops.data?.cluster.pods.totalCount).toBe([...sim.store.scan('pods')].length);
+    expect(other.errors).toBeUndefined();
+    const seen = other.data?.cluster.pods.edges.map((e) => `${e.node.namespace}/${e.node.name}`);
+    expect(seen?.sort()).toEqual([`${OTHER_NS}/p-0`, `${OTHER_NS}/p-1`]);
+    expect(other.data?.cluster.pods.totalCount).toBe(2);
+    expect(cluster.isSynced('Pod')).toBe(true);
+    // The request log lines each LIST when answered. One LIST of every pod: the informer's,
+    // which ops's page waited for (started by it if the spread had not reached Pod yet);
+    // `other` read its own namespace from the API server, where it may list.
+    const podLists = log
+      .slice(mark)
+      .map((line) => decodeURIComponent(line))
+      .filter((line) => /GET \S*\/pods(\?|\s)/.test(line) && !line.includes('watch='));
+    expect(podLists.filter((line) => line.startsWith('GET /api/v1/pods?'))).toHaveLength(1);
+    for (const line of podLists.filter((l) => !l.startsWith('GET /api/v1/pods?')))
+      expect(line).toContain(`GET /api/v1/namespaces/${OTHER_NS}/pods?`);
+  }, 60_000);
+});
