@@ -174,6 +174,20 @@ export function clusterNotFound(name: string, visible: readonly string[]): Gatew
 }
 
 /**
+ * A read of a whole kind that waited `waitedMs` for the cluster's first LIST of it and the
+ * LIST is still running (a large cluster, or a fleet syncing after a restart): this cluster's
+ * part of the answer is an error, the rest of the page is answered. The LIST goes on; once
+ * stored, the same read answers from memory.
+ */
+export function clusterSyncing(cluster: string, kind: string, waitedMs: number): GatewayError {
+  const retryAfterSeconds = Math.max(1, Math.ceil(waitedMs / 1000));
+  return new GatewayError(
+    `cluster ${quote(cluster)} is still listing its ${kind} objects for the first time (waited ${waitedMs} ms); retry in ${retryAfterSeconds} s, when they are answered from memory`,
+    { code: ErrorCode.UNAVAILABLE, cluster, kind, reason: 'SYNCING', retryAfterSeconds },
+  );
+}
+
+/**
  * A configured cluster this replica's shard does not serve: which shard does, so a client
  * or router can go there. It confirms the name exists (a missing one is NOT_FOUND).
  */

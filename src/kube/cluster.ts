@@ -254,10 +254,11 @@ export class Cluster {
 
   /**
    * For a read of the whole of `kind` while it is not served from memory: the informer's
-   * initial LIST, which the read waits for instead of asking the API server for the same
-   * objects again. Resolves true once the kind is in memory, false if that LIST failed (the
-   * read then goes to the API server, and meets the failure itself); undefined when there is
-   * nothing to wait for (no cache, stopping, or the LIST failed and waits to retry).
+   * initial LIST, which the read waits for (at most `waitMs`) instead of asking the API server
+   * for the same objects again. Resolves true once the kind is in memory, false if that LIST
+   * failed (the read then goes to the API server, and meets the failure itself), undefined
+   * if it is still running after `waitMs`. Returns undefined when there is nothing to wait
+   * for (no cache, stopping, or the LIST failed and waits to retry).
    *
    * A kind still waiting for its cluster's turn at the sync gate is started now, out of turn:
    * someone is asking for it, and the read it would otherwise make costs the API server and
@@ -266,7 +267,7 @@ export class Cluster {
    * that way (bench/results/fleet-overload.md); now each kind is listed once, and the page
    * waits for it. The gate still bounds the syncs nobody asked for.
    */
-  initialList(kind: KindName): Promise<boolean> | undefined {
+  initialList(kind: KindName, waitMs: number): Promise<boolean | undefined> | undefined {
     const informer = this.informers?.[kind];
     if (!informer || !this.#starting || this.#stopping.signal.aborted) return undefined;
     if (informer.hasSynced) return Promise.resolve(true);
@@ -279,8 +280,8 @@ export class Cluster {
     return cacheWaitSpan(
       'initial-list',
       () => ({ [ATTR_CLUSTER]: this.name, [ATTR_KIND]: kind }),
-      () => listing,
-      (stored) => (stored ? 'synced' : 'failed'),
+      () => within(listing, waitMs, this.clock),
+      (stored) => (stored === undefined ? 'timeout' : stored ? 'synced' : 'failed'),
     );
   }
 
@@ -408,4 +409,13 @@ export class Cluster {
       lastError: this.lastError,
     };
   }
+}
+
+/** `promise`'s value, or undefined when `ms` pass first (on `clock`). */
+function within<T>(promise: Promise<T>, ms: number, clock: Clock): Promise<T | undefined> {
+  let timer: unknown;
+  const late = new Promise<undefined>((resolve) => {
+    timer = clock.setTimeout(() => resolve(undefined), ms);
+  });
+  return Promise.race([promise, late]).finally(() => clock.clearTimeout(timer));
 }

@@ -6,6 +6,8 @@
  * trimmed, frozen objects that match `compileQuery`. Loaders batch onto this; resolvers
  * never see it.
  */
+
+import { clusterSyncing } from '../errors.js';
 import type { JobPodCounts, NamespacePods, NodeTotals, NodeUsage, PodTotals } from './aggregates.js';
 import type { AccessReviewAttributes, AccessReviewUser } from './client.js';
 import type { Clock } from './clock.js';
@@ -57,6 +59,14 @@ export interface JobAggregatesView {
 }
 
 const DIRECT_PAGE_SIZE = 500;
+
+/**
+ * How long a read of a whole kind waits for the cluster's first LIST of it before that
+ * cluster's part of the answer is an UNAVAILABLE error (reason SYNCING): half the default
+ * operation limit (10 s), so a page over many clusters answers the synced ones in time.
+ * The embedded simulator and a cluster of a few thousand pods list well within it.
+ */
+export const INITIAL_LIST_WAIT_MS = 5_000;
 
 export class ClusterReader {
   readonly #cluster: Cluster;
@@ -171,9 +181,11 @@ export class ClusterReader {
     const selectors = serverSelectors(kind, query);
     // The whole kind: the informer's initial LIST is the same read (Cluster.initialList).
     if (selectors.namespace === undefined && !selectors.labelSelector && !selectors.fieldSelector) {
-      const listing = this.#cluster.initialList(kind);
-      if (listing && (await listing)) {
-        const synced = this.#store(kind);
+      const listing = this.#cluster.initialList(kind, INITIAL_LIST_WAIT_MS);
+      if (listing) {
+        const stored = await listing;
+        if (stored === undefined) throw clusterSyncing(this.name, kind, INITIAL_LIST_WAIT_MS);
+        const synced = stored ? this.#store(kind) : undefined;
         if (synced) return { items: listFromStore(synced, kind, query, matches), source: 'cache' };
       }
     }

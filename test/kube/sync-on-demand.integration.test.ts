@@ -7,6 +7,7 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { ACCESS_KINDS } from '../../src/kube/kinds.js';
+import { INITIAL_LIST_WAIT_MS } from '../../src/kube/reader.js';
 import { DEFAULT_CONCURRENT_SYNCS } from '../../src/kube/sync-gate.js';
 import { type Simulator, startSimulator } from '../../src/simulator/server.js';
 import { type Harness, requestCount, startHarness } from '../helpers/harness.js';
@@ -143,5 +144,47 @@ describe('an identity reading while the pods still list', () => {
     expect(podLists.filter((line) => line.startsWith('GET /api/v1/pods?'))).toHaveLength(1);
     for (const line of podLists.filter((l) => !l.startsWith('GET /api/v1/pods?')))
       expect(line).toContain(`GET /api/v1/namespaces/${OTHER_NS}/pods?`);
+  }, 60_000);
+});
+
+describe('a page over clusters, one still listing past the wait', () => {
+  const sims: Simulator[] = [];
+  let harness: Harness | undefined;
+  afterAll(async () => {
+    await harness?.close();
+    await Promise.all(sims.map((s) => s.close()));
+  });
+
+  it('answers the synced cluster, and the other UNAVAILABLE (reason SYNCING) at its path, then in full once listed', async () => {
+    for (const seed of [1, 2])
+      sims.push(await startSimulator({ churnPerSecond: 0, scenario: { ...SMALL, seed } }));
+    // sim-1's pods take longer to list than a read waits for them.
+    sims[1].injectFaults({ latencyMs: INITIAL_LIST_WAIT_MS + 2500, verbs: ['LIST'], resources: ['pods'] });
+    harness = await startHarness({ existingSimulators: sims, waitForSync: false });
+    const registry = harness.registry;
+    expect(await registry.get('sim')!.waitForSync(10_000)).toBe(true);
+    expect(registry.get('sim-1')!.isSynced('Pod')).toBe(false);
+
+    const PAGE = '{ clusters { name summary { pods } } }';
+    type Page = { clusters: { name: string; summary: { pods: number } | null }[] };
+    const count = (sim: Simulator) => [...sim.store.scan('pods')].length;
+    const early = await harness.query<Page>(PAGE);
+    expect(early.data?.clusters).toEqual([
+      { name: 'sim', summary: { pods: count(sims[0]) } },
+      { name: 'sim-1', summary: null },
+    ]);
+    expect(early.errors).toHaveLength(1);
+    expect(early.errors?.[0]).toMatchObject({
+      path: ['clusters', 1, 'summary'],
+      extensions: { code: 'UNAVAILABLE', reason: 'SYNCING', cluster: 'sim-1', kind: 'Pod' },
+    });
+    expect(early.errors?.[0].message).toMatch(/still listing its Pod objects for the first time/);
+
+    expect(await registry.get('sim-1')!.waitForSync(15_000)).toBe(true);
+    const later = await harness.query<Page>(PAGE);
+    expect(later.errors).toBeUndefined();
+    expect(later.data?.clusters[1]).toEqual({ name: 'sim-1', summary: { pods: count(sims[1]) } });
+    // One LIST of sim-1's pods: the informer's, which the early page waited for.
+    expect(requestCount(await harness.upstream(sims[1]), 'LIST', 'pods')).toBe(1);
   }, 60_000);
 });
