@@ -18,6 +18,7 @@
  * requests that failed (but not a refused connection while the gateway starts). Then it reads
  * the metrics again, kills the gateway's process group (SIGKILL) and prints one JSON line:
  * {label, ready_s (null if never ready), polls, poll_errors, poll_p50_s, poll_max_s,
+ * poll_clusters_answered (per answered poll, the clusters with a summary),
  * pod_lists_total, pod_lists_per_cluster (the per-context deltas, ascending)}.
  *
  * For example, a fleet of ten simulated clusters:
@@ -205,6 +206,8 @@ const url = `http://127.0.0.1:${options.port}`;
 const latencies: number[] = [];
 let errors = 0;
 let polls = 0;
+/** Per answered poll, how many clusters had a summary (the rest: an error at their path, or none). */
+const answeredPerPoll: number[] = [];
 let readyAt: number | null = null;
 let after: Map<string, number>;
 try {
@@ -234,6 +237,8 @@ try {
         if (answer === null || typeof answer !== 'object' || Array.isArray(answer))
           throw new Error('not a JSON object');
         if (truthy((answer as { errors?: unknown }).errors)) errors++;
+        const clusters = (answer as { data?: { clusters?: { summary?: unknown }[] } | null }).data?.clusters;
+        answeredPerPoll.push(clusters ? clusters.filter((c) => c.summary != null).length : 0);
         latencies.push((performance.now() - start) / 1000);
       } catch (e) {
         if (!connectionRefused(e)) {
@@ -258,6 +263,7 @@ console.log(
     poll_errors: errors,
     poll_p50_s: latencies.length ? median(latencies) : null,
     poll_max_s: latencies.length ? Math.max(...latencies) : null,
+    poll_clusters_answered: answeredPerPoll,
     pod_lists_total: deltas.reduce((a, b) => a + b, 0),
     pod_lists_per_cluster: deltas.sort((a, b) => a - b),
   }),

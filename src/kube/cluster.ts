@@ -110,6 +110,8 @@ export class Cluster {
   readonly #stopping = new AbortController();
   /** The informers started so far (start() starts them one by one). */
   readonly #started = new Set<KindName>();
+  /** While this cluster waits its turn at the sync gate: moves it to the head of the queue. */
+  #promote: (() => void) | undefined;
   /** Told when an informer's initial LIST failed (see #startSpread). */
   readonly #initialListFailed = new Map<KindName, () => void>();
   #starting: Promise<void> | undefined;
@@ -165,8 +167,8 @@ export class Cluster {
    * server sees at most one initial LIST from us and only a few clusters list at once. A
    * kind's watch starts as soon as its list is stored. An initial LIST that fails gives the
    * slot back (a cluster that is down must not hold the fleet's sync) and the next kind
-   * starts; the failed one retries on its own backoff, as relists always have. A kind read
-   * whole before its turn starts at once (initialList), outside the gate.
+   * starts; the failed one retries on its own backoff, as relists always have. A cluster
+   * whose data is asked for while it waits goes to the head of the queue (initialList).
    */
   start(): void {
     this.#starting ??= this.#startSpread();
@@ -182,7 +184,10 @@ export class Cluster {
     ];
     if (informers.length === 0) return;
     const stopping = this.#stopping.signal;
-    let release = await this.#gate.acquire(stopping);
+    let release = await this.#gate.acquire(stopping, (promote) => {
+      this.#promote = promote;
+    });
+    this.#promote = undefined;
     if (!release) return;
     try {
       for (const informer of informers) {
@@ -256,32 +261,33 @@ export class Cluster {
    * For a read of the whole of `kind` while it is not served from memory: the informer's
    * initial LIST, which the read waits for (at most `waitMs`) instead of asking the API server
    * for the same objects again. Resolves true once the kind is in memory, false if that LIST
-   * failed (the read then goes to the API server, and meets the failure itself), undefined
-   * if it is still running after `waitMs`. Returns undefined when there is nothing to wait
-   * for (no cache, stopping, or the LIST failed and waits to retry).
+   * failed (the read then goes to the API server, and meets the failure itself),
+   * undefined if the kind is still not in memory after `waitMs`. Returns undefined when
+   * there is nothing to wait for (no cache, stopping, or an initial LIST that failed and
+   * waits to retry: reads go to the API server meanwhile, as they always have).
    *
-   * A kind still waiting for its cluster's turn at the sync gate is started now, out of turn:
-   * someone is asking for it, and the read it would otherwise make costs the API server and
-   * this process the same LIST, thrown away after one answer and made again for the next. A
-   * fleet's front page polled during a restart read every queued cluster's pods once per poll
-   * that way (bench/results/fleet-overload.md); now each kind is listed once, and the page
-   * waits for it. The gate still bounds the syncs nobody asked for.
+   * A kind not started yet (its cluster waits its turn at the sync gate, or lists the kinds
+   * before it) is waited for too, and its cluster goes to the head of the gate's queue:
+   * someone is asking for it. It is not started out of turn: a front page over a fleet
+   * restarting would start every cluster's LISTs at once, and each would be ready last
+   * instead of one after the other (measured: bench/results/sync-on-demand.md).
    */
   initialList(kind: KindName, waitMs: number): Promise<boolean | undefined> | undefined {
     const informer = this.informers?.[kind];
     if (!informer || !this.#starting || this.#stopping.signal.aborted) return undefined;
     if (informer.hasSynced) return Promise.resolve(true);
-    if (!this.#started.has(kind)) {
-      this.#started.add(kind);
-      informer.start();
+    let stored = informer.initialListInFlight();
+    if (!stored) {
+      if (this.#started.has(kind)) return undefined;
+      this.#promote?.();
+      stored = informer.firstInitialList();
     }
-    const listing = informer.initialListInFlight();
-    if (!listing) return undefined;
+    const wait = stored;
     return cacheWaitSpan(
       'initial-list',
       () => ({ [ATTR_CLUSTER]: this.name, [ATTR_KIND]: kind }),
-      () => within(listing, waitMs, this.clock),
-      (stored) => (stored === undefined ? 'timeout' : stored ? 'synced' : 'failed'),
+      () => within(wait, waitMs, this.clock),
+      (outcome) => (outcome === undefined ? 'timeout' : outcome ? 'synced' : 'failed'),
     );
   }
 

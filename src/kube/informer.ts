@@ -109,6 +109,11 @@ export class Informer<K extends KindName> implements ReflectorSink<K> {
     return this.reflector.initialListInFlight();
   }
 
+  /** The first initial LIST, whenever it starts (Reflector.firstInitialList). */
+  firstInitialList(): Promise<boolean> {
+    return this.reflector.firstInitialList();
+  }
+
   /** Resolves once the first list has been stored. */
   waitForSync(): Promise<void> {
     if (this.hasSynced) return Promise.resolve();

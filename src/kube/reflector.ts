@@ -287,7 +287,19 @@ export class Reflector<K extends KindName> {
     return this.attempt;
   }
 
+  /**
+   * The first initial LIST, whenever it starts: resolves true once stored, false if it fails
+   * (or the reflector stops first). A read of a kind not started yet waits for it.
+   */
+  firstInitialList(): Promise<boolean> {
+    return this.first;
+  }
+
   private attempt?: Promise<boolean>;
+  private settleFirst!: (stored: boolean) => void;
+  private readonly first = new Promise<boolean>((resolve) => {
+    this.settleFirst = resolve;
+  });
 
   private async initialAttempt(): Promise<void> {
     let settle!: (stored: boolean) => void;
@@ -299,6 +311,7 @@ export class Reflector<K extends KindName> {
     } finally {
       this.attempt = undefined;
       settle(this.state.synced);
+      this.settleFirst(this.state.synced);
     }
   }
 

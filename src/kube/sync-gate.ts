@@ -29,9 +29,10 @@ export class SyncGate {
 
   /**
    * Resolves with a release function once a slot is free, or with undefined if `signal`
-   * aborts first (the slot is then not taken). Release is idempotent.
+   * aborts first (the slot is then not taken). Release is idempotent. When it has to wait,
+   * `queued` gets a function that moves it to the head of the queue.
    */
-  acquire(signal?: AbortSignal): Promise<(() => void) | undefined> {
+  acquire(signal?: AbortSignal, queued?: (promote: () => void) => void): Promise<(() => void) | undefined> {
     if (signal?.aborted) return Promise.resolve(undefined);
     if (this.held < this.limit) {
       this.held += 1;
@@ -51,6 +52,14 @@ export class SyncGate {
       };
       signal?.addEventListener('abort', onAbort, { once: true });
       this.waiting.push(entry);
+      // Someone asked for this cluster's data: it goes first among those waiting.
+      queued?.(() => {
+        const at = this.waiting.indexOf(entry);
+        if (at > 0) {
+          this.waiting.splice(at, 1);
+          this.waiting.unshift(entry);
+        }
+      });
     });
   }
 

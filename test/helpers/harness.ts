@@ -50,6 +50,8 @@ export interface HarnessOptions {
   authorization?: AuthorizationMode;
   /** The clusters' metrics API window (`clusters[].metrics`), for the usage cache. */
   metrics?: { windowSeconds?: number };
+  /** Clusters doing their first LISTs at once (`sync.concurrentClusters`; default 3). */
+  concurrentSyncs?: number;
   /** Wait for every informer to sync before returning (default true when cache is on). */
   waitForSync?: boolean;
   tokens?: StaticToken[];
@@ -154,6 +156,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     onRecovered: episodes.onRecovered,
     eventLog: options.eventLog,
     onReload: log.onReload,
+    ...(options.concurrentSyncs !== undefined ? { concurrentSyncs: options.concurrentSyncs } : {}),
   });
   registry.start();
   if (cache && options.waitForSync !== false) {

@@ -1,21 +1,21 @@
 /**
- * A read of a whole kind not in memory yet waits for that kind's informer instead of asking
- * the API server for the same LIST itself (Cluster.initialList): it joins an initial LIST in
- * flight, and starts one out of turn for a cluster still waiting at the sync gate. So a page
- * polled while a fleet syncs costs each kind one LIST, not one per poll. The RBAC kinds are
- * listed first, so identities are authorised while the data kinds still list.
+ * A read of a whole kind not in memory yet waits (at most INITIAL_LIST_WAIT_MS) for that
+ * kind's informer instead of asking the API server for the same LIST itself
+ * (Cluster.initialList); past the wait, that cluster's part of the page is UNAVAILABLE with
+ * reason SYNCING. A cluster asked for while it waits at the sync gate goes to the head of the
+ * queue. So a page polled while a fleet syncs costs each kind one LIST, not one per poll. The
+ * RBAC kinds are listed first, so identities are authorised while the data kinds still list.
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { ACCESS_KINDS } from '../../src/kube/kinds.js';
 import { INITIAL_LIST_WAIT_MS } from '../../src/kube/reader.js';
-import { DEFAULT_CONCURRENT_SYNCS } from '../../src/kube/sync-gate.js';
 import { type Simulator, startSimulator } from '../../src/simulator/server.js';
 import { type Harness, requestCount, startHarness } from '../helpers/harness.js';
 import { RbacKit } from '../simulator/rbac-kit.js';
 
 const SMALL = { nodes: 3, pods: 40, jobs: 4, namespaces: 2 };
 
-describe('a read before the cache has synced', () => {
+describe('a read of a cluster waiting its turn at the sync gate', () => {
   const sims: Simulator[] = [];
   let harness: Harness | undefined;
   afterAll(async () => {
@@ -23,48 +23,42 @@ describe('a read before the cache has synced', () => {
     await Promise.all(sims.map((s) => s.close()));
   });
 
-  it('lists a cluster still waiting its turn at the sync gate once, out of turn, and answers from memory', async () => {
-    // The gate's slots are all held by clusters whose pod LISTs take 4 s; the last cluster waits.
-    for (let i = 0; i <= DEFAULT_CONCURRENT_SYNCS; i++) {
-      const sim = await startSimulator({ churnPerSecond: 0, scenario: { ...SMALL, seed: i + 1 } });
-      if (i < DEFAULT_CONCURRENT_SYNCS)
-        sim.injectFaults({ latencyMs: 4000, verbs: ['LIST'], resources: ['pods'] });
-      sims.push(sim);
-    }
-    const queued = sims[DEFAULT_CONCURRENT_SYNCS];
-    const name = `sim-${DEFAULT_CONCURRENT_SYNCS}`;
-    harness = await startHarness({ existingSimulators: sims, waitForSync: false });
-    const lists = async (resource: string) => requestCount(await harness!.upstream(queued), 'LIST', resource);
-    expect(await lists('pods')).toBe(0); // it waits its turn
-
-    const summary = `{ cluster(name: "${name}") { summary { nodes pods jobs } } }`;
-    type Summary = { cluster: { summary: { nodes: number; pods: number; jobs: number } } };
-    const expected = {
-      nodes: [...queued.store.scan('nodes')].length,
-      pods: [...queued.store.scan('pods')].length,
-      jobs: [...queued.store.scan('jobs')].length,
-    };
-    // Two pages at once, then a third: each kind listed once, by its informer.
-    const pages = await Promise.all([harness.query<Summary>(summary), harness.query<Summary>(summary)]);
-    pages.push(await harness.query<Summary>(summary));
-    for (const page of pages) {
-      expect(page.errors).toBeUndefined();
-      expect(page.data?.cluster.summary).toEqual(expected);
-    }
+  it('lists nothing itself, says SYNCING after the wait, and moves its cluster to the head of the queue', async () => {
+    // One cluster syncs at a time; the first one's pods take longer to list than a read waits.
+    for (const seed of [1, 2, 3])
+      sims.push(await startSimulator({ churnPerSecond: 0, scenario: { ...SMALL, seed } }));
+    sims[0].injectFaults({ latencyMs: INITIAL_LIST_WAIT_MS + 2000, verbs: ['LIST'], resources: ['pods'] });
+    harness = await startHarness({ existingSimulators: sims, waitForSync: false, concurrentSyncs: 1 });
+    const lists = async (sim: Simulator, resource: string) =>
+      requestCount(await harness!.upstream(sim), 'LIST', resource);
     const registry = harness.registry;
-    // Out of turn: the clusters ahead of it are still listing their pods.
-    expect(registry.get('sim')?.isSynced('Pod')).toBe(false);
-    expect(registry.get(name)?.isSynced('Pod')).toBe(true);
-    expect(await lists('pods')).toBe(1);
-    expect(await lists('nodes')).toBe(1);
-    expect(await lists('jobs')).toBe(1);
+    // sim-1 and then sim-2 wait their turn behind sim.
+    expect(await lists(sims[2], 'pods')).toBe(0);
 
-    // When its turn comes, what it listed on demand is not listed again.
-    expect(await registry.waitForSync(30_000)).toBe(true);
-    await Promise.all(registry.list().map((c) => c.waitForSync(10_000, c.mirrored)));
-    expect(await lists('pods')).toBe(1);
-    expect(await lists('nodes')).toBe(1);
-    expect(await lists('jobs')).toBe(1);
+    const SUMMARY = '{ cluster(name: "sim-2") { summary { nodes pods jobs } } }';
+    type Summary = { cluster: { summary: { nodes: number; pods: number; jobs: number } | null } };
+    const early = await harness.query<Summary>(SUMMARY);
+    expect(early.data?.cluster.summary).toBeNull();
+    expect(early.errors?.[0]).toMatchObject({
+      path: ['cluster', 'summary'],
+      extensions: { code: 'UNAVAILABLE', reason: 'SYNCING', cluster: 'sim-2' },
+    });
+    // It read nothing from sim-2's API server: its informers will.
+    for (const resource of ['pods', 'nodes', 'jobs']) expect(await lists(sims[2], resource)).toBe(0);
+
+    // Asked for, sim-2 syncs before sim-1, which was ahead of it in the queue.
+    expect(await registry.get('sim-2')!.waitForSync(20_000)).toBe(true);
+    expect(await lists(sims[1], 'pods')).toBe(0);
+    const later = await harness.query<Summary>(SUMMARY);
+    expect(later.errors).toBeUndefined();
+    expect(later.data?.cluster.summary).toEqual({
+      nodes: [...sims[2].store.scan('nodes')].length,
+      pods: [...sims[2].store.scan('pods')].length,
+      jobs: [...sims[2].store.scan('jobs')].length,
+    });
+    expect(await registry.waitForSync(20_000)).toBe(true);
+    // Each kind of sim-2 listed once, by its informer.
+    for (const resource of ['pods', 'nodes', 'jobs']) expect(await lists(sims[2], resource)).toBe(1);
   }, 60_000);
 });
 
@@ -102,7 +96,7 @@ describe('an identity reading while the pods still list', () => {
     await rbac.clusterRoleBinding('on-demand-ops', 'cluster-admin', [{ user: 'ops' }]);
     // `other` may list pods in OTHER_NS only: it lacks `list` on pods in NS and cluster-wide.
     await rbac.roleBinding(OTHER_NS, 'on-demand-other', 'view', [{ user: 'other' }]);
-    sim.injectFaults({ latencyMs: 2500, verbs: ['LIST'], resources: ['pods'] });
+    sim.injectFaults({ latencyMs: 1500, verbs: ['LIST'], resources: ['pods'] });
     harness = await startHarness({
       existingSimulator: sim,
       identities: true,
@@ -135,7 +129,7 @@ describe('an identity reading while the pods still list', () => {
     expect(other.data?.cluster.pods.totalCount).toBe(2);
     expect(cluster.isSynced('Pod')).toBe(true);
     // The request log lines each LIST when answered. One LIST of every pod: the informer's,
-    // which ops's page waited for (started by it if the spread had not reached Pod yet);
+    // which ops's page waited for;
     // `other` read its own namespace from the API server, where it may list.
     const podLists = log
       .slice(mark)
@@ -176,9 +170,16 @@ describe('a page over clusters, one still listing past the wait', () => {
     expect(early.errors).toHaveLength(1);
     expect(early.errors?.[0]).toMatchObject({
       path: ['clusters', 1, 'summary'],
-      extensions: { code: 'UNAVAILABLE', reason: 'SYNCING', cluster: 'sim-1', kind: 'Pod' },
+      extensions: { code: 'UNAVAILABLE', reason: 'SYNCING', cluster: 'sim-1', retryAfterSeconds: 5 },
     });
-    expect(early.errors?.[0].message).toMatch(/still listing its Pod objects for the first time/);
+    // Its pods still list; its jobs wait behind them (a cluster lists one kind at a time).
+    const kind = early.errors?.[0].extensions?.kind as string;
+    expect(['Pod', 'Job']).toContain(kind);
+    expect(early.errors?.[0].message).toMatch(
+      new RegExp(
+        `^cluster "sim-1" is still listing its ${kind} objects for the first time \\(waited 5000 ms\\)`,
+      ),
+    );
 
     expect(await registry.get('sim-1')!.waitForSync(15_000)).toBe(true);
     const later = await harness.query<Page>(PAGE);
