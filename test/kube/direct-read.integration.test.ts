@@ -55,6 +55,22 @@ describe('ClusterReader', () => {
   const expectedPods = (filter: (p: KubeObject) => boolean) =>
     lines(rvMap([...sim.store.scan('pods')].filter(filter)));
 
+  /** A cached cluster started with `faults` injected, before anything synced, and the metrics then. */
+  const startUnsynced = async (faults: Parameters<Simulator['injectFaults']>[0]) => {
+    sim.injectFaults(faults);
+    const cluster = makeCluster(true);
+    const reader = new ClusterReader(cluster);
+    const m0 = await simMetrics(sim);
+    cluster.start();
+    expect(reader.cached('Pod')).toBe(false);
+    return { cluster, reader, m0 };
+  };
+
+  /** Pod LISTs the simulator answered since `m0`. */
+  const podListsSince = async (m0: Map<string, number>) =>
+    requests(await simMetrics(sim), { verb: 'LIST', resource: 'pods' }) -
+    requests(m0, { verb: 'LIST', resource: 'pods' });
+
   /** The request lines logged while `work` ran. */
   const logged = async (work: () => Promise<unknown>) => {
     const mark = requestLog.length;
@@ -133,12 +149,11 @@ describe('ClusterReader', () => {
 
   it('before the informers have synced, falls back to the API server', async () => {
     // Pod LISTs are slow, so the Pod informer stays unsynced for a while.
-    sim.injectFaults({ latencyMs: 1500, verbs: ['LIST'], resources: ['pods'] });
-    const cluster = makeCluster(true);
-    const reader = new ClusterReader(cluster);
-    const m0 = await simMetrics(sim);
-    cluster.start();
-    expect(reader.cached('Pod')).toBe(false);
+    const { cluster, reader, m0 } = await startUnsynced({
+      latencyMs: 1500,
+      verbs: ['LIST'],
+      resources: ['pods'],
+    });
     let result: Awaited<ReturnType<ClusterReader['list']>> | undefined;
     const urls = await logged(async () => {
       result = await reader.list('Pod', { nodeName: node });
@@ -152,9 +167,7 @@ describe('ClusterReader', () => {
     expect(await cluster.waitForSync(15_000)).toBe(true);
     const m1 = await simMetrics(sim);
     // The informer's one paged list plus our direct one.
-    expect(
-      requests(m1, { verb: 'LIST', resource: 'pods' }) - requests(m0, { verb: 'LIST', resource: 'pods' }),
-    ).toBe(2);
+    expect(await podListsSince(m0)).toBe(2);
     const cached = await reader.list('Pod', { nodeName: node });
     expect(cached.source).toBe('cache');
     expect(lines(rvMap(cached.items))).toEqual(lines(rvMap(result!.items)));
@@ -162,12 +175,7 @@ describe('ClusterReader', () => {
   });
 
   it('before the informers have synced, a read of the whole kind waits for the initial LIST: no LIST of its own', async () => {
-    sim.injectFaults({ latencyMs: 1500, verbs: ['LIST'], resources: ['pods'] });
-    const cluster = makeCluster(true);
-    const reader = new ClusterReader(cluster);
-    const m0 = await simMetrics(sim);
-    cluster.start();
-    expect(reader.cached('Pod')).toBe(false);
+    const { reader, m0 } = await startUnsynced({ latencyMs: 1500, verbs: ['LIST'], resources: ['pods'] });
     // `search` is filtered here, never pushed down: both are LISTs of every pod.
     const [a, b] = await Promise.all([reader.list('Pod'), reader.list('Pod', { search: '-1' })]);
     expect(a.source).toBe('cache');
@@ -176,24 +184,19 @@ describe('ClusterReader', () => {
     expect(b.items.length).toBeGreaterThan(0);
     expect(lines(rvMap(b.items))).toEqual(expectedPods((p) => p.metadata.name.includes('-1')));
     // The informer's paged list, and nothing else.
-    const m1 = await simMetrics(sim);
-    expect(
-      requests(m1, { verb: 'LIST', resource: 'pods' }) - requests(m0, { verb: 'LIST', resource: 'pods' }),
-    ).toBe(1);
+    expect(await podListsSince(m0)).toBe(1);
   });
 
   it('when the initial LIST fails, a read of the whole kind goes to the API server and meets the failure itself', async () => {
-    sim.injectFaults({ errorRate: 1, errorCode: 503, verbs: ['LIST'], resources: ['pods'] });
-    const cluster = makeCluster(true);
-    const reader = new ClusterReader(cluster);
-    const m0 = await simMetrics(sim);
-    cluster.start();
+    const { cluster, reader, m0 } = await startUnsynced({
+      errorRate: 1,
+      errorCode: 503,
+      verbs: ['LIST'],
+      resources: ['pods'],
+    });
     await expect(reader.list('Pod')).rejects.toThrow(/503|unavailable/i);
-    const m1 = await simMetrics(sim);
     // The informer's attempt and the read's own.
-    expect(
-      requests(m1, { verb: 'LIST', resource: 'pods' }) - requests(m0, { verb: 'LIST', resource: 'pods' }),
-    ).toBeGreaterThanOrEqual(2);
+    expect(await podListsSince(m0)).toBeGreaterThanOrEqual(2);
     expect(reader.cached('Pod')).toBe(false);
     sim.injectFaults({ reset: true });
     expect(await cluster.waitForSync(15_000)).toBe(true);
