@@ -289,7 +289,8 @@ export class Reflector<K extends KindName> {
 
   /**
    * The first initial LIST, whenever it starts: resolves true once stored, false if it fails
-   * (or the reflector stops first). A read of a kind not started yet waits for it.
+   * or the reflector stops during it; never, if the reflector never lists (callers bound
+   * their wait). A read of a kind not started yet waits for it.
    */
   firstInitialList(): Promise<boolean> {
     return this.first;
