@@ -154,6 +154,8 @@ export interface Gateway {
   shutdown(options?: ShutdownOptions): Promise<void>;
   /** Whether shutdown has begun. */
   readonly shuttingDown: boolean;
+  /** HTTP requests on the GraphQL listener not answered yet (what shutdown waits for). */
+  readonly openRequests: number;
   close(): Promise<void>;
 }
 
@@ -630,6 +632,9 @@ export function createGateway(options: GatewayOptions): Gateway {
       metricsServer?.listening ? `${urlOf(metricsServer.address() as AddressInfo)}/metrics` : undefined,
     get shuttingDown() {
       return shuttingDown;
+    },
+    get openRequests() {
+      return openRequests;
     },
     shutdown: async (shutdownOptions = {}) => {
       if (shuttingDown) return;

@@ -62,10 +62,19 @@ describe('graceful shutdown', () => {
 
     // Every API request now takes longer than the drain delay: queries started before the
     // shutdown and during its delay are still running when the listener stops accepting.
-    h.sim.injectFaults({ latencyMs: 2_000 });
+    // "Started" means the gateway has read them (test/writes/shutdown.test.ts says why a
+    // request still unread when the listener closes is reset): wait until it counts them open.
+    h.sim.injectFaults({ latencyMs: 4_000 });
+    const gateway = h.gateway;
+    const open = gateway.openRequests; // the SSE subscription's
     const before = Array.from({ length: 4 }, () => h!.query(SLOW));
-    const shutdown = h.gateway.shutdown({ delayMs: 600, timeoutMs: 10_000 });
+    await waitFor(() => gateway.openRequests >= open + 4, 'the gateway reads the four queries');
+    const shutdown = gateway.shutdown({ delayMs: 2_000, timeoutMs: 10_000 });
     const during = h.query(SLOW);
+    await waitFor(
+      () => gateway.openRequests >= open + 5,
+      'the gateway reads the query sent during the delay',
+    );
 
     // At once: not ready, saying why, and asking the client to close its connection.
     const ready = await get(`${base}/readyz`);
@@ -101,7 +110,8 @@ describe('graceful shutdown', () => {
     h = await startHarness({ cache: false, simulator: { scenario: { nodes: 1, pods: 1, jobs: 0 } } });
     h.sim.injectFaults({ latencyMs: 3_000 });
     const slow = h.query(SLOW);
-    // The delay lets the query in; after it, 200 ms more, far less than the API server's 3 s.
+    await waitFor(() => h!.gateway.openRequests >= 1, 'the gateway reads the query');
+    // After the delay, 200 ms more, far less than the API server's 3 s.
     const shutdown = h.gateway.shutdown({ delayMs: 300, timeoutMs: 200 });
     const result = await slow;
     expect(result.data).toBeNull();

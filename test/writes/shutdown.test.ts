@@ -6,8 +6,16 @@
  * than the drain delay, so the mutations sent before the shutdown and during its delay are
  * still waiting upstream when the listener stops accepting. Each must answer as it would have
  * without the shutdown: the write made, seen by the gateway's informer (visible), no error.
+ *
+ * "Sent" means the gateway has read the request: one sent but still unread in the socket when
+ * the listener closes its idle connections is reset (Node's http server cannot tell it from
+ * an idle keep-alive). The test once sent the first requests with a single setImmediate's
+ * head start and a 600 ms delay; on a loaded CI machine a stalled event loop ran the delay's
+ * timer before reading them (timers come before I/O in a loop turn), and they were reset
+ * (ECONNRESET). It now waits until the gateway counts them open, and gives the delay room.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import { waitFor } from '../helpers/wait.js';
 import type { Json } from '../subscriptions/clients.js';
 import { startWriteKit, type WriteKit } from './kit.js';
 
@@ -28,16 +36,27 @@ describe('graceful shutdown with writes in flight', () => {
     expect(nodes.length).toBeGreaterThanOrEqual(3);
     const [a, b, c] = nodes as [string, string, string];
 
-    // Node PATCHes (the cordons) wait 1.5 s upstream: longer than the 600 ms delay below.
-    kit.h.sim.injectFaults({ latencyMs: 1_500, verbs: ['PATCH'], resources: ['nodes'] });
-    const before = [kit.gql(cordon(a)), kit.gql(cordon(b)), kit.gql(QUERY)];
-    // The gateway has the writes in hand before it is told to stop.
-    await new Promise<void>((resolve) => setImmediate(resolve));
-    const shutdown = kit.h.gateway.shutdown({ delayMs: 600, timeoutMs: 10_000 });
-    const during = [kit.gql(cordon(c)), kit.gql(QUERY)];
+    // Node PATCHes (the cordons) wait 4 s upstream: longer than the 2 s delay below.
+    kit.h.sim.injectFaults({ latencyMs: 4_000, verbs: ['PATCH'], resources: ['nodes'] });
+    const gateway = kit.h.gateway;
+    const before = [kit.gql(cordon(a)), kit.gql(cordon(b))];
+    const queryBefore = kit.gql(QUERY); // answered from memory at once
+    let queried = false;
+    queryBefore.then(
+      () => (queried = true),
+      () => (queried = true),
+    );
+    // The gateway has the writes in hand (held upstream, so still open) before it is told to stop.
+    await waitFor(() => queried && gateway.openRequests >= 2, 'the gateway reads the first two cordons');
+    const shutdown = gateway.shutdown({ delayMs: 2_000, timeoutMs: 10_000 });
+    expect(gateway.shuttingDown).toBe(true);
+    const cordonDuring = kit.gql(cordon(c));
+    // ... and the one sent during the delay, while the delay lasts.
+    await waitFor(() => gateway.openRequests >= 3, 'the gateway reads the third cordon');
+    const queryDuring = kit.gql(QUERY);
     await shutdown;
 
-    const answers: Json[] = await Promise.all([...before, ...during]);
+    const answers: Json[] = await Promise.all([...before, queryBefore, cordonDuring, queryDuring]);
     for (const answer of answers) expect(answer.errors, JSON.stringify(answer.errors)).toBeUndefined();
     const cordoned = [answers[0], answers[1], answers[3]].map((r) => r.data.cordonNode);
     expect(cordoned).toEqual(
