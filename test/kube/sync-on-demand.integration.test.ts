@@ -74,6 +74,12 @@ describe('an identity reading while the pods still list', () => {
     await sim?.close();
   });
 
+  const auth = (token: string) => ({ authorization: `Bearer ${token}` });
+  const TOKENS = [
+    { name: 'ops', token: OPS, user: 'ops' },
+    { name: 'other', token: OTHER, user: 'other' },
+  ];
+
   it('is authorised from the RBAC mirror (listed first) and sees only the pods it may list', async () => {
     const log: string[] = [];
     sim = await startSimulator({
@@ -101,10 +107,7 @@ describe('an identity reading while the pods still list', () => {
       existingSimulator: sim,
       identities: true,
       waitForSync: false,
-      tokens: [
-        { name: 'ops', token: OPS, user: 'ops' },
-        { name: 'other', token: OTHER, user: 'other' },
-      ],
+      tokens: TOKENS,
     });
     const cluster = harness.registry.get('sim')!;
     expect(await cluster.waitForSync(10_000, ACCESS_KINDS)).toBe(true);
@@ -116,7 +119,6 @@ describe('an identity reading while the pods still list', () => {
     type Pods = {
       cluster: { pods: { totalCount: number; edges: { node: { namespace: string; name: string } }[] } };
     };
-    const auth = (token: string) => ({ authorization: `Bearer ${token}` });
     const [ops, other] = await Promise.all([
       harness.query<Pods>(PODS, {}, auth(OPS)),
       harness.query<Pods>(PODS, {}, auth(OTHER)),
@@ -138,6 +140,43 @@ describe('an identity reading while the pods still list', () => {
     expect(podLists.filter((line) => line.startsWith('GET /api/v1/pods?'))).toHaveLength(1);
     for (const line of podLists.filter((l) => !l.startsWith('GET /api/v1/pods?')))
       expect(line).toContain(`GET /api/v1/namespaces/${OTHER_NS}/pods?`);
+  }, 60_000);
+
+  it('past the wait, SYNCING reaches only a caller whose read is the whole kind; one limited to a namespace is read there', async () => {
+    // A new gateway on the same cluster (the test above made its objects), whose pods take
+    // longer to list than a read waits for them.
+    await harness?.close();
+    sim!.injectFaults({ latencyMs: INITIAL_LIST_WAIT_MS + 2500, verbs: ['LIST'], resources: ['pods'] });
+    harness = await startHarness({
+      existingSimulator: sim,
+      identities: true,
+      waitForSync: false,
+      tokens: TOKENS,
+    });
+    const cluster = harness.registry.get('sim')!;
+    expect(await cluster.waitForSync(10_000, ACCESS_KINDS)).toBe(true);
+    const SUMMARY = '{ cluster(name: "sim") { summary { pods } } }';
+    type Summary = { cluster: { summary: { pods: number } | null } };
+    const [ops, other] = await Promise.all([
+      harness.query<Summary>(SUMMARY, {}, auth(OPS)),
+      harness.query<Summary>(SUMMARY, {}, auth(OTHER)),
+    ]);
+    expect(cluster.isSynced('Pod')).toBe(false);
+    // ops may list every pod: its summary is the whole kind, which is still listing.
+    expect(ops.data).toEqual({ cluster: { summary: null } });
+    expect(ops.errors).toHaveLength(1);
+    const { kind, ...rest } = (ops.errors?.[0]?.extensions ?? {}) as Record<string, unknown>;
+    expect(['Pod', 'Job']).toContain(kind);
+    expect(rest).toEqual({ code: 'UNAVAILABLE', reason: 'SYNCING', cluster: 'sim', retryAfterSeconds: 5 });
+    // `other` lacks list on pods outside OTHER_NS: its summary is read in OTHER_NS alone (a
+    // small LIST of its own), answered now, with its two pods and none of NS's.
+    expect(other.errors).toBeUndefined();
+    expect(other.data).toEqual({ cluster: { summary: { pods: 2 } } });
+
+    expect(await cluster.waitForSync(15_000)).toBe(true);
+    const later = await harness.query<Summary>(SUMMARY, {}, auth(OPS));
+    expect(later.errors).toBeUndefined();
+    expect(later.data?.cluster.summary?.pods).toBe([...sim!.store.scan('pods')].length);
   }, 60_000);
 });
 
