@@ -25,7 +25,7 @@ import { of } from '@kubernetes/client-node/dist/gen/rxjsStub.js';
 import { type Dispatcher, request as undiciRequest } from 'undici';
 import { collectionPath, type KubeApis, objectPath } from './kinds/define.js';
 import { type KindName, type KubeObjectOf, kindOf } from './kinds.js';
-import { parseWithoutManagedFields } from './managed-fields.js';
+import { memberCut } from './managed-fields.js';
 import type { PooledKubeConfig } from './pooled-config.js';
 import { apiCallSpan, recordApiStatus } from './tracing.js';
 
@@ -323,11 +323,13 @@ export class ClusterClient {
         resourceVersion,
       },
     };
-    // Parsed without managedFields: every trim drops them, and they were half the parse.
+    // Parsed without managedFields and what else the kind's trim drops (rawParser): every
+    // item goes to the trim, and those were most of the parse.
+    const parse = rawParser(kind);
     const list = (await this.traced(
       req.method,
       () => req.path,
-      (setStatus) => this.#request(req, setStatus, parseWithoutManagedFields),
+      (setStatus) => this.#request(req, setStatus, parse),
     )) as { items?: unknown; metadata?: { resourceVersion?: string; continue?: string } } | undefined;
     // An empty list may come as `items: null` (Go's nil slice); anything else is not a list.
     if (typeof list !== 'object' || list === null || (list.items != null && !Array.isArray(list.items))) {
@@ -465,6 +467,7 @@ export class ClusterClient {
       throw new WatchHttpError(response.statusCode, body, retryAfterOf(response.headers));
     }
     const raw = options.raw === true;
+    const parseRaw = rawParser(kind);
     const modelType = kindOf(kind).modelType;
     const body = response.body;
     body.setEncoding('utf8');
@@ -484,8 +487,8 @@ export class ClusterClient {
             if (!line) continue;
             let event: { type?: string; object?: Record<string, unknown> };
             try {
-              // Raw events go to the trims, which drop managedFields: not parsed at all.
-              event = (raw ? parseWithoutManagedFields(line) : JSON.parse(line)) as typeof event;
+              // Raw events go to the trims: what they drop is not parsed at all (rawParser).
+              event = (raw ? parseRaw(line) : JSON.parse(line)) as typeof event;
             } catch {
               throw new MalformedWatchLineError(line);
             }
@@ -509,6 +512,22 @@ export class ClusterClient {
     })();
     return { stop: () => controller.abort(), done };
   }
+}
+
+const rawParsers = new Map<KindName, (text: string) => unknown>();
+
+/**
+ * How a kind's listed pages and raw watch events are parsed: without managedFields and the
+ * members its trim drops (`dropped` of its definition; managed-fields.ts `memberCut`). Only
+ * for JSON that goes to the kind's trim.
+ */
+function rawParser(kind: KindName): (text: string) => unknown {
+  let parse = rawParsers.get(kind);
+  if (parse === undefined) {
+    parse = memberCut(kindOf(kind).dropped ?? []);
+    rawParsers.set(kind, parse);
+  }
+  return parse;
 }
 
 /** A watch request the server answered with something other than 200. */

@@ -96,11 +96,79 @@ export function withoutManagedFields(text: string): string {
 
 /** JSON.parse of `text` with its managedFields cut first; throws as JSON.parse(text) does. */
 export function parseWithoutManagedFields(text: string): unknown {
-  const cut = withoutManagedFields(text);
+  return parseCut(text, withoutManagedFields(text));
+}
+
+/** JSON.parse of `cut`, or of the whole `text` when the cut does not parse (see the file's comment). */
+function parseCut(text: string, cut: string): unknown {
   if (cut === text) return JSON.parse(text);
   try {
     return JSON.parse(cut);
   } catch {
     return JSON.parse(text);
   }
+}
+
+/**
+ * The same cut for a kind whose trim drops more than managedFields (kinds/*.ts `dropped`):
+ * every member with one of `names` whose value is an array or an object, wherever it occurs
+ * in the object, and managedFields (always). For a pod that is its volumes, its containers'
+ * env, volume mounts and probes, its tolerations and affinity: 2.4 KB of a 5.1 KB pod once
+ * its managedFields are gone. A page of 500 simulator pods (4.4 MB) cut and parsed: 20–29 ms
+ * against 25–34 ms with managedFields cut alone, one event 30 µs against 35 µs (Node 24,
+ * alternating, the medians of 15 rounds; the cut's own walk is most of what is left, as the
+ * parse of what remains takes 11 µs). What is parsed is also what the garbage collector
+ * later frees: a kind's dropped members are most of the objects an event's parse makes.
+ *
+ * The same argument as managedFields': an unescaped `"name":` is a member name, so a match
+ * whose quote is escaped (a string ending in `\"name`, a member name of its own) is passed
+ * over; the value is skipped by depth with strings stepped over whole; only compact JSON is
+ * cut; text the cut cannot read is parsed whole. So the result is JSON.parse of the text
+ * less those members, and the kind's trim of it is the trim of the whole text's parse, as
+ * long as the trim reads no member of those names anywhere (test/kube/managed-fields.test.ts
+ * checks every kind's trim both ways, on the simulator's objects and on generated ones).
+ */
+export function memberCut(names: readonly string[]): (text: string) => unknown {
+  const all = [...new Set(['managedFields', ...names])];
+  if (all.length === 1) return parseWithoutManagedFields;
+  for (const name of all) {
+    if (!/^[A-Za-z0-9_]+$/.test(name))
+      throw new Error(`expected a member name of letters and digits, got ${JSON.stringify(name)}`);
+  }
+  // One RegExp for the kind, its lastIndex reset on each use (nothing runs between its uses).
+  const members = new RegExp(`"(?:${all.join('|')})":[[{]`, 'g');
+  return (text) => parseCut(text, withoutMembers(text, members));
+}
+
+/** `text` without the members `names` matches (a global RegExp of `"name":` and `[` or `{`). */
+function withoutMembers(text: string, names: RegExp): string {
+  names.lastIndex = 0;
+  let out = '';
+  let from = 0;
+  for (;;) {
+    const match = names.exec(text);
+    if (match === null) break;
+    const at = match.index;
+    let backslashes = 0;
+    while (text.charCodeAt(at - 1 - backslashes) === BACKSLASH) backslashes++;
+    if (backslashes % 2 === 1) continue;
+    const end = valueEnd(text, names.lastIndex - 1);
+    if (end < 0) return text;
+    let cutFrom = at;
+    let cutTo = end;
+    if (text.charCodeAt(end) === COMMA) cutTo = end + 1;
+    else if (text.charCodeAt(end) === CLOSE_OBJECT && text.charCodeAt(at - 1) === COMMA) {
+      // The last member: it goes with the comma before it, unless the member cut just
+      // before took that comma with it (two in a row), when the one before that goes.
+      if (at - 1 >= from) cutFrom = at - 1;
+      else if (out.charCodeAt(out.length - 1) === COMMA) out = out.slice(0, -1);
+    } else if (!(text.charCodeAt(end) === CLOSE_OBJECT && text.charCodeAt(at - 1) === OPEN_OBJECT)) {
+      names.lastIndex = end;
+      continue;
+    }
+    out += text.slice(from, cutFrom);
+    from = cutTo;
+    names.lastIndex = cutTo;
+  }
+  return from === 0 ? text : out + text.slice(from);
 }

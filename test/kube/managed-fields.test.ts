@@ -1,18 +1,22 @@
 /**
  * Listed pages and raw watch events are parsed with their managedFields cut from the text
- * first (kube/managed-fields.ts). The cut must give exactly JSON.parse of the text less the
- * managedFields arrays, on any JSON: generated documents where the name also appears as an
- * object, a string, null, inside strings (escaped quotes and backslashes, brackets), first,
- * last and alone in its object; and, against the simulator, what listRaw and a raw watch
- * hand the trims is the served object less its managedFields, nothing else.
+ * first (kube/managed-fields.ts), and with what else the kind's trim drops (`dropped` of a
+ * kind's definition, `memberCut`). The cut must give exactly JSON.parse of the text less
+ * those members, on any JSON: generated documents where the name also appears as a string,
+ * null, inside strings (escaped quotes and backslashes, brackets), first, last and alone in
+ * its object. Against the simulator, what listRaw and a raw watch hand the trims is the
+ * served object less those members, nothing else; and every kind's trim of it is the trim
+ * of the whole object, which holds no member of a dropped name at any depth.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClusterClient } from '../../src/kube/client.js';
-import { parseWithoutManagedFields, withoutManagedFields } from '../../src/kube/managed-fields.js';
+import { KIND_INFO, type KindName, kindOf } from '../../src/kube/kinds.js';
+import { memberCut, parseWithoutManagedFields, withoutManagedFields } from '../../src/kube/managed-fields.js';
+import { transformObject } from '../../src/kube/transform.js';
 import { mulberry32 } from '../../src/simulator/scenario/index.js';
 import type { Simulator } from '../../src/simulator/server.js';
 import type { KubeObject } from '../../src/simulator/types.js';
-import { barePod, type StillCluster, stillCluster } from './sim-helpers.js';
+import { barePod, expectedCut, type StillCluster, servedAsCut, stillCluster } from './sim-helpers.js';
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
@@ -28,6 +32,18 @@ function expected(value: Json): Json {
   return out;
 }
 
+/** The name of every member in `value` whose value is an array or an object, at any depth. */
+function memberNames(value: unknown, into = new Set<string>()): Set<string> {
+  if (Array.isArray(value)) for (const v of value) memberNames(v, into);
+  else if (value !== null && typeof value === 'object' && !(value instanceof Date)) {
+    for (const [k, v] of Object.entries(value)) {
+      if (v !== null && typeof v === 'object') into.add(k);
+      memberNames(v, into);
+    }
+  }
+  return into;
+}
+
 const TRICKY = [
   'plain',
   'quote " inside',
@@ -41,7 +57,11 @@ const TRICKY = [
   '',
 ];
 
-function generate(random: () => number, depth: number): Json {
+function generate(
+  random: () => number,
+  depth: number,
+  names = ['metadata', 'spec', 'a', '"quoted"', 'managedFields', 'b\\', 'status'],
+): Json {
   const r = random();
   if (depth <= 0 || r < 0.3) {
     const p = random();
@@ -52,17 +72,16 @@ function generate(random: () => number, depth: number): Json {
     return `s${Math.floor(random() * 100)}`;
   }
   if (r < 0.5) {
-    return Array.from({ length: Math.floor(random() * 4) }, () => generate(random, depth - 1));
+    return Array.from({ length: Math.floor(random() * 4) }, () => generate(random, depth - 1, names));
   }
   const obj: { [key: string]: Json } = {};
   const n = Math.floor(random() * 5);
-  const names = ['metadata', 'spec', 'a', '"quoted"', 'managedFields', 'b\\', 'status'];
   for (let i = 0; i < n; i++) {
     const name = names[Math.floor(random() * names.length)];
     obj[name] =
       name === 'managedFields' && random() < 0.7
-        ? Array.from({ length: 1 + Math.floor(random() * 3) }, () => generate(random, depth - 1))
-        : generate(random, depth - 1);
+        ? Array.from({ length: 1 + Math.floor(random() * 3) }, () => generate(random, depth - 1, names))
+        : generate(random, depth - 1, names);
   }
   return obj;
 }
@@ -124,6 +143,49 @@ describe('managedFields cut from JSON text', () => {
   });
 });
 
+describe("a kind's dropped members cut from JSON text", () => {
+  const names = ['env', 'volumes', 'a', '"quoted"', 'managedFields', 'b\\', 'spec', 'envFrom'];
+  const cutNames = new Set(['managedFields', 'env', 'volumes']);
+  const parse = memberCut(['env', 'volumes']);
+
+  it.each([1, 2, 3])(
+    'gives JSON.parse less those members with array or object values, 3,000 documents (seed %i)',
+    (seed) => {
+      const random = mulberry32(seed);
+      let cut = 0;
+      for (let i = 0; i < 3000; i++) {
+        const doc = generate(random, 6, names);
+        const want = expectedCut(doc, cutNames);
+        expect(parse(JSON.stringify(doc))).toStrictEqual(want);
+        if (JSON.stringify(want) !== JSON.stringify(doc)) cut += 1;
+      }
+      expect(cut).toBeGreaterThan(300);
+    },
+  );
+
+  it('cuts each member alone, first, in the middle and last, arrays and objects; leaves strings, names inside strings and loose JSON', () => {
+    const env = '"env":[{"name":"A","value":"]}"}]';
+    const vol = '"volumes":{"x":{"y":[1]}}';
+    expect(parse(`{${env}}`)).toStrictEqual({});
+    expect(parse(`{${env},${vol},"b":1}`)).toStrictEqual({ b: 1 });
+    expect(parse(`{"a":1,${vol},"b":[{${env},"c":2}]}`)).toStrictEqual({ a: 1, b: [{ c: 2 }] });
+    expect(parse(`{"a":1,${env}}`)).toStrictEqual({ a: 1 });
+    expect(parse(`{"a":1,${env},${vol}}`)).toStrictEqual({ a: 1 });
+    expect(parse(`{${env},${vol}}`)).toStrictEqual({});
+    expect(parse(`[{"a":1,${env},${vol}},{"b":{${vol},${env}}}]`)).toStrictEqual([{ a: 1 }, { b: {} }]);
+    expect(parse('{"env":"a string","volumes":null,"x":"\\"env\\":[1]"}')).toStrictEqual({
+      env: 'a string',
+      volumes: null,
+      x: '"env":[1]',
+    });
+    // A member name ending in an escaped quote and "env" is a name of its own, kept.
+    expect(parse('{"a\\"env":[1],"env":[2]}')).toStrictEqual({ 'a"env': [1] });
+    expect(parse('{"a":1, "env": [1], "b":2}')).toStrictEqual({ a: 1, env: [1], b: 2 });
+    expect(() => parse('{"env":[1],"b":}')).toThrow(SyntaxError);
+    expect(() => memberCut(['a-b'])).toThrow(/expected a member name of letters and digits, got "a-b"/);
+  });
+});
+
 describe('against the simulator: what the trims are handed', () => {
   let cluster: StillCluster;
   let sim: Simulator;
@@ -136,27 +198,93 @@ describe('against the simulator: what the trims are handed', () => {
 
   afterAll(() => cluster?.close());
 
-  /** The object as the simulator serves it, less its managedFields. */
-  function served(obj: KubeObject): unknown {
-    const json = JSON.parse(JSON.stringify(obj)) as KubeObject;
-    expect(json.metadata.managedFields?.length ?? 0).toBeGreaterThan(0);
-    delete json.metadata.managedFields;
-    return json;
-  }
-
-  it('listRaw: every pod and node is the served object less its managedFields', async () => {
-    for (const [kind, resource] of [
-      ['Pod', 'pods'],
-      ['Node', 'nodes'],
-    ] as const) {
+  it('listRaw: every object of every kind is the served one less managedFields and what its trim drops', async () => {
+    let droppedSeen = 0;
+    for (const kind of Object.keys(KIND_INFO) as KindName[]) {
+      const def = kindOf(kind);
       const page = await client.listRaw(kind, {});
-      const stored = new Map([...sim.store.scan(resource)].map((o) => [o.metadata.name, o] as const));
-      expect(page.items.length).toBe(stored.size);
+      const stored = new Map(
+        [...sim.store.scan(def.plural as never)].map(
+          (o) => [`${o.metadata.namespace}/${o.metadata.name}`, o] as const,
+        ),
+      );
+      expect(page.items.length, kind).toBe(stored.size);
       for (const item of page.items) {
-        const name = (item.metadata as { name: string }).name;
-        expect(item).toStrictEqual(served(stored.get(name)!));
+        const meta = item.metadata as { name: string; namespace?: string };
+        const obj = stored.get(`${meta.namespace}/${meta.name}`)!;
+        expect(item).toStrictEqual(servedAsCut(kind, obj));
+        const whole = JSON.parse(JSON.stringify(obj));
+        if (JSON.stringify(item) !== JSON.stringify(servedAsCut('Namespace', obj))) droppedSeen += 1;
+        // The trim of what was parsed is the trim of the whole object.
+        expect(transformObject(kind, item as never)).toStrictEqual(transformObject(kind, whole));
       }
     }
+    // The simulator's pods, nodes and jobs carry what their trims drop (volumes, env,
+    // probes, images, templates): the cut above had something to cut.
+    expect(droppedSeen).toBeGreaterThan(100);
+  });
+
+  it('a pod with every member its trim drops trims as the whole pod does', () => {
+    const probe = { httpGet: { path: '/healthz', port: 8080 }, periodSeconds: 10 };
+    const container = {
+      name: 'main',
+      image: 'busybox:1.36',
+      env: [{ name: 'A', value: '1' }],
+      envFrom: [{ configMapRef: { name: 'cfg' } }],
+      volumeMounts: [{ name: 'data', mountPath: '/data' }],
+      volumeDevices: [{ name: 'blk', devicePath: '/dev/xvda' }],
+      livenessProbe: probe,
+      readinessProbe: probe,
+      startupProbe: probe,
+      lifecycle: { preStop: { exec: { command: ['sleep', '5'] } } },
+      securityContext: { runAsUser: 1000 },
+      resizePolicy: [{ resourceName: 'cpu', restartPolicy: 'NotRequired' }],
+      resources: { requests: { cpu: '100m' }, limits: { memory: '64Mi' } },
+      ports: [{ containerPort: 80, protocol: 'TCP' }],
+    };
+    const pod = {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'every', namespace: 'ns', uid: 'u1', resourceVersion: '7', labels: { env: 'prod' } },
+      spec: {
+        volumes: [{ name: 'data', emptyDir: {} }],
+        tolerations: [{ key: 'k', operator: 'Exists' }],
+        affinity: { nodeAffinity: {} },
+        topologySpreadConstraints: [{ maxSkew: 1, topologyKey: 'zone', whenUnsatisfiable: 'DoNotSchedule' }],
+        dnsConfig: { nameservers: ['1.1.1.1'] },
+        readinessGates: [{ conditionType: 'x' }],
+        hostAliases: [{ ip: '10.0.0.1', hostnames: ['a'] }],
+        imagePullSecrets: [{ name: 'pull' }],
+        ephemeralContainers: [{ name: 'debug', image: 'busybox' }],
+        securityContext: { fsGroup: 2000 },
+        initContainers: [{ ...container, name: 'init', restartPolicy: 'Always' }],
+        containers: [container],
+        nodeName: 'n1',
+      },
+      status: {
+        phase: 'Running',
+        containerStatuses: [
+          {
+            name: 'main',
+            image: 'busybox:1.36',
+            imageID: 'sha256:1',
+            ready: true,
+            restartCount: 0,
+            state: { running: { startedAt: '2026-12-01T00:00:00Z' } },
+            volumeMounts: [{ name: 'data', mountPath: '/data' }],
+            user: { linux: { uid: 1000, gid: 1000 } },
+            allocatedResourcesStatus: [{ name: 'cpu', resources: [] }],
+          },
+        ],
+      },
+    };
+    const text = JSON.stringify({ type: 'MODIFIED', object: pod });
+    const parsed = memberCut(kindOf('Pod').dropped ?? [])(text) as { object: Record<string, unknown> };
+    const names = memberNames(parsed.object);
+    for (const name of kindOf('Pod').dropped ?? []) expect(names.has(name), name).toBe(false);
+    expect(transformObject('Pod', parsed.object as never)).toStrictEqual(
+      transformObject('Pod', pod as never),
+    );
   });
 
   it('a raw watch: the created pod comes less its managedFields; a model watch still has them', async () => {
@@ -189,7 +317,8 @@ describe('against the simulator: what the trims are handed', () => {
         body: barePod(namespace, 'mf-watched'),
       })) as KubeObject;
       await expect.poll(() => raw.length + models.length).toBe(2);
-      expect(raw[0]).toStrictEqual(served(created));
+      expect(created.metadata.managedFields?.length).toBeGreaterThan(0);
+      expect(raw[0]).toStrictEqual(servedAsCut('Pod', created));
       expect(models[0].metadata?.managedFields?.length).toBeGreaterThan(0);
     } finally {
       for (const w of watches) w.stop();

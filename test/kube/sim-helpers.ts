@@ -4,7 +4,7 @@
  */
 import { ClusterClient, PooledKubeConfig } from '../../src/kube/client.js';
 import type { Informers } from '../../src/kube/cluster.js';
-import { KIND_NAMES, type KindName, objectKey } from '../../src/kube/kinds.js';
+import { KIND_NAMES, type KindName, kindOf, objectKey } from '../../src/kube/kinds.js';
 import { parsePrometheusText } from '../../src/simulator/metrics.js';
 import { type Simulator, type SimulatorOptions, startSimulator } from '../../src/simulator/server.js';
 import type { KubeObject, ResourceName } from '../../src/simulator/types.js';
@@ -137,4 +137,24 @@ export function barePod(namespace: string, name: string, nodeName?: string): Kub
     },
     status: { phase: nodeName ? 'Running' : 'Pending' },
   };
+}
+
+type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+
+/** What a kind's cut must give: the document without any member of `names` whose value is an array or an object. */
+export function expectedCut(value: Json, names: ReadonlySet<string>): Json {
+  if (Array.isArray(value)) return value.map((v) => expectedCut(v, names));
+  if (value === null || typeof value !== 'object') return value;
+  const out: { [key: string]: Json } = {};
+  for (const [k, v] of Object.entries(value)) {
+    if (names.has(k) && v !== null && typeof v === 'object') continue;
+    out[k] = expectedCut(v, names);
+  }
+  return out;
+}
+
+/** The served object's JSON less managedFields and what the kind drops (see `dropped` in kinds/). */
+export function servedAsCut(kind: KindName, obj: KubeObject): unknown {
+  const json = JSON.parse(JSON.stringify(obj)) as Json;
+  return expectedCut(json, new Set(['managedFields', ...(kindOf(kind).dropped ?? [])]));
 }

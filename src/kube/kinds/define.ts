@@ -101,6 +101,14 @@ export interface KindDefinition<T> {
   readonly access?: boolean;
   /** Trims an object before it is stored: keeps what the schema reads; see transform.ts. */
   readonly trim: (t: Trimmer, obj: T) => T;
+  /**
+   * Member names the trim drops wherever they occur in the object, each with an array or
+   * object value: cut from a listed page's or a watch event's JSON text before it is
+   * parsed, with managedFields (managed-fields.ts `memberCut`). Only names the trim reads
+   * nowhere in the object, at any depth: test/kube/managed-fields.test.ts checks that the
+   * trim of the cut parse is the trim of the whole one, for every kind.
+   */
+  readonly dropped?: readonly string[];
   /** The store's indexes, by name (index names are constants in indexer.ts or the kind's file). */
   readonly indexers: Indexers<T>;
   /** The kind's own filters, by the name a ListKey uses for them. */

@@ -32,6 +32,8 @@ export const jobKind = defineKind<V1Job>({
   informer: true,
   readiness: true,
   trim: (t, o) => t.job(o),
+  // The pod template (a third of a job: pods are mirrored themselves) and the policies.
+  dropped: ['template', 'podFailurePolicy', 'successPolicy'],
   indexers: jobIndexers,
   filters: {
     // The state is derived from conditions and spec.suspend: no field selector says it.

@@ -15,6 +15,18 @@ export const nodeKind = defineKind<V1Node>({
   informer: true,
   readiness: true,
   trim: (t, o) => t.node(o),
+  // What the node trim drops: the kubelet's image list (up to 50 images with their tags and
+  // digests, a quarter of a node), volumes and the rest of its status beyond conditions.
+  dropped: [
+    'images',
+    'volumesAttached',
+    'volumesInUse',
+    'daemonEndpoints',
+    'config',
+    'features',
+    'runtimeHandlers',
+    'configSource',
+  ],
   indexers: { [INDEX_LABEL]: labelIndexFunc },
   filters: {},
 });
