@@ -134,6 +134,10 @@ type ContainerStateRunning = NonNullable<V1ContainerState['running']>;
 type ContainerStateWaiting = NonNullable<V1ContainerState['waiting']>;
 type ContainerStateTerminated = NonNullable<V1ContainerState['terminated']>;
 type JobSpec = NonNullable<V1Job['spec']>;
+type JobStatus = NonNullable<V1Job['status']>;
+type JobCondition = NonNullable<JobStatus['conditions']>[number];
+type UncountedPods = NonNullable<JobStatus['uncountedTerminatedPods']>;
+type NodeInfo = NonNullable<NodeStatus['nodeInfo']>;
 
 // Every trimmed object is built by one of these (src/kube/shape.ts): a literal of exactly
 // the fields present, in this order. Arguments are positional, in the order of the keys.
@@ -252,6 +256,44 @@ const JOB_SPEC = shape<JobSpec>([
   'completionMode',
   'activeDeadlineSeconds',
   'ttlSecondsAfterFinished',
+]);
+// Job status and node info are built field by field in client-node's model order, as its
+// ObjectSerializer made them before (typed timestamps, unknown fields dropped): at ten
+// fleet-sized clusters' churn that was 1.8 % of the gateway's main thread for the same result.
+const JOB_STATUS = shape<JobStatus>([
+  'active',
+  'completedIndexes',
+  'completionTime',
+  'conditions',
+  'failed',
+  'failedIndexes',
+  'ready',
+  'startTime',
+  'succeeded',
+  'terminating',
+  'uncountedTerminatedPods',
+]);
+const JOB_CONDITION = shape<JobCondition>([
+  'lastProbeTime',
+  'lastTransitionTime',
+  'message',
+  'reason',
+  'status',
+  'type',
+]);
+const UNCOUNTED_PODS = shape<UncountedPods>(['failed', 'succeeded']);
+const NODE_INFO = shape<NodeInfo>([
+  'architecture',
+  'bootID',
+  'containerRuntimeVersion',
+  'kernelVersion',
+  'kubeProxyVersion',
+  'kubeletVersion',
+  'machineID',
+  'operatingSystem',
+  'osImage',
+  'swap',
+  'systemUUID',
 ]);
 const EMPTY_TEMPLATE: JobSpec['template'] = Object.freeze({});
 
@@ -516,10 +558,7 @@ export class Trimmer {
             ),
           ),
           s.addresses?.map((a) => ({ type: n.string(a.type), address: a.address })),
-          // Versions, OS and architecture repeat on every node.
-          s.nodeInfo
-            ? (this.internDeep(asModel(s.nodeInfo, 'V1NodeSystemInfo')) as NodeStatus['nodeInfo'])
-            : undefined,
+          s.nodeInfo ? this.nodeInfo(s.nodeInfo) : undefined,
           n.string(s.phase),
         )
       : undefined;
@@ -542,11 +581,63 @@ export class Trimmer {
           s.ttlSecondsAfterFinished,
         )
       : undefined;
-    // Kept whole, so its timestamps are typed by client-node's model (plain JSON has strings).
-    const status = j.status
-      ? (this.internDeep(asModel(j.status, 'V1JobStatus')) as V1Job['status'])
-      : undefined;
+    const status = j.status ? this.jobStatus(j.status) : undefined;
     return JOB(KIND_INFO.Job.apiVersion, 'Job', this.meta(j.metadata), spec, status);
+  }
+
+  /** Every field of client-node's V1JobStatus, timestamps as Dates, strings interned. */
+  jobStatus(s: JobStatus): JobStatus {
+    const n = this.n;
+    const u = s.uncountedTerminatedPods;
+    return JOB_STATUS(
+      s.active,
+      n.string(s.completedIndexes),
+      n.date(s.completionTime),
+      s.conditions?.map((c) =>
+        JOB_CONDITION(
+          n.date(c.lastProbeTime),
+          n.date(c.lastTransitionTime),
+          n.string(c.message),
+          n.string(c.reason),
+          n.string(c.status),
+          n.string(c.type),
+        ),
+      ),
+      s.failed,
+      n.string(s.failedIndexes),
+      s.ready,
+      n.date(s.startTime),
+      s.succeeded,
+      s.terminating,
+      u
+        ? UNCOUNTED_PODS(
+            u.failed?.map((x) => n.string(x)),
+            u.succeeded?.map((x) => n.string(x)),
+          )
+        : undefined,
+    );
+  }
+
+  /** Every field of client-node's V1NodeSystemInfo, strings interned (versions, OS and architecture repeat on every node). */
+  nodeInfo(i: NodeInfo): NodeInfo {
+    const n = this.n;
+    return NODE_INFO(
+      n.string(i.architecture),
+      n.string(i.bootID),
+      n.string(i.containerRuntimeVersion),
+      n.string(i.kernelVersion),
+      n.string(i.kubeProxyVersion),
+      n.string(i.kubeletVersion),
+      n.string(i.machineID),
+      n.string(i.operatingSystem),
+      n.string(i.osImage),
+      i.swap
+        ? i.swap.capacity === undefined || i.swap.capacity === null
+          ? {}
+          : { capacity: i.swap.capacity }
+        : undefined,
+      n.string(i.systemUUID),
+    );
   }
 
   namespace(ns: V1Namespace): V1Namespace {

@@ -1,6 +1,7 @@
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import type { CoreV1Event, V1Job, V1Namespace, V1Node, V1Pod } from '@kubernetes/client-node';
+import { ObjectSerializer } from '@kubernetes/client-node/dist/gen/models/ObjectSerializer.js';
 import { describe, expect, it } from 'vitest';
 import { EVENT_MESSAGE_MAX } from '../../src/kube/kinds.js';
 import { effectivePodRequests } from '../../src/kube/quantity.js';
@@ -9,6 +10,7 @@ import {
   deepFreeze,
   Interner,
   LAST_APPLIED_ANNOTATION,
+  Trimmer,
   transformerFor,
   transformObject,
 } from '../../src/kube/transform.js';
@@ -311,6 +313,64 @@ describe('transformObject: Node, Job, Namespace', () => {
     expect(t.status).toMatchObject({ active: 2, ready: 1, succeeded: 1, failed: 0 });
     expect(t.status!.startTime).toEqual(new Date('2024-05-01T00:00:01Z'));
     expect(t.status!.conditions![0]).toMatchObject({ type: 'SuccessCriteriaMet', status: 'False' });
+  });
+
+  it("keeps a job's status and a node's info as client-node's model has them, from JSON and from a model", () => {
+    const status = {
+      active: 1,
+      completedIndexes: '1-3,5',
+      completionTime: '2026-12-01T10:00:05Z',
+      conditions: [
+        {
+          type: 'Complete',
+          status: 'True',
+          reason: 'CompletionsReached',
+          message: 'Reached expected number of succeeded pods',
+          lastProbeTime: '2026-12-01T10:00:05Z',
+          lastTransitionTime: '2026-12-01T10:00:05Z',
+          unknownField: 'dropped',
+        },
+        { type: 'SuccessCriteriaMet', status: 'True' },
+      ],
+      failed: 2,
+      failedIndexes: '4',
+      ready: 0,
+      startTime: '2026-12-01T10:00:00Z',
+      succeeded: 3,
+      terminating: 0,
+      uncountedTerminatedPods: { failed: ['uid-a'], succeeded: ['uid-b', 'uid-c'] },
+      unknownField: { a: 1 },
+    };
+    const info = {
+      architecture: 'amd64',
+      bootID: 'boot-1',
+      containerRuntimeVersion: 'containerd://1.7.0',
+      kernelVersion: '6.1.0',
+      kubeProxyVersion: 'v1.33.0',
+      kubeletVersion: 'v1.33.0',
+      machineID: 'machine-1',
+      operatingSystem: 'linux',
+      osImage: 'Debian GNU/Linux 12 (bookworm)',
+      swap: { capacity: 1024 },
+      systemUUID: 'uuid-1',
+      unknownField: 'dropped',
+    };
+    const model = (value: unknown, type: string) => ObjectSerializer.deserialize(value, type, '');
+    const t = new Trimmer(new Interner());
+    for (const s of [status, { succeeded: 1 }, { conditions: [], uncountedTerminatedPods: {} }, {}]) {
+      const before = t.internDeep(model(s, 'V1JobStatus'));
+      expect(t.jobStatus(s as never)).toStrictEqual(before);
+      expect(t.jobStatus(model(s, 'V1JobStatus') as never)).toStrictEqual(before);
+    }
+    for (const i of [info, { ...info, swap: {} }, { kubeletVersion: 'v1.27.0' }]) {
+      const before = t.internDeep(model(i, 'V1NodeSystemInfo'));
+      expect(t.nodeInfo(i as never)).toStrictEqual(before);
+      expect(t.nodeInfo(model(i, 'V1NodeSystemInfo') as never)).toStrictEqual(before);
+    }
+    const trimmed = transformObject('Job', { ...job('j'), status } as never);
+    expect(trimmed.status!.completionTime).toEqual(new Date('2026-12-01T10:00:05Z'));
+    expect(trimmed.status).not.toHaveProperty('unknownField');
+    expect(unfrozenPaths(trimmed)).toEqual([]);
   });
 
   it('keeps all of a namespace but managedFields and last-applied', () => {
