@@ -80,6 +80,20 @@ describe('an identity reading while the pods still list', () => {
     { name: 'other', token: OTHER, user: 'other' },
   ];
 
+  /** A gateway with identities on `sim` whose pod LISTs take `latencyMs`, once its RBAC kinds synced. */
+  async function startWithSlowPodLists(latencyMs: number) {
+    sim!.injectFaults({ latencyMs, verbs: ['LIST'], resources: ['pods'] });
+    harness = await startHarness({
+      existingSimulator: sim,
+      identities: true,
+      waitForSync: false,
+      tokens: TOKENS,
+    });
+    const cluster = harness.registry.get('sim')!;
+    expect(await cluster.waitForSync(10_000, ACCESS_KINDS)).toBe(true);
+    return { gateway: harness, cluster };
+  }
+
   it('is authorised from the RBAC mirror (listed first) and sees only the pods it may list', async () => {
     const log: string[] = [];
     sim = await startSimulator({
@@ -102,15 +116,7 @@ describe('an identity reading while the pods still list', () => {
     await rbac.clusterRoleBinding('on-demand-ops', 'cluster-admin', [{ user: 'ops' }]);
     // `other` may list pods in OTHER_NS only: it lacks `list` on pods in NS and cluster-wide.
     await rbac.roleBinding(OTHER_NS, 'on-demand-other', 'view', [{ user: 'other' }]);
-    sim.injectFaults({ latencyMs: 1500, verbs: ['LIST'], resources: ['pods'] });
-    harness = await startHarness({
-      existingSimulator: sim,
-      identities: true,
-      waitForSync: false,
-      tokens: TOKENS,
-    });
-    const cluster = harness.registry.get('sim')!;
-    expect(await cluster.waitForSync(10_000, ACCESS_KINDS)).toBe(true);
+    const { gateway, cluster } = await startWithSlowPodLists(1500);
     expect(cluster.isSynced('Pod')).toBe(false);
     const mark = log.length;
 
@@ -120,8 +126,8 @@ describe('an identity reading while the pods still list', () => {
       cluster: { pods: { totalCount: number; edges: { node: { namespace: string; name: string } }[] } };
     };
     const [ops, other] = await Promise.all([
-      harness.query<Pods>(PODS, {}, auth(OPS)),
-      harness.query<Pods>(PODS, {}, auth(OTHER)),
+      gateway.query<Pods>(PODS, {}, auth(OPS)),
+      gateway.query<Pods>(PODS, {}, auth(OTHER)),
     ]);
     expect(ops.errors).toBeUndefined();
     expect(ops.data?.cluster.pods.totalCount).toBe([...sim.store.scan('pods')].length);
@@ -146,20 +152,12 @@ describe('an identity reading while the pods still list', () => {
     // A new gateway on the same cluster (the test above made its objects), whose pods take
     // longer to list than a read waits for them.
     await harness?.close();
-    sim!.injectFaults({ latencyMs: INITIAL_LIST_WAIT_MS + 2500, verbs: ['LIST'], resources: ['pods'] });
-    harness = await startHarness({
-      existingSimulator: sim,
-      identities: true,
-      waitForSync: false,
-      tokens: TOKENS,
-    });
-    const cluster = harness.registry.get('sim')!;
-    expect(await cluster.waitForSync(10_000, ACCESS_KINDS)).toBe(true);
+    const { gateway, cluster } = await startWithSlowPodLists(INITIAL_LIST_WAIT_MS + 2500);
     const SUMMARY = '{ cluster(name: "sim") { summary { pods } } }';
     type Summary = { cluster: { summary: { pods: number } | null } };
     const [ops, other] = await Promise.all([
-      harness.query<Summary>(SUMMARY, {}, auth(OPS)),
-      harness.query<Summary>(SUMMARY, {}, auth(OTHER)),
+      gateway.query<Summary>(SUMMARY, {}, auth(OPS)),
+      gateway.query<Summary>(SUMMARY, {}, auth(OTHER)),
     ]);
     expect(cluster.isSynced('Pod')).toBe(false);
     // ops may list every pod: its summary is the whole kind, which is still listing.
@@ -174,7 +172,7 @@ describe('an identity reading while the pods still list', () => {
     expect(other.data).toEqual({ cluster: { summary: { pods: 2 } } });
 
     expect(await cluster.waitForSync(15_000)).toBe(true);
-    const later = await harness.query<Summary>(SUMMARY, {}, auth(OPS));
+    const later = await gateway.query<Summary>(SUMMARY, {}, auth(OPS));
     expect(later.errors).toBeUndefined();
     expect(later.data?.cluster.summary?.pods).toBe([...sim!.store.scan('pods')].length);
   }, 60_000);
