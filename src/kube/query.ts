@@ -96,6 +96,39 @@ export function compileQuery<K extends KindName>(kind: K, query: ObjectQuery): M
 }
 
 /**
+ * Whether `compileQuery(kind, query)` must answer alike for two versions of one object (a
+ * MODIFIED's before and after): true when everything the query reads is equal in both. A
+ * namespace and a name never change under a MODIFIED, but are compared anyway (cheap, and
+ * right for any two objects); the labels are compared only at the keys the selector names,
+ * and each kind filter is asked of both. A live subscription's filter then decides nothing
+ * for a change that moves none of it (loaders/streams.ts `classify`).
+ */
+export function compileSameMatch<K extends KindName>(
+  kind: K,
+  query: ObjectQuery,
+): (a: KubeObjectOf<K>, b: KubeObjectOf<K>) => boolean {
+  const def = kindOf(kind);
+  const keys = [...new Set(parseLabelSelector(query.labelSelector ?? '').map((r) => r.key))];
+  const filters = Object.entries(filtersOf(kind, query)).map(
+    ([name, value]) => [def.filters[name], value] as const,
+  );
+  type Meta = { name?: string; namespace?: string; labels?: Record<string, string> };
+  const label = (labels: Record<string, string> | undefined, key: string) =>
+    labels !== undefined && Object.hasOwn(labels, key) ? labels[key] : undefined;
+  return (a, b) => {
+    const am = (a as { metadata?: Meta }).metadata;
+    const bm = (b as { metadata?: Meta }).metadata;
+    if (am?.namespace !== bm?.namespace || am?.name !== bm?.name) return false;
+    const al = am?.labels;
+    const bl = bm?.labels;
+    if (al !== bl) for (const key of keys) if (label(al, key) !== label(bl, key)) return false;
+    for (const [filter, value] of filters)
+      if (filter.matches(a, value) !== filter.matches(b, value)) return false;
+    return true;
+  };
+}
+
+/**
  * What an API server can apply of a query exactly: the namespace (in the path), the label
  * selector (canonical form: what our parser accepts a real server must too) and the field
  * selectors of the filters that have an exact one. The rest runs in memory (compileQuery).

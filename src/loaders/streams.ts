@@ -54,6 +54,12 @@ export interface ObjectStreamOptions<K extends KindName> {
    * relay then hears only that namespace's changes. Undefined: every namespace.
    */
   namespace?: string;
+  /**
+   * True when `matches` must answer alike for the two versions of one object (nothing it
+   * reads differs, rights included): a change then needs no filter for its version before.
+   * Undefined: both versions are always matched.
+   */
+  sameMatch?: (prev: KubeObjectOf<K>, next: KubeObjectOf<K>) => boolean;
   /** Whether a MODIFIED matters to this subscriber; undefined: every change does. */
   changed?: (prev: KubeObjectOf<K>, next: KubeObjectOf<K>) => boolean;
   initial: boolean;
@@ -237,7 +243,10 @@ function startRelay<K extends KindName>(
   const { kind } = options;
   const push = (type: ObjectEventType, cluster: string, object: KubeObjectOf<K>, resourceVersion: string) => {
     const event: ObjectEvent<K> = { type, cluster, object, resourceVersion };
-    sharedEvents.add(event);
+    // Shared only when there is someone to share with: the memo of a result per event
+    // (a WeakMap entry and a Map per event) is pure cost for a relay of one subscriber,
+    // which every distinct live page is.
+    if (relay.members.size > 1) sharedEvents.add(event);
     // A member cut off here (SLOW_CONSUMER) leaves the set during the loop, which Sets allow.
     for (const queue of relay.members) {
       const floor = relay.floors.size > 0 ? relay.floors.get(queue) : undefined;
@@ -282,14 +291,22 @@ function classify<K extends KindName>(
   next: KubeObjectOf<K>,
   prev: KubeObjectOf<K> | undefined,
   cluster: string,
-  { matches, changed }: Pick<ObjectStreamOptions<K>, 'matches' | 'changed'>,
+  { matches, changed, sameMatch }: Pick<ObjectStreamOptions<K>, 'matches' | 'changed' | 'sameMatch'>,
 ): ObjectEventType | undefined {
+  if (type === 'MODIFIED' && prev && sameMatch?.(prev, next)) {
+    // In the filter before and after, or out of it both times: the selection decides first,
+    // so a change to nothing selected costs no filter at all. With 1,000 live pages of
+    // distinct filters every change reaches 1,000 relays, and most changes (a pod's status)
+    // move nothing a page shows (bench/results/fanout-layers.md, session 30).
+    if (changed && !changed(prev, next)) return undefined;
+    return matches(next, cluster) ? 'MODIFIED' : undefined;
+  }
   const now = matches(next, cluster);
   switch (type) {
     case 'ADDED':
       return now ? 'ADDED' : undefined;
     case 'DELETED':
-      return now || (prev && matches(prev, cluster)) ? 'DELETED' : undefined;
+      return now || (prev && !sameMatch?.(prev, next) && matches(prev, cluster)) ? 'DELETED' : undefined;
     case 'MODIFIED': {
       const before = prev ? matches(prev, cluster) : now;
       if (now && before) return !prev || !changed || changed(prev, next) ? 'MODIFIED' : undefined;

@@ -13,7 +13,7 @@ import { forbidden } from '../errors.js';
 import type { Clock } from '../kube/clock.js';
 import type { HubEvent } from '../kube/event-hub.js';
 import { ACCESS_KINDS, KIND_INFO, type KindName, type KubeObjectOf } from '../kube/kinds.js';
-import { compileQuery, type ObjectQuery, queryKey } from '../kube/query.js';
+import { compileQuery, compileSameMatch, type ObjectQuery, queryKey } from '../kube/query.js';
 import { ClusterReader } from '../kube/reader.js';
 import {
   type AccessReviews,
@@ -173,6 +173,7 @@ export function createSubscriptions(
       if (clusters.length > 0 && !permitted())
         throw forbidden(`the caller may not watch ${KIND_INFO[kind].plural} in what it asked for`);
       const match = compileQuery(kind, query);
+      const sameInputs = compileSameMatch(kind, query);
       const shareKey = JSON.stringify([
         queryKey(kind, query),
         [...clusters].sort(),
@@ -191,6 +192,8 @@ export function createSubscriptions(
         // The rights now, on every event: a revoked binding stops events at once.
         matches: (obj: KubeObjectOf<K>, cluster: string) =>
           allowed(accessOf(cluster), 'watch', kind, obj) && match(obj),
+        // The rights read the object's namespace only, which `sameInputs` compares.
+        sameMatch: sameInputs,
         // `match` holds every object to the query's namespace.
         namespace: KIND_INFO[kind].namespaced ? query.namespace : undefined,
         changed: selection

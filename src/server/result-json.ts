@@ -25,10 +25,22 @@ export function serialise(result: ExecutionResult): string {
   });
 }
 
-/** Per result object, as a transport frames it: its bytes go when the result does. */
+/** Results handed to more than one subscriber (shared-events.ts): the ones worth a memo. */
+const shared = new WeakSet<object>();
+
+/** Marks a result that several subscribers receive, so transports serialise it once. */
+export function markShared(result: ExecutionResult): void {
+  shared.add(result);
+}
+
+/**
+ * Per result object, as a transport frames it: its bytes go when the result does. A result
+ * only one subscriber receives (a distinct operation's) is framed without the memo.
+ */
 export function memoised<T>(frame: (json: string) => T): (result: ExecutionResult) => T {
   const frames = new WeakMap<object, T>();
   return (result) => {
+    if (!shared.has(result)) return frame(serialise(result));
     let framed = frames.get(result);
     if (framed === undefined) {
       framed = frame(serialise(result));

@@ -30,9 +30,14 @@ import type { GatewayContext } from '../loaders/index.js';
 import { principalKey } from '../loaders/principal.js';
 import { isSharedEvent } from '../loaders/streams.js';
 import { type EventExecutor, prepareEventExecutor } from './event-executor.js';
+import { markShared } from './result-json.js';
 import { ResultStream } from './result-stream.js';
 
 type Result = ExecutionResult | Promise<ExecutionResult>;
+
+function isPromise(value: Result): value is Promise<ExecutionResult> {
+  return typeof (value as Promise<ExecutionResult>).then === 'function';
+}
 
 /** yoga caches parsed documents, so the same query text comes back as the same DocumentNode. */
 const documentId = identityKeys<DocumentNode>();
@@ -63,6 +68,9 @@ function executeEvent(executor: EventExecutor, key: string | undefined, payload:
   if (!result) {
     result = executor.execute(payload);
     byOperation.set(key, result);
+    // Registered before any subscriber's own `then`, so marked before any is framed.
+    if (isPromise(result)) result.then(markShared, () => undefined);
+    else markShared(result);
   }
   return result;
 }

@@ -245,11 +245,19 @@ describe('a user bound to view in one namespace, on every path', () => {
       `subscription { podEvents(namespace: "${NS_B}") { type object { namespace name } } }`,
       { token: ALICE },
     );
+    // Selects the labels: a label change is a MODIFIED worth sending, which her rights
+    // (watch in NS_A only) must still decide, also where no filter input moved.
+    const labelled = subscribe(
+      'ws',
+      h.url,
+      'subscription { podEvents { type object { namespace name labels { key value } } } }',
+      { token: ALICE },
+    );
     try {
       await other.end();
       expect(other.errors.map((e: Json) => e.extensions?.code)).toEqual(['FORBIDDEN']);
       // Relayed subscribers: hers, once the refused one has ended.
-      await waitFor(() => relayStats(h.hub).subscribers === base + 1, 'her subscription to start');
+      await waitFor(() => relayStats(h.hub).subscribers === base + 2, 'her subscriptions to start');
       for (const ns of [NS_B, NS_A])
         await simCreate(h, `/api/v1/namespaces/${ns}/pods`, {
           apiVersion: 'v1',
@@ -260,9 +268,25 @@ describe('a user bound to view in one namespace, on every path', () => {
       const seen = await all.eventFor('probe-pod', 'ADDED');
       expect(seen.object.namespace).toBe(NS_A);
       expect(all.events.filter((e: Json) => e.object.namespace !== NS_A)).toEqual([]);
+      for (const ns of [NS_B, NS_A])
+        h.sim.store.mutate('pods', ns, 'probe-pod', (d) => ({
+          ...d,
+          metadata: { ...d.metadata, labels: { ...d.metadata.labels, probed: 'yes' } },
+        }));
+      const changed = await labelled.eventFor('probe-pod', 'MODIFIED');
+      expect(changed.object.labels).toContainEqual({ key: 'probed', value: 'yes' });
+      // Her namespace's change arrived after the other's: nothing of NS_B reached her.
+      expect(
+        labelled.events.filter((e: Json) => e.object.namespace !== NS_A).map((e: Json) => e.type),
+      ).toEqual([]);
+      expect(labelled.events.map((e: Json) => `${e.type} ${e.object.namespace}`)).toEqual([
+        `ADDED ${NS_A}`,
+        `MODIFIED ${NS_A}`,
+      ]);
     } finally {
       all.dispose();
       other.dispose();
+      labelled.dispose();
     }
   });
 

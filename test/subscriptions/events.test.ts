@@ -275,6 +275,67 @@ it('applies namespace, labelSelector, nodeName, jobName and cluster filters to e
   for (const sim of h.sims) for (const ns of [nsA]) sim.store.delete('pods', ns, 'marker');
 });
 
+it("a change judged by what it moves: into a filter by a kind filter or a selector's label even with nothing selected changed; a change to neither sends nothing", async () => {
+  // Each subscriber selects only the name, which never changes: whether a MODIFIED is sent
+  // is decided by the filter alone. A change that moves no input of a filter skips the filter
+  // (streams.ts classify); one that moves one must still be judged on both versions.
+  const ns = 'moves';
+  ensureNamespace(h, ns);
+  const [node0] = nodeNames(h);
+  const NAME_ONLY = `subscription ($ns: String, $sel: String, $node: String) {
+    podEvents(namespace: $ns, labelSelector: $sel, nodeName: $node) { type resourceVersion object { name } } }`;
+  const specs = {
+    node: { ns, node: node0 },
+    label: { ns, sel: 'tier=hot' },
+    namespace: { ns },
+  };
+  const subs = await start(
+    TRANSPORTS.flatMap((transport) =>
+      Object.values(specs).map((variables) => ({ transport, query: NAME_ONLY, variables })),
+    ),
+  );
+  const mutate = (change: (d: Json) => Json) => h.sim.store.mutate('pods', ns, 'u1', change as never);
+  h.sim.store.create('pods', barePod(ns, 'u1', { labels: { tier: 'cold', other: 'x' } }));
+  // Bound to node0: enters the node filter (a kind filter's input), nothing else.
+  mutate((d) => ({ ...d, spec: { ...d.spec, nodeName: node0 } }));
+  // A label no selector names: nobody's business.
+  mutate((d) => ({ ...d, metadata: { ...d.metadata, labels: { ...d.metadata.labels, other: 'y' } } }));
+  // The label the selector names: enters the label filter.
+  mutate((d) => ({ ...d, metadata: { ...d.metadata, labels: { ...d.metadata.labels, tier: 'hot' } } }));
+  // The phase: selected by nobody, filtered by nobody.
+  mutate((d) => ({ ...d, status: { ...d.status, phase: 'Running' } }));
+  // Leaves the label filter again.
+  mutate((d) => ({ ...d, metadata: { ...d.metadata, labels: { ...d.metadata.labels, tier: 'warm' } } }));
+  h.sim.store.delete('pods', ns, 'u1');
+  h.sim.store.create('pods', barePod(ns, 'marker', { nodeName: node0, labels: { tier: 'hot' } }));
+
+  const expected: Record<keyof typeof specs, string[]> = {
+    node: ['ADDED u1', 'DELETED u1', 'ADDED marker'],
+    label: ['ADDED u1', 'DELETED u1', 'ADDED marker'],
+    namespace: ['ADDED u1', 'DELETED u1', 'ADDED marker'],
+  };
+  const names = Object.keys(specs) as (keyof typeof specs)[];
+  for (const [i, sub] of subs.entries()) {
+    const name = names[i % names.length];
+    await sub.eventFor('marker', 'ADDED');
+    expect(
+      sub.events.map((e: Json) => `${e.type} ${e.object.name}`),
+      `${name} over ${i < names.length ? 'sse' : 'ws'}`,
+    ).toEqual(expected[name]);
+  }
+  // The node filter saw u1 enter on the bind, the label filter on `tier=hot`: different
+  // resourceVersions, each the change that moved it in.
+  const rv = (sub: Subscription, type: string) =>
+    Number(sub.events.find((e: Json) => e.type === type && e.object.name === 'u1')?.resourceVersion);
+  for (const [i, sub] of subs.entries())
+    if (i % names.length === 0) expect(rv(sub, 'ADDED')).toBeLessThan(rv(subs[i + 1], 'ADDED'));
+  // And the label filter's DELETED is the change to `tier=warm`, before the deletion.
+  for (const [i, sub] of subs.entries())
+    if (i % names.length === 1) expect(rv(sub, 'DELETED')).toBeLessThan(rv(subs[i - 1], 'DELETED'));
+  await stop(subs);
+  h.sim.store.delete('pods', ns, 'marker');
+});
+
 it('relays what the real kubectl does (run, label, annotate, delete), filtered by label and selection', async () => {
   await requireKubectl();
   const ns = 'kubectl-subs';
