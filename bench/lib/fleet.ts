@@ -153,6 +153,7 @@ export async function runFleet(size: SizeSpec, ctx: SizeContext): Promise<SizeRe
   result.fleet = fleet;
   const children: Child[] = [];
   const opts = { cwd: ctx.root, logDir: ctx.logDir };
+  let step = 'starting';
   const record = (what: string, err: unknown) => {
     const cause = (err as { cause?: { code?: string; message?: string } })?.cause;
     const message = `${what}: ${(err as Error)?.message ?? String(err)}${cause ? ` (${cause.code ?? cause.message})` : ''}`;
@@ -225,6 +226,7 @@ export async function runFleet(size: SizeSpec, ctx: SizeContext): Promise<SizeRe
     };
     fleet.pods = result.simulator.podsAtStart;
     const fleetUpstream: Upstream = { ...upstreams[0], counters: () => fleetCounters(upstreams) };
+    step = 'reading the simulators';
     const variables = await pickVariables(upstreams[0]);
     result.variables = variables;
 
@@ -238,6 +240,7 @@ export async function runFleet(size: SizeSpec, ctx: SizeContext): Promise<SizeRe
       record('fleet floor', err);
     }
 
+    step = "the gateway's sync";
     log('  B: starting kubegate on every cluster');
     const { entry, nodeArgs } = gatewayEntry(ctx.root);
     const gw = startNodeChild(
@@ -301,6 +304,7 @@ export async function runFleet(size: SizeSpec, ctx: SizeContext): Promise<SizeRe
     log(`  most LISTs in flight on one API server: ${fleet.maxListsInFlightPerServer}`);
 
     await sleep(2_000);
+    step = 'memory after forced GCs';
     fleet.memory = await gw.memoryAfterGc(180_000).catch((err) => {
       record('B memory', err);
       return null;
@@ -320,6 +324,7 @@ export async function runFleet(size: SizeSpec, ctx: SizeContext): Promise<SizeRe
     // memory-reducing mark-compacts of a 3.5 GB heap), which nothing does in production; the
     // watch events of 50 churning clusters pile up meanwhile. Latency is measured once the
     // gateway has caught up, and how long that took is reported.
+    step = 'waiting for the gateway to settle (/livez)';
     fleet.settleMs = await settle(url.replace(/\/graphql$/, '/livez'));
     log(
       `  B settled ${fleet.settleMs} ms after the forced GC (${SETTLE_RUN} /livez in a row under ${SETTLE_MS} ms)`,
@@ -337,6 +342,7 @@ export async function runFleet(size: SizeSpec, ctx: SizeContext): Promise<SizeRe
       operationName: q4.operationName,
       variables: variablesFor('Q4', first, variables),
     };
+    step = "checking Q1's answer (one POST to the gateway)";
     const answer = (await (
       await fetch(url, {
         method: 'POST',
@@ -352,6 +358,7 @@ export async function runFleet(size: SizeSpec, ctx: SizeContext): Promise<SizeRe
       ['q1FleetLoaded', q1Target, config.load],
       ['q4Loaded', q4Target, config.load],
     ] as const) {
+      step = `the ${key} cell (the gateway under load; every simulator's /metrics before and after)`;
       const cell = await measureGraphql(target, settings, fleetUpstream);
       fleet[key] = cell;
       log(
@@ -363,7 +370,9 @@ export async function runFleet(size: SizeSpec, ctx: SizeContext): Promise<SizeRe
     result.cells.B = { Q1: fleet.q1FleetLoaded ?? undefined, Q4: fleet.q4Loaded ?? undefined };
     await gw.stop();
   } catch (err) {
-    record(`size ${size.name}`, err);
+    // Which step failed: "fetch failed (ECONNRESET)" alone did not say whether the gateway
+    // or a simulator reset the connection (two fleet runs lost their latency cells so).
+    record(`size ${size.name}, ${step}`, err);
   } finally {
     for (const c of children.reverse()) await c.stop();
   }
@@ -433,7 +442,14 @@ async function settle(livez: string): Promise<number> {
 async function fleetCounters(upstreams: Upstream[]): Promise<UpstreamCounters> {
   // One at a time: 50 scrapes at once on simulators already busy with churn are what times out.
   const all: UpstreamCounters[] = [];
-  for (const u of upstreams) all.push(await u.counters());
+  for (const u of upstreams)
+    all.push(
+      await u.counters().catch((err: unknown) => {
+        throw new Error(`reading ${u.url}/metrics: ${(err as Error)?.message ?? String(err)}`, {
+          cause: (err as Error)?.cause,
+        });
+      }),
+    );
   const sum = noCounters();
   for (const c of all) {
     sum.requests += c.requests;
