@@ -61,6 +61,9 @@ import {
 import { useTracing } from './tracing.js';
 import { deliverToSocket } from './ws-delivery.js';
 
+/** How long an idle keep-alive connection is kept (see the server below). */
+export const KEEP_ALIVE_MS = 65_000;
+
 export interface GatewayOptions {
   schema: GraphQLSchema;
   directory: ClusterDirectory;
@@ -433,6 +436,16 @@ export function createGateway(options: GatewayOptions): Gateway {
     res.setHeader('x-request-id', requestId);
     requestIds.run(requestId, () => yoga(req, res));
   });
+  // An idle keep-alive connection is kept 65 s, past the idle timeouts of the proxies put in
+  // front of a gateway (ingress-nginx's upstream keepalive_timeout and AWS ALB's idle
+  // timeout are 60 s). With Node's default 5 s the server closes connections a proxy is about
+  // to reuse, and the request sent on one fails (a 502 at the proxy). A direct client meets
+  // the same race when the event loop stalls past the timeout (a full GC of a fleet's heap):
+  // the expired timer runs before the waiting request is read, and the socket is reset under
+  // it (ECONNRESET). Headers still have their own 60 s bound (headersTimeout, unchanged: the
+  // slow-headers guard), which Node applies only once a request has begun. Shutdown closes
+  // idle connections itself (closeIdleConnections, below), so draining is not held up.
+  server.keepAliveTimeout = KEEP_ALIVE_MS;
 
   /** Host and Origin checks of a request (HTTP or WebSocket upgrade); undefined when it may go on. */
   function browserRefusal(req: IncomingMessage): { status: number; body: string } | undefined {
