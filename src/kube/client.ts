@@ -29,6 +29,32 @@ import { memberCut } from './managed-fields.js';
 import type { PooledKubeConfig } from './pooled-config.js';
 import { apiCallSpan, recordApiStatus } from './tracing.js';
 
+/** How a connection closed under a request before any answer shows in undici and net. */
+const CLOSED_UNDER = new Set(['UND_ERR_SOCKET', 'ECONNRESET', 'EPIPE']);
+
+/**
+ * undici's request, sent a second time when a GET fails before any answer because its
+ * connection closed under it. A pooled connection that the server closed as idle is reused
+ * before the close is read: the server's keep-alive timer and the request cross, or this
+ * process's loop stalled past the pool's idle time and the request went out ahead of the
+ * close waiting to be read. Go's HTTP transport, under client-go, sends an idempotent
+ * request again in that case; undici does not, and each such reset cost a watch an error, a
+ * backoff and a warning (a fleet bench run logged one to three a minute). Only GET (reads
+ * and watches), once: a write may have been applied, and a second failure is a real one.
+ */
+async function requestOnceMore(
+  url: URL,
+  options: Parameters<typeof undiciRequest>[1] & { method: string; signal?: AbortSignal },
+): Promise<Dispatcher.ResponseData<unknown>> {
+  try {
+    return await undiciRequest(url, options);
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    if (options.method !== 'GET' || !CLOSED_UNDER.has(code ?? '') || options.signal?.aborted) throw err;
+    return undiciRequest(url, options);
+  }
+}
+
 export { PooledKubeConfig, type PoolOptions } from './pooled-config.js';
 
 export interface ListOptions {
@@ -403,7 +429,7 @@ export class ClusterClient {
       if (as.uid) headers['Impersonate-Uid'] = as.uid;
     }
     const dispatcher = (await this.config.dispatcher()) ?? (ctx.getDispatcher() as Dispatcher | undefined);
-    const response = await undiciRequest(url, {
+    const response = await requestOnceMore(url, {
       method: req.method,
       headers,
       body: req.body === undefined ? undefined : JSON.stringify(req.body),
@@ -456,7 +482,7 @@ export class ClusterClient {
     // brings one event per chunk: `npx tsx bench/watch-read.ts` read and parsed ~6 KB pod
     // events for 107-112 us of CPU each this way against 119-133 us through fetch (-10 to
     // -16 %; equal, -3 %, when 20 come per chunk).
-    const response = await undiciRequest(url, {
+    const response = await requestOnceMore(url, {
       method: 'GET',
       headers: { ...ctx.getHeaders(), Accept: 'application/json' },
       dispatcher,

@@ -41,6 +41,12 @@ export interface FaultActions {
   compact?: boolean;
   /** Back to no faults at all. */
   reset?: boolean;
+  /**
+   * Destroy the connection of each of the next N API requests (of `verbs` and `resources`)
+   * as it arrives, before any answer: a server that closed a kept-alive connection just as
+   * the request came in on it.
+   */
+  resetNextRequests?: number;
 }
 
 export const NO_FAULTS: FaultSettings = {
@@ -122,6 +128,9 @@ export function parseFaultRequest(
       case 'refuseConnectionsSeconds':
         actions.refuseConnectionsSeconds = number(key, 0, 600);
         break;
+      case 'resetNextRequests':
+        actions.resetNextRequests = Math.floor(number(key, 0, 1000));
+        break;
       case 'compact':
       case 'reset':
         if (typeof input[key] !== 'boolean') {
@@ -131,7 +140,7 @@ export function parseFaultRequest(
         break;
       default:
         throw new FaultInputError(
-          `unknown key "${key}": expected latencyMs, errorRate, errorCode, retryAfterSeconds, verbs, resources, dropWatches, refuseConnectionsSeconds, compact or reset`,
+          `unknown key "${key}": expected latencyMs, errorRate, errorCode, retryAfterSeconds, verbs, resources, dropWatches, refuseConnectionsSeconds, resetNextRequests, compact or reset`,
         );
     }
   }

@@ -47,7 +47,7 @@ export class SimulatorMetrics {
   });
   readonly faultsInjected = new Counter({
     name: 'simulator_faults_injected_total',
-    help: 'Requests answered with an injected error, by code.',
+    help: 'Requests answered with an injected error, by code ("reset": the connection destroyed on arrival).',
     labelNames: ['code'] as const,
     registers: [this.registry],
   });

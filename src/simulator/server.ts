@@ -170,6 +170,8 @@ export class Simulator {
   private faultSettings: FaultSettings = { ...NO_FAULTS };
   private readonly sockets = new Set<Socket>();
   private readonly watches = new Set<ServerResponse>();
+  /** Requests whose connection is destroyed on arrival (FaultActions.resetNextRequests). */
+  private resetsPending = 0;
   private refusing: NodeJS.Timeout | undefined;
   private readonly churn: Churn;
   private readonly jobs: JobController;
@@ -333,6 +335,7 @@ export class Simulator {
     const { settings, actions } = parseFaultRequest(request, this.faultSettings);
     this.faultSettings = settings;
     if (actions.compact) this.store.compact();
+    if (actions.resetNextRequests !== undefined) this.resetsPending = actions.resetNextRequests;
     defer(() => {
       if (actions.dropWatches) this.dropWatches(actions.dropWatches === 'end' ? 'end' : 'reset');
       if (actions.refuseConnectionsSeconds) this.refuseConnections(actions.refuseConnectionsSeconds);
@@ -472,6 +475,14 @@ export class Simulator {
   ): Promise<number | undefined> {
     const faults = this.faultSettings;
     if (!faultApplies(faults, verb, resource)) return undefined;
+    if (this.resetsPending > 0) {
+      this.resetsPending -= 1;
+      this.metrics.faultsInjected.inc({ code: 'reset' });
+      // Counted in apiserver_request_total under code "0": it arrived, and nothing answered it.
+      res.statusCode = 0;
+      res.socket?.destroy();
+      return 0;
+    }
     if (faults.latencyMs > 0) await new Promise((r) => setTimeout(r, faults.latencyMs));
     if (!(faults.errorRate > 0 && Math.random() < faults.errorRate)) return undefined;
     const code = faults.errorCode;

@@ -4,6 +4,7 @@
  * cluster's admin) and by a query sent right after the mutation answered.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { setSimFaults } from '../helpers/harness.js';
 import { waitFor } from '../helpers/wait.js';
 import { requireKubectl } from '../simulator/kubectl-runner.js';
 import { serverSubscriptions, subscribe } from '../subscriptions/clients.js';
@@ -103,6 +104,26 @@ describe('deletePod', () => {
       async () => (await kubectlGet('pod', 'graceful', '-n', NS)) === undefined,
       'the kubelet to remove it',
     );
+  });
+
+  it('is never sent twice: a delete whose connection closes on arrival answers UNAVAILABLE and the pod stays', async () => {
+    // Reads are sent once more after such a close (kube/client.ts requestOnceMore); a write
+    // may have been applied, so it is not.
+    await k.pod(NS, 'kept');
+    const deletes = await k.sent('DELETE', 'pods');
+    await setSimFaults(k.h.sim, { verbs: ['DELETE'], resources: ['pods'], resetNextRequests: 1 });
+    try {
+      const r = await k.gql(
+        `mutation($ns: String!) { deletePod(cluster: "sim", namespace: $ns, name: "kept", gracePeriodSeconds: 0) { visible } }`,
+        { ns: NS },
+      );
+      expect(r.data?.deletePod ?? null).toBeNull();
+      expect(r.errors?.[0]?.extensions?.code).toBe('UNAVAILABLE');
+      expect(await k.sent('DELETE', 'pods')).toBe(deletes + 1);
+      expect((await kubectlGet('pod', 'kept', '-n', NS))?.metadata.name).toBe('kept');
+    } finally {
+      await setSimFaults(k.h.sim, { reset: true });
+    }
   });
 
   it('answers NOT_FOUND for a pod that is not there', async () => {
