@@ -33,7 +33,7 @@ type Result = ExecutionResult | Promise<ExecutionResult>;
 
 const DONE: IteratorResult<ExecutionResult> = Object.freeze({ value: undefined, done: true });
 
-function isPromise<T>(value: unknown): value is Promise<T> {
+export function isPromise<T>(value: unknown): value is Promise<T> {
   return typeof (value as Promise<T> | undefined)?.then === 'function';
 }
 

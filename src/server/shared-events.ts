@@ -31,13 +31,9 @@ import { principalKey } from '../loaders/principal.js';
 import { isSharedEvent } from '../loaders/streams.js';
 import { type EventExecutor, prepareEventExecutor } from './event-executor.js';
 import { markShared } from './result-json.js';
-import { ResultStream } from './result-stream.js';
+import { isPromise, ResultStream } from './result-stream.js';
 
 type Result = ExecutionResult | Promise<ExecutionResult>;
-
-function isPromise(value: Result): value is Promise<ExecutionResult> {
-  return typeof (value as Promise<ExecutionResult>).then === 'function';
-}
 
 /** yoga caches parsed documents, so the same query text comes back as the same DocumentNode. */
 const documentId = identityKeys<DocumentNode>();
@@ -69,7 +65,7 @@ function executeEvent(executor: EventExecutor, key: string | undefined, payload:
     result = executor.execute(payload);
     byOperation.set(key, result);
     // Registered before any subscriber's own `then`, so marked before any is framed.
-    if (isPromise(result)) result.then(markShared, () => undefined);
+    if (isPromise<ExecutionResult>(result)) result.then(markShared, () => undefined);
     else markShared(result);
   }
   return result;
