@@ -90,6 +90,43 @@ export interface FleetFigures {
   q4Loaded: CellResult | null;
   /** The most LISTs any one simulated API server answered at once (its high-water mark). */
   maxListsInFlightPerServer: number | null;
+  /**
+   * The informers' health over the whole run, summed over every cluster and kind, read from
+   * the gateway's status just before it stops: failed LIST/watch attempts (by their last
+   * error), relists and watch restarts. Absent in runs before session 31 (the gateway's log,
+   * deleted after a run, was all there was).
+   */
+  informers?: InformerHealth | null;
+}
+
+export interface InformerHealth {
+  failures: number;
+  relists: number;
+  watchRestarts: number;
+  /** The (cluster, kind) pairs that failed at least once, counted by their last error. */
+  lastErrors: Record<string, number>;
+}
+
+/** Sums the informer counters of `{ clusters { status { kinds { ... } } } }`. */
+export function informerHealth(
+  clusters: {
+    status: {
+      kinds: { failures: number; relists: number; watchRestarts: number; lastError: string | null }[];
+    };
+  }[],
+): InformerHealth {
+  const health: InformerHealth = { failures: 0, relists: 0, watchRestarts: 0, lastErrors: {} };
+  for (const c of clusters)
+    for (const k of c.status.kinds) {
+      health.failures += k.failures;
+      health.relists += k.relists;
+      health.watchRestarts += k.watchRestarts;
+      if (k.failures > 0) {
+        const key = k.lastError ?? 'none on record';
+        health.lastErrors[key] = (health.lastErrors[key] ?? 0) + 1;
+      }
+    }
+  return health;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -366,6 +403,15 @@ export async function runFleet(size: SizeSpec, ctx: SizeContext): Promise<SizeRe
       );
     }
     fleet.peakRssBytes = procMemory(gw.pid)?.peakRssBytes ?? null;
+    step = "reading the informers' health (one POST to the gateway)";
+    fleet.informers = await readInformerHealth(url).catch((err) => {
+      record('informer health', err);
+      return null;
+    });
+    if (fleet.informers)
+      log(
+        `  informers over the run: ${fleet.informers.failures} failures, ${fleet.informers.relists} relists, ${fleet.informers.watchRestarts} watch restarts; last errors ${JSON.stringify(fleet.informers.lastErrors)}`,
+      );
     // The per-size rows of the report: B's Q1 (over the fleet) and Q4 under load.
     result.cells.B = { Q1: fleet.q1FleetLoaded ?? undefined, Q4: fleet.q4Loaded ?? undefined };
     await gw.stop();
@@ -424,6 +470,23 @@ const SETTLE_RUN = 10;
 const SETTLE_MS = 20;
 
 /** Waits (at most 3 min) until SETTLE_RUN /livez round trips in a row each take under SETTLE_MS. */
+async function readInformerHealth(url: string): Promise<InformerHealth> {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      query: '{ clusters { status { kinds { failures relists watchRestarts lastError } } } }',
+    }),
+  });
+  const answer = (await res.json()) as {
+    data?: { clusters?: Parameters<typeof informerHealth>[0] };
+    errors?: unknown[];
+  };
+  if (answer.errors || !answer.data?.clusters)
+    throw new Error(`unexpected answer: ${JSON.stringify(answer).slice(0, 300)}`);
+  return informerHealth(answer.data.clusters);
+}
+
 async function settle(livez: string): Promise<number> {
   const started = performance.now();
   let run = 0;

@@ -513,6 +513,17 @@ function fleetSection(s: SizeResult): string {
           `| caught up after the memory figure's forced GCs (10 \`/livez\` in a row under 20 ms), before the latency cells | ${n(f.settleMs / 1000, 1)} s |`,
         ]
       : []),
+    ...(f.informers
+      ? [
+          `| informers over the whole run, every cluster and kind: failed LIST/watch attempts, relists, watch restarts | ${f.informers.failures}, ${f.informers.relists}, ${f.informers.watchRestarts}${
+            Object.keys(f.informers.lastErrors).length
+              ? ` (last errors: ${Object.entries(f.informers.lastErrors)
+                  .map(([e, k]) => `${k}× ${e.replace(/\|/g, '\\|')}`)
+                  .join('; ')})`
+              : ''
+          } |`,
+        ]
+      : []),
     '',
     '| operation | connections | p50 ms | p99 ms | req/s | upstream req/op (all clusters) | answer |',
     '|---|--:|--:|--:|--:|--:|--:|',

@@ -105,6 +105,12 @@ export interface ReflectorStatus {
   resourceVersion: string;
   relists: number;
   watchRestarts: number;
+  /**
+   * Failed attempts since the reflector started: a LIST or a watch that errored (the network,
+   * an HTTP error, a watch ERROR event, a silent watch), each retried through the backoff. A
+   * 410 Expired counts too: it is recorded as lastError and ends in a relist.
+   */
+  failures: number;
   lastError?: string;
   lastErrorAt?: Date;
   /** Whether a watch stream is open right now. */
@@ -158,6 +164,7 @@ export class Reflector<K extends KindName> {
     resourceVersion: '',
     relists: 0,
     watchRestarts: 0,
+    failures: 0,
     connected: false,
   };
 
@@ -319,6 +326,7 @@ export class Reflector<K extends KindName> {
   private record(err: unknown): void {
     this.state.lastError = describe(err);
     this.state.lastErrorAt = new Date(this.opts.clock.now());
+    this.state.failures += 1;
     this.setConnected(false);
     this.episode ??= { failures: 0, since: this.opts.clock.now() };
     this.episode.failures += 1;

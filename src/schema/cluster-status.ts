@@ -64,6 +64,10 @@ const KindStatus = builder.objectRef<KindStatusShape>('KindStatus').implement({
     }),
     relists: t.exposeInt('relists'),
     watchRestarts: t.exposeInt('watchRestarts'),
+    failures: t.exposeInt('failures', {
+      description:
+        'Failed LIST or watch attempts since the gateway started (the network, an HTTP error, a watch ERROR event, a silent watch, a 410 Expired), each retried through the backoff; lastError is the latest. The counter of kubegate_informer_failures_total.',
+    }),
     lastError: t.exposeString('lastError', { nullable: true }),
     lastErrorAt: t.field({ type: DateTime, nullable: true, resolve: (k) => k.lastErrorAt }),
     stale: t.boolean({

@@ -105,6 +105,42 @@ export function createMetrics(directory?: ClusterDirectory): GatewayMetrics {
         }
       },
     });
+    // The informers' own counters, read when scraped (reflector.ts keeps them): an operator
+    // alerts on failures moving, and tells a flaky network (failures, watch restarts) from a
+    // compacting API server (relists). Labels bounded: configured clusters × mirrored kinds.
+    const informerCounter = (
+      name: string,
+      help: string,
+      read: (kind: { failures: number; relists: number; watchRestarts: number }) => number,
+    ) =>
+      new Counter({
+        name,
+        help,
+        labelNames: ['cluster', 'kind'] as const,
+        registers: [registry],
+        collect() {
+          this.reset();
+          for (const cluster of directory.list()) {
+            for (const kind of cluster.status().kinds)
+              this.inc({ cluster: cluster.name, kind: kind.kind }, read(kind));
+          }
+        },
+      });
+    informerCounter(
+      'kubegate_informer_failures_total',
+      'Failed LIST or watch attempts of an informer (network, HTTP error, watch ERROR event, silent watch, 410 Expired), each retried through the backoff, by cluster and kind.',
+      (k) => k.failures,
+    );
+    informerCounter(
+      'kubegate_informer_relists_total',
+      'Full LISTs an informer made again after its first sync (its resourceVersion expired, or a watch could not resume), by cluster and kind.',
+      (k) => k.relists,
+    );
+    informerCounter(
+      'kubegate_informer_watch_restarts_total',
+      'Watches an informer opened again from its resourceVersion (the server ended one, or one failed without a relist), by cluster and kind.',
+      (k) => k.watchRestarts,
+    );
     new Gauge({
       name: 'kubegate_subscribers',
       help: 'Live event subscriptions (podEvents, nodeEvents, jobEvents).',

@@ -354,6 +354,7 @@ describe('Reflector liveness on a fake clock', () => {
       stale: true,
       staleForMs: 10_000,
       watchRestarts: 1,
+      failures: 1,
       lastError: 'watch silent for 10 s (no event or bookmark)',
     });
     expect(reflector.status.lastErrorAt?.getTime()).toBe(opened + 10_000);

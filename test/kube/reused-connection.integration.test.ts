@@ -3,9 +3,11 @@
  * just as the request came in on it) is sent once more on another connection, as Go's HTTP
  * transport does under client-go: the watch goes on with no error, no backoff and nothing
  * missed. Twice in a row is a real failure: it is recorded, and the backoff brings the watch
- * back. Through the gateway's HTTP status, against the simulator's `resetNextRequests` fault.
+ * back. Through the gateway's HTTP status and /metrics (the informer counters), against the
+ * simulator's `resetNextRequests` fault.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { parsePrometheusText } from '../../src/simulator/metrics.js';
 import { type Harness, setSimFaults, startHarness } from '../helpers/harness.js';
 import { waitFor } from '../helpers/wait.js';
 import { simMetrics } from './sim-helpers.js';
@@ -26,13 +28,27 @@ interface KindStatus {
   connected: boolean;
   lastError: string | null;
   watchRestarts: number;
+  failures: number;
+  relists: number;
 }
 
 async function podStatus(): Promise<KindStatus> {
   const r = (await h.query(
-    '{ cluster(name: "sim") { status { kinds { kind connected lastError watchRestarts } } } }',
+    '{ cluster(name: "sim") { status { kinds { kind connected lastError watchRestarts failures relists } } } }',
   )) as { data: { cluster: { status: { kinds: KindStatus[] } } } };
   return r.data.cluster.status.kinds.find((k) => k.kind === 'Pod')!;
+}
+
+/** The pod informer's counters on the gateway's /metrics. */
+async function podCounters(): Promise<{ failures?: number; relists?: number; watchRestarts?: number }> {
+  const res = await fetch(h.url.replace(/\/graphql$/, '/metrics'));
+  const values = parsePrometheusText(await res.text());
+  const read = (name: string) => values.get(`${name}{cluster="sim",kind="Pod"}`);
+  return {
+    failures: read('kubegate_informer_failures_total'),
+    relists: read('kubegate_informer_relists_total'),
+    watchRestarts: read('kubegate_informer_watch_restarts_total'),
+  };
 }
 
 const resets = async () =>
@@ -74,11 +90,20 @@ it('sends a watch again once when its connection closes on arrival: no error, no
   const after = await podStatus();
   expect(after.lastError).toBeNull();
   expect(after.connected).toBe(true);
+  // Nothing failed: the watch the server ended was opened again, once.
+  expect(after.failures).toBe(before.failures);
+  expect(after.watchRestarts).toBe(before.watchRestarts + 1);
+  expect(await podCounters()).toEqual({
+    failures: after.failures,
+    relists: after.relists,
+    watchRestarts: after.watchRestarts,
+  });
   await setSimFaults(h.sim, { reset: true });
 });
 
-it('a second close in a row is a failure: recorded, and the watch comes back through the backoff', async () => {
+it('a second close in a row is a failure: recorded, counted, and the watch comes back through the backoff', async () => {
   const resetsBefore = await resets();
+  const before = await podStatus();
   await setSimFaults(h.sim, {
     verbs: ['WATCH'],
     resources: ['pods'],
@@ -89,6 +114,14 @@ it('a second close in a row is a failure: recorded, and the watch comes back thr
   expect(await resets()).toBe(resetsBefore + 2);
   expect((await podStatus()).lastError).toMatch(/connection|socket|UND_ERR/i);
   await seen('after-two-resets');
-  expect((await podStatus()).connected).toBe(true);
+  const after = await podStatus();
+  expect(after.connected).toBe(true);
+  // One failure (the second close), counted where an operator alerts on it, as the status says.
+  expect(after.failures).toBe(before.failures + 1);
+  expect(await podCounters()).toEqual({
+    failures: after.failures,
+    relists: after.relists,
+    watchRestarts: after.watchRestarts,
+  });
   await setSimFaults(h.sim, { reset: true });
 });
