@@ -49,9 +49,31 @@ async function requestOnceMore(
   try {
     return await undiciRequest(url, options);
   } catch (err) {
-    const code = (err as { code?: string }).code;
-    if (options.method !== 'GET' || !CLOSED_UNDER.has(code ?? '') || options.signal?.aborted) throw err;
+    if (options.method !== 'GET' || !closedUnder(err) || options.signal?.aborted) throw err;
     return undiciRequest(url, options);
+  }
+}
+
+/** Whether a call failed because its connection closed under it: undici's code, or fetch's cause's. */
+function closedUnder(err: unknown): boolean {
+  const e = err as { code?: unknown; cause?: { code?: unknown } } | null;
+  const code = e?.code ?? e?.cause?.code;
+  return typeof code === 'string' && CLOSED_UNDER.has(code);
+}
+
+/**
+ * The same once-more for client-node's typed calls, which go through undici's `fetch` (the
+ * close shows as a TypeError whose cause has the code): the version, gets and lists, and the
+ * reviews. A TokenReview or SubjectAccessReview is a POST but stores nothing (the API server
+ * answers it and keeps no object), so sending it again is as safe as a GET; without this, one
+ * reused connection's close turned a caller's sign-in or an access check into UNAVAILABLE.
+ */
+async function typedOnceMore<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (err) {
+    if (!closedUnder(err)) throw err;
+    return call();
   }
 }
 
@@ -246,7 +268,7 @@ export class ClusterClient {
     const info = await this.traced(
       'GET',
       () => '/version',
-      () => this.versionApi.getCode(),
+      () => typedOnceMore(() => this.versionApi.getCode()),
     );
     return info.gitVersion;
   }
@@ -261,9 +283,11 @@ export class ClusterClient {
       'POST',
       () => '/apis/authentication.k8s.io/v1/tokenreviews',
       () =>
-        this.authenticationApi.createTokenReview({
-          body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token } },
-        }),
+        typedOnceMore(() =>
+          this.authenticationApi.createTokenReview({
+            body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token } },
+          }),
+        ),
     );
     const status = review.status;
     const username = status?.user?.username;
@@ -289,18 +313,20 @@ export class ClusterClient {
       'POST',
       () => '/apis/authorization.k8s.io/v1/subjectaccessreviews',
       () =>
-        this.authorizationApi.createSubjectAccessReview({
-          body: {
-            apiVersion: 'authorization.k8s.io/v1',
-            kind: 'SubjectAccessReview',
-            spec: {
-              user: user.username,
-              ...(user.uid ? { uid: user.uid } : {}),
-              groups: [...user.groups],
-              resourceAttributes: { ...attributes },
+        typedOnceMore(() =>
+          this.authorizationApi.createSubjectAccessReview({
+            body: {
+              apiVersion: 'authorization.k8s.io/v1',
+              kind: 'SubjectAccessReview',
+              spec: {
+                user: user.username,
+                ...(user.uid ? { uid: user.uid } : {}),
+                groups: [...user.groups],
+                resourceAttributes: { ...attributes },
+              },
             },
-          },
-        }),
+          }),
+        ),
     );
     return review.status?.allowed === true && review.status?.denied !== true;
   }
@@ -314,13 +340,15 @@ export class ClusterClient {
       'GET',
       () => collectionPath(def, scope),
       () =>
-        def.list(this.apis, scope, {
-          labelSelector,
-          fieldSelector,
-          limit,
-          _continue: continueToken,
-          resourceVersion,
-        }),
+        typedOnceMore(() =>
+          def.list(this.apis, scope, {
+            labelSelector,
+            fieldSelector,
+            limit,
+            _continue: continueToken,
+            resourceVersion,
+          }),
+        ),
     );
     return {
       items: list.items,
@@ -384,7 +412,7 @@ export class ClusterClient {
       return await this.traced(
         'GET',
         () => objectPath(def, namespace, name),
-        () => def.get(this.apis, namespace, name),
+        () => typedOnceMore(() => def.get(this.apis, namespace, name)),
       );
     } catch (err) {
       if ((err as { code?: number }).code === 404) return undefined;

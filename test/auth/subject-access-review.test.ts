@@ -106,6 +106,27 @@ describe('authorization: subjectAccessReview', () => {
     expect((await gql(q, ALICE, { ns: NS_B, n: b.name })).data.cluster.pod).toBeNull();
   });
 
+  it('a review whose connection closes on arrival is asked once more: the same answers, no error', async () => {
+    const admin = (await gql(page, ADMIN, { a: NS_A, b: NS_B })).data.cluster;
+    const resets = async () => (await h.upstream()).get('simulator_faults_injected_total{code="reset"}') ?? 0;
+    // Her answers expire, so the page asks again; the first review meets a closed connection.
+    await clock.advanceAsync(REVIEW_TTL_MS + 1);
+    const before = { resets: await resets(), reviews: await reviews() };
+    h.sim.injectFaults({ resources: ['subjectaccessreviews'], resetNextRequests: 1 });
+    try {
+      const res = await gql(page, ALICE, { a: NS_A, b: NS_B });
+      expect(res.errors).toBeUndefined();
+      expect(res.data.cluster.mine.totalCount).toBe(admin.mine.totalCount);
+      // Sent again, the review still says no where she may not list.
+      expect(res.data.cluster.theirs.totalCount).toBe(0);
+      expect(res.data.cluster.all.totalCount).toBe(0);
+      expect(await resets()).toBe(before.resets + 1);
+      expect(await reviews()).toBeGreaterThan(before.reviews + 1);
+    } finally {
+      h.sim.injectFaults({ reset: true });
+    }
+  });
+
   it('a revoked binding ends her live subscription with FORBIDDEN when the answer is asked again', async () => {
     const base = relayStats(h.hub).subscribers;
     const sub = subscribe(

@@ -7,7 +7,8 @@
  * one review, and reviews are counted where they land: the simulator's
  * apiserver_request_total{verb="CREATE",resource="tokenreviews"}. A review that could not
  * be made is 503 UNAVAILABLE (1013 over WebSocket), never 401, is not cached, and the
- * methods before it keep working.
+ * methods before it keep working; one whose connection closes on arrival (a reused idle
+ * connection) is sent once more.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AUTH_TRANSPORTS, askEverywhere, askViewer, type Outcome } from '../helpers/auth-transports.js';
@@ -190,6 +191,34 @@ describe('when the cluster reviews tokens', () => {
       source: 'KUBERNETES',
     });
     expect(await reviews()).toBe(before + 1);
+  });
+
+  it('reviews once more when its connection closes on arrival; a second close in a row is 503, not cached', async () => {
+    const resets = async () => (await h.upstream()).get('simulator_faults_injected_total{code="reset"}') ?? 0;
+    // A pooled connection the API server closed as idle, reused before the close was read.
+    const once = fresh('reset-once');
+    h.sim.addUser({ token: once, user: 'gina' });
+    const resetsBefore = await resets();
+    h.sim.injectFaults({ resources: ['tokenreviews'], resetNextRequests: 1 });
+    try {
+      expect(viewerOf(await askViewer(h.url, 'post', `Bearer ${once}`))).toMatchObject({
+        username: 'gina',
+        source: 'KUBERNETES',
+      });
+      expect(await resets()).toBe(resetsBefore + 1);
+      // Twice in a row is a real failure: UNAVAILABLE, and the next request reviews again.
+      const twice = fresh('reset-twice');
+      h.sim.addUser({ token: twice, user: 'hal' });
+      h.sim.injectFaults({ resources: ['tokenreviews'], resetNextRequests: 2 });
+      expect(await askViewer(h.url, 'post', `Bearer ${twice}`)).toMatchObject({
+        kind: 'refused',
+        status: 503,
+      });
+      expect(await resets()).toBe(resetsBefore + 3);
+      expect(viewerOf(await askViewer(h.url, 'post', `Bearer ${twice}`))).toMatchObject({ username: 'hal' });
+    } finally {
+      h.sim.injectFaults({ reset: true });
+    }
   });
 
   it('refuses a token over 16 KiB in connectionParams without a review, and reviews one of 16 KiB', async () => {
