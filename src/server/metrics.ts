@@ -12,6 +12,7 @@ import {
 import type { Plugin } from 'graphql-yoga';
 import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import type { ClusterDirectory } from '../loaders/directory.js';
+import type { InformerStatus } from '../loaders/index.js';
 import type { LogGate } from '../loaders/logs.js';
 import { relayStats } from '../loaders/streams.js';
 import type { WriteRecord } from '../loaders/writes.js';
@@ -79,6 +80,11 @@ export function createMetrics(directory?: ClusterDirectory): GatewayMetrics {
       registers: [registry],
       collect: perCluster((logs) => logs.followers),
     });
+    /** Every mirrored kind of every cluster, with its labels, as the informers report it now. */
+    const eachKind = (visit: (labels: { cluster: string; kind: string }, kind: InformerStatus) => void) => {
+      for (const cluster of directory.list())
+        for (const kind of cluster.status().kinds) visit({ cluster: cluster.name, kind: kind.kind }, kind);
+    };
     new Gauge({
       name: 'kubegate_cache_objects',
       help: 'Objects held in the informer caches, by cluster and kind.',
@@ -86,10 +92,7 @@ export function createMetrics(directory?: ClusterDirectory): GatewayMetrics {
       registers: [registry],
       collect() {
         this.reset();
-        for (const cluster of directory.list()) {
-          for (const kind of cluster.status().kinds)
-            this.set({ cluster: cluster.name, kind: kind.kind }, kind.objects);
-        }
+        eachKind((labels, kind) => this.set(labels, kind.objects));
       },
     });
     new Gauge({
@@ -99,20 +102,13 @@ export function createMetrics(directory?: ClusterDirectory): GatewayMetrics {
       registers: [registry],
       collect() {
         this.reset();
-        for (const cluster of directory.list()) {
-          for (const kind of cluster.status().kinds)
-            this.set({ cluster: cluster.name, kind: kind.kind }, kind.synced ? 1 : 0);
-        }
+        eachKind((labels, kind) => this.set(labels, kind.synced ? 1 : 0));
       },
     });
     // The informers' own counters, read when scraped (reflector.ts keeps them): an operator
     // alerts on failures moving, and tells a flaky network (failures, watch restarts) from a
     // compacting API server (relists). Labels bounded: configured clusters × mirrored kinds.
-    const informerCounter = (
-      name: string,
-      help: string,
-      read: (kind: { failures: number; relists: number; watchRestarts: number }) => number,
-    ) =>
+    const informerCounter = (name: string, help: string, read: (kind: InformerStatus) => number) =>
       new Counter({
         name,
         help,
@@ -120,10 +116,7 @@ export function createMetrics(directory?: ClusterDirectory): GatewayMetrics {
         registers: [registry],
         collect() {
           this.reset();
-          for (const cluster of directory.list()) {
-            for (const kind of cluster.status().kinds)
-              this.inc({ cluster: cluster.name, kind: kind.kind }, read(kind));
-          }
+          eachKind((labels, kind) => this.inc(labels, read(kind)));
         },
       });
     informerCounter(
