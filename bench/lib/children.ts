@@ -190,11 +190,17 @@ export class Child {
     }
   }
 
-  /** SIGTERM, then SIGKILL if it has not exited after `graceMs`. */
+  /**
+   * SIGTERM, then SIGKILL if it has not exited after `graceMs`. A child under `--cpu-prof`
+   * (KUBEGATE_BENCH_CPU_PROF) writes its profile only as it exits, and a fleet gateway's
+   * sixteen-minute profile was lost to the 5 s grace (no file, no error): such a child gets
+   * two minutes.
+   */
   async stop(graceMs = 5_000): Promise<void> {
     if (!this.alive()) return;
     this.proc.kill('SIGTERM');
-    const timer = setTimeout(() => this.proc.kill('SIGKILL'), graceMs);
+    const grace = this.proc.spawnargs.includes('--cpu-prof') ? Math.max(graceMs, 120_000) : graceMs;
+    const timer = setTimeout(() => this.proc.kill('SIGKILL'), grace);
     await this.exited;
     clearTimeout(timer);
   }
