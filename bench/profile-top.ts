@@ -4,6 +4,8 @@
  * internals, our src/ folders), for the notes of a performance change. LAST_S=N keeps only the
  * samples of the profile's last N seconds (a gateway's steady phase, without its start and sync);
  * SKIP_LAST_S=N first drops the last N seconds (a bench's gateway profile ends with its shutdown);
+ * FIRST_S=N keeps only the first N seconds (a gateway's start and sync); TIMELINE_S=N first prints,
+ * for every N seconds kept, the share spent in the garbage collector, idle and running;
  * MATCH=REGEX lists the inclusive time of the frames matching it instead of our code's.
  */
 import { readFileSync } from 'node:fs';
@@ -37,6 +39,14 @@ if (process.env.SKIP_LAST_S) {
   profile.samples = profile.samples.slice(0, end);
   profile.timeDeltas = profile.timeDeltas.slice(0, end);
 }
+if (process.env.FIRST_S) {
+  let at = 0;
+  let end = 0;
+  while (end < profile.samples.length && at < Number(process.env.FIRST_S) * 1e6)
+    at += profile.timeDeltas[end++];
+  profile.samples = profile.samples.slice(0, end);
+  profile.timeDeltas = profile.timeDeltas.slice(0, end);
+}
 if (process.env.LAST_S) {
   const span = profile.timeDeltas.reduce((a, b) => a + b, 0);
   let at = 0;
@@ -45,6 +55,29 @@ if (process.env.LAST_S) {
     at += profile.timeDeltas[first++];
   profile.samples = profile.samples.slice(first);
   profile.timeDeltas = profile.timeDeltas.slice(first);
+}
+if (process.env.TIMELINE_S) {
+  // The share of each TIMELINE_S seconds spent in the garbage collector, idle, and running
+  // code: a full GC of a big mirror shows as seconds of GC in a row (issue #16's fleet).
+  const step = Number(process.env.TIMELINE_S) * 1e6;
+  const rows = new Map<number, { gc: number; idle: number; run: number }>();
+  let at = 0;
+  for (let i = 0; i < profile.samples.length; i++) {
+    at += profile.timeDeltas[i];
+    const name = byId.get(profile.samples[i])?.callFrame.functionName;
+    const row = rows.get(Math.floor(at / step)) ?? { gc: 0, idle: 0, run: 0 };
+    if (name === '(garbage collector)') row.gc += profile.timeDeltas[i];
+    else if (name === '(idle)') row.idle += profile.timeDeltas[i];
+    else row.run += profile.timeDeltas[i];
+    rows.set(Math.floor(at / step), row);
+  }
+  const pct = (x: number, all: number) => `${Math.round((100 * x) / all)}%`.padStart(4);
+  for (const [k, r] of rows) {
+    const all = r.gc + r.idle + r.run || 1;
+    console.log(
+      `${String(k * Number(process.env.TIMELINE_S)).padStart(6)} s  gc ${pct(r.gc, all)}  idle ${pct(r.idle, all)}  running ${pct(r.run, all)}`,
+    );
+  }
 }
 const self = new Map<number, number>();
 for (let i = 0; i < profile.samples.length; i++)

@@ -67,6 +67,10 @@ async function main(): Promise<number> {
   log(
     `machine: ${machine.cpuModel}, ${machine.cores} cores, load ${machine.loadAverageAtStart.join(' ')}; logs in ${logDir}`,
   );
+  if (process.env.KUBEGATE_BENCH_GATEWAY_FLAGS)
+    log(
+      `the gateway runs with KUBEGATE_BENCH_GATEWAY_FLAGS too: ${process.env.KUBEGATE_BENCH_GATEWAY_FLAGS}`,
+    );
 
   let kubectl = 'not run';
   const sizes: BenchResults['sizes'] = [];

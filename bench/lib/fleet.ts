@@ -469,7 +469,7 @@ async function fleetFloor(
 const SETTLE_RUN = 10;
 const SETTLE_MS = 20;
 
-/** Waits (at most 3 min) until SETTLE_RUN /livez round trips in a row each take under SETTLE_MS. */
+/** The informers' health from the gateway's own status (every cluster, every kind). */
 async function readInformerHealth(url: string): Promise<InformerHealth> {
   const res = await fetch(url, {
     method: 'POST',
@@ -487,6 +487,7 @@ async function readInformerHealth(url: string): Promise<InformerHealth> {
   return informerHealth(answer.data.clusters);
 }
 
+/** Waits (at most 3 min) until SETTLE_RUN /livez round trips in a row each take under SETTLE_MS. */
 async function settle(livez: string): Promise<number> {
   const started = performance.now();
   let run = 0;
