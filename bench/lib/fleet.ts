@@ -97,6 +97,26 @@ export interface FleetFigures {
    * deleted after a run, was all there was).
    */
   informers?: InformerHealth | null;
+  /**
+   * The gateway's event loop during each latency cell, from its own /metrics (prom-client's
+   * `nodejs_eventloop_lag_max_seconds` and `_p99_seconds`, whose histogram each scrape resets:
+   * read once just before the cell, once after). A full GC of the fleet's heap holds the loop
+   * for seconds, and a cell's p99 says whether one fell in it only through this. Absent in
+   * runs before session 32.
+   */
+  loopStalls?: Partial<Record<FleetCell, LoopStall>> | null;
+}
+
+export type FleetCell = 'q1Fleet' | 'q4' | 'q1FleetLoaded' | 'q4Loaded';
+
+export interface LoopStall {
+  /**
+   * The longest interval between two ticks of prom-client's 10 ms loop timer during the cell
+   * (`monitorEventLoopDelay`): 10 is an idle loop, 2,000 a loop held for ~2 s.
+   */
+  maxMs: number;
+  /** The 99th percentile of those intervals. */
+  p99Ms: number;
 }
 
 export interface InformerHealth {
@@ -291,6 +311,7 @@ export async function runFleet(size: SizeSpec, ctx: SizeContext): Promise<SizeRe
     const [, url] = await gw.waitFor(/kubegate listening on (http:\/\/\S+\/graphql)/, 120_000);
     const listening = performance.now();
     const readyz = url.replace(/\/graphql$/, '/readyz');
+    const metricsUrl = url.replace(/\/graphql$/, '/metrics');
     let firstClusterMs: number | null = null;
     // What the last /readyz that answered said: a gateway too busy to answer (or a fetch that
     // failed) tells nothing, and a failed run's message must not read "0 synced" for it.
@@ -396,10 +417,14 @@ export async function runFleet(size: SizeSpec, ctx: SizeContext): Promise<SizeRe
       ['q4Loaded', q4Target, config.load],
     ] as const) {
       step = `the ${key} cell (the gateway under load; every simulator's /metrics before and after)`;
+      // The scrape before resets the gateway's loop-delay histogram, so the one after covers the cell.
+      const reset = await loopStall(metricsUrl).catch((err) => record(`${key}: the gateway's /metrics`, err));
       const cell = await measureGraphql(target, settings, fleetUpstream);
       fleet[key] = cell;
+      const stall = reset === undefined ? undefined : await loopStall(metricsUrl).catch(() => undefined);
+      if (stall) fleet.loopStalls = { ...fleet.loopStalls, [key]: stall };
       log(
-        `  B ${key} (${settings.connections} conn): p50 ${cell.p50Ms} ms, p99 ${cell.p99Ms} ms, ${cell.rps} req/s, upstream ${cell.upstream?.requestsPerOp ?? 'n/a'} req/op${cell.error ? `; ${cell.error}` : ''}`,
+        `  B ${key} (${settings.connections} conn): p50 ${cell.p50Ms} ms, p99 ${cell.p99Ms} ms, ${cell.rps} req/s, upstream ${cell.upstream?.requestsPerOp ?? 'n/a'} req/op${stall ? `; the event loop's longest tick ${stall.maxMs} ms (p99 ${stall.p99Ms} ms)` : ''}${cell.error ? `; ${cell.error}` : ''}`,
       );
     }
     fleet.peakRssBytes = procMemory(gw.pid)?.peakRssBytes ?? null;
@@ -524,6 +549,22 @@ async function fleetCounters(upstreams: Upstream[]): Promise<UpstreamCounters> {
     sum.events += c.events;
   }
   return sum;
+}
+
+/** The gateway's event-loop delay since its /metrics was last read (which this read resets). */
+async function loopStall(metricsUrl: string): Promise<LoopStall> {
+  const res = await fetch(metricsUrl);
+  if (!res.ok) throw new Error(`${metricsUrl} answered ${res.status}`);
+  const metrics = parsePrometheusText(await res.text());
+  const seconds = (name: string) => {
+    const value = metrics.get(name);
+    if (value === undefined) throw new Error(`no ${name} at ${metricsUrl}`);
+    return Math.round(value * 1e4) / 10;
+  };
+  return {
+    maxMs: seconds('nodejs_eventloop_lag_max_seconds'),
+    p99Ms: seconds('nodejs_eventloop_lag_p99_seconds'),
+  };
 }
 
 async function maxListsInFlight(upstreams: Upstream[]): Promise<number> {

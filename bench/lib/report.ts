@@ -1,6 +1,7 @@
 /** `RESULTS.md`: the run's figures as Markdown tables, the targets met or missed, the chart. */
 
 import { describeOutcomes } from './attack.js';
+import type { FleetCell } from './fleet.js';
 import type { CellResult } from './load.js';
 import { RBAC_P50_TARGET, REVOCATION_TARGET_MS } from './rbac.js';
 import type { BenchResults, SizeResult } from './results.js';
@@ -483,10 +484,14 @@ export function resultsMarkdown(
 function fleetSection(s: SizeResult): string {
   const f = s.fleet!;
   const z = s.size;
-  const cell = (name: string, c: CellResult | null) =>
-    c?.ok
-      ? `| ${name} | ${c.concurrency} | ${ms(c.p50Ms)} | ${ms(c.p99Ms)} | ${n(c.rps, 0)} | ${c.upstream ? n(c.upstream.requestsPerOp, 2) : 'n/a'} | ${kib(c.responseBytes)} |`
-      : `| ${name} | – | failed | – | – | – | ${c?.error ?? ''} |`;
+  const cell = (name: string, key: FleetCell) => {
+    const c = f[key];
+    const stall = f.loopStalls?.[key];
+    const held = stall ? `${ms(stall.maxMs)} (p99 ${ms(stall.p99Ms)})` : 'n/a';
+    return c?.ok
+      ? `| ${name} | ${c.concurrency} | ${ms(c.p50Ms)} | ${ms(c.p99Ms)} | ${n(c.rps, 0)} | ${c.upstream ? n(c.upstream.requestsPerOp, 2) : 'n/a'} | ${kib(c.responseBytes)} | ${held} |`
+      : `| ${name} | – | failed | – | – | – | ${c?.error ?? ''} | ${held} |`;
+  };
   const lines = [
     `## Size ${z.name}: ${f.clusters} clusters of ${z.nodes.toLocaleString('en')} nodes, ${z.pods.toLocaleString('en')} pods, ${z.jobs.toLocaleString('en')} jobs (${f.pods.toLocaleString('en')} pods in all), one gateway`,
     '',
@@ -525,12 +530,14 @@ function fleetSection(s: SizeResult): string {
         ]
       : []),
     '',
-    '| operation | connections | p50 ms | p99 ms | req/s | upstream req/op (all clusters) | answer |',
-    '|---|--:|--:|--:|--:|--:|--:|',
-    cell(`Q1 over all ${f.clusters} clusters`, f.q1Fleet),
-    cell(`Q1 over all ${f.clusters} clusters`, f.q1FleetLoaded),
-    cell('Q4 on one cluster', f.q4),
-    cell('Q4 on one cluster', f.q4Loaded),
+    "| operation | connections | p50 ms | p99 ms | req/s | upstream req/op (all clusters) | answer | the gateway's event loop: its longest tick during the cell (ms) |",
+    '|---|--:|--:|--:|--:|--:|--:|--:|',
+    cell(`Q1 over all ${f.clusters} clusters`, 'q1Fleet'),
+    cell(`Q1 over all ${f.clusters} clusters`, 'q1FleetLoaded'),
+    cell('Q4 on one cluster', 'q4'),
+    cell('Q4 on one cluster', 'q4Loaded'),
+    '',
+    "The last column is the gateway's own `nodejs_eventloop_lag_max_seconds` (and `_p99_`), read from its `/metrics` just before and just after each cell: the longest interval between two ticks of prom-client's 10 ms loop timer, so 10 is an idle loop. A full GC of the fleet's heap holds the loop for seconds, and a p99 that such a stall decided shows here (bench/results/fleet-gc.md).",
   ];
   if (s.errors.length)
     lines.push('', '**Errors during this size:**', '', ...s.errors.map((e) => `- ${e.split('\n')[0]}`));
