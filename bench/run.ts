@@ -106,6 +106,9 @@ async function main(): Promise<number> {
     durationSeconds: Math.round((finished.getTime() - started.getTime()) / 1000),
     machine: { ...machine, loadAverageAtEnd: loadavg().map((x) => Math.round(x * 100) / 100) },
     versions: versions(ROOT, kubectl),
+    ...(process.env.KUBEGATE_BENCH_GATEWAY_FLAGS
+      ? { gatewayFlags: process.env.KUBEGATE_BENCH_GATEWAY_FLAGS.split(/\s+/).filter(Boolean) }
+      : {}),
     settings: {
       connections: config.load.connections,
       durationSeconds: config.load.durationSeconds,

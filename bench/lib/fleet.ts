@@ -421,7 +421,10 @@ export async function runFleet(size: SizeSpec, ctx: SizeContext): Promise<SizeRe
       const reset = await loopStall(metricsUrl).catch((err) => record(`${key}: the gateway's /metrics`, err));
       const cell = await measureGraphql(target, settings, fleetUpstream);
       fleet[key] = cell;
-      const stall = reset === undefined ? undefined : await loopStall(metricsUrl).catch(() => undefined);
+      const stall =
+        reset === undefined
+          ? undefined
+          : await loopStall(metricsUrl).catch((err) => record(`${key}: the gateway's /metrics`, err));
       if (stall) fleet.loopStalls = { ...fleet.loopStalls, [key]: stall };
       log(
         `  B ${key} (${settings.connections} conn): p50 ${cell.p50Ms} ms, p99 ${cell.p99Ms} ms, ${cell.rps} req/s, upstream ${cell.upstream?.requestsPerOp ?? 'n/a'} req/op${stall ? `; the event loop's longest tick ${stall.maxMs} ms (p99 ${stall.p99Ms} ms)` : ''}${cell.error ? `; ${cell.error}` : ''}`,

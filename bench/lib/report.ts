@@ -412,6 +412,11 @@ export function resultsMarkdown(
     `| @kubernetes/client-node | ${v.clientNode} |`,
     `| autocannon | ${v.autocannon} |`,
     `| kubectl | ${v.kubectl} |`,
+    ...(results.gatewayFlags?.length
+      ? [
+          `| the gateway's flags beside the image's (KUBEGATE_BENCH_GATEWAY_FLAGS) | \`${results.gatewayFlags.join(' ')}\` |`,
+        ]
+      : []),
     '',
     'Everything runs on this one machine over loopback: the simulator, each system and the load generator are separate processes sharing its cores, so a load average above the core count means other work was competing for the CPU and the figures are lower than on an idle machine.',
     '',

@@ -134,6 +134,8 @@ export interface BenchResults {
   durationSeconds: number;
   machine: MachineInfo & { loadAverageAtEnd: number[] };
   versions: Versions;
+  /** Flags the gateway ran with beside the image's (KUBEGATE_BENCH_GATEWAY_FLAGS); absent: none. */
+  gatewayFlags?: string[];
   settings: {
     connections: number;
     durationSeconds: number;
