@@ -18,6 +18,7 @@ import {
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { gatewayExtraFlags } from './lib/build.js';
 import { latencySvg } from './lib/chart.js';
 import { killChildrenOnExit, stopAll } from './lib/children.js';
 import { type BenchConfig, parseBenchArgs, USAGE } from './lib/config.js';
@@ -67,10 +68,9 @@ async function main(): Promise<number> {
   log(
     `machine: ${machine.cpuModel}, ${machine.cores} cores, load ${machine.loadAverageAtStart.join(' ')}; logs in ${logDir}`,
   );
-  if (process.env.KUBEGATE_BENCH_GATEWAY_FLAGS)
-    log(
-      `the gateway runs with KUBEGATE_BENCH_GATEWAY_FLAGS too: ${process.env.KUBEGATE_BENCH_GATEWAY_FLAGS}`,
-    );
+  const gatewayFlags = gatewayExtraFlags();
+  if (gatewayFlags.length)
+    log(`the gateway runs with KUBEGATE_BENCH_GATEWAY_FLAGS too: ${gatewayFlags.join(' ')}`);
 
   let kubectl = 'not run';
   const sizes: BenchResults['sizes'] = [];
@@ -106,9 +106,7 @@ async function main(): Promise<number> {
     durationSeconds: Math.round((finished.getTime() - started.getTime()) / 1000),
     machine: { ...machine, loadAverageAtEnd: loadavg().map((x) => Math.round(x * 100) / 100) },
     versions: versions(ROOT, kubectl),
-    ...(process.env.KUBEGATE_BENCH_GATEWAY_FLAGS
-      ? { gatewayFlags: process.env.KUBEGATE_BENCH_GATEWAY_FLAGS.split(/\s+/).filter(Boolean) }
-      : {}),
+    ...(gatewayFlags.length ? { gatewayFlags } : {}),
     settings: {
       connections: config.load.connections,
       durationSeconds: config.load.durationSeconds,

@@ -30,10 +30,15 @@ export function gatewayEntry(root: string): { entry: string; nodeArgs: string[] 
     process.on('exit', () => rmSync(join(root, out), { recursive: true, force: true }));
     built = join(out, 'main.js');
   }
-  // KUBEGATE_BENCH_GATEWAY_FLAGS="--flag --other": V8 or Node flags to try beside the image's,
-  // measured before the image takes them (a flag that helps the fleet must not hurt S or L).
-  const extra = process.env.KUBEGATE_BENCH_GATEWAY_FLAGS?.split(/\s+/).filter(Boolean) ?? [];
-  return { entry: built, nodeArgs: [...IMAGE_NODE_FLAGS, ...extra] };
+  return { entry: built, nodeArgs: [...IMAGE_NODE_FLAGS, ...gatewayExtraFlags()] };
+}
+
+/**
+ * KUBEGATE_BENCH_GATEWAY_FLAGS="--flag --other": V8 or Node flags to try beside the image's,
+ * measured before the image takes them (a flag that helps the fleet must not hurt S or L).
+ */
+export function gatewayExtraFlags(): string[] {
+  return process.env.KUBEGATE_BENCH_GATEWAY_FLAGS?.split(/\s+/).filter(Boolean) ?? [];
 }
 
 /** The image's flags (Dockerfile ENTRYPOINT), so the heap limit is the deployed one. */
