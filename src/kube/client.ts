@@ -25,6 +25,7 @@ import { of } from '@kubernetes/client-node/dist/gen/rxjsStub.js';
 import { type Dispatcher, request as undiciRequest } from 'undici';
 import { collectionPath, type KubeApis, objectPath } from './kinds/define.js';
 import { type KindName, type KubeObjectOf, kindOf } from './kinds.js';
+import { type LoopBudget, watchBudget } from './loop-budget.js';
 import { memberCut } from './managed-fields.js';
 import type { PooledKubeConfig } from './pooled-config.js';
 import { apiCallSpan, recordApiStatus } from './tracing.js';
@@ -118,6 +119,11 @@ export interface WatchOptions {
    * of a loaded gateway's profile at size L with churn, bench/wide-breakdown.ts).
    */
   raw?: boolean;
+  /**
+   * The slice of each event-loop turn the stream's events may take (loop-budget.ts): the
+   * process's shared `watchBudget` unless a test gives its own.
+   */
+  budget?: LoopBudget;
 }
 
 /**
@@ -525,6 +531,27 @@ export class ClusterClient {
     const modelType = kindOf(kind).modelType;
     const body = response.body;
     body.setEncoding('utf8');
+    const budget = options.budget ?? watchBudget;
+    /** Parses one line and hands its event over. */
+    const deliver = (line: string) => {
+      let event: { type?: string; object?: Record<string, unknown> };
+      try {
+        // Raw events go to the trims: what they drop is not parsed at all (rawParser).
+        event = (raw ? parseRaw(line) : JSON.parse(line)) as typeof event;
+      } catch {
+        throw new MalformedWatchLineError(line);
+      }
+      const { type, object } = event;
+      if (!object || typeof type !== 'string') throw new MalformedWatchLineError(line);
+      if (type === 'ADDED' || type === 'MODIFIED' || type === 'DELETED') {
+        onEvent(
+          type,
+          raw ? object : (ObjectSerializer.deserialize(object, modelType, '') as KubeObjectOf<K>),
+        );
+      } else {
+        onEvent(type as WatchEventType, object);
+      }
+    };
     const done = (async () => {
       let buffered = '';
       try {
@@ -539,23 +566,14 @@ export class ClusterClient {
             start = newline + 1;
             newline = buffered.indexOf('\n', start);
             if (!line) continue;
-            let event: { type?: string; object?: Record<string, unknown> };
-            try {
-              // Raw events go to the trims: what they drop is not parsed at all (rawParser).
-              event = (raw ? parseRaw(line) : JSON.parse(line)) as typeof event;
-            } catch {
-              throw new MalformedWatchLineError(line);
+            // This turn's slice for events is used up: the requests gathered meanwhile go
+            // first (loop-budget.ts). Back in a later turn, this line is applied whatever
+            // the budget says, so every stream moves on.
+            if (budget.exhausted) {
+              await budget.nextTurn();
+              if (controller.signal.aborted) return;
             }
-            const { type, object } = event;
-            if (!object || typeof type !== 'string') throw new MalformedWatchLineError(line);
-            if (type === 'ADDED' || type === 'MODIFIED' || type === 'DELETED') {
-              onEvent(
-                type,
-                raw ? object : (ObjectSerializer.deserialize(object, modelType, '') as KubeObjectOf<K>),
-              );
-            } else {
-              onEvent(type as WatchEventType, object);
-            }
+            budget.run(() => deliver(line));
           }
           buffered = start > 0 ? buffered.slice(start) : buffered;
         }
