@@ -27,14 +27,12 @@ import { setImmediate } from 'node:timers';
 export class LoopBudget {
   /** Milliseconds of work per turn before the streams wait for the next one. */
   readonly sliceMs: number;
-  readonly #now: () => number;
   #spent = 0;
   #resetQueued = false;
   #waiting: (() => void)[] = [];
 
-  constructor(options: { sliceMs?: number; now?: () => number } = {}) {
+  constructor(options: { sliceMs?: number } = {}) {
     this.sliceMs = options.sliceMs ?? 5;
-    this.#now = options.now ?? (() => performance.now());
   }
 
   /** Whether this turn's slice is used up (the caller then awaits `nextTurn()` before more work). */
@@ -44,11 +42,11 @@ export class LoopBudget {
 
   /** Runs `work` (one event) and charges its time to this turn. */
   run<T>(work: () => T): T {
-    const started = this.#now();
+    const started = performance.now();
     try {
       return work();
     } finally {
-      this.#spent += this.#now() - started;
+      this.#spent += performance.now() - started;
       this.#queueReset();
     }
   }
