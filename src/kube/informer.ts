@@ -10,7 +10,7 @@ import { ClusterClient } from './client.js';
 import type { EventHub } from './event-hub.js';
 import { EventLog, type EventLogOptions } from './event-log.js';
 import { Indexer } from './indexer.js';
-import { type KindName, type KubeObjectOf, kindOf, objectKey } from './kinds.js';
+import { type KindName, type KubeObjectOf, keyOf, kindOf, objectKey } from './kinds.js';
 import {
   type Clock,
   Reflector,
@@ -19,7 +19,7 @@ import {
   type ReflectorSink,
   type ReflectorStatus,
 } from './reflector.js';
-import { type TransformFunc, transformerFor } from './transform.js';
+import { type TransformFunc, transformObject } from './transform.js';
 
 export interface InformerOptions<K extends KindName> {
   cluster: string;
@@ -59,20 +59,28 @@ export class Informer<K extends KindName> implements ReflectorSink<K> {
   readonly reflector: Reflector<K>;
   /** Every event published, kept for resuming subscriptions (event-log.ts). */
   readonly log: EventLog<K>;
-  private readonly transform: TransformFunc<K>;
-  private readonly transformRaw: (raw: Record<string, unknown>) => KubeObjectOf<K>;
+  /** The kind's trim (or the caller's transform, which gets no `previous`). */
+  private readonly transform: (obj: KubeObjectOf<K>, previous?: KubeObjectOf<K>) => KubeObjectOf<K>;
+  private readonly transformRaw: (
+    raw: Record<string, unknown>,
+    previous?: KubeObjectOf<K>,
+  ) => KubeObjectOf<K>;
   private readonly syncWaiters: (() => void)[] = [];
 
   constructor(private readonly options: InformerOptions<K>) {
     this.store = new Indexer(kindOf(options.kind).indexers);
-    this.transform = options.transform ?? transformerFor(options.kind);
+    const kind = options.kind;
+    const custom = options.transform;
+    // A new version shares the stored one's unchanged parts (adopt.ts): `previous`.
+    this.transform = custom
+      ? (obj) => custom(obj)
+      : (obj, previous) => transformObject(kind, obj, {}, previous);
     // The kind's trim reads plain JSON as well as model objects (timestamps as strings or
     // Dates, transform.ts) and gives the same result: listed pages skip the models. A
     // transform of the caller's own gets the model objects it was written for.
-    const kind = options.kind;
-    this.transformRaw = options.transform
-      ? (raw) => this.transform(ClusterClient.deserialize(kind, raw))
-      : (raw) => this.transform(raw as unknown as KubeObjectOf<K>);
+    this.transformRaw = custom
+      ? (raw) => custom(ClusterClient.deserialize(kind, raw))
+      : (raw, previous) => transformObject(kind, raw as unknown as KubeObjectOf<K>, {}, previous);
     this.log = new EventLog<K>({ clock: options.clock, ...options.eventLog });
     this.reflector = new Reflector({
       kind: options.kind,
@@ -134,12 +142,12 @@ export class Informer<K extends KindName> implements ReflectorSink<K> {
 
   /** Listed objects are transformed page by page as they arrive (see ReflectorSink.prepare). */
   prepare(raw: KubeObjectOf<K>): KubeObjectOf<K> {
-    return this.transform(raw);
+    return this.transform(raw, this.#stored(raw));
   }
 
   /** A listed object from its plain JSON (see ReflectorSink.prepareRaw). */
   prepareRaw(raw: Record<string, unknown>): KubeObjectOf<K> {
-    return this.transformRaw(raw);
+    return this.transformRaw(raw, this.#stored(raw));
   }
 
   /** `items` have been through prepare() already: the reflector transforms each page as it arrives. */
@@ -184,9 +192,25 @@ export class Informer<K extends KindName> implements ReflectorSink<K> {
     this.publish('DELETED', obj, old, rvOf(obj));
   }
 
-  /** A watched object trimmed: from its plain JSON (`raw`) or from a client-node model. */
+  /**
+   * A watched object trimmed: from its plain JSON (`raw`) or from a client-node model. A new
+   * version shares the stored one's unchanged parts (adopt.ts), and so does a deletion's last
+   * state, which the retention log keeps beside the version it removed.
+   */
   #trim(obj: KubeObjectOf<K> | Record<string, unknown>, raw: boolean): KubeObjectOf<K> {
-    return raw ? this.transformRaw(obj as Record<string, unknown>) : this.transform(obj as KubeObjectOf<K>);
+    const previous = this.#stored(obj);
+    return raw
+      ? this.transformRaw(obj as Record<string, unknown>, previous)
+      : this.transform(obj as KubeObjectOf<K>, previous);
+  }
+
+  /** The stored version of the object `obj` is a version of (by namespace and name), if any. */
+  #stored(obj: { metadata?: unknown }): KubeObjectOf<K> | undefined {
+    const meta = obj.metadata as { name?: unknown; namespace?: unknown } | undefined;
+    const name = meta?.name;
+    if (typeof name !== 'string' || name === '' || this.store.size === 0) return undefined;
+    const namespace = meta?.namespace;
+    return this.store.get(keyOf(typeof namespace === 'string' ? namespace : undefined, name));
   }
 
   private upsert(obj: KubeObjectOf<K>): void {

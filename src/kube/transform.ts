@@ -34,6 +34,7 @@ import type {
 } from '@kubernetes/client-node';
 import { V1PodStatus } from '@kubernetes/client-node';
 import { ObjectSerializer } from '@kubernetes/client-node/dist/gen/models/ObjectSerializer.js';
+import { adopt } from './adopt.js';
 import { defaultInterner, type Interner } from './interner.js';
 import { KIND_INFO, type KindName, type KubeObjectOf, kindOf } from './kinds.js';
 import { exactObject, shape } from './shape.js';
@@ -49,14 +50,19 @@ export interface TransformOptions {
 /** Transform for one kind: what an informer applies to every listed or watched object. */
 export type TransformFunc<K extends KindName> = (obj: KubeObjectOf<K>) => KubeObjectOf<K>;
 
-/** Returns a new, trimmed, deeply frozen copy of `obj`. Never mutates `obj`. */
+/**
+ * Returns a new, trimmed, deeply frozen copy of `obj`. Never mutates `obj`. With `previous`
+ * (the version it replaces), the parts equal to previous's are previous's instances.
+ */
 export function transformObject<K extends KindName>(
   kind: K,
   obj: KubeObjectOf<K>,
   options: TransformOptions = {},
+  previous?: KubeObjectOf<K>,
 ): KubeObjectOf<K> {
   const t = new Trimmer(options.interner ?? defaultInterner);
-  return freezeTree(kindOf(kind).trim(t, obj));
+  const trimmed = kindOf(kind).trim(t, obj);
+  return freezeTree(previous === undefined ? trimmed : adopt(trimmed, previous));
 }
 
 /** The transform for one kind, bound to options; convenient for informer construction. */
