@@ -127,7 +127,10 @@ async function main(): Promise<number> {
   results.targets = evaluateTargets(results);
 
   const written = writeOutputs(results, config.out, true);
-  rmSync(workDir, { recursive: true, force: true });
+  // KUBEGATE_BENCH_KEEP_LOGS=1 keeps the work directory: every child's log (a gateway run
+  // with KUBEGATE_BENCH_GATEWAY_FLAGS=--trace-gc writes its GC lines there).
+  if (process.env.KUBEGATE_BENCH_KEEP_LOGS === '1') log(`kept ${logDir}`);
+  else rmSync(workDir, { recursive: true, force: true });
   log(`wrote ${written.join(', ')} in ${results.durationSeconds} s`);
   for (const t of results.targets) {
     log(
