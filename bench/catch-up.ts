@@ -1,8 +1,8 @@
 /**
  * A watch backlog's cost to requests (ARCHITECTURE, "Watch backlogs are applied as they are
  * read"): starts a gateway built by `npx tsc -p tsconfig.build.json --outDir DIR` (DIR inside
- * the repository, so node_modules resolve) on a kubeconfig, waits until every cluster has synced and SETTLE ms more, then
- * sends one pods page at a time for RUN_MS (default 40 s) while it SIGSTOPs the gateway for
+ * the repository, so node_modules resolve) on a kubeconfig, waits until every cluster has
+ * synced and SETTLE ms more, then sends one pods page at a time for RUN_MS (default 40 s) while it SIGSTOPs the gateway for
  * STOP_MS at each of STOPS (ms into the run, default 10000,25000) and SIGCONTs it: the
  * answers in the 3 s after each SIGCONT are those that came while the backlog was applied.
  *

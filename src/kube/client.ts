@@ -562,7 +562,7 @@ export class ClusterClient {
             // Applied in the turn that read it, the whole chunk at once: a chunk's text dies
             // young. Deferring events to later turns so requests go first (session 33's loop
             // budget) kept that text alive across turns; on a 50-cluster fleet the gateway
-            // then took ~180 s to catch up after a full GC, against 13-16 s without
+            // then took ~180 s to catch up after a full GC, against 13-47 s without
             // (ARCHITECTURE, "Watch backlogs are applied as they are read").
             deliver(line);
           }
