@@ -100,10 +100,6 @@ function needsWork(job: KubeObject): boolean {
   return !jobFinished(job) && !job.spec?.suspend;
 }
 
-function ownedBy(pod: KubeObject, uid: string): boolean {
-  return (pod.metadata.ownerReferences ?? []).some((o) => o.uid === uid);
-}
-
 export class JobController {
   private readonly clock: TimeoutClock;
   private readonly stepMs: number;
@@ -352,7 +348,9 @@ export class JobController {
       this.armDeadline(t, spec, status.startTime);
       const want = Math.min(parallelism, completions - succeeded) - t.pods.size;
       if (want > 0) {
-        const nodes = schedulableNodes(this.store);
+        // With a scheduler the pods are created unbound and it places them: no node list
+        // (a scan of every node, 7 % of a 10-cluster simulator's CPU under churn).
+        const nodes = this.scheduler ? [] : schedulableNodes(this.store);
         for (let i = 0; i < want; i++) this.createPod(job, t, nodes, now);
       }
     }
@@ -627,8 +625,8 @@ export class JobController {
   private deletePodsOf(job: KubeObject): void {
     const uid = job.metadata.uid!;
     const namespace = job.metadata.namespace;
-    const owned = [...this.store.scan('pods', { namespace })].filter((p) => ownedBy(p, uid));
-    for (const pod of owned) this.deletePod(namespace!, pod.metadata.name);
+    for (const pod of this.store.ownedBy('pods', namespace, uid))
+      this.deletePod(namespace!, pod.metadata.name);
   }
 }
 

@@ -39,7 +39,41 @@ interface NodeInfo {
   node: KubeObject;
   allocatable: { milliCpu: number; memory: number; pods: number };
   requested: { milliCpu: number; memory: number; pods: number };
+  /**
+   * What the filters read of the node, taken once per version of it rather than once per
+   * pod placed: `place` runs every filter on every node for every pod.
+   */
+  ready: boolean;
+  unschedulable: boolean;
+  /** Its NoSchedule and NoExecute taints (the only effects that keep a pod off). */
+  taints: Json[];
+  labels: Record<string, string>;
 }
+
+/** What the filters read of a pod's spec, taken once per placement rather than once per node. */
+interface PodTerms {
+  tolerations: Json[];
+  selector: [string, string][] | undefined;
+  /** Required node affinity's nodeSelectorTerms, when the pod has any. */
+  terms: Json[] | undefined;
+}
+
+function podTerms(spec: Json): PodTerms {
+  const selector = spec.nodeSelector as Record<string, string> | undefined;
+  const required = (((spec.affinity as Json | undefined)?.nodeAffinity as Json | undefined)
+    ?.requiredDuringSchedulingIgnoredDuringExecution ?? undefined) as Json | undefined;
+  return {
+    tolerations: (spec.tolerations ?? []) as Json[],
+    selector: selector ? Object.entries(selector) : undefined,
+    terms: required ? ((required.nodeSelectorTerms ?? []) as Json[]) : undefined,
+  };
+}
+
+/** The filters' verdicts: the node takes the pod, or not and preemption cannot help, or not and it could. */
+const FITS = 0;
+const UNRESOLVABLE = 1;
+const RESOLVABLE = 2;
+type Verdict = typeof FITS | typeof UNRESOLVABLE | typeof RESOLVABLE;
 
 /** Whether a pod holds its node's resources: bound and not finished (a terminating pod still does). */
 function holdsResources(pod: KubeObject): boolean {
@@ -102,23 +136,10 @@ function termMatches(term: Json, labels: Record<string, string>, nodeName: strin
   return true;
 }
 
-function affinityMatches(spec: Json, node: KubeObject): boolean {
-  const labels = (node.metadata.labels ?? {}) as Record<string, string>;
-  const selector = spec.nodeSelector as Record<string, string> | undefined;
-  if (selector && !Object.entries(selector).every(([k, v]) => labels[k] === v)) return false;
-  const required = (((spec.affinity as Json | undefined)?.nodeAffinity as Json | undefined)
-    ?.requiredDuringSchedulingIgnoredDuringExecution ?? undefined) as Json | undefined;
-  if (!required) return true;
-  return ((required.nodeSelectorTerms ?? []) as Json[]).some((term) =>
-    termMatches(term, labels, node.metadata.name),
-  );
-}
-
-/** Why one node does not take a pod, as the scheduler's filter plugins say it. */
-interface Rejection {
-  reasons: string[];
-  /** Whether preempting pods could help (resources) or not (taints, cordon, affinity). */
-  resolvable: boolean;
+function affinityMatches(pod: PodTerms, labels: Record<string, string>, nodeName: string): boolean {
+  if (pod.selector) for (const [k, v] of pod.selector) if (labels[k] !== v) return false;
+  if (!pod.terms) return true;
+  return pod.terms.some((term) => termMatches(term, labels, nodeName));
 }
 
 /** Where a pod can go, or why it can go nowhere. */
@@ -172,8 +193,27 @@ export class NodeAccounting {
         pods: Math.round(quantityValue(allocatable.pods)),
       },
       requested: info?.requested ?? { milliCpu: 0, memory: 0, pods: 0 },
+      ready: readyOf(node),
+      unschedulable: Boolean(node.spec?.unschedulable),
+      taints: ((node.spec?.taints ?? []) as Json[]).filter(
+        (t) => t.effect === 'NoSchedule' || t.effect === 'NoExecute',
+      ),
+      labels: (node.metadata.labels ?? {}) as Record<string, string>,
     };
     this.nodes.set(name, next);
+  }
+
+  /** A node a pod is bound to before the node itself is known: it takes nothing until it appears. */
+  private static unknownNode(name: string): NodeInfo {
+    return {
+      node: { apiVersion: 'v1', kind: 'Node', metadata: { name } },
+      allocatable: { milliCpu: 0, memory: 0, pods: 0 },
+      requested: { milliCpu: 0, memory: 0, pods: 0 },
+      ready: false,
+      unschedulable: false,
+      taints: [],
+      labels: {},
+    };
   }
 
   private setPod(key: string, pod: KubeObject | undefined): void {
@@ -194,11 +234,7 @@ export class NodeAccounting {
     let info = this.nodes.get(node);
     if (!info) {
       // A pod bound to a node not (yet) known: counted once the node appears.
-      info = {
-        node: { apiVersion: 'v1', kind: 'Node', metadata: { name: node } },
-        allocatable: { milliCpu: 0, memory: 0, pods: 0 },
-        requested: { milliCpu: 0, memory: 0, pods: 0 },
-      };
+      info = NodeAccounting.unknownNode(node);
       this.nodes.set(node, info);
     }
     info.requested.milliCpu += request.milliCpu;
@@ -206,89 +242,123 @@ export class NodeAccounting {
     info.requested.pods += 1;
   }
 
-  /** The filter plugins for one node: undefined when the pod may go there. */
-  private reject(spec: Json, info: NodeInfo, request: PodRequest): Rejection | undefined {
+  /**
+   * The filter plugins for one node, in the default profile's order. `reasons`, when given,
+   * gets why the node does not take the pod, as the plugins word it (the first filter that
+   * fails, or every resource that does not fit); without it nothing is allocated, which is
+   * how `place` asks of every node for every pod.
+   */
+  private filter(pod: PodTerms, info: NodeInfo, request: PodRequest, reasons?: string[]): Verdict {
     const node = info.node;
-    if (!node.status) return { reasons: ['node(s) not found'], resolvable: false };
-    const tolerations = (spec.tolerations ?? []) as Json[];
-    if (node.spec?.unschedulable) {
-      const tolerated = tolerations.some((t) =>
+    if (!node.status) {
+      reasons?.push('node(s) not found');
+      return UNRESOLVABLE;
+    }
+    if (info.unschedulable) {
+      const tolerated = pod.tolerations.some((t) =>
         tolerates([t], { key: 'node.kubernetes.io/unschedulable', effect: 'NoSchedule' }),
       );
-      if (!tolerated) return { reasons: ['node(s) were unschedulable'], resolvable: false };
+      if (!tolerated) {
+        reasons?.push('node(s) were unschedulable');
+        return UNRESOLVABLE;
+      }
     }
-    for (const taint of (node.spec?.taints ?? []) as Json[]) {
-      if (taint.effect !== 'NoSchedule' && taint.effect !== 'NoExecute') continue;
-      if (!tolerates(tolerations, taint)) {
-        return {
-          reasons: [`node(s) had untolerated taint {${taint.key}: ${taint.value ?? ''}}`],
-          resolvable: false,
-        };
+    for (const taint of info.taints) {
+      if (!tolerates(pod.tolerations, taint)) {
+        reasons?.push(`node(s) had untolerated taint {${taint.key}: ${taint.value ?? ''}}`);
+        return UNRESOLVABLE;
       }
     }
     // A node that is not Ready carries the not-ready/unreachable NoSchedule taint; one
     // whose taint is not there yet is still not a place for a new pod.
-    if (!readyOf(node))
-      return {
-        reasons: ['node(s) had untolerated taint {node.kubernetes.io/not-ready: }'],
-        resolvable: false,
-      };
-    if (!affinityMatches(spec, node)) {
-      return { reasons: ["node(s) didn't match Pod's node affinity/selector"], resolvable: false };
+    if (!info.ready) {
+      reasons?.push('node(s) had untolerated taint {node.kubernetes.io/not-ready: }');
+      return UNRESOLVABLE;
+    }
+    if (!affinityMatches(pod, info.labels, node.metadata.name)) {
+      reasons?.push("node(s) didn't match Pod's node affinity/selector");
+      return UNRESOLVABLE;
     }
     const { allocatable, requested } = info;
-    const reasons: string[] = [];
-    if (requested.pods + 1 > allocatable.pods) reasons.push('Too many pods');
-    if (request.milliCpu > 0 && requested.milliCpu + request.milliCpu > allocatable.milliCpu)
+    let verdict: Verdict = FITS;
+    if (requested.pods + 1 > allocatable.pods) {
+      if (!reasons) return RESOLVABLE;
+      reasons.push('Too many pods');
+      verdict = RESOLVABLE;
+    }
+    if (request.milliCpu > 0 && requested.milliCpu + request.milliCpu > allocatable.milliCpu) {
+      if (!reasons) return RESOLVABLE;
       reasons.push('Insufficient cpu');
-    if (request.memory > 0 && requested.memory + request.memory > allocatable.memory)
+      verdict = RESOLVABLE;
+    }
+    if (request.memory > 0 && requested.memory + request.memory > allocatable.memory) {
+      if (!reasons) return RESOLVABLE;
       reasons.push('Insufficient memory');
-    return reasons.length > 0 ? { reasons, resolvable: true } : undefined;
+      verdict = RESOLVABLE;
+    }
+    return verdict;
   }
 
   /** Whether a pod with `spec` fits on `nodeName` now (for placers that pick their own node). */
   fits(spec: Json, nodeName: string): boolean {
     const info = this.nodes.get(nodeName);
-    return info !== undefined && this.reject(spec, info, podRequest(spec)) === undefined;
+    return info !== undefined && this.filter(podTerms(spec), info, podRequest(spec)) === FITS;
   }
 
   /**
    * Where the scheduler would put a pod with `spec`: the feasible node with the most
    * room left (least allocated cpu and memory, averaged), ties to the lower name; or the
-   * FailedScheduling message when no node is feasible.
+   * FailedScheduling message when no node is feasible. The filters run once per node
+   * without their reasons, and again with them only when no node fits (the message).
    */
   place(spec: Json): Placement {
     const request = podRequest(spec);
-    let best: { name: string; score: number } | undefined;
-    const reasons = new Map<string, number>();
-    const preemption = new Map<string, number>();
-    const count = (map: Map<string, number>, reason: string) => map.set(reason, (map.get(reason) ?? 0) + 1);
-    let total = 0;
+    const pod = podTerms(spec);
+    let bestName: string | undefined;
+    let bestScore = 0;
     for (const [name, info] of this.nodes) {
-      if (!info.node.status) continue;
-      total += 1;
-      const rejection = this.reject(spec, info, request);
-      if (rejection) {
-        for (const r of rejection.reasons) count(reasons, r);
-        count(
-          preemption,
-          rejection.resolvable
-            ? 'No preemption victims found for incoming pod'
-            : 'Preemption is not helpful for scheduling',
-        );
-        continue;
-      }
+      if (!info.node.status || this.filter(pod, info, request) !== FITS) continue;
       const { allocatable, requested } = info;
-      const free = (used: number, cap: number) => (cap > 0 ? Math.max(0, cap - used) / cap : 0);
       const score =
         (free(requested.milliCpu + request.milliCpu, allocatable.milliCpu) +
           free(requested.memory + request.memory, allocatable.memory)) /
         2;
-      if (!best || score > best.score || (score === best.score && name < best.name)) best = { name, score };
+      if (bestName === undefined || score > bestScore || (score === bestScore && name < bestName)) {
+        bestName = name;
+        bestScore = score;
+      }
     }
-    if (best) return { node: best.name };
-    return { message: unschedulableMessage(total, reasons, preemption) };
+    if (bestName !== undefined) return { node: bestName };
+    return { message: this.unschedulable(pod, request) };
   }
+
+  /** The FailedScheduling message for a pod no node takes: every node's reasons, counted. */
+  private unschedulable(pod: PodTerms, request: PodRequest): string {
+    const reasons = new Map<string, number>();
+    const preemption = new Map<string, number>();
+    const count = (map: Map<string, number>, reason: string) => map.set(reason, (map.get(reason) ?? 0) + 1);
+    let total = 0;
+    for (const info of this.nodes.values()) {
+      if (!info.node.status) continue;
+      total += 1;
+      const found: string[] = [];
+      const verdict = this.filter(pod, info, request, found);
+      if (verdict === FITS) continue;
+      for (const r of found) count(reasons, r);
+      count(
+        preemption,
+        verdict === RESOLVABLE
+          ? 'No preemption victims found for incoming pod'
+          : 'Preemption is not helpful for scheduling',
+      );
+    }
+    return unschedulableMessage(total, reasons, preemption);
+  }
+}
+
+/** The share of `cap` left once `used` is taken (0 when there is none). */
+function free(used: number, cap: number): number {
+  return cap > 0 ? Math.max(0, cap - used) / cap : 0;
 }
 
 /**

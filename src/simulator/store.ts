@@ -37,6 +37,35 @@ interface Bucket {
   objects: Map<string, KubeObject>;
   /** Keys in ascending order (etcd key order), kept sorted by binary insertion. */
   sorted: string[];
+  /**
+   * The keys of the objects naming each uid in their ownerReferences: what the controllers
+   * (the job controller, the churn's TTL cleanup) delete with their owner. Scanning the
+   * owner's namespace instead was 7 % of a 10-cluster simulator's CPU under churn (namespaces
+   * of up to 3,000 pods, twice per finished job).
+   */
+  owners: Map<string, Set<string>>;
+}
+
+/** Moves `key` in the owner index from `before`'s owners to `after`'s. */
+function indexOwners(
+  bucket: Bucket,
+  key: string,
+  before: KubeObject | undefined,
+  after: KubeObject | undefined,
+) {
+  const was = before?.metadata.ownerReferences;
+  const is = after?.metadata.ownerReferences;
+  if (was === is) return;
+  for (const ref of was ?? []) {
+    const keys = bucket.owners.get(ref.uid);
+    keys?.delete(key);
+    if (keys?.size === 0) bucket.owners.delete(ref.uid);
+  }
+  for (const ref of is ?? []) {
+    const keys = bucket.owners.get(ref.uid);
+    if (keys) keys.add(key);
+    else bucket.owners.set(ref.uid, new Set([key]));
+  }
 }
 
 export interface StoreOptions {
@@ -140,7 +169,7 @@ export class SimStore {
     this.historyLimit = options.historyLimit ?? 50_000;
     this.now = options.now ?? (() => new Date());
     for (const name of Object.keys(RESOURCES) as ResourceName[]) {
-      this.buckets.set(name, { objects: new Map(), sorted: [] });
+      this.buckets.set(name, { objects: new Map(), sorted: [], owners: new Map() });
       this.listeners.set(name, new Set());
     }
   }
@@ -166,6 +195,21 @@ export class SimStore {
 
   get(resource: ResourceName, namespace: string | undefined, name: string): KubeObject | undefined {
     return this.bucket(resource).objects.get(objectKey(namespace, name));
+  }
+
+  /** The objects of `namespace` whose ownerReferences name `uid`, in key order (as `scan` gives them). */
+  ownedBy(resource: ResourceName, namespace: string | undefined, uid: string): KubeObject[] {
+    const { objects, owners } = this.bucket(resource);
+    const keys = owners.get(uid);
+    if (!keys) return [];
+    const prefix = namespace ? `${namespace}/` : '';
+    const out: KubeObject[] = [];
+    for (const key of [...keys].sort()) {
+      if (!key.startsWith(prefix)) continue;
+      const obj = objects.get(key);
+      if (obj) out.push(obj);
+    }
+    return out;
   }
 
   /**
@@ -306,6 +350,7 @@ export class SimStore {
     const obj = freeze({ ...input, apiVersion: info.apiVersion, kind: info.kind, metadata: meta });
     bucket.objects.set(key, obj);
     bucket.sorted.splice(lowerBound(bucket.sorted, key), 0, key);
+    indexOwners(bucket, key, undefined, obj);
     this.record({ rv, resource, type: 'ADDED', object: obj });
     return obj;
   }
@@ -398,6 +443,7 @@ export class SimStore {
       return obj;
     }
     bucket.objects.set(key, obj);
+    indexOwners(bucket, key, current, obj);
     this.record({ rv, resource, type: 'MODIFIED', object: obj, previous: current });
     return obj;
   }
@@ -551,6 +597,7 @@ export class SimStore {
   ): void {
     const bucket = this.bucket(resource);
     bucket.objects.delete(key);
+    indexOwners(bucket, key, previous, undefined);
     const pos = lowerBound(bucket.sorted, key);
     if (bucket.sorted[pos] === key) bucket.sorted.splice(pos, 1);
     this.record({ rv, resource, type: 'DELETED', object: last, previous });

@@ -427,3 +427,70 @@ describe('SimStore: scan', () => {
     expect(seen).toEqual(['b', 'c', 'd', 'e', 'f']);
   });
 });
+
+describe('SimStore: ownedBy', () => {
+  const owner = (uid: string) => ({
+    apiVersion: 'batch/v1',
+    kind: 'Job',
+    name: `job-${uid}`,
+    uid,
+    controller: true,
+  });
+  const owned = (namespace: string, name: string, uids: string[]): KubeObject => ({
+    ...pod(namespace, name),
+    metadata: { name, namespace, ownerReferences: uids.map(owner) },
+  });
+  /** What the controllers did before the index: every object of the namespace, filtered. */
+  const scanned = (store: SimStore, namespace: string, uid: string) =>
+    [...store.scan('pods', { namespace })]
+      .filter((p) => (p.metadata.ownerReferences ?? []).some((o) => o.uid === uid))
+      .map((p) => p.metadata.name);
+  const names = (objects: KubeObject[]) => objects.map((o) => o.metadata.name);
+
+  it('finds an owner’s objects in its namespace, in key order, through creates, updates and deletes', () => {
+    const store = newStore();
+    store.create('pods', owned('a', 'z', ['x']));
+    store.create('pods', owned('a', 'b', ['x', 'y']));
+    store.create('pods', owned('a-b', 'c', ['x']));
+    store.create('pods', owned('a', 'm', ['y']));
+    store.create('pods', pod('a', 'free'));
+    expect(names(store.ownedBy('pods', 'a', 'x'))).toEqual(['b', 'z']);
+    expect(names(store.ownedBy('pods', 'a-b', 'x'))).toEqual(['c']);
+    expect(names(store.ownedBy('pods', 'a', 'y'))).toEqual(['b', 'm']);
+    expect(store.ownedBy('pods', 'a', 'nobody')).toEqual([]);
+    // An update that changes the owners moves the object; one that keeps them does not.
+    const b = store.get('pods', 'a', 'b')!;
+    store.update('pods', { ...b, metadata: { ...b.metadata, ownerReferences: [owner('y')] } });
+    const z = store.get('pods', 'a', 'z')!;
+    store.update('pods', { ...z, status: { phase: 'Running' } });
+    expect(names(store.ownedBy('pods', 'a', 'x'))).toEqual(['z']);
+    store.delete('pods', 'a', 'm');
+    expect(names(store.ownedBy('pods', 'a', 'y'))).toEqual(['b']);
+    // What it answers is what comes from the store now, not an earlier version.
+    expect(store.ownedBy('pods', 'a', 'x')[0].status?.phase).toBe('Running');
+  });
+
+  it('answers as a scan of the namespace would, over many random changes', () => {
+    const store = newStore();
+    let seed = 7;
+    const random = (n: number) => {
+      seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648;
+      return seed % n;
+    };
+    const namespaces = ['a', 'a-b', 'ab'];
+    const uids = ['u1', 'u2', 'u3', 'u4'];
+    for (let step = 0; step < 2_000; step++) {
+      const namespace = namespaces[random(3)];
+      const name = `p${random(40)}`;
+      const current = store.get('pods', namespace, name);
+      const refs = uids.filter(() => random(3) === 0);
+      if (!current) store.create('pods', owned(namespace, name, refs));
+      else if (random(3) === 0) store.delete('pods', namespace, name);
+      else store.update('pods', { ...current, metadata: { ...current.metadata, ownerReferences: refs } });
+      if (step % 50 === 0)
+        for (const ns of namespaces)
+          for (const uid of uids)
+            expect(names(store.ownedBy('pods', ns, uid))).toEqual(scanned(store, ns, uid));
+    }
+  });
+});

@@ -45,10 +45,8 @@ export function jobCleanup(ctx: ChurnContext): boolean {
   const [namespace, name] = splitKey(key);
   const job = store.get('jobs', namespace, name);
   if (!job) return false;
-  for (const pod of [...store.scan('pods', { namespace })]) {
-    if ((pod.metadata.ownerReferences ?? []).some((o) => o.uid === job.metadata.uid)) {
-      store.delete('pods', namespace, pod.metadata.name);
-    }
+  for (const pod of store.ownedBy('pods', namespace, job.metadata.uid ?? '')) {
+    store.delete('pods', namespace, pod.metadata.name);
   }
   store.delete('jobs', namespace, name);
   return true;
