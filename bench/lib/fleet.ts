@@ -27,7 +27,7 @@ import { gatewayEntry } from './build.js';
 import { type Child, type NodeMemory, procMemory, startNodeChild } from './children.js';
 import { listFloor } from './list-floor.js';
 import { type CellResult, type LoadSettings, measureGraphql } from './load.js';
-import { processCpuMs } from './machine.js';
+import { machineBusyMs, processCpuMs } from './machine.js';
 import { variablesFor } from './operations.js';
 import type { SizeResult } from './results.js';
 import type { SizeContext } from './size-run.js';
@@ -105,6 +105,27 @@ export interface FleetFigures {
    * runs before session 32.
    */
   loopStalls?: Partial<Record<FleetCell, LoopStall>> | null;
+  /**
+   * Who had the machine's two cores while the floor, the sync and each latency cell ran:
+   * the five churning simulators share them with what is measured, so a ratio against the
+   * floor reads differently when they take half the machine. Absent in runs before session 36.
+   */
+  cpu?: {
+    floor?: CpuShare;
+    sync?: CpuShare;
+    cells?: Partial<Record<FleetCell, CpuShare>>;
+  };
+}
+
+/** CPU time over one window, ms (summed over threads; 2 cores give at most 2 × wallMs). */
+export interface CpuShare {
+  wallMs: number;
+  /** The process measured: the floor's client (this bench process) or the gateway. */
+  measuredMs: number | null;
+  /** The simulator processes together. */
+  simulatorsMs: number;
+  /** Every process on the machine (the load generator, this harness and anything else too). */
+  machineMs: number | null;
 }
 
 export type FleetCell = 'q1Fleet' | 'q4' | 'q1FleetLoaded' | 'q4Loaded';
@@ -288,8 +309,39 @@ export async function runFleet(size: SizeSpec, ctx: SizeContext): Promise<SizeRe
     result.variables = variables;
 
     // The floor, spread as the gateway spreads its sync.
+    const simulatorsCpu = () =>
+      children
+        .filter((c) => !c.name.startsWith('gateway'))
+        .reduce((sum, c) => sum + (processCpuMs(c.pid) ?? 0), 0);
+    /** Starts a CPU window; calling what it returns ends it. */
+    const cpuWindow = (measured: () => number | null) => {
+      const at = {
+        wall: performance.now(),
+        measured: measured(),
+        sims: simulatorsCpu(),
+        machine: machineBusyMs(),
+      };
+      return (): CpuShare => {
+        const m = measured();
+        const machine = machineBusyMs();
+        return {
+          wallMs: Math.round(performance.now() - at.wall),
+          measuredMs: m === null || at.measured === null ? null : m - at.measured,
+          simulatorsMs: simulatorsCpu() - at.sims,
+          machineMs: machine === null || at.machine === null ? null : machine - at.machine,
+        };
+      };
+    };
+    const ownCpu = () => {
+      const u = process.cpuUsage();
+      return Math.round((u.user + u.system) / 1000);
+    };
+    const cpu: NonNullable<FleetFigures['cpu']> = {};
+    fleet.cpu = cpu;
     try {
+      const floorCpu = cpuWindow(ownCpu);
       fleet.floor = await fleetFloor(kubeconfig, fleet.concurrentSyncs);
+      cpu.floor = floorCpu();
       log(
         `  floor: every LIST of ${clusters} clusters (${fleet.floor.pages} pages, ${mb(fleet.floor.bytes)}; pods ${fleet.floor.pods?.pages} pages, ${mb(fleet.floor.pods?.bytes)}) fetched and parsed in ${fleet.floor.ms} ms (parse ${fleet.floor.parseMs} ms), ${fleet.concurrentSyncs} clusters at once`,
       );
@@ -310,6 +362,7 @@ export async function runFleet(size: SizeSpec, ctx: SizeContext): Promise<SizeRe
     children.push(gw);
     const [, url] = await gw.waitFor(/kubegate listening on (http:\/\/\S+\/graphql)/, 120_000);
     const listening = performance.now();
+    const syncCpu = cpuWindow(() => processCpuMs(gw.pid));
     const readyz = url.replace(/\/graphql$/, '/readyz');
     const metricsUrl = url.replace(/\/graphql$/, '/metrics');
     let firstClusterMs: number | null = null;
@@ -340,6 +393,7 @@ export async function runFleet(size: SizeSpec, ctx: SizeContext): Promise<SizeRe
       }
       await sleep(250);
     }
+    cpu.sync = syncCpu();
     fleet.sync = {
       allSyncedMs: Math.round(performance.now() - listening),
       firstClusterMs,
@@ -419,7 +473,9 @@ export async function runFleet(size: SizeSpec, ctx: SizeContext): Promise<SizeRe
       step = `the ${key} cell (the gateway under load; every simulator's /metrics before and after)`;
       // The scrape before resets the gateway's loop-delay histogram, so the one after covers the cell.
       const reset = await loopStall(metricsUrl).catch((err) => record(`${key}: the gateway's /metrics`, err));
+      const cellCpu = cpuWindow(() => processCpuMs(gw.pid));
       const cell = await measureGraphql(target, settings, fleetUpstream);
+      cpu.cells = { ...cpu.cells, [key]: cellCpu() };
       fleet[key] = cell;
       const stall =
         reset === undefined

@@ -90,6 +90,20 @@ export function versions(root: string, kubectl: string): Versions {
  * 10 ms); null where there is no such process or no /proc. Per request it is a steadier figure
  * than throughput on a machine shared with other work: waiting for a core costs no CPU time.
  */
+/**
+ * The whole machine's busy CPU time so far, ms summed over its cores (/proc/stat: user,
+ * nice, system, irq, softirq, steal), or null off Linux.
+ */
+export function machineBusyMs(): number | null {
+  try {
+    const line = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0];
+    const [user, nice, system, , , irq, softirq, steal] = line.trim().split(/\s+/).slice(1).map(Number);
+    return (user + nice + system + irq + softirq + (steal ?? 0)) * 10;
+  } catch {
+    return null;
+  }
+}
+
 export function processCpuMs(pid: number | undefined): number | null {
   if (pid === undefined) return null;
   try {

@@ -1,7 +1,7 @@
 /** `RESULTS.md`: the run's figures as Markdown tables, the targets met or missed, the chart. */
 
 import { describeOutcomes } from './attack.js';
-import type { FleetCell } from './fleet.js';
+import type { CpuShare, FleetCell } from './fleet.js';
 import type { CellResult } from './load.js';
 import { RBAC_P50_TARGET, REVOCATION_TARGET_MS } from './rbac.js';
 import type { BenchResults, SizeResult } from './results.js';
@@ -489,13 +489,20 @@ export function resultsMarkdown(
 function fleetSection(s: SizeResult): string {
   const f = s.fleet!;
   const z = s.size;
+  /** Cores in use over a window: the measured process, the simulators, the whole machine. */
+  const cores = (share: CpuShare | undefined) => {
+    if (!share || share.wallMs <= 0) return 'n/a';
+    const of = (v: number | null) => (v === null ? 'n/a' : n(v / share.wallMs, 2));
+    return `${of(share.measuredMs)} / ${of(share.simulatorsMs)} / ${of(share.machineMs)}`;
+  };
   const cell = (name: string, key: FleetCell) => {
     const c = f[key];
     const stall = f.loopStalls?.[key];
     const held = stall ? `${ms(stall.maxMs)} (p99 ${ms(stall.p99Ms)})` : 'n/a';
+    const used = cores(f.cpu?.cells?.[key]);
     return c?.ok
-      ? `| ${name} | ${c.concurrency} | ${ms(c.p50Ms)} | ${ms(c.p99Ms)} | ${n(c.rps, 0)} | ${c.upstream ? n(c.upstream.requestsPerOp, 2) : 'n/a'} | ${kib(c.responseBytes)} | ${held} |`
-      : `| ${name} | – | failed | – | – | – | ${c?.error ?? ''} | ${held} |`;
+      ? `| ${name} | ${c.concurrency} | ${ms(c.p50Ms)} | ${ms(c.p99Ms)} | ${n(c.rps, 0)} | ${c.upstream ? n(c.upstream.requestsPerOp, 2) : 'n/a'} | ${kib(c.responseBytes)} | ${held} | ${used} |`
+      : `| ${name} | – | failed | – | – | – | ${c?.error ?? ''} | ${held} | ${used} |`;
   };
   const lines = [
     `## Size ${z.name}: ${f.clusters} clusters of ${z.nodes.toLocaleString('en')} nodes, ${z.pods.toLocaleString('en')} pods, ${z.jobs.toLocaleString('en')} jobs (${f.pods.toLocaleString('en')} pods in all), one gateway`,
@@ -518,6 +525,12 @@ function fleetSection(s: SizeResult): string {
     `| heap per pod (whole heap) / RSS per pod | ${bytes(f.heapPerPodBytes)} / ${bytes(f.rssPerPodBytes)} |`,
     `| events mirrored beside the pods then (in that heap; ~0.9 KB each) | ${f.eventsAtMemory == null ? 'n/a' : f.eventsAtMemory.toLocaleString('en')} |`,
     `| most LISTs in flight on one API server | ${f.maxListsInFlightPerServer ?? 'n/a'} |`,
+    ...(f.cpu
+      ? [
+          `| cores in use while the floor ran: its client / the simulators / the whole machine (of 2) | ${cores(f.cpu.floor)} |`,
+          `| cores in use while the gateway synced: the gateway / the simulators / the whole machine (of 2) | ${cores(f.cpu.sync)} |`,
+        ]
+      : []),
     ...(f.settleMs != null
       ? [
           `| caught up after the memory figure's forced GCs (10 \`/livez\` in a row under 20 ms), before the latency cells | ${n(f.settleMs / 1000, 1)} s |`,
@@ -535,14 +548,14 @@ function fleetSection(s: SizeResult): string {
         ]
       : []),
     '',
-    "| operation | connections | p50 ms | p99 ms | req/s | upstream req/op (all clusters) | answer | the gateway's event loop: its longest tick during the cell (ms) |",
-    '|---|--:|--:|--:|--:|--:|--:|--:|',
+    "| operation | connections | p50 ms | p99 ms | req/s | upstream req/op (all clusters) | answer | the gateway's event loop: its longest tick during the cell (ms) | cores: gateway / simulators / machine |",
+    '|---|--:|--:|--:|--:|--:|--:|--:|--:|',
     cell(`Q1 over all ${f.clusters} clusters`, 'q1Fleet'),
     cell(`Q1 over all ${f.clusters} clusters`, 'q1FleetLoaded'),
     cell('Q4 on one cluster', 'q4'),
     cell('Q4 on one cluster', 'q4Loaded'),
     '',
-    "The last column is the gateway's own `nodejs_eventloop_lag_max_seconds` (and `_p99_`), read from its `/metrics` just before and just after each cell: the longest interval between two ticks of prom-client's 10 ms loop timer, so 10 is an idle loop. A full GC of the fleet's heap holds the loop for seconds, and a p99 that such a stall decided shows here (bench/results/fleet-gc.md).",
+    "The last column is the gateway's own `nodejs_eventloop_lag_max_seconds` (and `_p99_`), read from its `/metrics` just before and just after each cell: the longest interval between two ticks of prom-client's 10 ms loop timer, so 10 is an idle loop. A full GC of the fleet's heap holds the loop for seconds, and a p99 that such a stall decided shows here (bench/results/fleet-gc.md). The cores are CPU time over the cell's wall time (/proc: the gateway's process, the five simulators', the machine's busy time): the load generator and this harness are the rest of the machine's.",
   ];
   if (s.errors.length)
     lines.push('', '**Errors during this size:**', '', ...s.errors.map((e) => `- ${e.split('\n')[0]}`));

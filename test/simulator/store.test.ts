@@ -486,7 +486,11 @@ describe('SimStore: ownedBy', () => {
       const refs = uids.filter(() => random(3) === 0);
       if (!current) store.create('pods', owned(namespace, name, refs));
       else if (random(3) === 0) store.delete('pods', namespace, name);
-      else store.update('pods', { ...current, metadata: { ...current.metadata, ownerReferences: refs } });
+      else
+        store.update('pods', {
+          ...current,
+          metadata: { ...current.metadata, ownerReferences: refs.map(owner) },
+        });
       if (step % 50 === 0)
         for (const ns of namespaces)
           for (const uid of uids)
