@@ -2,9 +2,12 @@
  * The SSE wire format, read as raw HTTP (no client library in between): the stream
  * opens with a ping, each event is one `event: next` message whose data is the GraphQL
  * result, identical subscribers get byte-identical messages, and the stream releases its
- * subscription when the client goes away. What a result keeps for the server
+ * subscription when the client goes away. On the socket itself: an HTTP/1.1 response is
+ * chunked, each message one well-formed chunk (server/sse.ts writes them to the connection
+ * framed); an HTTP/1.0 one is not chunked and carries the same messages. What a result keeps for the server
  * (`extensions.http`, `unexpected`) never reaches the wire.
  */
+import { connect, type Socket } from 'node:net';
 import { GraphQLError } from 'graphql';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { serialise } from '../../src/server/result-json.js';
@@ -98,4 +101,88 @@ it('keeps a result’s transport-only fields (extensions.http, unexpected) off t
   });
   // A result without errors is serialised as it is.
   expect(serialise({ data: { a: 1 } })).toBe('{"data":{"a":1}}');
+});
+
+/**
+ * A subscription over a bare TCP connection, as `version` (HTTP/1.1 or HTTP/1.0): the bytes
+ * exactly as the gateway wrote them.
+ */
+function socketSubscription(query: string, version: 'HTTP/1.1' | 'HTTP/1.0') {
+  const url = new URL(h.url);
+  const body = JSON.stringify({ query });
+  const state = { bytes: Buffer.alloc(0), socket: undefined as Socket | undefined };
+  const socket = connect(Number(url.port), url.hostname, () => {
+    socket.write(
+      `POST ${url.pathname} ${version}\r\nHost: ${url.host}\r\nContent-Type: application/json\r\n` +
+        `Accept: text/event-stream\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+    );
+  });
+  socket.on('data', (d: Buffer) => {
+    state.bytes = Buffer.concat([state.bytes, d]);
+  });
+  socket.on('error', () => {});
+  state.socket = socket;
+  const split = () => {
+    const end = state.bytes.indexOf('\r\n\r\n');
+    if (end < 0) return undefined;
+    return { head: state.bytes.subarray(0, end).toString('latin1'), body: state.bytes.subarray(end + 4) };
+  };
+  return { state, split, close: () => socket.destroy() };
+}
+
+/** A chunked body's chunks, strictly (RFC 9112 7.1): throws on anything else; a partial last chunk is left out. */
+function chunksOf(body: Buffer): string[] {
+  const chunks: string[] = [];
+  let at = 0;
+  for (;;) {
+    const line = body.indexOf('\r\n', at);
+    if (line < 0) return chunks;
+    const sizeText = body.subarray(at, line).toString('latin1');
+    if (!/^[0-9a-f]+$/.test(sizeText))
+      throw new Error(`expected a chunk size in hex, received ${JSON.stringify(sizeText)}`);
+    const size = Number.parseInt(sizeText, 16);
+    const data = line + 2;
+    if (body.length < data + size + 2) return chunks;
+    if (body.subarray(data + size, data + size + 2).toString('latin1') !== '\r\n')
+      throw new Error(`expected CRLF after a chunk of ${size} bytes`);
+    if (size === 0) throw new Error('the body ended (a last chunk) while the subscription was live');
+    chunks.push(body.subarray(data, data + size).toString('utf8'));
+    at = data + size + 2;
+  }
+}
+
+it('writes each message as one chunk of a chunked HTTP/1.1 body, and the same messages unchunked over HTTP/1.0', async () => {
+  const ns = 'wire-socket';
+  ensureNamespace(h, ns);
+  const before = serverSubscriptions(h);
+  const query = `subscription { podEvents(namespace: "${ns}") { type object { name } } }`;
+  const http11 = socketSubscription(query, 'HTTP/1.1');
+  const http10 = socketSubscription(query, 'HTTP/1.0');
+  const message = (name: string) =>
+    `event: next\ndata: ${JSON.stringify({ data: { podEvents: { type: 'ADDED', object: { name } } } })}\n\n`;
+  try {
+    await listeners(h, before + 2);
+    const head11 = await waitFor(() => http11.split()?.head, 'the HTTP/1.1 response head');
+    expect(head11).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+    expect(head11.toLowerCase()).toContain('transfer-encoding: chunked');
+    const head10 = await waitFor(() => http10.split()?.head, 'the HTTP/1.0 response head');
+    expect(head10).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+    expect(head10.toLowerCase()).not.toContain('transfer-encoding');
+    await waitFor(() => chunksOf(http11.split()!.body).length === 1, 'the opening ping');
+    for (const name of ['socket-a', 'socket-b', 'socket-c']) h.sim.store.create('pods', barePod(ns, name));
+    const expected = [':\n\n', message('socket-a'), message('socket-b'), message('socket-c')];
+    await waitFor(() => chunksOf(http11.split()!.body).length === expected.length, {
+      message: 'three chunks after the ping',
+      observe: () => http11.state.bytes.toString('latin1'),
+    });
+    expect(chunksOf(http11.split()!.body)).toEqual(expected);
+    await waitFor(() => http10.split()!.body.toString('utf8') === expected.join(''), {
+      message: 'the same messages over HTTP/1.0',
+      observe: () => http10.state.bytes.toString('latin1'),
+    });
+  } finally {
+    http11.close();
+    http10.close();
+  }
+  await listeners(h, before);
 });
