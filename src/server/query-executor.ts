@@ -312,26 +312,44 @@ class Execution {
     } as GraphQLResolveInfo;
   }
 
+  /**
+   * A field that is not a leaf (FieldPlan.leaf undefined). Its `info` is made only when
+   * something reads it (FieldPlan.needsInfo: a resolver that declares it, an abstract type's
+   * resolveType, an isTypeOf that declares it): of the schema's object fields only Relay's
+   * `node(s)` and `id` do. A page of 1,000 nodes made 3,000 of them (each edge's node, its
+   * requested and allocatable), 12 fields each, read by nothing.
+   */
   #executeField(field: FieldPlan, source: unknown, path: Path): unknown {
-    const info = this.#info(field, path);
-    const { returnType, fieldNodes } = field;
+    const info = field.needsInfo ? this.#info(field, path) : undefined;
+    const { returnType } = field;
     try {
       const args = field.args;
       if (args instanceof Error) throw args;
-      const result = field.resolve(source, args, this.contextValue, info);
+      let result: unknown;
+      if (info === undefined && field.property !== undefined) {
+        // graphql-js's defaultFieldResolver; a method is called as it calls it, with `info`.
+        const value =
+          (typeof source === 'object' && source !== null) || typeof source === 'function'
+            ? (source as Record<string, unknown>)[field.property]
+            : undefined;
+        result =
+          typeof value === 'function'
+            ? field.resolve(source, args, this.contextValue, this.#info(field, path))
+            : value;
+      } else {
+        result = field.resolve(source, args, this.contextValue, info as GraphQLResolveInfo);
+      }
       const completed = isThenable(result)
-        ? Promise.resolve(result).then((resolved) =>
-            this.#complete(returnType, fieldNodes, info, path, resolved),
-          )
-        : this.#complete(returnType, fieldNodes, info, path, result);
+        ? Promise.resolve(result).then((resolved) => this.#complete(returnType, field, info, path, resolved))
+        : this.#complete(returnType, field, info, path, result);
       if (isThenable(completed)) {
         return Promise.resolve(completed).then(undefined, (raw) =>
-          this.#fieldError(raw, fieldNodes, path, returnType),
+          this.#fieldError(raw, field.fieldNodes, path, returnType),
         );
       }
       return completed;
     } catch (raw) {
-      return this.#fieldError(raw, fieldNodes, path, returnType);
+      return this.#fieldError(raw, field.fieldNodes, path, returnType);
     }
   }
 
@@ -424,39 +442,39 @@ class Execution {
 
   #complete(
     returnType: GraphQLOutputType,
-    fieldNodes: readonly FieldNode[],
-    info: GraphQLResolveInfo,
+    field: FieldPlan,
+    info: GraphQLResolveInfo | undefined,
     path: Path,
     result: unknown,
   ): unknown {
     if (result instanceof Error) throw result;
     if (isNonNullType(returnType)) {
-      const completed = this.#complete(returnType.ofType, fieldNodes, info, path, result);
+      const completed = this.#complete(returnType.ofType, field, info, path, result);
       if (completed === null) {
         throw new Error(
-          `Cannot return null for non-nullable field ${info.parentType.name}.${info.fieldName}.`,
+          `Cannot return null for non-nullable field ${field.parentType.name}.${field.fieldDef.name}.`,
         );
       }
       return completed;
     }
     if (result == null) return null;
-    if (isListType(returnType)) return this.#completeList(returnType, fieldNodes, info, path, result);
+    if (isListType(returnType)) return this.#completeList(returnType, field, info, path, result);
     if (isLeafType(returnType)) return completeLeaf(returnType, result);
-    if (isAbstractType(returnType)) return this.#completeAbstract(returnType, fieldNodes, info, path, result);
-    return this.#completeObject(returnType as GraphQLObjectType, fieldNodes, info, path, result);
+    if (isAbstractType(returnType)) return this.#completeAbstract(returnType, field, info, path, result);
+    return this.#completeObject(returnType as GraphQLObjectType, field, info, path, result);
   }
 
   #completeList(
     returnType: GraphQLList<GraphQLOutputType>,
-    fieldNodes: readonly FieldNode[],
-    info: GraphQLResolveInfo,
+    field: FieldPlan,
+    info: GraphQLResolveInfo | undefined,
     path: Path,
     result: unknown,
   ): unknown {
     const itemType = returnType.ofType;
     if (typeof result !== 'object' || typeof (result as Iterable<unknown>)[Symbol.iterator] !== 'function') {
       throw new GraphQLError(
-        `Expected Iterable, but did not find one for field "${info.parentType.name}.${info.fieldName}".`,
+        `Expected Iterable, but did not find one for field "${field.parentType.name}.${field.fieldDef.name}".`,
       );
     }
     let containsPromise = false;
@@ -467,21 +485,21 @@ class Execution {
       try {
         const value = isThenable(item)
           ? Promise.resolve(item).then((resolved) =>
-              this.#complete(itemType, fieldNodes, info, itemPath, resolved),
+              this.#complete(itemType, field, info, itemPath, resolved),
             )
-          : this.#complete(itemType, fieldNodes, info, itemPath, item);
+          : this.#complete(itemType, field, info, itemPath, item);
         if (isThenable(value)) {
           containsPromise = true;
           completed.push(
             Promise.resolve(value).then(undefined, (raw) =>
-              this.#handleFieldError(raw, fieldNodes, itemPath, itemType),
+              this.#handleFieldError(raw, field.fieldNodes, itemPath, itemType),
             ),
           );
         } else {
           completed.push(value);
         }
       } catch (raw) {
-        completed.push(this.#handleFieldError(raw, fieldNodes, itemPath, itemType));
+        completed.push(this.#handleFieldError(raw, field.fieldNodes, itemPath, itemType));
       }
       index++;
     }
@@ -490,96 +508,92 @@ class Execution {
 
   #completeAbstract(
     returnType: GraphQLAbstractType,
-    fieldNodes: readonly FieldNode[],
-    info: GraphQLResolveInfo,
+    field: FieldPlan,
+    given: GraphQLResolveInfo | undefined,
     path: Path,
     result: unknown,
   ): unknown {
+    // A field of an abstract type always has its info (FieldPlan.needsInfo); made here only
+    // if a plan ever says otherwise.
+    const info = given ?? this.#info(field, path);
     const resolveType = returnType.resolveType ?? this.#plan.typeResolver;
     const runtime = resolveType(result, this.contextValue, info, returnType);
     if (isThenable(runtime)) {
       return Promise.resolve(runtime).then((name) =>
-        this.#completeObject(
-          this.#runtimeType(name, returnType, fieldNodes, info),
-          fieldNodes,
-          info,
-          path,
-          result,
-        ),
+        this.#completeObject(this.#runtimeType(name, returnType, field), field, info, path, result),
       );
     }
-    return this.#completeObject(
-      this.#runtimeType(runtime, returnType, fieldNodes, info),
-      fieldNodes,
-      info,
-      path,
-      result,
-    );
+    return this.#completeObject(this.#runtimeType(runtime, returnType, field), field, info, path, result);
   }
 
   /** graphql-tools' ensureValidRuntimeType. */
-  #runtimeType(
-    name: unknown,
-    returnType: GraphQLAbstractType,
-    fieldNodes: readonly FieldNode[],
-    info: GraphQLResolveInfo,
-  ): GraphQLObjectType {
-    const where = `field "${info.parentType.name}.${info.fieldName}"`;
+  #runtimeType(name: unknown, returnType: GraphQLAbstractType, field: FieldPlan): GraphQLObjectType {
+    const where = `field "${field.parentType.name}.${field.fieldDef.name}"`;
+    const nodes = field.fieldNodes;
     if (typeof name !== 'string') {
       throw new GraphQLError(
         `Abstract type "${returnType.name}" must resolve to an Object type at runtime for ${where}, received "${String(name)}".`,
-        { nodes: fieldNodes },
+        { nodes },
       );
     }
     const runtime = this.#selections.schema.getType(name);
     if (runtime == null) {
       throw new GraphQLError(
         `Abstract type "${returnType.name}" was resolved to a type "${name}" that does not exist inside the schema.`,
-        { nodes: fieldNodes },
+        { nodes },
       );
     }
     if (!isObjectType(runtime)) {
       throw new GraphQLError(
         `Abstract type "${returnType.name}" was resolved to a non-object type "${name}".`,
         {
-          nodes: fieldNodes,
+          nodes,
         },
       );
     }
     if (!this.#selections.schema.isSubType(returnType, runtime)) {
       throw new GraphQLError(
         `Runtime Object type "${runtime.name}" is not a possible type for "${returnType.name}".`,
-        {
-          nodes: fieldNodes,
-        },
+        { nodes },
       );
     }
     return runtime;
   }
 
+  /**
+   * The fields `field`'s selection collects on `type`: kept on the field's plan for its own
+   * object type (every object of a list asks it), from the selection plan for the runtime
+   * types of an abstract one.
+   */
+  #subfields(type: GraphQLObjectType, field: FieldPlan): FieldList {
+    if (type !== field.objectType) return this.#selections.subfields(type, field.fieldNodes);
+    let fields = field.subfields;
+    if (fields === undefined) {
+      fields = this.#selections.subfields(type, field.fieldNodes);
+      field.subfields = fields;
+    }
+    return fields;
+  }
+
   #completeObject(
     returnType: GraphQLObjectType,
-    fieldNodes: readonly FieldNode[],
-    info: GraphQLResolveInfo,
+    field: FieldPlan,
+    info: GraphQLResolveInfo | undefined,
     path: Path,
     result: unknown,
   ): unknown {
     if (returnType.isTypeOf) {
-      const is = returnType.isTypeOf(result, this.contextValue, info);
+      // `info` is undefined only for an isTypeOf that declares fewer than three parameters.
+      const is = returnType.isTypeOf(result, this.contextValue, info as GraphQLResolveInfo);
       if (isThenable(is)) {
         return Promise.resolve(is).then((yes) => {
-          if (!yes) throw invalidReturnType(returnType, fieldNodes);
-          return this.executeFields(
-            returnType,
-            this.#selections.subfields(returnType, fieldNodes),
-            result,
-            path,
-          );
+          if (!yes) throw invalidReturnType(returnType, field.fieldNodes);
+          return this.executeFields(returnType, this.#subfields(returnType, field), result, path);
         });
       }
-      if (!is) throw invalidReturnType(returnType, fieldNodes);
+      if (!is) throw invalidReturnType(returnType, field.fieldNodes);
     }
-    return this.executeFields(returnType, this.#selections.subfields(returnType, fieldNodes), result, path);
+    return this.executeFields(returnType, this.#subfields(returnType, field), result, path);
   }
 }
 

@@ -27,10 +27,12 @@ import {
   GraphQLSkipDirective,
   getArgumentValues,
   getDirectiveValues,
+  getNamedType,
   type InlineFragmentNode,
   isAbstractType,
   isLeafType,
   isNonNullType,
+  isObjectType,
   Kind,
   type OperationDefinitionNode,
   SchemaMetaFieldDef,
@@ -65,6 +67,17 @@ export interface FieldPlan {
   readonly nonNull: boolean;
   /** The property graphql-js's default resolver reads (the field's name), when that is the resolver. */
   readonly property: string | undefined;
+  /**
+   * Whether executing the field needs its `info` object (query-executor.ts `#executeField`):
+   * its resolver takes it (declares four parameters), or completing its type reads it (an
+   * abstract type's resolveType, an object type's isTypeOf that declares three). A default
+   * resolver's property that turns out to be a method is given one then.
+   */
+  readonly needsInfo: boolean;
+  /** The object type the field returns (through non-null and list wrappers), if it is one. */
+  readonly objectType: GraphQLObjectType | undefined;
+  /** That type's fields of this field's selection, kept by the executor once asked. */
+  subfields: FieldList | undefined;
 }
 
 /**
@@ -234,6 +247,9 @@ export class SelectionPlan {
         const resolve = fieldDef.resolve ?? this.fieldResolver;
         const byDefault = resolve === defaultFieldResolver;
         const { leaf, nonNull } = leafOf(fieldDef.type);
+        const named = getNamedType(fieldDef.type);
+        const objectType = isObjectType(named) ? named : undefined;
+        const typeReadsInfo = isAbstractType(named) || (objectType?.isTypeOf?.length ?? 0) >= 3;
         list.push({
           responseName,
           fieldNodes,
@@ -245,6 +261,9 @@ export class SelectionPlan {
           leaf: byDefault || takesNoInfo(resolve) ? leaf : undefined,
           nonNull,
           property: byDefault ? fieldDef.name : undefined,
+          needsInfo: typeReadsInfo || !(byDefault || takesNoInfo(resolve)),
+          objectType,
+          subfields: undefined,
         });
       }
       const plainObject = !nodes.has('__proto__');
