@@ -17,6 +17,7 @@ import { createHash } from 'node:crypto';
 import {
   type Context,
   context,
+  isSpanContextValid,
   propagation,
   type Span,
   SpanKind,
@@ -69,13 +70,17 @@ function parentOf(contextValue: unknown): Context {
 function startOperation(
   args: { document: DocumentNode; operationName?: string | null; contextValue?: unknown },
   options: TracingPluginOptions,
-): { span: Span; active: Context } {
+): { span: Span; active: Context } | undefined {
   const parent = parentOf(args.contextValue);
   const operation = getOperationAST(args.document, args.operationName);
   const type = operation?.operation ?? 'unknown';
   const name = operation?.name?.value;
   const span = tracer.startSpan(name ? `${type} ${name}` : type, { kind: SpanKind.SERVER }, parent);
   if (!span.isRecording()) {
+    // No SDK (tracing off, the default) and no caller's trace: the API's no-op span, which
+    // says nothing to what follows. Nothing more is done for it (no context to make active,
+    // no wrapper around execution): ~2 % of a `{ __typename }` request's CPU (session 38).
+    if (!isSpanContextValid(span.spanContext())) return undefined;
     // Not sampled: still the parent of what follows, so it is not sampled either.
     return { span, active: trace.setSpan(parent, span) };
   }
@@ -113,7 +118,9 @@ function recordErrors(span: Span, result: ExecutionResult, options: TracingPlugi
 export function useTracing(options: TracingPluginOptions): Plugin {
   return {
     onExecute({ args, executeFn, setExecuteFn }) {
-      const { span, active } = startOperation(args, options);
+      const started = startOperation(args, options);
+      if (!started) return;
+      const { span, active } = started;
       setExecuteFn((a) => context.with(active, () => executeFn(a)));
       return {
         onExecuteDone({ result }) {
@@ -131,7 +138,9 @@ export function useTracing(options: TracingPluginOptions): Plugin {
       };
     },
     onSubscribe({ args, subscribeFn, setSubscribeFn }) {
-      const { span, active } = startOperation(args, options);
+      const started = startOperation(args, options);
+      if (!started) return;
+      const { span, active } = started;
       setSubscribeFn((a) => context.with(active, () => subscribeFn(a)));
       return {
         onSubscribeResult({ result }) {
