@@ -1,5 +1,5 @@
 /** What bench/floor.ts runs (there: the usage), once NODE_ENV is set. */
-import { createWriteStream, existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { Session } from 'node:inspector/promises';
 import { tmpdir } from 'node:os';
@@ -9,7 +9,7 @@ import { ClusterRegistry } from '../../src/kube/registry.js';
 import { buildSchema } from '../../src/schema/index.js';
 import { createAuthenticator } from '../../src/server/auth.js';
 import { createGateway } from '../../src/server/gateway.js';
-import { createLogger } from '../../src/server/logger.js';
+import { batchedStdout, createLogger } from '../../src/server/logger.js';
 import { createMetrics } from '../../src/server/metrics.js';
 import { killChildrenOnExit, stopAll } from './children.js';
 import { SIZES } from './config.js';
@@ -77,7 +77,8 @@ async function main(): Promise<FloorFigures[]> {
     directory: registry,
     auth: createAuthenticator({}),
     metrics: createMetrics(registry),
-    logger: createLogger({ destination: createWriteStream(join(work, 'gateway.log')) }),
+    // As the CLI logs to stdout: in batches (a write per line cost B ~4 % of `{ __typename }`).
+    logger: createLogger({ destination: batchedStdout(join(work, 'gateway.log')) }),
   });
   const url = new URL(await gateway.listen(0, '127.0.0.1'));
   const cluster = registry.list()[0];

@@ -162,10 +162,13 @@ export const LOG_FLUSH_MS = 100;
  * after a fatal error included) and before the event loop empties; only a SIGKILL (an OOM kill)
  * loses the last tenth of a second. Bounded: while stdout's reader stalls, at most 16 MB
  * wait, and lines beyond are dropped rather than held.
+ *
+ * `dest`: another file descriptor or a file path, written the same way (the benches' in-process
+ * gateways log to a file as the CLI's logs to stdout, so they pay what it pays per line).
  */
-export function batchedStdout(): DestinationStream {
+export function batchedStdout(dest: number | string = 1): DestinationStream {
   const out = pino.destination({
-    dest: 1,
+    dest,
     sync: false,
     minLength: LOG_BATCH_CHARS,
     maxLength: 16 * 1024 * 1024,
