@@ -38,3 +38,41 @@ describe('the heap-per-pod target', () => {
     expect(heapVerdict({ cacheHeapPerPodBytes: 3_200 })?.met).toBe(false);
   });
 });
+
+describe('the subscription targets', () => {
+  // The full run of 2026-12-04 17:38: SSE with an operation per subscriber was over 50 ms.
+  const full = JSON.parse(
+    readFileSync('bench/results/2026-12-04T17-38-21-full.json', 'utf8'),
+  ) as BenchResults;
+  const verdicts = evaluateTargets(full).filter((t) => t.target.startsWith('Subscriptions ('));
+  const verdict = (size: string, target: string) =>
+    verdicts.find((t) => t.size === size && t.target === target);
+
+  it('judges 1,000 subscribers each with a distinct operation on their own, as issue #16 asks', () => {
+    const sse = verdict(
+      'S',
+      'Subscriptions (SSE): p99 < 50 ms at 1,000 subscribers, each with a distinct operation',
+    );
+    expect(sse).toMatchObject({ met: false });
+    expect(sse?.figure).toMatch(
+      /^p99 80\.0 ms, an operation per subscriber \(1000\/1000 connected, 0 events lost\)$/,
+    );
+    const ws = verdict(
+      'S',
+      'Subscriptions (WebSocket): p99 < 50 ms at 1,000 subscribers, each with a distinct operation',
+    );
+    expect(ws).toMatchObject({ met: true });
+    expect(ws?.figure).toMatch(/^p99 36\.0 ms, an operation per subscriber/);
+  });
+
+  it('judges one identical operation apart from it', () => {
+    const sse = verdict('S', 'Subscriptions (SSE): p99 < 50 ms at 1,000 subscribers');
+    expect(sse).toMatchObject({ met: true });
+    expect(sse?.figure).toMatch(
+      /^p99 49\.6 ms, one identical operation \(1000\/1000 connected, 0 events lost\)$/,
+    );
+    expect(verdict('L', 'Subscriptions (SSE): p99 < 50 ms at 1,000 subscribers')).toMatchObject({
+      met: false,
+    });
+  });
+});
