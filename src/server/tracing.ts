@@ -78,8 +78,9 @@ function startOperation(
   const span = tracer.startSpan(name ? `${type} ${name}` : type, { kind: SpanKind.SERVER }, parent);
   if (!span.isRecording()) {
     // No SDK (tracing off, the default) and no caller's trace: the API's no-op span, which
-    // says nothing to what follows. Nothing more is done for it (no context to make active,
-    // no wrapper around execution): ~2 % of a `{ __typename }` request's CPU (session 38).
+    // says nothing to what follows. Nothing more is done for it: no context made to hold it
+    // (a copy of the context's map, 1.0 % of a `{ __typename }` profile), no wrapper around
+    // execution, no hook at its end (session 38).
     if (!isSpanContextValid(span.spanContext())) return undefined;
     // Not sampled: still the parent of what follows, so it is not sampled either.
     return { span, active: trace.setSpan(parent, span) };
