@@ -7,7 +7,7 @@
  * (each process's CPU time over its requests: the neighbours of a shared machine move the
  * rates, much less the CPU a request costs).
  *
- *   npx tsx bench/q1-ratio.ts [S|L|T] [pairs] [seconds] [Q2,Q3,Q4,Q5]
+ *   [MEMORY_FIRST=1|usr1|eval|gc] npx tsx bench/q1-ratio.ts [S|L|T] [pairs] [seconds] [Q2,Q3,Q4,Q5]
  *
  * The last argument loads B with those operations first (10 connections, `seconds` each), as
  * the full bench does before its pairs: B has then served every operation, not Q1 alone.
@@ -79,6 +79,34 @@ try {
     const seconds = cpuSeconds(pid) - before;
     return { cell, cpuUs: (seconds * 1e6) / Math.max(1, cell.requests), seconds };
   };
+  // MEMORY_FIRST=1 does first what the full bench does before B's cells and pairs: its memory
+  // figure (Child.memoryAfterGc: the inspector switched on by SIGUSR1, two
+  // HeapProfiler.collectGarbage). Parts of it alone: `usr1` (the inspector on, no session),
+  // `eval` (a session and one Runtime.evaluate), `gc` (a session and one collectGarbage).
+  // Why: bench/results/fake-promise-after-gc.md.
+  const first = process.env.MEMORY_FIRST;
+  if (first === '1') {
+    const memory = await gw.child.memoryAfterGc();
+    log(`B memory after GC (as the full bench asks it): heap ${round(memory.heapUsed / 2 ** 20, 0)} MiB`);
+  } else if (first === 'usr1' || first === 'eval' || first === 'gc') {
+    gw.child.proc.kill('SIGUSR1');
+    const [, url] = await gw.child.waitFor(/Debugger listening on (ws:\/\/\S+)/, 10_000);
+    if (first !== 'usr1') {
+      const ws = new WebSocket(url);
+      await new Promise<void>((resolve) => {
+        ws.onopen = () => resolve();
+      });
+      const method = first === 'gc' ? 'HeapProfiler.collectGarbage' : 'Runtime.evaluate';
+      await new Promise<void>((resolve) => {
+        ws.onmessage = () => resolve();
+        ws.send(JSON.stringify({ id: 1, method, params: first === 'eval' ? { expression: '1 + 1' } : {} }));
+      });
+      ws.close();
+    }
+    log(`B: inspector on (SIGUSR1)${first === 'usr1' ? '' : `, one session: ${first}`}`);
+  } else if (first !== undefined && first !== 'none') {
+    throw new Error(`MEMORY_FIRST: expected 1, usr1, eval, gc or none, received "${first}"`);
+  }
   const warm = warmArg.split(',').filter(Boolean);
   if (warm.length > 0) {
     const variables = await pickVariables(upstream);
