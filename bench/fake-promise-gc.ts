@@ -1,34 +1,47 @@
 /**
- * The smallest case of bench/results/fake-promise-after-gc.md: @whatwg-node/promise-helpers'
- * `handleMaybePromise` (yoga and envelop call it several times per request) timed in a loop
- * before and after one `HeapProfiler.collectGarbage` over an in-process inspector session
- * (V8's low-memory notification, what the bench's memory figure sends to a gateway).
+ * The smallest cases of bench/results/fake-promise-after-gc.md: @whatwg-node/promise-helpers'
+ * `handleMaybePromise` (yoga, envelop and whatwg-node call it several times per request)
+ * timed in a loop, ns a call, after one of:
  *
- *   npx tsx bench/fake-promise-gc.ts [gc|none]
+ *   low-memory  warmed (optimized), then one `HeapProfiler.collectGarbage` over an in-process
+ *               inspector session: V8's low-memory notification, which the bench's memory
+ *               figure sends a gateway (bench/lib/children.ts, memoryAfterGc);
+ *   few-then-gc called 10 times only (its feedback vector made, not yet optimized), then two
+ *               ordinary full GCs (`gc()`, so run with --expose-gc);
+ *   warm-then-gc  called 1,000 times, then the same two GCs;
+ *   none        called 10 times, no GC.
+ *
+ *   npx tsx --expose-gc bench/fake-promise-gc.ts [low-memory|few-then-gc|warm-then-gc|none]
  */
 import { Session } from 'node:inspector/promises';
 import { handleMaybePromise } from '@whatwg-node/promise-helpers';
 
 let sink = 0;
+const call = (i: number) =>
+  handleMaybePromise(
+    () => i,
+    (v) => v + 1,
+  ) as number;
 function nsPerCall(n: number): number {
   const started = performance.now();
-  for (let i = 0; i < n; i++)
-    sink += handleMaybePromise(
-      () => i,
-      (v) => v + 1,
-    ) as number;
+  for (let i = 0; i < n; i++) sink += call(i);
   return ((performance.now() - started) / n) * 1e6;
 }
-const round = (ns: number) => ns.toFixed(1);
-const before = Array.from({ length: 5 }, () => nsPerCall(200_000));
-if (process.argv[2] !== 'none') {
+const mode = process.argv[2] ?? 'low-memory';
+const gc = (globalThis as { gc?: () => void }).gc;
+if (mode === 'low-memory') {
+  for (let r = 0; r < 5; r++) nsPerCall(200_000);
   const session = new Session();
   session.connect();
   await session.post('HeapProfiler.collectGarbage');
   session.disconnect();
+} else {
+  for (let i = 0; i < (mode === 'warm-then-gc' ? 1_000 : 10); i++) sink += call(i);
+  if (mode !== 'none') {
+    if (!gc) throw new Error(`${mode}: run with --expose-gc (npx tsx --expose-gc ...)`);
+    gc();
+    gc();
+  }
 }
-const after = Array.from({ length: 10 }, () => nsPerCall(200_000));
-process.stdout.write(
-  `handleMaybePromise ns/call, ${process.argv[2] === 'none' ? 'no GC between' : 'collectGarbage between'}: ` +
-    `before ${before.slice(1).map(round).join(' ')}; after ${after.map(round).join(' ')} (${sink > 0 ? 'ok' : ''})\n`,
-);
+const after = Array.from({ length: 8 }, () => nsPerCall(200_000).toFixed(0));
+process.stdout.write(`handleMaybePromise, ${mode}: ${after.join(' ')} ns a call${sink > 0 ? '' : '.'}\n`);
