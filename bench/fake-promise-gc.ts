@@ -11,10 +11,16 @@
  *   warm-then-gc  called 1,000 times, then the same two GCs;
  *   none        called 10 times, no GC.
  *
- *   npx tsx --expose-gc bench/fake-promise-gc.ts [low-memory|few-then-gc|warm-then-gc|none]
+ *   [HOLD=1] npx tsx --expose-gc bench/fake-promise-gc.ts [low-memory|few-then-gc|warm-then-gc|none]
+ *
+ * HOLD=1 first loads src/server/promise-shapes.ts, as the gateway does: it holds one object
+ * of each shape the helpers make, so that no GC frees their maps.
  */
 import { Session } from 'node:inspector/promises';
 import { handleMaybePromise } from '@whatwg-node/promise-helpers';
+
+const hold = process.env.HOLD === '1';
+if (hold) await import('../src/server/promise-shapes.js');
 
 let sink = 0;
 const call = (i: number) =>
@@ -44,4 +50,6 @@ if (mode === 'low-memory') {
   }
 }
 const after = Array.from({ length: 8 }, () => nsPerCall(200_000).toFixed(0));
-process.stdout.write(`handleMaybePromise, ${mode}: ${after.join(' ')} ns a call${sink > 0 ? '' : '.'}\n`);
+process.stdout.write(
+  `handleMaybePromise, ${mode}${hold ? ', shapes held' : ''}: ${after.join(' ')} ns a call${sink > 0 ? '' : '.'}\n`,
+);
