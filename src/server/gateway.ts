@@ -51,7 +51,7 @@ import { useStreamHooks } from './result-stream.js';
 import { useShardExtension } from './shard.js';
 import { useSharedEventExecution } from './shared-events.js';
 import { Drain } from './shutdown.js';
-import './promise-shapes.js';
+import './held-shapes.js';
 import { SlicedResponse } from './sliced-response.js';
 import { useNodeEventStream } from './sse.js';
 import {

@@ -1,12 +1,12 @@
 /**
- * src/server/promise-shapes.ts holds one object of each shape `@whatwg-node/promise-helpers`
- * makes, so that a full GC cannot free the maps the request path's optimized code embeds.
- * These check the two things that would silently undo that:
+ * src/server/held-shapes.ts holds one object of each shape `@whatwg-node/promise-helpers`
+ * and Node's `process.nextTick` make, so that a full GC cannot free the maps the request
+ * path's optimized code embeds. These check what would silently undo that:
  *  - a library on the request path resolving its own copy of the package (a dependency
  *    upgrade that nests one), whose objects the held ones would not share maps with;
- *  - the library's objects, after heavy use and a low-memory GC (what V8's memory reducer and
- *    the inspector's collectGarbage make), having maps other than the held ones (a held
- *    object made with a field representation the hot path later replaces). Read in a child
+ *  - the objects made after heavy use and a low-memory GC (what V8's memory reducer and the
+ *    inspector's collectGarbage make) having maps no held object has (a shape left out, or a
+ *    Node whose tick object is no longer a `TickObject` to the async hook). Read in a child
  *    process with V8's `%HaveSameMap`, since maps are not visible to JavaScript otherwise.
  */
 import { spawn } from 'node:child_process';
@@ -17,7 +17,7 @@ import { dirname, join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 
 const root = resolve(import.meta.dirname, '../..');
-const shapes = join(root, 'src/server/promise-shapes.ts');
+const shapes = join(root, 'src/server/held-shapes.ts');
 const requireHere = createRequire(shapes);
 
 /** The package's directory as `from` (a file inside some package) resolves it. */
@@ -29,7 +29,7 @@ function helpersDirFrom(from: string): string {
   );
 }
 
-describe('the held promise shapes', () => {
+describe('the held shapes', () => {
   it('are made by the same copy of promise-helpers as every library on the request path uses', () => {
     const ours = helpersDirFrom(shapes);
     // The importers a gateway loads (found with a resolve hook on `npm start`), less
@@ -51,13 +51,13 @@ describe('the held promise shapes', () => {
   });
 
   describe('after heavy use and a low-memory GC', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'kubegate-promise-shapes-'));
+    const dir = mkdtempSync(join(tmpdir(), 'kubegate-held-shapes-'));
     afterAll(() => rmSync(dir, { recursive: true, force: true }));
     const script = join(dir, 'child.mts');
     writeFileSync(
       script,
       `import { Session } from 'node:inspector/promises';
-import { heldPromiseHelpers, heldPromiseShapes } from ${JSON.stringify(shapes)};
+import { captureTickObjects, heldPromiseHelpers, heldPromiseShapes, heldTickObjects } from ${JSON.stringify(shapes)};
 // tsx's parser knows no natives syntax; V8's, behind the flag, parses this one function.
 const haveSameMap = new Function('a', 'b', 'return %HaveSameMap(a, b)');
 const values = [{ a: 1 }, 1, 1.5, 'text', undefined, null, [1], new Error('e')];
@@ -71,6 +71,11 @@ for (const h of heldPromiseHelpers) {
     h.fakePromise({ then: (resolve) => resolve(value) });
   }
 }
+await new Promise((done) => {
+  let left = 200_000;
+  const step = (x) => (--left === 0 ? done(x) : process.nextTick(step, x));
+  process.nextTick(step, 1);
+});
 const session = new Session();
 session.connect();
 await session.post('HeapProfiler.collectGarbage');
@@ -86,11 +91,12 @@ const same = heldPromiseHelpers.map((h, n) => {
   ];
   return fresh.map((o) => heldPromiseShapes[n].some((held) => haveSameMap(o, held)));
 });
-process.stdout.write(JSON.stringify({ same, sink }));
+const ticks = captureTickObjects().map((o) => heldTickObjects.some((held) => haveSameMap(o, held)));
+process.stdout.write(JSON.stringify({ same, ticks, held: heldTickObjects.length, sink }));
 `,
     );
 
-    it('the library makes its objects with exactly the held objects’ maps, in both module instances', async () => {
+    it('the library and Node make their objects with exactly the held objects’ maps', async () => {
       const child = spawn(process.execPath, ['--allow-natives-syntax', '--import', 'tsx', script], {
         cwd: root,
         stdio: ['ignore', 'pipe', 'pipe'],
@@ -105,7 +111,7 @@ process.stdout.write(JSON.stringify({ same, sink }));
       });
       const code = await new Promise<number | null>((done) => child.on('exit', done));
       expect({ code, err }).toEqual({ code: 0, err: '' });
-      const answer = JSON.parse(out) as { same: boolean[][]; sink: number };
+      const answer = JSON.parse(out) as { same: boolean[][]; ticks: boolean[]; held: number; sink: number };
       expect(answer.sink).toBeGreaterThan(0);
       // Each of [fakePromise(object), (number), (undefined), (thenable), fakeRejectPromise] has
       // the map of one held object of its instance, [ESM, CJS].
@@ -113,6 +119,8 @@ process.stdout.write(JSON.stringify({ same, sink }));
         [true, true, true, true, true],
         [true, true, true, true, true],
       ]);
+      // Node's tick objects, without and with arguments.
+      expect({ held: answer.held, ticks: answer.ticks }).toEqual({ held: 2, ticks: [true, true] });
     }, 60_000);
   });
 });
