@@ -6,6 +6,8 @@
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { GatewayError } from '../../src/errors.js';
 import { createContext, previousAnswer } from '../../src/loaders/index.js';
+import { listCacheKey } from '../../src/loaders/keys.js';
+import { internedMemoKeys, MAX_INTERNED_KEYS, memoKeyOf } from '../../src/loaders/lists.js';
 import { OPEN_ACCESS } from '../../src/loaders/principal.js';
 import { type Harness, startHarness } from '../helpers/harness.js';
 
@@ -117,5 +119,50 @@ describe('batch functions', () => {
     // Each link is cut as the next is made: an answer keeps at most one older one alive.
     expect(previousAnswer(before!)).toBeUndefined();
     expect(previousAnswer(answers[0])).toBeUndefined();
+  });
+});
+
+describe('the memo key', () => {
+  const built = (access: string, key: Parameters<typeof listCacheKey>[0]) =>
+    `${access}\u0000${listCacheKey(key)}`;
+
+  it('is the key built afresh, interned once per (access, key), whatever the fields’ order', () => {
+    const access = `static:${JSON.stringify(['memo-key-test'])}`;
+    const key = { cluster: 'sim', kind: 'Pod' as const, namespace: 'team-a', jobName: 'backup-1' };
+    const reordered = { jobName: 'backup-1', kind: 'Pod' as const, cluster: 'sim', namespace: 'team-a' };
+    const first = memoKeyOf(access, key);
+    expect(first).toBe(built(access, key));
+    const interned = internedMemoKeys();
+    expect(memoKeyOf(access, { ...key })).toBe(first);
+    expect(internedMemoKeys()).toBe(interned); // found, not built again
+    expect(memoKeyOf(access, reordered)).toBe(first); // another path to the same text
+    // What may tell two answers apart does: the access, each value, a field left out.
+    const others = [
+      memoKeyOf('none', key),
+      memoKeyOf(access, { ...key, namespace: 'team-b' }),
+      memoKeyOf(access, { ...key, jobName: undefined }),
+      memoKeyOf(access, { ...key, labelSelector: 'app=x' }),
+      memoKeyOf(access, { ...key, kind: 'Job' }),
+    ];
+    expect(new Set([first, ...others]).size).toBe(6);
+    expect(others).toEqual([
+      built('none', key),
+      built(access, { ...key, namespace: 'team-b' }),
+      built(access, { ...key, jobName: undefined }),
+      built(access, { ...key, labelSelector: 'app=x' }),
+      built(access, { ...key, kind: 'Job' }),
+    ]);
+  });
+
+  it('holds at most MAX_INTERNED_KEYS keys (a client chooses selectors), and stays right past it', () => {
+    const key = (n: number) => ({ cluster: 'sim', kind: 'Pod' as const, labelSelector: `app=bound-${n}` });
+    let max = 0;
+    for (let n = 0; n < MAX_INTERNED_KEYS + 10; n++) {
+      expect(memoKeyOf('none', key(n))).toBe(built('none', key(n)));
+      max = Math.max(max, internedMemoKeys());
+    }
+    expect(max).toBe(MAX_INTERNED_KEYS);
+    expect(internedMemoKeys()).toBeLessThan(MAX_INTERNED_KEYS / 2); // started again
+    expect(memoKeyOf('none', key(3))).toBe(built('none', key(3)));
   });
 });
