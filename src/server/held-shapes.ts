@@ -21,6 +21,8 @@
  *
  * A newer promise-helpers (2.x) answers synchronous values without fake promises, but yoga
  * 5.24 and envelop 5.6 require 1.x (they re-export its `mapMaybePromise`, which 2.x dropped).
+ * It is a dependency of ours at the exact version they resolve, so npm keeps one copy for all
+ * (test/server/held-shapes.test.ts fails if a library gets its own).
  */
 import { createHook } from 'node:async_hooks';
 import { createRequire } from 'node:module';
