@@ -122,6 +122,29 @@ export function loadNow<K, V>(loader: InMemoryLoader<K, V>, key: K): V | Promise
   return loader.now(key) ?? loader.load(key);
 }
 
+/**
+ * A node's usage from the aggregates, when the principal may list every pod of its cluster.
+ * A nodes page asks it twice per node (`podCount`, `requested`): the cluster whose rights were
+ * last found sufficient is kept, with its reader, so the rest of the page reads no rights
+ * again. A request's rights are its own: RequestReads keeps one access per cluster, over an
+ * RBAC set that does not change (a revocation reaches the next request), so what was granted
+ * for the first node holds for the last. Whether pods are still served from memory is asked
+ * every time (`aggregates()`), as a request may span ticks.
+ */
+function nodeUsageNow(reads: RequestReads): (key: NodeUsageKey) => NodeUsage | undefined {
+  let granted: string | undefined;
+  let reader: ClusterReader | undefined;
+  return (key) => {
+    if (key.cluster !== granted || reader === undefined) {
+      const access = reads.access(key.cluster);
+      if (access.prepare || !access.all('list', 'Pod')) return undefined;
+      reader = reads.reader(key.cluster);
+      granted = key.cluster;
+    }
+    return reader.aggregates()?.nodeNow(key.nodeName);
+  };
+}
+
 export function createNodeUsageLoader(reads: RequestReads, onBatch?: BatchHook) {
   return new InMemoryLoader<NodeUsageKey, NodeUsage>(
     tracedBatch('nodeUsage', async (keys) => {
@@ -160,11 +183,7 @@ export function createNodeUsageLoader(reads: RequestReads, onBatch?: BatchHook) 
     }),
     { cacheKeyFn: (k) => JSON.stringify([k.cluster, k.nodeName]) },
     // What the batch would answer, read live: the caller reads it at once (a field's value).
-    (key) => {
-      const access = reads.access(key.cluster);
-      if (access.prepare || !access.all('list', 'Pod')) return undefined;
-      return reads.reader(key.cluster).aggregates()?.nodeNow(key.nodeName);
-    },
+    nodeUsageNow(reads),
   );
 }
 
