@@ -147,6 +147,25 @@ describe('PodAggregates', () => {
     expect(agg.node('n2')).toEqual({ podCount: 1, cpuMillis: 300, memoryBytes: 64 * MiB });
   });
 
+  it('keeps jobs of one name in different namespaces apart, and each one’s pods to itself', () => {
+    const agg = new PodAggregates();
+    const a = mkPod({ name: 'a', namespace: 'ns-a', phase: 'Running', job: 'j' });
+    const b = mkPod({ name: 'b', namespace: 'ns-b', phase: 'Pending', job: 'j' });
+    const b2 = mkPod({ name: 'b2', namespace: 'ns-b', phase: 'Failed', job: 'j', jobVia: 'owner' });
+    for (const p of [a, b, b2]) agg.apply(undefined, p);
+    expect(agg.jobNow('ns-a', 'j')).toMatchObject({ running: 1, pending: 0, failed: 0, total: 1 });
+    expect(agg.job('ns-b', 'j')).toMatchObject({ running: 0, pending: 1, failed: 1, total: 2 });
+    // A job's name in a namespace it is not in counts nothing, whatever the other namespaces hold.
+    expect(agg.jobNow('ns-c', 'j').total).toBe(0);
+    expect(agg.jobNow('ns-a', 'ns-b').total).toBe(0);
+    agg.apply(a, undefined);
+    expect(agg.job('ns-a', 'j').total).toBe(0);
+    expect(agg.jobNow('ns-b', 'j').total).toBe(2);
+    // Emptied and filled again: counted from zero.
+    agg.apply(undefined, a);
+    expect(agg.jobNow('ns-a', 'j')).toMatchObject({ running: 1, total: 1 });
+  });
+
   it('removes everything a deleted pod contributed', () => {
     const agg = new PodAggregates();
     const p = mkPod({ name: 'a', node: 'n1', phase: 'Running', job: 'j', jobVia: 'owner' });
