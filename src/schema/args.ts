@@ -70,16 +70,37 @@ export function checkSearch(value: string | null | undefined): string | undefine
 }
 
 /** An order over [value, namespace, name, uid]: total, so keyset cursors are unambiguous. */
+/** Orders by field, direction and value function: each asked again hands out the same object. */
+const orders = new WeakMap<
+  (obj: never) => string | number,
+  Map<string, Partial<Record<Direction, Order<never>>>>
+>();
+
 export function makeOrder<T extends AnyObject>(
   field: string,
   direction: Direction,
   primary: (obj: T) => string | number,
 ): Order<T> {
-  return {
-    field,
-    direction,
-    key: (o) => [primary(o), o.metadata?.namespace ?? '', o.metadata?.name ?? '', o.metadata?.uid ?? ''],
-  };
+  let byField = orders.get(primary);
+  if (!byField) {
+    byField = new Map();
+    orders.set(primary, byField);
+  }
+  let byDirection = byField.get(field);
+  if (!byDirection) {
+    byDirection = {};
+    byField.set(field, byDirection);
+  }
+  let order = byDirection[direction] as Order<T> | undefined;
+  if (!order) {
+    order = Object.freeze({
+      field,
+      direction,
+      key: (o: T) => [primary(o), o.metadata?.namespace ?? '', o.metadata?.name ?? '', o.metadata?.uid ?? ''],
+    });
+    byDirection[direction] = order as Order<never>;
+  }
+  return order;
 }
 
 /**

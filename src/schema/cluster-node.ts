@@ -83,15 +83,18 @@ export function nodeUtilization(n: Node, u: Usage): { cpu: number | null; memory
   };
 }
 
+const NODE_PRIMARY: Record<'NAME' | 'CREATED_AT', (n: Node) => string | number> = {
+  NAME: (n) => n.metadata?.name ?? '',
+  CREATED_AT: (n) => millis(n.metadata?.creationTimestamp),
+};
+
 export function nodeOrder(
   arg: { field: NodeOrderName; direction: Direction } | null | undefined,
 ): Order<Node> | DeferredOrder<Node> {
   const field = arg?.field ?? 'NAME';
   const direction = arg?.direction ?? 'ASC';
   if (field === 'NAME' || field === 'CREATED_AT')
-    return makeOrder<Node>(field, direction, (n) =>
-      field === 'NAME' ? (n.metadata?.name ?? '') : millis(n.metadata?.creationTimestamp),
-    );
+    return makeOrder<Node>(field, direction, NODE_PRIMARY[field]);
   return {
     resolve: async (ctx, cluster) => {
       const view = usableView(await ctx.loaders.usage.nodes(cluster), `ordering nodes by ${field}`);

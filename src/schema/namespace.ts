@@ -45,13 +45,16 @@ export function namespaceFilters(args: { labelSelector?: string | null; search?:
   return { labelSelector: checkSelector(args.labelSelector), search: checkSearch(args.search) };
 }
 
+const NAMESPACE_PRIMARY: Record<'NAME' | 'CREATED_AT', (n: Namespace) => string | number> = {
+  NAME: (n) => n.metadata?.name ?? '',
+  CREATED_AT: (n) => millis(n.metadata?.creationTimestamp),
+};
+
 export function namespaceOrder(
   arg: { field: 'NAME' | 'CREATED_AT'; direction: Direction } | null | undefined,
 ) {
   const field = arg?.field ?? 'NAME';
-  return makeOrder<Namespace>(field, arg?.direction ?? 'ASC', (n) =>
-    field === 'NAME' ? (n.metadata?.name ?? '') : millis(n.metadata?.creationTimestamp),
-  );
+  return makeOrder<Namespace>(field, arg?.direction ?? 'ASC', NAMESPACE_PRIMARY[field]);
 }
 
 builder.node(NamespaceRef, {

@@ -203,8 +203,24 @@ export function sortEntries<T>(
   return merged;
 }
 
+/**
+ * The key of an order in `sortedMemo`, made once per order object: built afresh on every
+ * page, it was a new string to flatten and hash each time, and a page of 100 jobs with their
+ * pods pages 101 lists (`makeOrder` hands out one object per field, direction and value).
+ */
+const memoKeys = new WeakMap<Order<unknown>, string>();
+
+function memoKeyOf(order: Order<unknown>): string {
+  let key = memoKeys.get(order);
+  if (key === undefined) {
+    key = `${order.field}\u0000${order.direction}\u0000${order.memo ?? ''}`;
+    memoKeys.set(order, key);
+  }
+  return key;
+}
+
 function sortedEntries<T>(items: readonly T[], order: Order<T>): Entry<T>[] {
-  const memoKey = `${order.field}\u0000${order.direction}\u0000${order.memo ?? ''}`;
+  const memoKey = memoKeyOf(order as Order<unknown>);
   const frozen = Object.isFrozen(items);
   const cached = frozen ? sortedMemo.get(items)?.get(memoKey) : undefined;
   if (cached) return cached as Entry<T>[];

@@ -3,6 +3,7 @@
  * the same invariants as the HTTP churn test, over far more cases than a simulator allows.
  */
 import { describe, expect, it } from 'vitest';
+import { makeOrder } from '../../src/schema/args.js';
 import { type Order, type Page, paginate, sortEntries } from '../../src/schema/pagination.js';
 
 interface Item {
@@ -140,6 +141,34 @@ describe('paginate', () => {
         items = changed;
         previous = merged;
       }
+    }
+  });
+});
+
+describe('orders and their memo', () => {
+  const primary = (o: { metadata?: { name?: string } }) => o.metadata?.name ?? '';
+  const objects = Object.freeze(
+    ['c', 'a', 'b'].map((name) => ({ metadata: { name, namespace: 'ns', uid: `uid-${name}` } })),
+  );
+  const names = (page: Page<{ metadata?: { name?: string } }>) =>
+    page.edges.map((e) => e.node.metadata?.name);
+
+  it('hands out one order per field, direction and value, and another for each that differs', () => {
+    const asc = makeOrder('NAME', 'ASC', primary);
+    expect(makeOrder('NAME', 'ASC', primary)).toBe(asc);
+    expect(makeOrder('NAME', 'DESC', primary)).not.toBe(asc);
+    expect(makeOrder('CREATED_AT', 'ASC', primary)).not.toBe(asc);
+    expect(makeOrder('NAME', 'ASC', (o: { metadata?: { name?: string } }) => primary(o))).not.toBe(asc);
+  });
+
+  it('keeps one frozen list sorted apart per order, whichever is asked first', () => {
+    const asc = makeOrder('NAME', 'ASC', primary);
+    const desc = makeOrder('NAME', 'DESC', primary);
+    for (let round = 0; round < 2; round++) {
+      expect(names(paginate(objects, {}, asc, (o) => o))).toEqual(['a', 'b', 'c']);
+      expect(names(paginate(objects, {}, desc, (o) => o))).toEqual(['c', 'b', 'a']);
+      // An order object made afresh with the same field and direction finds the same sort.
+      expect(names(paginate(objects, {}, { ...desc }, (o) => o))).toEqual(['c', 'b', 'a']);
     }
   });
 });
