@@ -11,6 +11,9 @@
  * The last stdout line is `floor-result {json}` (what size-run.ts reads). `--only B` times
  * only the gateway; `--prof DIR` writes a CPU profile of the timed rounds (no sync, no
  * warm-up) per operation to DIR, which `npx tsx bench/profile-top.ts FILE` summarises.
+ * `--warmup-ms N` (default 5000; the full bench passes it) runs untimed pairs for that long
+ * first: the timed rounds otherwise begin while the heap the sync just built is still being
+ * collected (bench/results/floor-settle.md).
  */
 // As src/main.ts: graphql-js picks its production instanceof checks when it loads, and the
 // gateway being measured is the one the CLI runs.

@@ -36,6 +36,16 @@ const profDir = flag('--prof');
  * Q1, Q4 and Q5 have no floor: B alone is timed (for a profile).
  */
 const ids = (flag('--ops') ?? 'Q2,Q3').split(',') as FloorFigures['id'][];
+/**
+ * `--warmup-ms N`: untimed pairs (B, then the floor) for at least this long, and at least 20,
+ * before each operation's timed rounds. The timed rounds come right after this process synced
+ * every object of the cluster: at size L a heap of ~500 MB just built, which the collector is
+ * still marking and sweeping, on the same two cores. Timed at once, B's p50 read 2.46–4.15 ms
+ * on Q2 and the floor's 0.93–1.39 ms; B, which allocates more per answer, is slowed more than
+ * the floor, so the ratio read high (2.65–2.99× at 300 samples, against 2.36–2.45× at 5,000:
+ * bench/results/floor-settle.md).
+ */
+const warmupMs = Number(flag('--warmup-ms') ?? 5_000);
 // The repository: two folders up from bench/lib, or further when this runs from the tsc build
 // the bench makes of it (bench/.build/<pid>-floor/bench/lib: see lib/build.ts, floorEntry).
 let root = resolve(import.meta.dirname, '../..');
@@ -149,9 +159,12 @@ async function main(): Promise<FloorFigures[]> {
       viaFloor();
       f.push(performance.now() - t);
     };
-    for (let i = 0; i < 20; i++) {
+    const warmupEnd = performance.now() + warmupMs;
+    for (let i = 0; i < 20 || performance.now() < warmupEnd; i++) {
       await timeB();
       if (which !== 'B') timeFloor();
+      // As between the timed rounds: timers and watch events get their turn.
+      if (i % 10 === 9) await new Promise((r) => setImmediate(r));
     }
     b.length = 0;
     f.length = 0;

@@ -626,13 +626,21 @@ async function q1Pairs(
  * and their floor, alternating in one process (issue #16), and on `{ __typename }`.
  */
 async function runFloor(size: string, upstream: Upstream, children: Child[], ctx: SizeContext) {
-  const rounds = ctx.config.mode === 'full' ? 30 : ctx.config.mode === 'quick' ? 10 : 2;
+  // 1,000 samples each in a full run, after floor-run.ts's warm-up: 300 were over in 1.5 s at
+  // size L, and read one moment of the process (bench/results/floor-settle.md).
+  const rounds = ctx.config.mode === 'full' ? 100 : ctx.config.mode === 'quick' ? 10 : 2;
   const { entry, nodeArgs } = floorEntry(ctx.root);
   const child = startNodeChild(
     `floor-${size}`,
     entry,
     // `hello` ({ __typename }): what every request costs before its fields, to read Q2's and Q3's by.
-    ['--kubeconfig', upstream.kubeconfigPath, String(rounds), '--ops', 'Q2,Q3,hello'],
+    [
+      ...['--kubeconfig', upstream.kubeconfigPath, String(rounds), '--ops', 'Q2,Q3,hello'],
+      ...[
+        '--warmup-ms',
+        String(ctx.config.mode === 'full' ? 5_000 : ctx.config.mode === 'quick' ? 1_000 : 0),
+      ],
+    ],
     { cwd: ctx.root, logDir: ctx.logDir },
     nodeArgs,
   );
