@@ -69,13 +69,17 @@ export function checkSearch(value: string | null | undefined): string | undefine
   return value;
 }
 
-/** An order over [value, namespace, name, uid]: total, so keyset cursors are unambiguous. */
 /** Orders by field, direction and value function: each asked again hands out the same object. */
 const orders = new WeakMap<
   (obj: never) => string | number,
   Map<string, Partial<Record<Direction, Order<never>>>>
 >();
 
+/**
+ * An order over [value, namespace, name, uid]: total, so keyset cursors are unambiguous. One
+ * object per (field, direction, value function), frozen: pagination keeps its sorted lists by
+ * order (`memoKeyOf`), and a value function made per call would defeat that.
+ */
 export function makeOrder<T extends AnyObject>(
   field: string,
   direction: Direction,
