@@ -121,6 +121,46 @@ describe('SlicedResponse', () => {
       await new Promise((done) => chunked.server.close(done));
     }
   });
+
+  it('tells a writer of the whole declared body that it need not wait for drain', async () => {
+    // Far above the socket's 16 KiB high-water mark: Node answers false to each of these.
+    const text = big(SLICE_CHARS * 3);
+    const bytes = Buffer.from(text);
+    const answers: Record<string, boolean> = {};
+    const cases: Record<string, Handler> = {
+      'text, the whole body': (res) => {
+        res.setHeader('content-length', bytes.length);
+        answers['text, the whole body'] = res.write(text);
+        res.end();
+      },
+      'bytes, the whole body': (res) => {
+        res.setHeader('content-length', bytes.length);
+        answers['bytes, the whole body'] = res.write(bytes);
+        res.end();
+      },
+      'text, the first of two parts': (res) => {
+        res.setHeader('content-length', bytes.length * 2);
+        answers['text, the first of two parts'] = res.write(text);
+        res.end(text);
+      },
+      'text of unknown length': (res) => {
+        answers['text of unknown length'] = res.write(text);
+        res.end();
+      },
+    };
+    for (const [name, handler] of Object.entries(cases)) {
+      const body = await bytesOf(handler);
+      expect(body.length, name).toBe(name.includes('two parts') ? bytes.length * 2 : bytes.length);
+    }
+    // Only a write that completes the declared body is told not to wait: a body in parts, or
+    // of unknown length (a stream), keeps Node's backpressure.
+    expect(answers).toEqual({
+      'text, the whole body': true,
+      'bytes, the whole body': true,
+      'text, the first of two parts': false,
+      'text of unknown length': false,
+    });
+  });
 });
 
 describe('a wide answer of the gateway', () => {
@@ -150,6 +190,22 @@ describe('a wide answer of the gateway', () => {
       const bytes = Buffer.from(await r.arrayBuffer());
       return bytes.length > SLICE_CHARS * 2 ? { r, bytes } : undefined;
     }, 'the annotation in the gateway’s answer');
+    // The answer went out in one write of the whole body, which said not to wait for drain
+    // (so yoga's server adapter ends the response at once).
+    const write = vi.spyOn(SlicedResponse.prototype, 'write');
+    const again = await fetch(h.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json' },
+      body: JSON.stringify({ query }),
+    });
+    const length = Number(again.headers.get('content-length'));
+    expect((await again.arrayBuffer()).byteLength).toBe(length);
+    const whole = write.mock.calls.findIndex(
+      ([chunk]) => typeof chunk === 'string' && Buffer.byteLength(chunk) === length,
+    );
+    expect(whole).toBeGreaterThanOrEqual(0);
+    expect(write.mock.results[whole]).toEqual({ type: 'return', value: true });
+    write.mockRestore();
     expect(res.r.status).toBe(200);
     expect(Number(res.r.headers.get('content-length'))).toBe(res.bytes.length);
     const answer = JSON.parse(res.bytes.toString('utf8')) as {
