@@ -384,6 +384,28 @@ function onStream(hooks: unknown): unknown {
   };
 }
 
+/** Each request's subscription stream, as its subscribe made it (see `requestStream`). */
+const byRequest = new WeakMap<object, ResultStream>();
+
+/**
+ * Records the stream a request's subscribe made (shared-events.ts), keyed by the request
+ * (yoga's context holds it), for a transport that yoga hands the stream only wrapped.
+ */
+export function recordRequestStream(context: unknown, stream: ResultStream): void {
+  const request = (context as { request?: unknown } | undefined)?.request;
+  if (typeof request === 'object' && request !== null) byRequest.set(request, stream);
+}
+
+/**
+ * The subscription stream a request's subscribe made. yoga's HTTP path (its `handleParams`)
+ * wraps every subscription's result in an iterator of its own, which turns a failure into a
+ * last `{ errors }` result and reads with a promise per event; its result processors (sse.ts)
+ * get that wrapper, and read the stream itself through this instead.
+ */
+export function requestStream(request: object): ResultStream | undefined {
+  return byRequest.get(request);
+}
+
 /** Plugins whose subscription hooks are on the stream (made by `onResultStream`). */
 const onStreamPlugins = new WeakSet<object>();
 

@@ -31,7 +31,7 @@ import { principalKey } from '../loaders/principal.js';
 import { isSharedEvent } from '../loaders/streams.js';
 import { type EventExecutor, prepareEventExecutor } from './event-executor.js';
 import { markShared } from './result-json.js';
-import { isPromise, ResultStream } from './result-stream.js';
+import { isPromise, ResultStream, recordRequestStream } from './result-stream.js';
 
 type Result = ExecutionResult | Promise<ExecutionResult>;
 
@@ -98,11 +98,13 @@ export async function sharedSubscribe(
   const stop = () => iterator.return?.();
   args.signal?.addEventListener('abort', stop, { once: true });
   // The only iterator between the relay's queue and the transport: the plugins hook it (result-stream.ts).
-  return new ResultStream(
+  const stream = new ResultStream(
     iterator,
     (payload) => executeEvent(executor, key, payload),
     () => args.signal?.removeEventListener('abort', stop),
   );
+  recordRequestStream(args.contextValue, stream);
+  return stream;
 }
 
 /** Makes every subscription use `sharedSubscribe`. */

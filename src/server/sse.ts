@@ -10,7 +10,10 @@
  * response: its `pipe` hands over the response, and each message is written there
  * directly, as the WebSocket transport writes its frames (ws-delivery.ts):
  * - read without a promise per event when the stream allows it (a ResultStream over a
- *   relay's queue, `canReadNow`): every subscriber one event wakes writes in one microtask;
+ *   relay's queue, `canReadNow`): every subscriber one event wakes writes in one microtask.
+ *   yoga hands a processor the stream wrapped in an iterator of its own, so this reads the
+ *   request's own stream (`requestStream`) and says on a failure what the wrapper would
+ *   (`failureResult`);
  * - on a chunked HTTP/1.1 response (what every HTTP/1.1 client gets for an open-ended
  *   body), each message is written to the connection as one chunk already framed (its size
  *   line, the message, CRLF), one buffer and one `write`, where the response would cork the
@@ -36,11 +39,11 @@
 import { ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { Readable } from 'node:stream';
-import type { ExecutionResult } from 'graphql';
-import { isAsyncIterable, type Plugin } from 'graphql-yoga';
+import { type ExecutionResult, GraphQLError } from 'graphql';
+import { isAsyncIterable, type Plugin, type YogaLogger } from 'graphql-yoga';
 import { type Clock, systemClock } from '../kube/clock.js';
 import { memoised } from './result-json.js';
-import { ResultStream } from './result-stream.js';
+import { ResultStream, requestStream } from './result-stream.js';
 
 const PING_MS = 12_000;
 const PING = Buffer.from(':\n\n');
@@ -72,10 +75,48 @@ const message = memoised((json) => Buffer.from(nextText(json)));
 const chunkedMessage = memoised((json) => httpChunk(nextText(json)));
 const PING_CHUNK = httpChunk(':\n\n');
 
+/** yoga's error masking as its server normalised it (its `maskedErrorsOpts`), or null when masking is off. */
+interface Masking {
+  maskError(error: unknown, message: string, isDev?: boolean): unknown;
+  errorMessage: string;
+  isDev?: boolean;
+}
+
+/**
+ * What yoga's HTTP path makes of a subscription stream that fails: its last result, the
+ * error masked (graphql-yoga's `handleError`, which it does not export), or undefined for
+ * an abort, which ends the stream without one. yoga wraps every subscription's stream in an
+ * iterator that does this (its `handleParams`); a stream read directly (EventStream's
+ * `direct`) does it here, so that the client gets the same messages either way.
+ */
+export function failureResult(
+  error: unknown,
+  masking: Masking | null,
+  logger?: YogaLogger,
+): ExecutionResult | undefined {
+  if ((error as { name?: unknown } | null)?.name === 'AbortError') return undefined;
+  const each = error instanceof AggregateError ? error.errors : [error];
+  const errors = each.map((one: unknown) => {
+    const masked = masking ? masking.maskError(one, masking.errorMessage, masking.isDev) : one;
+    if (masked !== one) logger?.error(one);
+    if (masked instanceof GraphQLError) return masked;
+    const message = masked instanceof Error ? masked.message : String(masked);
+    return new GraphQLError(message, { originalError: masked instanceof Error ? masked : undefined });
+  });
+  return { errors };
+}
+
 /** The stream of one subscription (see the file's comment). */
 class EventStream extends Readable {
-  readonly #results: AsyncIterable<ExecutionResult>;
   readonly #iterator: AsyncIterator<ExecutionResult>;
+  /**
+   * The subscription's own stream, read without a promise per event, when it can be: yoga
+   * hands a processor the stream wrapped in an iterator of its own (see `failureResult`),
+   * which reads with a promise per event and subscriber. That wrapper stays `#iterator`,
+   * for a Readable read any other way and for `return` (which it passes on).
+   */
+  readonly #direct: ResultStream | undefined;
+  readonly #failure: (error: unknown) => ExecutionResult | undefined;
   readonly #clock: Clock;
   #ping: unknown;
   /** The response it writes to, once piped into one. */
@@ -87,10 +128,17 @@ class EventStream extends Readable {
   /** A read (a promise) in flight, for the Readable's own reads. */
   #pulling = false;
 
-  constructor(results: AsyncIterable<ExecutionResult>, clock: Clock) {
+  constructor(
+    results: AsyncIterable<ExecutionResult>,
+    clock: Clock,
+    direct: ResultStream | undefined,
+    failure: (error: unknown) => ExecutionResult | undefined,
+  ) {
     super();
-    this.#results = results;
     this.#iterator = results[Symbol.asyncIterator]();
+    const own = direct ?? (results instanceof ResultStream ? results : undefined);
+    this.#direct = own?.canReadNow ? own : undefined;
+    this.#failure = failure;
     this.#clock = clock;
   }
 
@@ -166,16 +214,16 @@ class EventStream extends Readable {
 
   /** Writes every result there is now; calls itself back when there are more, or the connection drained. */
   readonly #pump = (): void => {
-    const results = this.#results;
-    if (results instanceof ResultStream && results.canReadNow) {
+    const direct = this.#direct;
+    if (direct) {
       while (!this.#finished && !this.destroyed) {
-        const item = results.nextNow();
+        const item = direct.nextNow();
         if (item === undefined) {
-          results.whenReady(this.#pump);
+          direct.whenReady(this.#pump);
           return;
         }
         if (item instanceof Promise) {
-          item.then(this.#settled, this.#failed);
+          item.then(this.#settled, this.#directFailed);
           return;
         }
         if (!this.#handle(item)) return;
@@ -187,6 +235,13 @@ class EventStream extends Readable {
 
   readonly #settled = (item: IteratorResult<ExecutionResult>): void => {
     if (this.#handle(item)) this.#pump();
+  };
+
+  /** A direct read failed: its last result, as yoga's wrapper would give it, then the end (the stream has ended). */
+  readonly #directFailed = (error: unknown): void => {
+    const last = this.#failure(error);
+    if (last === undefined) this.#failed();
+    else this.#settled({ value: last, done: false });
   };
 
   readonly #failed = (): void => {
@@ -228,15 +283,23 @@ function wantsEventStream(accept: string | null): boolean {
 
 export function useNodeEventStream(options: { clock?: Clock } = {}): Plugin {
   const clock = options.clock ?? systemClock;
+  let failure: (error: unknown) => ExecutionResult | undefined = (error) => failureResult(error, null);
   return {
+    onYogaInit({ yoga }) {
+      // yoga's own normalised masking (a private field of its server): the same maskError,
+      // message and logging its wrapper applies to a failed stream.
+      const masking = (yoga as unknown as { maskedErrorsOpts?: Masking | null }).maskedErrorsOpts ?? null;
+      failure = (error) => failureResult(error, masking, yoga.logger);
+    },
     onResultProcess({ request, result, setResultProcessor }) {
       if (!isAsyncIterable(result) || !wantsEventStream(request.headers.get('accept'))) return;
+      const direct = requestStream(request);
       setResultProcessor(
         (results, fetchAPI) =>
-          new fetchAPI.Response(new EventStream(results as AsyncIterable<ExecutionResult>, clock) as never, {
-            status: 200,
-            headers: HEADERS,
-          }),
+          new fetchAPI.Response(
+            new EventStream(results as AsyncIterable<ExecutionResult>, clock, direct, failure) as never,
+            { status: 200, headers: HEADERS },
+          ),
         'text/event-stream',
       );
     },
