@@ -385,15 +385,18 @@ function onStream(hooks: unknown): unknown {
 }
 
 /** Each request's subscription stream, as its subscribe made it (see `requestStream`). */
-const byRequest = new WeakMap<object, ResultStream>();
+const byRequest = new WeakMap<object, ResultStream | null>();
 
 /**
  * Records the stream a request's subscribe made (shared-events.ts), keyed by the request
- * (yoga's context holds it), for a transport that yoga hands the stream only wrapped.
+ * (yoga's context holds it), for a transport that yoga hands the stream only wrapped. A
+ * request that made more than one (a batch, were batching ever enabled) has no one stream
+ * to read: its transports read what yoga hands them.
  */
 export function recordRequestStream(context: unknown, stream: ResultStream): void {
   const request = (context as { request?: unknown } | undefined)?.request;
-  if (typeof request === 'object' && request !== null) byRequest.set(request, stream);
+  if (typeof request !== 'object' || request === null) return;
+  byRequest.set(request, byRequest.has(request) ? null : stream);
 }
 
 /**
@@ -403,7 +406,7 @@ export function recordRequestStream(context: unknown, stream: ResultStream): voi
  * get that wrapper, and read the stream itself through this instead.
  */
 export function requestStream(request: object): ResultStream | undefined {
-  return byRequest.get(request);
+  return byRequest.get(request) ?? undefined;
 }
 
 /** Plugins whose subscription hooks are on the stream (made by `onResultStream`). */

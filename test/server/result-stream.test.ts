@@ -12,7 +12,14 @@ import { EventQueue } from '../../src/loaders/event-queue.js';
 import { createContext } from '../../src/loaders/index.js';
 import { OPEN_ACCESS } from '../../src/loaders/principal.js';
 import { buildSchema } from '../../src/schema/index.js';
-import { onResultStream, ResultStream, streamOf, useStreamHooks } from '../../src/server/result-stream.js';
+import {
+  onResultStream,
+  ResultStream,
+  recordRequestStream,
+  requestStream,
+  streamOf,
+  useStreamHooks,
+} from '../../src/server/result-stream.js';
 import { sharedSubscribe } from '../../src/server/shared-events.js';
 import { startHarness } from '../helpers/harness.js';
 
@@ -40,6 +47,22 @@ function queued() {
 }
 
 describe('ResultStream', () => {
+  it('is found by the request whose subscribe made it, unless that request made more than one', () => {
+    const stream = () => new ResultStream(new EventQueue<number>({ limit: 1 }), () => ({ data: {} }));
+    const one = { request: new Request('http://gateway/graphql') };
+    const made = stream();
+    recordRequestStream(one, made);
+    expect(requestStream(one.request)).toBe(made);
+    // A batch's request made two: neither is "the" stream, so a transport reads what yoga hands it.
+    const batch = { request: new Request('http://gateway/graphql') };
+    recordRequestStream(batch, stream());
+    recordRequestStream(batch, stream());
+    expect(requestStream(batch.request)).toBeUndefined();
+    // A context without a request records nothing.
+    recordRequestStream({}, stream());
+    expect(requestStream(new Request('http://gateway/graphql'))).toBeUndefined();
+  });
+
   it('hands out each event’s result, sync or async, after its result hooks, and ends once', async () => {
     const { queue, stream, seen, ends, cleanups } = queued();
     queue.push(1);
