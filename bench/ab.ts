@@ -10,6 +10,8 @@
  * CPU per request.
  *
  * Both run from source (tsx): the bench's tsc build is made once per process, from one tree.
+ * AB_CHANGE_NODE_OPTIONS="--flag" gives the change side those Node/V8 flags (NODE_OPTIONS):
+ * `AB_CHANGE_NODE_OPTIONS=--max-semi-space-size=64 npx tsx bench/ab.ts . . L Q2`.
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -44,8 +46,12 @@ try {
     ['base', baseDir],
     ['change', changeDir],
   ] as const) {
+    // AB_CHANGE_NODE_OPTIONS: Node/V8 flags for the change side only (NODE_OPTIONS), to
+    // measure a flag with the same tree on both sides.
+    const nodeOptions = name === 'change' ? process.env.AB_CHANGE_NODE_OPTIONS : undefined;
     const gateway = await startGateway({
       name,
+      ...(nodeOptions ? { env: { ...process.env, NODE_OPTIONS: nodeOptions } } : {}),
       kubeconfig: upstream.kubeconfigPath,
       cache: true,
       cwd: resolve(dir),
