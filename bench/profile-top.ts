@@ -7,6 +7,8 @@
  * FIRST_S=N keeps only the first N seconds (a gateway's start and sync); TIMELINE_S=N first prints,
  * for every N seconds kept, the share spent in the garbage collector, idle and running;
  * MATCH=REGEX lists the inclusive time of the frames matching it instead of our code's.
+ * A `.heapprofile` (bench/wide-breakdown.ts HEAP_PROF=DIR) is read the same way, by bytes
+ * allocated instead of time (the time filters do not apply to it).
  */
 import { readFileSync } from 'node:fs';
 
@@ -26,7 +28,29 @@ if (!file) {
   process.stderr.write('usage: npx tsx bench/profile-top.ts FILE.cpuprofile [N]\n');
   process.exit(2);
 }
-const profile = JSON.parse(readFileSync(file, 'utf8')) as Profile;
+/** A sampling heap profile (`.heapprofile`): each node's self size stands for its samples' time. */
+interface HeapNode {
+  id: number;
+  callFrame: ProfileNode['callFrame'];
+  selfSize: number;
+  children: HeapNode[];
+}
+const heap = file.endsWith('.heapprofile');
+const raw = JSON.parse(readFileSync(file, 'utf8'));
+const profile: Profile = heap ? fromHeap((raw as { head: HeapNode }).head) : (raw as Profile);
+function fromHeap(head: HeapNode): Profile {
+  const out: Profile = { nodes: [], samples: [], timeDeltas: [] };
+  const walk = (node: HeapNode) => {
+    out.nodes.push({ id: node.id, callFrame: node.callFrame, children: node.children.map((c) => c.id) });
+    if (node.selfSize > 0) {
+      out.samples.push(node.id);
+      out.timeDeltas.push(node.selfSize);
+    }
+    for (const c of node.children) walk(c);
+  };
+  walk(head);
+  return out;
+}
 // A gateway the bench built (bench/lib/build.ts) runs from bench/.build/<pid>/: name its
 // frames as the sources they were built from.
 for (const node of profile.nodes)
@@ -119,7 +143,7 @@ for (let i = 0; i < profile.samples.length; i++) {
   for (const name of seen) inclusive.set(name, (inclusive.get(name) ?? 0) + (profile.timeDeltas[i] ?? 0));
 }
 const pct = (us: number) => `${((100 * us) / total).toFixed(1).padStart(5)}%`;
-process.stdout.write(`${file}: ${(total / 1000).toFixed(0)} ms sampled\n`);
+process.stdout.write(`${file}: ${(total / 1000).toFixed(0)} ${heap ? 'KB allocated' : 'ms sampled'}\n`);
 for (const [name, us] of [...frames].sort((a, b) => b[1] - a[1]).slice(0, Number(n)))
   process.stdout.write(`${pct(us)}  ${name}\n`);
 // MATCH=REGEX lists the inclusive time of the frames it matches instead (e.g. a library's).

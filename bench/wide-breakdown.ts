@@ -260,6 +260,19 @@ for (const id of (process.env.IDS ?? 'Q2,Q3').split(',')) {
   /** CPU time of this process (server and client sides, every thread) per step, ms. */
   const cpu: Record<string, number> = {};
   const session = process.env.PROF ? new Session() : undefined;
+  // `HEAP_PROF=DIR`: a sampling heap profile of the timed rounds, every allocation sampled
+  // (collected ones too): where a request's bytes are allocated, which the young generation's
+  // scavenges then cost under load.
+  const heapSession = process.env.HEAP_PROF ? new Session() : undefined;
+  if (heapSession) {
+    heapSession.connect();
+    await heapSession.post('HeapProfiler.enable');
+    await heapSession.post('HeapProfiler.startSampling', {
+      samplingInterval: 4096,
+      includeObjectsCollectedByMajorGC: true,
+      includeObjectsCollectedByMinorGC: true,
+    });
+  }
   if (session) {
     session.connect();
     await session.post('Profiler.enable');
@@ -284,6 +297,15 @@ for (const id of (process.env.IDS ?? 'Q2,Q3').split(',')) {
     mkdirSync(process.env.PROF!, { recursive: true });
     writeFileSync(join(process.env.PROF!, `${id}-${names.join('+')}.cpuprofile`), JSON.stringify(profile));
     session.disconnect();
+  }
+  if (heapSession) {
+    const { profile } = await heapSession.post('HeapProfiler.stopSampling');
+    mkdirSync(process.env.HEAP_PROF!, { recursive: true });
+    writeFileSync(
+      join(process.env.HEAP_PROF!, `${id}-${names.join('+')}.heapprofile`),
+      JSON.stringify(profile),
+    );
+    heapSession.disconnect();
   }
   const m = Object.fromEntries(names.map((n) => [n, round(median(times[n]), 3)]));
   for (const n of names) {

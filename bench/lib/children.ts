@@ -150,6 +150,34 @@ export class Child {
    * nothing during the load runs that came before.
    */
   async memoryAfterGc(timeoutMs = 60_000): Promise<NodeMemory> {
+    return this.inspect(timeoutMs, async (call) => {
+      await call('HeapProfiler.collectGarbage');
+      await call('HeapProfiler.collectGarbage');
+      const result = await call('Runtime.evaluate', {
+        expression: 'JSON.stringify(process.memoryUsage())',
+        returnByValue: true,
+      });
+      return JSON.parse((result.result as { value: string }).value) as NodeMemory;
+    });
+  }
+
+  /** A V8 heap snapshot of the child (its JSON text), over the inspector as memoryAfterGc. */
+  async heapSnapshot(timeoutMs = 300_000): Promise<string> {
+    return this.inspect(timeoutMs, async (call, onEvent) => {
+      const chunks: string[] = [];
+      onEvent('HeapProfiler.addHeapSnapshotChunk', (params) => chunks.push(params.chunk as string));
+      await call('HeapProfiler.takeHeapSnapshot', { reportProgress: false });
+      return chunks.join('');
+    });
+  }
+
+  private async inspect<T>(
+    timeoutMs: number,
+    use: (
+      call: (method: string, params?: Record<string, unknown>) => Promise<Record<string, unknown>>,
+      onEvent: (method: string, listener: (params: Record<string, unknown>) => void) => void,
+    ) => Promise<T>,
+  ): Promise<T> {
     this.inspectorUrl ??= (async () => {
       this.proc.kill('SIGUSR1');
       return (await this.waitFor(/Debugger listening on (ws:\/\/\S+)/, 10_000))[1];
@@ -178,13 +206,12 @@ export class Child {
           });
           ws.send(JSON.stringify({ id: mine, method, params }));
         });
-      await call('HeapProfiler.collectGarbage');
-      await call('HeapProfiler.collectGarbage');
-      const result = await call('Runtime.evaluate', {
-        expression: 'JSON.stringify(process.memoryUsage())',
-        returnByValue: true,
-      });
-      return JSON.parse((result.result as { value: string }).value) as NodeMemory;
+      const onEvent = (method: string, listener: (params: Record<string, unknown>) => void) =>
+        ws.addEventListener('message', (event) => {
+          const msg = JSON.parse(String(event.data)) as { method?: string; params?: Record<string, unknown> };
+          if (msg.method === method) listener(msg.params ?? {});
+        });
+      return await use(call, onEvent);
     } finally {
       ws.close();
     }
