@@ -23,7 +23,7 @@ import { latencySvg } from './lib/chart.js';
 import { killChildrenOnExit, stopAll } from './lib/children.js';
 import { type BenchConfig, parseBenchArgs, USAGE } from './lib/config.js';
 import { runFleet } from './lib/fleet.js';
-import { kubectlVersion, machineInfo, versions } from './lib/machine.js';
+import { HARNESS_SEMI_SPACE, harnessFlags, kubectlVersion, machineInfo, versions } from './lib/machine.js';
 import { loadOperations, loadSchema, subscriptionDocument } from './lib/operations.js';
 import { resultsMarkdown } from './lib/report.js';
 import type { BenchResults } from './lib/results.js';
@@ -68,6 +68,10 @@ async function main(): Promise<number> {
   log(
     `machine: ${machine.cpuModel}, ${machine.cores} cores, load ${machine.loadAverageAtStart.join(' ')}; logs in ${logDir}`,
   );
+  if (!harnessFlags().includes(HARNESS_SEMI_SPACE))
+    log(
+      `the harness runs without ${HARNESS_SEMI_SPACE} (npm run bench sets it): its own GC may show in the subscription rows`,
+    );
   const gatewayFlags = gatewayExtraFlags();
   if (gatewayFlags.length)
     log(`the gateway runs with KUBEGATE_BENCH_GATEWAY_FLAGS too: ${gatewayFlags.join(' ')}`);
@@ -107,6 +111,7 @@ async function main(): Promise<number> {
     machine: { ...machine, loadAverageAtEnd: loadavg().map((x) => Math.round(x * 100) / 100) },
     versions: versions(ROOT, kubectl),
     ...(gatewayFlags.length ? { gatewayFlags } : {}),
+    harnessFlags: harnessFlags(),
     settings: {
       connections: config.load.connections,
       durationSeconds: config.load.durationSeconds,

@@ -3,6 +3,8 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { cpus, loadavg, release, totalmem } from 'node:os';
 import { join } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 
 export interface MachineInfo {
   cpuModel: string;
@@ -115,4 +117,39 @@ export function processCpuMs(pid: number | undefined): number | null {
   } catch {
     return null;
   }
+}
+
+/**
+ * A full GC of this process (the harness), callable without `--expose-gc` on its command line.
+ * The harness holds what no single client would: 10,000 graphql-ws clients in one heap. Their
+ * connections made its old generation grow by ~330 MB at size L, and a major GC of that heap
+ * then ran its concurrent marking in the middle of the timed events: 370 ms of this process's
+ * CPU during one event (526 ms against 130–180 for the others), taken from the gateway's second
+ * core on a 2-core machine (`KUBEGATE_BENCH_EVENT_LOG=1 SIZE=L npx tsx
+ * bench/subscriptions-only.ts 10000 20 ws,ws,ws`). Collecting once the connections are made
+ * leaves the timed events to the gateway's work.
+ */
+export function collectHarnessGarbage(): void {
+  setFlagsFromString('--expose-gc');
+  (runInNewContext('gc') as () => void)();
+}
+
+/**
+ * The young generation `npm run bench` gives the harness (package.json). The harness holds
+ * the subscription rows' clients; with V8's default, 10,000 of them promoted ~5 MB per event
+ * into its old generation, and the major GCs that followed ran their marking beside the
+ * gateway during the timed events. With it and collectHarnessGarbage, three rounds of 10,000
+ * WebSocket subscribers at size L showed no CPU burst of the harness (`KUBEGATE_BENCH_EVENT_LOG=1
+ * SIZE=L node --max-semi-space-size=64 --import tsx bench/subscriptions-only.ts 10000 20
+ * ws,ws,ws`); without either, one round in two had one.
+ */
+export const HARNESS_SEMI_SPACE = '--max-semi-space-size=64';
+
+/** This process's Node/V8 flags, without the loaders (tsx's `--import`/`--require` and their modules). */
+export function harnessFlags(): string[] {
+  const loader = (flag: string | undefined) => flag === '--import' || flag === '--require' || flag === '-r';
+  return process.execArgv.filter(
+    (flag, i, all) =>
+      !loader(flag) && !loader(all[i - 1]) && !flag.startsWith('--import=') && !flag.startsWith('--require='),
+  );
 }

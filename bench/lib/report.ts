@@ -412,6 +412,11 @@ export function resultsMarkdown(
     `| @kubernetes/client-node | ${v.clientNode} |`,
     `| autocannon | ${v.autocannon} |`,
     `| kubectl | ${v.kubectl} |`,
+    ...(results.harnessFlags?.length
+      ? [
+          `| the harness's own Node flags (the subscribers' process) | \`${results.harnessFlags.join(' ')}\` |`,
+        ]
+      : []),
     ...(results.gatewayFlags?.length
       ? [
           `| the gateway's flags beside the image's (KUBEGATE_BENCH_GATEWAY_FLAGS) | \`${results.gatewayFlags.join(' ')}\` |`,

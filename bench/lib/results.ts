@@ -136,6 +136,8 @@ export interface BenchResults {
   versions: Versions;
   /** Flags the gateway ran with beside the image's (KUBEGATE_BENCH_GATEWAY_FLAGS); absent: none. */
   gatewayFlags?: string[];
+  /** The harness's own Node/V8 flags (`npm run bench` sets them; see harnessFlags). */
+  harnessFlags?: string[];
   settings: {
     connections: number;
     durationSeconds: number;

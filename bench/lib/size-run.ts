@@ -791,7 +791,7 @@ async function fanoutRow(
   const after = await measureSocketFloor(n);
   const floorMs = round(median([...before.rounds, ...after.rounds]));
   ctx.log(
-    `  subscriptions ws ×${n} (fan-out): p50 ${figures.p50Ms} ms, p99 ${figures.p99Ms} ms (${figures.samples} samples, ${figures.lost} lost); floor ${floorMs} ms (${fmtRatio(figures.p99Ms / floorMs)}×)${figures.error ? `; ${figures.error}` : ''}`,
+    `  subscriptions ws ×${n} (fan-out): p50 ${figures.p50Ms} ms, p99 ${figures.p99Ms} ms (${figures.samples} samples, ${figures.lost} lost); floor ${floorMs} ms (${fmtRatio(figures.p99Ms / floorMs)}×)${figures.slowestEvent ? `; slowest event: first delivery ${figures.slowestEvent.firstMs} ms, last ${figures.slowestEvent.lastMs} ms` : ''}${figures.error ? `; ${figures.error}` : ''}`,
   );
   return { ...figures, fanout: true, floorMs };
 }

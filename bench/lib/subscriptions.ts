@@ -8,10 +8,12 @@
  * WARMUP_EVENTS untimed ones.
  */
 import { randomBytes } from 'node:crypto';
+import { PerformanceObserver } from 'node:perf_hooks';
 import { createClient as createSseClient } from 'graphql-sse';
 import { createClient as createWsClient } from 'graphql-ws';
 import { Agent, request } from 'undici';
 import WebSocket from 'ws';
+import { collectHarnessGarbage, processCpuMs } from './machine.js';
 import { percentile, round } from './stats.js';
 import type { Upstream } from './upstream.js';
 
@@ -46,6 +48,13 @@ export interface SubscriptionFigures {
   timedCpuMs?: number;
   /** This process's CPU time (ms) over the timed events: the subscribers' side (and the writer). */
   clientCpuMs?: number;
+  /**
+   * The timed event whose last delivery came latest: when its first and last subscriber got
+   * it (ms after the write). A stall before the fan-out (the API server's write and watch,
+   * the gateway's informer) moves both; one during the fan-out (a pause in the gateway or in
+   * the subscribers' process) moves only the last.
+   */
+  slowestEvent?: { firstMs: number; lastMs: number };
   error?: string;
 }
 
@@ -127,9 +136,23 @@ export async function measureSubscriptionLatency(options: {
     labelSelector: `kubegate-bench=${runId}`,
   };
   const sent = new Map<string, number>();
-  const seenBy = new Map<string, Set<number>>();
+  /**
+   * Per event, which subscribers got it: a byte per subscriber and a count. It was a Set of
+   * indexes per event, and at 10,000 subscribers its growing hash tables (large objects, in
+   * the old generation at once) were 75 % of what the harness kept from its timed events, and
+   * brought on the major GCs that competed with the gateway for the cores (collectHarnessGarbage).
+   */
+  const seenBy = new Map<string, { flags: Uint8Array; count: number }>();
   const latencies: number[] = [];
+  /** Per timed event: its first and last delivery (ms after the write). */
+  const spreads = new Map<string, { firstMs: number; lastMs: number }>();
   const created: string[] = [];
+  const gcLog: { start: number; end: number }[] | undefined = process.env.KUBEGATE_BENCH_EVENT_LOG
+    ? []
+    : undefined;
+  let gcObserver: PerformanceObserver | undefined;
+  const upstreamCpu = () => processCpuMs(upstream.child.proc.pid) ?? 0;
+  const cpuMsOf = (u: NodeJS.CpuUsage) => (u.user + u.system) / 1000;
   let streamErrors = 0;
   let lastError: string | undefined;
 
@@ -143,12 +166,18 @@ export async function measureSubscriptionLatency(options: {
     if (t0 === undefined) return;
     let seen = seenBy.get(name);
     if (!seen) {
-      seen = new Set();
+      seen = { flags: new Uint8Array(n), count: 0 };
       seenBy.set(name, seen);
     }
-    if (seen.has(index)) return;
-    seen.add(index);
-    if (!name.includes('-prime-')) latencies.push(at - t0);
+    if (seen.flags[index]) return;
+    seen.flags[index] = 1;
+    seen.count++;
+    if (name.includes('-prime-')) return;
+    const ms = at - t0;
+    latencies.push(ms);
+    const spread = spreads.get(name);
+    if (spread) spread.lastMs = ms;
+    else spreads.set(name, { firstMs: ms, lastMs: ms });
   };
   const onError = (err: unknown) => {
     streamErrors++;
@@ -168,8 +197,8 @@ export async function measureSubscriptionLatency(options: {
   };
   const waitSeen = async (name: string, count: number, timeoutMs: number) => {
     const until = Date.now() + timeoutMs;
-    while ((seenBy.get(name)?.size ?? 0) < count && Date.now() < until) await sleep(2);
-    return seenBy.get(name)?.size ?? 0;
+    while ((seenBy.get(name)?.count ?? 0) < count && Date.now() < until) await sleep(2);
+    return seenBy.get(name)?.count ?? 0;
   };
 
   try {
@@ -184,12 +213,15 @@ export async function measureSubscriptionLatency(options: {
       const name = `${runId}-prime-${p}`;
       await write(name);
       await waitSeen(name, n, 300 + n);
-      const ever = new Set<number>();
-      for (const [k, seen] of seenBy) if (k.includes('-prime-')) for (const i of seen) ever.add(i);
-      connected = ever.size;
+      const ever = new Uint8Array(n);
+      for (const [k, seen] of seenBy)
+        if (k.includes('-prime-')) for (let i = 0; i < n; i++) ever[i] |= seen.flags[i];
+      connected = ever.reduce((sum, one) => sum + one, 0);
     }
     if (connected === 0)
       throw new Error(`no subscriber received an event${lastError ? `: ${lastError}` : ''}`);
+    // The harness's own garbage, collected before the events it times (collectHarnessGarbage).
+    collectHarnessGarbage();
     // Warm-up, as for the HTTP cells: untimed events through the now complete set of
     // streams, so the timed ones do not measure the first passes through freshly
     // compiled code and a heap still growing to its working size.
@@ -200,12 +232,38 @@ export async function measureSubscriptionLatency(options: {
       await sleep(20);
     }
     let expected = 0;
+    if (gcLog) {
+      gcObserver = new PerformanceObserver((list) => {
+        for (const g of list.getEntries()) gcLog.push({ start: g.startTime, end: g.startTime + g.duration });
+      });
+      gcObserver.observe({ entryTypes: ['gc'] });
+    }
     const cpuBefore = options.cpuMs?.();
     const clientBefore = process.cpuUsage();
     for (let e = 0; e < options.events; e++) {
       const name = `${runId}-${e}`;
+      const wall = Date.now();
+      const cpuAt = gcLog && ([options.cpuMs?.() ?? 0, upstreamCpu(), process.cpuUsage()] as const);
       await write(name);
       await waitSeen(name, connected, options.eventTimeoutMs);
+      // KUBEGATE_BENCH_EVENT_LOG=1: every timed event's wall-clock write time and spread, to lay
+      // a stall beside the processes' GC traces (KUBEGATE_BENCH_NODE_ARGS=--trace-gc).
+      const spread = spreads.get(name);
+      if (gcLog && spread) {
+        const from = sent.get(name) ?? 0;
+        const pauses = gcLog
+          .filter((g) => g.end > from && g.start < from + spread.lastMs)
+          .map((g) => `${round(g.start - from)}+${round(g.end - g.start)}`);
+        gcLog.length = 0;
+        // CPU over the event (write to last delivery) of the gateway, the API server and this
+        // process: a stall with the same CPU is time the machine gave to something else.
+        const used = cpuAt
+          ? `; CPU ms: gateway ${round((options.cpuMs?.() ?? 0) - cpuAt[0])}, API server ${round(upstreamCpu() - cpuAt[1])}, subscribers ${round(cpuMsOf(process.cpuUsage(cpuAt[2])))}`
+          : '';
+        process.stderr.write(
+          `event ${e} written at ${new Date(wall).toISOString()} (${round(from)} ms into this process): first ${round(spread.firstMs)} ms, last ${round(spread.lastMs)} ms; this process's GC pauses (ms after the write + ms): ${pauses.join(' ') || 'none'}${used}\n`,
+        );
+      }
       expected += connected;
       await sleep(20);
     }
@@ -223,6 +281,7 @@ export async function measureSubscriptionLatency(options: {
       lost: Math.max(0, expected - latencies.length),
       p50Ms: round(percentile(latencies, 50)),
       p99Ms: round(percentile(latencies, 99)),
+      ...slowest(spreads),
       ...(streamErrors ? { error: `${streamErrors} stream errors, last: ${lastError}` } : {}),
     };
   } catch (err) {
@@ -238,6 +297,7 @@ export async function measureSubscriptionLatency(options: {
       error: (err as Error).message,
     };
   } finally {
+    gcObserver?.disconnect();
     for (const s of subs) s.dispose();
     for (let i = 0; i < created.length; i += 20) {
       await Promise.all(
@@ -293,6 +353,12 @@ export async function measureSubscriptionLatency(options: {
       },
     };
   }
+}
+
+function slowest(spreads: Map<string, { firstMs: number; lastMs: number }>) {
+  let worst: { firstMs: number; lastMs: number } | undefined;
+  for (const s of spreads.values()) if (!worst || s.lastMs > worst.lastMs) worst = s;
+  return worst ? { slowestEvent: { firstMs: round(worst.firstMs), lastMs: round(worst.lastMs) } } : {};
 }
 
 /**

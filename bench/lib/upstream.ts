@@ -68,7 +68,14 @@ export async function startUpstream(
       kubeconfigPath,
     ],
   ];
-  const child = startNodeChild(`simulator-${size.name}`, 'src/simulator/cli.ts', args, options);
+  // No memory reducer: it fires when the simulator allocates little, and a memory-reducing
+  // full GC of a 100,000-pod simulator took 500-700 ms of CPU on both cores, twice in the middle
+  // of the timed events of the WebSocket fan-out row (CPU of every process read per event,
+  // KUBEGATE_BENCH_EVENT_LOG=1 with bench/subscriptions-only.ts at size L). The simulator stands
+  // in for an API server written in Go; its own GC is not what the bench measures.
+  const child = startNodeChild(`simulator-${size.name}`, 'src/simulator/cli.ts', args, options, [
+    '--no-memory-reducer',
+  ]);
   const [, url, built] = await child.waitFor(
     /simulator listening on (https:\/\/\S+) \(built in (\d+) ms/,
     600_000,

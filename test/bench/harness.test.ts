@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CellResult } from '../../bench/lib/load.js';
+import { HARNESS_SEMI_SPACE } from '../../bench/lib/machine.js';
 import type { BenchResults } from '../../bench/lib/results.js';
 
 const OUT = mkdtempSync(join(tmpdir(), 'kubegate-bench-test-'));
@@ -32,9 +33,14 @@ function positive(cell: CellResult | null | undefined, label: string) {
 beforeAll(async () => {
   committedBefore = existsSync(COMMITTED) ? statSync(COMMITTED).mtimeMs : null;
   const code = await new Promise<number | null>((resolve) => {
-    child = spawn(process.execPath, ['--import', 'tsx', 'bench/run.ts', '--tiny', '--out', OUT], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    // As package.json's `bench` script starts it.
+    child = spawn(
+      process.execPath,
+      [HARNESS_SEMI_SPACE, '--import', 'tsx', 'bench/run.ts', '--tiny', '--out', OUT],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     child.stdout!.on('data', (d) => {
       output += d;
     });
@@ -63,6 +69,9 @@ describe('npm run bench -- --tiny', () => {
     expect(results.machine.memoryBytes).toBeGreaterThan(0);
     expect(results.machine.cpuModel).not.toBe('');
     expect(results.versions.node).toMatch(/^v\d+/);
+    // The harness's own flags are on record, without the tsx loader's.
+    expect(results.harnessFlags).toEqual([HARNESS_SEMI_SPACE]);
+    expect(JSON.parse(readFileSync('package.json', 'utf8')).scripts.bench).toContain(HARNESS_SEMI_SPACE);
     for (const key of ['kubegate', 'graphqlYoga', 'clientNode', 'autocannon'] as const) {
       expect(results.versions[key], key).toMatch(/^\d+\.\d+\.\d+/);
     }
@@ -121,6 +130,10 @@ describe('npm run bench -- --tiny', () => {
       expect(r.samples).toBe(r.subscribers * r.events);
       expect(r.p50Ms).toBeGreaterThan(0);
       expect(r.p99Ms).toBeGreaterThanOrEqual(r.p50Ms);
+      // The event whose last delivery came latest, to tell a stall before the fan-out from one in it.
+      expect(r.slowestEvent?.firstMs).toBeGreaterThan(0);
+      expect(r.slowestEvent!.lastMs).toBeGreaterThanOrEqual(r.slowestEvent!.firstMs);
+      expect(r.slowestEvent!.lastMs).toBeGreaterThanOrEqual(r.p99Ms);
     }
     // The fan-out row is read against the machine's floor for as many sockets, measured in the run.
     const fanout = subs.results.find((r) => r.fanout);
