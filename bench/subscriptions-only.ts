@@ -21,7 +21,7 @@ import { startGateway } from './lib/gateway.js';
 import { HARNESS_SEMI_SPACE, harnessFlags, processCpuMs } from './lib/machine.js';
 import { subscriptionDocument } from './lib/operations.js';
 import { subscriberLimitEnv } from './lib/size-run.js';
-import { measureSubscriptionLatency, type Transport } from './lib/subscriptions.js';
+import { describeSlowest, measureSubscriptionLatency, type Transport } from './lib/subscriptions.js';
 import { startUpstream } from './lib/upstream.js';
 
 const args = process.argv.slice(2);
@@ -90,7 +90,7 @@ for (const transport of transports) {
         ? ''
         : `; during the timed events ${Math.round(f.timedCpuMs)} ms, ${((f.timedCpuMs / Math.max(1, f.samples)) * 1000).toFixed(1)} µs per delivered event (the subscribers' process: ${(((f.clientCpuMs ?? 0) / Math.max(1, f.samples)) * 1000).toFixed(1)} µs)`;
     console.log(
-      `${transport} ×${subscribers}: p50 ${f.p50Ms} ms, p99 ${f.p99Ms} ms (${f.samples} samples, ${f.lost} lost); gateway CPU ${Math.round(cpu)} ms over the run (connections included), ${((cpu / Math.max(1, f.samples)) * 1000).toFixed(1)} µs per delivered event${timed}${f.slowestEvent ? `; slowest event: first delivery ${f.slowestEvent.firstMs} ms, last ${f.slowestEvent.lastMs} ms` : ''}${f.error ? `; ${f.error}` : ''}`,
+      `${transport} ×${subscribers}: p50 ${f.p50Ms} ms, p99 ${f.p99Ms} ms (${f.samples} samples, ${f.lost} lost); gateway CPU ${Math.round(cpu)} ms over the run (connections included), ${((cpu / Math.max(1, f.samples)) * 1000).toFixed(1)} µs per delivered event${timed}${f.slowestEvent ? `; ${describeSlowest(f.slowestEvent)}` : ''}${f.error ? `; ${f.error}` : ''}`,
     );
   }
 }

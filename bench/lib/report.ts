@@ -6,7 +6,7 @@ import type { CellResult } from './load.js';
 import { RBAC_P50_TARGET, REVOCATION_TARGET_MS } from './rbac.js';
 import type { BenchResults, SizeResult } from './results.js';
 import { median } from './stats.js';
-import { WARMUP_EVENTS } from './subscriptions.js';
+import { describeSlowest, WARMUP_EVENTS } from './subscriptions.js';
 
 const n = (x: number | null | undefined, digits = 1) =>
   x === null || x === undefined || !Number.isFinite(x)
@@ -131,7 +131,7 @@ function sizeSection(s: SizeResult, results: BenchResults): string {
     for (const f of s.subscriptions.results.filter((r) => r.fanout && r.floorMs !== undefined)) {
       lines.push(
         '',
-        `Fan-out row (WebSocket ×${f.subscribers.toLocaleString('en')}): p99 ${ms(f.p99Ms)} ms against the machine's floor for as many sockets, ${ms(f.floorMs!)} ms (one write to each of ${f.subscribers.toLocaleString('en')} loopback sockets, \`bench/socket-writes.ts\`; median of rounds measured just before and after the row): ${Number.isFinite(f.p99Ms / f.floorMs!) ? (f.p99Ms / f.floorMs!).toFixed(2) : 'n/a'}× the floor.`,
+        `Fan-out row (WebSocket ×${f.subscribers.toLocaleString('en')}): p99 ${ms(f.p99Ms)} ms against the machine's floor for as many sockets, ${ms(f.floorMs!)} ms (one write to each of ${f.subscribers.toLocaleString('en')} loopback sockets, \`bench/socket-writes.ts\`; median of rounds measured just before and after the row): ${Number.isFinite(f.p99Ms / f.floorMs!) ? (f.p99Ms / f.floorMs!).toFixed(2) : 'n/a'}× the floor.${f.slowestEvent?.cpuMs && f.medianEventCpuMs ? ` Its ${describeSlowest(f.slowestEvent)} (from /proc, in 10 ms ticks; the median event: gateway ${f.medianEventCpuMs.gateway ?? 'n/a'} ms, API server ${f.medianEventCpuMs.apiServer} ms, harness ${f.medianEventCpuMs.harness} ms). A late event whose extra CPU is another process's was that process's doing (bench/results/fanout-stalls.md).` : ''}`,
       );
     }
   }

@@ -33,7 +33,12 @@ import type { FloorFigures, MemoryFigures, Ratios, SizeResult, SyncFigures } fro
 import { measureRevocation } from './revocation.js';
 import { measureSocketFloor, openFileLimit } from './socket-floor.js';
 import { median, round } from './stats.js';
-import { measureSubscriptionLatency, type SubscriptionFigures, type Transport } from './subscriptions.js';
+import {
+  describeSlowest,
+  measureSubscriptionLatency,
+  type SubscriptionFigures,
+  type Transport,
+} from './subscriptions.js';
 import {
   pickJobPod,
   pickVariables,
@@ -192,7 +197,7 @@ export async function runSize(size: SizeSpec, ctx: SizeContext): Promise<SizeRes
             record('Q1 B/A in pairs', err);
           }
         }
-        if (cache) await runSubscriptions(result, gw.url, gw.cluster, upstream, ctx);
+        if (cache) await runSubscriptions(result, gw, upstream, ctx);
         await gw.child.stop();
       } catch (err) {
         record(`system ${system}`, err);
@@ -712,11 +717,12 @@ export async function secondNodePage(
 
 async function runSubscriptions(
   result: SizeResult,
-  url: string,
-  cluster: string,
+  gateway: { url: string; cluster: string; child: Child },
   upstream: Upstream,
   ctx: SizeContext,
 ): Promise<void> {
+  const { url, cluster } = gateway;
+  const cpuMs = () => processCpuMs(gateway.child.proc.pid);
   if ('unavailable' in ctx.subscription) {
     result.subscriptions = { available: false, reason: ctx.subscription.unavailable, results: [] };
     ctx.log(`  subscriptions: not available (${ctx.subscription.unavailable})`);
@@ -742,14 +748,16 @@ async function runSubscriptions(
         events: ctx.config.subscriptionEvents,
         eventTimeoutMs: 5_000,
         distinct,
+        cpuMs,
       });
       result.subscriptions.results.push(figures);
       ctx.log(
-        `  subscriptions ${transport} ×${subscribers}${distinct ? ' (distinct operations)' : ''}: p50 ${figures.p50Ms} ms, p99 ${figures.p99Ms} ms (${figures.samples} samples, ${figures.lost} lost)${figures.error ? `; ${figures.error}` : ''}`,
+        `  subscriptions ${transport} ×${subscribers}${distinct ? ' (distinct operations)' : ''}: p50 ${figures.p50Ms} ms, p99 ${figures.p99Ms} ms (${figures.samples} samples, ${figures.lost} lost)${figures.slowestEvent ? `; ${describeSlowest(figures.slowestEvent)}` : ''}${figures.error ? `; ${figures.error}` : ''}`,
       );
     }
   }
-  if (ctx.config.fanout > 0) result.subscriptions.results.push(await fanoutRow(url, cluster, upstream, ctx));
+  if (ctx.config.fanout > 0)
+    result.subscriptions.results.push(await fanoutRow(url, cluster, upstream, ctx, cpuMs));
 }
 
 /**
@@ -762,6 +770,7 @@ async function fanoutRow(
   cluster: string,
   upstream: Upstream,
   ctx: SizeContext,
+  cpuMs: () => number | null,
 ): Promise<SubscriptionFigures> {
   const n = ctx.config.fanout;
   const base = {
@@ -787,11 +796,12 @@ async function fanoutRow(
     subscribers: n,
     events: ctx.config.subscriptionEvents,
     eventTimeoutMs: 30_000,
+    cpuMs,
   });
   const after = await measureSocketFloor(n);
   const floorMs = round(median([...before.rounds, ...after.rounds]));
   ctx.log(
-    `  subscriptions ws ×${n} (fan-out): p50 ${figures.p50Ms} ms, p99 ${figures.p99Ms} ms (${figures.samples} samples, ${figures.lost} lost); floor ${floorMs} ms (${fmtRatio(figures.p99Ms / floorMs)}×)${figures.slowestEvent ? `; slowest event: first delivery ${figures.slowestEvent.firstMs} ms, last ${figures.slowestEvent.lastMs} ms` : ''}${figures.error ? `; ${figures.error}` : ''}`,
+    `  subscriptions ws ×${n} (fan-out): p50 ${figures.p50Ms} ms, p99 ${figures.p99Ms} ms (${figures.samples} samples, ${figures.lost} lost); floor ${floorMs} ms (${fmtRatio(figures.p99Ms / floorMs)}×)${figures.slowestEvent ? `; ${describeSlowest(figures.slowestEvent)}` : ''}${figures.error ? `; ${figures.error}` : ''}`,
   );
   return { ...figures, fanout: true, floorMs };
 }

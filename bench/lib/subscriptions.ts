@@ -54,8 +54,21 @@ export interface SubscriptionFigures {
    * the gateway's informer) moves both; one during the fan-out (a pause in the gateway or in
    * the subscribers' process) moves only the last.
    */
-  slowestEvent?: { firstMs: number; lastMs: number };
+  slowestEvent?: SlowestEvent;
+  /** The median over the timed events of each process's CPU per event (as SlowestEvent.cpuMs). */
+  medianEventCpuMs?: SlowestEvent['cpuMs'];
   error?: string;
+}
+
+export interface SlowestEvent {
+  firstMs: number;
+  lastMs: number;
+  /**
+   * CPU time (ms, /proc, 10 ms ticks) over that event, write to last delivery, of the gateway
+   * (when `cpuMs` is given), the API server and the harness (the subscribers' process, every
+   * thread): which process a late event's time went to (bench/results/fanout-stalls.md).
+   */
+  cpuMs?: { gateway?: number; apiServer: number; harness: number };
 }
 
 interface Subscriber {
@@ -145,7 +158,7 @@ export async function measureSubscriptionLatency(options: {
   const seenBy = new Map<string, { flags: Uint8Array; count: number }>();
   const latencies: number[] = [];
   /** Per timed event: its first and last delivery (ms after the write). */
-  const spreads = new Map<string, { firstMs: number; lastMs: number }>();
+  const spreads = new Map<string, SlowestEvent>();
   const created: string[] = [];
   const gcLog: { start: number; end: number }[] | undefined = process.env.KUBEGATE_BENCH_EVENT_LOG
     ? []
@@ -243,12 +256,20 @@ export async function measureSubscriptionLatency(options: {
     for (let e = 0; e < options.events; e++) {
       const name = `${runId}-${e}`;
       const wall = Date.now();
-      const cpuAt = gcLog && ([options.cpuMs?.() ?? 0, upstreamCpu(), process.cpuUsage()] as const);
+      const cpuAt = [options.cpuMs?.() ?? undefined, upstreamCpu(), process.cpuUsage()] as const;
       await write(name);
       await waitSeen(name, connected, options.eventTimeoutMs);
       // KUBEGATE_BENCH_EVENT_LOG=1: every timed event's wall-clock write time and spread, to lay
       // a stall beside the processes' GC traces (KUBEGATE_BENCH_NODE_ARGS=--trace-gc).
       const spread = spreads.get(name);
+      if (spread) {
+        const gatewayNow = options.cpuMs?.();
+        spread.cpuMs = {
+          ...(cpuAt[0] != null && gatewayNow != null ? { gateway: round(gatewayNow - cpuAt[0]) } : {}),
+          apiServer: round(upstreamCpu() - cpuAt[1]),
+          harness: round(cpuMsOf(process.cpuUsage(cpuAt[2]))),
+        };
+      }
       if (gcLog && spread) {
         const from = sent.get(name) ?? 0;
         const pauses = gcLog
@@ -257,8 +278,9 @@ export async function measureSubscriptionLatency(options: {
         gcLog.length = 0;
         // CPU over the event (write to last delivery) of the gateway, the API server and this
         // process: a stall with the same CPU is time the machine gave to something else.
-        const used = cpuAt
-          ? `; CPU ms: gateway ${round((options.cpuMs?.() ?? 0) - cpuAt[0])}, API server ${round(upstreamCpu() - cpuAt[1])}, subscribers ${round(cpuMsOf(process.cpuUsage(cpuAt[2])))}`
+        const c = spread.cpuMs;
+        const used = c
+          ? `; CPU ms: gateway ${c.gateway ?? '?'}, API server ${c.apiServer}, subscribers ${c.harness}`
           : '';
         process.stderr.write(
           `event ${e} written at ${new Date(wall).toISOString()} (${round(from)} ms into this process): first ${round(spread.firstMs)} ms, last ${round(spread.lastMs)} ms; this process's GC pauses (ms after the write + ms): ${pauses.join(' ') || 'none'}${used}\n`,
@@ -282,6 +304,7 @@ export async function measureSubscriptionLatency(options: {
       p50Ms: round(percentile(latencies, 50)),
       p99Ms: round(percentile(latencies, 99)),
       ...slowest(spreads),
+      ...medianCpu(spreads),
       ...(streamErrors ? { error: `${streamErrors} stream errors, last: ${lastError}` } : {}),
     };
   } catch (err) {
@@ -355,10 +378,43 @@ export async function measureSubscriptionLatency(options: {
   }
 }
 
-function slowest(spreads: Map<string, { firstMs: number; lastMs: number }>) {
-  let worst: { firstMs: number; lastMs: number } | undefined;
+function slowest(spreads: Map<string, SlowestEvent>) {
+  let worst: SlowestEvent | undefined;
   for (const s of spreads.values()) if (!worst || s.lastMs > worst.lastMs) worst = s;
-  return worst ? { slowestEvent: { firstMs: round(worst.firstMs), lastMs: round(worst.lastMs) } } : {};
+  return worst
+    ? { slowestEvent: { ...worst, firstMs: round(worst.firstMs), lastMs: round(worst.lastMs) } }
+    : {};
+}
+
+function medianCpu(spreads: Map<string, SlowestEvent>) {
+  const all = [...spreads.values()].flatMap((s) => (s.cpuMs ? [s.cpuMs] : []));
+  if (all.length === 0) return {};
+  const gateway = all.flatMap((c) => (c.gateway === undefined ? [] : [c.gateway]));
+  return {
+    medianEventCpuMs: {
+      ...(gateway.length ? { gateway: percentile(gateway, 50) } : {}),
+      apiServer: percentile(
+        all.map((c) => c.apiServer),
+        50,
+      ),
+      harness: round(
+        percentile(
+          all.map((c) => c.harness),
+          50,
+        ),
+      ),
+    },
+  };
+}
+
+/** A slowest event in words: its deliveries and each process's CPU over it. */
+export function describeSlowest(e: SlowestEvent | undefined): string {
+  if (!e) return '';
+  const c = e.cpuMs;
+  const cpu = c
+    ? `; CPU over it: gateway ${c.gateway ?? 'n/a'} ms, API server ${c.apiServer} ms, harness ${c.harness} ms`
+    : '';
+  return `slowest event: first delivery ${e.firstMs} ms, last ${e.lastMs} ms${cpu}`;
 }
 
 /**

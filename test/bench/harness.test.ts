@@ -134,6 +134,12 @@ describe('npm run bench -- --tiny', () => {
       expect(r.slowestEvent?.firstMs).toBeGreaterThan(0);
       expect(r.slowestEvent!.lastMs).toBeGreaterThanOrEqual(r.slowestEvent!.firstMs);
       expect(r.slowestEvent!.lastMs).toBeGreaterThanOrEqual(r.p99Ms);
+      // With each process's CPU over it, and the median event's, to say whose time a late one took.
+      for (const cpu of [r.slowestEvent!.cpuMs, r.medianEventCpuMs]) {
+        expect(cpu?.gateway).toBeGreaterThanOrEqual(0);
+        expect(cpu?.apiServer).toBeGreaterThanOrEqual(0);
+        expect(cpu?.harness).toBeGreaterThan(0);
+      }
     }
     // The fan-out row is read against the machine's floor for as many sockets, measured in the run.
     const fanout = subs.results.find((r) => r.fanout);
