@@ -12,15 +12,12 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildSchema } from 'graphql';
-import { createClient as createSseClient } from 'graphql-sse';
-import { createClient as createWsClient } from 'graphql-ws';
-import WebSocket from 'ws';
 import { killChildrenOnExit, stopAll } from './lib/children.js';
 import { SIZES } from './lib/config.js';
 import { startGateway } from './lib/gateway.js';
 import { subscriptionDocument } from './lib/operations.js';
 import { subscriberLimitEnv } from './lib/size-run.js';
-import { nodeStreamFetch } from './lib/subscriptions.js';
+import { subscribeClient } from './lib/subscriptions.js';
 import { startUpstream } from './lib/upstream.js';
 
 const args = process.argv.slice(2);
@@ -64,31 +61,7 @@ const subscribe = (index: number) => {
       : variables,
   };
   const sink = { next: () => seen.add(index), error: () => {}, complete: () => {} };
-  if (transport === 'sse') {
-    const client = createSseClient({
-      url: gateway.url,
-      singleConnection: false,
-      retryAttempts: 0,
-      fetchFn: nodeStreamFetch,
-    });
-    const stop = client.subscribe(payload, sink);
-    disposers.push(() => {
-      stop();
-      client.dispose();
-    });
-  } else {
-    const client = createWsClient({
-      url: gateway.url.replace(/^http/, 'ws'),
-      webSocketImpl: WebSocket,
-      retryAttempts: 0,
-      lazy: true,
-    });
-    const stop = client.subscribe(payload, sink);
-    disposers.push(() => {
-      stop();
-      void client.dispose();
-    });
-  }
+  disposers.push(subscribeClient(gateway.url, transport, payload, sink).dispose);
 };
 let pods = 0;
 const createPod = async () => {

@@ -71,7 +71,7 @@ export interface SlowestEvent {
   cpuMs?: { gateway?: number; apiServer: number; harness: number };
 }
 
-interface Subscriber {
+export interface Subscriber {
   dispose(): void;
 }
 
@@ -347,35 +347,49 @@ export async function measureSubscriptionLatency(options: {
       error: onError,
       complete: () => {},
     };
-    if (transport === 'sse') {
-      const client = createSseClient({
-        url: options.url,
-        singleConnection: false,
-        retryAttempts: 0,
-        fetchFn: nodeStreamFetch,
-      });
-      const stop = client.subscribe(payload, sink);
-      return {
-        dispose: () => {
-          stop();
-          client.dispose();
-        },
-      };
-    }
-    const client = createWsClient({
-      url: options.url.replace(/^http/, 'ws'),
-      webSocketImpl: WebSocket,
+    return subscribeClient(options.url, transport, payload, sink);
+  }
+}
+
+/**
+ * One subscriber as a browser tab makes it: a graphql-sse client (distinct connections, its
+ * body read as a Node stream: nodeStreamFetch) or a graphql-ws client with a connection of its
+ * own, subscribed to `payload`; dispose() ends both the subscription and the client.
+ */
+export function subscribeClient(
+  url: string,
+  transport: Transport,
+  payload: { query: string; variables: Record<string, unknown> },
+  sink: { next(value: unknown): void; error(error: unknown): void; complete(): void },
+): Subscriber {
+  if (transport === 'sse') {
+    const client = createSseClient({
+      url,
+      singleConnection: false,
       retryAttempts: 0,
-      lazy: true,
+      fetchFn: nodeStreamFetch,
     });
     const stop = client.subscribe(payload, sink);
     return {
       dispose: () => {
         stop();
-        void client.dispose();
+        client.dispose();
       },
     };
   }
+  const client = createWsClient({
+    url: url.replace(/^http/, 'ws'),
+    webSocketImpl: WebSocket,
+    retryAttempts: 0,
+    lazy: true,
+  });
+  const stop = client.subscribe(payload, sink);
+  return {
+    dispose: () => {
+      stop();
+      void client.dispose();
+    },
+  };
 }
 
 function slowest(spreads: Map<string, SlowestEvent>) {
