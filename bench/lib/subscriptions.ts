@@ -256,11 +256,11 @@ export async function measureSubscriptionLatency(options: {
     for (let e = 0; e < options.events; e++) {
       const name = `${runId}-${e}`;
       const wall = Date.now();
-      const cpuAt = [options.cpuMs?.() ?? undefined, upstreamCpu(), process.cpuUsage()] as const;
+      const cpuAt = [options.cpuMs?.(), upstreamCpu(), process.cpuUsage()] as const;
       await write(name);
       await waitSeen(name, connected, options.eventTimeoutMs);
-      // KUBEGATE_BENCH_EVENT_LOG=1: every timed event's wall-clock write time and spread, to lay
-      // a stall beside the processes' GC traces (KUBEGATE_BENCH_NODE_ARGS=--trace-gc).
+      // CPU over the event (write to last delivery) of the gateway, the API server and this
+      // process: a stall with the same CPU is time the machine gave to something else.
       const spread = spreads.get(name);
       if (spread) {
         const gatewayNow = options.cpuMs?.();
@@ -276,14 +276,11 @@ export async function measureSubscriptionLatency(options: {
           .filter((g) => g.end > from && g.start < from + spread.lastMs)
           .map((g) => `${round(g.start - from)}+${round(g.end - g.start)}`);
         gcLog.length = 0;
-        // CPU over the event (write to last delivery) of the gateway, the API server and this
-        // process: a stall with the same CPU is time the machine gave to something else.
-        const c = spread.cpuMs;
-        const used = c
-          ? `; CPU ms: gateway ${c.gateway ?? '?'}, API server ${c.apiServer}, subscribers ${c.harness}`
-          : '';
+        // KUBEGATE_BENCH_EVENT_LOG=1: every timed event's wall-clock write time, deliveries, CPU
+        // and this process's GC pauses, to lay a stall beside the children's GC traces
+        // (KUBEGATE_BENCH_NODE_ARGS=--trace-gc).
         process.stderr.write(
-          `event ${e} written at ${new Date(wall).toISOString()} (${round(from)} ms into this process): first ${round(spread.firstMs)} ms, last ${round(spread.lastMs)} ms; this process's GC pauses (ms after the write + ms): ${pauses.join(' ') || 'none'}${used}\n`,
+          `event ${e} written at ${new Date(wall).toISOString()} (${round(from)} ms into this process): ${describeEvent(spread)}; this process's GC pauses (ms after the write + ms): ${pauses.join(' ') || 'none'}\n`,
         );
       }
       expected += connected;
@@ -423,12 +420,16 @@ function medianCpu(spreads: Map<string, SlowestEvent>) {
 
 /** A slowest event in words: its deliveries and each process's CPU over it. */
 export function describeSlowest(e: SlowestEvent | undefined): string {
-  if (!e) return '';
+  return e ? `slowest event: ${describeEvent(e)}` : '';
+}
+
+/** One timed event in words: its first and last delivery, and each process's CPU over it. */
+function describeEvent(e: SlowestEvent): string {
   const c = e.cpuMs;
   const cpu = c
     ? `; CPU over it: gateway ${c.gateway ?? 'n/a'} ms, API server ${c.apiServer} ms, harness ${c.harness} ms`
     : '';
-  return `slowest event: first delivery ${e.firstMs} ms, last ${e.lastMs} ms${cpu}`;
+  return `first delivery ${round(e.firstMs)} ms, last ${round(e.lastMs)} ms${cpu}`;
 }
 
 /**
