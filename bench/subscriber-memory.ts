@@ -6,7 +6,10 @@
  * runs the full bench's subscription (one identical operation, as tabs of one live page; with
  * `distinct`, each its own). SNAPSHOT=FILE also writes a heap snapshot of the gateway with
  * the subscribers connected and prints what they added to the heap, by constructor (self
- * sizes, against a snapshot taken before they connected), the largest first.
+ * sizes, against a snapshot taken before they connected), the largest first. With it,
+ * `PATHS=ResultStream,WebSocket` (constructor names) also prints where the subscribers' bytes
+ * hang: per subscriber, by retaining path below the nearest object of those constructors
+ * (`PATH_DEPTH` edges, default 4; bench/lib/heap-paths.ts).
  */
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,6 +18,7 @@ import { buildSchema } from 'graphql';
 import { killChildrenOnExit, stopAll } from './lib/children.js';
 import { SIZES } from './lib/config.js';
 import { startGateway } from './lib/gateway.js';
+import { bytesByRetainingPath } from './lib/heap-paths.js';
 import { subscriptionDocument } from './lib/operations.js';
 import { subscriberLimitEnv } from './lib/size-run.js';
 import { subscribeClient } from './lib/subscriptions.js';
@@ -114,6 +118,13 @@ if (process.env.SNAPSHOT) {
   );
   for (const [name, { count, bytes }] of added.slice(0, 40))
     console.log(`${(count / n).toFixed(2).padStart(8)} ${(bytes / n).toFixed(0).padStart(7)}  ${name}`);
+  if (process.env.PATHS) {
+    const anchors = new Set(process.env.PATHS.split(','));
+    const paths = bytesByRetainingPath(JSON.parse(text), anchors, Number(process.env.PATH_DEPTH ?? 4));
+    console.log(`by retaining path below ${[...anchors].join(', ')} (per subscriber: objects, bytes):`);
+    for (const [path, { count, bytes }] of [...paths].sort((x, y) => y[1].bytes - x[1].bytes).slice(0, 40))
+      console.log(`${(count / n).toFixed(2).padStart(8)} ${(bytes / n).toFixed(0).padStart(7)}  ${path}`);
+  }
 }
 for (const dispose of disposers) dispose();
 await stopAll();

@@ -10,8 +10,8 @@ import { ErrorCode, GatewayError } from '../errors.js';
 export interface EventQueueOptions {
   /** Items that may wait for the consumer before it is cut off. */
   limit: number;
-  /** Called once when the consumer goes away or is cut off: unsubscribe here. */
-  onClose?: () => void;
+  /** Called once, with the queue, when the consumer goes away or is cut off: unsubscribe here. */
+  onClose?: (queue: object) => void;
   /** What a cut-off consumer should do next (the SLOW_CONSUMER message's advice). */
   resumeAdvice?: string;
 }
@@ -97,8 +97,8 @@ export class EventQueue<T> implements AsyncIterableIterator<T | GatewayError>, R
       return;
     }
     const previous = this.options.onClose;
-    this.options.onClose = () => {
-      previous?.();
+    this.options.onClose = (queue) => {
+      previous?.(queue);
       callback();
     };
   }
@@ -223,6 +223,6 @@ export class EventQueue<T> implements AsyncIterableIterator<T | GatewayError>, R
   private release(): void {
     const onClose = this.options.onClose;
     this.options.onClose = undefined;
-    onClose?.();
+    onClose?.(this);
   }
 }

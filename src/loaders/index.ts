@@ -28,6 +28,7 @@ import {
 import { type ClusterCatalog, createCatalog } from './catalog.js';
 import type { ClusterDirectory } from './directory.js';
 import type { AnyObject, ListKey, ObjectKey } from './keys.js';
+import { lazyMethods } from './lazy.js';
 import { type BatchHook, createListLoader, createObjectLoader } from './lists.js';
 import { createLogs, defaultLogGate, type LogGate, type Logs } from './logs.js';
 import type { Principal } from './principal.js';
@@ -278,6 +279,18 @@ class CurrentLoaders implements Loaders {
   }
 }
 
+const lazyWrites = lazyMethods<Writes>({
+  deletePod: true,
+  evictPod: true,
+  createJob: true,
+  deleteJob: true,
+  suspendJob: true,
+  cordonNode: true,
+  drainNode: true,
+  setLabels: true,
+});
+const lazyLogs = lazyMethods<Logs>({ read: true, follow: true, job: true, workload: true });
+
 export function createContext({
   directory,
   principal,
@@ -299,21 +312,26 @@ export function createContext({
     reviews,
     clock,
   });
-  const write = createWrites({
-    gate: writes ?? defaultWriteGate(directory, clock),
-    directory,
-    principal,
-    clusters,
-  });
-  const logs = createLogs({
-    directory,
-    principal,
-    gate: logGate ?? defaultLogGate(directory, clock),
-    queueLimit: settings?.queueLimit ?? DEFAULT_SUBSCRIBER_QUEUE,
-    reviews,
-    targets: (name) => clusters.targets(name),
-    clock,
-  });
+  // Built on first use: most requests (and every subscription) neither write nor read logs.
+  const write = lazyWrites(() =>
+    createWrites({
+      gate: writes ?? defaultWriteGate(directory, clock),
+      directory,
+      principal,
+      clusters,
+    }),
+  );
+  const logs = lazyLogs(() =>
+    createLogs({
+      directory,
+      principal,
+      gate: logGate ?? defaultLogGate(directory, clock),
+      queueLimit: settings?.queueLimit ?? DEFAULT_SUBSCRIBER_QUEUE,
+      reviews,
+      targets: (name) => clusters.targets(name),
+      clock,
+    }),
+  );
   return Object.freeze({
     clock,
     loaders,
