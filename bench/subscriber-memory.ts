@@ -18,7 +18,7 @@ import { buildSchema } from 'graphql';
 import { killChildrenOnExit, stopAll } from './lib/children.js';
 import { SIZES } from './lib/config.js';
 import { startGateway } from './lib/gateway.js';
-import { bytesByRetainingPath } from './lib/heap-paths.js';
+import { bytesByRetainingPath, type HeapSnapshot, snapshotLayout } from './lib/heap-paths.js';
 import { subscriptionDocument } from './lib/operations.js';
 import { subscriberLimitEnv } from './lib/size-run.js';
 import { subscribeClient } from './lib/subscriptions.js';
@@ -131,17 +131,8 @@ await stopAll();
 console.log(`logs in ${work}`);
 
 /** A V8 heap snapshot's nodes, their count and self sizes summed by type and name. */
-function snapshotByConstructor(snapshot: {
-  snapshot: { meta: { node_fields: string[]; node_types: [string[]] } };
-  nodes: number[];
-  strings: string[];
-}) {
-  const fields = snapshot.snapshot.meta.node_fields;
-  const width = fields.length;
-  const typeAt = fields.indexOf('type');
-  const nameAt = fields.indexOf('name');
-  const sizeAt = fields.indexOf('self_size');
-  const types = snapshot.snapshot.meta.node_types[0];
+function snapshotByConstructor(snapshot: HeapSnapshot) {
+  const { width, typeAt, nameAt, sizeAt, nodeTypes: types } = snapshotLayout(snapshot);
   const sums = new Map<string, { count: number; bytes: number }>();
   for (let i = 0; i < snapshot.nodes.length; i += width) {
     const type = types[snapshot.nodes[i + typeAt]];

@@ -9,37 +9,16 @@
  *   npx tsx scripts/heap-census.ts Heap.*.heapsnapshot [rows]
  */
 import { readFileSync } from 'node:fs';
-
-interface Snapshot {
-  snapshot: {
-    meta: {
-      node_fields: string[];
-      node_types: [string[]];
-      edge_fields: string[];
-      edge_types: [string[]];
-    };
-  };
-  nodes: number[];
-  edges: number[];
-  strings: string[];
-}
+import { type HeapSnapshot, snapshotLayout } from '../bench/lib/heap-paths.js';
 
 const file = process.argv[2];
 if (!file) throw new Error('usage: heap-census.ts SNAPSHOT [rows]');
 const rows = Number(process.argv[3] ?? 30);
-const s = JSON.parse(readFileSync(file, 'utf8')) as Snapshot;
-const { meta } = s.snapshot;
-const NF = meta.node_fields.length;
-const EF = meta.edge_fields.length;
-const nType = meta.node_fields.indexOf('type');
-const nName = meta.node_fields.indexOf('name');
-const nSize = meta.node_fields.indexOf('self_size');
-const nEdges = meta.node_fields.indexOf('edge_count');
-const eType = meta.edge_fields.indexOf('type');
-const eName = meta.edge_fields.indexOf('name_or_index');
-const eTo = meta.edge_fields.indexOf('to_node');
-const nodeTypes = meta.node_types[0];
-const edgeTypes = meta.edge_types[0];
+const s = JSON.parse(readFileSync(file, 'utf8')) as HeapSnapshot;
+const layout = snapshotLayout(s);
+const { width: NF, edgeWidth: EF, nodeTypes, edgeTypes } = layout;
+const { typeAt: nType, nameAt: nName, sizeAt: nSize, edgeCountAt: nEdges } = layout;
+const { edgeTypeAt: eType, edgeNameAt: eName, toAt: eTo } = layout;
 const PROPERTY = edgeTypes.indexOf('property');
 const ELEMENT = edgeTypes.indexOf('element');
 const INTERNAL = edgeTypes.indexOf('internal');

@@ -8,7 +8,8 @@
  * found to stay alive with every subscription (bench/subscriber-memory.ts, `PATHS=...`).
  * Objects with no anchor on their path are left out (the gateway's own, shared structures).
  */
-interface Snapshot {
+/** A V8 heap snapshot as JSON.parse reads it (what these tools use of it). */
+export interface HeapSnapshot {
   snapshot: {
     meta: {
       node_fields: string[];
@@ -22,24 +23,43 @@ interface Snapshot {
   strings: string[];
 }
 
+/** Where a snapshot keeps each field: the widths of its node and edge records and the offsets in them. */
+export function snapshotLayout(snapshot: HeapSnapshot) {
+  const { meta } = snapshot.snapshot;
+  return {
+    width: meta.node_fields.length,
+    edgeWidth: meta.edge_fields.length,
+    nodeTypes: meta.node_types[0],
+    edgeTypes: meta.edge_types[0],
+    typeAt: meta.node_fields.indexOf('type'),
+    nameAt: meta.node_fields.indexOf('name'),
+    sizeAt: meta.node_fields.indexOf('self_size'),
+    edgeCountAt: meta.node_fields.indexOf('edge_count'),
+    edgeTypeAt: meta.edge_fields.indexOf('type'),
+    edgeNameAt: meta.edge_fields.indexOf('name_or_index'),
+    toAt: meta.edge_fields.indexOf('to_node'),
+  };
+}
+
 export function bytesByRetainingPath(
-  snapshot: Snapshot,
+  snapshot: HeapSnapshot,
   anchors: ReadonlySet<string>,
   depth: number,
 ): Map<string, { count: number; bytes: number }> {
-  const { meta } = snapshot.snapshot;
-  const width = meta.node_fields.length;
-  const edgeWidth = meta.edge_fields.length;
-  const nodeTypes = meta.node_types[0];
-  const edgeTypes = meta.edge_types[0];
+  const {
+    width,
+    edgeWidth,
+    nodeTypes,
+    edgeTypes,
+    nameAt,
+    sizeAt,
+    edgeCountAt,
+    edgeTypeAt,
+    edgeNameAt,
+    toAt,
+  } = snapshotLayout(snapshot);
   const { nodes, edges, strings } = snapshot;
   const count = nodes.length / width;
-  const edgeCountAt = meta.node_fields.indexOf('edge_count');
-  const nameAt = meta.node_fields.indexOf('name');
-  const sizeAt = meta.node_fields.indexOf('self_size');
-  const toAt = meta.edge_fields.indexOf('to_node');
-  const edgeTypeAt = meta.edge_fields.indexOf('type');
-  const edgeNameAt = meta.edge_fields.indexOf('name_or_index');
   const firstEdge = new Uint32Array(count + 1);
   for (let i = 0, e = 0; i < count; i++) {
     firstEdge[i] = e;
