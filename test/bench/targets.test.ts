@@ -65,6 +65,29 @@ describe('the subscription targets', () => {
     expect(ws?.figure).toMatch(/^p99 36\.0 ms, an operation per subscriber/);
   });
 
+  it('says whose CPU the slowest event of a missed row took, and keeps a met row short', () => {
+    // The full run of 2026-12-05 08:26: one event of the WebSocket row with an operation per
+    // subscriber was late while the simulator (the API server) used 110 ms of CPU.
+    const later = evaluateTargets(
+      JSON.parse(readFileSync('bench/results/2026-12-05T08-26-26-full.json', 'utf8')) as BenchResults,
+    ).filter((t) => t.target.startsWith('Subscriptions ('));
+    const missed = later.find(
+      (t) =>
+        t.size === 'S' &&
+        t.target ===
+          'Subscriptions (WebSocket): p99 < 50 ms at 1,000 subscribers, each with a distinct operation',
+    );
+    expect(missed).toMatchObject({ met: false });
+    expect(missed?.figure).toBe(
+      'p99 68.1 ms, an operation per subscriber (1000/1000 connected, 0 events lost); its slowest event: first delivery 13.927 ms, last 74.249 ms; CPU over it: gateway 20 ms, API server 110 ms, harness 21.03 ms (the median event: gateway 20 ms, API server 0 ms, harness 18.045 ms)',
+    );
+    const met = later.find(
+      (t) => t.size === 'S' && t.target === 'Subscriptions (WebSocket): p99 < 50 ms at 1,000 subscribers',
+    );
+    expect(met).toMatchObject({ met: true });
+    expect(met?.figure).toBe('p99 40.4 ms, one identical operation (1000/1000 connected, 0 events lost)');
+  });
+
   it('judges one identical operation apart from it', () => {
     const sse = verdict('S', 'Subscriptions (SSE): p99 < 50 ms at 1,000 subscribers');
     expect(sse).toMatchObject({ met: true });
