@@ -9,12 +9,16 @@
  * sizes, against a snapshot taken before they connected), the largest first. With it,
  * `PATHS=ResultStream,WebSocket` (constructor names) also prints where the subscribers' bytes
  * hang: per subscriber, by retaining path below the nearest object of those constructors
- * (`PATH_DEPTH` edges, default 4; bench/lib/heap-paths.ts).
+ * (`PATH_DEPTH` edges, default 4; bench/lib/heap-paths.ts). `PER_CONNECTION=K` (WebSocket)
+ * puts K subscriptions on each connection, as Apollo and urql put a page's subscriptions on one
+ * socket: what a further subscription on a connection costs.
  */
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildSchema } from 'graphql';
+import { createClient as createWsClient } from 'graphql-ws';
+import WebSocket from 'ws';
 import { killChildrenOnExit, stopAll } from './lib/children.js';
 import { SIZES } from './lib/config.js';
 import { startGateway } from './lib/gateway.js';
@@ -57,6 +61,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 // relay's first execution) is in the heap before it is measured.
 const seen = new Set<number>();
 const disposers: (() => void)[] = [];
+const perConnection = Number(process.env.PER_CONNECTION ?? 1);
+const shared = new Map<number, ReturnType<typeof createWsClient>>();
 const subscribe = (index: number) => {
   const payload = {
     query: doc.query,
@@ -65,7 +71,24 @@ const subscribe = (index: number) => {
       : variables,
   };
   const sink = { next: () => seen.add(index), error: () => {}, complete: () => {} };
-  disposers.push(subscribeClient(gateway.url, transport, payload, sink).dispose);
+  if (perConnection <= 1 || transport !== 'ws') {
+    disposers.push(subscribeClient(gateway.url, transport, payload, sink).dispose);
+    return;
+  }
+  // The first subscriber (index -1) on a connection of its own; then K to a connection.
+  const slot = index < 0 ? -1 : Math.floor(index / perConnection);
+  let client = shared.get(slot);
+  if (!client) {
+    client = createWsClient({
+      url: gateway.url.replace(/^http/, 'ws'),
+      webSocketImpl: WebSocket,
+      retryAttempts: 0,
+    });
+    shared.set(slot, client);
+    const made = client;
+    disposers.push(() => void made.dispose());
+  }
+  disposers.push(client.subscribe(payload, sink));
 };
 let pods = 0;
 const createPod = async () => {
@@ -101,7 +124,7 @@ await untilSeen(n + 1);
 const after = await gateway.child.memoryAfterGc();
 const mb = (bytes: number) => (bytes / 2 ** 20).toFixed(1);
 console.log(
-  `${n} ${transport} subscribers${distinct ? ' (distinct operations)' : ''}: gateway heap ${mb(before.heapUsed)} -> ${mb(after.heapUsed)} MiB, ${((after.heapUsed - before.heapUsed) / n / 1024).toFixed(1)} KiB per subscriber; RSS ${mb(before.rss)} -> ${mb(after.rss)} MiB (${((after.rss - before.rss) / n / 1024).toFixed(1)} KiB each); external ${mb(before.external)} -> ${mb(after.external)} MiB`,
+  `${n} ${transport} subscribers${distinct ? ' (distinct operations)' : ''}${perConnection > 1 && transport === 'ws' ? `, ${perConnection} to a connection` : ''}: gateway heap ${mb(before.heapUsed)} -> ${mb(after.heapUsed)} MiB, ${((after.heapUsed - before.heapUsed) / n / 1024).toFixed(1)} KiB per subscriber; RSS ${mb(before.rss)} -> ${mb(after.rss)} MiB (${((after.rss - before.rss) / n / 1024).toFixed(1)} KiB each); external ${mb(before.external)} -> ${mb(after.external)} MiB`,
 );
 if (process.env.SNAPSHOT) {
   const text = await gateway.child.heapSnapshot();
