@@ -36,16 +36,12 @@ import {
   type GraphQLAbstractType,
   GraphQLError,
   type GraphQLLeafType,
-  type GraphQLList,
   type GraphQLObjectType,
   type GraphQLOutputType,
   type GraphQLResolveInfo,
   type GraphQLTypeResolver,
   getOperationAST,
   getVariableValues,
-  isAbstractType,
-  isLeafType,
-  isListType,
   isNonNullType,
   isObjectType,
   locatedError,
@@ -54,12 +50,18 @@ import {
   visit,
 } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
+import { compileFields } from './compiled-fields.js';
 import {
+  ABSTRACT,
   answerObject,
+  type Completion,
   type FieldList,
   type FieldPlan,
   fragmentsOf,
   isThenable,
+  LEAF,
+  LIST,
+  NON_NULL,
   SelectionPlan,
 } from './selection-plan.js';
 
@@ -244,8 +246,26 @@ class Execution {
     return this.response(null);
   }
 
+  /**
+   * A selection set's answer: by its generated function (compiled-fields.ts) when it has
+   * one, made the first time the selection set is asked, else by the loop below.
+   */
   executeFields(
     parentType: GraphQLObjectType,
+    fields: FieldList,
+    source: unknown,
+    path: Path | undefined,
+  ): unknown {
+    let compiled = fields.compiled;
+    if (compiled === undefined) {
+      compiled = compileFields(parentType, fields) ?? null;
+      fields.compiled = compiled;
+    }
+    if (compiled !== null) return compiled(this, source, path);
+    return this.executeFieldsGeneric(fields, source, path);
+  }
+
+  executeFieldsGeneric(
     fields: FieldList,
     source: unknown,
     path: Path | undefined,
@@ -254,35 +274,51 @@ class Execution {
     // The values in field order; the answer object is made from them at the end, in one
     // literal of exactly these keys where the plan has a builder (selection-plan.ts).
     const values: unknown[] = new Array(count);
-    let containsPromise = false;
-    let omitted = false;
     // Once per selection set: an abort can only come between ticks (a timer), never while
     // this loop runs, and a selection set reached after a promise comes here again.
     this.throwIfAborted();
     try {
-      for (let i = 0; i < count; i++) {
-        const field = fields[i];
-        const result =
-          field.leaf !== undefined
-            ? this.#executeLeaf(field, field.leaf, source, path)
-            : this.#executeField(field, source, {
-                prev: path,
-                key: field.responseName,
-                typename: parentType.name,
-              });
-        values[i] = result;
-        if (result === undefined) omitted = true;
-        else if (isThenable(result)) containsPromise = true;
-      }
+      for (let i = 0; i < count; i++) values[i] = this.field(fields[i], source, path);
     } catch (error) {
-      if (error !== this.signal?.reason && containsPromise) {
-        // The other fields' promises may reject too: they are settled before this error goes up.
+      return this.escaped(error, values);
+    }
+    return this.assemble(fields, values);
+  }
+
+  /** One field of a selection set on `source` (FieldSteps.field). */
+  field(field: FieldPlan, source: unknown, path: Path | undefined): unknown {
+    return field.leaf !== undefined
+      ? this.#executeLeaf(field, field.leaf, source, path)
+      : this.#executeField(field, source, {
+          prev: path,
+          key: field.responseName,
+          typename: field.parentType.name,
+        });
+  }
+
+  /** An error out of a selection set: the other fields' promises may reject too, and are settled first. */
+  escaped(error: unknown, values: unknown[]): never | Promise<never> {
+    if (error !== this.signal?.reason) {
+      const pending = values.filter(isThenable);
+      if (pending.length > 0) {
         const rethrow = () => {
           throw error;
         };
-        return Promise.all(values.filter(isThenable)).then(rethrow, rethrow);
+        return Promise.all(pending).then(rethrow, rethrow);
       }
-      throw error;
+    }
+    throw error;
+  }
+
+  /** The answer object of `fields` from their values in order (FieldSteps.assemble). */
+  assemble(fields: FieldList, values: unknown[]): Record<string, unknown> | Promise<Record<string, unknown>> {
+    const count = fields.length;
+    let containsPromise = false;
+    let omitted = false;
+    for (let i = 0; i < count; i++) {
+      const value = values[i];
+      if (value === undefined) omitted = true;
+      else if (isThenable(value)) containsPromise = true;
     }
     let results: Record<string, unknown>;
     if (fields.build !== undefined && !omitted) results = fields.build(values);
@@ -340,8 +376,10 @@ class Execution {
         result = field.resolve(source, args, this.contextValue, info as GraphQLResolveInfo);
       }
       const completed = isThenable(result)
-        ? Promise.resolve(result).then((resolved) => this.#complete(returnType, field, info, path, resolved))
-        : this.#complete(returnType, field, info, path, result);
+        ? Promise.resolve(result).then((resolved) =>
+            this.#complete(field.completion, field, info, path, resolved),
+          )
+        : this.#complete(field.completion, field, info, path, result);
       if (isThenable(completed)) {
         return Promise.resolve(completed).then(undefined, (raw) =>
           this.#fieldError(raw, field.fieldNodes, path, returnType),
@@ -395,6 +433,55 @@ class Execution {
     }
   }
 
+  /** #executeLeaf's steps after its resolver gave `result` (FieldSteps.leafAfter). */
+  leafAfter(field: FieldPlan, result: unknown, source: unknown, parentPath: Path | undefined): unknown {
+    if (field.property !== undefined && typeof result === 'function') {
+      return this.#executeField(field, source, this.#pathOf(field, parentPath));
+    }
+    try {
+      if (isThenable(result)) {
+        const path = this.#pathOf(field, parentPath);
+        return Promise.resolve(result)
+          .then((resolved) => this.#leafValue(field, field.leaf as GraphQLLeafType, resolved))
+          .then(undefined, (raw) => this.#fieldError(raw, field.fieldNodes, path, field.returnType));
+      }
+      return this.#leafValue(field, field.leaf as GraphQLLeafType, result);
+    } catch (raw) {
+      return this.#fieldError(raw, field.fieldNodes, this.#pathOf(field, parentPath), field.returnType);
+    }
+  }
+
+  /** #executeField's steps after its resolver gave `result`, for a field without `info` (FieldSteps.completeField). */
+  completeField(field: FieldPlan, result: unknown, parentPath: Path | undefined): unknown {
+    const path = this.#pathOf(field, parentPath);
+    const { returnType } = field;
+    try {
+      const completed = isThenable(result)
+        ? Promise.resolve(result).then((resolved) =>
+            this.#complete(field.completion, field, undefined, path, resolved),
+          )
+        : this.#complete(field.completion, field, undefined, path, result);
+      if (isThenable(completed)) {
+        return Promise.resolve(completed).then(undefined, (raw) =>
+          this.#fieldError(raw, field.fieldNodes, path, returnType),
+        );
+      }
+      return completed;
+    } catch (raw) {
+      return this.#fieldError(raw, field.fieldNodes, path, returnType);
+    }
+  }
+
+  /** A field that is not a leaf whose resolver threw (FieldSteps.fieldThrown). */
+  fieldThrown(field: FieldPlan, raw: unknown, parentPath: Path | undefined): null {
+    return this.#fieldError(raw, field.fieldNodes, this.#pathOf(field, parentPath), field.returnType);
+  }
+
+  /** A leaf whose resolver threw (FieldSteps.leafThrown). */
+  leafThrown(field: FieldPlan, raw: unknown, parentPath: Path | undefined): null {
+    return this.#fieldError(raw, field.fieldNodes, this.#pathOf(field, parentPath), field.returnType);
+  }
+
   #pathOf(field: FieldPlan, parentPath: Path | undefined): Path {
     return { prev: parentPath, key: field.responseName, typename: field.parentType.name };
   }
@@ -441,15 +528,16 @@ class Execution {
   }
 
   #complete(
-    returnType: GraphQLOutputType,
+    c: Completion,
     field: FieldPlan,
     info: GraphQLResolveInfo | undefined,
     path: Path,
     result: unknown,
   ): unknown {
     if (result instanceof Error) throw result;
-    if (isNonNullType(returnType)) {
-      const completed = this.#complete(returnType.ofType, field, info, path, result);
+    const kind = c.kind;
+    if (kind === NON_NULL) {
+      const completed = this.#complete(c.inner as Completion, field, info, path, result);
       if (completed === null) {
         throw new Error(
           `Cannot return null for non-nullable field ${field.parentType.name}.${field.fieldDef.name}.`,
@@ -458,20 +546,21 @@ class Execution {
       return completed;
     }
     if (result == null) return null;
-    if (isListType(returnType)) return this.#completeList(returnType, field, info, path, result);
-    if (isLeafType(returnType)) return completeLeaf(returnType, result);
-    if (isAbstractType(returnType)) return this.#completeAbstract(returnType, field, info, path, result);
-    return this.#completeObject(returnType as GraphQLObjectType, field, info, path, result);
+    if (kind === LIST) return this.#completeList(c.inner as Completion, field, info, path, result);
+    if (kind === LEAF) return completeLeaf(c.type as GraphQLLeafType, result);
+    if (kind === ABSTRACT)
+      return this.#completeAbstract(c.type as GraphQLAbstractType, field, info, path, result);
+    return this.#completeObject(c.type as GraphQLObjectType, field, info, path, result);
   }
 
   #completeList(
-    returnType: GraphQLList<GraphQLOutputType>,
+    items: Completion,
     field: FieldPlan,
     info: GraphQLResolveInfo | undefined,
     path: Path,
     result: unknown,
   ): unknown {
-    const itemType = returnType.ofType;
+    const itemType = items.type;
     if (typeof result !== 'object' || typeof (result as Iterable<unknown>)[Symbol.iterator] !== 'function') {
       throw new GraphQLError(
         `Expected Iterable, but did not find one for field "${field.parentType.name}.${field.fieldDef.name}".`,
@@ -484,10 +573,8 @@ class Execution {
       const itemPath: Path = { prev: path, key: index, typename: undefined };
       try {
         const value = isThenable(item)
-          ? Promise.resolve(item).then((resolved) =>
-              this.#complete(itemType, field, info, itemPath, resolved),
-            )
-          : this.#complete(itemType, field, info, itemPath, item);
+          ? Promise.resolve(item).then((resolved) => this.#complete(items, field, info, itemPath, resolved))
+          : this.#complete(items, field, info, itemPath, item);
         if (isThenable(value)) {
           containsPromise = true;
           completed.push(

@@ -15,6 +15,8 @@ import {
   type ExecutionResult,
   GraphQLBoolean,
   type GraphQLError,
+  GraphQLFloat,
+  GraphQLID,
   GraphQLInt,
   GraphQLInterfaceType,
   GraphQLList,
@@ -40,6 +42,11 @@ interface Item {
   plain?: unknown;
   /** A Box, or a method returning one (graphql-js's default resolver calls it with `info`). */
   boxed?: unknown;
+  /** Leaves by the default resolver, of each built-in scalar the generated code checks inline. */
+  score?: unknown;
+  flag?: unknown;
+  ident?: unknown;
+  count?: unknown;
 }
 
 const calls = new Map<string, number>();
@@ -150,6 +157,14 @@ const ItemType: GraphQLObjectType = new GraphQLObjectType<Item>({
     // Leaves by graphql-js's default resolver: a property, a method, a missing non-null one.
     plain: { type: GraphQLString, args: { x: { type: GraphQLString } } },
     strictPlain: { type: new GraphQLNonNull(GraphQLString), resolve: undefined },
+    score: { type: GraphQLFloat },
+    flag: { type: GraphQLBoolean },
+    ident: { type: GraphQLID },
+    count: { type: new GraphQLNonNull(GraphQLInt) },
+    // The same built-in scalars from a resolver (compiled-fields.ts calls it from its own site).
+    scoreOf: { type: GraphQLFloat, resolve: (i: Item) => i.score },
+    flagOf: { type: new GraphQLNonNull(GraphQLBoolean), resolve: (i: Item) => i.flag },
+    identOf: { type: GraphQLID, resolve: (i: Item) => i.ident },
     // A leaf whose resolver takes info: it is given the field's own.
     where: {
       type: GraphQLString,
@@ -324,6 +339,53 @@ describe('the planned query executor', () => {
     const mine = (await ours()) as ExecutionResult;
     expect(mine.data).toBeNull();
     expect(wire(mine)).toEqual(wire(await theirs()));
+  });
+
+  it('completes each built-in scalar as its serialize would, whatever the resolver gave', async () => {
+    // The generated code (compiled-fields.ts) takes a value as it is when it already is its
+    // scalar's answer (a string for String and ID, a boolean, a 32-bit integer, a finite
+    // number); anything else must still be coerced, or fail, exactly as serialize does.
+    const run = runner();
+    const odd: unknown[] = [
+      0,
+      -0,
+      1.5,
+      2 ** 31,
+      -(2 ** 31),
+      2 ** 31 - 1,
+      Number.NaN,
+      Number.POSITIVE_INFINITY,
+      '7',
+      '2.5',
+      'x',
+      '',
+      true,
+      false,
+      null,
+      undefined,
+      {},
+      [],
+      12345678901234567890n,
+    ];
+    items = odd.map((v, i) => ({
+      name: `n${i}`,
+      size: v as number,
+      score: v,
+      flag: v,
+      ident: v,
+      count: v,
+      plain: v,
+    }));
+    const query = '{ items { name size score flag ident count plain scoreOf flagOf identOf } }';
+    const mine = await run(query).ours();
+    const reference = await run(query).theirs();
+    expect(wire(mine)).toEqual(wire(reference));
+    expect((mine as ExecutionResult).errors?.length).toBeGreaterThan(10);
+    // And the plain case: every value taken as it is.
+    items = [{ name: 'a', size: 3, score: 0.5, flag: true, ident: 'id-1', count: 2, plain: 'p' }];
+    const clean = (await run(query).ours()) as ExecutionResult;
+    expect(clean).toEqual(await run(query).theirs());
+    expect(clean.errors).toBeUndefined();
   });
 
   it('answers an alias `__proto__` as a field, never as a prototype', async () => {
