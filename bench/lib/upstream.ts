@@ -73,8 +73,19 @@ export async function startUpstream(
   // of the timed events of the WebSocket fan-out row (CPU of every process read per event,
   // KUBEGATE_BENCH_EVENT_LOG=1 with bench/subscriptions-only.ts at size L). The simulator stands
   // in for an API server written in Go; its own GC is not what the bench measures.
+  // A small young generation (4 MB semi-spaces; V8 sizes them up to 64 MB on this machine's
+  // 24 GiB, `v8.getHeapSpaceStatistics()`): with the default the
+  // simulator's scavenges took 34-60 ms each, every 6-9 s, on both cores (its parallel
+  // scavenger): most likely the 110 ms of the simulator's CPU over the slowest event of the S
+  // WebSocket row with an operation per subscriber, which made that row's p99 (the full run of
+  // 2026-12-05 08:26: 68 ms, against 30-44 ms run alone). With 4 MB the same scavenging (256 ms against 255 ms over
+  // the same run of `KUBEGATE_BENCH_NODE_ARGS=--trace-gc bench/subscriptions-only.ts 1000 20
+  // ws,ws,ws distinct`) comes in pauses of at most 14 ms. It costs the L pod LIST ~5 % more of
+  // the simulator's CPU (4.0 → 4.2 s, `bench/list-ab.ts`), which the sync and its bytes floor,
+  // measured on the same simulator, both carry.
   const child = startNodeChild(`simulator-${size.name}`, 'src/simulator/cli.ts', args, options, [
     '--no-memory-reducer',
+    '--max-semi-space-size=4',
   ]);
   const [, url, built] = await child.waitFor(
     /simulator listening on (https:\/\/\S+) \(built in (\d+) ms/,
