@@ -87,7 +87,10 @@ export function compileFields(type: GraphQLObjectType, fields: FieldList): Compi
     head.push(`const f${i} = F[${i}];`);
     const check = f.leaf === undefined ? undefined : fastCheck(f.leaf, v);
     if (f.leaf !== undefined && f.property !== undefined && NAME.test(f.property)) {
-      body.push(`${v} = source[${JSON.stringify(f.property)}];`);
+      // A getter may throw: the field's error, as the executor's property read makes it.
+      body.push(
+        `try { ${v} = source[${JSON.stringify(f.property)}]; } catch (e) { ${v} = steps.leafThrown(f${i}, e, path); }`,
+      );
       body.push(
         check
           ? `if (!(${check})) { ${v} = steps.leafAfter(f${i}, ${v}, source, path); if (${v} === undefined || isThenable(${v})) slow = true; }`

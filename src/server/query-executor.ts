@@ -24,6 +24,11 @@
  * Measured in one process (`IDS=Q2,Q3 ONLY=exec,plan npx tsx bench/wide-breakdown.ts S|L`,
  * medians, churn 20/s): Q2 at S 0.28-0.31 ms with yoga's executor, 0.13-0.15 ms planned; Q3 at
  * S 1.08-1.13 -> 0.71-0.74 ms; Q2 at L 3.7-4.8 -> 2.0-2.5 ms; Q3 at L 1.28-1.35 -> 0.86-0.88 ms.
+ *
+ * A selection set is run by a function generated for its shape (compiled-fields.ts) where it
+ * can be, the loop of `executeFieldsGeneric` otherwise; both go through the same steps for
+ * anything but a resolver that gave its built-in scalar's answer. And a value is completed by
+ * its field's `Completion` (selection-plan.ts), not by asking its type what it is.
  */
 import {
   BREAK,

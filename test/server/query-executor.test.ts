@@ -315,6 +315,16 @@ describe('the planned query executor', () => {
       [{ name: 'a', tags: ['x', null] }],
       [{ name: 'a', plain: 2 ** 40 }], // a property that does not serialise as a String: fine
       [{ name: 'a', plain: {} }], // nor this: a field error
+      // A property whose getter throws: that field's error, the rest of the item answered.
+      [
+        Object.defineProperty({ name: 'a' } as Item, 'plain', {
+          enumerable: true,
+          get() {
+            throw new Error('getter failed');
+          },
+        }),
+        { name: 'b', plain: 'fine' },
+      ],
       [
         { name: 'a', plain: () => Promise.reject(new Error('method failed')) },
         { name: 'b', plain: () => 'ok' },
@@ -324,13 +334,13 @@ describe('the planned query executor', () => {
         { name: 'b', broken: 'throw' },
       ],
     ];
-    for (const list of cases) {
+    for (const [index, list] of cases.entries()) {
       items = list;
       for (const query of [ERRORS, STRICT, BAD_ARGUMENT, STRICT_PLAIN]) {
         const { ours, theirs } = run(query);
         const mine = await ours();
         const reference = await theirs();
-        expect(wire(mine), `${query} ${JSON.stringify(list)}`).toEqual(wire(reference));
+        expect(wire(mine), `${query}, case ${index}`).toEqual(wire(reference));
       }
     }
     // A failure that reaches the root: the answer is null with the error.
