@@ -255,6 +255,18 @@ export async function measureSubscriptionLatency(options: {
     const clientBefore = process.cpuUsage();
     for (let e = 0; e < options.events; e++) {
       const name = `${runId}-${e}`;
+      // And again before every timed event, then a pause for what the collector finishes on
+      // its own threads: the harness's young generation (64 MB semi-spaces) and old
+      // generation otherwise filled during the events. Its scavenges (13-22 ms) fell inside 23
+      // of 60 timed events of three 10,000-subscriber rounds, and in the full run of 10:25 on
+      // 2026-12-05 three rows missed on a burst of its CPU alone (the S fan-out: 417 ms of the
+      // harness's CPU over its slowest event, ~140 for the median one; both L SSE rows: 101 and
+      // 117 ms). Collected before each event (~180 ms at 10,000 subscribers, untimed), none of
+      // the same 60 events had a pause of the harness (`KUBEGATE_BENCH_EVENT_LOG=1 node
+      // --max-semi-space-size=64 --import tsx bench/subscriptions-only.ts 10000 20 ws,ws,ws`:
+      // p99 166, 164, 441 ms before, the 441 the gateway's own 720 ms of CPU; 171, 183, 167 after).
+      collectHarnessGarbage();
+      await sleep(20);
       const wall = Date.now();
       const cpuAt = [options.cpuMs?.(), upstreamCpu(), process.cpuUsage()] as const;
       await write(name);
