@@ -380,6 +380,15 @@ class Execution {
       } else {
         result = field.resolve(source, args, this.contextValue, info as GraphQLResolveInfo);
       }
+      return this.#completed(field, info, path, result);
+    } catch (raw) {
+      return this.#fieldError(raw, field.fieldNodes, path, returnType);
+    }
+  }
+
+  /** A field's value completed once its resolver gave `result`; a failure is its field error. */
+  #completed(field: FieldPlan, info: GraphQLResolveInfo | undefined, path: Path, result: unknown): unknown {
+    try {
       const completed = isThenable(result)
         ? Promise.resolve(result).then((resolved) =>
             this.#complete(field.completion, field, info, path, resolved),
@@ -387,12 +396,12 @@ class Execution {
         : this.#complete(field.completion, field, info, path, result);
       if (isThenable(completed)) {
         return Promise.resolve(completed).then(undefined, (raw) =>
-          this.#fieldError(raw, field.fieldNodes, path, returnType),
+          this.#fieldError(raw, field.fieldNodes, path, field.returnType),
         );
       }
       return completed;
     } catch (raw) {
-      return this.#fieldError(raw, field.fieldNodes, path, returnType);
+      return this.#fieldError(raw, field.fieldNodes, path, field.returnType);
     }
   }
 
@@ -458,23 +467,7 @@ class Execution {
 
   /** #executeField's steps after its resolver gave `result`, for a field without `info` (FieldSteps.completeField). */
   completeField(field: FieldPlan, result: unknown, parentPath: Path | undefined): unknown {
-    const path = this.#pathOf(field, parentPath);
-    const { returnType } = field;
-    try {
-      const completed = isThenable(result)
-        ? Promise.resolve(result).then((resolved) =>
-            this.#complete(field.completion, field, undefined, path, resolved),
-          )
-        : this.#complete(field.completion, field, undefined, path, result);
-      if (isThenable(completed)) {
-        return Promise.resolve(completed).then(undefined, (raw) =>
-          this.#fieldError(raw, field.fieldNodes, path, returnType),
-        );
-      }
-      return completed;
-    } catch (raw) {
-      return this.#fieldError(raw, field.fieldNodes, path, returnType);
-    }
+    return this.#completed(field, undefined, this.#pathOf(field, parentPath), result);
   }
 
   /** A field that is not a leaf whose resolver threw (FieldSteps.fieldThrown). */
