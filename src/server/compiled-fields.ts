@@ -66,6 +66,15 @@ function fastCheck(leaf: GraphQLLeafType, v: string): string | undefined {
   return undefined;
 }
 
+/**
+ * The rest of a leaf's step once its value `v${i}` is read: taken as it is when `check` (its
+ * built-in scalar's) passes, else completed by the executor (which may give a promise).
+ */
+function leafRest(i: number, check: string | undefined): string {
+  const rest = `v${i} = steps.leafAfter(f${i}, v${i}, source, path); if (v${i} === undefined || isThenable(v${i})) slow = true;`;
+  return check ? `if (!(${check})) { ${rest} }` : rest;
+}
+
 type Outer = (fields: FieldList, thenable: typeof isThenable) => CompiledFields;
 /** Generated functions per shape; beyond this many the map starts again (plans keep theirs). */
 const MAX_SHAPES = 512;
@@ -91,21 +100,13 @@ export function compileFields(type: GraphQLObjectType, fields: FieldList): Compi
       body.push(
         `try { ${v} = source[${JSON.stringify(f.property)}]; } catch (e) { ${v} = steps.leafThrown(f${i}, e, path); }`,
       );
-      body.push(
-        check
-          ? `if (!(${check})) { ${v} = steps.leafAfter(f${i}, ${v}, source, path); if (${v} === undefined || isThenable(${v})) slow = true; }`
-          : `${v} = steps.leafAfter(f${i}, ${v}, source, path); if (${v} === undefined || isThenable(${v})) slow = true;`,
-      );
+      body.push(leafRest(i, check));
     } else if (f.leaf !== undefined && f.property === undefined) {
       head.push(`const r${i} = f${i}.resolve, a${i} = f${i}.args;`);
       body.push(
         `try { ${v} = r${i}(source, a${i}, ctx, undefined); } catch (e) { ${v} = steps.leafThrown(f${i}, e, path); }`,
       );
-      body.push(
-        check
-          ? `if (!(${check})) { ${v} = steps.leafAfter(f${i}, ${v}, source, path); if (${v} === undefined || isThenable(${v})) slow = true; }`
-          : `${v} = steps.leafAfter(f${i}, ${v}, source, path); if (${v} === undefined || isThenable(${v})) slow = true;`,
-      );
+      body.push(leafRest(i, check));
     } else if (f.leaf === undefined && !f.needsInfo && f.property === undefined) {
       // An object or list field: its resolver here, its completion the executor's.
       head.push(`const r${i} = f${i}.resolve, a${i} = f${i}.args;`);
@@ -145,7 +146,5 @@ export function compileFields(type: GraphQLObjectType, fields: FieldList): Compi
     if (outers.size >= MAX_SHAPES) outers.clear();
     outers.set(code, outer);
   }
-  return (
-    outer as unknown as (f: FieldList, t: typeof isThenable, type: GraphQLObjectType) => CompiledFields
-  )(fields, isThenable, type);
+  return outer(fields, isThenable);
 }
