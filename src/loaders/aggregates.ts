@@ -96,21 +96,22 @@ function aggregatesFor(reads: RequestReads, reader: ClusterReader) {
  * #16's profile); what needs I/O is still batched. `now` answers exactly what the batch
  * function would for the same key.
  */
-export class InMemoryLoader<K, V> extends DataLoader<K, V, string> {
-  readonly #now: (key: K) => V | undefined;
+export class InMemoryLoader<K, V, O = never> extends DataLoader<K, V, string> {
+  readonly #now: (key: K, origin?: O) => V | undefined;
 
   constructor(
     batch: DataLoader.BatchLoadFn<K, V>,
     options: DataLoader.Options<K, V, string>,
-    now: (key: K) => V | undefined,
+    now: (key: K, origin?: O) => V | undefined,
   ) {
     super(batch, options);
     this.#now = now;
   }
 
-  now(key: K): V | undefined {
+  /** `origin`: what the key was made from, when the loader can use it to find the key's answer faster. */
+  now(key: K, origin?: O): V | undefined {
     try {
-      return this.#now(key);
+      return this.#now(key, origin);
     } catch {
       return undefined; // an unknown or hidden cluster: `load` answers its error
     }

@@ -29,7 +29,7 @@ import { type ClusterCatalog, createCatalog } from './catalog.js';
 import type { ClusterDirectory } from './directory.js';
 import type { AnyObject, ListKey, ObjectKey } from './keys.js';
 import { lazyMethods } from './lazy.js';
-import { type BatchHook, createListLoader, createObjectLoader } from './lists.js';
+import { type BatchHook, createListLoader, createObjectLoader, type ListOrigin } from './lists.js';
 import { createLogs, defaultLogGate, type LogGate, type Logs } from './logs.js';
 import type { Principal } from './principal.js';
 import { RequestReads } from './reads.js';
@@ -87,7 +87,7 @@ export {
 export type { ClusterCatalog } from './catalog.js';
 export { type EventQueue, isReadySource, type ReadySource, SlowConsumerError, soon } from './event-queue.js';
 export type { AnyObject, ListKey, ObjectKey } from './keys.js';
-export { type BatchHook, previousAnswer } from './lists.js';
+export { type BatchHook, type ListOrigin, previousAnswer } from './lists.js';
 export { LiveValue, unwrapLive } from './live-value.js';
 export {
   LOG_DEFAULTS,
@@ -120,7 +120,7 @@ export {
 
 export interface Loaders {
   /** Filtered lists: connections, `node.pods`, `job.pods`, `namespace.pods`, totalCount. */
-  readonly list: InMemoryLoader<ListKey, readonly AnyObject[]>;
+  readonly list: InMemoryLoader<ListKey, readonly AnyObject[], ListOrigin>;
   /** One object by (cluster, kind, namespace, name); null when absent or invisible. */
   readonly object: DataLoader<ObjectKey, AnyObject | null, string>;
   /** A node's non-terminated pods and their effective requests. */

@@ -120,8 +120,67 @@ export function internedMemoKeys(): number {
   return internedKeys;
 }
 
+/**
+ * What a relation's list key was made from: the object it belongs to (a job, for its pods) and
+ * the field's arguments. A caller passes it only when the key is a function of these, the
+ * key's cluster and its kind alone (the object's own fields and the arguments' values).
+ */
+export interface ListOrigin {
+  readonly owner: object;
+  readonly args: object;
+}
+
+interface OriginKey {
+  readonly cluster: string;
+  readonly kind: KindName;
+  readonly access: string;
+  readonly memoKey: string;
+}
+
+/**
+ * Memo keys by origin: per arguments object, then owner object, the key last asked (with its
+ * cluster, kind and access). The planned executor hands a field the same frozen arguments
+ * object on every request of one document and variables (server/selection-plan.ts), and the
+ * mirror keeps an object until it changes, so a page of 100 jobs asking each job's pods finds
+ * each memo key by two WeakMap lookups and four identity checks instead of walking
+ * `memoKeyOf`'s tree, two Map levels per key field: that walk was 9.8 % of Q3's execution at
+ * S, the whole page-of-pods step 33 % (`IDS=Q3 ONLY=plan PROF=DIR node
+ * bench/wide-breakdown.js S 3000` in the tsc build). Arguments that are not frozen
+ * (graphql-js's executor makes them afresh per field) are never kept: they could change, and
+ * would never be asked again. Both levels are weak: an owner that changed, or a plan that
+ * was dropped, takes its entries with it.
+ */
+const originKeys = new WeakMap<object, WeakMap<object, OriginKey>>();
+
+function originMemoKey(accessKey: string, key: ListKey, origin: ListOrigin): string {
+  let byOwner = originKeys.get(origin.args);
+  const known = byOwner?.get(origin.owner);
+  if (
+    known !== undefined &&
+    known.cluster === key.cluster &&
+    known.kind === key.kind &&
+    known.access === accessKey
+  ) {
+    return known.memoKey;
+  }
+  const memoKey = memoKeyOf(accessKey, key);
+  if (Object.isFrozen(origin.args)) {
+    if (byOwner === undefined) {
+      byOwner = new WeakMap();
+      originKeys.set(origin.args, byOwner);
+    }
+    byOwner.set(origin.owner, { cluster: key.cluster, kind: key.kind, access: accessKey, memoKey });
+  }
+  return memoKey;
+}
+
 /** Where `key`'s answer is memoised now, or undefined when it may not be. */
-function memoOf(reads: RequestReads, reader: ReturnType<RequestReads['reader']>, key: ListKey) {
+function memoOf(
+  reads: RequestReads,
+  reader: ReturnType<RequestReads['reader']>,
+  key: ListKey,
+  origin?: ListOrigin,
+) {
   const scope = reader.scope(key.kind);
   const generation = reader.generation(key.kind);
   const access = reads.access(key.cluster);
@@ -137,7 +196,7 @@ function memoOf(reads: RequestReads, reader: ReturnType<RequestReads['reader']>,
     });
     answers.set(scope, cache);
   }
-  const memoKey = memoKeyOf(access.key, key);
+  const memoKey = origin ? originMemoKey(access.key, key, origin) : memoKeyOf(access.key, key);
   const hit = cache.get(memoKey);
   return {
     cache,
@@ -194,10 +253,10 @@ async function memoised(
  * DataLoader batch or tick. Q3 pages 100 jobs each with its pods: 100 connections that
  * were each a promise and a batch entry (bench/wide-breakdown.ts).
  */
-function listNow(reads: RequestReads, key: ListKey): readonly AnyObject[] | undefined {
+function listNow(reads: RequestReads, key: ListKey, origin?: ListOrigin): readonly AnyObject[] | undefined {
   const reader = reads.reader(key.cluster);
   if (!reader.cached(key.kind)) return undefined;
-  const memo = memoOf(reads, reader, key);
+  const memo = memoOf(reads, reader, key, origin);
   if (memo?.hit) return memo.hit;
   const items = reads.listNow(reader, key.kind, queryOf(key));
   if (items === undefined) return undefined;
@@ -205,7 +264,7 @@ function listNow(reads: RequestReads, key: ListKey): readonly AnyObject[] | unde
 }
 
 export function createListLoader(reads: RequestReads, onBatch?: BatchHook) {
-  return new InMemoryLoader<ListKey, readonly AnyObject[]>(
+  return new InMemoryLoader<ListKey, readonly AnyObject[], ListOrigin>(
     tracedBatch('list', async (keys) => {
       onBatch?.('list', keys);
       const results: (readonly AnyObject[] | Error)[] = new Array(keys.length);
@@ -248,7 +307,7 @@ export function createListLoader(reads: RequestReads, onBatch?: BatchHook) {
       return results;
     }),
     { cacheKeyFn: listCacheKey },
-    (key) => listNow(reads, key),
+    (key, origin) => listNow(reads, key, origin),
   );
 }
 

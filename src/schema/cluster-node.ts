@@ -207,6 +207,7 @@ builder.node(ClusterNodeRef, {
             },
             args,
             podOrder(args.orderBy, args),
+            n.object,
           ),
       },
       PodConnection,

@@ -120,6 +120,7 @@ builder.node(JobRef, {
             },
             args,
             podOrder(args.orderBy, args),
+            j.object,
           ),
       },
       PodConnection,
