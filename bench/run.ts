@@ -23,7 +23,15 @@ import { latencySvg } from './lib/chart.js';
 import { killChildrenOnExit, stopAll } from './lib/children.js';
 import { type BenchConfig, parseBenchArgs, USAGE } from './lib/config.js';
 import { runFleet } from './lib/fleet.js';
-import { HARNESS_SEMI_SPACE, harnessFlags, kubectlVersion, machineInfo, versions } from './lib/machine.js';
+import {
+  coreSpeeds,
+  describeCores,
+  HARNESS_SEMI_SPACE,
+  harnessFlags,
+  kubectlVersion,
+  machineInfo,
+  versions,
+} from './lib/machine.js';
 import { loadOperations, loadSchema, subscriptionDocument } from './lib/operations.js';
 import { resultsMarkdown } from './lib/report.js';
 import type { BenchResults } from './lib/results.js';
@@ -59,6 +67,9 @@ async function main(): Promise<number> {
   const subscription = subscriptionDocument(schema);
   const started = new Date();
   const machine = machineInfo();
+  // The same work pinned to each core (~1 s): see bench/results/uneven-cores.md.
+  const coreMs = coreSpeeds(1)?.map((ms) => ms[0]);
+  if (coreMs) machine.coreMs = coreMs;
   const workDir = mkdtempSync(join(tmpdir(), 'kubegate-bench-'));
   const logDir = join(workDir, 'logs');
   mkdirSync(logDir);
@@ -68,6 +79,7 @@ async function main(): Promise<number> {
   log(
     `machine: ${machine.cpuModel}, ${machine.cores} cores, load ${machine.loadAverageAtStart.join(' ')}; logs in ${logDir}`,
   );
+  if (coreMs) log(`cores: ${describeCores(coreMs)}`);
   if (!harnessFlags().includes(HARNESS_SEMI_SPACE))
     log(
       `the harness runs without ${HARNESS_SEMI_SPACE} (npm run bench sets it): its own GC may show in the subscription rows`,

@@ -13,6 +13,60 @@ export interface MachineInfo {
   os: string;
   /** 1-, 5- and 15-minute load averages when the run started: other work on the machine skews figures. */
   loadAverageAtStart: number[];
+  /** Per core, ms for the same work pinned to it (`coreSpeeds`); absent where it could not be timed. */
+  coreMs?: number[];
+}
+
+/** The work `coreSpeeds` times: 1,000 `JSON.stringify` of a 300-item answer-like object, ten times; prints the median. */
+const CORE_WORK = `
+const o = { data: { items: Array.from({ length: 300 }, (_, i) => ({ name: 'pod-' + i, phase: 'Running', n: i, labels: { a: 'x' + i, b: 'y' } })) } };
+const out = [];
+for (let r = 0; r < 10; r++) {
+  const t = process.hrtime.bigint();
+  for (let i = 0; i < 1000; i++) JSON.stringify(o);
+  out.push(Number(process.hrtime.bigint() - t) / 1e6);
+}
+out.sort((a, b) => a - b);
+console.log(out[5].toFixed(1));
+`;
+
+/** Slowest core's time over the fastest's above which the cores are uneven. */
+export const UNEVEN_CORES = 1.2;
+
+/**
+ * Each core's time (ms, one process pinned to it with `taskset -c N`) for the same work,
+ * `rounds` times in turn; undefined without taskset. On the machine of session 46 one core
+ * ran it at about half the speed of the other all afternoon (bench/results/uneven-cores.md),
+ * and every figure setting two processes side by side then measured the scheduler.
+ */
+export function coreSpeeds(rounds = 1): number[][] | undefined {
+  const cores = cpus().length;
+  const figures: number[][] = Array.from({ length: cores }, () => []);
+  try {
+    for (let r = 0; r < rounds; r++) {
+      for (let core = 0; core < cores; core++) {
+        const text = execFileSync('taskset', ['-c', String(core), process.execPath, '-e', CORE_WORK], {
+          encoding: 'utf8',
+          stdio: ['ignore', 'pipe', 'ignore'],
+        });
+        figures[core].push(Number(text.trim()));
+      }
+    }
+  } catch {
+    return undefined;
+  }
+  return figures;
+}
+
+/** "core 0 43.8 ms, core 1 81.0 ms (1.85×: uneven ...)" for a log line or a table cell. */
+export function describeCores(ms: readonly number[]): string {
+  const ratio = Math.max(...ms) / Math.min(...ms);
+  const cores = ms.map((t, i) => `core ${i} ${t.toFixed(1)} ms`).join(', ');
+  const uneven =
+    ratio > UNEVEN_CORES
+      ? ': uneven, so ratios between two processes measure where the scheduler put each'
+      : '';
+  return `${cores} (slowest ${ratio.toFixed(2)}× the fastest${uneven})`;
 }
 
 export interface Versions {

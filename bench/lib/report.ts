@@ -3,6 +3,7 @@
 import { describeOutcomes } from './attack.js';
 import type { CpuShare, FleetCell } from './fleet.js';
 import type { CellResult } from './load.js';
+import { describeCores } from './machine.js';
 import { RBAC_P50_TARGET, REVOCATION_TARGET_MS } from './rbac.js';
 import type { BenchResults, SizeResult } from './results.js';
 import { median } from './stats.js';
@@ -403,6 +404,9 @@ export function resultsMarkdown(
     '| | |',
     '|---|---|',
     `| CPU | ${m.cpuModel}, ${m.cores} cores |`,
+    ...(m.coreMs
+      ? [`| the same work pinned to each core (\`bench/cores.ts\`) | ${describeCores(m.coreMs)} |`]
+      : []),
     `| memory | ${n(m.memoryBytes / 1073741824, 1)} GiB |`,
     `| OS | ${m.os} |`,
     `| load average (1/5/15 min) at start / end | ${m.loadAverageAtStart.join(' / ')} — ${m.loadAverageAtEnd.join(' / ')} |`,
