@@ -10,6 +10,7 @@ import { LRUCache } from 'lru-cache';
 import { ErrorCode, GatewayError } from '../errors.js';
 import type { Principal } from '../loaders/principal.js';
 import type { Authenticator } from './auth.js';
+import type { RequestSlot } from './request-slot.js';
 
 /** The longest operation text accepted: a dashboard's operations are a few KB. */
 export const MAX_DOCUMENT_BYTES = 64 * 1024;
@@ -44,7 +45,7 @@ export function documentOverLimit(query: unknown, limit = MAX_DOCUMENT_BYTES): n
  */
 export function useAdmission(
   auth: Authenticator,
-  principals: WeakMap<Request, Principal>,
+  principals: RequestSlot<Principal>,
   maxDocumentBytes = MAX_DOCUMENT_BYTES,
 ): Plugin {
   return {

@@ -52,6 +52,7 @@ import { useShardExtension } from './shard.js';
 import { useSharedEventExecution } from './shared-events.js';
 import { Drain } from './shutdown.js';
 import './held-shapes.js';
+import { requestSlot } from './request-slot.js';
 import { SlicedResponse } from './sliced-response.js';
 import { useNodeEventStream } from './sse.js';
 import {
@@ -224,7 +225,7 @@ function requestIdOf(req: IncomingMessage): string {
 export function createGateway(options: GatewayOptions): Gateway {
   const metrics = options.metrics ?? createMetrics();
   /** Principals authenticated before their request was parsed (useAdmission). */
-  const admitted = new WeakMap<Request, Principal>();
+  const admitted = requestSlot<Principal>('kubegate.principal');
   const parseCaches = boundedParseCaches();
   const policy = browserPolicy({
     open: options.auth.open,

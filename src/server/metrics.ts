@@ -1,14 +1,8 @@
 /**
- * The gateway's own Prometheus metrics: yoga's prometheus plugin (request, phase and
- * error metrics) on a registry of ours, plus kubegate's cache gauges collected on
- * scrape. `/metrics` serves the registry.
+ * The gateway's own Prometheus metrics: per operation (requests, phases, errors, HTTP
+ * durations: operation-metrics.ts) on a registry of ours, plus kubegate's cache gauges
+ * collected on scrape. `/metrics` serves the registry.
  */
-import {
-  createCounter,
-  createHistogram,
-  type FillLabelsFnParams,
-  usePrometheus,
-} from '@graphql-yoga/plugin-prometheus';
 import type { Plugin } from 'graphql-yoga';
 import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import type { ClusterDirectory } from '../loaders/directory.js';
@@ -16,6 +10,7 @@ import type { InformerStatus } from '../loaders/index.js';
 import type { LogGate } from '../loaders/logs.js';
 import { relayStats } from '../loaders/streams.js';
 import type { WriteRecord } from '../loaders/writes.js';
+import { useOperationMetrics } from './operation-metrics.js';
 
 export interface GatewayMetrics {
   registry: Registry;
@@ -25,8 +20,6 @@ export interface GatewayMetrics {
   /** The gateway's log streams, for `kubegate_log_streams` and `kubegate_log_followers` (the last gate given). */
   observeLogs(gate: LogGate): void;
 }
-
-const OPERATION_LABELS = ['operationName', 'operationType'] as const;
 
 /** Operation names kept as labels: the first this many distinct ones; later ones are `other`. */
 export const MAX_OPERATION_NAMES = 100;
@@ -50,10 +43,6 @@ export function boundedNames(max: number): (name: string | undefined) => string 
 export function createMetrics(directory?: ClusterDirectory): GatewayMetrics {
   const registry = new Registry();
   const operationName = boundedNames(MAX_OPERATION_NAMES);
-  const operation = (params: FillLabelsFnParams) => ({
-    operationName: operationName(params.operationName),
-    operationType: params.operationType ?? 'unknown',
-  });
   collectDefaultMetrics({ register: registry });
   let logGate: LogGate | undefined;
   if (directory) {
@@ -159,87 +148,7 @@ export function createMetrics(directory?: ClusterDirectory): GatewayMetrics {
     labelNames: ['cluster', 'verb', 'resource', 'code'] as const,
     registers: [registry],
   });
-  const plugin = usePrometheus({
-    registry,
-    endpoint: false,
-    // Every metric named, on or off: the plugin turns on whatever is left out. Off are
-    // the ones that cost per request without telling an operator of this gateway
-    // anything: deprecated-field counting walks every document with a TypeInfo visitor
-    // (10% of a cached query's CPU; this schema deprecates nothing), the time summary
-    // keeps quantile sketches, parse and validate are cached by yoga, and the context
-    // phase only builds DataLoaders. Those that are on are defined here with labels of
-    // bounded cardinality: no URL, no path, operation names from a bounded set.
-    metrics: {
-      graphql_envelop_request: createCounter({
-        registry,
-        counter: {
-          name: 'graphql_envelop_request',
-          help: 'Counts the amount of GraphQL requests executed through Envelop',
-          labelNames: OPERATION_LABELS,
-        },
-        fillLabelsFn: operation,
-      }),
-      graphql_envelop_request_duration: createHistogram({
-        registry,
-        histogram: {
-          name: 'graphql_envelop_request_duration',
-          help: 'Time spent on running the GraphQL operation from parse to execute',
-          labelNames: OPERATION_LABELS,
-        },
-        fillLabelsFn: operation,
-      }),
-      graphql_envelop_error_result: createCounter({
-        registry,
-        counter: {
-          name: 'graphql_envelop_error_result',
-          help: 'Counts the amount of errors reported from all phases',
-          labelNames: [...OPERATION_LABELS, 'phase'],
-        },
-        // No `path` label: an error's path holds list indexes (unbounded) and field names.
-        fillLabelsFn: (params) => ({ ...operation(params), phase: params.errorPhase ?? 'unknown' }),
-      }),
-      graphql_envelop_phase_execute: createHistogram({
-        registry,
-        histogram: {
-          name: 'graphql_envelop_phase_execute',
-          help: 'Time spent on running the GraphQL "execute" function',
-          labelNames: OPERATION_LABELS,
-        },
-        fillLabelsFn: operation,
-      }),
-      graphql_envelop_phase_subscribe: createHistogram({
-        registry,
-        histogram: {
-          name: 'graphql_envelop_phase_subscribe',
-          help: 'Time spent on running the GraphQL "subscribe" function',
-          labelNames: OPERATION_LABELS,
-        },
-        fillLabelsFn: operation,
-      }),
-      // No `url` label (yoga's default has one): a GET query or an SSE subscription carries
-      // the whole operation, its variables and object names in its URL.
-      graphql_yoga_http_duration: createHistogram({
-        registry,
-        histogram: {
-          name: 'graphql_yoga_http_duration',
-          help: 'Time spent on HTTP connection',
-          labelNames: [...OPERATION_LABELS, 'method', 'statusCode'],
-        },
-        fillLabelsFn: (params, { request, response }: { request: Request; response: Response }) => ({
-          ...operation(params),
-          method: request.method,
-          statusCode: response.status,
-        }),
-      }) as never,
-      graphql_envelop_deprecated_field: false,
-      graphql_envelop_request_time_summary: false,
-      graphql_envelop_phase_parse: false,
-      graphql_envelop_phase_validate: false,
-      graphql_envelop_phase_context: false,
-      graphql_envelop_execute_resolver: false,
-      graphql_envelop_schema_change: false,
-    },
-  });
+  const plugin = useOperationMetrics(registry, operationName);
   return {
     registry,
     plugin,

@@ -7,7 +7,7 @@
  * Where each line is written:
  * - HTTP queries and mutations (POST, GET), and anything refused before execution (401,
  *   validation, limits): at yoga's `onResponse`, which knows the status; the request's
- *   state lives in a WeakMap keyed by its Request;
+ *   state lives on its Request (request-slot.ts);
  * - operations over graphql-ws: at the end of execution (their context carries the
  *   connection's id, `connectionId`: the upgrade request's `x-request-id`);
  * - subscriptions, either transport: at subscribe and at the end of the stream.
@@ -24,6 +24,7 @@ import { getOperationAST } from 'graphql';
 import { isAsyncIterable, type Plugin } from 'graphql-yoga';
 import { ErrorCode } from '../errors.js';
 import type { Logger } from './logger.js';
+import { requestSlot } from './request-slot.js';
 
 export interface RequestLogOptions {
   logger: Logger;
@@ -61,7 +62,7 @@ interface LoggedContext {
 
 export function useRequestLog(options: RequestLogOptions): Plugin {
   const { logger } = options;
-  const states = new WeakMap<Request, RequestState>();
+  const states = requestSlot<RequestState>('kubegate.requestLog');
   const on = () => logger.isLevelEnabled('warn');
   const ms = (start: number) => Math.round((performance.now() - start) * 10) / 10;
 

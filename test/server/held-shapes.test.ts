@@ -38,7 +38,6 @@ describe('the held shapes', () => {
       'graphql-yoga',
       '@envelop/core',
       '@envelop/instrumentation',
-      '@envelop/on-resolve',
       '@whatwg-node/server',
       '@whatwg-node/node-fetch',
       '@whatwg-node/disposablestack',
