@@ -132,6 +132,28 @@ export function useOperationMetrics(registry: Registry, name: (n: string | undef
     operation.requests.inc();
   };
 
+  /**
+   * An execution's (or a subscription's) result: counted and timed now, or, for a stream, its
+   * events' errors as they come (each event is an execution of the selection: its errors count
+   * as execute's) and its time when it ends.
+   */
+  const done = (
+    operation: Operation,
+    phase: HistogramSeries,
+    start: number,
+    result: ExecutionResult | AsyncIterable<unknown>,
+  ) => {
+    if (isAsyncIterable(result))
+      return {
+        onNext: ({ result: next }: { result: unknown }) =>
+          countErrors(operation, 'execute', next as ExecutionResult),
+        onEnd: () => ended(operation, phase, start),
+      };
+    countErrors(operation, 'execute', result);
+    ended(operation, phase, start);
+    return undefined;
+  };
+
   return {
     onPluginInit({ registerContextErrorHandler }) {
       registerContextErrorHandler(({ context }) => {
@@ -166,16 +188,7 @@ export function useOperationMetrics(registry: Registry, name: (n: string | undef
       if (!operation) return;
       const start = performance.now();
       return {
-        onExecuteDone({ result }) {
-          if (isAsyncIterable(result))
-            return {
-              onNext: ({ result: next }) => countErrors(operation, 'execute', next as ExecutionResult),
-              onEnd: () => ended(operation, operation.execute, start),
-            };
-          countErrors(operation, 'execute', result);
-          ended(operation, operation.execute, start);
-          return undefined;
-        },
+        onExecuteDone: ({ result }) => done(operation, operation.execute, start, result),
       };
     },
     onSubscribe({ args }) {
@@ -183,17 +196,7 @@ export function useOperationMetrics(registry: Registry, name: (n: string | undef
       if (!operation) return;
       const start = performance.now();
       return {
-        onSubscribeResult({ result }) {
-          if (isAsyncIterable(result))
-            return {
-              // Each event is an execution of the selection: its errors count as execute's.
-              onNext: ({ result: next }) => countErrors(operation, 'execute', next as ExecutionResult),
-              onEnd: () => ended(operation, operation.subscribe, start),
-            };
-          countErrors(operation, 'execute', result);
-          ended(operation, operation.subscribe, start);
-          return undefined;
-        },
+        onSubscribeResult: ({ result }) => done(operation, operation.subscribe, start, result),
         onSubscribeError() {
           errors.series({ ...operation.labels, phase: 'subscribe' }).inc();
         },
