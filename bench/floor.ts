@@ -3,7 +3,8 @@
  * shared, busy machine charges both alike: the gateway wired as the CLI wires it (registry,
  * open auth, metrics, the request log to a file) over HTTP on loopback, and the floor
  * (bench/lib/floor.ts) over the same registry's stores. Rounds alternate which goes first;
- * each figure is the median of every sample. One request at a time.
+ * each figure is the median of every sample. One request at a time. Beside them, a bare Node
+ * server in the same process sends the same answer's bytes over the same client (bare HTTP).
  *
  *   npx tsx bench/floor.ts [S|L|T] [rounds]        starts its own simulator (churn 20/s)
  *   npx tsx bench/floor.ts --kubeconfig PATH [rounds] [--only B|floor]

@@ -1,7 +1,8 @@
 /** What bench/floor.ts runs (there: the usage), once NODE_ENV is set. */
 import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { Agent, request } from 'node:http';
+import { Agent, createServer, request } from 'node:http';
 import { Session } from 'node:inspector/promises';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { EventHub } from '../../src/kube/event-hub.js';
@@ -94,11 +95,28 @@ async function main(): Promise<FloorFigures[]> {
   const cluster = registry.list()[0];
   const floor = createFloor(cluster);
   const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  // What HTTP alone costs for an answer: a bare Node server in this process sending the bytes
+  // of B's last answer (`rawAnswer`), over the same client. No server answering over HTTP
+  // can take less than this plus building the answer, whatever it runs.
+  let rawAnswer: Buffer = Buffer.alloc(0);
+  const rawServer = createServer((req, res) => {
+    req.resume();
+    req.on('end', () =>
+      res
+        .writeHead(200, {
+          'content-type': 'application/json; charset=utf-8',
+          'content-length': rawAnswer.length,
+        })
+        .end(rawAnswer),
+    );
+  });
+  await new Promise<void>((listening) => rawServer.listen(0, '127.0.0.1', listening));
+  const rawUrl = new URL(`http://127.0.0.1:${(rawServer.address() as AddressInfo).port}/graphql`);
   /** One POST; resolves with the answer's bytes (read, not decoded: the client costs little). */
-  const post = (body: string) =>
+  const post = (body: string, to: URL = url) =>
     new Promise<Buffer>((done, fail) => {
       const req = request(
-        url,
+        to,
         {
           method: 'POST',
           agent,
@@ -147,12 +165,19 @@ async function main(): Promise<FloorFigures[]> {
     const answer = await post(body);
     const parsed = JSON.parse(answer.toString());
     if (parsed.errors) throw new Error(`${id}: ${JSON.stringify(parsed.errors).slice(0, 300)}`);
+    rawAnswer = answer;
     const b: number[] = [];
     const f: number[] = [];
+    const raw: number[] = [];
     const timeB = async () => {
       const t = performance.now();
       await post(body);
       b.push(performance.now() - t);
+    };
+    const timeRaw = async () => {
+      const t = performance.now();
+      await post(body, rawUrl);
+      raw.push(performance.now() - t);
     };
     const timeFloor = () => {
       const t = performance.now();
@@ -163,11 +188,13 @@ async function main(): Promise<FloorFigures[]> {
     for (let i = 0; i < 20 || performance.now() < warmupEnd; i++) {
       await timeB();
       if (which !== 'B') timeFloor();
+      if (which !== 'floor') await timeRaw();
       // As between the timed rounds: timers and watch events get their turn.
       if (i % 10 === 9) await new Promise((r) => setImmediate(r));
     }
     b.length = 0;
     f.length = 0;
+    raw.length = 0;
     const perRound = 10;
     const session = profDir ? new Session() : undefined;
     if (session) {
@@ -181,7 +208,9 @@ async function main(): Promise<FloorFigures[]> {
         if (r % 2 === 0) {
           if (which !== 'floor') await timeB();
           if (which !== 'B') timeFloor();
+          if (which !== 'floor') await timeRaw();
         } else {
+          if (which !== 'floor') await timeRaw();
           if (which !== 'B') timeFloor();
           if (which !== 'floor') await timeB();
         }
@@ -206,13 +235,15 @@ async function main(): Promise<FloorFigures[]> {
       ratio: round(bP50 / fP50, 2),
       floorRps: Math.round(1000 / fP50),
       responseBytes: answer.length,
+      rawHttpP50Ms: raw.length ? round(median(raw), 3) : Number.NaN,
     };
     figures.push(row);
     log(
-      `${id}: B p50 ${row.bP50Ms} ms (p99 ${row.bP99Ms}), floor p50 ${row.floorP50Ms} ms: ${row.ratio}× (${row.samples} samples each, ${row.responseBytes} B)`,
+      `${id}: B p50 ${row.bP50Ms} ms (p99 ${row.bP99Ms}), floor p50 ${row.floorP50Ms} ms: ${row.ratio}× (${row.samples} samples each, ${row.responseBytes} B); a bare server sending the same bytes: p50 ${row.rawHttpP50Ms} ms`,
     );
   }
   agent.destroy();
+  rawServer.close();
   await gateway.close();
   await registry.stop();
   return figures;

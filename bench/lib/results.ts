@@ -71,6 +71,12 @@ export interface FloorFigures {
   /** Requests per second one core would serve at the floor's p50. */
   floorRps: number;
   responseBytes: number;
+  /**
+   * A bare Node HTTP server in the same process sending the same answer's bytes, over the same
+   * client, timed in the same rounds (p50, ms): what HTTP alone costs for that answer. Absent
+   * in runs before session 48; NaN when B was not timed.
+   */
+  rawHttpP50Ms?: number;
 }
 
 export interface SizeResult {

@@ -99,3 +99,45 @@ describe('the subscription targets', () => {
     });
   });
 });
+
+describe('the wide-answer targets', () => {
+  // The full run of 2026-12-05 16:09, before the floor run timed a bare HTTP server.
+  const full = JSON.parse(
+    readFileSync('bench/results/2026-12-05T16-09-14-full.json', 'utf8'),
+  ) as BenchResults;
+  const withBareHttp = (ms: Record<string, number>) =>
+    full.sizes.map((s) =>
+      s.size.name === 'S'
+        ? { ...s, floor: s.floor?.map((f) => (f.id in ms ? { ...f, rawHttpP50Ms: ms[f.id] } : f)) }
+        : s,
+    ) as BenchResults['sizes'];
+  const verdict = (sizes: BenchResults['sizes'], id: 'Q2' | 'Q3') =>
+    evaluateTargets({ sizes }).find(
+      (t) => t.size === 'S' && t.target === `B ${id} p50 ≤ 2.5× its floor; B req/s ≥ ⅓ of the floor's`,
+    );
+
+  it('says nothing of bare HTTP in a run that did not time it', () => {
+    const q2 = verdict(full.sizes, 'Q2');
+    expect(q2).toMatchObject({ met: false });
+    expect(q2?.figure).not.toMatch(/bare Node server/);
+    // A's rate is in every run: 6,142/s at S, under a third of Q2's floor rate (20,428/s).
+    expect(q2?.figure).toMatch(
+      /; A \(a bare yoga answering `\{ hello \}`\) 6,?142\/s under the same load, under ⅓ of the floor's rate \(no GraphQL server on yoga can meet the rate half here\)$/,
+    );
+    expect(verdict(full.sizes, 'Q3')?.figure).not.toMatch(/A \(a bare yoga/);
+  });
+
+  it('says when bare HTTP and the floor alone are over 2.5× the floor, and only then', () => {
+    // Q2's floor at S took 0.049 ms: 0.08 ms of bare HTTP makes (0.08 + 0.049) / 0.049 = 2.63×.
+    const sizes = withBareHttp({ Q2: 0.08, Q3: 0.08 });
+    const q2 = verdict(sizes, 'Q2');
+    expect(q2).toMatchObject({ met: false });
+    expect(q2?.figure).toContain(
+      "; a bare Node server sends the same bytes in 0.080 ms p50, so that and the floor's own work are 2.63× the floor (over 2.5×: no server answering over HTTP can meet the p50 half here)",
+    );
+    // Q3's floor took 0.260 ms: (0.08 + 0.26) / 0.26 = 1.31×, within reach; the verdict is unchanged.
+    const q3 = verdict(sizes, 'Q3');
+    expect(q3).toMatchObject({ met: true });
+    expect(q3?.figure).toMatch(/are 1\.31× the floor$/);
+  });
+});
