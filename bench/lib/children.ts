@@ -161,6 +161,13 @@ export class Child {
     });
   }
 
+  /** One full GC of the child, over the inspector as memoryAfterGc. */
+  async collectGarbage(timeoutMs = 60_000): Promise<void> {
+    await this.inspect(timeoutMs, async (call) => {
+      await call('HeapProfiler.collectGarbage');
+    });
+  }
+
   /** A V8 heap snapshot of the child (its JSON text), over the inspector as memoryAfterGc. */
   async heapSnapshot(timeoutMs = 300_000): Promise<string> {
     return this.inspect(timeoutMs, async (call, onEvent) => {

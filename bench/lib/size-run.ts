@@ -208,7 +208,9 @@ export async function runSize(size: SizeSpec, ctx: SizeContext): Promise<SizeRes
           result.floor = null;
           result.floor = await runFloor(size.name, upstream, children, ctx);
           for (const f of result.floor)
-            log(`  floor ${f.id}: B p50 ${f.bP50Ms} ms, floor p50 ${f.floorP50Ms} ms = ${f.ratio}×`);
+            log(
+              `  floor ${f.id}: B p50 ${f.bP50Ms} ms, floor p50 ${f.floorP50Ms} ms = ${f.ratio}×; a bare server sending the same bytes: p50 ${f.rawHttpP50Ms} ms`,
+            );
         } catch (err) {
           record('B beside the floor', err);
         }

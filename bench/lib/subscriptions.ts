@@ -233,6 +233,15 @@ export async function measureSubscriptionLatency(options: {
     }
     if (connected === 0)
       throw new Error(`no subscriber received an event${lastError ? `: ${lastError}` : ''}`);
+    // The simulator's garbage too, once per row, before its warm-up: at size L its heap is
+    // ~460-640 MB, and V8 collected it in one atomic mark-compact (786 ms, "allocation
+    // failure", `KUBEGATE_BENCH_NODE_ARGS=--trace-gc` with bench/subscriptions-only.ts) when its
+    // old generation reached the limit; one that falls among a row's timed events holds every
+    // watch event behind it (the full run of 2026-12-05 16:09: 160 ms of the API server's CPU
+    // over the slowest event of the L WebSocket row). Collected now, its old generation starts
+    // the row far below the limit, which the churn (~0.25 MB/s there) does not reach in a row.
+    // The simulator stands in for an API server written in Go; its GC is not what rows measure.
+    await upstream.child.collectGarbage();
     // The harness's own garbage, collected before the events it times (collectHarnessGarbage).
     collectHarnessGarbage();
     // Warm-up, as for the HTTP cells: untimed events through the now complete set of

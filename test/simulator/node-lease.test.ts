@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseSimulatorArgs } from '../../src/simulator/cli.js';
-import { NodeLeaseController } from '../../src/simulator/node-lease.js';
+import { NodeLeaseController, slotOf, slotsIn } from '../../src/simulator/node-lease.js';
 import { type Simulator, startSimulator } from '../../src/simulator/server.js';
 import type { KubeObject } from '../../src/simulator/types.js';
 import { FakeClock } from '../helpers/fake-clock.js';
@@ -63,49 +63,69 @@ describe('the scenario', () => {
 });
 
 describe('the heartbeat (fake clock)', () => {
-  it('renews every Ready node every 10 s, and a node that is not Ready stops renewing', () => {
-    const clock = new FakeClock(Date.parse('2030-01-01T00:00:00Z'));
+  const T0 = Date.parse('2030-01-01T00:00:00Z');
+  /** When `name` renews in the k-th interval after start: its own slot of ~100 ms in each. */
+  const due = (name: string, k: number) =>
+    new Date(T0 + (slotOf(name, 100) + 1) * 100 + k * 10_000).toISOString().replace('Z', '000Z');
+
+  it('renews every Ready node every 10 s, each in its own slot, and a node that is not Ready stops renewing', () => {
+    const clock = new FakeClock(T0);
     const controller = new NodeLeaseController(sim.store, { clock, now: () => new Date(clock.now()) });
     const [sick, ...healthy] = nodes().map((n) => n.metadata.name);
     for (const name of healthy) setReady(name, 'True');
     setReady(sick, 'False');
     const sickBefore = lease(sick).spec.renewTime;
     controller.start();
-    clock.advance(9_999);
-    expect(healthy.map((n) => lease(n).spec.renewTime)).not.toContain('2030-01-01T00:00:09.999000Z');
+    // Every Ready node once in the first 10 s, at its own time; the first slot is 100 ms in.
+    clock.advance(99);
     expect(controller.stats.renewed).toBe(0);
-    clock.advance(1);
-    for (const name of healthy) expect(lease(name).spec.renewTime).toBe('2030-01-01T00:00:10.000000Z');
+    clock.advance(10_000 - 99);
+    expect(controller.stats.renewed).toBe(healthy.length);
+    for (const name of healthy) expect(lease(name).spec.renewTime).toBe(due(name, 0));
     expect(lease(sick).spec.renewTime).toBe(sickBefore);
     clock.advance(10_000);
-    for (const name of healthy) expect(lease(name).spec.renewTime).toBe('2030-01-01T00:00:20.000000Z');
+    for (const name of healthy) expect(lease(name).spec.renewTime).toBe(due(name, 1));
     expect(controller.stats.renewed).toBe(2 * healthy.length);
-    // A node going NotReady stops renewing; back to Ready, it renews on the next beat.
+    // A node going NotReady stops renewing; back to Ready, it renews in its next slot.
     setReady(healthy[0], 'False');
     clock.advance(10_000);
-    expect(lease(healthy[0]).spec.renewTime).toBe('2030-01-01T00:00:20.000000Z');
-    expect(lease(healthy[1]).spec.renewTime).toBe('2030-01-01T00:00:30.000000Z');
+    expect(lease(healthy[0]).spec.renewTime).toBe(due(healthy[0], 1));
+    expect(lease(healthy[1]).spec.renewTime).toBe(due(healthy[1], 2));
     setReady(sick, 'True');
     clock.advance(10_000);
-    expect(lease(sick).spec.renewTime).toBe('2030-01-01T00:00:40.000000Z');
+    expect(lease(sick).spec.renewTime).toBe(due(sick, 3));
     expect(lease(sick).spec.holderIdentity).toBe(sick);
-    // A lease deleted under a Ready node comes back on the next heartbeat.
+    // A lease deleted under a Ready node comes back in its next slot.
     sim.store.delete('leases', NS, healthy[1]);
     clock.advance(10_000);
     expect(lease(healthy[1])).toMatchObject({
-      spec: {
-        holderIdentity: healthy[1],
-        leaseDurationSeconds: 40,
-        renewTime: '2030-01-01T00:00:50.000000Z',
-      },
+      spec: { holderIdentity: healthy[1], leaseDurationSeconds: 40, renewTime: due(healthy[1], 4) },
     });
     expect(controller.stats.created).toBe(1);
+    // heartbeat(): every kubelet at once, now.
+    const renewed = controller.stats.renewed;
+    controller.heartbeat();
+    expect(controller.stats.renewed).toBe(renewed + healthy.length);
+    for (const name of [sick, ...healthy.slice(1)])
+      expect(lease(name).spec.renewTime).toBe(new Date(clock.now()).toISOString().replace('Z', '000Z'));
     controller.stop();
     const after = lease(sick).spec.renewTime;
     clock.advance(60_000);
     expect(lease(sick).spec.renewTime).toBe(after);
     expect(clock.pending).toBe(0);
     setReady(healthy[0], 'True');
+  });
+
+  it('spreads a thousand nodes over the interval: about ten a slot, none empty-handed for long', () => {
+    const names = Array.from({ length: 1_000 }, (_, i) => `node-${String(i).padStart(4, '0')}`);
+    const perSlot = new Array<number>(slotsIn(10_000)).fill(0);
+    for (const name of names) perSlot[slotOf(name, perSlot.length)] += 1;
+    expect(perSlot.length).toBe(100);
+    expect(Math.max(...perSlot)).toBeLessThanOrEqual(25);
+    expect(perSlot.filter((n) => n === 0).length).toBeLessThanOrEqual(2);
+    // A short interval keeps one slot: every node at each tick, as before.
+    expect(slotsIn(50)).toBe(1);
+    expect(slotsIn(149)).toBe(1);
   });
 });
 
