@@ -17,6 +17,8 @@ beforeAll(async () => {
   sim = await startSimulator({
     // Pods stay as created: the tests compare them with what they wrote and read back.
     podLifecycle: false,
+    // No lease renewals either: the tests compare resourceVersions with the store's.
+    nodeLeaseRenewMs: 0,
     churnPerSecond: 0,
     jobStepMs: 3_600_000,
     bookmarkIntervalMs: 200,

@@ -32,6 +32,8 @@ beforeAll(async () => {
   sim = await startSimulator({
     // Pods stay as created: the tests compare them with what they wrote and read back.
     podLifecycle: false,
+    // No lease renewals either: the tests compare resourceVersions with the store's.
+    nodeLeaseRenewMs: 0,
     churnPerSecond: 0,
     // Park the job controller: the scenario's running jobs would otherwise make changes.
     jobStepMs: 3_600_000,

@@ -28,6 +28,8 @@ beforeAll(async () => {
   sim = await startSimulator({
     // Pods stay as created: the tests compare them with what they wrote and read back.
     podLifecycle: false,
+    // No lease renewals: the tests compare resourceVersions with the store's.
+    nodeLeaseRenewMs: 0,
     // The test drives the churn itself (below), so it can stop it before comparing.
     churnPerSecond: 0,
     // Jobs the churn starts get their first pods at once, then stay put.
